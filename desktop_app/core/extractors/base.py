@@ -1,0 +1,39 @@
+"""What an extractor returns for one file: pixels and/or text passages, plus metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from PIL import Image
+
+FileKind = Literal["image", "document"]
+
+
+@dataclass
+class Passage:
+    """A piece of a document's text small enough for the text encoder, with where it came from."""
+
+    text: str
+    page: int | None = None  # 1-based page number where the format has pages
+    source: Literal["text", "ocr", "title"] = "text"
+
+
+@dataclass
+class Extraction:
+    """Everything Lumen indexes from one file.
+
+    ``image`` is what the image tower embeds: the photo itself, or a document's first page
+    rendered. ``passages`` are embedded with the text tower (documents, text found by OCR).
+    """
+
+    kind: FileKind
+    image: Image.Image | None = None
+    passages: list[Passage] = field(default_factory=list)
+    width: int | None = None
+    height: int | None = None
+    taken_at: datetime | None = None
+    camera: str | None = None
+    title: str | None = None
+    page_count: int | None = None

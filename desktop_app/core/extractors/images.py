@@ -1,0 +1,1 @@
+"""Image extractor (Pillow): reduced-size decode, EXIF orientation and metadata."""
