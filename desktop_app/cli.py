@@ -1,0 +1,334 @@
+"""The `lumen` command line: index, search, similar, status, folders, forget, models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from desktop_app import __version__
+from desktop_app.config import Settings, default_data_dir
+from desktop_app.core.catalog import FileFilter
+from desktop_app.core.errors import LumenError
+from desktop_app.core.library import Library
+from desktop_app.core.models import MODELS
+from desktop_app.core.pipeline import IndexSummary, Progress
+from desktop_app.core.search import SearchResults
+
+log = logging.getLogger("desktop_app")
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``lumen``."""
+    parser = argparse.ArgumentParser(
+        prog="lumen", description="Search your own photos and documents by meaning, locally."
+    )
+    parser.add_argument("--version", action="version", version=f"lumen {__version__}")
+    parser.add_argument(
+        "--data-dir", type=Path, help=f"where the library lives (default: {default_data_dir()})"
+    )
+    parser.add_argument("--model", help="embedding model, e.g. ViT-B-32/laion2b_s34b_b79k (see `lumen models`)")
+    parser.add_argument("--weights", type=Path, help="load the model's weights from this local file")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="add folders and index new or changed files")
+    p.add_argument("paths", nargs="*", type=Path, help="folders to add (default: all watched folders)")
+
+    for name, what in (("search", "find files matching a description"), ("similar", "find files like FILE")):
+        p = sub.add_parser(name, help=what)
+        if name == "search":
+            p.add_argument("query", help='what to look for, e.g. "kids on a beach at sunset"')
+        else:
+            p.add_argument("file", type=Path, help="an image or document (indexed or not)")
+        p.add_argument("-k", "--limit", type=int, default=20, help="at most this many results")
+        p.add_argument("--type", choices=["image", "document", "all"], default="all", dest="kind")
+        p.add_argument("--folder", type=Path, action="append", help="only files under this folder")
+        p.add_argument("--from", dest="date_from", type=_date, help="taken on or after (YYYY-MM-DD)")
+        p.add_argument("--to", dest="date_to", type=_date, help="taken on or before (YYYY-MM-DD)")
+        p.add_argument("--all", action="store_true", help="also show results below the relevance cutoff")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("status", help="what the library holds")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--errors", action="store_true", help="list files that could not be indexed")
+
+    p = sub.add_parser("folders", help="manage watched folders")
+    fsub = p.add_subparsers(dest="folders_command", required=True, metavar="ACTION")
+    fsub.add_parser("list", help="list watched folders")
+    for action in ("add", "remove"):
+        fp = fsub.add_parser(action, help=f"{action} a watched folder")
+        fp.add_argument("path", type=Path)
+
+    p = sub.add_parser("forget", help="remove a file or folder's files from the index")
+    p.add_argument("path", type=Path)
+
+    sub.add_parser("models", help="list the supported models")
+    return parser
+
+
+def _date(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD)") from exc
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.load(args.data_dir.expanduser().absolute() if args.data_dir else None)
+    overrides: dict[str, Any] = {}
+    if args.model:
+        overrides["model"] = args.model
+    if args.weights:
+        overrides["weights"] = args.weights.expanduser().absolute()
+    if args.device:
+        overrides["device"] = args.device
+    return settings.replace(**overrides) if overrides else settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lumen`` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    if not args.verbose:  # libraries' chatter is not for users
+        for noisy in ("open_clip", "root", "huggingface_hub", "PIL"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    if args.command == "models":
+        return _models()
+    try:
+        settings = _settings(args)
+        with Library.open(settings) as library:
+            return _dispatch(library, args)
+    except LumenError as exc:
+        print(f"lumen: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("lumen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(library: Library, args: argparse.Namespace) -> int:
+    if args.command == "index":
+        return _index(library, args)
+    if args.command in ("search", "similar"):
+        return _search(library, args)
+    if args.command == "status":
+        return _status(library, args)
+    if args.command == "folders":
+        return _folders(library, args)
+    if args.command == "forget":
+        n = library.forget(args.path)
+        print(f"Forgot {n} vectors under {args.path}")
+        return 0
+    raise AssertionError(args.command)
+
+
+def _index(library: Library, args: argparse.Namespace) -> int:
+    if not args.paths and not library.folders():
+        print("lumen: no folders to index; give one: lumen index ~/Pictures", file=sys.stderr)
+        return EXIT_ERROR
+    cancel = threading.Event()
+    outcome: dict[str, Any] = {}
+    bar = _ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+
+    def work() -> None:
+        try:
+            outcome["summary"] = library.index(args.paths or None, bar.update, cancel)
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="lumen-index")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        print("\nlumen: stopping; finished files are kept…", file=sys.stderr)
+        cancel.set()
+        worker.join()
+    bar.close()
+    if "error" in outcome:
+        raise outcome["error"]
+    library.settings.save()
+    summary: IndexSummary = outcome["summary"]
+    _print_summary(summary)
+    return EXIT_INTERRUPTED if summary.cancelled else 0
+
+
+class _ProgressBar:
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._bar: Any = None
+        self._phase = ""
+
+    def update(self, progress: Progress) -> None:
+        if not self._enabled:
+            return
+        from tqdm import tqdm
+
+        if progress.phase != self._phase:
+            self.close()
+            self._phase = progress.phase
+            total = progress.total if progress.phase == "indexing" else None
+            self._bar = tqdm(total=total, desc=progress.phase, unit=" files", file=sys.stderr)
+        if self._bar is not None:
+            if progress.total and self._bar.total != progress.total:
+                self._bar.total = progress.total
+            self._bar.n = progress.done
+            if progress.failed:
+                self._bar.set_postfix(failed=progress.failed, refresh=False)
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _print_summary(s: IndexSummary) -> None:
+    print(
+        f"Seen {s.seen} files: {s.new} new, {s.changed} changed, {s.moved} moved, "
+        f"{s.removed} removed, {s.unchanged + s.touched} unchanged, {s.failed} failed."
+    )
+    if s.embedded:
+        print(f"Indexed {s.embedded} files in {s.embed_s:.1f} s ({s.files_per_second:.1f} files/s).")
+    for folder in s.offline_folders:
+        print(f"Folder not reachable (kept, hidden from results): {folder}")
+    if s.failures:
+        print(f"{len(s.failures)} files could not be read (see `lumen status --errors`):")
+        for path, reason in s.failures[:10]:
+            print(f"  {path}: {reason}")
+        if len(s.failures) > 10:
+            print(f"  … and {len(s.failures) - 10} more")
+    if s.cancelled:
+        print("Stopped before the end; run `lumen index` again to continue.")
+
+
+def _search(library: Library, args: argparse.Namespace) -> int:
+    file_filter = FileFilter(
+        kinds=None if args.kind == "all" else frozenset({args.kind}),
+        folders=tuple(p.expanduser().absolute() for p in args.folder) if args.folder else None,
+        date_from=args.date_from,
+        date_to=args.date_to,
+    )
+    if args.command == "search":
+        results = library.search(args.query, args.limit, file_filter, show_all=args.all)
+    else:
+        results = library.similar(args.file, args.limit, file_filter, show_all=args.all)
+    if args.json:
+        print(json.dumps(_results_json(results), indent=2))
+        return 0
+    _print_results(results)
+    return 0
+
+
+def _results_json(results: SearchResults) -> dict[str, Any]:
+    return {
+        "results": [
+            {
+                "path": str(h.file.path),
+                "score": round(h.score, 4),
+                "kind": h.file.kind,
+                "relevant": h.relevant,
+                "page": h.page,
+                "snippet": h.passage,
+                "taken_at": h.file.taken_at.isoformat() if h.file.taken_at else None,
+                "width": h.file.width,
+                "height": h.file.height,
+                "camera": h.file.camera,
+            }
+            for h in results.hits
+        ],
+        "hidden_below_cutoff": results.hidden,
+        "cutoff": results.cutoff,
+    }
+
+
+def _print_results(results: SearchResults) -> None:
+    if not results.hits:
+        print("No results.")
+        return
+    for hit in results.hits:
+        marker = "" if hit.relevant else "  (below cutoff)"
+        where = f"  [page {hit.page}]" if hit.page else ""
+        print(f"{hit.score:6.3f}  {hit.file.path}{where}{marker}")
+        if hit.passage:
+            print(f"        {hit.passage[:120]!s}")
+    if results.hidden:
+        print(f"… {results.hidden} less relevant results hidden; add --all to see them.")
+
+
+def _status(library: Library, args: argparse.Namespace) -> int:
+    st = library.status()
+    if args.json:
+        payload = {
+            "data_dir": str(st.data_dir),
+            "model": st.model,
+            "folders": [
+                {"path": str(f.path), "online": f.online, "paused": f.paused} for f in st.folders
+            ],
+            "files": {
+                "indexed": st.indexed,
+                "pending": st.pending,
+                "failed": st.failed,
+                "offline": st.offline,
+            },
+            "vectors": st.vectors,
+            "index_size": st.index_size,
+        }
+        if args.errors:
+            payload["errors"] = [{"path": str(f.path), "error": f.error} for f in library.failures()]
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(f"Library: {st.data_dir}")
+    print(f"Model:   {st.model}")
+    print(f"Files:   {st.indexed} indexed, {st.pending} pending, {st.failed} failed, {st.offline} offline")
+    print(f"Vectors: {st.vectors} in catalog, {st.index_size} in index")
+    print("Folders:" if st.folders else "Folders: none (add one with `lumen index PATH`)")
+    for f in st.folders:
+        state = "" if f.online else " (offline)"
+        print(f"  {f.path}{state}{' (paused)' if f.paused else ''}")
+    if args.errors:
+        for record in library.failures():
+            print(f"  failed: {record.path}: {record.error}")
+    return 0
+
+
+def _folders(library: Library, args: argparse.Namespace) -> int:
+    if args.folders_command == "add":
+        folder = library.add_folder(args.path)
+        print(f"Watching {folder.path}; run `lumen index` to index it.")
+    elif args.folders_command == "remove":
+        n = library.remove_folder(args.path)
+        print(f"Stopped watching {args.path} ({n} vectors removed).")
+    else:
+        for folder in library.folders():
+            print(folder.path)
+    return 0
+
+
+def _models() -> int:
+    for spec in MODELS.values():
+        if spec.hidden:
+            continue
+        print(f"{spec.key:48} {spec.download_mb:5d} MB  {spec.speed}")
+        print(f"{'':48} {spec.note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,621 @@
+"""SQLite catalog (SQLAlchemy): folders, files and their vectors; the single source of truth."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from desktop_app.core.errors import DataDirError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+# File status values.
+PENDING = "pending"  # found, not embedded yet (new, changed, or its model changed)
+INDEXED = "indexed"
+FAILED = "failed"  # extraction failed; ``error`` says why
+OFFLINE = "offline"  # its folder is unreachable; kept but hidden from results
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class FolderRow(Base):
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    added_at: Mapped[float] = mapped_column(Float)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    online: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_scan_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class FileRow(Base):
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+    inode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True, default=PENDING)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    camera: Mapped[str | None] = mapped_column(Text, nullable=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    added_at: Mapped[float] = mapped_column(Float)
+    indexed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class VectorRow(Base):
+    __tablename__ = "vectors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    space: Mapped[str] = mapped_column(String, index=True)  # model + weights + preprocessing
+    role: Mapped[str] = mapped_column(String(8))  # "image" (pixels) or "text" (a passage)
+    page: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    passage: Mapped[str | None] = mapped_column(Text, nullable=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A watched folder."""
+
+    id: int
+    path: Path
+    paused: bool
+    online: bool
+    last_scan_at: float | None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A snapshot of one catalogued file."""
+
+    id: int
+    folder_id: int | None
+    path: Path
+    size: int
+    mtime_ns: int
+    inode: int | None
+    fingerprint: str
+    kind: str
+    status: str
+    error: str | None
+    width: int | None
+    height: int | None
+    taken_at: datetime | None
+    camera: str | None
+    title: str | None
+    page_count: int | None
+    indexed_at: float | None
+
+    @classmethod
+    def from_row(cls, row: FileRow) -> FileRecord:
+        return cls(
+            id=row.id,
+            folder_id=row.folder_id,
+            path=Path(row.path),
+            size=row.size,
+            mtime_ns=row.mtime_ns,
+            inode=row.inode,
+            fingerprint=row.fingerprint,
+            kind=row.kind,
+            status=row.status,
+            error=row.error,
+            width=row.width,
+            height=row.height,
+            taken_at=row.taken_at,
+            camera=row.camera,
+            title=row.title,
+            page_count=row.page_count,
+            indexed_at=row.indexed_at,
+        )
+
+
+@dataclass(frozen=True)
+class NewVector:
+    """A vector to store for a file."""
+
+    role: str
+    embedding: np.ndarray
+    page: int | None = None
+    passage: str | None = None
+
+
+@dataclass(frozen=True)
+class VectorOwner:
+    """Which file (and which page/passage of it) a vector belongs to."""
+
+    vector_id: int
+    file_id: int
+    role: str
+    page: int | None
+    passage: str | None
+
+
+@dataclass(frozen=True)
+class FileFilter:
+    """Restricts searches: by kind, by folders, by date taken (or modified when no EXIF date)."""
+
+    kinds: frozenset[str] | None = None
+    folders: tuple[Path, ...] | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.kinds or self.folders or self.date_from or self.date_to)
+
+
+def _path_prefix(folder: Path) -> str:
+    return str(folder).rstrip("/\\") + "/"
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Catalog:
+    """The catalog of one library. Writes go through one writer; reads may come from any thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, path: Path) -> Catalog:
+        """Open (creating or migrating) the catalog at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataDirError(f"Cannot create the data folder {path.parent}: {exc}") from exc
+        engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        catalog = cls(engine)
+        try:
+            with engine.begin() as conn:
+                catalog._migrate(conn)
+        except OperationalError as exc:
+            engine.dispose()
+            raise DataDirError(f"Cannot open the catalog {path}: {exc.orig}") from exc
+        return catalog
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _migrate(self, conn: Connection) -> None:
+        version = conn.execute(text("PRAGMA user_version")).scalar_one()
+        if version > SCHEMA_VERSION:
+            raise DataDirError(
+                f"This library was written by a newer Lumen (format {version}); "
+                f"this version reads format {SCHEMA_VERSION}. Update Lumen."
+            )
+        if version < 1:
+            # Step 1: the initial schema.
+            Base.metadata.create_all(conn)
+        # Later steps go here, one commented ``if version < N`` block each.
+        conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def get_meta(self, key: str) -> str | None:
+        with self.session() as s:
+            row = s.get(Meta, key)
+            return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.session() as s:
+            s.merge(Meta(key=key, value=value))
+
+    # -- folders --------------------------------------------------------------------------
+
+    def add_folder(self, path: Path) -> Folder:
+        """Watch ``path`` (idempotent)."""
+        with self.session() as s:
+            row = s.scalar(select(FolderRow).where(FolderRow.path == str(path)))
+            if row is None:
+                row = FolderRow(path=str(path), added_at=time.time(), paused=False, online=True)
+                s.add(row)
+                s.flush()
+                # Files catalogued before under this folder (e.g. by `forget` of a parent) join it.
+                s.execute(
+                    update(FileRow)
+                    .where(FileRow.path.like(_escape_like(_path_prefix(path)) + "%", escape="\\"))
+                    .values(folder_id=row.id)
+                )
+            return self._folder(row)
+
+    def remove_folder(self, path: Path) -> list[int]:
+        """Stop watching ``path`` and drop its files; returns the vector ids removed."""
+        with self.session() as s:
+            row = s.scalar(select(FolderRow).where(FolderRow.path == str(path)))
+            if row is None:
+                return []
+            file_ids = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == row.id)))
+            vector_ids = self._delete_files(s, file_ids)
+            s.delete(row)
+            return vector_ids
+
+    def remove_folder_keep_files(self, folder_id: int, new_folder_id: int) -> None:
+        """Merge a folder into another that contains it (its files and vectors stay)."""
+        with self.session() as s:
+            s.execute(update(FileRow).where(FileRow.folder_id == folder_id).values(folder_id=new_folder_id))
+            s.execute(delete(FolderRow).where(FolderRow.id == folder_id))
+
+    def folders(self) -> list[Folder]:
+        with self.session() as s:
+            return [self._folder(r) for r in s.scalars(select(FolderRow).order_by(FolderRow.path))]
+
+    def set_folder_state(
+        self,
+        folder_id: int,
+        *,
+        paused: bool | None = None,
+        online: bool | None = None,
+        scanned: bool = False,
+    ) -> None:
+        values: dict[str, Any] = {}
+        if paused is not None:
+            values["paused"] = paused
+        if online is not None:
+            values["online"] = online
+        if scanned:
+            values["last_scan_at"] = time.time()
+        if values:
+            with self.session() as s:
+                s.execute(update(FolderRow).where(FolderRow.id == folder_id).values(**values))
+        if online is not None:
+            with self.session() as s:
+                s.execute(
+                    update(FileRow)
+                    .where(FileRow.folder_id == folder_id)
+                    .where(FileRow.status == (INDEXED if not online else OFFLINE))
+                    .values(status=OFFLINE if not online else INDEXED)
+                )
+
+    @staticmethod
+    def _folder(row: FolderRow) -> Folder:
+        return Folder(row.id, Path(row.path), row.paused, row.online, row.last_scan_at)
+
+    # -- files ----------------------------------------------------------------------------
+
+    def files_in_folder(self, folder_id: int) -> dict[Path, FileRecord]:
+        """Every catalogued file of a folder, by path."""
+        with self.session() as s:
+            rows = s.scalars(select(FileRow).where(FileRow.folder_id == folder_id))
+            return {Path(r.path): FileRecord.from_row(r) for r in rows}
+
+    def file_by_path(self, path: Path) -> FileRecord | None:
+        with self.session() as s:
+            row = s.scalar(select(FileRow).where(FileRow.path == str(path)))
+            return FileRecord.from_row(row) if row else None
+
+    def files_by_ids(self, file_ids: Iterable[int]) -> dict[int, FileRecord]:
+        ids = list(set(file_ids))
+        out: dict[int, FileRecord] = {}
+        with self.session() as s:
+            for chunk in _chunks(ids, 900):
+                for row in s.scalars(select(FileRow).where(FileRow.id.in_(chunk))):
+                    out[row.id] = FileRecord.from_row(row)
+        return out
+
+    def files_with_status(self, status: str, limit: int | None = None) -> list[FileRecord]:
+        with self.session() as s:
+            query = select(FileRow).where(FileRow.status == status).order_by(FileRow.id)
+            if limit:
+                query = query.limit(limit)
+            return [FileRecord.from_row(r) for r in s.scalars(query)]
+
+    def recent_files(self, limit: int, file_filter: FileFilter | None = None) -> list[FileRecord]:
+        """Indexed files, newest first (by date taken, else modification time)."""
+        with self.session() as s:
+            query = select(FileRow).where(FileRow.status == INDEXED)
+            query = self._apply_filter(query, file_filter)
+            query = query.order_by(
+                func.coalesce(FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch"))
+                .desc()
+            ).limit(limit)
+            return [FileRecord.from_row(r) for r in s.scalars(query)]
+
+    def find_by_name(
+        self, words: Sequence[str], limit: int, file_filter: FileFilter | None = None
+    ) -> list[FileRecord]:
+        """Indexed or pending files whose name contains every word (case-insensitive)."""
+        with self.session() as s:
+            query = select(FileRow).where(FileRow.status.in_((INDEXED, PENDING)))
+            for word in words:
+                query = query.where(FileRow.name.ilike(f"%{_escape_like(word)}%", escape="\\"))
+            query = self._apply_filter(query, file_filter).limit(limit)
+            return [FileRecord.from_row(r) for r in s.scalars(query)]
+
+    def add_file(
+        self,
+        *,
+        folder_id: int | None,
+        path: Path,
+        size: int,
+        mtime_ns: int,
+        inode: int | None,
+        fingerprint: str,
+        kind: str,
+    ) -> int:
+        """Catalogue a new file as pending; returns its id."""
+        with self.session() as s:
+            row = FileRow(
+                folder_id=folder_id,
+                path=str(path),
+                name=path.name,
+                size=size,
+                mtime_ns=mtime_ns,
+                inode=inode,
+                fingerprint=fingerprint,
+                kind=kind,
+                status=PENDING,
+                added_at=time.time(),
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def update_file(self, file_id: int, **values: Any) -> None:
+        """Change a file's columns (path, size, mtime_ns, status, …)."""
+        if "path" in values:
+            values["path"] = str(values["path"])
+            values["name"] = Path(values["path"]).name
+        with self.session() as s:
+            s.execute(update(FileRow).where(FileRow.id == file_id).values(**values))
+
+    def delete_files(self, file_ids: Sequence[int]) -> list[int]:
+        """Forget files; returns the vector ids that went with them."""
+        with self.session() as s:
+            return self._delete_files(s, file_ids)
+
+    def forget_path(self, path: Path) -> list[int]:
+        """Forget a file, or every file under a folder path; returns the vector ids removed."""
+        with self.session() as s:
+            ids = list(
+                s.scalars(
+                    select(FileRow.id).where(
+                        (FileRow.path == str(path))
+                        | FileRow.path.like(_escape_like(_path_prefix(path)) + "%", escape="\\")
+                    )
+                )
+            )
+            return self._delete_files(s, ids)
+
+    @staticmethod
+    def _delete_files(s: Session, file_ids: Sequence[int]) -> list[int]:
+        vector_ids: list[int] = []
+        for chunk in _chunks(list(file_ids), 900):
+            vector_ids += s.scalars(select(VectorRow.id).where(VectorRow.file_id.in_(chunk)))
+            s.execute(delete(VectorRow).where(VectorRow.file_id.in_(chunk)))
+            s.execute(delete(FileRow).where(FileRow.id.in_(chunk)))
+        return vector_ids
+
+    def missing_by_fingerprint(self, fingerprint: str, candidates: set[int]) -> FileRecord | None:
+        """One of ``candidates`` (file ids whose path vanished) with this fingerprint, if any."""
+        if not candidates:
+            return None
+        with self.session() as s:
+            rows = s.scalars(select(FileRow).where(FileRow.fingerprint == fingerprint))
+            for row in rows:
+                if row.id in candidates:
+                    return FileRecord.from_row(row)
+        return None
+
+    def counts(self) -> dict[str, int]:
+        """Number of files per status, plus ``vectors``."""
+        with self.session() as s:
+            out = {st: n for st, n in s.execute(select(FileRow.status, func.count()).group_by(FileRow.status))}
+            out["vectors"] = s.scalar(select(func.count()).select_from(VectorRow)) or 0
+            return out
+
+    def failed_files(self, limit: int = 1000) -> list[FileRecord]:
+        return self.files_with_status(FAILED, limit)
+
+    # -- vectors --------------------------------------------------------------------------
+
+    def store_embeddings(
+        self, file_id: int, space: str, vectors: Sequence[NewVector], **file_values: Any
+    ) -> tuple[list[int], list[int]]:
+        """Replace a file's vectors and mark it indexed, in one transaction.
+
+        Returns (new vector ids, old vector ids removed).
+        """
+        with self.session() as s:
+            old = list(s.scalars(select(VectorRow.id).where(VectorRow.file_id == file_id)))
+            s.execute(delete(VectorRow).where(VectorRow.file_id == file_id))
+            rows = [
+                VectorRow(
+                    file_id=file_id,
+                    space=space,
+                    role=v.role,
+                    page=v.page,
+                    passage=v.passage,
+                    embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
+                )
+                for v in vectors
+            ]
+            s.add_all(rows)
+            s.execute(
+                update(FileRow)
+                .where(FileRow.id == file_id)
+                .values(status=INDEXED, error=None, indexed_at=time.time(), **file_values)
+            )
+            s.flush()
+            return [r.id for r in rows], old
+
+    def vector_ids(self, space: str) -> np.ndarray:
+        """Ids of every vector of ``space``."""
+        with self.session() as s:
+            ids = s.scalars(select(VectorRow.id).where(VectorRow.space == space)).all()
+        return np.asarray(ids, dtype=np.int64)
+
+    def vectors(self, vector_ids: Sequence[int], dim: int) -> np.ndarray:
+        """The stored vectors for ``vector_ids``, in that order."""
+        order = {vid: i for i, vid in enumerate(vector_ids)}
+        out = np.zeros((len(order), dim), dtype=np.float32)
+        with self.session() as s:
+            for chunk in _chunks(list(order), 900):
+                for vid, blob in s.execute(
+                    select(VectorRow.id, VectorRow.embedding).where(VectorRow.id.in_(chunk))
+                ):
+                    out[order[vid]] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
+        with self.session() as s:
+            rows = s.execute(
+                select(VectorRow).where(VectorRow.file_id == file_id, VectorRow.space == space)
+                .order_by(VectorRow.id)
+            ).scalars()
+            return [
+                (
+                    VectorOwner(r.id, r.file_id, r.role, r.page, r.passage),
+                    np.frombuffer(r.embedding, dtype=np.float32).copy(),
+                )
+                for r in rows
+            ]
+
+    def owners(self, vector_ids: Sequence[int]) -> dict[int, VectorOwner]:
+        out: dict[int, VectorOwner] = {}
+        with self.session() as s:
+            for chunk in _chunks(list(vector_ids), 900):
+                for vid, fid, role, page, passage in s.execute(
+                    select(
+                        VectorRow.id, VectorRow.file_id, VectorRow.role, VectorRow.page, VectorRow.passage
+                    ).where(VectorRow.id.in_(chunk))
+                ):
+                    out[vid] = VectorOwner(vid, fid, role, page, passage)
+        return out
+
+    def drop_other_spaces(self, space: str) -> int:
+        """Delete vectors made by another model and mark their files pending; returns files affected."""
+        with self.session() as s:
+            stale_files = select(VectorRow.file_id).where(VectorRow.space != space).distinct()
+            n = s.execute(
+                update(FileRow).where(FileRow.id.in_(stale_files)).values(status=PENDING)
+            ).rowcount
+            s.execute(delete(VectorRow).where(VectorRow.space != space))
+            return int(n or 0)
+
+    def indexed_without_vectors(self, space: str) -> int:
+        """Mark indexed files that have no vector of ``space`` pending again; returns how many."""
+        with self.session() as s:
+            has_vec = select(VectorRow.file_id).where(VectorRow.space == space)
+            n = s.execute(
+                update(FileRow)
+                .where(FileRow.status == INDEXED, FileRow.id.not_in(has_vec))
+                .values(status=PENDING)
+            ).rowcount
+            return int(n or 0)
+
+    def allowed_vector_ids(self, space: str, file_filter: FileFilter) -> np.ndarray:
+        """Ids of the vectors of indexed files that pass ``file_filter``."""
+        with self.session() as s:
+            query = (
+                select(VectorRow.id)
+                .join(FileRow, FileRow.id == VectorRow.file_id)
+                .where(VectorRow.space == space, FileRow.status == INDEXED)
+            )
+            query = self._apply_filter(query, file_filter)
+            return np.asarray(s.scalars(query).all(), dtype=np.int64)
+
+    def hidden_vector_ids(self, space: str) -> np.ndarray:
+        """Vectors of files that must not show in results (offline, pending re-embedding)."""
+        with self.session() as s:
+            query = (
+                select(VectorRow.id)
+                .join(FileRow, FileRow.id == VectorRow.file_id)
+                .where(VectorRow.space == space, FileRow.status != INDEXED)
+            )
+            return np.asarray(s.scalars(query).all(), dtype=np.int64)
+
+    @staticmethod
+    def _apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
+        if file_filter is None:
+            return query
+        if file_filter.kinds:
+            query = query.where(FileRow.kind.in_(sorted(file_filter.kinds)))
+        if file_filter.folders:
+            clauses = [
+                FileRow.path.like(_escape_like(_path_prefix(f)) + "%", escape="\\")
+                for f in file_filter.folders
+            ]
+            condition = clauses[0]
+            for clause in clauses[1:]:
+                condition = condition | clause
+            query = query.where(condition)
+        if file_filter.date_from or file_filter.date_to:
+            when = func.coalesce(FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch"))
+            if file_filter.date_from:
+                query = query.where(when >= file_filter.date_from)
+            if file_filter.date_to:
+                query = query.where(when <= file_filter.date_to)
+        return query
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,332 @@
+"""The facade the GUI and the CLI both use: folders, indexing, search, status."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from desktop_app.config import Settings
+from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRecord, Folder
+from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.errors import (
+    ExtractionError,
+    IndexMismatchError,
+    LumenError,
+    ModelUnavailableError,
+)
+from desktop_app.core.extractors import extract
+from desktop_app.core.pipeline import IndexSummary, Indexer, Progress
+from desktop_app.core.search import SearchResults, SearchService
+from desktop_app.core.vector_index import IndexFileError, VectorIndex
+
+log = logging.getLogger(__name__)
+
+EmbedderLoader = Callable[[Settings], Embedder]
+
+
+def default_embedder_loader(settings: Settings) -> Embedder:
+    """Load the model the settings name (download or cache or local file)."""
+    return load_embedder(settings.model, settings.weights, settings.model_cache_dir, settings.device)
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    """Counts a user wants to see: files per state, vectors, folders, model."""
+
+    data_dir: Path
+    model: str
+    folders: list[Folder]
+    indexed: int
+    pending: int
+    failed: int
+    offline: int
+    vectors: int
+    index_size: int
+
+
+class Library:
+    """One Lumen library (a data dir): its catalog, vector index and model.
+
+    Methods may be called from any thread; indexing runs are serialised (one writer).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        embedder_loader: EmbedderLoader = default_embedder_loader,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self._embedder_loader = embedder_loader
+        self._embedder: Embedder | None = None
+        self._embedder_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._space = catalog.get_meta("space") or ""
+        dim = int(catalog.get_meta("dim") or 0)
+        self._index = self._open_index(dim) if dim else VectorIndex(1)
+        self._search = SearchService(catalog, self._index, self._space)
+
+    @classmethod
+    def open(cls, settings: Settings, embedder_loader: EmbedderLoader = default_embedder_loader) -> Library:
+        """Open (creating if needed) the library in ``settings.data_dir``."""
+        catalog = Catalog.open(settings.catalog_path)
+        return cls(settings, catalog, embedder_loader)
+
+    def close(self) -> None:
+        """Save the index and release the catalog."""
+        with self._write_lock:
+            if self._space:
+                self._save_index()
+            self.catalog.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- model ----------------------------------------------------------------------------
+
+    @property
+    def embedder_loaded(self) -> bool:
+        return self._embedder is not None
+
+    def embedder(self) -> Embedder:
+        """The model, loaded on first use (raises ModelUnavailableError with advice)."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = self._embedder_loader(self.settings)
+            return self._embedder
+
+    def _adopt_space(self, embedder: Embedder) -> None:
+        """Make the embedder's vector space the library's; vectors of another model are dropped."""
+        if embedder.space == self._space:
+            return
+        if self._space:
+            n = self.catalog.drop_other_spaces(embedder.space)
+            log.warning("Model changed to %s: %d files will be re-embedded", embedder.spec.key, n)
+        self._space = embedder.space
+        self.catalog.set_meta("space", embedder.space)
+        self.catalog.set_meta("model", embedder.spec.key)
+        self.catalog.set_meta("dim", str(embedder.dim))
+        self._index = VectorIndex(embedder.dim)
+        self._search = SearchService(self.catalog, self._index, self._space)
+        self._reconcile()
+
+    # -- index file -----------------------------------------------------------------------
+
+    def _open_index(self, dim: int) -> VectorIndex:
+        try:
+            index = VectorIndex.load(self.settings.index_path, dim)
+        except IndexFileError as exc:
+            log.warning("Rebuilding the vector index from the catalog: %s", exc)
+            index = VectorIndex(dim)
+        self._index = index
+        self._reconcile()
+        return index
+
+    def _reconcile(self) -> None:
+        """Make the index hold exactly the catalog's vectors (the catalog wins)."""
+        catalog_ids = self.catalog.vector_ids(self._space)
+        index_ids = self._index.ids()
+        missing = np.setdiff1d(catalog_ids, index_ids)
+        orphans = np.setdiff1d(index_ids, catalog_ids)
+        if len(orphans):
+            log.info("Dropping %d index entries the catalog does not know", len(orphans))
+            self._index.remove(orphans.tolist())
+        for start in range(0, len(missing), 10_000):
+            chunk = missing[start : start + 10_000]
+            self._index.add(chunk, self.catalog.vectors(chunk.tolist(), self._index.dim))
+        if len(missing):
+            log.info("Restored %d vectors from the catalog into the index", len(missing))
+        requeued = self.catalog.indexed_without_vectors(self._space)
+        if requeued:
+            log.info("%d files have no vectors and will be embedded again", requeued)
+        if self._index.needs_compaction():
+            self._index.compact()
+        if len(missing) or len(orphans) or requeued:
+            self._save_index()
+
+    def _save_index(self) -> None:
+        try:
+            self._index.save(self.settings.index_path)
+        except OSError as exc:
+            log.error("Could not save the vector index (it will be rebuilt on next start): %s", exc)
+
+    # -- folders --------------------------------------------------------------------------
+
+    def add_folder(self, path: Path) -> Folder:
+        """Watch a folder (its files are indexed by the next ``index`` run)."""
+        path = path.expanduser().resolve()
+        if not path.is_dir():
+            raise LumenError(f"{path} is not a folder")
+        for existing in self.catalog.folders():
+            if path.is_relative_to(existing.path):
+                return existing
+        folder = self.catalog.add_folder(path)
+        # A parent added after its subfolders replaces them.
+        for existing in self.catalog.folders():
+            if existing.path != path and existing.path.is_relative_to(path):
+                self.catalog.remove_folder_keep_files(existing.id, folder.id)
+        return folder
+
+    def remove_folder(self, path: Path) -> int:
+        """Stop watching a folder and forget its files; returns how many vectors went."""
+        path = path.expanduser().resolve()
+        with self._write_lock:
+            removed = self.catalog.remove_folder(path)
+            self._index.remove(removed)
+            self._save_index()
+        return len(removed)
+
+    def folders(self) -> list[Folder]:
+        return self.catalog.folders()
+
+    def forget(self, path: Path) -> int:
+        """Remove a file or everything under a path from the index; returns files' vectors removed."""
+        path = path.expanduser().absolute()
+        with self._write_lock:
+            removed = self.catalog.forget_path(path)
+            self._index.remove(removed)
+            self._save_index()
+        return len(removed)
+
+    # -- indexing -------------------------------------------------------------------------
+
+    def index(
+        self,
+        paths: Sequence[Path] | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexSummary:
+        """Index ``paths`` (added as folders) or every watched folder; only new/changed files work."""
+        known_before = {f.id for f in self.catalog.folders()}
+        folders = [self.add_folder(p) for p in paths] if paths else self.catalog.folders()
+        folders = [f for f in self.catalog.folders() if f.id in {x.id for x in folders}]
+        with self._write_lock:
+            indexer = Indexer(
+                self.catalog,
+                self._index,
+                self._embedder_for_indexing,
+                self._save_index,
+                batch_size=self.settings.batch_size,
+            )
+            try:
+                summary = indexer.run([f for f in folders if not f.paused], progress, cancel)
+            except ModelUnavailableError:
+                for folder in folders:  # leave the library as it was before this call
+                    if folder.id not in known_before:
+                        self.catalog.remove_folder(folder.path)
+                raise
+            for folder in folders:
+                if folder.path not in summary.offline_folders and not folder.online:
+                    self.catalog.set_folder_state(folder.id, online=True)
+            self._save_index()
+        return summary
+
+    def _embedder_for_indexing(self) -> Embedder:
+        embedder = self.embedder()
+        self._adopt_space(embedder)
+        return embedder
+
+    # -- search ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        k: int = 50,
+        file_filter: FileFilter | None = None,
+        show_all: bool = False,
+    ) -> SearchResults:
+        """Files that match ``text`` by meaning, best first."""
+        if not text.strip() or not self._space:
+            return SearchResults()
+        embedder = self.embedder()
+        self._check_space(embedder)
+        query = embedder.encode_text(text.strip())
+        return self._search.by_vector(query, k, file_filter, show_all=show_all)
+
+    def similar(
+        self,
+        path: Path,
+        k: int = 50,
+        file_filter: FileFilter | None = None,
+        show_all: bool = False,
+    ) -> SearchResults:
+        """Files that look like ``path``; an indexed file reuses its stored vector."""
+        if not self._space:
+            return SearchResults()
+        path = path.expanduser().absolute()
+        record = self.catalog.file_by_path(path)
+        query: np.ndarray | None = None
+        exclude: frozenset[int] = frozenset()
+        if record is not None:
+            exclude = frozenset({record.id})
+            stored = self.catalog.file_vectors(record.id, self._space)
+            images = [vec for owner, vec in stored if owner.role == "image"]
+            vectors = images or [vec for _, vec in stored]
+            if vectors:
+                query = _normalised(np.mean(vectors, axis=0))
+        if query is None:
+            query = self._embed_file(path)
+        return self._search.by_vector(query, k, file_filter, exclude, show_all)
+
+    def similar_to_vector(
+        self, query: np.ndarray, k: int = 50, file_filter: FileFilter | None = None
+    ) -> SearchResults:
+        return self._search.by_vector(query, k, file_filter)
+
+    def _embed_file(self, path: Path) -> np.ndarray:
+        embedder = self.embedder()
+        self._check_space(embedder)
+        try:
+            extraction = extract(path, embedder.image_size)
+        except OSError as exc:
+            raise ExtractionError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if extraction.image is not None:
+            return embedder.encode_images([extraction.image])[0]
+        if extraction.passages:
+            return _normalised(embedder.encode_texts([p.text for p in extraction.passages[:8]]).mean(0))
+        raise ExtractionError(f"{path} has nothing to compare (no image, no text)")
+
+    def _check_space(self, embedder: Embedder) -> None:
+        if embedder.space != self._space:
+            raise IndexMismatchError(
+                f"This library was indexed with another model ({self.catalog.get_meta('model')}); "
+                f"the current model is {embedder.spec.key}. Run `lumen index` to re-index with it."
+            )
+
+    def recent(self, k: int = 100, file_filter: FileFilter | None = None) -> list[FileRecord]:
+        """Newest indexed files (what an empty query shows)."""
+        return self.catalog.recent_files(k, file_filter)
+
+    def file(self, path: Path) -> FileRecord | None:
+        return self.catalog.file_by_path(path.expanduser().absolute())
+
+    def status(self) -> LibraryStatus:
+        counts = self.catalog.counts()
+        return LibraryStatus(
+            data_dir=self.settings.data_dir,
+            model=self.catalog.get_meta("model") or self.settings.model,
+            folders=self.catalog.folders(),
+            indexed=counts.get(INDEXED, 0),
+            pending=counts.get("pending", 0),
+            failed=counts.get("failed", 0),
+            offline=counts.get("offline", 0),
+            vectors=counts.get("vectors", 0),
+            index_size=len(self._index),
+        )
+
+    def failures(self) -> list[FileRecord]:
+        return self.catalog.failed_files()
+
+
+def _normalised(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm).astype(np.float32) if norm > 0 else vector.astype(np.float32)

@@ -1,0 +1,332 @@
+"""Scanner → extractors → embedder → catalog + vector index: batched, cancellable, with progress."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from desktop_app.core.catalog import PENDING, Catalog, FileRecord, Folder, NewVector
+from desktop_app.core.errors import ExtractionError
+from desktop_app.core.extractors import Extraction, extract
+from desktop_app.core.fingerprint import fingerprint_file
+from desktop_app.core.scanner import Scanner, ScanResult
+from desktop_app.core.vector_index import VectorIndex
+
+if TYPE_CHECKING:
+    import torch
+
+    from desktop_app.core.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+SAVE_EVERY_S = 30.0
+TEXT_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an indexing run stands; sent to the progress callback from the indexing thread."""
+
+    phase: str  # "scanning", "loading model", "indexing", "saving", "done"
+    done: int = 0
+    total: int = 0
+    failed: int = 0
+    rate: float = 0.0  # files per second over the embedding phase
+    eta_s: float | None = None
+    current: Path | None = None
+
+
+@dataclass
+class IndexSummary:
+    """What one indexing run did."""
+
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    moved: int = 0
+    touched: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    failed: int = 0
+    offline_folders: list[Path] = field(default_factory=list)
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+    cancelled: bool = False
+    elapsed_s: float = 0.0
+    embed_s: float = 0.0
+
+    @property
+    def files_per_second(self) -> float:
+        return self.embedded / self.embed_s if self.embed_s > 0 else 0.0
+
+
+@dataclass
+class _Prepared:
+    record: FileRecord
+    extraction: Extraction | None
+    pixels: torch.Tensor | None
+    file_values: dict[str, Any]
+    error: str | None = None
+    vanished: bool = False
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Indexer:
+    """Runs indexing for a library. Call from one thread at a time (the single writer)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        index: VectorIndex,
+        get_embedder: Callable[[], Embedder],
+        save_index: Callable[[], None],
+        workers: int | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        self._catalog = catalog
+        self._index = index
+        self._get_embedder = get_embedder
+        self._save_index = save_index
+        self._workers = workers or max(2, min(4, os.cpu_count() or 2))
+        self._batch_size = batch_size
+
+    def run(
+        self,
+        folders: Sequence[Folder],
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexSummary:
+        """Scan ``folders``, apply what changed, and embed every pending file."""
+        started = time.perf_counter()
+        cancel = cancel or threading.Event()
+        report = progress or (lambda _p: None)
+        report(Progress("scanning"))
+        scan = Scanner(self._catalog).scan(
+            folders, on_progress=lambda n: report(Progress("scanning", done=n)), is_cancelled=cancel.is_set
+        )
+        summary = IndexSummary()
+        if cancel.is_set():
+            summary.cancelled = True
+            return summary
+        if scan.new or scan.changed or self._catalog.counts().get(PENDING):
+            # Load the model before writing anything, so a missing model leaves no half-done run.
+            report(Progress("loading model"))
+            self._get_embedder()
+        self.apply_scan(scan, summary)
+        self.embed_pending(summary, report, cancel)
+        summary.elapsed_s = time.perf_counter() - started
+        report(Progress("done", summary.embedded, summary.embedded, summary.failed))
+        return summary
+
+    def apply_scan(self, scan: ScanResult, summary: IndexSummary) -> None:
+        """Write the scanner's findings to the catalog and drop vectors of deleted files."""
+        catalog = self._catalog
+        summary.seen += scan.seen
+        summary.unchanged += scan.unchanged
+        for folder in scan.offline_folders:
+            catalog.set_folder_state(folder.id, online=False)
+            summary.offline_folders.append(folder.path)
+        for path, reason in scan.unreadable:
+            log.warning("Skipped %s: %s", path, reason)
+            summary.failures.append((path, reason))
+        removed_vectors = catalog.delete_files([r.id for r in scan.removed])
+        summary.removed += len(scan.removed)
+        for record, found in scan.moved:
+            log.info("Moved: %s -> %s", record.path, found.path)
+            catalog.update_file(
+                record.id,
+                path=found.path,
+                folder_id=found.folder_id,
+                size=found.size,
+                mtime_ns=found.mtime_ns,
+                inode=found.inode,
+            )
+        summary.moved += len(scan.moved)
+        for record, found in scan.touched:
+            catalog.update_file(record.id, mtime_ns=found.mtime_ns, inode=found.inode)
+        summary.touched += len(scan.touched)
+        for record, found in scan.changed:
+            catalog.update_file(
+                record.id,
+                size=found.size,
+                mtime_ns=found.mtime_ns,
+                inode=found.inode,
+                fingerprint=found.fingerprint or "",
+                status=PENDING,
+                error=None,
+            )
+        summary.changed += len(scan.changed)
+        for found in scan.new:
+            catalog.add_file(
+                folder_id=found.folder_id,
+                path=found.path,
+                size=found.size,
+                mtime_ns=found.mtime_ns,
+                inode=found.inode,
+                fingerprint=found.fingerprint or "",
+                kind=found.kind,
+            )
+        summary.new += len(scan.new)
+        for folder in {f.folder_id for f in scan.new} | {f.folder_id for _, f in scan.moved}:
+            catalog.set_folder_state(folder, scanned=True)
+        if removed_vectors:
+            self._index.remove(removed_vectors)
+
+    def embed_pending(
+        self,
+        summary: IndexSummary,
+        report: ProgressCallback,
+        cancel: threading.Event,
+    ) -> None:
+        """Extract and embed every pending file, in batches, until done or cancelled."""
+        pending = self._catalog.files_with_status(PENDING)
+        if not pending:
+            return
+        report(Progress("loading model", 0, len(pending)))
+        embedder = self._get_embedder()
+        started = time.perf_counter()
+        last_save = started
+        done = 0
+        queue: deque[Future[_Prepared]] = deque()
+        todo = iter(pending)
+        batch: list[_Prepared] = []
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="lumen-extract") as pool:
+
+            def refill() -> None:
+                while len(queue) < self._batch_size * 2:
+                    record = next(todo, None)
+                    if record is None:
+                        return
+                    queue.append(pool.submit(_prepare, record, embedder))
+
+            refill()
+            while queue and not cancel.is_set():
+                item = queue.popleft().result()
+                refill()
+                if item.vanished:
+                    summary.removed += 1
+                    self._index.remove(self._catalog.delete_files([item.record.id]))
+                    done += 1
+                elif item.error is not None:
+                    log.warning("Skipped %s: %s", item.record.path, item.error)
+                    self._catalog.update_file(item.record.id, status="failed", error=item.error)
+                    summary.failed += 1
+                    summary.failures.append((item.record.path, item.error))
+                    done += 1
+                else:
+                    batch.append(item)
+                if len(batch) >= self._batch_size or (not queue and batch):
+                    self._write_batch(batch, embedder)
+                    summary.embedded += len(batch)
+                    done += len(batch)
+                    batch = []
+                    elapsed = time.perf_counter() - started
+                    rate = done / elapsed if elapsed > 0 else 0.0
+                    eta = (len(pending) - done) / rate if rate > 0 else None
+                    report(
+                        Progress("indexing", done, len(pending), summary.failed, rate, eta, item.record.path)
+                    )
+                    if time.perf_counter() - last_save > SAVE_EVERY_S:
+                        self._save_index()
+                        last_save = time.perf_counter()
+            if cancel.is_set():
+                summary.cancelled = True
+                for future in queue:
+                    future.cancel()
+        if batch:  # finished files of a cancelled run are kept, not thrown away
+            self._write_batch(batch, embedder)
+            summary.embedded += len(batch)
+        summary.embed_s += time.perf_counter() - started
+        report(Progress("saving", done, len(pending), summary.failed))
+        self._save_index()
+
+    def _write_batch(self, batch: list[_Prepared], embedder: Embedder) -> None:
+        import torch
+
+        with_pixels = [item for item in batch if item.pixels is not None]
+        image_vectors = (
+            embedder.encode_prepared(torch.stack([item.pixels for item in with_pixels]))  # type: ignore[misc]
+            if with_pixels
+            else np.zeros((0, embedder.dim), dtype=np.float32)
+        )
+        image_vector_of = {id(item): image_vectors[i] for i, item in enumerate(with_pixels)}
+        passages = [
+            (item, passage)
+            for item in batch
+            if item.extraction is not None
+            for passage in item.extraction.passages
+        ]
+        text_vectors = [
+            embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
+            for start in range(0, len(passages), TEXT_BATCH)
+        ]
+        passage_vectors = np.concatenate(text_vectors) if text_vectors else np.zeros((0, embedder.dim))
+        vectors_of: dict[int, list[NewVector]] = {id(item): [] for item in batch}
+        for item in with_pixels:
+            vectors_of[id(item)].append(NewVector("image", image_vector_of[id(item)], page=None))
+        for (item, passage), vector in zip(passages, passage_vectors, strict=True):
+            vectors_of[id(item)].append(NewVector("text", vector, passage.page, passage.text))
+        new_ids: list[int] = []
+        new_vectors: list[np.ndarray] = []
+        old_ids: list[int] = []
+        for item in batch:
+            vectors = vectors_of[id(item)]
+            ids, old = self._catalog.store_embeddings(
+                item.record.id, embedder.space, vectors, **item.file_values
+            )
+            new_ids += ids
+            new_vectors += [v.embedding for v in vectors]
+            old_ids += old
+        if old_ids:
+            self._index.remove(old_ids)
+        if new_ids:
+            self._index.add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
+
+
+def _prepare(record: FileRecord, embedder: Embedder) -> _Prepared:
+    """Worker-thread step: fingerprint, decode and preprocess one file."""
+    path = record.path
+    try:
+        st = path.stat()
+        fingerprint = fingerprint_file(path)
+        extraction = extract(path, embedder.image_size)
+        pixels = embedder.prepare_image(extraction.image) if extraction.image is not None else None
+    except FileNotFoundError:
+        return _Prepared(record, None, None, {}, "file vanished", vanished=True)
+    except PermissionError:
+        return _Prepared(record, None, None, {}, "permission denied")
+    except ExtractionError as exc:
+        if not path.exists():
+            return _Prepared(record, None, None, {}, "file vanished", vanished=True)
+        return _Prepared(record, None, None, {}, str(exc))
+    except OSError as exc:
+        return _Prepared(record, None, None, {}, f"cannot read file: {exc.strerror or exc}")
+    except Exception as exc:  # a bug in a decoder must not stop the run
+        log.exception("Unexpected error while reading %s", path)
+        return _Prepared(record, None, None, {}, f"unexpected error: {type(exc).__name__}: {exc}")
+    if pixels is None and not extraction.passages:
+        return _Prepared(record, None, None, {}, "nothing to index (no image and no text)")
+    values: dict[str, Any] = {
+        "fingerprint": fingerprint,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "width": extraction.width,
+        "height": extraction.height,
+        "taken_at": extraction.taken_at,
+        "camera": extraction.camera,
+        "title": extraction.title,
+        "page_count": extraction.page_count,
+    }
+    return _Prepared(record, extraction, pixels, values)

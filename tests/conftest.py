@@ -1,0 +1,67 @@
+"""Shared fixtures: the tiny trained model, settings pointing at temp dirs, real weights when present."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download
+
+from desktop_app.config import Settings  # noqa: E402
+from desktop_app.core.embedder import Embedder, load_embedder  # noqa: E402
+from desktop_app.core.library import Library  # noqa: E402
+from tests.support.real_weights import RealWeights, find_real_weights  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+TINY_WEIGHTS = REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the real user's data or model cache."""
+    base = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("LUMEN_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("LUMEN_MODEL_CACHE", str(base / "models"))
+    monkeypatch.setenv("HF_HOME", str(base / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(base / "hf" / "hub"))
+
+
+@pytest.fixture(scope="session")
+def tiny_weights() -> Path:
+    assert TINY_WEIGHTS.exists(), "run scripts/train_tiny_model.py to create the test model"
+    return TINY_WEIGHTS
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    """The tiny model, loaded once through the real loading code."""
+    return load_embedder("lumen-tiny", tiny_weights, tmp_path_factory.mktemp("cache"), "cpu")
+
+
+@pytest.fixture
+def tiny_settings(tmp_path: Path, tiny_weights: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "library",
+        model="lumen-tiny",
+        weights=tiny_weights,
+        model_cache_dir=tmp_path / "models",
+        device="cpu",
+        batch_size=16,
+    )
+
+
+@pytest.fixture
+def tiny_library(tiny_settings: Settings, tiny_embedder: Embedder) -> Iterator[Library]:
+    """A library in a temp dir that shares the session's loaded tiny model."""
+    library = Library.open(tiny_settings, embedder_loader=lambda _s: tiny_embedder)
+    yield library
+    library.close()
+
+
+@pytest.fixture(scope="session")
+def real_weights() -> list[RealWeights]:
+    return find_real_weights(REPO.parent / "shared")

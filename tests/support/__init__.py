@@ -1,0 +1,1 @@
+"""Helpers shared by Lumen tests: synthetic data and fakes."""
