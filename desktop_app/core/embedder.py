@@ -285,7 +285,10 @@ def load_embedder(
             device=chosen,
             precision="fp16" if chosen == "cuda" else "fp32",
             force_quick_gelu=bool(tag_cfg.get("quick_gelu", False)),
-            force_preprocess_cfg=preprocess_cfg or None,
+            image_mean=preprocess_cfg.get("mean"),
+            image_std=preprocess_cfg.get("std"),
+            image_interpolation=preprocess_cfg.get("interpolation"),
+            image_resize_mode=preprocess_cfg.get("resize_mode"),
             cache_dir=str(cache_dir),
         )
     except Exception as exc:

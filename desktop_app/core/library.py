@@ -212,7 +212,7 @@ class Library:
         with self._write_lock:
             indexer = Indexer(
                 self.catalog,
-                self._index,
+                lambda: self._index,
                 self._embedder_for_indexing,
                 self._save_index,
                 batch_size=self.settings.batch_size,

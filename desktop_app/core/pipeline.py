@@ -89,14 +89,14 @@ class Indexer:
     def __init__(
         self,
         catalog: Catalog,
-        index: VectorIndex,
+        get_index: Callable[[], VectorIndex],
         get_embedder: Callable[[], Embedder],
         save_index: Callable[[], None],
         workers: int | None = None,
         batch_size: int = 32,
     ) -> None:
         self._catalog = catalog
-        self._index = index
+        self._get_index = get_index  # the library swaps its index when the model changes
         self._get_embedder = get_embedder
         self._save_index = save_index
         self._workers = workers or max(2, min(4, os.cpu_count() or 2))
@@ -182,7 +182,7 @@ class Indexer:
         for folder in {f.folder_id for f in scan.new} | {f.folder_id for _, f in scan.moved}:
             catalog.set_folder_state(folder, scanned=True)
         if removed_vectors:
-            self._index.remove(removed_vectors)
+            self._get_index().remove(removed_vectors)
 
     def embed_pending(
         self,
@@ -217,7 +217,7 @@ class Indexer:
                 refill()
                 if item.vanished:
                     summary.removed += 1
-                    self._index.remove(self._catalog.delete_files([item.record.id]))
+                    self._get_index().remove(self._catalog.delete_files([item.record.id]))
                     done += 1
                 elif item.error is not None:
                     log.warning("Skipped %s: %s", item.record.path, item.error)
@@ -290,9 +290,9 @@ class Indexer:
             new_vectors += [v.embedding for v in vectors]
             old_ids += old
         if old_ids:
-            self._index.remove(old_ids)
+            self._get_index().remove(old_ids)
         if new_ids:
-            self._index.add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
+            self._get_index().add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
 
 
 def _prepare(record: FileRecord, embedder: Embedder) -> _Prepared:

@@ -141,8 +141,7 @@ def _os_error(exc: OSError) -> ExtractionError:
 
 def _too_large(width: int, height: int) -> ExtractionError:
     return ExtractionError(
-        f"image is too large ({width}×{height} pixels, "
-        f"limit {MAX_PIXELS // 1_000_000} megapixels)"
+        f"image is too large ({width}×{height} pixels, limit {MAX_PIXELS / 1e6:g} megapixels)"
     )
 
 
@@ -155,13 +154,16 @@ def _opened(path: Path) -> Iterator[Image.Image]:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise _os_error(exc) from exc
-    with os.fdopen(fd, "rb") as fp:
+    try:
+        info = os.fstat(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise _os_error(exc) from exc
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+        os.close(fd)
+        raise ExtractionError("empty file" if stat.S_ISREG(info.st_mode) else "not a regular file")
+    with open(fd, "rb") as fp:
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise ExtractionError("not a regular file")
-            if info.st_size == 0:
-                raise ExtractionError("empty file")
             image = Image.open(fp, formats=formats)
             width, height = image.size
             if width * height > MAX_PIXELS:
@@ -395,8 +397,9 @@ def open_for_display(path: Path, max_side: int) -> Image.Image:
         width, height = image.size
         scale = max_side / max(width, height)
         if scale < 1:
-            # Ask for at least the final size along both axes: the longest side stays >= max_side.
-            image.draft("RGB", (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
+            # Ask for at least the final size on both axes: the longest side stays >= max_side.
+            wanted = (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
+            image.draft("RGB", wanted)
         image.load()
         orientation = _orientation(_exif(image))
         working = _resizable(image)
@@ -415,8 +418,7 @@ def read_image_metadata(path: Path) -> ImageMetadata:
     Raises ``ExtractionError`` like ``extract_image``.
     """
     with _opened(path) as image:
-        if image.format == "PNG" and "exif" not in image.info:
-            exif = Image.Exif()  # Pillow would decode the whole image to look further
-        else:
-            exif = _exif(image)
+        # For a PNG without EXIF before its pixels, Pillow would decode everything to look further.
+        skip_exif = image.format == "PNG" and "exif" not in image.info
+        exif = Image.Exif() if skip_exif else _exif(image)
         return _metadata(image.size, image.format, exif)

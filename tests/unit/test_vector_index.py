@@ -1,0 +1,386 @@
+"""Tests for the hnswlib-backed VectorIndex: exactness, filters, deletes, persistence, threads."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from desktop_app.core.errors import LumenError
+from desktop_app.core.vector_index import IndexFileError, VectorIndex
+
+DIM = 32
+
+
+def unit_vectors(n: int, dim: int = DIM, seed: int = 0) -> npt.NDArray[np.float32]:
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal((n, dim)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v
+
+
+def clustered(n: int, dim: int = 64, clusters: int = 10, seed: int = 0) -> npt.NDArray[np.float32]:
+    """Unit vectors around a few centres sharing a common direction (like image embeddings)."""
+    rng = np.random.default_rng(seed)
+    common = rng.standard_normal(dim)
+    centres = rng.standard_normal((clusters, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    common /= np.linalg.norm(common)
+    labels = rng.integers(0, clusters, n)
+    v = 0.8 * common + centres[labels] + 1.5 * rng.standard_normal((n, dim)) / np.sqrt(dim)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    out: npt.NDArray[np.float32] = v.astype(np.float32)
+    return out
+
+
+def sparse_ids(n: int, seed: int = 1) -> npt.NDArray[np.int64]:
+    """Distinct, non-dense catalog-like ids."""
+    rng = np.random.default_rng(seed)
+    return rng.choice(10_000_000, size=n, replace=False).astype(np.int64)
+
+
+def exact_top(
+    ids: npt.NDArray[np.int64], vecs: npt.NDArray[np.float32], q: npt.NDArray[np.float32], k: int
+) -> npt.NDArray[np.int64]:
+    order = np.argsort(-(vecs @ q), kind="stable")[:k]
+    return ids[order]
+
+
+def build(
+    n: int, exact_threshold: int | None = None, seed: int = 0
+) -> tuple[VectorIndex, npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    index = VectorIndex(DIM, exact_threshold=exact_threshold)
+    ids, vecs = sparse_ids(n, seed + 1), unit_vectors(n, seed=seed)
+    index.add(ids, vecs)
+    return index, ids, vecs
+
+
+# -- exact path --------------------------------------------------------------------------------
+
+
+def test_small_index_search_is_exact() -> None:
+    index, ids, vecs = build(300)
+    assert len(index) == 300
+    for i in range(0, 300, 7):
+        found, scores = index.search(vecs[i], 10)
+        assert found[0] == ids[i]
+        assert scores[0] == pytest.approx(1.0, abs=1e-5)
+        np.testing.assert_array_equal(found, exact_top(ids, vecs, vecs[i], 10))
+        assert found.dtype == np.int64 and scores.dtype == np.float32
+        assert np.all(np.diff(scores) <= 0)
+
+
+def test_k_larger_than_items_returns_all() -> None:
+    index, ids, vecs = build(5)
+    found, scores = index.search(vecs[0], 50)
+    assert sorted(found.tolist()) == sorted(ids.tolist())
+    assert len(scores) == 5
+    index_h, ids_h, vecs_h = build(40, exact_threshold=0)
+    found, _ = index_h.search(vecs_h[0], 100)
+    assert sorted(found.tolist()) == sorted(ids_h.tolist())
+
+
+def test_empty_index_and_k_zero() -> None:
+    index = VectorIndex(DIM)
+    found, scores = index.search(unit_vectors(1)[0], 5)
+    assert found.shape == (0,) and scores.shape == (0,)
+    index, _, vecs = build(10)
+    assert len(index.search(vecs[0], 0)[0]) == 0
+
+
+def test_bad_input_is_rejected() -> None:
+    index = VectorIndex(DIM)
+    with pytest.raises(ValueError):
+        index.add(np.array([1, 2]), unit_vectors(3))
+    with pytest.raises(ValueError):
+        index.add(np.array([1]), unit_vectors(1, dim=DIM + 1))
+    with pytest.raises(ValueError):
+        index.add(np.array([-1]), unit_vectors(1))
+    with pytest.raises(ValueError):
+        index.add(np.array([1]), np.full((1, DIM), np.nan, dtype=np.float32))
+    with pytest.raises(ValueError):
+        index.search(np.zeros(DIM + 1, dtype=np.float32), 3)
+    assert len(index) == 0
+
+
+def test_duplicate_ids_in_one_batch_last_wins() -> None:
+    index = VectorIndex(DIM)
+    vecs = unit_vectors(3)
+    index.add(np.array([7, 8, 7]), vecs)
+    assert len(index) == 2
+    np.testing.assert_allclose(index.get_vectors([7])[0], vecs[2])
+
+
+# -- filters -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exact_threshold", [None, 0])
+def test_filtered_search_returns_only_allowed_and_k(exact_threshold: int | None) -> None:
+    index, ids, vecs = build(600, exact_threshold=exact_threshold)
+    rng = np.random.default_rng(5)
+    for fraction in (0.02, 0.3):
+        allowed = rng.choice(ids, size=int(600 * fraction), replace=False)
+        with_unknown = np.concatenate([allowed, np.array([10_000_001, 10_000_002])])
+        for i in range(0, 600, 50):
+            found, scores = index.search(vecs[i], 10, allowed=with_unknown)
+            assert len(found) == 10
+            assert set(found.tolist()) <= set(allowed.tolist())
+            assert np.all(np.diff(scores) <= 0)
+            mask = np.isin(ids, allowed)
+            expected = exact_top(ids[mask], vecs[mask], vecs[i], 10)
+            assert len(set(found.tolist()) & set(expected.tolist())) >= 9
+
+
+def test_filtered_search_with_few_allowed_returns_them_all() -> None:
+    index, ids, vecs = build(200, exact_threshold=0)
+    allowed = ids[[3, 50, 99]]
+    found, _ = index.search(vecs[0], 10, allowed=allowed)
+    assert sorted(found.tolist()) == sorted(allowed.tolist())
+    assert len(index.search(vecs[0], 10, allowed=np.array([], dtype=np.int64))[0]) == 0
+
+
+# -- removal, replacement ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exact_threshold", [None, 0])
+def test_remove_hides_items(exact_threshold: int | None) -> None:
+    index, ids, vecs = build(200, exact_threshold=exact_threshold)
+    gone = ids[:50]
+    index.remove([*gone.tolist(), 123_456_789_000])  # unknown id ignored
+    index.remove(gone)  # removing twice is harmless
+    assert len(index) == 150
+    assert int(gone[0]) not in index and int(ids[60]) in index
+    assert set(index.ids().tolist()) == set(ids[50:].tolist())
+    assert index.deleted_fraction == pytest.approx(0.25)
+    for i in range(0, 50, 5):
+        found, _ = index.search(vecs[i], 20)
+        assert not set(found.tolist()) & set(gone.tolist())
+    found, _ = index.search(vecs[0], 20, allowed=ids[:60])
+    assert set(found.tolist()) == set(ids[50:60].tolist())
+    with pytest.raises(KeyError):
+        index.get_vectors([int(gone[0])])
+
+
+@pytest.mark.parametrize("exact_threshold", [None, 0])
+def test_readd_after_remove(exact_threshold: int | None) -> None:
+    index, ids, _ = build(200, exact_threshold=exact_threshold)
+    target = int(ids[10])
+    index.remove([target])
+    new_vec = unit_vectors(1, seed=99)
+    index.add(np.array([target]), new_vec)
+    assert target in index and len(index) == 200
+    assert index.deleted_fraction == 0.0
+    np.testing.assert_allclose(index.get_vectors([target])[0], new_vec[0])
+    found, scores = index.search(new_vec[0], 1)
+    assert found[0] == target and scores[0] == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("exact_threshold", [None, 0])
+def test_replace_vector(exact_threshold: int | None) -> None:
+    index, ids, vecs = build(200, exact_threshold=exact_threshold)
+    target = int(ids[3])
+    new_vec = -vecs[3:4]
+    index.add(np.array([target]), new_vec)
+    assert len(index) == 200
+    np.testing.assert_allclose(index.get_vectors([target]), new_vec)
+    assert index.search(new_vec[0], 1)[0][0] == target
+    assert target not in index.search(vecs[3], 10)[0].tolist()
+
+
+def test_growth_past_initial_capacity() -> None:
+    index = VectorIndex(DIM, capacity=10)
+    ids, vecs = sparse_ids(2000), unit_vectors(2000)
+    for start in range(0, 2000, 100):
+        index.add(ids[start : start + 100], vecs[start : start + 100])
+    assert len(index) == 2000 and index.capacity >= 2000
+    for i in (0, 999, 1999):
+        assert index.search(vecs[i], 1)[0][0] == ids[i]
+    np.testing.assert_allclose(index.get_vectors(ids[[5, 1500]].tolist()), vecs[[5, 1500]])
+
+
+def test_exact_cache_follows_size_changes() -> None:
+    # Grow past the exact threshold (dense copy dropped), then shrink below it (rebuilt).
+    index, ids, vecs = build(300, exact_threshold=40)
+    index.remove(ids[30:])
+    assert len(index) == 30
+    for i in range(30):
+        np.testing.assert_array_equal(
+            index.search(vecs[i], 5)[0], exact_top(ids[:30], vecs[:30], vecs[i], 5)
+        )
+
+
+# -- persistence -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exact_threshold", [None, 0])
+def test_save_load_round_trip(tmp_path: Path, exact_threshold: int | None) -> None:
+    index, ids, vecs = build(500, exact_threshold=exact_threshold)
+    index.remove(ids[:20])
+    path = tmp_path / "vectors.hnsw"
+    index.save(path)
+    loaded = VectorIndex.load(path, DIM, exact_threshold=exact_threshold)
+    assert len(loaded) == 480 and loaded.dim == DIM
+    np.testing.assert_array_equal(loaded.ids(), index.ids())
+    assert loaded.deleted_fraction == pytest.approx(index.deleted_fraction)
+    for i in range(0, 500, 25):
+        a, sa = index.search(vecs[i], 10)
+        b, sb = loaded.search(vecs[i], 10)
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(sa, sb, atol=1e-6)
+    # The loaded index keeps working: add, overwrite the file, load again.
+    loaded.add(np.array([424242]), unit_vectors(1, seed=7))
+    loaded.save(path)
+    assert 424242 in VectorIndex.load(path, DIM)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.hnsw", "vectors.hnsw.meta.json"]
+
+
+def saved(tmp_path: Path) -> Path:
+    index, _, _ = build(100)
+    path = tmp_path / "vectors.hnsw"
+    index.save(path)
+    return path
+
+
+def test_load_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(IndexFileError):
+        VectorIndex.load(tmp_path / "nothing.hnsw", DIM)
+    path = saved(tmp_path)
+    path.unlink()
+    with pytest.raises(IndexFileError):
+        VectorIndex.load(path, DIM)
+    path = saved(tmp_path)
+    Path(str(path) + ".meta.json").unlink()
+    with pytest.raises(IndexFileError):
+        VectorIndex.load(path, DIM)
+
+
+def test_load_truncated_file(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    data = path.read_bytes()
+    for size in (0, 10, len(data) // 2, len(data) - 1):
+        path.write_bytes(data[:size])
+        with pytest.raises(IndexFileError):
+            VectorIndex.load(path, DIM)
+
+
+def test_load_corrupt_files(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexFileError):
+        VectorIndex.load(path, DIM)
+
+    path = saved(tmp_path)
+    path.write_bytes(np.random.default_rng(0).bytes(path.stat().st_size))
+    with pytest.raises(IndexFileError):
+        VectorIndex.load(path, DIM)
+
+    path = saved(tmp_path)
+    meta = Path(str(path) + ".meta.json")
+    for text in ("", "{", "[]", '{"body": {}, "crc32": 0}', meta.read_text()[:-5]):
+        meta.write_text(text)
+        with pytest.raises(IndexFileError):
+            VectorIndex.load(path, DIM)
+
+
+def test_load_wrong_dim(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    with pytest.raises(IndexFileError, match="32-d"):
+        VectorIndex.load(path, DIM * 2)
+    assert issubclass(IndexFileError, LumenError)
+
+
+def test_save_to_unwritable_place(tmp_path: Path) -> None:
+    index, _, _ = build(10)
+    with pytest.raises(IndexFileError):
+        index.save(tmp_path / "missing-dir" / "vectors.hnsw")
+
+
+# -- compaction --------------------------------------------------------------------------------
+
+
+def test_compaction_keeps_ids_and_results() -> None:
+    index, ids, vecs = build(1000, exact_threshold=0)
+    assert not index.needs_compaction()
+    index.remove(ids[::2])
+    assert index.deleted_fraction == pytest.approx(0.5)
+    assert index.needs_compaction()
+    live_before = index.ids().copy()
+    index.compact()
+    assert index.deleted_fraction == 0.0 and not index.needs_compaction()
+    np.testing.assert_array_equal(index.ids(), live_before)
+    live_vecs = vecs[1::2]
+    np.testing.assert_allclose(index.get_vectors(ids[1::2].tolist()), live_vecs)
+    for i in range(0, 500, 10):
+        found, _ = index.search(live_vecs[i], 10)
+        assert found[0] == ids[1::2][i]
+        expected = exact_top(ids[1::2], live_vecs, live_vecs[i], 10)
+        assert len(set(found.tolist()) & set(expected.tolist())) >= 9
+    # A compacted index still accepts removed ids back.
+    index.add(ids[:1], vecs[:1])
+    assert index.search(vecs[0], 1)[0][0] == ids[0]
+
+
+# -- threads -----------------------------------------------------------------------------------
+
+
+def test_concurrent_search_during_adds() -> None:
+    index = VectorIndex(DIM, capacity=16, exact_threshold=300)  # crosses to HNSW mid-way
+    ids, vecs = np.arange(3000, dtype=np.int64) * 3 + 1, unit_vectors(3000)
+    index.add(ids[:10], vecs[:10])
+    done = threading.Event()
+    errors: list[BaseException] = []
+    searches = [0]
+
+    def searcher(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(100_000):  # bounded; normally ends when the writer is done
+                if done.is_set():
+                    break
+                q = vecs[rng.integers(0, 3000)]
+                allowed = ids[rng.integers(0, 3000, 400)] if rng.random() < 0.3 else None
+                found, scores = index.search(q, 10, allowed=allowed)
+                assert len(found) == len(set(found.tolist())) and len(found) <= 10
+                assert np.all(np.isfinite(scores)) and np.all(np.diff(scores) <= 1e-6)
+                assert np.all((found - 1) % 3 == 0)
+                searches[0] += 1
+        except BaseException as exc:  # reported to the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=searcher, args=(s,)) for s in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for start in range(10, 3000, 290):
+            index.add(ids[start : start + 290], vecs[start : start + 290])
+            index.remove(ids[start : start + 5])
+            index.add(ids[start : start + 2], vecs[start : start + 2])
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors[0]
+    assert searches[0] > 0
+    assert len(index) == 3000 - 3 * 11
+
+
+# -- HNSW quality ------------------------------------------------------------------------------
+
+
+def test_hnsw_recall_at_10() -> None:
+    data = clustered(6000, dim=64, seed=3)
+    base, queries = data[:5800], data[5800:]
+    ids = sparse_ids(5800, seed=4)
+    index = VectorIndex(64, exact_threshold=0)
+    index.add(ids, base)
+    hits = 0
+    for q in queries:
+        found, _ = index.search(q, 10)
+        hits += len(set(found.tolist()) & set(exact_top(ids, base, q, 10).tolist()))
+    recall = hits / (10 * len(queries))
+    assert recall >= 0.95
