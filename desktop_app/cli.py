@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -18,8 +19,9 @@ from desktop_app.core.catalog import FileFilter
 from desktop_app.core.errors import LumenError
 from desktop_app.core.library import Library
 from desktop_app.core.models import MODELS
-from desktop_app.core.pipeline import IndexSummary, Progress
+from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
 from desktop_app.core.search import SearchResults
+from desktop_app.core.watcher import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S, FolderWatcher
 
 log = logging.getLogger("desktop_app")
 
@@ -46,10 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="add folders and index new or changed files")
     p.add_argument("paths", nargs="*", type=Path, help="folders to add (default: all watched folders)")
 
-    for name, what in (("search", "find files matching a description"), ("similar", "find files like FILE")):
+    for name, what in (
+        ("search", "find files matching a description"),
+        ("similar", "find files like FILE"),
+        ("related", "find documents whose text is about FILE (e.g. a photo)"),
+    ):
         p = sub.add_parser(name, help=what)
         if name == "search":
-            p.add_argument("query", help='what to look for, e.g. "kids on a beach at sunset"')
+            p.add_argument(
+                "query",
+                help="what to look for, e.g. 'kids on a beach at sunset' or "
+                "'invoice \"2023-0147\"' (quoted words must appear literally)",
+            )
         else:
             p.add_argument("file", type=Path, help="an image or document (indexed or not)")
         p.add_argument("-k", "--limit", type=int, default=20, help="at most this many results")
@@ -73,6 +83,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("forget", help="remove a file or folder's files from the index")
     p.add_argument("path", type=Path)
+
+    p = sub.add_parser(
+        "watch", help="keep the index up to date while files change (foreground; Ctrl-C stops)"
+    )
+    p.add_argument("paths", nargs="*", type=Path, help="folders to add first (default: all)")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=DEFAULT_SETTLE_S,
+        metavar="SECONDS",
+        help="index a file once it has not changed for this long (default: %(default)g)",
+    )
+    p.add_argument(
+        "--rescan-every",
+        type=float,
+        default=DEFAULT_RECONCILE_EVERY_S / 60,
+        metavar="MINUTES",
+        help="also rescan every folder this often, for changes the system did not report "
+        "(default: %(default)g; 0: never)",
+    )
 
     sub.add_parser("models", help="list the supported models")
     return parser
@@ -124,12 +154,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(library: Library, args: argparse.Namespace) -> int:
     if args.command == "index":
         return _index(library, args)
-    if args.command in ("search", "similar"):
+    if args.command in ("search", "similar", "related"):
         return _search(library, args)
     if args.command == "status":
         return _status(library, args)
     if args.command == "folders":
         return _folders(library, args)
+    if args.command == "watch":
+        return _watch(library, args)
     if args.command == "forget":
         n = library.forget(args.path)
         print(f"Forgot {n} vectors under {args.path}")
@@ -163,7 +195,6 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     bar.close()
     if "error" in outcome:
         raise outcome["error"]
-    library.settings.save()
     summary: IndexSummary = outcome["summary"]
     _print_summary(summary)
     return EXIT_INTERRUPTED if summary.cancelled else 0
@@ -227,8 +258,10 @@ def _search(library: Library, args: argparse.Namespace) -> int:
     )
     if args.command == "search":
         results = library.search(args.query, args.limit, file_filter, show_all=args.all)
-    else:
+    elif args.command == "similar":
         results = library.similar(args.file, args.limit, file_filter, show_all=args.all)
+    else:
+        results = library.related_documents(args.file, args.limit, file_filter, show_all=args.all)
     if args.json:
         print(json.dumps(_results_json(results), indent=2))
         return 0
@@ -319,6 +352,81 @@ def _folders(library: Library, args: argparse.Namespace) -> int:
         for folder in library.folders():
             print(folder.path)
     return 0
+
+
+def _watch(library: Library, args: argparse.Namespace) -> int:
+    for path in args.paths:
+        library.add_folder(path)
+    folders = [f for f in library.folders() if not f.paused]
+    if not folders:
+        print("lumen: no folders to watch; give one: lumen watch ~/Pictures", file=sys.stderr)
+        return EXIT_ERROR
+    live = _LiveLog(verbose=not args.quiet)
+    watcher = FolderWatcher(
+        library,
+        settle_s=args.settle,
+        reconcile_every_s=args.rescan_every * 60 or None,
+        on_change=live.changes,
+        on_reconciled=live.reconciled,
+    )
+    live.say(f"Watching {len(folders)} folder{'s' if len(folders) > 1 else ''} (Ctrl-C to stop):")
+    for folder in folders:
+        live.say(f"  {folder.path}{'' if folder.online else ' (offline)'}")
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    watcher.start()
+    try:
+        while watcher.running and not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        watcher.stop()
+    library.settings.save()
+    if watcher.error is not None:
+        print(f"lumen: {watcher.error}", file=sys.stderr)
+        return EXIT_ERROR
+    live.say("Stopped.")
+    return 0
+
+
+class _LiveLog:
+    """The lines `lumen watch` prints as files change (called from the watcher's thread)."""
+
+    def __init__(self, verbose: bool) -> None:
+        self._verbose = verbose
+        self._reconciled = 0
+
+    def say(self, line: str) -> None:
+        print(line, flush=True)
+
+    def _event(self, line: str) -> None:
+        self.say(f"{datetime.now():%H:%M:%S} {line}")
+
+    def changes(self, c: FileChanges) -> None:
+        for folder in c.offline:
+            self._event(f"folder offline (its files are kept, hidden from results): {folder}")
+        for folder in c.online:
+            self._event(f"folder back online: {folder}")
+        if not self._verbose:
+            return
+        for path in c.indexed:
+            self._event(f"indexed {path}")
+        for old, new in c.moved:
+            self._event(f"moved {old} -> {new}")
+        for path in c.removed:
+            self._event(f"removed {path}")
+        for path, reason in c.failed:
+            self._event(f"failed {path}: {reason}")
+
+    def reconciled(self, s: IndexSummary) -> None:
+        self._reconciled += 1
+        if self._reconciled == 1 or s.new or s.changed or s.moved or s.removed or s.failed:
+            self._event(
+                f"up to date: {s.seen} files seen, {s.new} new, {s.changed} changed, "
+                f"{s.moved} moved, {s.removed} removed, {s.failed} failed"
+            )
 
 
 def _models() -> int:

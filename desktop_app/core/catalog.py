@@ -25,10 +25,13 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    literal_column,
     select,
     text,
     update,
 )
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -37,7 +40,18 @@ from desktop_app.core.errors import DataDirError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# The keyword index (SQLite FTS5): one row per passage of a file's text (a page, a block), or
+# one row with an empty body for a file without text, each carrying the file's name and folder
+# names. Row ids are ``file_id << KEYWORD_ROWID_BITS | n``, so a file's rows are one rowid range.
+KEYWORD_TABLE = "keyword_index"
+KEYWORD_ROWID_BITS = 20
+_MAX_KEYWORD_ROWS = (1 << KEYWORD_ROWID_BITS) - 1
+# bm25 weights of the body, name and folder columns: a word in a file's name says more about
+# it than the same word once in its text.
+_KEYWORD_WEIGHTS = "1.0, 2.0, 0.5"
+_HIT_START, _HIT_END = "\x02", "\x03"
 
 # File status values.
 PENDING = "pending"  # found, not embedded yet (new, changed, or its model changed)
@@ -169,6 +183,24 @@ class NewVector:
 
 
 @dataclass(frozen=True)
+class NewText:
+    """A passage of a file's text for the keyword index (a page, a block of a text file)."""
+
+    text: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    """A file found by the keyword index: its best passage (when the words were in its text)."""
+
+    file_id: int
+    rank: float  # bm25: lower is better
+    page: int | None
+    snippet: str | None
+
+
+@dataclass(frozen=True)
 class VectorOwner:
     """Which file (and which page/passage of it) a vector belongs to."""
 
@@ -250,6 +282,10 @@ class Catalog:
         if version < 1:
             # Step 1: the initial schema.
             Base.metadata.create_all(conn)
+        if version < 2:
+            # Step 2: the keyword index over passages, file names and folder names (FTS5), and
+            # an index to find vectors by role; files indexed before become findable by name.
+            _create_keyword_index(conn)
         # Later steps go here, one commented ``if version < N`` block each.
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
 
@@ -300,8 +336,10 @@ class Catalog:
     def remove_folder_keep_files(self, folder_id: int, new_folder_id: int) -> None:
         """Merge a folder into another that contains it (its files and vectors stay)."""
         with self.session() as s:
+            moved = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == folder_id)))
             s.execute(update(FileRow).where(FileRow.folder_id == folder_id).values(folder_id=new_folder_id))
             s.execute(delete(FolderRow).where(FolderRow.id == folder_id))
+            _refresh_keyword_names(s, moved)
 
     def folders(self) -> list[Folder]:
         with self.session() as s:
@@ -350,6 +388,31 @@ class Catalog:
         with self.session() as s:
             row = s.scalar(select(FileRow).where(FileRow.path == str(path)))
             return FileRecord.from_row(row) if row else None
+
+    def files_under(self, path: Path) -> dict[Path, FileRecord]:
+        """Catalogued files at ``path`` or anywhere below it, by path (case-sensitive)."""
+        prefix = _path_prefix(path)
+        below = (FileRow.path >= prefix) & (FileRow.path < prefix[:-1] + chr(ord("/") + 1))
+        with self.session() as s:
+            rows = s.scalars(select(FileRow).where((FileRow.path == str(path)) | below))
+            return {Path(r.path): FileRecord.from_row(r) for r in rows}
+
+    def files_at(self, paths: Iterable[Path]) -> dict[Path, FileRecord]:
+        """Catalogued files at exactly these paths, by path."""
+        keys = sorted({str(p) for p in paths})
+        out: dict[Path, FileRecord] = {}
+        with self.session() as s:
+            for start in range(0, len(keys), 900):
+                chunk = keys[start : start + 900]
+                for row in s.scalars(select(FileRow).where(FileRow.path.in_(chunk))):
+                    out[Path(row.path)] = FileRecord.from_row(row)
+        return out
+
+    def has_files(self, folder_id: int) -> bool:
+        """Whether any file of this folder is catalogued."""
+        with self.session() as s:
+            first = s.scalar(select(FileRow.id).where(FileRow.folder_id == folder_id).limit(1))
+            return first is not None
 
     def files_by_ids(self, file_ids: Iterable[int]) -> dict[int, FileRecord]:
         ids = list(set(file_ids))
@@ -425,6 +488,8 @@ class Catalog:
             values["name"] = Path(values["path"]).name
         with self.session() as s:
             s.execute(update(FileRow).where(FileRow.id == file_id).values(**values))
+            if {"path", "folder_id", "title"} & values.keys():
+                _refresh_keyword_names(s, [file_id])
 
     def delete_files(self, file_ids: Sequence[int]) -> list[int]:
         """Forget files; returns the vector ids that went with them."""
@@ -451,6 +516,7 @@ class Catalog:
             vector_ids += s.scalars(select(VectorRow.id).where(VectorRow.file_id.in_(chunk)))
             s.execute(delete(VectorRow).where(VectorRow.file_id.in_(chunk)))
             s.execute(delete(FileRow).where(FileRow.id.in_(chunk)))
+            _delete_keyword_rows(s, chunk)
         return vector_ids
 
     def missing_by_fingerprint(self, fingerprint: str, candidates: set[int]) -> FileRecord | None:
@@ -477,9 +543,14 @@ class Catalog:
     # -- vectors --------------------------------------------------------------------------
 
     def store_embeddings(
-        self, file_id: int, space: str, vectors: Sequence[NewVector], **file_values: Any
+        self,
+        file_id: int,
+        space: str,
+        vectors: Sequence[NewVector],
+        texts: Sequence[NewText] = (),
+        **file_values: Any,
     ) -> tuple[list[int], list[int]]:
-        """Replace a file's vectors and mark it indexed, in one transaction.
+        """Replace a file's vectors and keyword-index text and mark it indexed, in one transaction.
 
         Returns (new vector ids, old vector ids removed).
         """
@@ -504,7 +575,63 @@ class Catalog:
                 .values(status=INDEXED, error=None, indexed_at=time.time(), **file_values)
             )
             s.flush()
+            _store_keyword_rows(s, file_id, texts)
             return [r.id for r in rows], old
+
+    def role_vector_ids(self, space: str, role: str) -> np.ndarray:
+        """Ids of the vectors of ``space`` with this role ("image" or "text"), sorted."""
+        with self.session() as s:
+            ids = s.scalars(
+                select(VectorRow.id)
+                .where(VectorRow.space == space, VectorRow.role == role)
+                .order_by(VectorRow.id)
+            ).all()
+        return np.asarray(ids, dtype=np.int64)
+
+    def keyword_search(
+        self, match: str, limit: int, file_filter: FileFilter | None = None
+    ) -> list[KeywordHit]:
+        """Indexed files whose text, name or folder names match an FTS5 ``match`` expression.
+
+        Best first (bm25), one hit per file: the passage that matched best, with its page and
+        a snippet around the matched words. An invalid expression matches nothing.
+        """
+        visible = select(FileRow.id).where(FileRow.status == INDEXED)
+        visible = self._apply_filter(visible, file_filter)
+        table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"))
+        score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
+        snippet: Any = literal_column(
+            f"snippet({KEYWORD_TABLE}, 0, '{_HIT_START}', '{_HIT_END}', '…', 24)"
+        )
+        query = (
+            select(table.c.rowid, table.c.page, snippet, score)
+            .where(literal_column(KEYWORD_TABLE).op("MATCH")(match))
+            .where(table.c.rowid.op(">>")(KEYWORD_ROWID_BITS).in_(visible))
+            .order_by(score)
+            .limit(max(limit, 1) * 20)
+        )
+        hits: dict[int, KeywordHit] = {}
+        try:
+            with self.session() as s:
+                for rowid, page, snip, rank in s.execute(query):
+                    file_id = int(rowid) >> KEYWORD_ROWID_BITS
+                    if file_id in hits:
+                        continue
+                    in_body = _HIT_START in (snip or "")
+                    plain = (snip or "").replace(_HIT_START, "").replace(_HIT_END, "")
+                    passage = " ".join(plain.split())
+                    hits[file_id] = KeywordHit(
+                        file_id,
+                        float(rank),
+                        page if in_body else None,
+                        passage if in_body and passage else None,
+                    )
+                    if len(hits) >= limit:
+                        break
+        except OperationalError as exc:  # a query FTS5 cannot parse
+            log.debug("keyword query %r failed: %s", match, exc)
+            return []
+        return list(hits.values())
 
     def vector_ids(self, space: str) -> np.ndarray:
         """Ids of every vector of ``space``."""
@@ -614,6 +741,101 @@ class Catalog:
             if file_filter.date_to:
                 query = query.where(when <= file_filter.date_to)
         return query
+
+
+def _create_keyword_index(conn: Connection) -> None:
+    conn.execute(
+        text(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {KEYWORD_TABLE} USING fts5("
+            "body, name, folder, page UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
+        )
+    )
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_vectors_space_role ON vectors (space, role)"))
+    rows = conn.execute(
+        text(
+            "SELECT f.id, f.path, f.title, d.path FROM files f "
+            "LEFT JOIN folders d ON d.id = f.folder_id WHERE f.status = :indexed"
+        ),
+        {"indexed": INDEXED},
+    ).all()
+    entries = []
+    for file_id, path, title, folder in rows:
+        name, folders = _keyword_names(path, title, folder)
+        entries.append({"id": file_id << KEYWORD_ROWID_BITS, "name": name, "folder": folders})
+    if entries:
+        conn.execute(
+            text(
+                f"INSERT INTO {KEYWORD_TABLE} (rowid, body, name, folder, page) "
+                "VALUES (:id, '', :name, :folder, NULL)"
+            ),
+            entries,
+        )
+
+
+def _keyword_names(path: str, title: str | None, folder: str | None) -> tuple[str, str]:
+    """The name column (file name, title) and folder column (folders from the watched one down)."""
+    file = Path(path)
+    name = f"{file.name} {title}" if title else file.name
+    if folder and file.parent.is_relative_to(folder):
+        parts = [Path(folder).name, *file.parent.relative_to(folder).parts]
+    else:
+        parts = [file.parent.name]
+    return name, " ".join(parts)
+
+
+def _keyword_range(file_id: int) -> dict[str, int]:
+    return {"lo": file_id << KEYWORD_ROWID_BITS, "hi": (file_id + 1) << KEYWORD_ROWID_BITS}
+
+
+def _delete_keyword_rows(s: Session, file_ids: Sequence[int]) -> None:
+    if file_ids:
+        s.execute(
+            text(f"DELETE FROM {KEYWORD_TABLE} WHERE rowid >= :lo AND rowid < :hi"),
+            [_keyword_range(f) for f in file_ids],
+        )
+
+
+def _file_keyword_names(s: Session, file_id: int) -> tuple[str, str] | None:
+    row = s.execute(
+        select(FileRow.path, FileRow.title, FolderRow.path)
+        .outerjoin(FolderRow, FolderRow.id == FileRow.folder_id)
+        .where(FileRow.id == file_id)
+    ).first()
+    return _keyword_names(row[0], row[1], row[2]) if row else None
+
+
+def _store_keyword_rows(s: Session, file_id: int, texts: Sequence[NewText]) -> None:
+    """Replace a file's keyword-index rows: one per passage, or one for its name alone."""
+    _delete_keyword_rows(s, [file_id])
+    names = _file_keyword_names(s, file_id)
+    if names is None:
+        return
+    passages = [t for t in texts if t.text.strip()][:_MAX_KEYWORD_ROWS] or [NewText("")]
+    base = file_id << KEYWORD_ROWID_BITS
+    s.execute(
+        text(
+            f"INSERT INTO {KEYWORD_TABLE} (rowid, body, name, folder, page) "
+            "VALUES (:id, :body, :name, :folder, :page)"
+        ),
+        [
+            {"id": base + n, "body": t.text, "name": names[0], "folder": names[1], "page": t.page}
+            for n, t in enumerate(passages)
+        ],
+    )
+
+
+def _refresh_keyword_names(s: Session, file_ids: Sequence[int]) -> None:
+    """Rewrite the name and folder columns of files that were renamed or moved."""
+    for file_id in file_ids:
+        names = _file_keyword_names(s, file_id)
+        if names is not None:
+            s.execute(
+                text(
+                    f"UPDATE {KEYWORD_TABLE} SET name = :name, folder = :folder "
+                    "WHERE rowid >= :lo AND rowid < :hi"
+                ),
+                {"name": names[0], "folder": names[1], **_keyword_range(file_id)},
+            )
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

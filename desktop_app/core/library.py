@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +22,15 @@ from desktop_app.core.errors import (
     ModelUnavailableError,
 )
 from desktop_app.core.extractors import extract
-from desktop_app.core.pipeline import IndexSummary, Indexer, Progress
-from desktop_app.core.search import SearchResults, SearchService
+from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
+from desktop_app.core.pipeline import (
+    SAVE_EVERY_S,
+    ChangeCallback,
+    Indexer,
+    IndexSummary,
+    Progress,
+)
+from desktop_app.core.search import SearchResults, SearchService, parse_query
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -66,7 +75,9 @@ class Library:
         self._embedder_loader = embedder_loader
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
+        self._ocr: OcrEngine | None = None
         self._write_lock = threading.Lock()
+        self._saved_at = time.monotonic()
         self._space = catalog.get_meta("space") or ""
         dim = int(catalog.get_meta("dim") or 0)
         self._index = self._open_index(dim) if dim else VectorIndex(1)
@@ -154,6 +165,7 @@ class Library:
             self._save_index()
 
     def _save_index(self) -> None:
+        self._saved_at = time.monotonic()
         try:
             self._index.save(self.settings.index_path)
         except OSError as exc:
@@ -204,8 +216,12 @@ class Library:
         paths: Sequence[Path] | None = None,
         progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
+        on_change: ChangeCallback | None = None,
     ) -> IndexSummary:
-        """Index ``paths`` (added as folders) or every watched folder; only new/changed files work."""
+        """Index ``paths`` (added as folders) or every watched folder; only new/changed files work.
+
+        ``on_change`` hears which files appeared, moved or went (see ``FileChanges``).
+        """
         known_before = {f.id for f in self.catalog.folders()}
         folders = [self.add_folder(p) for p in paths] if paths else self.catalog.folders()
         folders = [f for f in self.catalog.folders() if f.id in {x.id for x in folders}]
@@ -216,6 +232,8 @@ class Library:
                 self._embedder_for_indexing,
                 self._save_index,
                 batch_size=self.settings.batch_size,
+                on_change=on_change,
+                ocr=self._ocr_engine(),
             )
             try:
                 summary = indexer.run([f for f in folders if not f.paused], progress, cancel)
@@ -224,16 +242,55 @@ class Library:
                     if folder.id not in known_before:
                         self.catalog.remove_folder(folder.path)
                 raise
-            for folder in folders:
-                if folder.path not in summary.offline_folders and not folder.online:
-                    self.catalog.set_folder_state(folder.id, online=True)
-            self._save_index()
+            self._save_index()  # (a folder that came back was set online by the scan)
+        return summary
+
+    def update_paths(
+        self,
+        paths: Iterable[Path],
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+        on_change: ChangeCallback | None = None,
+    ) -> IndexSummary:
+        """Bring just ``paths`` up to date: files, or folders and what is below them.
+
+        What the folder watcher calls with each settled batch of changed paths. Only those paths
+        are looked at (a path that no longer exists stands for the files that were at or below
+        it): new and changed files are embedded, touched ones are not, a vanished file whose
+        content reappears elsewhere in the same call is a move and keeps its vector, and a folder
+        found unreachable goes offline. Serialised with ``index`` (one writer). The index file is
+        saved at most every ``SAVE_EVERY_S`` seconds and on ``close``, not after every call.
+        """
+        with self._write_lock:
+            indexer = Indexer(
+                self.catalog,
+                lambda: self._index,
+                self._embedder_for_indexing,
+                self._save_index,
+                batch_size=self.settings.batch_size,
+                on_change=on_change,
+                ocr=self._ocr_engine(),
+            )
+            folders = [f for f in self.catalog.folders() if not f.paused]
+            summary = indexer.run_paths(folders, paths, progress, cancel, save=False)
+            if time.monotonic() - self._saved_at > SAVE_EVERY_S:
+                self._save_index()
         return summary
 
     def _embedder_for_indexing(self) -> Embedder:
         embedder = self.embedder()
         self._adopt_space(embedder)
+        self.settings.save()  # the model that indexed this library is the one later searches use
         return embedder
+
+    def _ocr_engine(self) -> OcrEngine | None:
+        """The OCR engine when ``settings.ocr`` is on (raises with install advice if missing)."""
+        if not self.settings.ocr:
+            return None
+        with self._embedder_lock:
+            if self._ocr is None:
+                self._ocr = load_ocr_engine()
+            return self._ocr
 
     # -- search ---------------------------------------------------------------------------
 
@@ -244,13 +301,18 @@ class Library:
         file_filter: FileFilter | None = None,
         show_all: bool = False,
     ) -> SearchResults:
-        """Files that match ``text`` by meaning, best first."""
-        if not text.strip() or not self._space:
+        """Files that match ``text`` by meaning or by its exact words, best first.
+
+        Words and "quoted phrases" found in a file's text, name or folder names lift it (a
+        quoted phrase must be there, literally); document hits carry their best page and passage.
+        """
+        parsed = parse_query(text)
+        if not parsed.text or not self._space:
             return SearchResults()
         embedder = self.embedder()
         self._check_space(embedder)
-        query = embedder.encode_text(text.strip())
-        return self._search.by_vector(query, k, file_filter, show_all=show_all)
+        query = embedder.encode_text(parsed.text)
+        return self._search.hybrid(query, parsed, k, file_filter, show_all=show_all)
 
     def similar(
         self,
@@ -262,27 +324,48 @@ class Library:
         """Files that look like ``path``; an indexed file reuses its stored vector."""
         if not self._space:
             return SearchResults()
+        query, role, exclude = self._file_query(path)
+        # Looks are compared with looks: a photo's neighbours by their pixels, not their text.
+        roles = frozenset({"image"}) if role == "image" else None
+        return self._search.by_vector(query, k, file_filter, exclude, show_all, roles)
+
+    def related_documents(
+        self,
+        path: Path,
+        k: int = 10,
+        file_filter: FileFilter | None = None,
+        show_all: bool = False,
+    ) -> SearchResults:
+        """Documents whose passages are closest to ``path`` (a photo: image → text retrieval).
+
+        One hit per document, with the passage and page that matched best.
+        """
+        if not self._space:
+            return SearchResults()
+        query, _role, exclude = self._file_query(path)
+        documents = dataclasses.replace(file_filter or FileFilter(), kinds=frozenset({"document"}))
+        return self._search.by_vector(query, k, documents, exclude, show_all, frozenset({"text"}))
+
+    def _file_query(self, path: Path) -> tuple[np.ndarray, str, frozenset[int]]:
+        """A file's query vector (its stored image vectors when indexed), its role, and its id."""
         path = path.expanduser().absolute()
         record = self.catalog.file_by_path(path)
-        query: np.ndarray | None = None
-        exclude: frozenset[int] = frozenset()
         if record is not None:
-            exclude = frozenset({record.id})
             stored = self.catalog.file_vectors(record.id, self._space)
             images = [vec for owner, vec in stored if owner.role == "image"]
             vectors = images or [vec for _, vec in stored]
             if vectors:
-                query = _normalised(np.mean(vectors, axis=0))
-        if query is None:
-            query = self._embed_file(path)
-        return self._search.by_vector(query, k, file_filter, exclude, show_all)
+                role = "image" if images else "text"
+                return _normalised(np.mean(vectors, axis=0)), role, frozenset({record.id})
+        query, role = self._embed_file(path)
+        return query, role, frozenset({record.id}) if record is not None else frozenset()
 
     def similar_to_vector(
         self, query: np.ndarray, k: int = 50, file_filter: FileFilter | None = None
     ) -> SearchResults:
         return self._search.by_vector(query, k, file_filter)
 
-    def _embed_file(self, path: Path) -> np.ndarray:
+    def _embed_file(self, path: Path) -> tuple[np.ndarray, str]:
         embedder = self.embedder()
         self._check_space(embedder)
         try:
@@ -290,9 +373,10 @@ class Library:
         except OSError as exc:
             raise ExtractionError(f"cannot read {path}: {exc.strerror or exc}") from exc
         if extraction.image is not None:
-            return embedder.encode_images([extraction.image])[0]
+            return embedder.encode_images([extraction.image])[0], "image"
         if extraction.passages:
-            return _normalised(embedder.encode_texts([p.text for p in extraction.passages[:8]]).mean(0))
+            texts = [p.text for p in extraction.passages[:8]]
+            return _normalised(embedder.encode_texts(texts).mean(0)), "text"
         raise ExtractionError(f"{path} has nothing to compare (no image, no text)")
 
     def _check_space(self, embedder: Embedder) -> None:

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,17 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_app.core.catalog import PENDING, Catalog, FileRecord, Folder, NewVector
+from desktop_app.core.catalog import PENDING, Catalog, FileRecord, Folder, NewText, NewVector
 from desktop_app.core.errors import ExtractionError
-from desktop_app.core.extractors import Extraction, extract
+from desktop_app.core.extractors import Extraction, Passage, extract
 from desktop_app.core.fingerprint import fingerprint_file
-from desktop_app.core.scanner import Scanner, ScanResult
+from desktop_app.core.passages import PassageSplitter
+from desktop_app.core.scanner import Scanner, ScanResult, mount_point_key
 from desktop_app.core.vector_index import VectorIndex
 
 if TYPE_CHECKING:
     import torch
 
     from desktop_app.core.embedder import Embedder
+    from desktop_app.core.extractors.ocr import OcrEngine
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,29 @@ class IndexSummary:
         return self.embedded / self.embed_s if self.embed_s > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class FileChanges:
+    """Files whose place in search results just changed, reported as soon as it is committed.
+
+    Sent (from the thread that runs the indexing) to the ``on_change`` callback of ``Indexer``,
+    ``Library.index``/``Library.update_paths`` and ``FolderWatcher``, so a view can re-run its
+    query. Lists only what is visible to a user: a touched-but-unchanged file is not reported.
+    """
+
+    indexed: tuple[Path, ...] = ()  # new or re-embedded files, now searchable
+    moved: tuple[tuple[Path, Path], ...] = ()  # (old path, new path); the vectors were kept
+    removed: tuple[Path, ...] = ()  # deleted, or moved out of every watched folder
+    failed: tuple[tuple[Path, str], ...] = ()  # could not be indexed, and why
+    offline: tuple[Path, ...] = ()  # watched folders now unreachable: their files are hidden
+    online: tuple[Path, ...] = ()  # watched folders back again: their files show again
+
+    def __bool__(self) -> bool:
+        return any((self.indexed, self.moved, self.removed, self.failed, self.offline, self.online))
+
+
+ChangeCallback = Callable[[FileChanges], None]
+
+
 @dataclass
 class _Prepared:
     record: FileRecord
@@ -78,6 +103,7 @@ class _Prepared:
     file_values: dict[str, Any]
     error: str | None = None
     vanished: bool = False
+    chunks: list[Passage] = field(default_factory=list)  # passages cut to the text encoder's size
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -94,8 +120,12 @@ class Indexer:
         save_index: Callable[[], None],
         workers: int | None = None,
         batch_size: int = 32,
+        on_change: ChangeCallback | None = None,
+        ocr: OcrEngine | None = None,
     ) -> None:
         self._catalog = catalog
+        self._on_change = on_change
+        self._ocr = ocr  # recognises text in photos and scanned pages when given
         self._get_index = get_index  # the library swaps its index when the model changes
         self._get_embedder = get_embedder
         self._save_index = save_index
@@ -116,6 +146,35 @@ class Indexer:
         scan = Scanner(self._catalog).scan(
             folders, on_progress=lambda n: report(Progress("scanning", done=n)), is_cancelled=cancel.is_set
         )
+        return self._apply_and_embed(scan, started, report, cancel, save=True)
+
+    def run_paths(
+        self,
+        folders: Sequence[Folder],
+        paths: Iterable[Path],
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        save: bool = True,
+    ) -> IndexSummary:
+        """Rescan only ``paths`` (inside ``folders``), apply what changed, embed every pending file.
+
+        ``save=False`` leaves saving the index file to the caller (the catalog keeps the vectors,
+        so nothing is lost if the process dies before the next save).
+        """
+        started = time.perf_counter()
+        cancel = cancel or threading.Event()
+        report = progress or (lambda _p: None)
+        scan = Scanner(self._catalog).scan_paths(folders, paths, is_cancelled=cancel.is_set)
+        return self._apply_and_embed(scan, started, report, cancel, save)
+
+    def _apply_and_embed(
+        self,
+        scan: ScanResult,
+        started: float,
+        report: ProgressCallback,
+        cancel: threading.Event,
+        save: bool,
+    ) -> IndexSummary:
         summary = IndexSummary()
         if cancel.is_set():
             summary.cancelled = True
@@ -125,7 +184,7 @@ class Indexer:
             report(Progress("loading model"))
             self._get_embedder()
         self.apply_scan(scan, summary)
-        self.embed_pending(summary, report, cancel)
+        self.embed_pending(summary, report, cancel, save=save)
         summary.elapsed_s = time.perf_counter() - started
         report(Progress("done", summary.embedded, summary.embedded, summary.failed))
         return summary
@@ -135,6 +194,13 @@ class Indexer:
         catalog = self._catalog
         summary.seen += scan.seen
         summary.unchanged += scan.unchanged
+        back = [f for f in scan.online_folders if not f.online]
+        for returned in back:  # first, so that its changed files are embedded in this run
+            catalog.set_folder_state(returned.id, online=True)
+        for reachable in scan.online_folders:
+            key = mount_point_key(reachable.path)
+            if os.path.ismount(reachable.path) and not catalog.get_meta(key):
+                catalog.set_meta(key, "1")
         for folder in scan.offline_folders:
             catalog.set_folder_state(folder.id, online=False)
             summary.offline_folders.append(folder.path)
@@ -179,23 +245,46 @@ class Indexer:
                 kind=found.kind,
             )
         summary.new += len(scan.new)
-        for folder in {f.folder_id for f in scan.new} | {f.folder_id for _, f in scan.moved}:
-            catalog.set_folder_state(folder, scanned=True)
+        for folder_id in {f.folder_id for f in scan.new} | {f.folder_id for _, f in scan.moved}:
+            catalog.set_folder_state(folder_id, scanned=True)
         if removed_vectors:
             self._get_index().remove(removed_vectors)
+        self._report(
+            FileChanges(
+                moved=tuple((r.path, f.path) for r, f in scan.moved),
+                removed=tuple(r.path for r in scan.removed),
+                offline=tuple(f.path for f in scan.offline_folders if f.online),
+                online=tuple(f.path for f in back),
+            )
+        )
+
+    def _report(self, changes: FileChanges) -> None:
+        if self._on_change is not None and changes:
+            try:
+                self._on_change(changes)
+            except Exception:  # a listener's bug must not stop indexing
+                log.exception("The on_change callback failed")
 
     def embed_pending(
         self,
         summary: IndexSummary,
         report: ProgressCallback,
         cancel: threading.Event,
+        save: bool = True,
     ) -> None:
-        """Extract and embed every pending file, in batches, until done or cancelled."""
-        pending = self._catalog.files_with_status(PENDING)
+        """Extract and embed every pending file, in batches, until done or cancelled.
+
+        Files of offline folders wait (they cannot be read, and must not count as deleted).
+        """
+        offline = {f.id for f in self._catalog.folders() if not f.online}
+        pending = [
+            r for r in self._catalog.files_with_status(PENDING) if r.folder_id not in offline
+        ]
         if not pending:
             return
         report(Progress("loading model", 0, len(pending)))
         embedder = self._get_embedder()
+        splitter = PassageSplitter.for_tokenizer(embedder.tokenizer)
         started = time.perf_counter()
         last_save = started
         done = 0
@@ -209,7 +298,7 @@ class Indexer:
                     record = next(todo, None)
                     if record is None:
                         return
-                    queue.append(pool.submit(_prepare, record, embedder))
+                    queue.append(pool.submit(_prepare, record, embedder, splitter, self._ocr))
 
             refill()
             while queue and not cancel.is_set():
@@ -218,12 +307,14 @@ class Indexer:
                 if item.vanished:
                     summary.removed += 1
                     self._get_index().remove(self._catalog.delete_files([item.record.id]))
+                    self._report(FileChanges(removed=(item.record.path,)))
                     done += 1
                 elif item.error is not None:
                     log.warning("Skipped %s: %s", item.record.path, item.error)
                     self._catalog.update_file(item.record.id, status="failed", error=item.error)
                     summary.failed += 1
                     summary.failures.append((item.record.path, item.error))
+                    self._report(FileChanges(failed=((item.record.path, item.error),)))
                     done += 1
                 else:
                     batch.append(item)
@@ -249,8 +340,9 @@ class Indexer:
             self._write_batch(batch, embedder)
             summary.embedded += len(batch)
         summary.embed_s += time.perf_counter() - started
-        report(Progress("saving", done, len(pending), summary.failed))
-        self._save_index()
+        if save:
+            report(Progress("saving", done, len(pending), summary.failed))
+            self._save_index()
 
     def _write_batch(self, batch: list[_Prepared], embedder: Embedder) -> None:
         import torch
@@ -262,12 +354,7 @@ class Indexer:
             else np.zeros((0, embedder.dim), dtype=np.float32)
         )
         image_vector_of = {id(item): image_vectors[i] for i, item in enumerate(with_pixels)}
-        passages = [
-            (item, passage)
-            for item in batch
-            if item.extraction is not None
-            for passage in item.extraction.passages
-        ]
+        passages = [(item, passage) for item in batch for passage in item.chunks]
         text_vectors = [
             embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
             for start in range(0, len(passages), TEXT_BATCH)
@@ -283,8 +370,10 @@ class Indexer:
         old_ids: list[int] = []
         for item in batch:
             vectors = vectors_of[id(item)]
+            extracted = item.extraction.passages if item.extraction else []
+            texts = [NewText(p.text, p.page) for p in extracted]  # for the keyword index
             ids, old = self._catalog.store_embeddings(
-                item.record.id, embedder.space, vectors, **item.file_values
+                item.record.id, embedder.space, vectors, texts, **item.file_values
             )
             new_ids += ids
             new_vectors += [v.embedding for v in vectors]
@@ -293,16 +382,23 @@ class Indexer:
             self._get_index().remove(old_ids)
         if new_ids:
             self._get_index().add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
+        self._report(FileChanges(indexed=tuple(item.record.path for item in batch)))
 
 
-def _prepare(record: FileRecord, embedder: Embedder) -> _Prepared:
-    """Worker-thread step: fingerprint, decode and preprocess one file."""
+def _prepare(
+    record: FileRecord,
+    embedder: Embedder,
+    splitter: PassageSplitter | None = None,
+    ocr: OcrEngine | None = None,
+) -> _Prepared:
+    """Worker-thread step: fingerprint, decode and preprocess one file, cut its text to size."""
     path = record.path
     try:
         st = path.stat()
         fingerprint = fingerprint_file(path)
-        extraction = extract(path, embedder.image_size)
+        extraction = extract(path, embedder.image_size, ocr)
         pixels = embedder.prepare_image(extraction.image) if extraction.image is not None else None
+        chunks = splitter.split(extraction.passages) if splitter else extraction.passages
     except FileNotFoundError:
         return _Prepared(record, None, None, {}, "file vanished", vanished=True)
     except PermissionError:
@@ -329,4 +425,4 @@ def _prepare(record: FileRecord, embedder: Embedder) -> _Prepared:
         "title": extraction.title,
         "page_count": extraction.page_count,
     }
-    return _Prepared(record, extraction, pixels, values)
+    return _Prepared(record, extraction, pixels, values, chunks=chunks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -54,6 +54,7 @@ class ScanResult:
     unchanged: int = 0
     unreadable: list[tuple[Path, str]] = field(default_factory=list)
     offline_folders: list[Folder] = field(default_factory=list)
+    online_folders: list[Folder] = field(default_factory=list)  # reachable folders it looked at
     seen: int = 0
 
     @property
@@ -111,10 +112,10 @@ class Scanner:
         vanished: dict[int, FileRecord] = {}
         unseen_new: list[FoundFile] = []
         for folder in folders:
-            if not folder.path.is_dir():
-                log.warning("Folder %s is not reachable; its files are kept but hidden", folder.path)
+            if not self._reachable(folder):
                 result.offline_folders.append(folder)
                 continue
+            result.online_folders.append(folder)
             known = self._catalog.files_in_folder(folder.id)
             seen_paths: set[Path] = set()
             for entry in walk_folder(folder.path, result.unreadable):
@@ -132,27 +133,127 @@ class Scanner:
                 if on_progress and result.seen % 200 == 0:
                     on_progress(result.seen)
                 seen_paths.add(path)
-                found = FoundFile(
-                    path=path,
-                    folder_id=folder.id,
-                    size=st.st_size,
-                    mtime_ns=st.st_mtime_ns,
-                    inode=st.st_ino,
-                    kind=kind_for_path(path) or "image",
-                )
-                record = known.get(path)
-                if record is None:
-                    unseen_new.append(found)
-                elif record.size == found.size and record.mtime_ns == found.mtime_ns:
-                    result.unchanged += 1
-                else:
-                    self._classify_change(record, found, result)
+                found = _found_file(path, st, folder.id)
+                self._classify(found, known.get(path), result, unseen_new)
             vanished.update({r.id: r for p, r in known.items() if p not in seen_paths})
         self._match_moves(unseen_new, vanished, result)
         result.removed = list(vanished.values())
         if on_progress:
             on_progress(result.seen)
         return result
+
+    def scan_paths(
+        self,
+        folders: Sequence[Folder],
+        paths: Iterable[Path],
+        is_cancelled: Callable[[], bool] = lambda: False,
+    ) -> ScanResult:
+        """Rescan only ``paths`` (files, or folders and everything below them) inside ``folders``.
+
+        What the folder watcher uses instead of walking whole folders. A path that no longer
+        exists stands for the catalogued files that were at or below it; a vanished file whose
+        content turns up at a new path in the same call is a move. Paths outside ``folders``, and
+        hidden, temporary or unsupported files, are skipped. A folder that is not reachable is
+        reported offline and none of its files count as removed.
+        """
+        result = ScanResult()
+        by_folder: dict[int, list[Path]] = {}
+        folder_of: dict[int, Folder] = {}
+        for path in _outermost(_within(folders, paths)):
+            folder = next((f for f in folders if path.is_relative_to(f.path)), None)
+            if folder is None or any(map(is_ignored_name, path.relative_to(folder.path).parts)):
+                continue
+            by_folder.setdefault(folder.id, []).append(path)
+            folder_of[folder.id] = folder
+        vanished: dict[int, FileRecord] = {}
+        unseen_new: list[FoundFile] = []
+        for folder_id, folder_paths in by_folder.items():
+            folder = folder_of[folder_id]
+            if not self._reachable(folder):
+                result.offline_folders.append(folder)
+                continue
+            result.online_folders.append(folder)
+            files: list[tuple[Path, os.stat_result]] = []
+            for path in folder_paths:
+                if is_cancelled():
+                    return result
+                try:
+                    st = path.stat()
+                except OSError:
+                    st = None
+                if st is not None and stat.S_ISDIR(st.st_mode):
+                    known = self._catalog.files_under(path)
+                    seen_paths: set[Path] = set()
+                    for entry in walk_folder(path, result.unreadable):
+                        try:
+                            entry_st = entry.stat(follow_symlinks=True)
+                        except OSError as exc:
+                            result.unreadable.append((Path(entry.path), exc.strerror or str(exc)))
+                            continue
+                        if stat.S_ISREG(entry_st.st_mode):
+                            entry_path = Path(entry.path)
+                            seen_paths.add(entry_path)
+                            result.seen += 1
+                            found = _found_file(entry_path, entry_st, folder.id)
+                            self._classify(found, known.get(entry_path), result, unseen_new)
+                    vanished.update({r.id: r for p, r in known.items() if p not in seen_paths})
+                elif st is not None and stat.S_ISREG(st.st_mode) and kind_for_path(path):
+                    files.append((path, st))
+                else:  # gone, or no longer something Lumen indexes
+                    vanished.update({r.id: r for r in self._catalog.files_under(path).values()})
+            known = self._catalog.files_at(p for p, _ in files)
+            for path, st in files:
+                result.seen += 1
+                found = _found_file(path, st, folder.id)
+                self._classify(found, known.get(path), result, unseen_new)
+        self._match_moves(unseen_new, vanished, result)
+        result.removed = list(vanished.values())
+        return result
+
+    def _reachable(self, folder: Folder) -> bool:
+        """Whether a watched folder can be scanned now (else its files are kept but hidden).
+
+        A folder that was a mount point and is now an empty plain folder is a drive or share
+        that is not mounted (its mount point left behind), not a folder whose files were deleted.
+        """
+        try:
+            with os.scandir(folder.path) as entries:
+                empty = next(entries, None) is None
+        except OSError as exc:
+            log.warning(
+                "Folder %s is not reachable (%s); its files are kept but hidden",
+                folder.path,
+                exc.strerror or exc,
+            )
+            return False
+        if (
+            empty
+            and self._catalog.get_meta(mount_point_key(folder.path))
+            and not os.path.ismount(folder.path)
+            and self._catalog.has_files(folder.id)
+        ):
+            log.warning(
+                "Folder %s is an empty mount point (drive or share not mounted?); "
+                "its files are kept but hidden until it comes back",
+                folder.path,
+            )
+            return False
+        return True
+
+    def _classify(
+        self,
+        found: FoundFile,
+        record: FileRecord | None,
+        result: ScanResult,
+        unseen_new: list[FoundFile],
+    ) -> None:
+        """New (maybe a move, decided later), unchanged by size and mtime, or changed or touched."""
+        if record is None:
+            unseen_new.append(found)
+        elif record.size == found.size and record.mtime_ns == found.mtime_ns:
+            result.unchanged += 1
+        else:
+            self._classify_change(record, found, result)
 
     @staticmethod
     def _classify_change(record: FileRecord, found: FoundFile, result: ScanResult) -> None:
@@ -171,11 +272,23 @@ class Scanner:
     def _match_moves(
         candidates: list[FoundFile], vanished: dict[int, FileRecord], result: ScanResult
     ) -> None:
-        """A new path whose content matches a vanished file is that file, moved."""
+        """A new path whose content matches a vanished file is that file, moved.
+
+        Same inode, size and mtime (a rename on one file system) needs no reading; otherwise
+        files of the same size are fingerprinted.
+        """
         by_size: dict[int, list[FileRecord]] = {}
+        by_inode: dict[tuple[int | None, int, int], FileRecord] = {}
         for record in vanished.values():
             by_size.setdefault(record.size, []).append(record)
+            by_inode[(record.inode, record.size, record.mtime_ns)] = record
         for found in candidates:
+            same = by_inode.pop((found.inode, found.size, found.mtime_ns), None)
+            if same is not None and same.id in vanished:
+                by_size[same.size].remove(same)
+                del vanished[same.id]
+                result.moved.append((same, found))
+                continue
             same_size = by_size.get(found.size)
             if not same_size:
                 result.new.append(found)
@@ -193,4 +306,36 @@ class Scanner:
             same_size.remove(match)
             del vanished[match.id]
             result.moved.append((match, found))
+
+
+def mount_point_key(folder: Path) -> str:
+    """The catalog meta key that records that ``folder`` was seen as a mount point."""
+    return f"mount_point:{folder}"
+
+
+def _found_file(path: Path, st: os.stat_result, folder_id: int) -> FoundFile:
+    return FoundFile(
+        path=path,
+        folder_id=folder_id,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        inode=st.st_ino,
+        kind=kind_for_path(path) or "image",
+    )
+
+
+def _within(folders: Sequence[Folder], paths: Iterable[Path]) -> Iterator[Path]:
+    """The paths, absolute; one above watched folders stands for those folders."""
+    for raw in paths:
+        path = Path(os.path.abspath(raw))
+        if any(path.is_relative_to(f.path) for f in folders):
+            yield path
+        else:
+            yield from (f.path for f in folders if f.path.is_relative_to(path))
+
+
+def _outermost(paths: Iterable[Path]) -> list[Path]:
+    """The paths without those that lie below another one of them."""
+    unique = set(paths)
+    return sorted(p for p in unique if not any(parent in unique for parent in p.parents))
 

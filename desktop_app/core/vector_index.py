@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,52 +26,63 @@ _log = logging.getLogger(__name__)
 
 IdArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
+RowArray = npt.NDArray[np.intp]
 
 # ---------------------------------------------------------------------------------------------
-# Tuning, measured with benchmarks/bench_search.py on the team's 2-core EPYC (AVX2, no AVX-512)
-# on clustered synthetic 512-d vectors, with another process busy on one of the two cores (as
-# when the embedder is indexing). Re-run the benchmark before changing any of these.
+# Tuning. Figures from benchmarks/bench_search.py on the team's 2-core EPYC (AVX2, no AVX-512),
+# 100k × 512 clustered synthetic vectors about as hard as those in MEASUREMENTS.md (M=16 gives
+# recall@10 0.71 / 0.87 / 0.96 at ef 50 / 100 / 200), with other work busy on the same cores
+# (as when the embedder is indexing). Re-run the benchmark before changing any of these.
 # ---------------------------------------------------------------------------------------------
 
-# Exact search below this many live vectors × dim (10k items at 512-d, 6.7k at 768-d).
-# One exact query is a matrix-vector product over all live vectors and is bound by memory
-# bandwidth: single-threaded it costs ≈ 0.2 ms per 1k vectors at 512-d (10k: 2.0 ms, 20k: 4.3 ms,
-# 100k: 19 ms); the HNSW path costs 0.3–0.9 ms at any size. At 10k the exact path stays near
-# 2 ms per query with perfect recall, and HNSW would only be ≈ 1.5 ms faster.
+# Exact search while the live vectors hold at most this many floats (10k items at 512-d, 6.7k
+# at 768-d). An exact query reads every vector once and costs ≈ 0.2 ms per 1k vectors at 512-d
+# on one thread (10k: 2 ms, 20k: 4 ms, 100k: 20 ms); HNSW costs ≈ 0.5–1 ms at any size. At 10k
+# the exact path stays ≈ 2 ms with perfect recall, so exactness is worth ~1.5 ms; beyond that
+# the gap grows linearly.
 EXACT_MAX_FLOATS: Final = 5_120_000
 
-# HNSW graph degree and build beam. At 100k clustered vectors M=16 (ef_construction 200) needs
-# ef ≈ 150 for recall@10 ≥ 0.95; M=32 reaches it at ef 64 for a 20% slower build (M costs
-# 4·M bytes per item of links next to the 2 KB vector, so memory hardly changes).
+# HNSW graph degree and build beam. On the data above, M=16 needs ef ≈ 200 (1.3 ms) for
+# recall@10 ≥ 0.95; M=32 reaches 0.97 at ef 100 (1.0 ms) for a 20% slower build. Links cost 8·M
+# bytes per item beside the 2 KB vector, so M=32 adds < 10% memory.
 HNSW_M: Final = 32
 HNSW_EF_CONSTRUCTION: Final = 200
-# Query beam: ef = max(EF_SEARCH, 2k). At 100k, M=32: ef 64 gives recall@10 0.96 in 0.45 ms.
-EF_SEARCH: Final = 64
-# Filtered queries (hnswlib's filter callback) use a wider beam: their recall@10 at 30% allowed
-# is 0.97 at ef 128 (a Python call per visited node makes them ≈ 1–2 ms anyway).
-EF_FILTERED: Final = 128
+# Query beam: ef = max(EF_SEARCH, 2k). M=32 at 100k: ef 64 → recall@10 0.91, 100 → 0.97.
+EF_SEARCH: Final = 100
+# Filtered HNSW queries (hnswlib's filter callback): hnswlib explores until it holds ef
+# *allowed* items, so the same ef gives similar recall; the Python callback per visited node
+# makes them slower (≈ 2–5 ms at 30% allowed), so no wider beam is used by default.
+EF_FILTERED: Final = 100
+# With a filter, HNSW visits ≈ ef / selectivity nodes, so its cost grows like n / m while an
+# exact scan of the m allowed vectors grows like m: exact wins while m² ≤ FILTER_BALANCE · n.
+# Measured at 100k: filtered HNSW 2 / 5 / 20+ ms at 30 / 10 / 5% allowed, exact over the
+# allowed vectors 0.35 ms per 1k; they cross near m ≈ 12k, i.e. m² ≈ 1.5k · n (at 1M: m ≈ 40k).
+FILTER_BALANCE: Final = 1500
 
-# Deleted entries stay in the graph (as waypoints) until compaction. At 100k: latency at ef 64
-# grows ≈ 5% / 15% / 40% with 10% / 30% / 50% deleted while recall@10 stays ≥ 0.95, and the
-# deleted slots are dead memory (2.2 KB each). Past 25% the wasted memory and latency are
-# worth a rebuild (≈ 3k items/s on 2 cores).
+# Deleted entries stay in the graph (as waypoints, never returned) until `compact`. At 100k
+# (ef 100), latency grows ≈ 5% / 20% / 45% with 10% / 30% / 50% of entries deleted, recall
+# holds, and each deleted entry keeps 2.3 KB of graph memory. Past 25% a rebuild (≈ 2–3k
+# items/s on 2 cores, searches keep running meanwhile) pays for itself.
 COMPACTION_THRESHOLD: Final = 0.25
 
-# Capacity headroom when the hnsw arrays must grow (resize_index reallocates and copies).
+# Capacity headroom when storage must grow (hnswlib's resize_index reallocates and copies).
 GROWTH_FACTOR: Final = 1.5
 MIN_CAPACITY: Final = 64
-# Items per exclusive hnsw insertion: searches from other threads interleave between chunks,
-# so a long add holds them back for at most one chunk (≈ 0.1–0.3 s).
+# Items per exclusive hnsw insertion: searches from other threads run between chunks, so a
+# long `add` holds them back for at most one chunk (≈ 0.1–0.3 s).
 ADD_CHUNK: Final = 256
-# Items fetched at a time when scanning vectors out of hnswlib (exact fallbacks, compaction).
+# Rows streamed at a time while loading or rebuilding.
 SCAN_CHUNK: Final = 8192
 
 _META_FORMAT: Final = "lumen-vector-index"
 _META_VERSION: Final = 1
 _SPACE: Final = "ip"
 # hnswlib 0.8 file header: offsetLevel0, max_elements, cur_element_count, size_data_per_element,
-# label_offset, offsetData, maxlevel, enterpoint_node, maxM, maxM0, M, mult, ef_construction.
+# label_offset, offsetData, maxlevel, enterpoint_node, maxM, maxM0, M, mult, ef_construction;
+# then cur_element_count level-0 records of size_data_per_element bytes: link-list header (link
+# count uint16, flags byte with bit 0 = deleted, a spare byte), links, vector, label (uint64).
 _HNSW_HEADER: Final = struct.Struct("<QQQQQQiIQQQdQ")
+_DELETED_FLAG_BYTE: Final = 2
 
 
 class IndexFileError(LumenError):
@@ -132,16 +144,33 @@ class _RWLock:
                 self._cond.notify_all()
 
 
-class _DenseVectors:
-    """Live vectors as rows of one contiguous matrix, for exact (brute-force) search."""
+class _VectorStore:
+    """The live vectors as rows of one contiguous float32 matrix, with an id → row map.
+
+    hnswlib keeps its own copy, but reading vectors back out of it is slow (get_items builds a
+    Python list per vector: ≈ 70–100 µs per item, 1k items ≈ 0.1 s), too slow for exact search
+    over a filtered subset, so this copy (2 KB per 512-d item) serves exact search, filtered
+    exact search, get_vectors and compaction.
+    """
 
     def __init__(self, dim: int, capacity: int = MIN_CAPACITY) -> None:
         self._matrix: FloatArray = np.empty((max(capacity, 1), dim), dtype=np.float32)
         self._ids: IdArray = np.empty(max(capacity, 1), dtype=np.int64)
         self._row_of: dict[int, int] = {}
 
+    @classmethod
+    def adopt(cls, ids: IdArray, vectors: FloatArray) -> _VectorStore:
+        """A store that takes over `vectors` (n, dim) as its rows, without copying."""
+        store = cls(vectors.shape[1], 1)
+        store._matrix, store._ids = vectors, ids
+        store._row_of = dict(zip(ids.tolist(), range(len(ids)), strict=True))
+        return store
+
     def __len__(self) -> int:
         return len(self._row_of)
+
+    def __contains__(self, vector_id: object) -> bool:
+        return vector_id in self._row_of
 
     @property
     def matrix(self) -> FloatArray:
@@ -153,8 +182,8 @@ class _DenseVectors:
         """The id of each row of `matrix` (a view)."""
         return self._ids[: len(self._row_of)]
 
-    def rows(self, ids: Sequence[int]) -> npt.NDArray[np.intp]:
-        """Row numbers of `ids` (all must be present)."""
+    def rows(self, ids: Sequence[int]) -> RowArray:
+        """Row numbers of `ids`; KeyError for an id not present."""
         return np.fromiter(map(self._row_of.__getitem__, ids), dtype=np.intp, count=len(ids))
 
     def upsert(self, ids: IdArray, vectors: FloatArray) -> None:
@@ -168,14 +197,20 @@ class _DenseVectors:
                 n += 1
             rows[i] = row
         if n > len(self._ids):
-            cap = max(n, 2 * len(self._ids))
-            matrix = np.empty((cap, self._matrix.shape[1]), dtype=np.float32)
-            matrix[: len(self._ids)] = self._matrix
-            ids_buf = np.empty(cap, dtype=np.int64)
-            ids_buf[: len(self._ids)] = self._ids
-            self._matrix, self._ids = matrix, ids_buf
+            self.reserve(max(n, int(len(self._ids) * GROWTH_FACTOR)))
         self._matrix[rows] = vectors
         self._ids[rows] = ids
+
+    def reserve(self, capacity: int) -> None:
+        """Reallocate to `capacity` rows (at least the live count)."""
+        n = len(self._row_of)
+        capacity = max(capacity, n, 1)
+        kept = min(n, len(self._ids))  # during upsert, rows past the old capacity are new
+        matrix = np.empty((capacity, self._matrix.shape[1]), dtype=np.float32)
+        matrix[:kept] = self._matrix[:kept]
+        ids = np.empty(capacity, dtype=np.int64)
+        ids[:kept] = self._ids[:kept]
+        self._matrix, self._ids = matrix, ids
 
     def remove(self, ids: Iterable[int]) -> None:
         """Drop rows (moving the last row into each hole); unknown ids are ignored."""
@@ -191,11 +226,19 @@ class _DenseVectors:
                 self._row_of[moved] = row
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """Sorted live ids with their store rows, for vectorised membership tests."""
+
+    ids: IdArray
+    rows: RowArray
+
+
 def _dot(matrix: FloatArray, query: FloatArray) -> FloatArray:
     """Inner products of every row with `query`, computed on the calling thread.
 
-    Not `matrix @ query`: OpenBLAS runs a large matrix-vector product on all its threads, and
-    when the embedder keeps the other core busy the spinning threads cost ≈ 8 ms per call.
+    Not `matrix @ query`: OpenBLAS spreads a large matrix-vector product over all its threads,
+    and while the embedder keeps the cores busy that costs ≈ 8 ms per call even for 2k rows.
     """
     out: FloatArray = np.einsum("ij,j->i", matrix, query)
     return out
@@ -215,7 +258,7 @@ def _empty() -> tuple[IdArray, FloatArray]:
 
 
 def _headroom(n: int) -> int:
-    return max(n + n // 2, MIN_CAPACITY)
+    return max(int(n * GROWTH_FACTOR), MIN_CAPACITY)
 
 
 def _file_crc32(path: Path) -> int:
@@ -252,22 +295,102 @@ def _seal(body: dict[str, Any]) -> str:
 def _unseal(text: str) -> dict[str, Any]:
     doc = json.loads(text)
     body = doc["body"]
+    if not isinstance(body, dict):
+        raise ValueError("metadata is not an object")
     check = json.dumps(body, sort_keys=True, separators=(",", ":"))
     if zlib.crc32(check.encode()) != doc["crc32"]:
         raise ValueError("metadata checksum mismatch")
-    if not isinstance(body, dict):
-        raise ValueError("metadata is not an object")
     return body
+
+
+@dataclass(frozen=True)
+class _SavedIndex:
+    """What `_read_hnsw_file` recovers from a saved hnswlib file."""
+
+    live_ids: IdArray
+    live_vectors: FloatArray
+    deleted_ids: IdArray
+
+
+def _read_hnsw_file(
+    path: Path, dim: int, count: int, live_count: int, size: int, crc: int
+) -> _SavedIndex:
+    """Verify a saved hnswlib file (length, header, CRC-32) and read its vectors and labels.
+
+    Done before hnswlib sees the file, because hnswlib trusts its input and may crash on a
+    damaged one. One streaming pass reads the checksum and the level-0 records together.
+    """
+    try:
+        actual = path.stat().st_size
+        if actual != size:
+            raise IndexFileError(f"The vector index {path} is {actual} bytes, expected {size}.")
+        with path.open("rb") as f:
+            header = f.read(_HNSW_HEADER.size)
+            if len(header) != _HNSW_HEADER.size:
+                raise IndexFileError(f"The vector index {path} is truncated.")
+            fields = _HNSW_HEADER.unpack(header)
+            level0, max_elements, cur, per, label_at, data_at = fields[:6]
+            if (
+                level0 != 0
+                or cur != count
+                or not 0 <= live_count <= cur <= max_elements
+                or label_at != data_at + 4 * dim
+                or per != label_at + 8
+                or data_at < 4
+                or size < _HNSW_HEADER.size + cur * (per + 4)
+            ):
+                raise IndexFileError(f"The vector index {path} has an inconsistent header.")
+            running = zlib.crc32(header)
+            live_ids = np.empty(live_count, dtype=np.int64)
+            live_vectors = np.empty((live_count, dim), dtype=np.float32)
+            deleted_ids: list[IdArray] = []
+            filled = 0
+            for start in range(0, cur, SCAN_CHUNK):
+                rows = min(SCAN_CHUNK, cur - start)
+                raw = f.read(rows * per)
+                running = zlib.crc32(raw, running)
+                block = np.frombuffer(raw, dtype=np.uint8).reshape(rows, per)
+                labels = block[:, label_at:].copy().view("<u8")[:, 0].astype(np.int64)
+                deleted = (block[:, _DELETED_FLAG_BYTE] & 1).astype(bool)
+                deleted_ids.append(labels[deleted])
+                live = ~deleted
+                took = int(live.sum())
+                if filled + took > live_count:
+                    raise IndexFileError(f"The vector index {path} does not match its metadata.")
+                live_ids[filled : filled + took] = labels[live]
+                live_vectors[filled : filled + took] = (
+                    block[live, data_at:label_at].copy().view("<f4")
+                )
+                filled += took
+            while rest := f.read(1 << 20):
+                running = zlib.crc32(rest, running)
+    except FileNotFoundError as exc:
+        raise IndexFileError(f"No saved vector index at {path}.") from exc
+    except (OSError, ValueError) as exc:
+        raise IndexFileError(f"The vector index {path} cannot be read: {exc}") from exc
+    if running != crc:
+        raise IndexFileError(f"The vector index {path} is corrupt (checksum mismatch).")
+    gone = np.concatenate(deleted_ids) if deleted_ids else np.empty(0, dtype=np.int64)
+    every = np.concatenate([live_ids[:filled], gone])
+    if filled != live_count or len(np.unique(every)) != cur or (cur and every.min() < 0):
+        raise IndexFileError(f"The vector index {path} does not match its metadata.")
+    return _SavedIndex(live_ids, live_vectors, gone)
 
 
 class VectorIndex:
     """Nearest-neighbour index over L2-normalised float32 vectors keyed by catalog vector ids.
 
-    Scores are inner products (cosine similarity). Below `exact_threshold` live vectors, search
-    is an exact product over a dense copy of the vectors; above it, an HNSW graph (hnswlib).
-    Removal only marks entries; `compact` rebuilds without them. Many threads may search while
-    one thread changes the index (mutations are serialised; a long `add` lets searches in
-    between chunks of `ADD_CHUNK` items).
+    Scores are inner products (cosine similarity). While the live vectors are few
+    (`exact_threshold`), search is an exact matrix-vector product; beyond, an HNSW graph
+    (hnswlib). Filtered searches scan the allowed vectors exactly when that is cheaper than
+    a filtered graph walk. Removal only marks graph entries; `compact` rebuilds without them.
+
+    Threads: any number of searches run concurrently; mutations are serialised and exclude
+    searches only while they touch the graph (a long `add` lets searches in between chunks of
+    `ADD_CHUNK` items; `compact` rebuilds aside and swaps).
+
+    Memory: the graph (≈ 2.3 KB per 512-d item at M=32) plus a float32 copy of the live
+    vectors (2 KB per item), because hnswlib cannot hand vectors back quickly.
 
     Ids must be non-negative (hnswlib labels are unsigned 64-bit).
     """
@@ -283,7 +406,11 @@ class VectorIndex:
         ef_search: int = EF_SEARCH,
         ef_filtered: int = EF_FILTERED,
     ) -> None:
-        """Create an empty index for `dim`-dimensional vectors, room for `capacity` items."""
+        """Create an empty index for `dim`-dimensional vectors with room for `capacity`.
+
+        `exact_threshold` (live items searched exactly) defaults to EXACT_MAX_FLOATS // dim;
+        tests pass 0 to force the HNSW path.
+        """
         if dim <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
         self._dim = dim
@@ -294,15 +421,13 @@ class VectorIndex:
         self._ef_filtered = max(ef_filtered, 1)
         self._m = m
         self._ef_construction = ef_construction
-        self._hnsw: Any = self._new_hnsw(max(capacity, MIN_CAPACITY))
-        self._live: set[int] = set()
-        self._deleted: set[int] = set()
-        self._dense: _DenseVectors | None = _DenseVectors(dim)
-        self._sorted_ids: IdArray | None = None
+        capacity = max(capacity, MIN_CAPACITY)
+        self._hnsw: Any = self._new_hnsw(capacity)
+        self._store = _VectorStore(dim, capacity)
+        self._deleted: set[int] = set()  # labels marked deleted in the graph
+        self._lookup_cache: _Lookup | None = None
         self._rw = _RWLock()
         self._writer = threading.Lock()  # one mutation at a time, held across a whole call
-
-    # -- construction and persistence ---------------------------------------------------------
 
     def _new_hnsw(self, capacity: int) -> Any:
         index = hnswlib.Index(space=_SPACE, dim=self._dim)
@@ -311,6 +436,8 @@ class VectorIndex:
         # with max(ef_, k)), so concurrent queries never race on the index-wide ef_.
         index.set_ef(1)
         return index
+
+    # -- persistence --------------------------------------------------------------------------
 
     @classmethod
     def load(
@@ -322,39 +449,45 @@ class VectorIndex:
         ef_search: int = EF_SEARCH,
         ef_filtered: int = EF_FILTERED,
     ) -> VectorIndex:
-        """Load an index saved by `save`; raise IndexFileError if missing, corrupt or not `dim`."""
+        """Load an index saved by `save`; IndexFileError if missing, corrupt or not `dim`-d."""
         path = Path(path)
         meta_path = _meta_path(path)
         started = time.perf_counter()
         try:
             body = _unseal(meta_path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise IndexFileError(f"No saved vector index at {meta_path}.") from exc
-        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise IndexFileError(
-                f"The vector index metadata {meta_path} is corrupt: {exc}"
-            ) from exc
-        try:
             saved_dim = int(body["dim"])
-            count = int(body["element_count"])
-            size = int(body["hnsw_bytes"])
-            crc = int(body["hnsw_crc32"])
-            deleted = {int(v) for v in body["deleted_ids"]}
+            count, live_count = int(body["element_count"]), int(body["live_count"])
+            size, crc = int(body["hnsw_bytes"]), int(body["hnsw_crc32"])
             m, ef_construction = int(body["M"]), int(body["ef_construction"])
-            valid = body["format"] == _META_FORMAT and body["space"] == _SPACE
-        except (KeyError, TypeError, ValueError) as exc:
+            readable = (
+                body["format"] == _META_FORMAT
+                and body["version"] == _META_VERSION
+                and body["space"] == _SPACE
+            )
+        except FileNotFoundError as exc:
+            raise IndexFileError(f"No saved vector index at {path}.") from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFileError(
                 f"The vector index metadata {meta_path} is corrupt: {exc}"
             ) from exc
-        if not valid or body.get("version") != _META_VERSION:
+        if not readable:
             raise IndexFileError(f"{meta_path} is not a vector index this version can read.")
         if saved_dim != dim:
             raise IndexFileError(
                 f"The vector index at {path} holds {saved_dim}-d vectors, the model gives {dim}-d."
             )
-        cls._check_hnsw_file(path, dim, count, size, crc)
+        saved = _read_hnsw_file(path, dim, count, live_count, size, crc)
+        try:
+            graph = hnswlib.Index(space=_SPACE, dim=dim)
+            graph.load_index(str(path), max_elements=0)
+            graph.set_ef(1)
+            loaded_count = int(graph.element_count)
+        except (RuntimeError, ValueError, MemoryError, OSError) as exc:
+            raise IndexFileError(f"hnswlib could not read the vector index {path}: {exc}") from exc
+        if loaded_count != count:
+            raise IndexFileError(f"The vector index {path} does not match its metadata.")
 
-        loaded = cls(
+        index = cls(
             dim,
             MIN_CAPACITY,
             exact_threshold=exact_threshold,
@@ -363,87 +496,46 @@ class VectorIndex:
             ef_search=ef_search,
             ef_filtered=ef_filtered,
         )
-        try:
-            index = hnswlib.Index(space=_SPACE, dim=dim)
-            index.load_index(str(path), max_elements=0)
-            index.set_ef(1)
-            labels = {int(v) for v in index.get_ids_list()}
-        except (RuntimeError, ValueError, MemoryError, OSError) as exc:
-            raise IndexFileError(f"hnswlib could not read the vector index {path}: {exc}") from exc
-        if len(labels) != count or not deleted <= labels:
-            raise IndexFileError(f"The vector index {path} does not match its metadata.")
-        loaded._hnsw = index
-        loaded._deleted = deleted
-        loaded._live = labels - deleted
-        loaded._dense = None
-        loaded._update_dense()
+        index._hnsw = graph
+        index._store = _VectorStore.adopt(saved.live_ids, saved.live_vectors)
+        index._deleted = set(saved.deleted_ids.tolist())
         _log.info(
             "Loaded vector index %s: %d live, %d deleted, %.2f s",
             path,
-            len(loaded._live),
-            len(loaded._deleted),
+            live_count,
+            count - live_count,
             time.perf_counter() - started,
         )
-        return loaded
-
-    @staticmethod
-    def _check_hnsw_file(path: Path, dim: int, count: int, size: int, crc: int) -> None:
-        """Verify length, checksum and header before hnswlib (which trusts its input) reads it."""
-        try:
-            actual_size = path.stat().st_size
-            if actual_size != size:
-                raise IndexFileError(
-                    f"The vector index {path} is {actual_size} bytes, expected {size} (truncated?)."
-                )
-            if _file_crc32(path) != crc:
-                raise IndexFileError(f"The vector index {path} is corrupt (checksum mismatch).")
-            with path.open("rb") as f:
-                header = f.read(_HNSW_HEADER.size)
-        except FileNotFoundError as exc:
-            raise IndexFileError(f"No saved vector index at {path}.") from exc
-        except OSError as exc:
-            raise IndexFileError(f"The vector index {path} cannot be read: {exc}") from exc
-        if len(header) != _HNSW_HEADER.size:
-            raise IndexFileError(f"The vector index {path} is truncated.")
-        fields = _HNSW_HEADER.unpack(header)
-        max_elements, cur_count, per_element, label_offset, data_offset = fields[1:6]
-        if (
-            cur_count != count
-            or max_elements < cur_count
-            or label_offset != data_offset + 4 * dim
-            or per_element != label_offset + 8
-            or size < _HNSW_HEADER.size + cur_count * per_element
-        ):
-            raise IndexFileError(f"The vector index {path} has an inconsistent header.")
+        return index
 
     def save(self, path: Path) -> None:
         """Write the index to `path` and `path`.meta.json, each atomically (temp file + rename).
 
-        A crash between the two renames leaves a pair whose checksum does not match, which
-        `load` reports as IndexFileError (the index is then rebuilt from the catalog).
+        The metadata records the graph file's length and CRC-32, so a crash between the two
+        renames leaves a pair that `load` rejects (the index is then rebuilt from the catalog).
+        Raises IndexFileError when the files cannot be written.
         """
         path = Path(path)
         meta_path = _meta_path(path)
         started = time.perf_counter()
         temps: list[Path] = []
         try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmp_path = Path(tmp)
+            temps.append(tmp_path)
             with self._rw.read():
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-                os.close(fd)
-                temps.append(Path(tmp))
                 self._hnsw.save_index(tmp)
-                body = {
+                body: dict[str, Any] = {
                     "format": _META_FORMAT,
                     "version": _META_VERSION,
                     "space": _SPACE,
                     "dim": self._dim,
                     "M": self._m,
                     "ef_construction": self._ef_construction,
-                    "element_count": len(self._live) + len(self._deleted),
-                    "live_count": len(self._live),
-                    "deleted_ids": sorted(self._deleted),
+                    "element_count": len(self._store) + len(self._deleted),
+                    "live_count": len(self._store),
                 }
-            tmp_path = temps[0]
             _fsync_file(tmp_path)
             body["hnsw_bytes"] = tmp_path.stat().st_size
             body["hnsw_crc32"] = _file_crc32(tmp_path)
@@ -462,11 +554,11 @@ class VectorIndex:
         except (OSError, RuntimeError) as exc:
             raise IndexFileError(f"Could not save the vector index to {path}: {exc}") from exc
         finally:
-            for tmp_file in temps:
+            for leftover in temps:
                 with suppress(OSError):
-                    tmp_file.unlink()
+                    leftover.unlink()
         _log.info(
-            "Saved vector index %s (%d items) in %.2f s",
+            "Saved vector index %s (%d entries) in %.2f s",
             path,
             body["element_count"],
             time.perf_counter() - started,
@@ -475,24 +567,23 @@ class VectorIndex:
     # -- mutation -----------------------------------------------------------------------------
 
     def add(self, ids: npt.ArrayLike, vectors: npt.ArrayLike) -> None:
-        """Add vectors under `ids`, replacing the vector of any id already present or removed.
-
-        Within one call, the last vector given for a repeated id wins.
+        """Add `vectors` (n, dim) under `ids` (n,), replacing the vector of an id already
+        present or removed. Within one call, the last vector given for a repeated id wins.
         """
         id_arr, vec_arr = self._check_batch(ids, vectors)
         if len(id_arr) == 0:
             return
         # Keep the last occurrence of each id (hnswlib would race on duplicates in one batch).
         _, last = np.unique(id_arr[::-1], return_index=True)
-        keep = np.sort(len(id_arr) - 1 - last)
-        if len(keep) != len(id_arr):
+        if len(last) != len(id_arr):
+            keep = np.sort(len(id_arr) - 1 - last)
             id_arr, vec_arr = id_arr[keep], vec_arr[keep]
         with self._writer:
             for start in range(0, len(id_arr), ADD_CHUNK):
-                chunk_ids = id_arr[start : start + ADD_CHUNK]
-                chunk_vecs = vec_arr[start : start + ADD_CHUNK]
                 with self._rw.write():
-                    self._add_locked(chunk_ids, chunk_vecs)
+                    self._add_locked(
+                        id_arr[start : start + ADD_CHUNK], vec_arr[start : start + ADD_CHUNK]
+                    )
 
     def _check_batch(
         self, ids: npt.ArrayLike, vectors: npt.ArrayLike
@@ -502,7 +593,7 @@ class VectorIndex:
             raise ValueError("ids must be a 1-d array of integers")
         id_arr = id_in.astype(np.int64)
         vec_arr = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vec_arr.ndim != 2 or vec_arr.shape != (len(id_arr), self._dim):
+        if vec_arr.shape != (len(id_arr), self._dim):
             raise ValueError(
                 f"vectors must have shape ({len(id_arr)}, {self._dim}), got {vec_arr.shape}"
             )
@@ -514,91 +605,68 @@ class VectorIndex:
 
     def _add_locked(self, ids: IdArray, vectors: FloatArray) -> None:
         id_list = ids.tolist()
-        new = sum(1 for v in id_list if v not in self._live and v not in self._deleted)
-        needed = self._hnsw.element_count + new
-        capacity = self._hnsw.get_max_elements()
+        new = sum(1 for v in id_list if v not in self._store and v not in self._deleted)
+        needed = int(self._hnsw.element_count) + new
+        capacity = int(self._hnsw.get_max_elements())
         if needed > capacity:
             grown = max(needed, int(capacity * GROWTH_FACTOR))
-            _log.debug("Growing vector index from %d to %d slots", capacity, grown)
+            _log.debug("Growing the vector index from %d to %d entries", capacity, grown)
             self._hnsw.resize_index(grown)
+        # hnswlib 0.8 (without allow_replace_deleted): an existing label, deleted or not, is
+        # unmarked and its vector updated in place.
         self._hnsw.add_items(vectors, ids.astype(np.uint64))
-        self._live.update(id_list)
         self._deleted.difference_update(id_list)
-        if self._dense is not None:
-            self._dense.upsert(ids, vectors)
-        self._changed()
+        self._store.upsert(ids, vectors)
+        self._lookup_cache = None
 
     def remove(self, ids: Iterable[int]) -> None:
-        """Mark `ids` deleted (hidden from search until re-added); unknown ids are ignored."""
+        """Hide `ids` from search (marked deleted until `compact`); unknown ids are ignored."""
         with self._writer, self._rw.write():
-            gone = [vid for vid in map(int, ids) if vid in self._live]
+            gone = [vid for vid in map(int, ids) if vid in self._store]
             for vid in gone:
                 self._hnsw.mark_deleted(vid)
-                self._live.discard(vid)
                 self._deleted.add(vid)
             if gone:
-                if self._dense is not None:
-                    self._dense.remove(gone)
-                self._changed()
+                self._store.remove(gone)
+                self._lookup_cache = None
 
     def compact(self) -> None:
-        """Rebuild the graph without deleted entries; ids and vectors stay the same.
+        """Rebuild the graph without its deleted entries; ids and vectors stay the same.
 
-        Searches keep running on the old graph during the rebuild; the swap is instantaneous.
+        Searches keep using the old graph during the rebuild; other mutations wait for it.
         """
-        with self._writer:
+        with self._writer:  # no mutation can happen, so the store is stable without the lock
             started = time.perf_counter()
-            live = np.fromiter(self._live, dtype=np.int64, count=len(self._live))
-            live.sort()
-            fresh = self._new_hnsw(_headroom(len(live)))
-            for start in range(0, len(live), SCAN_CHUNK):
-                chunk = live[start : start + SCAN_CHUNK]
-                with self._rw.read():
-                    vectors = self._vectors_locked(chunk)
-                fresh.add_items(vectors, chunk.astype(np.uint64))
+            ids, vectors = self._store.ids, self._store.matrix
+            fresh = self._new_hnsw(_headroom(len(ids)))
+            for start in range(0, len(ids), SCAN_CHUNK):
+                fresh.add_items(
+                    vectors[start : start + SCAN_CHUNK],
+                    ids[start : start + SCAN_CHUNK].astype(np.uint64),
+                )
             with self._rw.write():
                 dropped = len(self._deleted)
                 self._hnsw = fresh
                 self._deleted = set()
+                self._store.reserve(_headroom(len(self._store)))
+                self._lookup_cache = None
             _log.info(
-                "Compacted vector index: dropped %d deleted entries, %d live, %.2f s",
+                "Compacted the vector index: %d deleted entries dropped, %d live, %.2f s",
                 dropped,
-                len(live),
+                len(ids),
                 time.perf_counter() - started,
             )
-
-    def _changed(self) -> None:
-        """Bookkeeping after a mutation (write lock held)."""
-        self._sorted_ids = None
-        self._update_dense()
-
-    def _update_dense(self) -> None:
-        """Keep the dense copy while the index is small (exact search), drop it when large.
-
-        It is kept up to twice the exact threshold, so adding and removing around the
-        threshold does not rebuild it each time.
-        """
-        n = len(self._live)
-        if self._dense is not None and n > 2 * self._exact_threshold:
-            self._dense = None
-        elif self._dense is None and n <= self._exact_threshold:
-            dense = _DenseVectors(self._dim, n)
-            ids = self._sorted_live()
-            for start in range(0, n, SCAN_CHUNK):
-                chunk = ids[start : start + SCAN_CHUNK]
-                dense.upsert(chunk, self._hnsw_vectors(chunk))
-            self._dense = dense
 
     # -- queries ------------------------------------------------------------------------------
 
     def __len__(self) -> int:
         """Number of live (not deleted) vectors."""
-        return len(self._live)
+        return len(self._store)
 
     def __contains__(self, vector_id: int) -> bool:
         """Whether `vector_id` is live in the index."""
-        # No lock: a set lookup is atomic under the GIL.
-        return vector_id in self._live
+        # No lock: a dict lookup is atomic under the GIL.
+        return vector_id in self._store
 
     @property
     def dim(self) -> int:
@@ -607,18 +675,18 @@ class VectorIndex:
 
     @property
     def exact_threshold(self) -> int:
-        """Live-item count up to which search is exact."""
+        """Live-item count up to which unfiltered search is exact."""
         return self._exact_threshold
 
     @property
     def capacity(self) -> int:
-        """Slots allocated in the graph (grows automatically)."""
+        """Graph entries allocated (grows automatically)."""
         return int(self._hnsw.get_max_elements())
 
     @property
     def deleted_fraction(self) -> float:
         """Share of graph entries that are deleted and wait for `compact`."""
-        total = len(self._live) + len(self._deleted)
+        total = len(self._store) + len(self._deleted)
         return len(self._deleted) / total if total else 0.0
 
     def needs_compaction(self) -> bool:
@@ -628,38 +696,27 @@ class VectorIndex:
     def ids(self) -> IdArray:
         """The live ids, sorted (a read-only array)."""
         with self._rw.read():
-            return self._sorted_live()
+            return self._lookup().ids
 
-    def _sorted_live(self) -> IdArray:
-        ids = self._sorted_ids
-        if ids is None:
-            # Computed under the read lock: concurrent readers may both compute it, harmlessly.
-            ids = np.fromiter(self._live, dtype=np.int64, count=len(self._live))
-            ids.sort()
+    def _lookup(self) -> _Lookup:
+        lookup = self._lookup_cache
+        if lookup is None:
+            # Built under the read lock: two readers may both build it, harmlessly.
+            order = np.argsort(self._store.ids, kind="stable")
+            ids = self._store.ids[order]
             ids.flags.writeable = False
-            self._sorted_ids = ids
-        return ids
+            lookup = self._lookup_cache = _Lookup(ids, order.astype(np.intp))
+        return lookup
 
     def get_vectors(self, ids: Sequence[int]) -> FloatArray:
-        """The stored vectors of `ids`, float32 of shape (len(ids), dim); KeyError if not live."""
-        id_arr = np.asarray(ids, dtype=np.int64).reshape(-1)
+        """The stored vectors of `ids`, float32 (len(ids), dim); KeyError for an id not live."""
+        id_list = np.asarray(ids, dtype=np.int64).reshape(-1).tolist()
         with self._rw.read():
-            missing = [vid for vid in id_arr.tolist() if vid not in self._live]
-            if missing:
-                raise KeyError(f"vector ids not in the index: {missing[:10]}")
-            return self._vectors_locked(id_arr)
-
-    def _vectors_locked(self, ids: IdArray) -> FloatArray:
-        if len(ids) == 0:
-            return np.empty((0, self._dim), dtype=np.float32)
-        if self._dense is not None:
-            return self._dense.matrix[self._dense.rows(ids.tolist())]
-        return self._hnsw_vectors(ids)
-
-    def _hnsw_vectors(self, ids: IdArray) -> FloatArray:
-        if len(ids) == 0:
-            return np.empty((0, self._dim), dtype=np.float32)
-        return np.asarray(self._hnsw.get_items(ids.astype(np.uint64)), dtype=np.float32)
+            try:
+                rows = self._store.rows(id_list)
+            except KeyError as exc:
+                raise KeyError(f"vector id {exc.args[0]} is not in the index") from None
+            return self._store.matrix[rows]
 
     def search(
         self,
@@ -669,10 +726,11 @@ class VectorIndex:
         *,
         ef: int | None = None,
     ) -> tuple[IdArray, FloatArray]:
-        """The `k` live vectors most similar to `query`: (ids int64, scores float32), best first.
+        """The `k` live vectors most similar to `query` (dim,): (ids int64, scores float32),
+        best first.
 
-        `allowed` restricts results to those ids (unknown ids in it are ignored); fewer than
-        `k` results come back only when fewer items qualify. `ef` overrides the HNSW beam.
+        `allowed` restricts results to those ids (ids not in the index are ignored); fewer
+        than `k` results come back only when fewer items qualify. `ef` overrides the HNSW beam.
         """
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
         if q.shape != (self._dim,):
@@ -680,63 +738,67 @@ class VectorIndex:
         if k < 0:
             raise ValueError("k must be non-negative")
         with self._rw.read():
+            n = len(self._store)
             if allowed is None:
-                return self._search_all(q, k, ef)
-            candidates = self._live_subset(allowed)
-            if len(candidates) == len(self._live):
-                return self._search_all(q, k, ef)
-            k = min(k, len(candidates))
+                return self._search_all(q, min(k, n), ef)
+            ids, rows = self._allowed_rows(allowed)
+            m = len(ids)
+            if m == n:
+                return self._search_all(q, min(k, n), ef)
+            k = min(k, m)
             if k == 0:
                 return _empty()
-            if len(candidates) <= self._exact_threshold:
-                return self._exact(candidates, q, k)
+            if m <= self._exact_threshold or m * m <= FILTER_BALANCE * n:
+                return self._exact(ids, rows, q, k)
             beam = max(ef or self._ef_filtered, 2 * k)
-            found = self._hnsw_search(q, k, beam, len(candidates), set(candidates.tolist()))
-            return found if found is not None else self._exact(candidates, q, k)
+            found = self._hnsw_search(q, k, min(beam, m), set(ids.tolist()))
+            return found if found is not None else self._exact(ids, rows, q, k)
 
     def _search_all(self, q: FloatArray, k: int, ef: int | None) -> tuple[IdArray, FloatArray]:
-        n = len(self._live)
-        k = min(k, n)
+        n = len(self._store)
         if k == 0:
             return _empty()
-        if n <= self._exact_threshold and self._dense is not None:
-            return _top_k(self._dense.ids, _dot(self._dense.matrix, q), k)
-        found = self._hnsw_search(q, k, max(ef or self._ef_search, 2 * k), n, None)
-        return found if found is not None else self._exact(self._sorted_live(), q, k)
+        if n <= self._exact_threshold:
+            return _top_k(self._store.ids, _dot(self._store.matrix, q), k)
+        found = self._hnsw_search(q, k, min(max(ef or self._ef_search, 2 * k), n), None)
+        return (
+            found if found is not None else _top_k(self._store.ids, _dot(self._store.matrix, q), k)
+        )
 
     def _hnsw_search(
-        self, q: FloatArray, k: int, beam: int, available: int, allowed: set[int] | None
+        self, q: FloatArray, k: int, beam: int, allowed: set[int] | None
     ) -> tuple[IdArray, FloatArray] | None:
-        """HNSW top-k with beam width `beam`, or None when hnswlib finds fewer than asked."""
-        wanted = min(max(beam, k), available)
-        filt: Callable[[int], bool] | None = allowed.__contains__ if allowed is not None else None
+        """HNSW top-k with a beam of `beam` (≥ k), or None when hnswlib finds too few."""
+        filt: Callable[[int], bool] | None = None if allowed is None else allowed.__contains__
         try:
-            labels, distances = self._hnsw.knn_query(q, k=wanted, num_threads=1, filter=filt)
+            labels, distances = self._hnsw.knn_query(q, k=max(beam, k), num_threads=1, filter=filt)
         except RuntimeError:
-            _log.debug("HNSW returned fewer than %d results; searching exactly", wanted)
+            _log.debug("HNSW returned fewer than %d results; searching exactly", beam)
             return None
-        ids = labels[0, :k].astype(np.int64)
-        scores = (1.0 - distances[0, :k]).astype(np.float32)
-        return ids, scores
+        return labels[0, :k].astype(np.int64), (1.0 - distances[0, :k]).astype(np.float32)
 
-    def _live_subset(self, allowed: npt.ArrayLike) -> IdArray:
-        """The live ids among `allowed`, sorted and unique."""
+    def _allowed_rows(self, allowed: npt.ArrayLike) -> tuple[IdArray, RowArray]:
+        """The live ids among `allowed` (sorted, unique) and their store rows."""
         wanted = np.unique(np.asarray(allowed).reshape(-1).astype(np.int64))
-        live = self._sorted_live()
-        if len(live) == 0 or len(wanted) == 0:
-            return np.empty(0, dtype=np.int64)
-        pos = np.searchsorted(live, wanted)
-        pos[pos == len(live)] = 0
-        result: IdArray = wanted[live[pos] == wanted]
-        return result
+        lookup = self._lookup()
+        if len(lookup.ids) == 0 or len(wanted) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.intp)
+        pos = np.searchsorted(lookup.ids, wanted)
+        pos[pos == len(lookup.ids)] = 0
+        hit = lookup.ids[pos] == wanted
+        return wanted[hit], lookup.rows[pos[hit]]
 
-    def _exact(self, ids: IdArray, q: FloatArray, k: int) -> tuple[IdArray, FloatArray]:
-        """Exact top-k among `ids` (live), scanning their vectors in chunks."""
+    def _exact(
+        self, ids: IdArray, rows: RowArray, q: FloatArray, k: int
+    ) -> tuple[IdArray, FloatArray]:
+        """Exact top-k among the given store rows, gathered in chunks."""
         best_ids, best_scores = _empty()
-        for start in range(0, len(ids), SCAN_CHUNK):
-            chunk = ids[start : start + SCAN_CHUNK]
-            scores = _dot(self._vectors_locked(chunk), q)
+        matrix = self._store.matrix
+        for start in range(0, len(rows), SCAN_CHUNK):
+            scores = _dot(matrix[rows[start : start + SCAN_CHUNK]], q)
             best_ids, best_scores = _top_k(
-                np.concatenate([best_ids, chunk]), np.concatenate([best_scores, scores]), k
+                np.concatenate([best_ids, ids[start : start + SCAN_CHUNK]]),
+                np.concatenate([best_scores, scores]),
+                k,
             )
         return best_ids, best_scores

@@ -65,7 +65,7 @@ def test_index_search_similar_move_delete_reopen(photos: Path, tmp_path: Path, t
     lumen = Lumen(tmp_path / "data", tiny_weights)
 
     first = lumen("index", str(photos))
-    assert "147 new" in first.stdout, first.stdout  # 144 shapes + alpha + rotated + 3 awkward
+    assert "149 new" in first.stdout, first.stdout  # 144 shapes + alpha + rotated + 3 awkward
     assert "3 failed" in first.stdout
     assert "files/s" in first.stdout
 
@@ -84,7 +84,7 @@ def test_index_search_similar_move_delete_reopen(photos: Path, tmp_path: Path, t
     rotated = lumen.json("search", "a blue circle on the left", "-k", "3", model=False)["results"]
     assert "sideways.jpg" in [Path(h["path"]).name for h in rotated]
     sideways = next(h for h in rotated if Path(h["path"]).name == "sideways.jpg")
-    assert (sideways["width"], sideways["height"]) == (120, 160)  # EXIF orientation applied
+    assert (sideways["width"], sideways["height"]) == (160, 120)  # stored 120×160, shown upright
 
     transparent = lumen.json("search", "a green square at the top", "-k", "3", model=False)["results"]
     assert "alpha green square.png" in [Path(h["path"]).name for h in transparent]
@@ -144,3 +144,43 @@ def test_missing_weights_file_is_reported(tmp_path: Path, photos: Path) -> None:
     proc = lumen("index", str(photos), check=False)
     assert proc.returncode == 1
     assert "nope.safetensors does not exist" in proc.stderr
+
+
+def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_weights: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    photos = tmp_path / "photos"
+    write_shape_photos(photos, seeds=(1, 2, 3, 4))
+    lumen = Lumen(tmp_path / "data", tiny_weights)
+    cmd = [sys.executable, "-m", "desktop_app.cli", "--data-dir", str(lumen.data_dir), "--model",
+           "lumen-tiny", "--weights", str(tiny_weights), "--quiet", "index", str(photos)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    catalog = lumen.data_dir / "catalog.sqlite3"
+    deadline = time.monotonic() + 120
+    indexed = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if catalog.exists():
+            try:
+                with sqlite3.connect(catalog, timeout=1) as db:
+                    indexed = db.execute("select count(*) from files where status='indexed'").fetchone()[0]
+            except sqlite3.OperationalError:
+                indexed = 0
+            if indexed:
+                break
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert indexed, "the run never got to embedding"
+
+    status = lumen.json("status", model=False)
+    assert status["vectors"] == status["index_size"]  # reconciled on open
+    finished = lumen("index", model=False)
+    assert "Indexed" in finished.stdout or proc.returncode == 0
+    status = lumen.json("status", model=False)
+    assert status["files"]["indexed"] == 288 and status["files"]["pending"] == 0
+    assert status["vectors"] == status["index_size"] == 288
+    hits = lumen.json("search", "a green circle at the bottom", "-k", "4", model=False)["results"]
+    assert Path(hits[0]["path"]).name.startswith("a_green_circle_at_the_bottom_")

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, FileKind, Passage
-from desktop_app.core.extractors.images import IMAGE_EXTENSIONS, extract_image
+from desktop_app.core.extractors.images import IMAGE_EXTENSIONS, extract_image, open_for_display
+from desktop_app.core.extractors.office import OFFICE_EXTENSIONS, extract_office
+from desktop_app.core.extractors.pdf import PDF_EXTENSIONS, extract_pdf, render_pdf_page
+from desktop_app.core.extractors.render import text_page_image
+from desktop_app.core.extractors.text import TEXT_EXTENSIONS, clean_text, extract_text_file
+
+if TYPE_CHECKING:
+    from desktop_app.core.extractors.ocr import OcrEngine
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
@@ -14,11 +25,14 @@ __all__ = [
     "ExtractionError",
     "FileKind",
     "Passage",
+    "document_thumbnail",
     "extract",
     "kind_for_path",
 ]
 
-DOCUMENT_EXTENSIONS: frozenset[str] = frozenset()
+log = logging.getLogger(__name__)
+
+DOCUMENT_EXTENSIONS: frozenset[str] = PDF_EXTENSIONS | TEXT_EXTENSIONS | OFFICE_EXTENSIONS
 
 SUPPORTED_EXTENSIONS: frozenset[str] = IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS
 
@@ -33,9 +47,62 @@ def kind_for_path(path: Path) -> FileKind | None:
     return None
 
 
-def extract(path: Path, image_size: int = 224) -> Extraction:
-    """Read one file for indexing; raises ``ExtractionError`` with a readable reason on bad input."""
+# A photo is scanned for text only when OCR is on; it keeps lines with at least this many
+# letters and digits in all (a few stray characters read from a texture are not text).
+MIN_OCR_LETTERS = 8
+_EMBED_HEADROOM = 1.15
+
+
+def extract(path: Path, image_size: int = 224, ocr: OcrEngine | None = None) -> Extraction:
+    """Read one file for indexing; raises ``ExtractionError`` with a readable reason on bad input.
+
+    With ``ocr``, text is also recognised in photos and in scanned PDF pages.
+    """
     kind = kind_for_path(path)
     if kind == "image":
-        return extract_image(path, image_size)
-    raise ExtractionError(f"unsupported file type {path.suffix!r}")
+        extraction = extract_image(path, image_size)
+        if ocr is not None:
+            extraction.passages = _ocr_image(path, ocr)
+        return extraction
+    suffix = path.suffix.lower()
+    if suffix in PDF_EXTENSIONS:
+        return extract_pdf(path, image_size, ocr)
+    if suffix in TEXT_EXTENSIONS:
+        extraction = extract_text_file(path)
+    elif suffix in OFFICE_EXTENSIONS:
+        extraction = extract_office(path)
+    else:
+        raise ExtractionError(f"unsupported file type {path.suffix!r}")
+    if extraction.passages:  # the visual vector of a layout-less document: its text on a page
+        extraction.image = _text_page(extraction, round(image_size * _EMBED_HEADROOM))
+    return extraction
+
+
+def _text_page(extraction: Extraction, width: int) -> Image.Image:
+    text = "\n".join(p.text for p in extraction.passages[:4])
+    return text_page_image(text, width, extraction.title)
+
+
+def _ocr_image(path: Path, ocr: OcrEngine) -> list[Passage]:
+    from desktop_app.core.extractors.ocr import OCR_MAX_SIDE
+
+    text = clean_text(ocr.recognise(open_for_display(path, OCR_MAX_SIDE)))
+    if sum(ch.isalnum() for ch in text) < MIN_OCR_LETTERS:
+        return []
+    return [Passage(text, source="ocr")]
+
+
+def document_thumbnail(path: Path, size: int) -> Image.Image:
+    """A picture of a document's first page, longest side ``size`` (a ``ThumbnailCache`` renderer).
+
+    PDFs are rendered; other documents show their first lines on a page. Photos open as they
+    are. Raises ``ExtractionError`` like ``extract``.
+    """
+    suffix = path.suffix.lower()
+    if suffix in PDF_EXTENSIONS:
+        return render_pdf_page(path, size)
+    if suffix in TEXT_EXTENSIONS or suffix in OFFICE_EXTENSIONS:
+        extraction = extract_text_file(path) if suffix in TEXT_EXTENSIONS else extract_office(path)
+        text = "\n".join(p.text for p in extraction.passages[:4])
+        return text_page_image(text, round(size / 1.414), extraction.title)
+    return open_for_display(path, size)

@@ -13,7 +13,10 @@ FileKind = Literal["image", "document"]
 
 @dataclass
 class Passage:
-    """A piece of a document's text small enough for the text encoder, with where it came from."""
+    """A piece of a file's text (a page, a slide, a block of a text file), with where it came from.
+
+    Extractors know nothing of the model; the pipeline splits passages to fit the text encoder.
+    """
 
     text: str
     page: int | None = None  # 1-based page number where the format has pages

@@ -1,0 +1,195 @@
+"""PDF (pypdfium2): the text layer page by page, the first page rendered, OCR for scanned pages."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from desktop_app.core.errors import ExtractionError
+from desktop_app.core.extractors.base import Extraction, Passage
+from desktop_app.core.extractors.text import MAX_TEXT_CHARS, clean_text
+
+if TYPE_CHECKING:
+    from desktop_app.core.extractors.ocr import OcrEngine
+
+__all__ = ["PDF_EXTENSIONS", "extract_pdf", "render_pdf_page"]
+
+log = logging.getLogger(__name__)
+
+PDF_EXTENSIONS = frozenset({".pdf"})
+
+# Pages read for their text layer (the text itself is capped by MAX_TEXT_CHARS too).
+MAX_PAGES = 5_000
+# Scanned pages recognised by OCR per file: at ~1–3 s a page on two CPU cores, a 300-page scan
+# would hold the indexer for ten minutes; its first pages (and its rendered cover) must do.
+MAX_OCR_PAGES = 30
+# A page with fewer letters and digits than this in its text layer is treated as a scan.
+MIN_TEXT_LAYER_CHARS = 16
+# Longest side of a page rendered for OCR (≈190 dpi for A4).
+OCR_RENDER_SIDE = 2_000
+# The first page is rendered with its shortest side this factor above the model's input size.
+_EMBED_HEADROOM = 1.15
+
+# PDFium is not thread-safe, not even across documents: every call into it holds this lock.
+# (The indexer reads files on a thread pool.) OCR runs outside it.
+_PDFIUM_LOCK = threading.Lock()
+_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
+
+
+def _open(path: Path) -> Any:
+    """Opens a PDF (call with the lock held); raises ``ExtractionError`` with a clear reason."""
+    import pypdfium2 as pdfium
+
+    try:
+        if path.stat().st_size == 0:
+            raise ExtractionError("empty file")
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == _PASSWORD_ERROR:
+            raise ExtractionError(
+                "password-protected PDF: Lumen cannot read it without the password"
+            ) from exc
+        raise ExtractionError(f"corrupt or not a PDF ({_reason(exc)})") from exc
+    except OSError as exc:
+        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    if "(PDFium: " in text:
+        return text.split("(PDFium: ", 1)[1].rstrip(").")
+    return text or type(exc).__name__
+
+
+def _render(page: Any, scale: float) -> Image.Image:
+    bitmap = page.render(scale=scale, may_draw_forms=True)
+    try:
+        picture: Image.Image = bitmap.to_pil().convert("RGB")
+    finally:
+        bitmap.close()
+    return picture
+
+
+def _page_text(page: Any) -> str:
+    textpage = page.get_textpage()
+    try:
+        text: str = textpage.get_text_range()
+    finally:
+        textpage.close()
+    return clean_text(text)
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)
+
+
+def _title(document: Any) -> str | None:
+    try:
+        title = str(document.get_metadata_dict().get("Title") or "")
+    except Exception:  # metadata of broken files is optional
+        return None
+    return " ".join(title.split()) or None
+
+
+def extract_pdf(path: Path, image_size: int = 224, ocr: OcrEngine | None = None) -> Extraction:
+    """The text of each page (OCR for pages without a text layer when ``ocr`` is given) and the
+    first page rendered for the image tower. Raises ``ExtractionError`` for encrypted or damaged
+    files.
+    """
+    passages: list[Passage] = []
+    scanned: list[int] = []
+    with _PDFIUM_LOCK:
+        document = _open(path)
+    try:
+        with _PDFIUM_LOCK:
+            page_count = len(document)
+            if page_count == 0:
+                raise ExtractionError("PDF has no pages")
+            title = _title(document)
+            total = 0
+            cover: Image.Image | None = None
+            for index in range(min(page_count, MAX_PAGES)):
+                page = document[index]
+                try:
+                    if index == 0:
+                        width, height = page.get_size()
+                        scale = image_size * _EMBED_HEADROOM / max(1.0, min(width, height))
+                        cover = _render(page, scale)
+                    if total >= MAX_TEXT_CHARS:
+                        continue
+                    text = _page_text(page)[: MAX_TEXT_CHARS - total]
+                finally:
+                    page.close()
+                if _letters(text) >= MIN_TEXT_LAYER_CHARS:
+                    passages.append(Passage(text, page=index + 1))
+                    total += len(text)
+                else:
+                    scanned.append(index)
+        if ocr is not None:
+            passages += _ocr_pages(document, scanned[:MAX_OCR_PAGES], ocr)
+            if len(scanned) > MAX_OCR_PAGES:
+                log.info("%s: OCR of %d scanned pages skipped", path, len(scanned) - MAX_OCR_PAGES)
+    except ExtractionError:
+        raise
+    except Exception as exc:  # PDFium errors on damaged pages
+        if type(exc).__name__ != "PdfiumError":
+            raise
+        raise ExtractionError(f"damaged PDF ({_reason(exc)})") from exc
+    finally:
+        with _PDFIUM_LOCK:
+            document.close()
+    passages.sort(key=lambda p: p.page or 0)
+    return Extraction(
+        kind="document",
+        image=cover,
+        passages=passages,
+        width=cover.width if cover else None,
+        height=cover.height if cover else None,
+        title=title,
+        page_count=page_count,
+    )
+
+
+def _ocr_pages(document: Any, indices: list[int], ocr: OcrEngine) -> list[Passage]:
+    out = []
+    for index in indices:
+        with _PDFIUM_LOCK:
+            page = document[index]
+            try:
+                width, height = page.get_size()
+                picture = _render(page, OCR_RENDER_SIDE / max(1.0, width, height))
+            finally:
+                page.close()
+        text = clean_text(ocr.recognise(picture))
+        if _letters(text) >= 3:
+            out.append(Passage(text, page=index + 1, source="ocr"))
+    return out
+
+
+def render_pdf_page(path: Path, max_side: int, index: int = 0) -> Image.Image:
+    """Page ``index`` (0-based) rendered so its longest side is ``max_side``; for thumbnails."""
+    if max_side < 1:
+        raise ValueError(f"max_side must be positive, not {max_side}")
+    with _PDFIUM_LOCK:
+        document = _open(path)
+        try:
+            if not 0 <= index < len(document):
+                raise ExtractionError(f"PDF has no page {index + 1}")
+            page = document[index]
+            try:
+                width, height = page.get_size()
+                return _render(page, max_side / max(1.0, width, height))
+            finally:
+                page.close()
+        except ExtractionError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__ != "PdfiumError":
+                raise
+            raise ExtractionError(f"damaged PDF ({_reason(exc)})") from exc
+        finally:
+            document.close()

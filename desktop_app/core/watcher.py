@@ -1,0 +1,564 @@
+"""Keep a library in step with its watched folders: watchdog events, settled and batched."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import logging
+import os
+import stat
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver, ObservedWatch
+from watchdog.observers.polling import PollingObserver
+
+from desktop_app.core.errors import LumenError, ModelUnavailableError
+from desktop_app.core.extractors import kind_for_path
+from desktop_app.core.pipeline import ChangeCallback, IndexSummary
+from desktop_app.core.scanner import is_ignored_name
+
+if TYPE_CHECKING:
+    from desktop_app.core.library import Library
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SETTLE_S = 1.0  # a file must keep its size and mtime this long before it is read
+DEFAULT_RECONCILE_EVERY_S = 15 * 60.0  # full safety-net rescan
+DEFAULT_POLL_INTERVAL_S = 10.0  # for folders that inotify cannot watch
+DEFAULT_RECHECK_S = 2.0  # how often folder roots are checked (gone, back, added, removed)
+MAX_BATCH = 2000  # paths handed to the library at once
+
+# What the watcher listens to; opens and reads (the indexer's own among them) are left out.
+EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    DirCreatedEvent,
+    FileModifiedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileDeletedEvent,
+    DirDeletedEvent,
+    FileMovedEvent,
+    DirMovedEvent,
+]
+_INOTIFY_OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
+
+StatKey = tuple[int, int] | str | None
+
+
+def stat_key(path: Path) -> StatKey:
+    """What must not change for ``path`` to count as settled: (size, mtime), "dir", or None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return "dir"
+    return (st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class _Dirty:
+    key: StatKey
+    changed_at: float
+
+
+class Coalescer:
+    """Dirty paths, each released once it has been quiet and unchanged on disk for ``settle_s``.
+
+    Many events for one path (a file written in chunks, created then modified then closed)
+    collapse into one entry. A file still being written keeps changing size or mtime and is
+    held back; a folder is held back while anything below it is. Both paths of a move are
+    released together, so the library sees the move whole. ``add``/``add_move`` may be called
+    from any thread (the watchdog thread); ``take_ready`` from one consumer.
+    """
+
+    def __init__(
+        self,
+        settle_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        stat: Callable[[Path], StatKey] = stat_key,
+    ) -> None:
+        self.settle_s = settle_s
+        self._clock = clock
+        self._stat = stat
+        self._lock = threading.Lock()
+        self._dirty: OrderedDict[Path, _Dirty] = OrderedDict()  # oldest change first
+        self._partners: dict[Path, set[Path]] = {}
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._dirty)
+
+    def add(self, path: Path) -> None:
+        """Something happened to ``path``: (re)start its settle time."""
+        key = self._stat(path)
+        now = self._clock()
+        with self._lock:
+            self._refresh(path, key, now)
+
+    def _refresh(self, path: Path, key: StatKey, now: float) -> None:
+        """Restart the settle time of ``path`` and of the other end of its moves."""
+        self._dirty.pop(path, None)
+        self._dirty[path] = _Dirty(key, now)
+        for partner in self._partners.get(path, ()):
+            entry = self._dirty.pop(partner, None)
+            if entry is not None:
+                self._dirty[partner] = _Dirty(entry.key, now)
+
+    def add_move(self, src: Path, dest: Path) -> None:
+        """``src`` was renamed to ``dest``: both are dirty, and are released together."""
+        keys = self._stat(src), self._stat(dest)
+        now = self._clock()
+        with self._lock:
+            self._partners.setdefault(src, set()).add(dest)
+            self._partners.setdefault(dest, set()).add(src)
+            self._refresh(src, keys[0], now)
+            self._refresh(dest, keys[1], now)
+
+    def next_due(self) -> float | None:
+        """Seconds until the oldest entry may be ready (0: now), or None when nothing is dirty."""
+        with self._lock:
+            if not self._dirty:
+                return None
+            oldest = next(iter(self._dirty.values()))
+        return max(0.0, oldest.changed_at + self.settle_s - self._clock())
+
+    def take_ready(self, limit: int = MAX_BATCH) -> list[Path]:
+        """Remove and return up to ``limit`` settled paths (plus their move partners)."""
+        now = self._clock()
+        with self._lock:
+            due: list[tuple[Path, _Dirty]] = []
+            for path, entry in self._dirty.items():
+                if entry.changed_at + self.settle_s > now or len(due) >= limit:
+                    break
+                due.append((path, entry))
+        keys = {path: self._stat(path) for path, _ in due}  # outside the lock: may be slow
+        now = self._clock()
+        ready: list[Path] = []
+        with self._lock:
+            for path, entry in due:
+                if self._dirty.get(path) is not entry:  # changed again meanwhile, or released
+                    continue
+                key = keys[path]
+                if key != entry.key or (key == "dir" and self._dirty_below(path)):
+                    self._refresh(path, key, now)  # still changing: wait another settle time
+                    continue
+                self._release(path, ready)
+        return ready
+
+    def _dirty_below(self, folder: Path) -> bool:
+        prefix = str(folder).rstrip(os.sep) + os.sep
+        return any(str(p).startswith(prefix) for p in self._dirty)
+
+    def _release(self, path: Path, ready: list[Path]) -> None:
+        if self._dirty.pop(path, None) is None:
+            return
+        ready.append(path)
+        for partner in self._partners.pop(path, ()):
+            others = self._partners.get(partner)
+            if others is not None:
+                others.discard(path)
+                if not others:
+                    del self._partners[partner]
+            self._release(partner, ready)
+
+
+class _EventHandler(FileSystemEventHandler):
+    """Turns one watched folder's events into dirty paths (runs on the observer's thread)."""
+
+    def __init__(self, root: Path, coalescer: Coalescer, wake: threading.Event) -> None:
+        self._root = root
+        self._coalescer = coalescer
+        self._wake = wake
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        if not isinstance(event, tuple(EVENTS)):
+            return
+        src = self._relevant(event.src_path, event.is_directory)
+        dest = self._relevant(event.dest_path, event.is_directory) if event.dest_path else None
+        if src is not None and dest is not None:
+            self._coalescer.add_move(src, dest)
+        else:
+            path = src if src is not None else dest
+            if path is None:
+                return
+            self._coalescer.add(path)
+        self._wake.set()
+
+    def _relevant(self, raw: bytes | str, is_directory: bool) -> Path | None:
+        """The path, unless Lumen ignores it (hidden, temporary, unsupported, outside the root)."""
+        path = Path(os.fsdecode(raw))
+        if not path.is_relative_to(self._root):
+            return None
+        if any(map(is_ignored_name, path.relative_to(self._root).parts)):
+            return None
+        if not is_directory and kind_for_path(path) is None:
+            return None
+        return path
+
+
+class _OverflowListener(logging.Handler):
+    """Hears watchdog's warning that the kernel dropped events, and asks for a rescan."""
+
+    def __init__(self, on_overflow: Callable[[], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._on_overflow = on_overflow
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self._on_overflow()
+
+
+@dataclass
+class _Watch:
+    identity: tuple[int, int]  # (st_dev, st_ino) of the folder when it was scheduled
+    watch: ObservedWatch
+    observer: BaseObserver
+
+
+class FolderWatcher:
+    """Keeps a library's index in step with its watched folders while it runs.
+
+    File-system events go through a ``Coalescer`` (a file is read only once its size and mtime
+    have settled) to ``Library.update_paths`` in batches, on one worker thread that is also the
+    only writer this watcher uses (it shares the library's write lock with any other indexing).
+    That thread also runs a full reconciliation (``Library.index``) at start, on
+    ``reconcile_now``, after the kernel drops events, and every ``reconcile_every_s`` seconds,
+    and every ``recheck_s`` seconds it checks folder roots: a folder that vanished (unmounted
+    drive, network share gone) goes offline, its files hidden but kept; when it comes back, or
+    when a folder is added to the library, it is watched and reconciled. Folders that inotify
+    cannot watch (``fs.inotify.max_user_watches`` reached) are polled every ``poll_interval_s``.
+
+    ``on_change(FileChanges)`` is called on the worker thread (named ``lumen-watch``), never on
+    the caller's, each time files become searchable, move, vanish or fail, or a folder goes
+    offline or comes back; a GUI should hop to its own thread and re-run the current query.
+    ``on_reconciled(IndexSummary)`` is called on the same thread after each full rescan.
+    """
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        settle_s: float = DEFAULT_SETTLE_S,
+        reconcile_every_s: float | None = DEFAULT_RECONCILE_EVERY_S,
+        poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
+        recheck_s: float = DEFAULT_RECHECK_S,
+        on_change: ChangeCallback | None = None,
+        on_reconciled: Callable[[IndexSummary], None] | None = None,
+        observer_factory: Callable[[], BaseObserver] = Observer,
+    ) -> None:
+        self._library = library
+        self._coalescer = Coalescer(settle_s)
+        self._reconcile_every_s = reconcile_every_s or None
+        self._poll_interval_s = poll_interval_s
+        self._recheck_s = recheck_s
+        self._on_change = on_change
+        self._on_reconciled = on_reconciled
+        self._observer_factory = observer_factory
+        self._observer: BaseObserver | None = None
+        self._poller: BaseObserver | None = None
+        self._watches: dict[Path, _Watch] = {}
+        self._polling: set[Path] = set()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._cancel = threading.Event()
+        self._reconcile_requested = threading.Event()
+        self._busy = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._overflow = _OverflowListener(self.reconcile_now)
+
+    # -- control --------------------------------------------------------------------------
+
+    def start(self, reconcile: bool = True) -> None:
+        """Watch every (unpaused) folder of the library; ``reconcile``: rescan them all first."""
+        if self._thread is not None:
+            raise RuntimeError("FolderWatcher already started")
+        try:
+            self._observer = self._observer_factory()
+            self._observer.start()
+        except OSError as exc:
+            self._observer = None
+            log.warning(
+                "Cannot watch folders for changes (%s)%s; looking for changes every %g s instead",
+                exc.strerror or exc,
+                _limit_advice(exc),
+                self._poll_interval_s,
+            )
+        logging.getLogger(_INOTIFY_OVERFLOW_LOGGER).addHandler(self._overflow)
+        self._busy = True
+        if reconcile:
+            self._reconcile_requested.set()
+        self._thread = threading.Thread(target=self._run, name="lumen-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop watching; a batch or rescan in progress is cancelled (finished files are kept)."""
+        self._stopping.set()
+        self._cancel.set()
+        self._wake.set()
+        for observer in (self._observer, self._poller):
+            if observer is not None:
+                observer.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        for observer in (self._observer, self._poller):
+            if observer is not None:
+                with contextlib.suppress(RuntimeError):
+                    observer.join(timeout)
+        logging.getLogger(_INOTIFY_OVERFLOW_LOGGER).removeHandler(self._overflow)
+
+    def __enter__(self) -> FolderWatcher:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def reconcile_now(self) -> None:
+        """Ask for a full rescan of every folder (done soon, on the worker thread)."""
+        self._reconcile_requested.set()
+        self._wake.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is dirty or being processed; False if ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.idle:
+                return True
+            self._stopping.wait(0.02)
+        return self.idle
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing dirty, nothing being processed, no rescan asked for."""
+        return not (self._busy or len(self._coalescer) or self._reconcile_requested.is_set())
+
+    @property
+    def error(self) -> BaseException | None:
+        """The error that stopped the watcher (e.g. ModelUnavailableError), if one did."""
+        return self._error
+
+    @property
+    def watched_folders(self) -> list[Path]:
+        return sorted(self._watches)
+
+    @property
+    def polling_folders(self) -> list[Path]:
+        """Folders watched by periodic polling because inotify could not watch them."""
+        return sorted(self._polling & set(self._watches))
+
+    # -- worker thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._sync_folders(initial=True)
+            next_reconcile = self._next_reconcile()
+            next_check = time.monotonic() + self._recheck_s
+            while not self._stopping.is_set():
+                self._busy = False
+                now = time.monotonic()
+                waits = [next_check - now, self._coalescer.next_due()]
+                if next_reconcile is not None:
+                    waits.append(next_reconcile - now)
+                if not self._reconcile_requested.is_set():
+                    self._wake.wait(max(0.0, min(w for w in waits if w is not None)))
+                self._wake.clear()
+                if self._stopping.is_set():
+                    break
+                self._busy = True
+                now = time.monotonic()
+                if self._reconcile_requested.is_set() or (
+                    next_reconcile is not None and now >= next_reconcile
+                ):
+                    self._reconcile_requested.clear()
+                    self._reconcile(None)
+                    next_reconcile = self._next_reconcile()
+                if now >= next_check:
+                    self._sync_folders(initial=False)
+                    next_check = time.monotonic() + self._recheck_s
+                batch = self._coalescer.take_ready()
+                if batch:
+                    self._update(batch)
+        except _Fatal:
+            pass
+        except Exception as exc:  # a bug: say so, and stop rather than half-work
+            log.exception("The folder watcher stopped")
+            self._error = exc
+        finally:
+            self._busy = False
+
+    def _next_reconcile(self) -> float | None:
+        if self._reconcile_every_s is None:
+            return None
+        return time.monotonic() + self._reconcile_every_s
+
+    def _update(self, paths: list[Path]) -> None:
+        log.debug("Updating %d changed paths", len(paths))
+        self._call(lambda: self._library.update_paths(paths, None, self._cancel, self._on_change))
+
+    def _reconcile(self, folders: list[Path] | None) -> None:
+        log.info("Rescanning %s", ", ".join(map(str, folders)) if folders else "all folders")
+        summary = self._call(
+            lambda: self._library.index(folders, None, self._cancel, self._on_change)
+        )
+        if summary is not None and self._on_reconciled is not None:
+            try:
+                self._on_reconciled(summary)
+            except Exception:
+                log.exception("The on_reconciled callback failed")
+
+    def _call(self, work: Callable[[], IndexSummary]) -> IndexSummary | None:
+        """Run one library call; environment errors are logged and the watcher goes on."""
+        try:
+            return work()
+        except ModelUnavailableError as exc:  # nothing can be indexed until the user acts
+            log.error("%s", exc)
+            self._error = exc
+            self._stopping.set()
+            raise _Fatal from exc
+        except (OSError, LumenError) as exc:  # disk full, folder vanished meanwhile …
+            log.error("Could not update the index: %s", exc)
+        return None
+
+    # -- folders --------------------------------------------------------------------------
+
+    def _sync_folders(self, initial: bool) -> None:
+        """Match the watches to the library's folders and to what is mounted now."""
+        folders = {f.path: f for f in self._library.folders() if not f.paused}
+        for path in [p for p in self._watches if p not in folders]:
+            self._unwatch(path)
+        for path, folder in folders.items():
+            identity = _identity(path)
+            current = self._watches.get(path)
+            if current is not None and current.identity == identity:
+                continue
+            if current is not None:  # gone, or another file system mounted there
+                self._unwatch(path)
+            if identity is None:
+                if folder.online:
+                    log.warning("Folder %s is gone; its files are hidden until it is back", path)
+                    self._update([path])  # marks it offline; nothing is deleted
+                continue
+            self._watch(path, identity)
+            if not initial:  # back again, remounted, or newly added: catch up with it
+                self._reconcile([path])
+
+    def _watch(self, path: Path, identity: tuple[int, int]) -> None:
+        handler = _EventHandler(path, self._coalescer, self._wake)
+        if self._observer is not None and path not in self._polling:
+            try:
+                watch = self._observer.schedule(
+                    handler, str(path), recursive=True, event_filter=EVENTS
+                )
+            except OSError as exc:
+                log.warning(
+                    "Cannot watch %s for changes (%s)%s; looking for changes in it every %g s",
+                    path,
+                    exc.strerror or exc,
+                    _limit_advice(exc),
+                    self._poll_interval_s,
+                )
+            else:
+                if not _uses_inotify(self._observer) or not _inotify_watch_limit_reached(path):
+                    self._watches[path] = _Watch(identity, watch, self._observer)
+                    return
+                self._observer.unschedule(watch)
+                log.warning(
+                    "Not every subfolder of %s could be watched for changes: the limit on "
+                    "inotify watches is reached%s; looking for changes in it every %g s",
+                    path,
+                    _limit_advice(OSError(errno.ENOSPC, "")),
+                    self._poll_interval_s,
+                )
+        self._polling.add(path)
+        if self._poller is None:
+            self._poller = PollingObserver(timeout=self._poll_interval_s)
+            self._poller.start()
+        watch = self._poller.schedule(handler, str(path), recursive=True, event_filter=EVENTS)
+        self._watches[path] = _Watch(identity, watch, self._poller)
+
+    def _unwatch(self, path: Path) -> None:
+        current = self._watches.pop(path)
+        with contextlib.suppress(KeyError, OSError, RuntimeError):
+            current.observer.unschedule(current.watch)
+
+
+class _Fatal(Exception):
+    """Raised inside the worker to stop it after an error it recorded."""
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
+
+
+def _limit_advice(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return (
+            " (fs.inotify.max_user_watches is too low for this many folders; raise it with "
+            "`sudo sysctl fs.inotify.max_user_watches=524288`, and add that line to "
+            "/etc/sysctl.conf to keep it)"
+        )
+    if exc.errno == errno.EMFILE:
+        return (
+            " (fs.inotify.max_user_instances is reached; raise it with "
+            "`sudo sysctl fs.inotify.max_user_instances=1024`)"
+        )
+    return ""
+
+
+def _uses_inotify(observer: BaseObserver) -> bool:
+    return type(observer).__name__ == "InotifyObserver"
+
+
+def _inotify_watch_limit_reached(path: Path) -> bool:
+    """Whether one more inotify watch fails for lack of watches.
+
+    watchdog silently skips subfolders it cannot watch, so after scheduling a folder this probe
+    tells whether the limit was hit on the way (then the folder is only partly watched).
+    """
+    try:
+        from watchdog.observers import inotify_c
+    except Exception:  # not Linux
+        return False
+    fd = inotify_c.inotify_init()
+    if fd < 0:
+        return ctypes.get_errno() == errno.EMFILE
+    try:
+        wd = inotify_c.inotify_add_watch(
+            fd, os.fsencode(path), inotify_c.InotifyConstants.IN_DELETE_SELF
+        )
+        return wd < 0 and ctypes.get_errno() == errno.ENOSPC
+    finally:
+        os.close(fd)
