@@ -1,0 +1,40 @@
+"""Project-level checks: architecture contracts, and CI running the README's test command."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_core_never_imports_qt_and_gui_uses_only_the_facade() -> None:
+    lint_imports = shutil.which("lint-imports")
+    if lint_imports is None:
+        pytest.fail("import-linter is not installed (pip install -e '.[dev]')")
+    proc = subprocess.run([lint_imports], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_core_imports_without_qt_or_torch() -> None:
+    """The headless core loads without Qt, and without torch until a model is needed."""
+    code = (
+        "import sys; import desktop_app.cli, desktop_app.core.library;"
+        "bad = [m for m in ('PySide6', 'torch', 'open_clip') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ci_runs_the_test_command_the_readme_gives() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)\n```", readme, flags=re.S)
+    test_commands = [b for b in blocks if "pytest" in b]
+    assert len(test_commands) == 1, "README must give exactly one test command"
+    assert test_commands[0].strip() in (REPO / ".ci" / "run").read_text(encoding="utf-8")
