@@ -22,6 +22,7 @@ from desktop_app.core.errors import (
     ModelUnavailableError,
 )
 from desktop_app.core.extractors import extract
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
 from desktop_app.core.pipeline import (
     SAVE_EVERY_S,
@@ -200,6 +201,15 @@ class Library:
     def folders(self) -> list[Folder]:
         return self.catalog.folders()
 
+    def set_folder_paused(self, path: Path, paused: bool) -> None:
+        """Pause (skip in indexing runs) or resume a watched folder; its indexed files stay."""
+        path = path.expanduser().resolve()
+        for folder in self.catalog.folders():
+            if folder.path == path:
+                self.catalog.set_folder_state(folder.id, paused=paused)
+                return
+        raise LumenError(f"{path} is not a watched folder")
+
     def forget(self, path: Path) -> int:
         """Remove a file or everything under a path from the index; returns files' vectors removed."""
         path = path.expanduser().absolute()
@@ -236,6 +246,8 @@ class Library:
                 ocr=self._ocr_engine(),
             )
             try:
+                if self._model_changed():
+                    self._embedder_for_indexing()  # drops the old model's vectors: all re-embedded
                 summary = indexer.run([f for f in folders if not f.paused], progress, cancel)
             except ModelUnavailableError:
                 for folder in folders:  # leave the library as it was before this call
@@ -276,6 +288,17 @@ class Library:
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
                 self._save_index()
         return summary
+
+    def _model_changed(self) -> bool:
+        """Whether the settings name another model or weights file than the library was built with."""
+        if not self._space:
+            return False
+        if self._embedder is not None:
+            return self._embedder.space != self._space
+        if self.settings.model != self.catalog.get_meta("model"):
+            return True
+        weights = self.settings.weights
+        return weights is not None and weights.is_file() and fingerprint_file(weights)[:16] not in self._space
 
     def _embedder_for_indexing(self) -> Embedder:
         embedder = self.embedder()
@@ -389,6 +412,12 @@ class Library:
     def recent(self, k: int = 100, file_filter: FileFilter | None = None) -> list[FileRecord]:
         """Newest indexed files (what an empty query shows)."""
         return self.catalog.recent_files(k, file_filter)
+
+    def find_by_name(
+        self, words: Sequence[str], limit: int = 100, file_filter: FileFilter | None = None
+    ) -> list[FileRecord]:
+        """Indexed or not-yet-embedded files whose name holds every word (no model needed)."""
+        return self.catalog.find_by_name(words, limit, file_filter)
 
     def file(self, path: Path) -> FileRecord | None:
         return self.catalog.file_by_path(path.expanduser().absolute())
