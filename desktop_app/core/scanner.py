@@ -207,8 +207,42 @@ class Scanner:
                 found = _found_file(path, st, folder.id)
                 self._classify(found, known.get(path), result, unseen_new)
         self._match_moves(unseen_new, vanished, result)
+        online = {f.id for f in folders if f.online} - {f.id for f in result.offline_folders}
+        self._match_earlier_moves(result, online, set(vanished))
         result.removed = list(vanished.values())
         return result
+
+    def _match_earlier_moves(
+        self, result: ScanResult, online: set[int], vanished: set[int]
+    ) -> None:
+        """A new file whose content is catalogued at a path now gone (in an online folder) moved.
+
+        The two ends of one move can reach the watcher in different batches (a move into a
+        folder not watched yet, or between two watched folders), so the old path need not be
+        among this call's paths. New files are fingerprinted here; embedding reads them anyway.
+        """
+        fingerprinted: list[FoundFile] = []
+        for found in result.new:
+            try:
+                fingerprinted.append(replace(found, fingerprint=fingerprint_file(found.path)))
+            except OSError as exc:
+                result.unreadable.append((found.path, exc.strerror or str(exc)))
+        known = self._catalog.files_with_fingerprints(f.fingerprint or "" for f in fingerprinted)
+        result.new = []
+        def gone(record: FileRecord) -> bool:
+            return (
+                record.folder_id in online
+                and record.id not in vanished
+                and not os.path.lexists(record.path)
+            )
+
+        for found in fingerprinted:
+            match = next((r for r in known.get(found.fingerprint or "", []) if gone(r)), None)
+            if match is None:
+                result.new.append(found)
+            else:
+                known[found.fingerprint or ""].remove(match)
+                result.moved.append((match, found))
 
     def _reachable(self, folder: Folder) -> bool:
         """Whether a watched folder can be scanned now (else its files are kept but hidden).

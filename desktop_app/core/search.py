@@ -137,17 +137,17 @@ class SearchService:
         found = self._vector_candidates(query, k, file_filter, exclude_file_ids, roles)
         if found is None:
             return SearchResults()
-        candidates, calibrations, z_cut = found
+        candidates, calibrations, cutoffs = found
         ranked = sorted(candidates.values(), key=lambda c: -c.z)[:k]
         files = self._catalog.files_by_ids(c.file_id for c in ranked)
         hits = [
-            SearchHit(
-                files[c.file_id], c.score, c.role, c.page, c.passage, z_cut is None or c.z >= z_cut
-            )
+            SearchHit(files[c.file_id], c.score, c.role, c.page, c.passage, _passes(c, cutoffs))
             for c in ranked
             if c.file_id in files
         ]
-        return _results(hits, show_all, _raw_cutoff(calibrations, z_cut))
+        # Relevant first, so the page shown without show_all is a prefix of the full list.
+        hits.sort(key=lambda h: not h.relevant)
+        return _results(hits, show_all, _raw_cutoff(calibrations, cutoffs))
 
     def hybrid(
         self,
@@ -173,7 +173,7 @@ class SearchService:
                 return SearchResults()
             return self.by_vector(query, k, file_filter, show_all=show_all)
         found = self._vector_candidates(query, k, file_filter, frozenset(), None)
-        candidates, calibrations, z_cut = found if found is not None else ({}, {}, None)
+        candidates, calibrations, cutoffs = found if found is not None else ({}, {}, None)
         if parsed.phrases:  # literal phrases: only files that contain them
             candidates = {f: c for f, c in candidates.items() if f in {h.file_id for h in keyword}}
         for hit in keyword:
@@ -195,7 +195,7 @@ class SearchService:
             return score
 
         def relevant(c: _Candidate) -> bool:
-            return c.file_id in by_file or z_cut is None or c.z >= z_cut
+            return c.file_id in by_file or _passes(c, cutoffs)
 
         # Relevant files first (so the page shown without show_all is a prefix of the full list).
         ranked = sorted(candidates.values(), key=lambda c: (not relevant(c), -fused(c)))[:k]
@@ -211,7 +211,7 @@ class SearchService:
                 hits.append(
                     SearchHit(files[c.file_id], c.score, c.role, c.page, c.passage, relevant(c))
                 )
-        return _results(hits, show_all, _raw_cutoff(calibrations, z_cut))
+        return _results(hits, show_all, _raw_cutoff(calibrations, cutoffs))
 
     # -- vectors --------------------------------------------------------------------------
 
@@ -222,10 +222,13 @@ class SearchService:
         file_filter: FileFilter | None,
         exclude_file_ids: frozenset[int],
         roles: frozenset[str] | None,
-    ) -> tuple[dict[int, _Candidate], dict[str, _Calibration], float | None] | None:
+    ) -> tuple[dict[int, _Candidate], dict[str, _Calibration], dict[str, float] | None] | None:
         """Each file's best vector among the top ``k`` files of every modality, calibrated;
-        with the calibrations and the relevance cutoff in standard deviations (None: too few
-        vectors to judge). None when nothing can match.
+        with the calibrations and each modality's relevance cutoff in standard deviations
+        (None: too few vectors to judge). None when nothing can match.
+
+        A modality's cutoff is relative to its own best hit, so a strong passage does not hide
+        the photos that stand out among photos.
         """
         if len(self._index) == 0 or k <= 0:
             return None
@@ -246,6 +249,7 @@ class SearchService:
                 calibrations[role] = calibration
         calibrated = len(calibrations) == len(groups)
         candidates: dict[int, _Candidate] = {}
+        best_z: dict[str, float] = {}
         for role, ids in groups:
             if allowed is None or ids is None:
                 subset = ids if allowed is None else allowed
@@ -255,16 +259,16 @@ class SearchService:
                 continue
             for c in self._top_files(query, k, subset, exclude_file_ids):
                 c.z = calibrations[role].z(c.score) if calibrated else c.score
+                best_z[role] = max(best_z.get(role, c.z), c.z)
                 best = candidates.get(c.file_id)
                 if best is None or c.z > best.z:
                     candidates[c.file_id] = c
         if not candidates:
             return None
-        z_cut = None
-        if calibrated:
-            best_z = max(c.z for c in candidates.values())
-            z_cut = max(Z_CUTOFF, RELATIVE_CUTOFF * best_z)
-        return candidates, (calibrations if calibrated else {}), z_cut
+        if not calibrated:
+            return candidates, {}, None
+        cutoffs = {role: max(Z_CUTOFF, RELATIVE_CUTOFF * z) for role, z in best_z.items()}
+        return candidates, calibrations, cutoffs
 
     def _groups(self, roles: frozenset[str] | None) -> list[tuple[str, np.ndarray | None]]:
         """The modalities to search, each with its vector ids (None: the whole index)."""
@@ -355,12 +359,19 @@ class SearchService:
         return matrix
 
 
-def _raw_cutoff(calibrations: dict[str, _Calibration], z_cut: float | None) -> float | None:
+def _passes(candidate: _Candidate, cutoffs: dict[str, float] | None) -> bool:
+    """Whether a vector hit stands out enough among its modality to be shown by default."""
+    return cutoffs is None or candidate.z >= cutoffs.get(candidate.role, Z_CUTOFF)
+
+
+def _raw_cutoff(
+    calibrations: dict[str, _Calibration], cutoffs: dict[str, float] | None
+) -> float | None:
     """The cutoff as a cosine score, on the scale of photos (or of text in a text-only search)."""
-    if z_cut is None or not calibrations:
+    if cutoffs is None or not calibrations:
         return None
-    calibration = calibrations.get("image") or next(iter(calibrations.values()))
-    return calibration.mean + z_cut * calibration.std
+    role = "image" if "image" in calibrations and "image" in cutoffs else next(iter(cutoffs))
+    return calibrations[role].mean + cutoffs[role] * calibrations[role].std
 
 
 def _results(hits: list[SearchHit], show_all: bool, cutoff: float | None) -> SearchResults:

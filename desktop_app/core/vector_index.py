@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -212,6 +213,11 @@ class _VectorStore:
         ids[:kept] = self._ids[:kept]
         self._matrix, self._ids = matrix, ids
 
+    def shrink(self) -> None:
+        """Give back memory when at most half of the allocated rows are in use."""
+        if len(self._ids) > 2 * _headroom(len(self._row_of)):
+            self.reserve(_headroom(len(self._row_of)))
+
     def remove(self, ids: Iterable[int]) -> None:
         """Drop rows (moving the last row into each hole); unknown ids are ignored."""
         for vid in ids:
@@ -232,6 +238,24 @@ class _Lookup:
 
     ids: IdArray
     rows: RowArray
+
+
+class _Allowed:
+    """An `allowed` filter resolved to live ids and store rows, kept for the next query.
+
+    The GUI repeats a filter across queries (the user types; the date range stays), and
+    resolving 30k allowed ids costs a few ms; valid while `lookup` is the current one.
+    """
+
+    def __init__(self, key: bytes, lookup: _Lookup, ids: IdArray, rows: RowArray) -> None:
+        self.key, self.lookup, self.ids, self.rows = key, lookup, ids, rows
+        self._members: set[int] | None = None
+
+    def members(self) -> set[int]:
+        """The ids as a set, for hnswlib's filter callback (built on first use)."""
+        if self._members is None:
+            self._members = set(self.ids.tolist())
+        return self._members
 
 
 def _dot(matrix: FloatArray, query: FloatArray) -> FloatArray:
@@ -426,6 +450,7 @@ class VectorIndex:
         self._store = _VectorStore(dim, capacity)
         self._deleted: set[int] = set()  # labels marked deleted in the graph
         self._lookup_cache: _Lookup | None = None
+        self._allowed_cache: _Allowed | None = None
         self._rw = _RWLock()
         self._writer = threading.Lock()  # one mutation at a time, held across a whole call
 
@@ -648,7 +673,7 @@ class VectorIndex:
                 dropped = len(self._deleted)
                 self._hnsw = fresh
                 self._deleted = set()
-                self._store.reserve(_headroom(len(self._store)))
+                self._store.shrink()
                 self._lookup_cache = None
             _log.info(
                 "Compacted the vector index: %d deleted entries dropped, %d live, %.2f s",
@@ -741,18 +766,18 @@ class VectorIndex:
             n = len(self._store)
             if allowed is None:
                 return self._search_all(q, min(k, n), ef)
-            ids, rows = self._allowed_rows(allowed)
-            m = len(ids)
+            subset = self._resolve_allowed(allowed)
+            m = len(subset.ids)
             if m == n:
                 return self._search_all(q, min(k, n), ef)
             k = min(k, m)
             if k == 0:
                 return _empty()
             if m <= self._exact_threshold or m * m <= FILTER_BALANCE * n:
-                return self._exact(ids, rows, q, k)
+                return self._exact(subset.ids, subset.rows, q, k)
             beam = max(ef or self._ef_filtered, 2 * k)
-            found = self._hnsw_search(q, k, min(beam, m), set(ids.tolist()))
-            return found if found is not None else self._exact(ids, rows, q, k)
+            found = self._hnsw_search(q, k, min(beam, m), subset.members())
+            return found if found is not None else self._exact(subset.ids, subset.rows, q, k)
 
     def _search_all(self, q: FloatArray, k: int, ef: int | None) -> tuple[IdArray, FloatArray]:
         n = len(self._store)
@@ -777,28 +802,36 @@ class VectorIndex:
             return None
         return labels[0, :k].astype(np.int64), (1.0 - distances[0, :k]).astype(np.float32)
 
-    def _allowed_rows(self, allowed: npt.ArrayLike) -> tuple[IdArray, RowArray]:
+    def _resolve_allowed(self, allowed: npt.ArrayLike) -> _Allowed:
         """The live ids among `allowed` (sorted, unique) and their store rows."""
-        wanted = np.unique(np.asarray(allowed).reshape(-1).astype(np.int64))
+        wanted = np.ascontiguousarray(np.asarray(allowed).reshape(-1), dtype=np.int64)
+        key = hashlib.blake2b(wanted.data, digest_size=16).digest()
         lookup = self._lookup()
+        cached = self._allowed_cache
+        if cached is not None and cached.key == key and cached.lookup is lookup:
+            return cached
+        if len(wanted) > 1 and not bool(np.all(wanted[1:] > wanted[:-1])):
+            wanted = np.unique(wanted)  # skipped for sorted input, e.g. ids from ORDER BY
         if len(lookup.ids) == 0 or len(wanted) == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.intp)
-        pos = np.searchsorted(lookup.ids, wanted)
-        pos[pos == len(lookup.ids)] = 0
-        hit = lookup.ids[pos] == wanted
-        return wanted[hit], lookup.rows[pos[hit]]
+            ids, rows = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.intp)
+        else:
+            pos = np.searchsorted(lookup.ids, wanted)
+            pos[pos == len(lookup.ids)] = 0
+            hit = lookup.ids[pos] == wanted
+            ids, rows = wanted[hit], lookup.rows[pos[hit]]
+        resolved = self._allowed_cache = _Allowed(key, lookup, ids, rows)
+        return resolved
 
     def _exact(
         self, ids: IdArray, rows: RowArray, q: FloatArray, k: int
     ) -> tuple[IdArray, FloatArray]:
-        """Exact top-k among the given store rows, gathered in chunks."""
-        best_ids, best_scores = _empty()
+        """Exact top-k among the given store rows."""
         matrix = self._store.matrix
+        if 2 * len(rows) >= len(matrix):
+            # Gathering scattered rows costs ≈ 0.5 µs each, a sequential pass ≈ 0.2 µs per row.
+            return _top_k(ids, _dot(matrix, q)[rows], k)
+        scores = np.empty(len(rows), dtype=np.float32)
         for start in range(0, len(rows), SCAN_CHUNK):
-            scores = _dot(matrix[rows[start : start + SCAN_CHUNK]], q)
-            best_ids, best_scores = _top_k(
-                np.concatenate([best_ids, ids[start : start + SCAN_CHUNK]]),
-                np.concatenate([best_scores, scores]),
-                k,
-            )
-        return best_ids, best_scores
+            chunk = rows[start : start + SCAN_CHUNK]
+            scores[start : start + len(chunk)] = _dot(matrix[chunk], q)
+        return _top_k(ids, scores, k)

@@ -26,10 +26,10 @@ _PHRASES: dict[str, str] = {
 }
 # Centre of the shape as a fraction of the image's central square.
 _CENTRES: dict[str, tuple[float, float]] = {
-    "left": (0.27, 0.5),
-    "right": (0.73, 0.5),
-    "top": (0.5, 0.27),
-    "bottom": (0.5, 0.73),
+    "left": (0.28, 0.5),
+    "right": (0.72, 0.5),
+    "top": (0.5, 0.28),
+    "bottom": (0.5, 0.72),
 }
 
 
@@ -92,10 +92,10 @@ def render(caption: Caption, size: tuple[int, int] = (128, 128), seed: int = 0) 
     image = _background(size, rng)
     side = min(width, height)
     left, top = (width - side) / 2, (height - side) / 2
-    extent = side * rng.uniform(0.28, 0.38)
+    extent = side * rng.uniform(0.34, 0.44)
     fx, fy = _CENTRES[caption.position]
-    cx = left + side * (fx + rng.uniform(-0.05, 0.05))
-    cy = top + side * (fy + rng.uniform(-0.05, 0.05))
+    cx = left + side * (fx + rng.uniform(-0.04, 0.04))
+    cy = top + side * (fy + rng.uniform(-0.04, 0.04))
     half = extent / 2
     box = (cx - half, cy - half, cx + half, cy + half)
     fill = _jitter(COLOURS[caption.colour], rng, 15)

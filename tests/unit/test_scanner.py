@@ -7,7 +7,7 @@ from pathlib import Path
 
 from desktop_app.core.catalog import Catalog, Folder
 from desktop_app.core.fingerprint import fingerprint_file
-from desktop_app.core.scanner import Scanner, is_ignored_name
+from desktop_app.core.scanner import Scanner, is_ignored_name, mount_point_key
 
 
 def _catalogue(catalog: Catalog, folder: Folder, path: Path) -> int:
@@ -117,3 +117,87 @@ def test_ignored_names() -> None:
     assert is_ignored_name("movie.mp4.crdownload")
     assert is_ignored_name("~$report.docx")
     assert not is_ignored_name("holiday photo (1).jpg")
+
+
+def test_scan_paths_looks_only_at_the_paths_given(tmp_path: Path) -> None:
+    catalog, folder, root = _setup(tmp_path)
+    (root / "trip").mkdir()
+    (root / "Trip").mkdir()  # same name but for case: must not be confused with "trip"
+    same, touched, changed, elsewhere = (root / n for n in ("same.jpg", "t.jpg", "c.jpg", "e.jpg"))
+    in_trip, in_other_trip = root / "trip" / "1.jpg", root / "Trip" / "2.jpg"
+    for i, path in enumerate((same, touched, changed, elsewhere, in_trip, in_other_trip)):
+        path.write_bytes(bytes([i]) * 100)
+        _catalogue(catalog, folder, path)
+    st = touched.stat()
+    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    changed.write_bytes(b"other bytes")
+    elsewhere.unlink()  # not among the paths given: not noticed
+    for path in (root / "trip" / "1.jpg", root / "trip"):
+        path.unlink() if path.is_file() else path.rmdir()
+    (root / "new").mkdir()
+    (root / "new" / "n.png").write_bytes(b"n" * 10)
+    (root / "new" / ".hidden.png").write_bytes(b"h")
+    (root / "x.jpg.part").write_bytes(b"p")
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(b"o")
+    paths = [same, touched, changed, root / "trip", root / "new", root / "x.jpg.part", outside]
+    result = Scanner(catalog).scan_paths([folder], paths)
+    assert result.unchanged == 1
+    assert [f.path for _, f in result.touched] == [touched]
+    assert [f.path for _, f in result.changed] == [changed]
+    assert [r.path for r in result.removed] == [in_trip]
+    assert [f.path for f in result.new] == [root / "new" / "n.png"]
+    assert result.online_folders == [folder]
+
+
+def test_scan_paths_sees_a_rename_as_a_move(tmp_path: Path) -> None:
+    catalog, folder, root = _setup(tmp_path)
+    old = root / "a.jpg"
+    old.write_bytes(os.urandom(2000))
+    file_id = _catalogue(catalog, folder, old)
+    (root / "sub").mkdir()
+    new = root / "sub" / "b.jpg"
+    old.rename(new)
+    result = Scanner(catalog).scan_paths([folder], [old, new])
+    assert [(r.id, f.path) for r, f in result.moved] == [(file_id, new)]
+    assert not result.new and not result.removed
+
+
+def test_scan_paths_in_an_unreachable_folder_removes_nothing(tmp_path: Path) -> None:
+    catalog, folder, root = _setup(tmp_path)
+    path = root / "p.jpg"
+    path.write_bytes(b"1234")
+    _catalogue(catalog, folder, path)
+    root.rename(tmp_path / "unplugged")
+    result = Scanner(catalog).scan_paths([folder], [path, root])
+    assert result.offline_folders == [folder]
+    assert not result.removed
+
+
+def test_an_empty_mount_point_is_offline_but_an_emptied_folder_is_not(tmp_path: Path) -> None:
+    catalog, folder, root = _setup(tmp_path)
+    path = root / "p.jpg"
+    path.write_bytes(b"1234")
+    _catalogue(catalog, folder, path)
+    path.unlink()
+    assert [r.path for r in Scanner(catalog).scan([folder]).removed] == [path]
+    catalog.set_meta(mount_point_key(root), "1")  # it was a mount point; now only the empty dir
+    result = Scanner(catalog).scan([folder])
+    assert result.offline_folders == [folder] and not result.removed
+
+
+def test_scan_paths_finds_a_move_whose_old_path_came_in_an_earlier_batch(tmp_path: Path) -> None:
+    catalog, folder, root = _setup(tmp_path)
+    old = root / "a.jpg"
+    old.write_bytes(os.urandom(2000))
+    file_id = _catalogue(catalog, folder, old)
+    copy = root / "copy of a.jpg"
+    copy.write_bytes(old.read_bytes())  # a copy: the original is still there, so this is new
+    result = Scanner(catalog).scan_paths([folder], [copy])
+    assert [f.path for f in result.new] == [copy] and not result.moved
+    (root / "new folder").mkdir()
+    new = root / "new folder" / "a.jpg"
+    old.rename(new)
+    result = Scanner(catalog).scan_paths([folder], [root / "new folder"])  # not the old path
+    assert [(r.id, f.path) for r, f in result.moved] == [(file_id, new)]
+    assert not result.new and not result.removed

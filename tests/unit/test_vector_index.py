@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from desktop_app.core import vector_index
 from desktop_app.core.errors import LumenError
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
 
@@ -134,6 +135,56 @@ def test_filtered_search_returns_only_allowed_and_k(exact_threshold: int | None)
             assert len(set(found.tolist()) & set(expected.tolist())) >= 9
 
 
+def test_filtered_search_through_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Force hnswlib's filter callback even where an exact scan would be cheaper.
+    monkeypatch.setattr(vector_index, "FILTER_BALANCE", 0)
+    index, ids, vecs = build(600, exact_threshold=0)
+    rng = np.random.default_rng(6)
+    for size in (3, 40, 300):
+        allowed = rng.choice(ids, size=size, replace=False)
+        mask = np.isin(ids, allowed)
+        for i in range(0, 600, 60):
+            found, _ = index.search(vecs[i], 10, allowed=allowed)
+            assert len(found) == min(10, size)
+            assert set(found.tolist()) <= set(allowed.tolist())
+            expected = exact_top(ids[mask], vecs[mask], vecs[i], 10)
+            assert len(set(found.tolist()) & set(expected.tolist())) >= len(found) - 1
+
+
+class _FailingGraph:
+    """Stands in for an hnswlib graph whose search finds fewer items than asked."""
+
+    def knn_query(self, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("Cannot return the results in a contiguous 2D array.")
+
+
+def test_graph_search_falls_back_to_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vector_index, "FILTER_BALANCE", 0)
+    index, ids, vecs = build(300, exact_threshold=0)
+    index._hnsw = _FailingGraph()
+    np.testing.assert_array_equal(index.search(vecs[4], 10)[0], exact_top(ids, vecs, vecs[4], 10))
+    allowed = ids[100:250]
+    found, _ = index.search(vecs[4], 10, allowed=allowed)
+    np.testing.assert_array_equal(found, exact_top(allowed, vecs[100:250], vecs[4], 10))
+
+
+@pytest.mark.parametrize("exact_threshold", [None, 0])
+def test_repeated_filter_sees_later_changes(
+    monkeypatch: pytest.MonkeyPatch, exact_threshold: int | None
+) -> None:
+    monkeypatch.setattr(vector_index, "FILTER_BALANCE", 0)
+    index, ids, vecs = build(400, exact_threshold=exact_threshold)
+    allowed = ids[::2].copy()  # unsorted: resolved once, then reused from the cache
+    first, _ = index.search(vecs[0], 5, allowed=allowed)
+    assert first[0] == ids[0]
+    assert np.array_equal(index.search(vecs[0], 5, allowed=allowed)[0], first)
+    index.remove([int(ids[0])])
+    again, _ = index.search(vecs[0], 5, allowed=allowed)
+    assert int(ids[0]) not in again.tolist() and len(again) == 5
+    index.add(ids[:1], vecs[:1])
+    assert index.search(vecs[0], 5, allowed=allowed.tolist())[0][0] == ids[0]
+
+
 def test_filtered_search_with_few_allowed_returns_them_all() -> None:
     index, ids, vecs = build(200, exact_threshold=0)
     allowed = ids[[3, 50, 99]]
@@ -235,6 +286,22 @@ def test_save_load_round_trip(tmp_path: Path, exact_threshold: int | None) -> No
     loaded.save(path)
     assert 424242 in VectorIndex.load(path, DIM)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.hnsw", "vectors.hnsw.meta.json"]
+
+
+def test_save_load_empty_and_readd_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "empty.hnsw"
+    VectorIndex(DIM).save(path)
+    empty = VectorIndex.load(path, DIM)
+    assert len(empty) == 0 and len(empty.search(unit_vectors(1)[0], 3)[0]) == 0
+
+    index, ids, vecs = build(300, exact_threshold=0)
+    index.remove(ids[:100])
+    index.save(path)
+    loaded = VectorIndex.load(path, DIM, exact_threshold=0)
+    assert loaded.deleted_fraction == pytest.approx(1 / 3)
+    loaded.add(ids[:100], vecs[:100])  # deleted labels come back to life in the graph
+    assert len(loaded) == 300 and loaded.deleted_fraction == 0.0
+    assert loaded.search(vecs[5], 1)[0][0] == ids[5]
 
 
 def saved(tmp_path: Path) -> Path:
@@ -360,22 +427,27 @@ def test_concurrent_search_during_adds() -> None:
             index.add(ids[start : start + 290], vecs[start : start + 290])
             index.remove(ids[start : start + 5])
             index.add(ids[start : start + 2], vecs[start : start + 2])
+        index.remove(ids[2000:2600])
+        index.compact()
+        index.add(ids[2000:2600], vecs[2000:2600])
     finally:
         done.set()
         for t in threads:
             t.join()
     assert not errors, errors[0]
     assert searches[0] > 0
-    assert len(index) == 3000 - 3 * 11
+    removed = {int(ids[s + j]) for s in range(10, 3000, 290) for j in range(2, 5)}
+    expected = set(ids.tolist()) - (removed - set(ids[2000:2600].tolist()))
+    assert set(index.ids().tolist()) == expected
 
 
 # -- HNSW quality ------------------------------------------------------------------------------
 
 
 def test_hnsw_recall_at_10() -> None:
-    data = clustered(6000, dim=64, seed=3)
-    base, queries = data[:5800], data[5800:]
-    ids = sparse_ids(5800, seed=4)
+    data = clustered(4200, dim=64, seed=3)
+    base, queries = data[:4000], data[4000:]
+    ids = sparse_ids(4000, seed=4)
     index = VectorIndex(64, exact_threshold=0)
     index.add(ids, base)
     hits = 0

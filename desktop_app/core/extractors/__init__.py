@@ -86,7 +86,12 @@ def _text_page(extraction: Extraction, width: int) -> Image.Image:
 def _ocr_image(path: Path, ocr: OcrEngine) -> list[Passage]:
     from desktop_app.core.extractors.ocr import OCR_MAX_SIDE
 
-    text = clean_text(ocr.recognise(open_for_display(path, OCR_MAX_SIDE)))
+    picture = open_for_display(path, OCR_MAX_SIDE)
+    try:
+        text = clean_text(ocr.recognise(picture))
+    except ExtractionError as exc:  # the photo is still indexed by its pixels
+        log.warning("OCR of %s failed: %s", path, exc)
+        return []
     if sum(ch.isalnum() for ch in text) < MIN_OCR_LETTERS:
         return []
     return [Passage(text, source="ocr")]

@@ -164,7 +164,11 @@ def _ocr_pages(document: Any, indices: list[int], ocr: OcrEngine) -> list[Passag
                 picture = _render(page, OCR_RENDER_SIDE / max(1.0, width, height))
             finally:
                 page.close()
-        text = clean_text(ocr.recognise(picture))
+        try:
+            text = clean_text(ocr.recognise(picture))
+        except ExtractionError as exc:  # that page's text is missing; the file is still indexed
+            log.warning("OCR of page %d failed: %s", index + 1, exc)
+            continue
         if _letters(text) >= 3:
             out.append(Passage(text, page=index + 1, source="ocr"))
     return out

@@ -5,9 +5,10 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import BinaryIO
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, Passage
@@ -74,44 +75,54 @@ def blocks(text: str, size: int = BLOCK_CHARS) -> Iterator[str]:
         start = end
 
 
-def _decode(chunks: Iterable[bytes], limit_chars: int) -> str:
-    """Decodes byte chunks as UTF-8 (BOM honoured), else Windows-1252; stops at ``limit_chars``."""
-    data = b"".join(chunks)
-    if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise ExtractionError("not a text file (binary data)")
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            return codecs.getincrementaldecoder(encoding)("replace").decode(data[len(bom) :])[
-                :limit_chars
-            ]
-    try:
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _read_decoded(
+    stream: BinaryIO, encoding: str, errors: str, limit_bytes: int, limit_chars: int
+) -> str:
+    """Decodes from the stream's position until ``limit_chars`` characters or ``limit_bytes``."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    parts: list[str] = []
+    chars = read = 0
+    while chars < limit_chars and read < limit_bytes:
+        chunk = stream.read(min(_READ_CHUNK, limit_bytes - read))
+        if not chunk:
+            break
+        read += len(chunk)
         # Not final: a multi-byte character cut by the read limit is dropped, not an error.
-        return codecs.getincrementaldecoder("utf-8")("strict").decode(data)[:limit_chars]
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")[:limit_chars]
+        part = decoder.decode(chunk)
+        parts.append(part)
+        chars += len(part)
+    return "".join(parts)[:limit_chars]
 
 
 def read_text(
     path: Path, limit_bytes: int = MAX_TEXT_CHARS * 4, limit_chars: int = MAX_TEXT_CHARS
 ) -> str:
-    """The start of a text file, decoded: at most ``limit_bytes`` read, ``limit_chars`` kept."""
+    """The start of a text file, decoded (UTF-8 or a BOM's encoding, else Windows-1252).
 
-    def chunks() -> Iterator[bytes]:
-        remaining = limit_bytes
-        with path.open("rb") as stream:
-            while remaining > 0:
-                chunk = stream.read(min(_READ_CHUNK, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-                yield chunk
-
+    At most ``limit_bytes`` are read and ``limit_chars`` kept: memory stays bounded.
+    """
     try:
-        return _decode(chunks(), limit_chars)
+        with path.open("rb") as stream:
+            head = stream.read(8192)
+            for bom, encoding in _BOMS:
+                if head.startswith(bom):
+                    stream.seek(len(bom))
+                    return _read_decoded(stream, encoding, "replace", limit_bytes, limit_chars)
+            if b"\x00" in head:
+                raise ExtractionError("not a text file (binary data)")
+            try:
+                stream.seek(0)
+                return _read_decoded(stream, "utf-8", "strict", limit_bytes, limit_chars)
+            except UnicodeDecodeError:
+                stream.seek(0)
+                return _read_decoded(stream, "cp1252", "replace", limit_bytes, limit_chars)
     except OSError as exc:
         raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
 

@@ -1,0 +1,150 @@
+"""The window's actions (menus, shortcuts) and what they do to files: open, reveal, copy."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle
+
+from desktop_app.gui import icons
+
+
+def open_files(paths: list[Path]) -> None:
+    """Open each file with the system's default application."""
+    for path in paths:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def reveal(path: Path) -> None:
+    """Show the file selected in the file manager (or at least open its folder)."""
+    if sys.platform == "darwin" and QProcess.startDetached("open", ["-R", str(path)]):
+        return
+    if sys.platform == "win32" and QProcess.startDetached("explorer", [f"/select,{path}"]):
+        return
+    if sys.platform.startswith("linux"):
+        uri = QUrl.fromLocalFile(str(path)).toString()
+        shown = QProcess.startDetached(
+            "dbus-send",
+            [
+                "--session",
+                "--dest=org.freedesktop.FileManager1",
+                "--type=method_call",
+                "/org/freedesktop/FileManager1",
+                "org.freedesktop.FileManager1.ShowItems",
+                f"array:string:{uri}",
+                "string:",
+            ],
+        )
+        if shown:
+            return
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+
+
+def copy_paths(paths: list[Path]) -> None:
+    QGuiApplication.clipboard().setText("\n".join(str(p) for p in paths))
+
+
+class WindowActions(QObject):
+    """Every command of the window, once, for the menu bar, context menu and shortcuts."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        style = window.style()
+        keys = QKeySequence.StandardKey
+
+        def make(text: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
+            action = QAction(text, window)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            window.addAction(action)  # shortcuts work even where the menu bar is hidden
+            return action
+
+        self.add_folder = make("&Add Folder…", keys.Open)
+        self.add_folder.setIcon(icons.icon(icons.FOLDER_ADD))
+        self.folders = make("&Folders…")
+        self.similar_file = make("Find Similar to a &File…", "Ctrl+Shift+O")
+        self.paste_image = make("Search by &Pasted Image", keys.Paste)
+        self.settings = make("&Settings…", keys.Preferences)
+        if self.settings.shortcut().isEmpty():
+            self.settings.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings.setIcon(icons.icon(icons.SETTINGS))
+        self.quit = make("&Quit", keys.Quit)
+        if self.quit.shortcut().isEmpty():
+            self.quit.setShortcut(QKeySequence("Ctrl+Q"))
+
+        self.find = make("&Find", keys.Find)
+        self.find.setShortcuts([QKeySequence(keys.Find), QKeySequence("/")])
+        self.clear = make("&Clear Search", "Esc")
+        self.copy_path = make("&Copy Path", keys.Copy)
+        self.copy_image = make("Copy &Image", "Ctrl+Shift+C")
+        self.select_all = make("Select &All", keys.SelectAll)
+        self.remove = make("&Remove from Index…", keys.Delete)
+
+        self.find_similar = make("Find &Similar", "Ctrl+S")
+        self.find_similar.setIcon(icons.icon(icons.SIMILAR))
+        self.open = make("&Open")
+        self.open.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+        self.reveal = make("Show in &Folder")
+        self.reveal.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
+
+        self.preview = make("&Preview")
+        self.preview.setCheckable(True)
+        self.preview.setToolTip("Show the preview pane (Space)")
+        self.zoom_in = make("Larger Thumbnails", keys.ZoomIn)
+        self.zoom_in.setShortcuts([QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")])
+        self.zoom_out = make("Smaller Thumbnails", keys.ZoomOut)
+        self.show_more = make("Show &Less Relevant Results")
+
+        self.reindex = make("&Re-index Now", keys.Refresh)
+        self.pause = make("&Pause Indexing")
+        self.failures = make("&Skipped Files…")
+        self.about = make("&About Lumen")
+
+    def build_menus(self, window: QMainWindow) -> None:
+        bar = window.menuBar()
+        file_menu = bar.addMenu("&File")
+        for action in (self.add_folder, self.folders, None, self.similar_file, self.paste_image):
+            _add(file_menu, action)
+        _add(file_menu, None)
+        _add(file_menu, self.settings)
+        _add(file_menu, None)
+        _add(file_menu, self.quit)
+        edit = bar.addMenu("&Edit")
+        for action in (self.find, self.clear, None, self.copy_path, self.copy_image, self.select_all, None, self.remove):
+            _add(edit, action)
+        view = bar.addMenu("&View")
+        for action in (self.preview, None, self.zoom_in, self.zoom_out, None, self.show_more):
+            _add(view, action)
+        index = bar.addMenu("&Index")
+        for action in (self.reindex, self.pause, None, self.failures):
+            _add(index, action)
+        bar.addMenu("&Help").addAction(self.about)
+
+    def context_menu(self, parent: QMainWindow, *, single: bool, image: bool) -> QMenu:
+        """The right-click menu for the selected results."""
+        menu = QMenu(parent)
+        self.find_similar.setEnabled(single)
+        self.copy_image.setEnabled(single and image)
+        for action in (
+            self.find_similar,
+            None,
+            self.open,
+            self.reveal,
+            None,
+            self.copy_path,
+            self.copy_image,
+            None,
+            self.remove,
+        ):
+            _add(menu, action)
+        return menu
+
+
+def _add(menu: QMenu, action: QAction | None) -> None:
+    if action is None:
+        menu.addSeparator()
+    else:
+        menu.addAction(action)

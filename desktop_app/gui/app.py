@@ -1,0 +1,132 @@
+"""Start the window: options, QApplication, the library backend, and the first paint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from desktop_app import __version__
+from desktop_app.config import DATA_DIR_ENV, Settings
+from desktop_app.gui import icons
+from desktop_app.gui.backend import Backend, EventSink, LocalBackend, ProcessBackend
+from desktop_app.gui.main_window import MainWindow
+from desktop_app.gui.protocol import MODEL_LOADING, ModelState
+from desktop_app.gui.workers import LibraryBridge
+
+log = logging.getLogger("desktop_app")
+
+EXIT_AFTER = ("shown", "ready", "model", "indexed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lumen-gui", description="Search your own photos and documents by meaning, locally."
+    )
+    parser.add_argument("--version", action="version", version=f"lumen-gui {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="where the library lives")
+    parser.add_argument("--model", help="embedding model, e.g. ViT-B-32/laion2b_s34b_b79k")
+    parser.add_argument("--weights", type=Path, help="load the model's weights from this local file")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the library in the window's process (the window may stall while the model loads)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    # For benchmarks: print timing events as JSON lines and quit after one of them.
+    parser.add_argument("--report-timings", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--exit-after", choices=EXIT_AFTER, help=argparse.SUPPRESS)
+    return parser
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the data dir, with the command line's overrides for this run."""
+    data_dir = args.data_dir.expanduser().absolute() if args.data_dir else None
+    if data_dir is None and not os.environ.get(DATA_DIR_ENV):
+        from desktop_app.gui.settings_dialog import remembered_data_dir
+
+        data_dir = remembered_data_dir()
+    settings = Settings.load(data_dir)
+    overrides: dict[str, Any] = {}
+    if args.model:
+        overrides["model"] = args.model
+    if args.weights:
+        overrides["weights"] = args.weights.expanduser().absolute()
+    if args.device:
+        overrides["device"] = args.device
+    return settings.replace(**overrides) if overrides else settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``lumen-gui`` and ``python -m desktop_app``."""
+    started = time.perf_counter()
+    args = build_parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    QGuiApplication.setApplicationName("Lumen")
+    QGuiApplication.setOrganizationName("Lumen")
+    QGuiApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName("lumen")
+    app = QApplication(sys.argv[:1])
+    app.setWindowIcon(icons.icon(icons.APP))
+    settings = resolve_settings(args)
+    holder: dict[str, MainWindow] = {}
+
+    def make_backend(sink: EventSink) -> Backend:
+        current = holder["window"].settings if "window" in holder else settings
+        if args.in_process:
+            from desktop_app.core.library import Library
+            from desktop_app.gui.service import LibraryService
+
+            return LocalBackend(lambda: LibraryService(Library.open(current)), sink)
+        return ProcessBackend(current, sink, level)
+
+    bridge = LibraryBridge(make_backend)
+    window = MainWindow(settings, bridge)
+    holder["window"] = window
+    if args.report_timings or args.exit_after:
+        _report_timings(window, bridge, started, args.exit_after)
+    window.show()
+    QTimer.singleShot(0, window.start)
+    _close_on_sigint(window)
+    return app.exec()
+
+
+def _close_on_sigint(window: MainWindow) -> None:
+    """Ctrl+C in the terminal closes the window properly (saving what was indexed)."""
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    heartbeat = QTimer(window)
+    heartbeat.timeout.connect(lambda: None)  # lets Python run its signal handlers
+    heartbeat.start(250)
+
+
+def _report_timings(window: MainWindow, bridge: LibraryBridge, started: float, exit_after: str | None) -> None:
+    """Print when the window was shown, the library opened and the model loaded (JSON lines)."""
+
+    def report(event: str) -> None:
+        payload = {"event": event, "wall": time.time(), "since_main_s": time.perf_counter() - started}
+        print(json.dumps(payload), flush=True)
+        if event == exit_after:
+            QTimer.singleShot(0, window.close)
+
+    window.shown.connect(lambda _t: report("shown"))
+    bridge.ready.connect(lambda _i: report("ready"))
+
+    def model(state: ModelState) -> None:
+        if state.state != MODEL_LOADING:
+            report("model")
+
+    bridge.model_state.connect(model)
+    bridge.index_finished.connect(lambda _o: report("indexed"))

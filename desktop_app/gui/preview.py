@@ -1,0 +1,241 @@
+"""The preview pane: a larger picture of the current result and what is known about it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.gui import icons
+from desktop_app.gui.protocol import BY_NAME, Item
+from desktop_app.gui.results_model import display_name, human_size
+from desktop_app.gui.workers import PreviewLoader
+
+PREVIEW_MAX_SIDE = 1600
+
+
+class _Picture(QLabel):
+    """A label that keeps its image fitted to its size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(160, 160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._source = QPixmap()
+
+    def set_source(self, pixmap: QPixmap) -> None:
+        self._source = pixmap
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._source.isNull():
+            self.setPixmap(QPixmap())
+            return
+        ratio = self.devicePixelRatioF()
+        target = QSize(round(self.width() * ratio), round(self.height() * ratio))
+        scaled = self._source.scaled(
+            target.boundedTo(self._source.size()),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        scaled.setDevicePixelRatio(ratio)
+        self.setPixmap(scaled)
+
+
+class PreviewPane(QFrame):
+    """Shows one item: picture, file name, path, date, camera, size, score."""
+
+    open_requested = Signal(object)  # Path
+    similar_requested = Signal(object)  # Path
+    reveal_requested = Signal(object)  # Path
+    close_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("preview")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumWidth(280)
+        self._item: Item | None = None
+        self._ticket = 0
+        self._loader = PreviewLoader()
+        self._loader.loaded.connect(self._loaded)
+
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.title.setFont(font)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Close the preview (Space)")
+        close.clicked.connect(self.close_requested)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.picture = _Picture()
+        self.picture.setAccessibleName("Preview picture")
+
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(4)
+        for key, label in (
+            ("path", "Path"),
+            ("date", "Date"),
+            ("camera", "Camera"),
+            ("exposure", "Exposure"),
+            ("dimensions", "Dimensions"),
+            ("size", "Size"),
+            ("match", "Match"),
+            ("passage", "Passage"),
+        ):
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            self.fields[key] = value
+            form.addRow(label + ":", value)
+        self._form = form
+
+        open_button = QPushButton("Open")
+        open_button.setToolTip("Open with the default application (Enter)")
+        open_button.clicked.connect(lambda: self._emit(self.open_requested))
+        similar = QPushButton(icons.icon(icons.SIMILAR), "Find similar")
+        similar.clicked.connect(lambda: self._emit(self.similar_requested))
+        reveal = QPushButton("Show in folder")
+        reveal.clicked.connect(lambda: self._emit(self.reveal_requested))
+        buttons = QHBoxLayout()
+        buttons.addWidget(open_button)
+        buttons.addWidget(similar)
+        buttons.addWidget(reveal)
+        buttons.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.setSpacing(10)
+        layout.addLayout(header)
+        layout.addWidget(self.picture, 1)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+
+    @property
+    def item(self) -> Item | None:
+        return self._item
+
+    def set_item(self, item: Item | None) -> None:
+        """Show ``item`` (None: nothing selected)."""
+        if item == self._item:
+            return
+        self._item = item
+        if item is None:
+            self.title.setText("Nothing selected")
+            for value in self.fields.values():
+                value.clear()
+            self._show_rows(set())
+            self.picture.set_source(QPixmap())
+            return
+        self.title.setText(display_name(item))
+        self._fill(item, {})
+        self.picture.set_source(QPixmap())
+        self.picture.setText("Loading…")
+        if self.isVisible():
+            self._ticket = self._loader.load(item.path, item.kind, PREVIEW_MAX_SIDE)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._item is not None:
+            self._ticket = self._loader.load(self._item.path, self._item.kind, PREVIEW_MAX_SIDE)
+
+    def shutdown(self) -> None:
+        self._loader.wait()
+
+    def _emit(self, signal: Any) -> None:
+        if self._item is not None:
+            signal.emit(self._item.path)
+
+    def _loaded(self, ticket: int, image: QImage, details: dict[str, Any]) -> None:
+        if ticket != self._ticket or self._item is None:
+            return
+        if image.isNull():
+            self.picture.set_source(QPixmap())
+            self.picture.setText(details.get("error", "No preview for this file"))
+        else:
+            self.picture.setText("")
+            self.picture.set_source(QPixmap.fromImage(image))
+        self._fill(self._item, details)
+
+    def _fill(self, item: Item, details: dict[str, Any]) -> None:
+        values: dict[str, str] = {"path": str(item.path)}
+        taken: datetime | None = details.get("taken_at") or item.taken_at
+        values["date"] = (
+            f"{taken:%d %B %Y, %H:%M} (taken)" if taken else f"{item.modified:%d %B %Y, %H:%M} (modified)"
+        )
+        camera = details.get("camera") or item.camera
+        if camera:
+            lens = details.get("lens")
+            values["camera"] = f"{camera} · {lens}" if lens else camera
+        exposure = _exposure(details)
+        if exposure:
+            values["exposure"] = exposure
+        width = details.get("width") or item.width
+        height = details.get("height") or item.height
+        if width and height:
+            megapixels = width * height / 1e6
+            values["dimensions"] = f"{width} × {height} ({megapixels:.1f} MP)"
+        size = human_size(item.size)
+        if item.page_count:
+            size += f" · {item.page_count} pages"
+        values["size"] = size
+        if item.score is not None:
+            cutoff = "" if item.relevant else ", below the relevance cutoff"
+            values["match"] = f"score {item.score:.3f}{cutoff}"
+        elif item.match == BY_NAME:
+            values["match"] = "by file name"
+        if not item.indexed:
+            values["match"] = values.get("match", "") + " (still being indexed)"
+        if item.passage:
+            page = f"page {item.page}: " if item.page else ""
+            values["passage"] = f"{page}“{item.passage[:300]}”"
+        for key, label in self.fields.items():
+            label.setText(values.get(key, ""))
+        self._show_rows(set(values))
+
+    def _show_rows(self, keys: set[str]) -> None:
+        for key, label in self.fields.items():
+            self._form.setRowVisible(label, key in keys)
+
+
+def _exposure(details: dict[str, Any]) -> str:
+    parts: list[str] = []
+    exposure = details.get("exposure_time")
+    if exposure:
+        parts.append(f"1/{round(1 / exposure)} s" if exposure < 1 else f"{exposure:g} s")
+    if details.get("f_number"):
+        parts.append(f"f/{details['f_number']:g}")
+    if details.get("iso"):
+        parts.append(f"ISO {details['iso']}")
+    if details.get("focal_length"):
+        parts.append(f"{details['focal_length']:g} mm")
+    return " · ".join(parts)

@@ -1,0 +1,227 @@
+"""The results as a Qt list model: items, sort orders, lazy thumbnails with an LRU pixmap cache."""
+
+from __future__ import annotations
+
+import html
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QImage, QPixmap
+
+from desktop_app.gui.protocol import BY_NAME, Item, QueryResult
+from desktop_app.gui.workers import ThumbnailLoader
+
+ItemRole = Qt.ItemDataRole.UserRole + 1
+PixmapRole = Qt.ItemDataRole.UserRole + 2  # the thumbnail if loaded, else None (no request made)
+
+SORT_RELEVANCE = "relevance"
+SORT_NEWEST = "newest"
+SORT_OLDEST = "oldest"
+SORT_NAME = "name"
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+def display_name(item: Item) -> str:
+    """What the grid writes under a thumbnail: a document's title, else the file name."""
+    if item.kind == "document" and item.title:
+        return item.title
+    return item.name
+
+
+def tooltip(item: Item) -> str:
+    """Path, score, date, size and dimensions, as rich text."""
+    rows = [f"<b>{html.escape(display_name(item))}</b>", html.escape(str(item.path))]
+    when = item.date.strftime("%d %b %Y, %H:%M")
+    rows.append(f"{'Taken' if item.taken_at else 'Modified'}: {when}")
+    size = human_size(item.size)
+    if item.width and item.height:
+        size += f" · {item.width} × {item.height}"
+    if item.page_count:
+        size += f" · {item.page_count} pages"
+    rows.append(size)
+    if item.score is not None:
+        relevance = "" if item.relevant else " (below the relevance cutoff)"
+        rows.append(f"Score: {item.score:.3f}{relevance}")
+    elif item.match == BY_NAME:
+        rows.append("Matched by file name")
+    if not item.indexed:
+        rows.append("<i>Not searchable by meaning yet: still being indexed</i>")
+    if item.passage:
+        page = f"p. {item.page}: " if item.page else ""
+        rows.append(f"<i>{page}{html.escape(item.passage[:160])}…</i>")
+    return "<br>".join(rows)
+
+
+class ResultsModel(QAbstractListModel):
+    """The grid's items. Thumbnails are asked for when a cell is painted, and kept in an LRU."""
+
+    thumbnails_changed = Signal()
+
+    def __init__(self, loader: ThumbnailLoader, cache_items: int = 600) -> None:
+        super().__init__()
+        self._loader = loader
+        self._loader.loaded.connect(self._thumbnail_loaded)
+        self._items: list[Item] = []
+        self._ranked: list[Item] = []  # in relevance order
+        self._sort = SORT_RELEVANCE
+        self._rows: dict[str, list[int]] = {}  # thumbnail key -> rows showing it
+        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
+        self._failed: set[str] = set()
+        self._cache_items = cache_items
+        self.result: QueryResult | None = None
+
+    # -- contents -------------------------------------------------------------------------
+
+    def set_result(self, result: QueryResult) -> None:
+        """Show ``result``'s items (in the current sort order)."""
+        self.result = result
+        self._ranked = list(result.items)
+        self._loader.forget_queue()
+        self._relayout()
+
+    def clear(self) -> None:
+        self.result = None
+        self._ranked = []
+        self._relayout()
+
+    def set_sort(self, mode: str) -> None:
+        if mode != self._sort:
+            self._sort = mode
+            self._relayout()
+
+    @property
+    def sort(self) -> str:
+        return self._sort
+
+    def remove_paths(self, paths: Iterable[Path]) -> None:
+        gone = set(paths)
+        self._ranked = [item for item in self._ranked if item.path not in gone]
+        self._relayout()
+
+    def _relayout(self) -> None:
+        self.beginResetModel()
+        self._items = _sorted(self._ranked, self._sort)
+        self._rows = {}
+        for row, item in enumerate(self._items):
+            self._rows.setdefault(item.thumb_key, []).append(row)
+        self.endResetModel()
+
+    def items(self) -> list[Item]:
+        return list(self._items)
+
+    def item(self, row: int) -> Item | None:
+        return self._items[row] if 0 <= row < len(self._items) else None
+
+    def row_of(self, path: Path) -> int | None:
+        for row, item in enumerate(self._items):
+            if item.path == path:
+                return row
+        return None
+
+    # -- Qt model -------------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return display_name(item)
+        if role == ItemRole:
+            return item
+        if role == PixmapRole:
+            return self._pixmap(item)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(item)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return display_name(item)
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsDragEnabled
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list", "text/plain"]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """The selected files as file URLs (file managers, mail, editors) and as text."""
+        rows = sorted({index.row() for index in indexes if index.isValid()})
+        paths = [self._items[row].path for row in rows if row < len(self._items)]
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+        mime.setText("\n".join(str(path) for path in paths))
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction | Qt.DropAction.LinkAction
+
+    # -- thumbnails -----------------------------------------------------------------------
+
+    def _pixmap(self, item: Item) -> QPixmap | None:
+        key = item.thumb_key
+        pixmap = self._pixmaps.get(key)
+        if pixmap is not None:
+            self._pixmaps.move_to_end(key)
+            return pixmap
+        if key not in self._failed:
+            self._loader.request(key, item.path, item.kind)
+        return None
+
+    def thumbnail_failed(self, item: Item) -> bool:
+        return item.thumb_key in self._failed
+
+    def _thumbnail_loaded(self, key: str, image: QImage) -> None:
+        if image.isNull():
+            self._failed.add(key)
+        else:
+            self._pixmaps[key] = QPixmap.fromImage(image)
+            self._pixmaps.move_to_end(key)
+            while len(self._pixmaps) > self._cache_items:
+                self._pixmaps.popitem(last=False)
+        for row in self._rows.get(key, ()):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [PixmapRole])
+        self.thumbnails_changed.emit()
+
+    def cached_thumbnails(self) -> int:
+        return len(self._pixmaps)
+
+
+def _sorted(items: list[Item], mode: str) -> list[Item]:
+    if mode == SORT_NEWEST:
+        return sorted(items, key=lambda item: item.date, reverse=True)
+    if mode == SORT_OLDEST:
+        return sorted(items, key=lambda item: item.date)
+    if mode == SORT_NAME:
+        return sorted(items, key=lambda item: display_name(item).lower())
+    return list(items)

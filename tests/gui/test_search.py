@@ -1,0 +1,171 @@
+"""Typing searches, results fill the grid; similar by menu, drop and paste; show more; filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+from pytestqt.qtbot import QtBot
+
+from desktop_app.gui.main_window import PAGE_RESULTS
+from desktop_app.gui.protocol import Filters
+from tests.gui.conftest import WindowFactory, wait_for_result
+from tests.support.shapes import Caption, caption_for_text, render
+
+QUERY = "a red circle on the left"
+
+
+def captions_of(window_items: list[object], photos: dict[Path, Caption]) -> list[Caption]:
+    return [photos[item.path] for item in window_items]  # type: ignore[attr-defined]
+
+
+def test_typing_a_query_fills_the_grid_with_the_right_files(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption]
+) -> None:
+    window = windows.open()
+    assert window.pages.currentIndex() == PAGE_RESULTS
+    recent = wait_for_result(qtbot, window, lambda r: r.query.is_recent)
+    assert len(recent.items) == len(photos)  # empty query: recent files
+    seen: list[str] = []
+    window.bridge.results.connect(lambda r: seen.append(r.query.text))
+
+    qtbot.keyClicks(window.search, QUERY)
+    result = wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
+
+    # Debounced: one search for the whole burst of keystrokes, none for a partial query after it.
+    assert seen == [QUERY]
+    top = captions_of(window.model.items()[:2], photos)
+    assert top == [caption_for_text(QUERY)] * 2
+    assert result.semantic and result.notice is None
+    assert window.model.rowCount() == len(result.items)
+    assert "“a red circle on the left”" in window.summary.label.text()
+
+
+def test_enter_searches_at_once_and_history_walks_back(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption]
+) -> None:
+    window = windows.open()
+    for text in ("a blue square at the top", "a green triangle at the bottom"):
+        window.search.setText(text)
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+        wait_for_result(qtbot, window, lambda r, t=text: r.query.text == t)
+        assert photos[window.model.items()[0].path] == caption_for_text(text)
+
+    qtbot.keyClick(window.search, Qt.Key.Key_Up)
+    assert window.search.text() == "a green triangle at the bottom"
+    qtbot.keyClick(window.search, Qt.Key.Key_Up)
+    assert window.search.text() == "a blue square at the top"
+    wait_for_result(qtbot, window, lambda r: r.query.text == "a blue square at the top")
+    qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    assert window.search.text() == "a green triangle at the bottom"
+
+
+def test_find_similar_from_the_context_menu_replaces_the_results(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption]
+) -> None:
+    window = windows.open()
+    qtbot.keyClicks(window.search, "a blue square at the top")
+    wait_for_result(qtbot, window, lambda r: r.query.text == "a blue square at the top")
+    chosen = window.model.items()[0]
+
+    menu = window.context_menu_for(0)
+    labels = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+    assert labels == [
+        "Find Similar",
+        "Open",
+        "Show in Folder",
+        "Copy Path",
+        "Copy Image",
+        "Remove from Index…",
+    ]
+    next(a for a in menu.actions() if a.text().replace("&", "") == "Find Similar").trigger()
+
+    result = wait_for_result(qtbot, window, lambda r: r.query.similar_to == chosen.path)
+    neighbours = [item.path for item in result.items]
+    assert chosen.path not in neighbours
+    twin = next(p for p, c in photos.items() if c == photos[chosen.path] and p != chosen.path)
+    assert twin in neighbours[:3]
+    assert window.search.text() == ""
+    assert "look like" in window.summary.label.text()
+    assert window.summary.back.isVisibleTo(window)
+
+
+def _drop(target: object, path: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(20, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    target.dropEvent(event)  # type: ignore[attr-defined]
+    assert event.isAccepted()
+
+
+def test_dropping_an_image_file_finds_similar_files(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption], tmp_path: Path
+) -> None:
+    window = windows.open()
+    caption = Caption("green", "triangle", "bottom")
+    outsider = tmp_path / "not indexed.png"
+    render(caption, (160, 120), seed=999).save(outsider)
+
+    _drop(window, outsider)
+    result = wait_for_result(qtbot, window, lambda r: r.query.similar_to == outsider)
+    assert photos[result.items[0].path] == caption
+
+    caption = Caption("yellow", "circle", "right")
+    other = tmp_path / "dropped on the search bar.jpg"
+    render(caption, (160, 120), seed=998).save(other)
+    _drop(window.search, other)
+    result = wait_for_result(qtbot, window, lambda r: r.query.similar_to == other)
+    assert photos[result.items[0].path] == caption
+
+
+def test_pasting_an_image_finds_similar_files(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption], tmp_path: Path
+) -> None:
+    window = windows.open()
+    caption = Caption("purple", "square", "left")
+    picture = tmp_path / "clip.png"
+    render(caption, (160, 120), seed=997).save(picture)
+    QGuiApplication.clipboard().setImage(QImage(str(picture)))
+
+    window.grid.setFocus()
+    window.actions.paste_image.trigger()
+    result = wait_for_result(qtbot, window, lambda r: r.query.similar_to is not None)
+    assert photos[result.items[0].path] == caption
+
+
+def test_show_more_reveals_results_below_the_cutoff(qtbot: QtBot, windows: WindowFactory) -> None:
+    window = windows.open()
+    qtbot.keyClicks(window.search, QUERY)
+    first = wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
+    assert first.hidden > 0 and window.summary.more.isVisibleTo(window)
+    assert all(item.relevant for item in first.items)
+
+    qtbot.mouseClick(window.summary.more, Qt.MouseButton.LeftButton)
+    more = wait_for_result(qtbot, window, lambda r: r.query.show_all)
+    assert len(more.items) == len(first.items) + first.hidden
+    assert any(not item.relevant for item in more.items)  # drawn dimmed, after the cutoff
+
+
+def test_filters_restrict_results(qtbot: QtBot, windows: WindowFactory) -> None:
+    window = windows.open()
+    wait_for_result(qtbot, window, lambda r: r.query.is_recent and bool(r.items))
+    window.filters.kind.setCurrentIndex(window.filters.kind.findData("document"))
+    result = wait_for_result(qtbot, window, lambda r: r.query.filters.kinds == frozenset({"document"}))
+    assert result.items == ()
+    assert window.no_results.isVisibleTo(window)
+
+    window.filters.kind.setCurrentIndex(window.filters.kind.findData("image"))
+    folder = window.filters.folder
+    folder.setCurrentIndex(1)
+    result = wait_for_result(qtbot, window, lambda r: r.query.filters.folders is not None)
+    assert result.query.filters == Filters(
+        kinds=frozenset({"image"}), folders=(Path(str(folder.currentData())),)
+    )
+    assert len(result.items) == 144

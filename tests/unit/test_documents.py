@@ -1,0 +1,324 @@
+"""Document extractors on real generated files, passage splitting, and the keyword index."""
+
+from __future__ import annotations
+
+import sqlite3
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import open_clip
+import pytest
+
+from desktop_app.core.catalog import Catalog, FileFilter, NewText, NewVector
+from desktop_app.core.errors import ExtractionError
+from desktop_app.core.extractors import (
+    SUPPORTED_EXTENSIONS,
+    Passage,
+    document_thumbnail,
+    extract,
+    kind_for_path,
+)
+from desktop_app.core.extractors.ocr import load_ocr_engine, ocr_available
+from desktop_app.core.extractors.text import MAX_TEXT_CHARS
+from desktop_app.core.models import MODEL_CONFIG_DIR
+from desktop_app.core.passages import MAX_PASSAGES_PER_FILE, PassageSplitter
+from desktop_app.core.search import parse_query
+from desktop_app.core.thumbnails import ThumbnailCache
+from tests.support.documents import (
+    write_corrupt_pdf,
+    write_docx,
+    write_encrypted_pdf,
+    write_odt,
+    write_pptx,
+    write_scanned_pdf,
+    write_text_pdf,
+    write_xlsx,
+)
+
+needs_ocr = pytest.mark.skipif(not ocr_available(), reason="no OCR engine installed")
+
+
+def _tokenizer(architecture: str) -> object:
+    open_clip.add_model_config(MODEL_CONFIG_DIR / "lumen-tiny.json")
+    return open_clip.get_tokenizer(architecture)
+
+
+def _fits(tokenizer: object, text: str) -> bool:
+    """Whether CLIP's tokenizer keeps the whole text (its end-of-text token is not cut off)."""
+    tokens = tokenizer([text])[0]  # type: ignore[operator]
+    length = int((tokens != 0).sum())
+    return length < tokens.shape[0] or int(tokens[-1]) == 49407
+
+
+# -- PDF --------------------------------------------------------------------------------------
+
+
+def test_pdf_pages_keep_their_numbers_and_the_first_page_is_rendered(tmp_path: Path) -> None:
+    pdf = write_text_pdf(
+        tmp_path / "report.pdf",
+        ["Quarterly report, summary.", "", "Invoice 2023-0147 for Jane Doe."],
+        title="Q3 report",
+    )
+    extraction = extract(pdf, 224)
+    assert extraction.kind == "document" and kind_for_path(pdf) == "document"
+    assert [(p.page, p.text) for p in extraction.passages] == [
+        (1, "Quarterly report, summary."),
+        (3, "Invoice 2023-0147 for Jane Doe."),
+    ]  # the blank page has no text
+    assert extraction.page_count == 3 and extraction.title == "Q3 report"
+    assert extraction.image is not None and extraction.image.mode == "RGB"
+    assert min(extraction.image.size) >= 224  # enough pixels for the image tower
+    assert extraction.image.getpixel((5, 5)) == (255, 255, 255)  # a white page
+
+
+def test_password_protected_pdf_is_refused_clearly(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError, match="password-protected"):
+        extract(write_encrypted_pdf(tmp_path / "locked.pdf"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_damaged_pdf_is_refused_clearly(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "broken.pdf"
+    if damage == "garbage":
+        write_corrupt_pdf(path)
+    elif damage == "truncated":
+        whole = write_text_pdf(tmp_path / "whole.pdf", ["some text"] * 3).read_bytes()
+        path.write_bytes(whole[: len(whole) // 3])
+    else:
+        path.write_bytes(b"")
+    with pytest.raises(ExtractionError, match=r"corrupt|damaged|empty"):
+        extract(path)
+
+
+def test_scanned_pdf_without_ocr_is_indexed_by_its_picture(tmp_path: Path) -> None:
+    extraction = extract(write_scanned_pdf(tmp_path / "scan.pdf", "INVOICE 2023-0147"), 64)
+    assert extraction.passages == [] and extraction.image is not None
+    assert extraction.page_count == 1
+
+
+@needs_ocr
+def test_scanned_pdf_text_is_recognised_with_ocr(tmp_path: Path) -> None:
+    scan = write_scanned_pdf(tmp_path / "scan.pdf", "INVOICE 2023-0147\nJane Doe\nTotal 120 EUR")
+    extraction = extract(scan, 64, load_ocr_engine())
+    assert len(extraction.passages) == 1
+    passage = extraction.passages[0]
+    assert (passage.page, passage.source) == (1, "ocr")
+    assert "2023-0147" in passage.text and "Jane Doe" in passage.text
+
+
+# -- Office and text --------------------------------------------------------------------------
+
+
+def test_docx_paragraphs_tables_and_title(tmp_path: Path) -> None:
+    path = write_docx(
+        tmp_path / "lease.docx",
+        "Lease agreement",
+        ["The flat at 5 Main Street is let to Jane Doe.", "Rent is due monthly."],
+        ["Monthly rent", "900 EUR"],
+        title="Lease for the flat",
+    )
+    extraction = extract(path, 64)
+    text = "\n".join(p.text for p in extraction.passages)
+    for expected in ("Lease agreement", "5 Main Street", "Rent is due", "Monthly rent", "900 EUR"):
+        assert expected in text
+    assert extraction.title == "Lease for the flat"
+    assert all(p.page is None for p in extraction.passages)
+    assert extraction.image is not None  # its text on a page, for the image tower
+
+
+def test_odt_text_and_title(tmp_path: Path) -> None:
+    path = write_odt(
+        tmp_path / "tax.odt", "Tax letter", ["About the car tax for 2023."], title="Car tax"
+    )
+    extraction = extract(path, 64)
+    assert "Tax letter" in extraction.passages[0].text
+    assert "About the car tax for 2023." in extraction.passages[0].text
+    assert extraction.title == "Car tax"
+
+
+def test_pptx_slides_are_pages_and_xlsx_cells_are_read(tmp_path: Path) -> None:
+    slides = extract(write_pptx(tmp_path / "deck.pptx", [["Welcome"], ["Budget", "Q3 plan"]]))
+    assert [(p.page, p.text) for p in slides.passages] == [(1, "Welcome"), (2, "Budget\nQ3 plan")]
+    sheet = extract(write_xlsx(tmp_path / "costs.xlsx", [["Item", "Cost"], ["Paint", "42.5"]]))
+    assert sheet.passages[0].text == "Item Cost\nPaint 42.5"
+
+
+def test_markdown_html_rtf_and_plain_text(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text(
+        "# Garden plans\n\nPlant **tomatoes** near [the shed](http://example.com).\n", "utf-8"
+    )
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Recipes</title><style>p {color: red}</style></head><body>"
+        "<h1>Pancakes</h1><p>Flour &amp; eggs</p><script>var hidden = 1;</script></body></html>",
+        "utf-8",
+    )
+    (tmp_path / "memo.rtf").write_text(
+        r"{\rtf1\ansi{\fonttbl\f0\fswiss Helvetica;}\f0\pard Call the {\b plumber} today.\par}",
+        "ascii",
+    )
+    (tmp_path / "old.txt").write_bytes("Café au lait, crème brûlée".encode("cp1252"))
+    md = extract(tmp_path / "notes.md")
+    assert md.title == "Garden plans"
+    assert md.passages[0].text == "Garden plans\n\nPlant tomatoes near the shed."
+    html = extract(tmp_path / "page.html")
+    assert html.title == "Recipes"
+    assert html.passages[0].text == "Pancakes\n\nFlour & eggs"
+    assert extract(tmp_path / "memo.rtf").passages[0].text == "Call the plumber today."
+    assert extract(tmp_path / "old.txt").passages[0].text == "Café au lait, crème brûlée"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("binary.txt", b"\x00\x01\x02\x03 not text", "binary"),
+        ("fake.docx", b"this is not a zip file", "corrupt"),
+        ("locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "password-protected"),
+        ("memo.rtf", b"plain words, no rtf header", "not an RTF"),
+    ],
+)
+def test_unreadable_documents_are_refused_clearly(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ExtractionError, match=reason):
+        extract(tmp_path / name)
+
+
+def test_document_extensions_are_supported() -> None:
+    for suffix in (".pdf", ".txt", ".md", ".html", ".rtf", ".docx", ".pptx", ".xlsx", ".odt"):
+        assert suffix in SUPPORTED_EXTENSIONS
+
+
+# -- enormous files and passage splitting -----------------------------------------------------
+
+
+def test_enormous_text_file_gives_bounded_text_passages_and_memory(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    line = ("lorem ipsum dolor sit amet invoice 2023-0147 " * 2 + "\n").encode()
+    block = line * (1_048_576 // len(line))
+    with path.open("wb") as stream:
+        for _ in range(48):  # 48 MB
+            stream.write(block)
+    tracemalloc.start()
+    try:
+        extraction = extract(path, 32)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40_000_000, f"extraction took {peak / 1e6:.0f} MB for a 48 MB file"
+    assert sum(len(p.text) for p in extraction.passages) <= MAX_TEXT_CHARS
+    tokenizer = _tokenizer("lumen-tiny")
+    pieces = PassageSplitter.for_tokenizer(tokenizer).split(extraction.passages)
+    assert len(pieces) == MAX_PASSAGES_PER_FILE
+    assert all(_fits(tokenizer, p.text) for p in pieces)
+
+
+@pytest.mark.parametrize("architecture", ["lumen-tiny", "ViT-B-32"])
+def test_passages_fit_the_context_with_overlap(architecture: str) -> None:
+    tokenizer = _tokenizer(architecture)
+    splitter = PassageSplitter.for_tokenizer(tokenizer)
+    words = [f"word{n} invoice 2023-{n:04d}." for n in range(60)]
+    text = " ".join(words) + " " + "x" * 600  # and one word longer than the whole context
+    pieces = splitter.split([Passage(text, page=4)])
+    assert len(pieces) > 3 and all(p.page == 4 for p in pieces)
+    assert all(_fits(tokenizer, p.text) for p in pieces)
+    kept = {w for p in pieces for w in p.text.split()}
+    assert all(w in kept for w in " ".join(words).split())  # nothing lost at the cuts
+    if architecture == "ViT-B-32":  # 11 tokens of overlap (the tiny model's 2 fit no word here)
+        first, second = pieces[0].text.split(), pieces[1].text.split()
+        assert second[0] in first[-4:]  # the cut overlaps
+
+
+def test_capped_passages_are_spread_over_all_pages() -> None:
+    splitter = PassageSplitter(lambda text: 1, max_tokens=5, overlap_tokens=0, max_passages=6)
+    pages = [Passage(" ".join(f"p{n}w{i}" for i in range(20)), page=n) for n in range(1, 4)]
+    pieces = splitter.split(pages)
+    assert [p.page for p in pieces] == [1, 1, 2, 2, 3, 3]  # two from each page, in order
+    assert pieces[0].text == "p1w0 p1w1 p1w2 p1w3 p1w4"
+
+
+# -- thumbnails -------------------------------------------------------------------------------
+
+
+def test_document_thumbnails_show_the_first_page(tmp_path: Path) -> None:
+    pdf = write_text_pdf(tmp_path / "a.pdf", ["First page", "Second page"])
+    docx = write_docx(tmp_path / "b.docx", "Heading", ["Body"], ["x", "y"], title="B")
+    cache = ThumbnailCache(tmp_path / "thumbs", size=128)
+    for path, fingerprint in ((pdf, "aa01"), (docx, "bb02")):
+        thumbnail = cache.get(path, fingerprint, render=document_thumbnail)
+        assert thumbnail is not None
+        from PIL import Image
+
+        with Image.open(thumbnail) as picture:
+            assert max(picture.size) == 128 and picture.height > picture.width  # a portrait page
+    locked = write_encrypted_pdf(tmp_path / "locked.pdf")
+    assert cache.get(locked, "cc03", render=document_thumbnail) is None
+
+
+# -- keyword index ----------------------------------------------------------------------------
+
+
+def test_query_parsing_quotes_words_and_phrases() -> None:
+    parsed = parse_query('invoice "red circle" 2023-0147 OR -')
+    assert parsed.text == "invoice red circle 2023-0147 OR -"
+    assert parsed.phrases == ("red circle",)
+    assert parsed.match == '"red circle" "invoice" "2023-0147" "OR"'
+    assert parse_query("  ").match is None
+
+
+def _catalog_with_a_document(tmp_path: Path) -> tuple[Catalog, int]:
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    folder = catalog.add_folder(tmp_path / "Documents")
+    file_id = catalog.add_file(
+        folder_id=folder.id,
+        path=tmp_path / "Documents" / "Taxes" / "letter-2023.pdf",
+        size=1,
+        mtime_ns=1,
+        inode=1,
+        fingerprint="ab",
+        kind="document",
+    )
+    catalog.store_embeddings(
+        file_id,
+        "space",
+        [NewVector("image", np.ones(4, np.float32)), NewVector("text", np.ones(4, np.float32), 2)],
+        [NewText("Dear Jane, your car tax is due.", 1), NewText("Invoice 2023-0147 enclosed.", 2)],
+    )
+    return catalog, file_id
+
+
+def test_keyword_index_finds_words_phrases_names_and_folders(tmp_path: Path) -> None:
+    catalog, file_id = _catalog_with_a_document(tmp_path)
+
+    def found(query: str, file_filter: FileFilter | None = None) -> list[tuple[int, int | None]]:
+        match = parse_query(query).match
+        assert match is not None
+        return [(h.file_id, h.page) for h in catalog.keyword_search(match, 10, file_filter)]
+
+    assert found("invoice 2023-0147") == [(file_id, 2)]
+    assert found('"car tax"') == [(file_id, 1)]
+    assert found('"tax car"') == []  # a phrase matches in order only
+    assert found("taxes letter") == [(file_id, None)]  # folder and file name
+    assert found("invoice", FileFilter(kinds=frozenset({"image"}))) == []
+    hit = catalog.keyword_search('"2023-0147"', 1)[0]
+    assert hit.snippet == "Invoice 2023-0147 enclosed."
+
+    catalog.update_file(file_id, path=tmp_path / "Documents" / "Archive" / "renamed.pdf")
+    assert found("taxes") == [] and found("archive renamed") == [(file_id, None)]
+    catalog.delete_files([file_id])
+    assert found("invoice") == []
+    catalog.close()
+
+
+def test_an_old_catalog_gains_a_keyword_index_of_its_files(tmp_path: Path) -> None:
+    catalog, file_id = _catalog_with_a_document(tmp_path)
+    catalog.close()
+    with sqlite3.connect(tmp_path / "catalog.sqlite3") as db:  # as Lumen's first format left it
+        db.execute("DROP TABLE keyword_index")
+        db.execute("DROP INDEX ix_vectors_space_role")
+        db.execute("PRAGMA user_version = 1")
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    assert [h.file_id for h in catalog.keyword_search('"letter"', 5)] == [file_id]
+    assert list(catalog.role_vector_ids("space", "text")) == [2]
+    catalog.close()
