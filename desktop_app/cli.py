@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="add folders and index new or changed files")
     p.add_argument("paths", nargs="*", type=Path, help="folders to add (default: all watched folders)")
+    p.add_argument(
+        "--ocr",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="recognise text in scans and photos of paper (slow on a CPU; remembered)",
+    )
 
     for name, what in (
         ("search", "find files matching a description"),
@@ -124,6 +130,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["weights"] = args.weights.expanduser().absolute()
     if args.device:
         overrides["device"] = args.device
+    if getattr(args, "ocr", None) is not None:
+        overrides["ocr"] = args.ocr
     return settings.replace(**overrides) if overrides else settings
 
 
@@ -301,7 +309,7 @@ def _print_results(results: SearchResults) -> None:
         print(f"{hit.score:6.3f}  {hit.file.path}{where}{marker}")
         if hit.passage:
             print(f"        {hit.passage[:120]!s}")
-    if results.hidden:
+    if results.hidden and all(hit.relevant for hit in results.hits):
         print(f"… {results.hidden} less relevant results hidden; add --all to see them.")
 
 

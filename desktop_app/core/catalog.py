@@ -107,6 +107,8 @@ class FileRow(Base):
 
 class VectorRow(Base):
     __tablename__ = "vectors"
+    # Never reuse a deleted vector's id: it doubles as the vector index's label.
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
     space: Mapped[str] = mapped_column(String, index=True)  # model + weights + preprocessing

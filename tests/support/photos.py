@@ -12,7 +12,8 @@ from tests.support.shapes import Caption, all_captions, render
 
 
 def file_name(caption: Caption, seed: int, suffix: str = ".jpg") -> str:
-    return caption.text.replace(" ", "_") + f"_{seed}{suffix}"
+    """A camera-like name that says nothing about the picture (so file-name search can't help)."""
+    return f"IMG_{all_captions().index(caption):03d}_{seed}{suffix}"
 
 
 def write_shape_photos(
