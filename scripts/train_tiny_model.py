@@ -112,8 +112,13 @@ def evaluate(
     views = [
         encode_images(
             model,
-            image_batch(captions, [EVAL_SEED_BASE + k * n + i for i in range(n)], preprocess,
-                        rng, largest=400),
+            image_batch(
+                captions,
+                [EVAL_SEED_BASE + k * n + i for i in range(n)],
+                preprocess,
+                rng,
+                largest=400,
+            ),
         )
         for k in range(3)
     ]
@@ -192,16 +197,19 @@ def train(
                 text_logits = model.logit_scale.exp() * text_features @ text_features.T
                 loss = loss + text_spread * F.cross_entropy(text_logits, labels)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             scheduler.step()
             with torch.no_grad():
                 model.logit_scale.clamp_(0, math.log(100))
             step += 1
         if epoch % 10 == 0 or epoch == epochs - 1:
-            print(f"epoch {epoch:4d}  loss {loss.item():.4f}  "
-                  f"scale {model.logit_scale.exp().item():5.1f}  "
-                  f"{time.perf_counter() - started:6.1f} s", flush=True)
+            print(
+                f"epoch {epoch:4d}  loss {loss.item():.4f}  "
+                f"scale {model.logit_scale.exp().item():5.1f}  "
+                f"{time.perf_counter() - started:6.1f} s",
+                flush=True,
+            )
 
 
 def pick_heldout(captions: list[shapes.Caption], count: int, seed: int) -> set[shapes.Caption]:
@@ -219,8 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--logit-scale", type=float, default=30.0, help="initial value")
-    parser.add_argument("--text-spread", type=float, default=0.5,
-                        help="weight of the caption-vs-caption separation loss")
+    parser.add_argument(
+        "--text-spread",
+        type=float,
+        default=0.5,
+        help="weight of the caption-vs-caption separation loss",
+    )
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -237,8 +249,16 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     train(
-        model, preprocess, tokenizer, train_captions, args.epochs, args.rounds, args.seed,
-        args.lr, args.logit_scale, args.text_spread,
+        model,
+        preprocess,
+        tokenizer,
+        train_captions,
+        args.epochs,
+        args.rounds,
+        args.seed,
+        args.lr,
+        args.logit_scale,
+        args.text_spread,
     )
     elapsed = time.perf_counter() - started
 
@@ -250,14 +270,20 @@ def main(argv: list[str] | None = None) -> int:
     loaded, _, preprocess = open_clip.create_model_and_transforms(ARCH, pretrained=str(args.out))
     metrics = evaluate(loaded, preprocess, tokenizer, captions, heldout)
     print(f"training time: {elapsed:.1f} s")
-    print(f"text->image recall@1, training captions ({len(train_captions)}): "
-          f"{metrics.text_to_image_train:.3f}")
-    print(f"text->image recall@1, held-out captions ({len(heldout)}): "
-          f"{metrics.text_to_image_heldout:.3f}")
+    print(
+        f"text->image recall@1, training captions ({len(train_captions)}): "
+        f"{metrics.text_to_image_train:.3f}"
+    )
+    print(
+        f"text->image recall@1, held-out captions ({len(heldout)}): "
+        f"{metrics.text_to_image_heldout:.3f}"
+    )
     print(f"image->image recall@1 (72 queries, gallery 144): {metrics.image_to_image:.3f}")
     print(f"max cosine between two different captions: {metrics.max_caption_cosine:.3f}")
-    print(f"smallest text margin over 216 images (own caption minus best other): "
-          f"{metrics.min_margin:.3f}")
+    print(
+        f"smallest text margin over 216 images (own caption minus best other): "
+        f"{metrics.min_margin:.3f}"
+    )
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
     return 0
 
