@@ -438,6 +438,17 @@ class Catalog:
                     out[row.id] = FileRecord.from_row(row)
         return out
 
+    def visible_file_ids(self, file_ids: Iterable[int]) -> set[int]:
+        """Those of ``file_ids`` that may show in results (indexed: not offline, not pending)."""
+        ids = list(set(file_ids))
+        out: set[int] = set()
+        with self.session() as s:
+            for chunk in _chunks(ids, 900):
+                out.update(
+                    s.scalars(select(FileRow.id).where(FileRow.id.in_(chunk), FileRow.status == INDEXED))
+                )
+        return out
+
     def files_with_status(self, status: str, limit: int | None = None) -> list[FileRecord]:
         with self.session() as s:
             query = select(FileRow).where(FileRow.status == status).order_by(FileRow.id)

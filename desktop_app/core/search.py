@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRecord, KeywordHit
+from desktop_app.core.catalog import Catalog, FileFilter, FileRecord, KeywordHit
 from desktop_app.core.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -302,10 +302,8 @@ class SearchService:
                     continue
                 if owner.file_id not in best or score > best[owner.file_id][0]:
                     best[owner.file_id] = (score, vid)
-            files = self._catalog.files_by_ids(best)
-            visible = {
-                fid: v for fid, v in best.items() if fid in files and files[fid].status == INDEXED
-            }
+            shown = self._catalog.visible_file_ids(best)
+            visible = {fid: v for fid, v in best.items() if fid in shown}
             if len(visible) >= k or fetch >= total:
                 break
             fetch = min(total, fetch * 4)
