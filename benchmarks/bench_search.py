@@ -155,7 +155,7 @@ def bench_size(n: int, args: argparse.Namespace, tmp: Path) -> None:
         allowed = rng.choice(ids, size=max(int(n * fraction), K), replace=False)
         ftruth = ground_truth(base, ids, queries, np.isin(ids, allowed))
         m = len(allowed)
-        chosen = "exact" if m <= default.exact_threshold or m * m <= balance * n else "HNSW"
+        chosen = "exact" if n <= default.exact_threshold or m * m <= balance * n else "HNSW"
         found, times = timed(searcher(default, allowed, None), queries)
         row(f"{fraction:>4.0%} allowed, default config ({chosen})", times, recall(found, ftruth))
         report_short(found)

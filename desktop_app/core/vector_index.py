@@ -31,39 +31,44 @@ RowArray = npt.NDArray[np.intp]
 
 # ---------------------------------------------------------------------------------------------
 # Tuning. Figures from benchmarks/bench_search.py on the team's 2-core EPYC (AVX2, no AVX-512),
-# 100k × 512 clustered synthetic vectors about as hard as those in MEASUREMENTS.md (M=16 gives
-# recall@10 0.71 / 0.87 / 0.96 at ef 50 / 100 / 200), with other work busy on the same cores
-# (as when the embedder is indexing). Re-run the benchmark before changing any of these.
+# 512-d clustered synthetic vectors about as hard as those in MEASUREMENTS.md (at 100k, M=16
+# gives recall@10 0.71 / 0.87 / 0.96 at ef 50 / 100 / 200), measured while other work kept the
+# machine loaded (load average 5–7, as when the embedder is indexing): absolute times are
+# pessimistic, ratios hold. Re-run the benchmark before changing any of these.
 # ---------------------------------------------------------------------------------------------
 
 # Exact search while the live vectors hold at most this many floats (10k items at 512-d, 6.7k
-# at 768-d). An exact query reads every vector once and costs ≈ 0.2 ms per 1k vectors at 512-d
-# on one thread (10k: 2 ms, 20k: 4 ms, 100k: 20 ms); HNSW costs ≈ 0.5–1 ms at any size. At 10k
-# the exact path stays ≈ 2 ms with perfect recall, so exactness is worth ~1.5 ms; beyond that
-# the gap grows linearly.
+# at 768-d). An exact query reads every vector once, ≈ 0.2 µs per 512-d vector on one thread:
+# 10k → 1.7 ms mean (p95 4 ms), 100k → 21 ms; HNSW takes 0.3 ms at 10k and 1.4 ms at 100k.
+# Up to 10k, exactness costs ≈ 1.5 ms per query, well under the ≈ 25 ms of encoding the query.
 EXACT_MAX_FLOATS: Final = 5_120_000
 
-# HNSW graph degree and build beam. On the data above, M=16 needs ef ≈ 200 (1.3 ms) for
-# recall@10 ≥ 0.95; M=32 reaches 0.97 at ef 100 (1.0 ms) for a 20% slower build. Links cost 8·M
-# bytes per item beside the 2 KB vector, so M=32 adds < 10% memory.
+# HNSW graph degree and build beam. Recall@10 at 100k (ef_construction 200): M=16 needs
+# ef ≈ 200 for 0.96 (1.3 ms); M=24 reaches 0.965 at ef 128; M=32 0.96–0.97 at ef 100
+# (1.0–1.4 ms) for a ≈ 20% slower build; M=48 0.95 at ef 64 but builds at half M=32's
+# speed. Links cost 8·M bytes per item beside the 2 KB vector (file: 2.3 KB per item at M=32).
 HNSW_M: Final = 32
 HNSW_EF_CONSTRUCTION: Final = 200
-# Query beam: ef = max(EF_SEARCH, 2k). M=32 at 100k: ef 64 → recall@10 0.91, 100 → 0.97.
+# Query beam: ef = max(EF_SEARCH, 2k). M=32 at 100k: recall@10 0.77 / 0.92 / 0.96 / 0.985 /
+# 0.996 at ef 32 / 64 / 100 / 128 / 200 (10k: 0.995 at ef 100).
 EF_SEARCH: Final = 100
-# Filtered HNSW queries (hnswlib's filter callback): hnswlib explores until it holds ef
-# *allowed* items, so the same ef gives similar recall; the Python callback per visited node
-# makes them slower (≈ 2–5 ms at 30% allowed), so no wider beam is used by default.
+# Filtered HNSW queries (hnswlib's filter callback) explore until they hold ef *allowed*
+# items, so the same beam gives the same or better recall (0.996 at 30% allowed, 1.0 at 5%
+# and 10%).
 EF_FILTERED: Final = 100
-# With a filter, HNSW visits ≈ ef / selectivity nodes, so its cost grows like n / m while an
-# exact scan of the m allowed vectors grows like m: exact wins while m² ≤ FILTER_BALANCE · n.
-# Measured at 100k: filtered HNSW 2 / 5 / 20+ ms at 30 / 10 / 5% allowed, exact over the
-# allowed vectors 0.35 ms per 1k; they cross near m ≈ 12k, i.e. m² ≈ 1.5k · n (at 1M: m ≈ 40k).
-FILTER_BALANCE: Final = 1500
+# Filtered search: the filter callback visits ≈ ef / s graph nodes (s = allowed share) with a
+# Python call each, while an exact scan of the m allowed vectors gathers scattered rows at
+# ≈ 0.5–1 µs each. At 100k: callback 47 / 8.3 / 7.0 / 2.3 ms at 1 / 5 / 10 / 30% allowed,
+# exact scan 0.3 / 4.2 / 10.4 ms at 1 / 5 / 10%, crossing near m ≈ 7k. The callback's cost
+# grows like n / m and the scan's like m, so the scan is chosen while m² ≤ FILTER_BALANCE · n
+# (100k: m ≤ 7k; 1M: m ≤ 22k), and always while n ≤ exact_threshold.
+FILTER_BALANCE: Final = 500
 
-# Deleted entries stay in the graph (as waypoints, never returned) until `compact`. At 100k
-# (ef 100), latency grows ≈ 5% / 20% / 45% with 10% / 30% / 50% of entries deleted, recall
-# holds, and each deleted entry keeps 2.3 KB of graph memory. Past 25% a rebuild (≈ 2–3k
-# items/s on 2 cores, searches keep running meanwhile) pays for itself.
+# Deleted entries stay in the graph (as waypoints, never returned) until `compact`. Median
+# latency against the compacted graph of the same live items (30k, ef 100): × 1.12 / 1.09 /
+# 1.30 / 2.4 / 4.3 with 10 / 20 / 30 / 50 / 70% deleted; recall@10 does not drop (0.97–0.99).
+# Each deleted entry also keeps its 2.3 KB. At 25% the cost is still ≈ 1.1–1.3×, and a
+# rebuild (≈ 1–3k items/s on 2 cores; searches keep running on the old graph) pays off.
 COMPACTION_THRESHOLD: Final = 0.25
 
 # Capacity headroom when storage must grow (hnswlib's resize_index reallocates and copies).
@@ -538,7 +543,7 @@ class VectorIndex:
 
         The metadata records the graph file's length and CRC-32, so a crash between the two
         renames leaves a pair that `load` rejects (the index is then rebuilt from the catalog).
-        Raises IndexFileError when the files cannot be written.
+        Raises OSError when the files cannot be written (disk full, no permission).
         """
         path = Path(path)
         meta_path = _meta_path(path)
@@ -576,8 +581,8 @@ class VectorIndex:
             os.replace(tmp_meta, meta_path)
             temps.clear()
             _fsync_dir(path.parent)
-        except (OSError, RuntimeError) as exc:
-            raise IndexFileError(f"Could not save the vector index to {path}: {exc}") from exc
+        except RuntimeError as exc:  # hnswlib could not write the file
+            raise OSError(f"Could not save the vector index to {path}: {exc}") from exc
         finally:
             for leftover in temps:
                 with suppress(OSError):
@@ -773,7 +778,7 @@ class VectorIndex:
             k = min(k, m)
             if k == 0:
                 return _empty()
-            if m <= self._exact_threshold or m * m <= FILTER_BALANCE * n:
+            if n <= self._exact_threshold or m * m <= FILTER_BALANCE * n:
                 return self._exact(subset.ids, subset.rows, q, k)
             beam = max(ef or self._ef_filtered, 2 * k)
             found = self._hnsw_search(q, k, min(beam, m), subset.members())

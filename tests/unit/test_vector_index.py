@@ -363,8 +363,27 @@ def test_load_wrong_dim(tmp_path: Path) -> None:
 
 def test_save_to_unwritable_place(tmp_path: Path) -> None:
     index, _, _ = build(10)
-    with pytest.raises(IndexFileError):
+    with pytest.raises(OSError):
         index.save(tmp_path / "missing-dir" / "vectors.hnsw")
+    assert not list(tmp_path.iterdir())
+
+
+class _UnwritableGraph:
+    """Stands in for an hnswlib graph whose file cannot be written."""
+
+    def save_index(self, path: str) -> None:
+        Path(path).write_bytes(b"partial")
+        raise RuntimeError("Cannot open file")
+
+
+def test_failed_save_keeps_the_previous_files(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    index, _, _ = build(20, seed=9)
+    index._hnsw = _UnwritableGraph()
+    with pytest.raises(OSError):
+        index.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.hnsw", "vectors.hnsw.meta.json"]
+    assert len(VectorIndex.load(path, DIM)) == 100
 
 
 # -- compaction --------------------------------------------------------------------------------
