@@ -614,6 +614,22 @@ class Catalog:
             ).all()
         return np.asarray(ids, dtype=np.int64)
 
+    def spread_vector_ids(self, space: str, role: str, per_file: int) -> np.ndarray:
+        """Ids of at most ``per_file`` vectors of each file, for samples no file dominates."""
+        numbered = (
+            select(
+                VectorRow.id,
+                func.row_number()
+                .over(partition_by=VectorRow.file_id, order_by=VectorRow.id)
+                .label("n"),
+            )
+            .where(VectorRow.space == space, VectorRow.role == role)
+            .subquery()
+        )
+        with self.session() as s:
+            ids = s.scalars(select(numbered.c.id).where(numbered.c.n <= per_file)).all()
+        return np.sort(np.asarray(ids, dtype=np.int64))
+
     def keyword_search(
         self, match: str, limit: int, file_filter: FileFilter | None = None
     ) -> list[KeywordHit]:

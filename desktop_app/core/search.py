@@ -14,6 +14,8 @@ from desktop_app.core.vector_index import VectorIndex
 log = logging.getLogger(__name__)
 
 BACKGROUND_SAMPLE = 2000
+MIN_BACKGROUND = 8  # fewer vectors than this say nothing about a score distribution
+SAMPLE_PASSAGES_PER_FILE = 4
 # A hit is relevant when it stands out from the library's score distribution for this query
 # (Z_CUTOFF standard deviations above its mean) and keeps at least RELATIVE_CUTOFF of the best
 # hit's margin over that mean. Both adapt to the model's score scale and to the query.
@@ -340,21 +342,27 @@ class SearchService:
         return _Calibration(float(sample_scores.mean()), float(sample_scores.std()) or 1e-6)
 
     def _background_sample(self, role: str, ids: np.ndarray | None) -> np.ndarray | None:
-        """A random sample of one modality's vectors, refreshed when it grows or shrinks."""
+        """A random sample of one modality's vectors, refreshed when it grows or shrinks.
+
+        Passages are sampled at most ``SAMPLE_PASSAGES_PER_FILE`` per document, so one long file
+        of near-identical passages cannot make the background look narrow and every other
+        passage look like an outlier.
+        """
         size = len(self._index) if ids is None else len(ids)
-        if size < 8:
-            return None
         cached = self._background.get(role)
         if cached is not None:
             sampled_at, matrix = cached
             if 0.8 * sampled_at <= size <= 1.25 * sampled_at:
-                return matrix
+                return matrix if len(matrix) >= MIN_BACKGROUND else None
         pool = self._index.ids() if ids is None else ids
+        if role == "text":
+            spread = self._catalog.spread_vector_ids(self._space, "text", SAMPLE_PASSAGES_PER_FILE)
+            pool = np.intersect1d(pool, spread)
         if len(pool) > BACKGROUND_SAMPLE:
             pool = np.random.default_rng(0).choice(pool, BACKGROUND_SAMPLE, replace=False)
         matrix = self._index.get_vectors(pool.tolist())
         self._background[role] = (size, matrix)
-        return matrix
+        return matrix if len(matrix) >= MIN_BACKGROUND else None
 
 
 def _passes(candidate: _Candidate, cutoffs: dict[str, float] | None) -> bool:
