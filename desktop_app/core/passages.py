@@ -12,10 +12,11 @@ from desktop_app.core.extractors.base import Passage
 __all__ = ["MAX_PASSAGES_PER_FILE", "PassageSplitter"]
 
 # Text vectors per file. A 77-token passage costs the CLIP text tower about as much as a photo
-# costs the image tower (≈ 6 GFLOP), so 256 passages ≈ the work of 250 photos: a long PDF is
-# still indexed in seconds, and its full text (up to MAX_TEXT_CHARS) stays keyword-searchable.
-# Beyond the cap, passages are taken round-robin over pages: the first passage of every page,
-# then the second of every page, … so a long document is covered from end to end.
+# costs the image tower (≈ 6 GFLOP), so 256 passages ≈ the work of 250 photos: seconds on an idle
+# 2-core CPU, about a minute on a busy one (benchmarks/bench_documents.py --embed measured 3.4
+# passages/s with every core contended). The full text (up to MAX_TEXT_CHARS) stays
+# keyword-searchable beyond the cap. Passages are taken round-robin over pages: the first of
+# every page, then the second of every page, … so a long document is covered end to end.
 MAX_PASSAGES_PER_FILE = 256
 # Tokens each passage repeats from the end of the one before, as a share of the context.
 OVERLAP_SHARE = 0.15

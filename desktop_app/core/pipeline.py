@@ -79,6 +79,8 @@ class FileChanges:
     Sent (from the thread that runs the indexing) to the ``on_change`` callback of ``Indexer``,
     ``Library.index``/``Library.update_paths`` and ``FolderWatcher``, so a view can re-run its
     query. Lists only what is visible to a user: a touched-but-unchanged file is not reported.
+    The callback runs while the library's write lock is held: it must return quickly and must
+    not call the library's indexing methods itself (hand the work to another thread).
     """
 
     indexed: tuple[Path, ...] = ()  # new or re-embedded files, now searchable

@@ -225,10 +225,13 @@ class Scanner:
         for found in result.new:
             try:
                 fingerprinted.append(replace(found, fingerprint=fingerprint_file(found.path)))
+            except FileNotFoundError:  # gone again already (a temporary file): nothing to do
+                continue
             except OSError as exc:
                 result.unreadable.append((found.path, exc.strerror or str(exc)))
         known = self._catalog.files_with_fingerprints(f.fingerprint or "" for f in fingerprinted)
         result.new = []
+
         def gone(record: FileRecord) -> bool:
             return (
                 record.folder_id in online

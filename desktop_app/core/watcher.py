@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SETTLE_S = 1.0  # a file must keep its size and mtime this long before it is read
 DEFAULT_RECONCILE_EVERY_S = 15 * 60.0  # full safety-net rescan
-DEFAULT_POLL_INTERVAL_S = 10.0  # for folders that inotify cannot watch
+DEFAULT_POLL_INTERVAL_S = 30.0  # for folders that inotify cannot watch (each poll stats all)
 DEFAULT_RECHECK_S = 2.0  # how often folder roots are checked (gone, back, added, removed)
 MAX_BATCH = 2000  # paths handed to the library at once
 
@@ -368,12 +368,12 @@ class FolderWatcher:
 
     @property
     def watched_folders(self) -> list[Path]:
-        return sorted(self._watches)
+        return sorted(self._watches.copy())
 
     @property
     def polling_folders(self) -> list[Path]:
         """Folders watched by periodic polling because inotify could not watch them."""
-        return sorted(self._polling & set(self._watches))
+        return sorted(self._polling & set(self._watches.copy()))
 
     # -- worker thread --------------------------------------------------------------------
 

@@ -55,7 +55,9 @@ class WindowActions(QObject):
         style = window.style()
         keys = QKeySequence.StandardKey
 
-        def make(text: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
+        def make(
+            text: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
+        ) -> QAction:
             action = QAction(text, window)
             if shortcut is not None:
                 action.setShortcut(QKeySequence(shortcut))
@@ -63,14 +65,12 @@ class WindowActions(QObject):
             return action
 
         self.add_folder = make("&Add Folder…", keys.Open)
-        self.add_folder.setIcon(icons.icon(icons.FOLDER_ADD))
         self.folders = make("&Folders…")
         self.similar_file = make("Find Similar to a &File…", "Ctrl+Shift+O")
         self.paste_image = make("Search by &Pasted Image", keys.Paste)
         self.settings = make("&Settings…", keys.Preferences)
         if self.settings.shortcut().isEmpty():
             self.settings.setShortcut(QKeySequence("Ctrl+,"))
-        self.settings.setIcon(icons.icon(icons.SETTINGS))
         self.quit = make("&Quit", keys.Quit)
         if self.quit.shortcut().isEmpty():
             self.quit.setShortcut(QKeySequence("Ctrl+Q"))
@@ -84,7 +84,6 @@ class WindowActions(QObject):
         self.remove = make("&Remove from Index…", keys.Delete)
 
         self.find_similar = make("Find &Similar", "Ctrl+S")
-        self.find_similar.setIcon(icons.icon(icons.SIMILAR))
         self.open = make("&Open")
         self.open.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon))
         self.reveal = make("Show in &Folder")
@@ -103,6 +102,14 @@ class WindowActions(QObject):
         self.failures = make("&Skipped Files…")
         self.about = make("&About Lumen")
 
+        self.refresh_icons()
+
+    def refresh_icons(self) -> None:
+        """Draw the icons in the palette's colours (again, after it changed)."""
+        self.add_folder.setIcon(icons.icon(icons.FOLDER_ADD))
+        self.settings.setIcon(icons.icon(icons.SETTINGS))
+        self.find_similar.setIcon(icons.icon(icons.SIMILAR))
+
     def build_menus(self, window: QMainWindow) -> None:
         bar = window.menuBar()
         file_menu = bar.addMenu("&File")
@@ -113,7 +120,16 @@ class WindowActions(QObject):
         _add(file_menu, None)
         _add(file_menu, self.quit)
         edit = bar.addMenu("&Edit")
-        for action in (self.find, self.clear, None, self.copy_path, self.copy_image, self.select_all, None, self.remove):
+        for action in (
+            self.find,
+            self.clear,
+            None,
+            self.copy_path,
+            self.copy_image,
+            self.select_all,
+            None,
+            self.remove,
+        ):
             _add(edit, action)
         view = bar.addMenu("&View")
         for action in (self.preview, None, self.zoom_in, self.zoom_out, None, self.show_more):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -37,8 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lumen-gui {__version__}")
     parser.add_argument("--data-dir", type=Path, help="where the library lives")
     parser.add_argument("--model", help="embedding model, e.g. ViT-B-32/laion2b_s34b_b79k")
-    parser.add_argument("--weights", type=Path, help="load the model's weights from this local file")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs")
+    parser.add_argument(
+        "--weights", type=Path, help="load the model's weights from this local file"
+    )
+    parser.add_argument(
+        "--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs"
+    )
     parser.add_argument(
         "--in-process",
         action="store_true",
@@ -101,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     QTimer.singleShot(0, window.start)
     _close_on_sigint(window)
+    # What exists now lives as long as the window: keep it out of the cyclic collector's full
+    # passes, which otherwise walk it all and stall the event loop.
+    gc.freeze()
     return app.exec()
 
 
@@ -112,11 +120,17 @@ def _close_on_sigint(window: MainWindow) -> None:
     heartbeat.start(250)
 
 
-def _report_timings(window: MainWindow, bridge: LibraryBridge, started: float, exit_after: str | None) -> None:
+def _report_timings(
+    window: MainWindow, bridge: LibraryBridge, started: float, exit_after: str | None
+) -> None:
     """Print when the window was shown, the library opened and the model loaded (JSON lines)."""
 
     def report(event: str) -> None:
-        payload = {"event": event, "wall": time.time(), "since_main_s": time.perf_counter() - started}
+        payload = {
+            "event": event,
+            "wall": time.time(),
+            "since_main_s": time.perf_counter() - started,
+        }
         print(json.dumps(payload), flush=True)
         if event == exit_after:
             QTimer.singleShot(0, window.close)

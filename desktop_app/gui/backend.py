@@ -12,10 +12,12 @@ Nothing here imports Qt: the host process never loads it. Callbacks fire on back
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import pickle
 import signal
 import threading
@@ -35,12 +37,15 @@ log = logging.getLogger(__name__)
 READS = frozenset({"info", "failures", "query", "add_folder", "set_folder_paused"})
 WRITES = frozenset({"index", "remove_folder", "forget"})
 MODEL = frozenset({"warm_model"})
+MEDIA = frozenset({"thumbnails", "picture"})
 
 # Events a backend reports, with their value.
 READY = "ready"  # LibraryInfo: the library is open, calls may start
 FATAL = "fatal"  # str: the library could not be opened
 CHANGES = "changes"  # tuple[Path, ...]: files whose place in results changed (indexing, watcher)
 DIED = "died"  # str: the host process stopped unexpectedly
+
+HOST_NICENESS = 5
 
 EventSink = Callable[[str, Any], None]
 ProgressSink = Callable[[Any], None]
@@ -84,19 +89,24 @@ class Dispatcher:
         self._reads = ThreadPoolExecutor(2, thread_name_prefix="lumen-read")
         self._writes = ThreadPoolExecutor(1, thread_name_prefix="lumen-write")
         self._model = ThreadPoolExecutor(1, thread_name_prefix="lumen-model")
+        self._media = ThreadPoolExecutor(2, thread_name_prefix="lumen-media")
         self._cancels: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
 
-    def submit(self, rid: int, method: str, args: tuple[Any, ...], progress: ProgressSink) -> Future[Any]:
+    def submit(
+        self, rid: int, method: str, args: tuple[Any, ...], progress: ProgressSink
+    ) -> Future[Any]:
         if method in READS:
             lane = self._reads
         elif method in WRITES:
             lane = self._writes
         elif method in MODEL:
             lane = self._model
+        elif method in MEDIA:
+            lane = self._media
         else:
             raise ValueError(f"unknown library call {method!r}")
-        function = getattr(self.service, method)
+        function: Callable[..., Any] = getattr(self.service, method)
         if method != "index":
             return lane.submit(function, *args)
         cancel = threading.Event()
@@ -121,7 +131,7 @@ class Dispatcher:
         with self._lock:
             for event in self._cancels.values():
                 event.set()
-        for lane in (self._reads, self._model, self._writes):
+        for lane in (self._reads, self._media, self._model, self._writes):
             lane.shutdown(wait=True, cancel_futures=True)
 
 
@@ -245,10 +255,8 @@ class ProcessBackend:
             self._conn.send(message)
 
     def _send_quietly(self, message: tuple[Any, ...]) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self._send(message)
-        except (OSError, ValueError):
-            pass
 
     def _read(self) -> None:
         assert self._conn is not None
@@ -297,9 +305,14 @@ class ProcessBackend:
             self._on_event(DIED, f"The library process stopped unexpectedly (exit code {code}).")
 
 
-def host_main(conn: multiprocessing.connection.Connection, settings: Settings, log_level: int) -> None:
+def host_main(
+    conn: multiprocessing.connection.Connection, settings: Settings, log_level: int
+) -> None:
     """The library host process: open the library, serve calls until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the window decides when this process stops
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(HOST_NICENESS)  # indexing yields the CPU to the window (and to everything else)
     logging.basicConfig(level=log_level, format="lumen-library %(levelname)s: %(message)s")
     send_lock = threading.Lock()
 
@@ -352,7 +365,11 @@ def _serve(
         except Exception as exc:
             send(("error", rid, _portable(exc)))
             continue
-        future.add_done_callback(lambda f, rid=rid: _answer(rid, f, send))
+        future.add_done_callback(_answerer(rid, send))
+
+
+def _answerer(rid: int, send: Callable[[tuple[Any, ...]], None]) -> Callable[[Future[Any]], None]:
+    return lambda future: _answer(rid, future, send)
 
 
 def _progress_sender(rid: int, send: Callable[[tuple[Any, ...]], None]) -> ProgressSink:

@@ -1,4 +1,4 @@
-"""Watched folders (add, remove, pause, re-index) and the list of files that could not be indexed."""
+"""Watched folders (add, remove, pause, re-index) and the files that could not be indexed."""
 
 from __future__ import annotations
 
@@ -79,7 +79,9 @@ class FoldersDialog(QDialog):
         self._folders = {f.path: f for f in info.folders}
         folder_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         for folder in info.folders:
-            notes = [n for n, on in (("paused", folder.paused), ("offline", not folder.online)) if on]
+            notes = [
+                n for n, on in (("paused", folder.paused), ("offline", not folder.online)) if on
+            ]
             text = str(folder.path) + (f"   ({', '.join(notes)})" if notes else "")
             item = QListWidgetItem(folder_icon, text)
             item.setData(PathRole, str(folder.path))

@@ -100,8 +100,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def _draw_picture(
         self, painter: QPainter, frame: QRect, pixmap: QPixmap, item: Item, palette: QPalette
     ) -> None:
-        size = pixmap.deviceIndependentSize().toSize().scaled(
-            frame.size(), Qt.AspectRatioMode.KeepAspectRatio
+        size = (
+            pixmap.deviceIndependentSize()
+            .toSize()
+            .scaled(frame.size(), Qt.AspectRatioMode.KeepAspectRatio)
         )
         target = QRect(  # bottom-aligned: each name sits right under its picture
             frame.left() + (frame.width() - size.width()) // 2,
@@ -129,7 +131,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(back)
         painter.drawRoundedRect(QRectF(frame).adjusted(4, 4, -4, -4), 6, 6)
-        side = max(24, frame.width() // 3) if item.kind != "document" else max(32, frame.width() // 2)
+        side = (
+            max(24, frame.width() // 3) if item.kind != "document" else max(32, frame.width() // 2)
+        )
         ratio = self._view.devicePixelRatioF()
         svg = icons.DOCUMENT if item.kind == "document" else icons.PHOTO
         key = (item.kind, side, ratio, palette.color(QPalette.ColorRole.Text).name())

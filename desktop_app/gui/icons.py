@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QApplication
 # The app icon; resources/lumen.svg is the same drawing, for desktop files and installers.
 APP = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
-<stop offset="0" stop-color="#ffb347"/><stop offset="1" stop-color="#e0457b"/></linearGradient></defs>
+<stop offset="0" stop-color="#ffb347"/><stop offset="1" stop-color="#e0457b"/>
+</linearGradient></defs>
 <rect x="4" y="4" width="56" height="56" rx="14" fill="url(#g)"/>
 <circle cx="28" cy="28" r="13" fill="none" stroke="#fff" stroke-width="5"/>
 <path d="M37.5 37.5 L49 49" stroke="#fff" stroke-width="6" stroke-linecap="round"/>
@@ -22,7 +23,8 @@ SEARCH = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">
 <path d="M15 15 L21 21" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"/></svg>"""
 
 SIMILAR = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">
-<rect x="2.5" y="5" width="11" height="11" rx="2" fill="none" stroke="currentColor" stroke-width="1.8"/>
+<rect x="2.5" y="5" width="11" height="11" rx="2" fill="none" stroke="currentColor"
+ stroke-width="1.8"/>
 <rect x="8" y="9.5" width="11" height="11" rx="2" fill="currentColor" opacity=".35"/>
 <path d="M17 2 l1 3 3 1 -3 1 -1 3 -1 -3 -3 -1 3 -1z" fill="currentColor"/></svg>"""
 
@@ -34,7 +36,8 @@ DOCUMENT = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">
  stroke-linecap="round"/></svg>"""
 
 PHOTO = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">
-<rect x="5" y="9" width="38" height="30" rx="4" fill="none" stroke="currentColor" stroke-width="2.5"/>
+<rect x="5" y="9" width="38" height="30" rx="4" fill="none" stroke="currentColor"
+ stroke-width="2.5"/>
 <circle cx="17" cy="19" r="3.5" fill="currentColor"/>
 <path d="M8 35 L19 25 L26 31 L32 26 L40 34" fill="none" stroke="currentColor" stroke-width="2.5"
  stroke-linejoin="round"/></svg>"""
@@ -83,7 +86,7 @@ def _text_colour() -> QColor:
 
 
 def render(svg: str, size: QSize, colour: QColor | None = None) -> QImage:
-    """Draw ``svg`` into a transparent image; ``currentColor`` becomes ``colour`` (default: text)."""
+    """Draw ``svg`` on a transparent image; ``currentColor`` becomes ``colour`` (default: text)."""
     colour = colour or _text_colour()
     data = QByteArray(svg.replace("currentColor", colour.name()).encode())
     renderer = QSvgRenderer(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +18,6 @@ from PySide6.QtGui import (
     QImage,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -34,15 +34,10 @@ from desktop_app import __version__
 from desktop_app.config import Settings
 from desktop_app.gui import icons
 from desktop_app.gui.actions import WindowActions, copy_paths, open_files, reveal
-from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
 from desktop_app.gui.grid import DEFAULT_ICON, ResultsGrid
+from desktop_app.gui.library_controls import PAGE_MESSAGE, PAGE_RESULTS, LibraryControls
 from desktop_app.gui.preview import PreviewPane
 from desktop_app.gui.protocol import (
-    MODEL_READY,
-    MODEL_UNAVAILABLE,
-    Failure,
-    IndexOutcome,
-    IndexProgress,
     Item,
     LibraryInfo,
     ModelState,
@@ -60,12 +55,11 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 180
 REFRESH_MS = 1500  # while indexing, the current query is re-run at most this often
 SEARCH_LIMIT = 200
-RECENT_LIMIT = 5000
-PAGE_MESSAGE, PAGE_RESULTS = 0, 1
+RECENT_LIMIT = 20_000  # an empty query shows this many files, newest first
 
 
-class MainWindow(QMainWindow):
-    """Type to search, browse the grid, preview, find similar. Talks to the library via ``bridge``."""
+class MainWindow(LibraryControls, QMainWindow):
+    """Type to search, browse the grid, preview, find similar; the library is behind ``bridge``."""
 
     shown = Signal(float)  # perf_counter() when first painted
     results_shown = Signal(object)  # QueryResult, after the grid shows it
@@ -90,20 +84,15 @@ class MainWindow(QMainWindow):
         self.resize(1180, 760)
         self.setMinimumSize(640, 420)
 
-        self.loader = self._make_loader(settings)
+        self.loader = ThumbnailLoader(bridge.request)
         self.model = ResultsModel(self.loader)
-        self.actions = WindowActions(self)
+        self.commands = WindowActions(self)
         self._build()
-        self.actions.build_menus(self)
+        self.commands.build_menus(self)
         self._connect()
         self._state = QSettings(str(settings.data_dir / "gui.ini"), QSettings.Format.IniFormat)
         self._restore_state()
         self._show_message("Opening your library…", "", [])
-
-    @staticmethod
-    def _make_loader(settings: Settings) -> ThumbnailLoader:
-        size = settings.thumbnail_size
-        return ThumbnailLoader(settings.thumbnail_dir / str(size), size)
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -111,12 +100,12 @@ class MainWindow(QMainWindow):
         self.search = SearchField()
         self.filters = FilterBar()
         add = QToolButton()
-        add.setDefaultAction(self.actions.add_folder)
+        add.setDefaultAction(self.commands.add_folder)
         add.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         add.setText("Add folder")
         add.setAutoRaise(True)
         gear = QToolButton()
-        gear.setDefaultAction(self.actions.settings)
+        gear.setDefaultAction(self.commands.settings)
         gear.setAutoRaise(True)
         top = QHBoxLayout()
         top.setSpacing(8)
@@ -130,7 +119,7 @@ class MainWindow(QMainWindow):
         self.no_results.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_results.setWordWrap(True)
         self.no_results.hide()
-        self.preview = PreviewPane()
+        self.preview = PreviewPane(self.bridge.request)
         self.preview.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.grid)
@@ -175,10 +164,10 @@ class MainWindow(QMainWindow):
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._busy = QTimer(self, singleShot=True, interval=300)
-        self._copier = PreviewLoader()
+        self._copier = PreviewLoader(self.bridge.request)
 
     def _connect(self) -> None:
-        a = self.actions
+        a = self.commands
         b = self.bridge
         b.ready.connect(self._library_ready)
         b.fatal.connect(self._library_failed)
@@ -242,7 +231,7 @@ class MainWindow(QMainWindow):
         a.zoom_in.triggered.connect(lambda: self.zoom(1))
         a.zoom_out.triggered.connect(lambda: self.zoom(-1))
         a.show_more.triggered.connect(self.show_more)
-        a.reindex.triggered.connect(lambda: self.bridge.index())
+        a.reindex.triggered.connect(lambda: self.start_indexing())
         a.pause.triggered.connect(self.toggle_pause)
         a.failures.triggered.connect(self.show_failures)
         a.about.triggered.connect(self._about)
@@ -253,81 +242,32 @@ class MainWindow(QMainWindow):
         """Open the library in the background; the window is usable meanwhile."""
         self.bridge.start()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.commands.refresh_icons()  # light or dark: icons follow the text colour
+
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self._shown_at is None:
             self._shown_at = time.perf_counter()
             QTimer.singleShot(0, lambda: self.shown.emit(self._shown_at))
         return super().event(event)
 
-    def _library_ready(self, info: LibraryInfo) -> None:
-        self._info_changed(info)
-        self.bridge.warm_model(info.model or self.settings.model)
-        if info.folders:
-            self.run_query()
-            self.bridge.index()  # pick up changes, and finish what an earlier run left
-        self.search.setFocus()
-
-    def _library_failed(self, message: str) -> None:
-        self._show_message(
-            "Lumen cannot open its library",
-            message,
-            [("Settings…", self.show_settings), ("Quit", self.close)],
-        )
-
-    def _library_died(self, message: str) -> None:
-        self.banner.show_message(
-            message + " Searching and indexing stopped.", [("Restart it", self.restart_library)]
-        )
-
-    def restart_library(self) -> None:
-        self.banner.hide()
-        self._show_message("Opening your library…", "", [])
-        self.bridge.restart()
-
-    def _info_changed(self, info: LibraryInfo) -> None:
-        self.info = info
-        self.filters.set_folders(info.folders)
-        self.index_status.show_info(info)
-        if not info.folders:
-            self._show_welcome()
-        elif self.pages.currentIndex() == PAGE_MESSAGE:
-            self.pages.setCurrentIndex(PAGE_RESULTS)
-            self.run_query()
-
-    def _show_welcome(self) -> None:
-        self._show_message(
-            "Find any photo by describing it",
-            "Add a folder of photos or documents. Lumen looks at every picture and page, on "
-            "this computer only, so you can search them by what they show: “birthday cake”, "
-            "“receipt from the hardware store”, “dog on a beach”.",
-            [("Add folder…", self.choose_folder)],
-            hint="or drag a folder onto this window",
-        )
-
     def _show_message(self, heading: str, body: str, buttons: list[Any], hint: str = "") -> None:
         self.message.set_content(heading, body, buttons, hint)
         self.pages.setCurrentIndex(PAGE_MESSAGE)
-
-    def _model_changed(self, state: ModelState) -> None:
-        previous = self.model_state
-        self.model_state = state
-        self.model_badge.set_state(state)
-        if state.state == MODEL_UNAVAILABLE:
-            self.banner.show_message(
-                state.message,
-                [("Choose weights file…", self.choose_weights), ("Settings…", self.show_settings)],
-            )
-        elif state.state == MODEL_READY and (previous is None or previous.state != MODEL_READY):
-            result = self.model.result
-            if result is not None and not result.semantic:
-                self.run_query()  # replace the name-only answer with one by meaning
 
     # -- searching ------------------------------------------------------------------------
 
     def current_query(self) -> Query:
         filters = self.filters.filters()
         if self._similar_to is not None:
-            return Query(similar_to=self._similar_to, filters=filters, limit=self._limit, show_all=self._show_all)
+            return Query(
+                similar_to=self._similar_to,
+                filters=filters,
+                limit=self._limit,
+                show_all=self._show_all,
+            )
         text = self.search.text().strip()
         limit = self._limit if text else RECENT_LIMIT
         return Query(text=text, filters=filters, limit=limit, show_all=self._show_all)
@@ -422,7 +362,7 @@ class MainWindow(QMainWindow):
                 self.model.index(0), self.grid.selectionModel().SelectionFlag.NoUpdate
             )
         self.summary.show_result(result, self._similar_to)
-        self.actions.show_more.setEnabled(self.summary.can_show_more)
+        self.commands.show_more.setEnabled(self.summary.can_show_more)
         text = result.query.text
         self.setWindowTitle(f"“{text}” — Lumen" if text else "Lumen")
         self._current_changed()
@@ -498,7 +438,9 @@ class MainWindow(QMainWindow):
         selection.setCurrentIndex(index, selection.SelectionFlag.NoUpdate)
         items = self.selected_items()
         single = len(items) == 1
-        return self.actions.context_menu(self, single=single, image=single and items[0].kind == "image")
+        return self.commands.context_menu(
+            self, single=single, image=single and items[0].kind == "image"
+        )
 
     def _context_menu(self, position: QPoint) -> None:
         index = self.grid.indexAt(position)
@@ -552,7 +494,7 @@ class MainWindow(QMainWindow):
 
     def set_preview_visible(self, visible: bool) -> None:
         self.preview.setVisible(visible)
-        self.actions.preview.setChecked(visible)
+        self.commands.preview.setChecked(visible)
         if visible:
             self.preview.set_item(self.current_item())
         self.grid.setFocus()
@@ -596,7 +538,11 @@ class MainWindow(QMainWindow):
         mime = QGuiApplication.clipboard().mimeData()
         if mime is None:
             return
-        files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        files = (
+            [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+            if mime.hasUrls()
+            else []
+        )
         if files:
             self.handle_dropped(files)
             return
@@ -606,138 +552,19 @@ class MainWindow(QMainWindow):
             return
         folder = self.settings.data_dir / "pasted"
         folder.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(dir=folder, prefix="pasted-", suffix=".png", delete=False)
-        handle.close()
-        image.save(handle.name, "PNG")
-        self.find_similar(Path(handle.name))
+        descriptor, name = tempfile.mkstemp(dir=folder, prefix="pasted-", suffix=".png")
+        os.close(descriptor)
+        image.save(name)  # PNG, from the suffix
+        self.find_similar(Path(name))
 
     def choose_similar_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Find files similar to…")
         if path:
             self.find_similar(Path(path))
 
-    def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Add a folder to Lumen", str(Path.home()))
-        if path:
-            self.add_folders([Path(path)])
-
-    def add_folders(self, folders: list[Path]) -> None:
-        """Watch ``folders`` and index them now; thumbnails appear as files are found."""
-        self._paused = False
-        self.bridge.index(folders)
-        self.flash(f"Adding {', '.join(f.name or str(f) for f in folders)}…", 4000)
-        self.pages.setCurrentIndex(PAGE_RESULTS)
-
-    def choose_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Model weights", str(Path.home()), "Weights (*.safetensors *.bin *.pt *.pth)"
-        )
-        if path:
-            self.apply_settings(self.settings.replace(weights=Path(path)))
-
     # -- indexing -------------------------------------------------------------------------
 
-    def _index_progress(self, progress: IndexProgress) -> None:
-        self.index_status.show_progress(progress)
-        if progress.phase in ("indexing", "done"):
-            self.files_changed()
-
-    def _index_finished(self, outcome: IndexOutcome) -> None:
-        self.index_status.show_finished(outcome, self.info)
-        if outcome.embedded or outcome.removed or outcome.new:
-            self._refresh.stop()
-            self.refresh()
-        if outcome.offline_folders:
-            names = ", ".join(str(p) for p in outcome.offline_folders)
-            self.flash(f"Not reachable (files hidden until it is back): {names}", 10000)
-
-    def _index_failed(self, message: str) -> None:
-        self.index_status.show_finished(None, self.info)
-        self.banner.show_message(
-            f"Indexing stopped: {message}",
-            [("Choose weights file…", self.choose_weights), ("Retry", lambda: self.bridge.index())],
-        )
-
-    def toggle_pause(self) -> None:
-        """Pause (finished files are kept) or resume indexing."""
-        self._paused = not self._paused
-        if self._paused:
-            self.bridge.cancel_indexing()
-        else:
-            self.bridge.index()
-        self.index_status.set_paused(self._paused)
-        self.actions.pause.setText("&Resume Indexing" if self._paused else "&Pause Indexing")
-
-    def show_failures(self) -> None:
-        def show(failures: tuple[Failure, ...]) -> None:
-            FailuresDialog(failures, self).exec()
-
-        self.bridge.call("failures", done=show)
-
-    def show_folders(self) -> None:
-        dialog = FoldersDialog(self)
-        if self.info is not None:
-            dialog.set_info(self.info)
-        self.bridge.info_changed.connect(dialog.set_info)
-        dialog.add_requested.connect(self.choose_folder)
-        dialog.remove_requested.connect(self.remove_folder)
-        dialog.pause_requested.connect(self.set_folder_paused)
-        dialog.reindex_requested.connect(lambda: self.bridge.index())
-        dialog.exec()
-        self.bridge.info_changed.disconnect(dialog.set_info)
-
-    def remove_folder(self, path: Path) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Remove folder",
-            f"Stop watching {path}?\n\nIts files leave Lumen's index; they stay on disk, untouched.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        resume = self.bridge.indexing
-        self.bridge.cancel_indexing()  # removing waits for the writer; do not make it wait long
-
-        def removed(_count: int) -> None:
-            self.bridge.refresh_info()
-            self.refresh()
-            if resume:
-                self.bridge.index()
-
-        self.bridge.call("remove_folder", path, done=removed)
-
-    def set_folder_paused(self, path: Path, paused: bool) -> None:
-        self.bridge.call("set_folder_paused", path, paused, done=lambda _r: self.bridge.refresh_info())
-
     # -- settings, errors, closing --------------------------------------------------------
-
-    def show_settings(self) -> None:
-        from desktop_app.gui.settings_dialog import SettingsDialog, remember_data_dir
-
-        dialog = SettingsDialog(self.settings, self)
-        if dialog.exec():
-            if dialog.new_data_dir is not None:
-                remember_data_dir(dialog.new_data_dir)
-            self.apply_settings(dialog.settings())
-
-    def apply_settings(self, settings: Settings) -> None:
-        """Save ``settings``; restart the library when the model or device changed."""
-        old, self.settings = self.settings, settings
-        try:
-            settings.save()
-        except OSError as exc:
-            self._show_error("Settings", f"Cannot save the settings: {exc}", "")
-        if settings.thumbnail_size != old.thumbnail_size:
-            self.loader.wait(2000)
-            self.loader = self._make_loader(settings)
-            self.model = ResultsModel(self.loader)
-            self.grid.setModel(self.model)
-            self.grid.selectionModel().currentChanged.connect(lambda *_: self._current_changed())
-            self.model.modelReset.connect(self._update_no_results)
-            self.filters.sort_changed.connect(self.model.set_sort)
-            self.run_query()
-        if (settings.model, settings.weights, settings.device) != (old.model, old.weights, old.device):
-            self.banner.hide()
-            self.restart_library()
 
     def flash(self, text: str, msecs: int = 4000) -> None:
         """A short note in the status bar (it never hides the indexing progress)."""
@@ -779,7 +606,9 @@ class MainWindow(QMainWindow):
         self.set_thumbnail_size(side)
         self.filters.zoom.setValue(self.grid.iconSize().width())
         history = state.value("history") or []
-        self.search.history = [str(h) for h in (history if isinstance(history, list) else [history])]
+        self.search.history = [
+            str(h) for h in (history if isinstance(history, list) else [history])
+        ]
         if str(state.value("preview", "false")).lower() == "true":
             self.set_preview_visible(True)
 
@@ -801,4 +630,3 @@ class MainWindow(QMainWindow):
 
     def sizeHint(self) -> QSize:
         return QSize(1180, 760)
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from desktop_app.gui import icons
 from desktop_app.gui.protocol import BY_NAME, Item
 from desktop_app.gui.results_model import display_name, human_size
-from desktop_app.gui.workers import PreviewLoader
+from desktop_app.gui.workers import Fetch, PreviewLoader
 
 PREVIEW_MAX_SIDE = 1600
 
@@ -68,14 +68,14 @@ class PreviewPane(QFrame):
     reveal_requested = Signal(object)  # Path
     close_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, fetch: Fetch, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("preview")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setMinimumWidth(280)
         self._item: Item | None = None
         self._ticket = 0
-        self._loader = PreviewLoader()
+        self._loader = PreviewLoader(fetch)
         self._loader.loaded.connect(self._loaded)
 
         self.title = QLabel()
@@ -123,6 +123,7 @@ class PreviewPane(QFrame):
         open_button.setToolTip("Open with the default application (Enter)")
         open_button.clicked.connect(lambda: self._emit(self.open_requested))
         similar = QPushButton(icons.icon(icons.SIMILAR), "Find similar")
+        self._similar = similar
         similar.clicked.connect(lambda: self._emit(self.similar_requested))
         reveal = QPushButton("Show in folder")
         reveal.clicked.connect(lambda: self._emit(self.reveal_requested))
@@ -139,6 +140,11 @@ class PreviewPane(QFrame):
         layout.addWidget(self.picture, 1)
         layout.addLayout(form)
         layout.addLayout(buttons)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._similar.setIcon(icons.icon(icons.SIMILAR))
 
     @property
     def item(self) -> Item | None:
@@ -190,7 +196,9 @@ class PreviewPane(QFrame):
         values: dict[str, str] = {"path": str(item.path)}
         taken: datetime | None = details.get("taken_at") or item.taken_at
         values["date"] = (
-            f"{taken:%d %B %Y, %H:%M} (taken)" if taken else f"{item.modified:%d %B %Y, %H:%M} (modified)"
+            f"{taken:%d %B %Y, %H:%M} (taken)"
+            if taken
+            else f"{item.modified:%d %B %Y, %H:%M} (modified)"
         )
         camera = details.get("camera") or item.camera
         if camera:

@@ -86,6 +86,7 @@ class ResultsModel(QAbstractListModel):
         self._ranked: list[Item] = []  # in relevance order
         self._sort = SORT_RELEVANCE
         self._rows: dict[str, list[int]] = {}  # thumbnail key -> rows showing it
+        self._row_of_path: dict[Path, int] = {}
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._failed: set[str] = set()
         self._cache_items = cache_items
@@ -111,7 +112,7 @@ class ResultsModel(QAbstractListModel):
             self._relayout()
 
     @property
-    def sort(self) -> str:
+    def sort_mode(self) -> str:
         return self._sort
 
     def remove_paths(self, paths: Iterable[Path]) -> None:
@@ -123,8 +124,10 @@ class ResultsModel(QAbstractListModel):
         self.beginResetModel()
         self._items = _sorted(self._ranked, self._sort)
         self._rows = {}
+        self._row_of_path = {}
         for row, item in enumerate(self._items):
             self._rows.setdefault(item.thumb_key, []).append(row)
+            self._row_of_path[item.path] = row
         self.endResetModel()
 
     def items(self) -> list[Item]:
@@ -134,10 +137,7 @@ class ResultsModel(QAbstractListModel):
         return self._items[row] if 0 <= row < len(self._items) else None
 
     def row_of(self, path: Path) -> int | None:
-        for row, item in enumerate(self._items):
-            if item.path == path:
-                return row
-        return None
+        return self._row_of_path.get(path)
 
     # -- Qt model -------------------------------------------------------------------------
 
@@ -212,6 +212,14 @@ class ResultsModel(QAbstractListModel):
             index = self.index(row)
             self.dataChanged.emit(index, index, [PixmapRole])
         self.thumbnails_changed.emit()
+
+    def forget_thumbnails(self) -> None:
+        """Drop every loaded thumbnail (their size changed); they load again when shown."""
+        self._loader.forget_queue()
+        self._pixmaps.clear()
+        self._failed.clear()
+        if self._items:
+            self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1), [PixmapRole])
 
     def cached_thumbnails(self) -> int:
         return len(self._pixmaps)

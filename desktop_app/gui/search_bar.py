@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -49,12 +49,19 @@ class SearchField(QLineEdit):
         self.setObjectName("search")
         self.setPlaceholderText(PLACEHOLDER)
         self.setClearButtonEnabled(True)
-        self.addAction(icons.icon(icons.SEARCH), QLineEdit.ActionPosition.LeadingPosition)
+        self._glass = self.addAction(
+            icons.icon(icons.SEARCH), QLineEdit.ActionPosition.LeadingPosition
+        )
         self.setMinimumHeight(34)
         self.setAccessibleName("Search")
         self.history: list[str] = []
         self._cursor: int | None = None  # position in history while walking it
         self._draft = ""
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._glass.setIcon(icons.icon(icons.SEARCH))
 
     def remember(self, text: str) -> None:
         """Add a query to the history (most recent last, no duplicates)."""
@@ -155,8 +162,9 @@ class DateRangeDialog(QDialog):
         form.addRow(buttons)
 
     def dates(self) -> tuple[date, date]:
-        first, last = self.start.date().toPython(), self.end.date().toPython()
-        return (first, last) if first <= last else (last, first)  # type: ignore[return-value]
+        first = date.fromisoformat(self.start.date().toString(Qt.DateFormat.ISODate))
+        last = date.fromisoformat(self.end.date().toString(Qt.DateFormat.ISODate))
+        return (first, last) if first <= last else (last, first)
 
 
 class FilterBar(QWidget):
@@ -175,7 +183,9 @@ class FilterBar(QWidget):
         self.folder = QComboBox()
         self.folder.setAccessibleName("Folder")
         self.folder.setMinimumContentsLength(14)
-        self.folder.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.folder.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.folder.addItem("All folders", None)
         self.date = QComboBox()
         self.date.setAccessibleName("Date")
@@ -209,19 +219,27 @@ class FilterBar(QWidget):
         layout.addWidget(QLabel("Sort:"))
         layout.addWidget(self.sort)
         layout.addSpacing(12)
-        small = QLabel()
-        small.setPixmap(icons.icon(icons.PHOTO).pixmap(14, 14))
-        big = QLabel()
-        big.setPixmap(icons.icon(icons.PHOTO).pixmap(20, 20))
-        layout.addWidget(small)
+        self._small = QLabel()
+        self._big = QLabel()
+        self._draw_icons()
+        layout.addWidget(self._small)
         layout.addWidget(self.zoom)
-        layout.addWidget(big)
+        layout.addWidget(self._big)
 
         self.kind.currentIndexChanged.connect(self.filters_changed)
         self.folder.currentIndexChanged.connect(self.filters_changed)
         self.date.activated.connect(self._date_chosen)
         self.sort.currentIndexChanged.connect(lambda _i: self.sort_changed.emit(self.sort_mode))
         self.zoom.valueChanged.connect(self.zoom_changed)
+
+    def _draw_icons(self) -> None:
+        self._small.setPixmap(icons.icon(icons.PHOTO).pixmap(14, 14))
+        self._big.setPixmap(icons.icon(icons.PHOTO).pixmap(20, 20))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._draw_icons()
 
     @property
     def sort_mode(self) -> str:
@@ -240,7 +258,9 @@ class FilterBar(QWidget):
         self.folder.addItem("All folders", None)
         for folder in folders:
             self.folder.addItem(folder.path.name or str(folder.path), str(folder.path))
-            self.folder.setItemData(self.folder.count() - 1, str(folder.path), Qt.ItemDataRole.ToolTipRole)
+            self.folder.setItemData(
+                self.folder.count() - 1, str(folder.path), Qt.ItemDataRole.ToolTipRole
+            )
         index = self.folder.findData(current) if current else 0
         self.folder.setCurrentIndex(max(0, index))
         self.folder.blockSignals(False)

@@ -7,6 +7,7 @@ window's own process for tests and ``--in-process``.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import threading
@@ -14,12 +15,16 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from desktop_app.core.catalog import INDEXED, FileFilter, FileRecord
 from desktop_app.core.errors import IndexMismatchError, LumenError, ModelUnavailableError
+from desktop_app.core.extractors import document_thumbnail
+from desktop_app.core.extractors.images import open_for_display, read_image_metadata
 from desktop_app.core.library import Library
 from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
 from desktop_app.core.search import SearchHit
+from desktop_app.core.thumbnails import ThumbnailCache
 from desktop_app.gui.protocol import (
     BY_DATE,
     BY_MEANING,
@@ -54,6 +59,8 @@ class LibraryService:
         self.library = library
         self._warm_lock = threading.Lock()
         self._model_state: ModelState | None = None
+        size = library.settings.thumbnail_size
+        self._thumbnails = ThumbnailCache(library.settings.thumbnail_dir / str(size), size)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -98,9 +105,9 @@ class LibraryService:
             results = self.library.similar(
                 query.similar_to, query.limit, file_filter, show_all=query.show_all
             )
-            items = tuple(_hit_item(hit) for hit in results.hits)
+            hits = tuple(_hit_item(hit) for hit in results.hits)
             return QueryResult(
-                query, items, results.hidden, results.cutoff, elapsed_s=_since(started)
+                query, hits, results.hidden, results.cutoff, elapsed_s=_since(started)
             )
         if query.is_recent:
             return QueryResult(query, self._recent(query, file_filter), elapsed_s=_since(started))
@@ -140,6 +147,41 @@ class LibraryService:
                 if record.path not in seen:
                     items.append(_item(record, match=BY_DATE))
         return tuple(items)
+
+    # -- pictures -------------------------------------------------------------------------
+
+    def thumbnails(self, wanted: Sequence[tuple[Path, str, str]]) -> list[str | None]:
+        """Cached thumbnail files for (path, thumb_key, kind) triples, made when missing."""
+        made: list[str | None] = []
+        for path, key, kind in wanted:
+            render = document_thumbnail if kind == "document" else None
+            try:
+                thumbnail = self._thumbnails.get(path, key, render)
+            except (OSError, ValueError) as exc:
+                log.info("no thumbnail for %s: %s", path, exc)
+                thumbnail = None
+            made.append(str(thumbnail) if thumbnail is not None else None)
+        return made
+
+    def picture(self, path: Path, kind: str, max_side: int) -> tuple[bytes | None, dict[str, Any]]:
+        """A preview of ``path`` encoded as JPEG (PNG when transparent), and its EXIF details."""
+        details: dict[str, Any] = {}
+        try:
+            if kind == "document":
+                image = document_thumbnail(path, max_side)
+            else:
+                image = open_for_display(path, max_side)
+                details = dict(read_image_metadata(path))
+        except LumenError as exc:
+            return None, {"error": str(exc)}
+        except OSError as exc:
+            return None, {"error": f"cannot read {path.name}: {exc.strerror or exc}"}
+        buffer = io.BytesIO()
+        if image.mode == "RGBA":
+            image.save(buffer, format="PNG", compress_level=1)
+        else:
+            image.convert("RGB").save(buffer, format="JPEG", quality=90)
+        return buffer.getvalue(), details
 
     # -- writes ---------------------------------------------------------------------------
 

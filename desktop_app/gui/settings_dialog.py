@@ -24,7 +24,12 @@ from PySide6.QtWidgets import (
 from desktop_app.config import Settings
 from desktop_app.core.models import MODELS, get_model_spec
 
-DEVICES = (("Automatic (GPU when there is one)", "auto"), ("CPU", "cpu"), ("NVIDIA GPU (CUDA)", "cuda"), ("Apple GPU (Metal)", "mps"))
+DEVICES = (
+    ("Automatic (GPU when there is one)", "auto"),
+    ("CPU", "cpu"),
+    ("NVIDIA GPU (CUDA)", "cuda"),
+    ("Apple GPU (Metal)", "mps"),
+)
 _POINTER_KEY = "data_dir"
 
 
@@ -146,7 +151,9 @@ class SettingsDialog(QDialog):
             self.weights.setText(path)
 
     def _choose_data_dir(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Where Lumen keeps its library", self.data_dir.text())
+        path = QFileDialog.getExistingDirectory(
+            self, "Where Lumen keeps its library", self.data_dir.text()
+        )
         if path and Path(path) != self._original.data_dir:
             self._new_data_dir = Path(path)
             self.data_dir.setText(path)

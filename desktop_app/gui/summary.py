@@ -12,7 +12,7 @@ from desktop_app.gui.protocol import QueryResult
 
 
 class ResultsSummary(QWidget):
-    """"24 photos for “red circle” · 40 less relevant hidden [Show more]", and friends."""
+    """ "24 photos for “red circle” · 40 less relevant hidden [Show more]", and friends."""
 
     show_more = Signal()
     clear_similar = Signal()
@@ -71,8 +71,7 @@ class ResultsSummary(QWidget):
             text += f" · {dimmed:,} below the relevance cutoff (dimmed)"
         self.label.setText(text)
         self.can_show_more = bool(
-            (result.hidden and not query.show_all)
-            or (not query.is_recent and count >= query.limit)
+            (result.hidden and not query.show_all) or (not query.is_recent and count >= query.limit)
         )
         self.more.setVisible(self.can_show_more)
         self.back.setVisible(similar_to is not None)

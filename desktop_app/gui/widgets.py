@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -96,7 +96,8 @@ class IndexStatus(QWidget):
         self.paused = False
 
     def show_progress(self, progress: IndexProgress) -> None:
-        self.paused = False
+        if self.paused:
+            return  # reports still on their way from a run that is stopping
         self.label.setText(describe_progress(progress))
         self.bar.show()
         if progress.phase == "indexing" and progress.total:
@@ -142,10 +143,17 @@ class IndexStatus(QWidget):
             self.label.setText("Indexing paused")
         self._pause_button(paused)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.pause.isVisible():
+            self._pause_button(self.paused)
+
     def _pause_button(self, paused: bool) -> None:
         self.pause.show()
         self.pause.setIcon(icons.icon(icons.RESUME if paused else icons.PAUSE))
-        self.pause.setToolTip("Resume indexing" if paused else "Pause indexing (finished files are kept)")
+        self.pause.setToolTip(
+            "Resume indexing" if paused else "Pause indexing (finished files are kept)"
+        )
 
 
 class ModelBadge(QToolButton):
@@ -182,18 +190,6 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
-        palette = self.palette()
-        tint = QColor("#e8a317")
-        base = palette.color(QPalette.ColorRole.Window)
-        mixed = QColor(
-            (base.red() * 4 + tint.red()) // 5,
-            (base.green() * 4 + tint.green()) // 5,
-            (base.blue() * 4 + tint.blue()) // 5,
-        )
-        palette.setColor(QPalette.ColorRole.Window, mixed)
-        self.setPalette(palette)
         icon = QLabel()
         icon.setPixmap(icons.icon(icons.WARNING).pixmap(22, 22))
         self.message = QLabel()
@@ -212,10 +208,28 @@ class Banner(QFrame):
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """An amber wash over the window colour, so it reads in light and dark palettes."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        base = self.palette().color(QPalette.ColorRole.Window)
+        tint = QColor("#e8a317")
+        wash = QColor(
+            (base.red() * 4 + tint.red()) // 5,
+            (base.green() * 4 + tint.green()) // 5,
+            (base.blue() * 4 + tint.blue()) // 5,
+        )
+        painter.setPen(QColor(tint.red(), tint.green(), tint.blue(), 140))
+        painter.setBrush(wash)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        painter.end()
+        super().paintEvent(event)
+
     def show_message(self, text: str, actions: list[tuple[str, Callable[[], None]]] = ()) -> None:  # type: ignore[assignment]
         self.message.setText(text)
         while self._buttons.count():
-            widget = self._buttons.takeAt(0).widget()
+            taken = self._buttons.takeAt(0)
+            widget = taken.widget() if taken is not None else None
             if widget is not None:
                 widget.deleteLater()
         for label, callback in actions:
@@ -266,6 +280,12 @@ class MessagePage(QWidget):
         self._picture_svg = icons.EMPTY
         self.picture.setPixmap(icons.pixmap(icons.EMPTY, QSize(200, 150), self.devicePixelRatioF()))
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            ratio = self.devicePixelRatioF()
+            self.picture.setPixmap(icons.pixmap(self._picture_svg, QSize(200, 150), ratio))
+
     def set_content(
         self,
         heading: str,
@@ -279,11 +299,11 @@ class MessagePage(QWidget):
         self.body.setMinimumHeight(self.body.heightForWidth(self.body.width()) if body else 0)
         self.hint.setText(hint)
         self.hint.setVisible(bool(hint))
-        if picture != self._picture_svg:
-            self._picture_svg = picture
+        self._picture_svg = picture
         self.picture.setPixmap(icons.pixmap(picture, QSize(200, 150), self.devicePixelRatioF()))
         while self.buttons.count() > 1:
-            widget = self.buttons.takeAt(1).widget()
+            taken = self.buttons.takeAt(1)
+            widget = taken.widget() if taken is not None else None
             if widget is not None:
                 widget.deleteLater()
         for number, (label, callback) in enumerate(buttons):

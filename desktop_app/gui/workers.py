@@ -76,7 +76,7 @@ class LibraryBridge(QObject):
         self._search_running = False
         self._queued_search: tuple[int, Query] | None = None
         self._index_job: backend_events.Job | None = None
-        self._index_again: list[Path] | None | bool = False
+        self._index_again: list[Path] | bool | None = False
         self._closed = False
 
     # -- lifetime -------------------------------------------------------------------------
@@ -148,6 +148,16 @@ class LibraryBridge(QObject):
             return
         self._when_done(job.future, finish)
 
+    def request(self, method: str, *args: Any) -> Future[Any] | None:
+        """Start a library call from any thread and return its future (None when not open)."""
+        backend = self._backend
+        if backend is None or not self._is_ready:
+            return None
+        try:
+            return backend.call(method, *args).future
+        except BackendError:
+            return None
+
     def refresh_info(self) -> None:
         self.call("info", done=self.info_changed.emit, failed=lambda _e: None)
 
@@ -207,9 +217,7 @@ class LibraryBridge(QObject):
         if not self.is_ready or self._backend is None:
             return
         self._index_again = False
-        job = self._backend.call(
-            "index", paths, progress=lambda p: self._event.emit("progress", p)
-        )
+        job = self._backend.call("index", paths, progress=lambda p: self._event.emit("progress", p))
         self._index_job = job
         self.index_started.emit()
         self._when_done(job.future, self._index_done)
@@ -278,30 +286,37 @@ class _Drain(QRunnable):
         self._work()
 
 
-class ThumbnailLoader(QObject):
-    """Makes and reads cached thumbnails on its own small pool, newest requests first.
+Fetch = Callable[..., "Future[Any] | None"]
+"""Starts a library call from any thread (``LibraryBridge.request``); None when not open."""
 
-    ``loaded(key, image)`` arrives on the GUI thread; a null image means "no picture".
+FETCH_TIMEOUT_S = 120.0
+
+
+class ThumbnailLoader(QObject):
+    """Thumbnails for the grid, newest requests first, in small batches.
+
+    The library host makes (or finds) the cached thumbnail files; this only reads them, on
+    its own small pool. ``loaded(key, image)`` arrives on the GUI thread; a null image means
+    "this file has no picture".
     """
 
     loaded = Signal(str, QImage)
 
     MAX_QUEUE = 400  # requests beyond this (scrolled far past) are dropped, oldest first
+    BATCH = 8
 
-    def __init__(self, cache_dir: Path, size: int = 256, threads: int = 2) -> None:
+    def __init__(self, fetch: Fetch, threads: int = 2) -> None:
         super().__init__()
-        self._cache_dir = cache_dir
-        self._size = size
+        self._fetch = fetch
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
         self._queue: deque[tuple[str, Path, str]] = deque()
         self._queued: set[str] = set()
         self._lock = threading.Lock()
         self._draining = 0
-        self._cache: Any = None
 
     def request(self, key: str, path: Path, kind: str) -> None:
-        """Ask for ``key``'s thumbnail; the latest request is served first."""
+        """Ask for ``key``'s thumbnail; the latest requests are served first."""
         with self._lock:
             if key in self._queued:
                 return
@@ -332,37 +347,32 @@ class ThumbnailLoader(QObject):
                 if not self._queue:
                     self._draining -= 1
                     return
-                key, path, kind = self._queue.pop()
-            image = self._load(key, path, kind)
-            with self._lock:
-                self._queued.discard(key)
-            self.loaded.emit(key, image)
+                batch = [self._queue.pop() for _ in range(min(self.BATCH, len(self._queue)))]
+            files = self._files(batch)
+            for (key, _path, _kind), made in zip(batch, files, strict=True):
+                with self._lock:
+                    self._queued.discard(key)
+                if made is not False:  # False: unknown (library busy or closed); asked again later
+                    self.loaded.emit(key, QImage(made) if isinstance(made, str) else QImage())
 
-    def _load(self, key: str, path: Path, kind: str) -> QImage:
+    def _files(self, batch: list[tuple[str, Path, str]]) -> list[str | bool | None]:
+        future = self._fetch("thumbnails", [(path, key, kind) for key, path, kind in batch])
         try:
-            from desktop_app.core.thumbnails import ThumbnailCache
-
-            if self._cache is None:
-                self._cache = ThumbnailCache(self._cache_dir, self._size)
-            render = None
-            if kind == "document":
-                from desktop_app.core.extractors import document_thumbnail
-
-                render = document_thumbnail
-            made = self._cache.get(path, key, render)
-        except Exception:  # a bug in a decoder must not kill the pool thread
-            log.exception("Thumbnail of %s failed", path)
-            return QImage()
-        return QImage(str(made)) if made is not None else QImage()
+            made: list[str | None] = future.result(FETCH_TIMEOUT_S) if future else []
+        except Exception as exc:  # the host went away or a bug there: do not mark files as bad
+            log.info("Thumbnails not available: %s", exc)
+            made = []
+        return list(made) if len(made) == len(batch) else [False] * len(batch)
 
 
 class PreviewLoader(QObject):
-    """Loads one large picture (and EXIF details) at a time for the preview; latest wins."""
+    """Loads one large picture (and EXIF details) at a time; a newer request replaces older ones."""
 
     loaded = Signal(int, QImage, object)  # ticket, image, dict of extra details
 
-    def __init__(self) -> None:
+    def __init__(self, fetch: Fetch) -> None:
         super().__init__()
+        self._fetch = fetch
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._ticket = 0
@@ -379,32 +389,15 @@ class PreviewLoader(QObject):
         return self._pool.waitForDone(msecs)
 
     def _work(self, ticket: int, path: Path, kind: str, max_side: int) -> None:
+        future = self._fetch("picture", path, kind, max_side)
+        data: bytes | None = None
         details: dict[str, Any] = {}
         try:
-            from desktop_app.core.extractors import document_thumbnail
-            from desktop_app.core.extractors.images import open_for_display, read_image_metadata
-
-            if kind == "document":
-                picture = document_thumbnail(path, max_side)
+            if future is None:
+                details["error"] = "The library is not open"
             else:
-                picture = open_for_display(path, max_side)
-                details = dict(read_image_metadata(path))
-            image = _qimage(picture)
-        except LumenError as exc:
-            details["error"] = str(exc)
-            image = QImage()
+                data, details = future.result(FETCH_TIMEOUT_S)
         except Exception as exc:
-            log.exception("Preview of %s failed", path)
-            details["error"] = f"{type(exc).__name__}: {exc}"
-            image = QImage()
+            details = {"error": describe(exc)[0]}
+        image = QImage.fromData(data) if data else QImage()
         self.loaded.emit(ticket, image, details)
-
-
-def _qimage(picture: Any) -> QImage:
-    """A QImage copy of a PIL image (RGB or RGBA)."""
-    picture = picture.convert("RGBA") if picture.mode not in ("RGB", "RGBA") else picture
-    fmt = QImage.Format.Format_RGBA8888 if picture.mode == "RGBA" else QImage.Format.Format_RGB888
-    data = picture.tobytes()
-    channels = 4 if picture.mode == "RGBA" else 3
-    image = QImage(data, picture.width, picture.height, picture.width * channels, fmt)
-    return image.copy()  # own the pixels: ``data`` goes away with this function

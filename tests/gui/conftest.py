@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.config import Settings
 from desktop_app.core.embedder import Embedder
 from desktop_app.core.library import Library
-from desktop_app.gui.backend import LocalBackend
+from desktop_app.gui.backend import LocalBackend, ProcessBackend
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.protocol import MODEL_LOADING, QueryResult
 from desktop_app.gui.service import LibraryService
@@ -34,6 +35,17 @@ def write_neutral_photos(folder: Path, seeds: tuple[int, ...] = SEEDS) -> dict[P
         render(caption, (160, 120), seed=seed).save(path, quality=90)
         written[path] = caption
     return written
+
+
+@pytest.fixture(autouse=True)
+def _frozen_heap() -> None:
+    """Keep what earlier tests and torch left in this process out of full GC passes.
+
+    The app freezes its (small) heap once its window is up; a test process holds torch and
+    everything before it, and one full collection of that takes 100-500 ms, which would be
+    charged to the window's event loop.
+    """
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
@@ -78,25 +90,42 @@ class WindowFactory:
         self.libraries: list[Library] = []
         self.windows: list[MainWindow] = []
 
-    def open(self, *, indexed: bool = True, loader: Callable[[Settings], Embedder] | None = None) -> MainWindow:
+    def open(
+        self,
+        *,
+        indexed: bool = True,
+        loader: Callable[[Settings], Embedder] | None = None,
+        process: bool = False,
+    ) -> MainWindow:
+        """A window over a copy of the indexed library (or an empty one).
+
+        ``process``: the library runs in a host process, as in the app (slower to start: the
+        host imports torch); else in this process, sharing the session's loaded model.
+        """
         data = self.tmp_path / f"library{len(self.windows)}"
         if indexed:
             shutil.copytree(self.indexed, data)
         settings = tiny_settings_for(data, self.tmp_path / "models")
-        library = Library.open(settings, embedder_loader=loader or (lambda _s: self.embedder))
-        self.libraries.append(library)
-        bridge = LibraryBridge(
-            lambda sink: LocalBackend(lambda: LibraryService(library), sink, close_library=False)
-        )
+        bridge: LibraryBridge
+        if process:
+            bridge = LibraryBridge(lambda sink: ProcessBackend(settings, sink))
+        else:
+            library = Library.open(settings, embedder_loader=loader or (lambda _s: self.embedder))
+            self.libraries.append(library)
+            bridge = LibraryBridge(
+                lambda sink: LocalBackend(
+                    lambda: LibraryService(library), sink, close_library=False
+                )
+            )
         window = MainWindow(settings, bridge)
         self.qtbot.addWidget(window)
         self.windows.append(window)
         window.show()
         window.start()
-        self.qtbot.waitUntil(lambda: bridge.is_ready, timeout=20_000)
+        self.qtbot.waitUntil(lambda: bridge.is_ready, timeout=60_000)
         self.qtbot.waitUntil(
             lambda: window.model_state is not None and window.model_state.state != MODEL_LOADING,
-            timeout=20_000,
+            timeout=90_000 if process else 20_000,
         )
         return window
 

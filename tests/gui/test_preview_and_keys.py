@@ -35,7 +35,9 @@ def test_preview_shows_the_picture_and_its_metadata(
     qtbot.keyClick(window.grid, Qt.Key.Key_Space)
     assert window.preview.isVisible()
     preview = window.preview
-    qtbot.waitUntil(lambda: preview.picture.pixmap() is not None and not preview.picture.pixmap().isNull())
+    qtbot.waitUntil(
+        lambda: preview.picture.pixmap() is not None and not preview.picture.pixmap().isNull()
+    )
     assert preview.title.text() == "sideways.jpg"
     assert preview.fields["path"].text() == str(camera_photo)
     assert preview.fields["dimensions"].text().startswith("160 × 120")  # upright, as EXIF says
@@ -74,9 +76,9 @@ def test_arrow_keys_move_the_preview_and_enter_opens(
 def test_keyboard_focuses_and_clears_the_search(qtbot: QtBot, windows: WindowFactory) -> None:
     window = windows.open()
     window.grid.setFocus()
-    window.actions.find.trigger()  # Ctrl+F and "/"
+    window.commands.find.trigger()  # Ctrl+F and "/"
     assert window.search.hasFocus()
-    assert {s.toString() for s in window.actions.find.shortcuts()} == {"Ctrl+F", "/"}
+    assert {s.toString() for s in window.commands.find.shortcuts()} == {"Ctrl+F", "/"}
     qtbot.keyClicks(window.search, "a black square")
     wait_for_result(qtbot, window, lambda r: r.query.text == "a black square")
 
@@ -88,12 +90,12 @@ def test_keyboard_focuses_and_clears_the_search(qtbot: QtBot, windows: WindowFac
 def test_zoom_changes_thumbnail_size(qtbot: QtBot, windows: WindowFactory) -> None:
     window = windows.open()
     before = window.grid.iconSize().width()
-    window.actions.zoom_in.trigger()
+    window.commands.zoom_in.trigger()
     assert window.grid.iconSize().width() > before
     assert window.filters.zoom.value() == window.grid.iconSize().width()
     window.filters.zoom.setValue(80)
     assert window.grid.iconSize().width() == 80
-    assert {s.toString() for s in window.actions.zoom_in.shortcuts()} >= {"Ctrl++"}
+    assert {s.toString() for s in window.commands.zoom_in.shortcuts()} >= {"Ctrl++"}
 
 
 def test_copy_path_and_drag_out_as_file_urls(
@@ -112,7 +114,7 @@ def test_copy_path_and_drag_out_as_file_urls(
     paths = [item.path for item in window.model.items()[:2]]
     assert {photos[p] for p in paths} == {caption_for_text("a yellow triangle on the right")}
 
-    window.actions.copy_path.trigger()
+    window.commands.copy_path.trigger()
     assert QGuiApplication.clipboard().text().splitlines() == [str(p) for p in paths]
     mime = window.model.mimeData(window.grid.selectionModel().selectedIndexes())
     assert mime.urls() == [QUrl.fromLocalFile(str(p)) for p in paths]

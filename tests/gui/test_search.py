@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
-from desktop_app.gui.main_window import PAGE_RESULTS
+from desktop_app.gui.library_controls import PAGE_RESULTS
 from desktop_app.gui.protocol import Filters
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.shapes import Caption, caption_for_text, render
@@ -135,7 +135,7 @@ def test_pasting_an_image_finds_similar_files(
     QGuiApplication.clipboard().setImage(QImage(str(picture)))
 
     window.grid.setFocus()
-    window.actions.paste_image.trigger()
+    window.commands.paste_image.trigger()
     result = wait_for_result(qtbot, window, lambda r: r.query.similar_to is not None)
     assert photos[result.items[0].path] == caption
 
@@ -157,7 +157,9 @@ def test_filters_restrict_results(qtbot: QtBot, windows: WindowFactory) -> None:
     window = windows.open()
     wait_for_result(qtbot, window, lambda r: r.query.is_recent and bool(r.items))
     window.filters.kind.setCurrentIndex(window.filters.kind.findData("document"))
-    result = wait_for_result(qtbot, window, lambda r: r.query.filters.kinds == frozenset({"document"}))
+    result = wait_for_result(
+        qtbot, window, lambda r: r.query.filters.kinds == frozenset({"document"})
+    )
     assert result.items == ()
     assert window.no_results.isVisibleTo(window)
 

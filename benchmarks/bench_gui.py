@@ -1,0 +1,380 @@
+"""Benchmark the window: startup, keystroke to results on a 10k library, stalls while indexing.
+
+One command, printing one line per figure:
+
+    python benchmarks/bench_gui.py [--workdir DIR] [--items 10000]
+
+It runs offscreen with the tiny test model. The 10k-photo library is built once (rendered
+shapes, indexed by ``lumen index``) and kept in the work dir for later runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+WEIGHTS = REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"
+MODEL_ARGS = ["--model", "lumen-tiny", "--weights", str(WEIGHTS), "--device", "cpu"]
+QUERIES = (
+    "a red circle on the left",
+    "a blue square at the top",
+    "a green triangle at the bottom",
+    "a yellow circle on the right",
+    "a purple square on the left",
+    "a black triangle at the top",
+    "a red square at the bottom",
+    "a blue triangle on the right",
+)
+
+
+def render_photos(folder: Path, count: int, size: tuple[int, int] = (96, 72)) -> None:
+    """``count`` captioned shape photos (captions cycle, seeds vary)."""
+    from tests.support.shapes import all_captions, render
+
+    folder.mkdir(parents=True, exist_ok=True)
+    captions = all_captions()
+    for number in range(count):
+        path = folder / f"photo_{number:05d}.jpg"
+        if not path.exists():
+            caption = captions[number % len(captions)]
+            render(caption, size, seed=number).save(path, quality=85)
+
+
+def build_library(work: Path, items: int) -> Path:
+    """A data dir with ``items`` indexed photos (reused when it is already there)."""
+    data = work / f"library-{items}"
+    if (data / "ready").exists():
+        return data
+    shutil.rmtree(data, ignore_errors=True)
+    photos = work / f"photos-{items}"
+    started = time.perf_counter()
+    render_photos(photos, items)
+    print(f"  (rendered {items} photos in {time.perf_counter() - started:.0f} s)", flush=True)
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "desktop_app.cli", "--data-dir", str(data), *MODEL_ARGS]
+    subprocess.run([*command, "-q", "index", str(photos)], check=True, cwd=REPO)
+    print(f"  (indexed them in {time.perf_counter() - started:.0f} s)", flush=True)
+    (data / "ready").touch()
+    return data
+
+
+# -- startup ----------------------------------------------------------------------------------
+
+
+def startup(data: Path, runs: int) -> None:
+    """Process start to window shown, library open and model ready (``python -m desktop_app``)."""
+    shown: list[float] = []
+    ready: list[float] = []
+    model: list[float] = []
+    for _ in range(runs):
+        started = time.time()
+        command = [sys.executable, "-m", "desktop_app", "--data-dir", str(data), *MODEL_ARGS]
+        output = subprocess.run(
+            [*command, "--report-timings", "--exit-after", "model"],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=300,
+        ).stdout
+        events = {e["event"]: e["wall"] for e in map(json.loads, output.splitlines())}
+        shown.append(events["shown"] - started)
+        ready.append(events["ready"] - started)
+        model.append(events["model"] - started)
+    print(
+        f"startup (median of {runs}, from process start): window shown "
+        f"{statistics.median(shown):.2f} s, library open {statistics.median(ready):.2f} s, "
+        f"model ready {statistics.median(model):.2f} s"
+    )
+
+
+# -- the window in this process -----------------------------------------------------------------
+
+
+class Loop:
+    """Drives the Qt event loop from a script; measures how late a 10 ms timer fires."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        self.app = QApplication.instance() or QApplication([sys.argv[0]])
+        self.gaps: list[float] = []
+        self._last: float | None = None
+        self._timer = QTimer()
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.gaps.append(max(0.0, now - self._last - 0.010))
+        self._last = now
+
+    def measure(self, on: bool) -> None:
+        """Start (clearing what was measured) or stop measuring."""
+        if on:
+            self.gaps, self._last = [], None
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    def run_until(self, done: Callable[[], bool], timeout: float = 120.0) -> None:
+        from PySide6.QtCore import QEventLoop
+
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the window did not get there in time")
+            self.app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
+
+    def worst_ms(self) -> float:
+        return 1000 * max(self.gaps, default=0.0)
+
+    def p99_ms(self) -> float:
+        ordered = sorted(self.gaps) or [0.0]
+        return 1000 * ordered[int(0.99 * (len(ordered) - 1))]
+
+
+def open_window(loop: Loop, data: Path, process: bool = True) -> Any:
+    from desktop_app.config import Settings
+    from desktop_app.gui.backend import LocalBackend, ProcessBackend
+    from desktop_app.gui.main_window import MainWindow
+    from desktop_app.gui.protocol import MODEL_LOADING
+    from desktop_app.gui.workers import LibraryBridge
+
+    settings = Settings.load(data).replace(model="lumen-tiny", weights=WEIGHTS, device="cpu")
+    if process:
+        bridge = LibraryBridge(lambda sink: ProcessBackend(settings, sink))
+    else:
+        from desktop_app.core.library import Library
+        from desktop_app.gui.service import LibraryService
+
+        bridge = LibraryBridge(
+            lambda sink: LocalBackend(lambda: LibraryService(Library.open(settings)), sink)
+        )
+    window = MainWindow(settings, bridge)
+    window.resize(1280, 800)
+    window.show()
+    window.start()
+    loop.run_until(lambda: bridge.is_ready)
+    loop.run_until(lambda: window.model_state and window.model_state.state != MODEL_LOADING)
+    gc.freeze()  # as the app does once its window is up
+    return window
+
+
+def visible_thumbnails_loaded(window: Any) -> bool:
+    from PySide6.QtCore import QPoint
+
+    from desktop_app.gui.results_model import PixmapRole
+
+    grid, model = window.grid, window.model
+    area = grid.viewport().rect()
+    first = grid.indexAt(QPoint(8, 8)).row()
+    for row in range(max(0, first), model.rowCount()):
+        index = model.index(row)
+        if not grid.visualRect(index).intersects(area):
+            if grid.visualRect(index).top() > area.bottom():
+                break
+            continue
+        item = model.item(row)
+        if index.data(PixmapRole) is None and not model.thumbnail_failed(item):
+            return False
+    return True
+
+
+def keystrokes(loop: Loop, data: Path, items: int) -> None:
+    """Last keystroke to results in the grid, on a library of ``items`` photos."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = open_window(loop, data)
+    shown: list[Any] = []
+    window.results_shown.connect(lambda r: shown.append((time.perf_counter(), r)))
+
+    def wait_for(text: str) -> tuple[float, Any]:
+        loop.run_until(lambda: bool(shown) and shown[-1][1].query.text == text)
+        return shown[-1]
+
+    typed, entered, thumbs, host = [], [], [], []
+    for text in QUERIES:
+        window.search.clear()
+        window.search.setFocus()
+        QTest.keyClicks(window.search, text)
+        last_key = time.perf_counter()
+        at, result = wait_for(text)
+        typed.append(at - last_key)
+        host.append(result.elapsed_s)
+        loop.run_until(lambda: visible_thumbnails_loaded(window), 60)
+        thumbs.append(time.perf_counter() - last_key)
+    for text in QUERIES:
+        text = f"a photo of {text}"  # not asked before: no answer ready anywhere
+        window.search.setText(text)
+        pressed = time.perf_counter()
+        QTest.keyClick(window.search, Qt.Key.Key_Return)
+        at, _result = wait_for(text)
+        entered.append(at - pressed)
+
+    def summary(values: list[float]) -> str:
+        ms = sorted(1000 * v for v in values)
+        return f"median {statistics.median(ms):.0f} ms, worst {ms[-1]:.0f} ms"
+
+    print(f"keystroke to results, {items} items, typing (incl. debounce): {summary(typed)}")
+    print(f"keystroke to results, {items} items, Enter (no debounce): {summary(entered)}")
+    print(f"  of which the search in the library process: {summary(host)}")
+    print(f"keystroke to first screen of thumbnails, {items} items: {summary(thumbs)}")
+
+    # All items in one grid: delivery, then scrolling it end to end a page at a time.
+    loop.measure(True)
+    window.clear_search()
+    loop.run_until(lambda: bool(shown) and shown[-1][1].query.is_recent)
+    delivered = len(shown[-1][1].items)
+    loop.measure(False)
+    stall = loop.worst_ms()
+    loop.run_until(lambda: visible_thumbnails_loaded(window), 60)
+    bar = window.grid.verticalScrollBar()
+    frames: list[float] = []
+    loop.measure(True)
+    while bar.value() < bar.maximum():
+        started = time.perf_counter()
+        bar.setValue(bar.value() + bar.pageStep())
+        window.grid.viewport().repaint()
+        frames.append(time.perf_counter() - started)
+        loop.app.processEvents()
+    loop.measure(False)
+    frames.sort()
+    print(
+        f"grid of {delivered} items: worst event-loop stall while it arrived {stall:.0f} ms; "
+        f"scrolling it page by page ({len(frames)} pages): median frame "
+        f"{1000 * statistics.median(frames):.1f} ms, worst {1000 * frames[-1]:.1f} ms"
+    )
+    window.close()
+
+
+def indexing_stalls(loop: Loop, work: Path, count: int, process: bool) -> None:
+    """Worst event-loop stall while the window indexes ``count`` new photos."""
+    photos = work / f"fresh-{count}"
+    render_photos(photos, count, size=(320, 240))
+    data = Path(tempfile.mkdtemp(prefix="lumen-bench-data-", dir=work))
+    try:
+        window = open_window(loop, data, process=process)
+        finished: list[Any] = []
+        window.bridge.index_finished.connect(finished.append)
+        loop.measure(True)
+        started = time.perf_counter()
+        window.add_folders([photos])
+        loop.run_until(lambda: bool(finished), 600)
+        elapsed = time.perf_counter() - started
+        loop.measure(False)
+        where = "library in a host process (the app)" if process else "library in-process"
+        print(
+            f"indexing {count} photos with the window open, {where}: {elapsed:.1f} s, "
+            f"event loop worst stall {loop.worst_ms():.0f} ms, p99 {loop.p99_ms():.0f} ms"
+        )
+        window.close()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+# -- loading the model: in a thread of the window's process, or in another process ----------
+
+
+def model_load_probe(where: str) -> None:
+    """Child mode: time the event loop while the model loads ``where`` (thread or process)."""
+    import multiprocessing
+
+    loop = Loop()
+    done = threading.Event()
+
+    def load() -> None:
+        from desktop_app.core.embedder import load_embedder
+
+        embedder = load_embedder("lumen-tiny", WEIGHTS, Path(tempfile.gettempdir()), "cpu")
+        for _ in range(3):
+            embedder.encode_text("a photo of a dog")
+
+    def run() -> None:
+        if where == "thread":
+            load()
+        else:
+            child = multiprocessing.get_context("spawn").Process(target=load)
+            child.start()
+            child.join()
+        done.set()
+
+    loop.measure(True)
+    threading.Thread(target=run).start()
+    loop.run_until(done.is_set, 300)
+    loop.measure(False)
+    print(json.dumps({"worst_ms": loop.worst_ms(), "over_100": sum(g > 0.1 for g in loop.gaps)}))
+
+
+def model_load(runs: int) -> None:
+    for where in ("thread", "process"):
+        worst, over = [], []
+        for _ in range(runs):
+            output = subprocess.run(
+                [sys.executable, __file__, "--model-load-probe", where],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+                timeout=300,
+            ).stdout
+            figures = json.loads(output.strip().splitlines()[-1])
+            worst.append(figures["worst_ms"])
+            over.append(figures["over_100"])
+        print(
+            f"importing torch + open_clip and loading the model in a {where}: event loop worst "
+            f"stall {max(worst):.0f} ms (runs: {', '.join(f'{w:.0f}' for w in worst)}), "
+            f"stalls over 100 ms per run: {', '.join(map(str, over))}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "lumen-bench-gui"
+    )
+    parser.add_argument("--items", type=int, default=10_000, help="photos in the big library")
+    parser.add_argument(
+        "--index", type=int, default=500, help="photos indexed with the window open"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="repeats of the subprocess figures")
+    parser.add_argument("--model-load-probe", choices=["thread", "process"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.model_load_probe:
+        model_load_probe(args.model_load_probe)
+        return 0
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+    data = build_library(args.workdir, args.items)
+    startup(data, args.runs)
+    loop = Loop()
+    keystrokes(loop, data, args.items)
+    indexing_stalls(loop, args.workdir, args.index, process=True)
+    indexing_stalls(loop, args.workdir, args.index, process=False)
+    model_load(args.runs)
+    print(
+        f"load average at the end {os.getloadavg()[0]:.1f} (other work on this machine skews all)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
