@@ -6,10 +6,10 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sqlalchemy import (
@@ -108,7 +108,7 @@ class FileRow(Base):
 class VectorRow(Base):
     __tablename__ = "vectors"
     # Never reuse a deleted vector's id: it doubles as the vector index's label.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
     space: Mapped[str] = mapped_column(String, index=True)  # model + weights + preprocessing
@@ -201,6 +201,16 @@ class KeywordHit:
     rank: float  # bm25: lower is better
     page: int | None
     snippet: str | None
+
+
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """One file's new vectors, keyword text and metadata, ready to store."""
+
+    file_id: int
+    vectors: Sequence[NewVector]
+    texts: Sequence[NewText] = ()
+    file_values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -580,29 +590,44 @@ class Catalog:
 
         Returns (new vector ids, old vector ids removed).
         """
+        ids, old = self.store_embedded_files(space, [EmbeddedFile(file_id, vectors, texts, file_values)])
+        return ids[0], old
+
+    def store_embedded_files(
+        self, space: str, files: Sequence[EmbeddedFile]
+    ) -> tuple[list[list[int]], list[int]]:
+        """``store_embeddings`` for a batch of files in one transaction (one fsync, not one per file).
+
+        Returns the new vector ids of each file, in order, and all old vector ids removed.
+        """
+        new_ids: list[list[int]] = []
+        old: list[int] = []
+        now = time.time()
         with self.session() as s:
-            old = list(s.scalars(select(VectorRow.id).where(VectorRow.file_id == file_id)))
-            s.execute(delete(VectorRow).where(VectorRow.file_id == file_id))
-            rows = [
-                VectorRow(
-                    file_id=file_id,
-                    space=space,
-                    role=v.role,
-                    page=v.page,
-                    passage=v.passage,
-                    embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
+            for item in files:
+                old += s.scalars(select(VectorRow.id).where(VectorRow.file_id == item.file_id))
+                s.execute(delete(VectorRow).where(VectorRow.file_id == item.file_id))
+                rows = [
+                    VectorRow(
+                        file_id=item.file_id,
+                        space=space,
+                        role=v.role,
+                        page=v.page,
+                        passage=v.passage,
+                        embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
+                    )
+                    for v in item.vectors
+                ]
+                s.add_all(rows)
+                s.execute(
+                    update(FileRow)
+                    .where(FileRow.id == item.file_id)
+                    .values(status=INDEXED, error=None, indexed_at=now, **item.file_values)
                 )
-                for v in vectors
-            ]
-            s.add_all(rows)
-            s.execute(
-                update(FileRow)
-                .where(FileRow.id == file_id)
-                .values(status=INDEXED, error=None, indexed_at=time.time(), **file_values)
-            )
-            s.flush()
-            _store_keyword_rows(s, file_id, texts)
-            return [r.id for r in rows], old
+                s.flush()
+                _store_keyword_rows(s, item.file_id, item.texts)
+                new_ids.append([r.id for r in rows])
+        return new_ids, old
 
     def role_vector_ids(self, space: str, role: str) -> np.ndarray:
         """Ids of the vectors of ``space`` with this role ("image" or "text"), sorted."""

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_app.core.catalog import PENDING, Catalog, FileRecord, Folder, NewText, NewVector
+from desktop_app.core.catalog import (
+    PENDING,
+    Catalog,
+    EmbeddedFile,
+    FileRecord,
+    Folder,
+    NewText,
+    NewVector,
+)
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import Extraction, Passage, extract
 from desktop_app.core.fingerprint import fingerprint_file
@@ -367,19 +375,19 @@ class Indexer:
             vectors_of[id(item)].append(NewVector("image", image_vector_of[id(item)], page=None))
         for (item, passage), vector in zip(passages, passage_vectors, strict=True):
             vectors_of[id(item)].append(NewVector("text", vector, passage.page, passage.text))
-        new_ids: list[int] = []
-        new_vectors: list[np.ndarray] = []
-        old_ids: list[int] = []
-        for item in batch:
-            vectors = vectors_of[id(item)]
-            extracted = item.extraction.passages if item.extraction else []
-            texts = [NewText(p.text, p.page) for p in extracted]  # for the keyword index
-            ids, old = self._catalog.store_embeddings(
-                item.record.id, embedder.space, vectors, texts, **item.file_values
+        stored = [
+            EmbeddedFile(
+                item.record.id,
+                vectors_of[id(item)],
+                # the text the keyword index holds for this file
+                [NewText(p.text, p.page) for p in (item.extraction.passages if item.extraction else [])],
+                item.file_values,
             )
-            new_ids += ids
-            new_vectors += [v.embedding for v in vectors]
-            old_ids += old
+            for item in batch
+        ]
+        ids_per_file, old_ids = self._catalog.store_embedded_files(embedder.space, stored)
+        new_ids = [vid for ids in ids_per_file for vid in ids]
+        new_vectors = [v.embedding for item in stored for v in item.vectors]
         if old_ids:
             self._get_index().remove(old_ids)
         if new_ids:
