@@ -252,6 +252,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Paths are case-sensitive (/x/Trip is not /x/trip): folder prefixes use LIKE.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
 
 

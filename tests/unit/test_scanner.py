@@ -201,3 +201,18 @@ def test_scan_paths_finds_a_move_whose_old_path_came_in_an_earlier_batch(tmp_pat
     result = Scanner(catalog).scan_paths([folder], [root / "new folder"])  # not the old path
     assert [(r.id, f.path) for r, f in result.moved] == [(file_id, new)]
     assert not result.new and not result.removed
+
+
+def test_folder_paths_are_case_sensitive(tmp_path: Path) -> None:
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    upper, lower = tmp_path / "Trip", tmp_path / "trip"
+    for folder in (upper, lower):
+        folder.mkdir()
+        (folder / "a.jpg").write_bytes(folder.name.encode())
+    first = catalog.add_folder(upper)
+    _catalogue(catalog, first, upper / "a.jpg")
+    second = catalog.add_folder(lower)
+    _catalogue(catalog, second, lower / "a.jpg")
+    assert catalog.forget_path(upper) is not None
+    assert catalog.file_by_path(upper / "a.jpg") is None
+    assert catalog.file_by_path(lower / "a.jpg") is not None
