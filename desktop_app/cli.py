@@ -123,16 +123,10 @@ def _date(value: str) -> datetime:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.load(args.data_dir.expanduser().absolute() if args.data_dir else None)
-    overrides: dict[str, Any] = {}
-    if args.model:
-        overrides["model"] = args.model
-    if args.weights:
-        overrides["weights"] = args.weights.expanduser().absolute()
-    if args.device:
-        overrides["device"] = args.device
+    settings = settings.with_overrides(model=args.model, weights=args.weights, device=args.device)
     if getattr(args, "ocr", None) is not None:
-        overrides["ocr"] = args.ocr
-    return settings.replace(**overrides) if overrides else settings
+        settings = settings.replace(ocr=args.ocr)
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -64,6 +64,19 @@ class Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
+    def with_overrides(
+        self, *, model: str | None = None, weights: Path | None = None, device: str | None = None
+    ) -> Settings:
+        """A copy with the model, weights file and device given on a command line (None: keep)."""
+        changes: dict[str, Any] = {}
+        if model:
+            changes["model"] = model
+        if weights:
+            changes["weights"] = weights.expanduser().absolute()
+        if device:
+            changes["device"] = device
+        return self.replace(**changes) if changes else self
+
     def save(self) -> None:
         """Write the persistent fields to ``settings.json`` in the data dir (atomically)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,8 @@ from desktop_app.core.errors import (
     ModelUnavailableError,
 )
 from desktop_app.core.extractors import extract
-from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.pipeline import (
     SAVE_EVERY_S,
     ChangeCallback,
@@ -236,15 +236,7 @@ class Library:
         folders = [self.add_folder(p) for p in paths] if paths else self.catalog.folders()
         folders = [f for f in self.catalog.folders() if f.id in {x.id for x in folders}]
         with self._write_lock:
-            indexer = Indexer(
-                self.catalog,
-                lambda: self._index,
-                self._embedder_for_indexing,
-                self._save_index,
-                batch_size=self.settings.batch_size,
-                on_change=on_change,
-                ocr=self._ocr_engine(),
-            )
+            indexer = self._indexer(on_change)
             try:
                 if self._model_changed():
                     self._embedder_for_indexing()  # drops the old model's vectors: all re-embedded
@@ -274,20 +266,24 @@ class Library:
         saved at most every ``SAVE_EVERY_S`` seconds and on ``close``, not after every call.
         """
         with self._write_lock:
-            indexer = Indexer(
-                self.catalog,
-                lambda: self._index,
-                self._embedder_for_indexing,
-                self._save_index,
-                batch_size=self.settings.batch_size,
-                on_change=on_change,
-                ocr=self._ocr_engine(),
-            )
+            indexer = self._indexer(on_change)
             folders = [f for f in self.catalog.folders() if not f.paused]
             summary = indexer.run_paths(folders, paths, progress, cancel, save=False)
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
                 self._save_index()
         return summary
+
+    def _indexer(self, on_change: ChangeCallback | None) -> Indexer:
+        """The pipeline for one run, writing to this library's catalog and current index."""
+        return Indexer(
+            self.catalog,
+            lambda: self._index,
+            self._embedder_for_indexing,
+            self._save_index,
+            batch_size=self.settings.batch_size,
+            on_change=on_change,
+            ocr=self._ocr_engine(),
+        )
 
     def _model_changed(self) -> bool:
         """Whether the settings name another model or weights file than the library was built with."""
