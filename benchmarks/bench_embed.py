@@ -19,10 +19,10 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.fake_model_cache import make_fake_cache  # noqa: E402
-from desktop_app.config import Settings  # noqa: E402
-from desktop_app.core.embedder import Embedder, load_embedder  # noqa: E402
-from desktop_app.core.library import Library  # noqa: E402
+from benchmarks.fake_model_cache import make_fake_cache
+from desktop_app.config import Settings
+from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.library import Library
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"
@@ -59,17 +59,23 @@ def bench(name: str, embedder: Embedder, photos: Path, work: Path) -> None:
     settings = Settings(data_dir=work / f"data-{name}", model=embedder.spec.key, device="cpu")
     with Library.open(settings, lambda _s: embedder) as library:
         summary = library.index([photos])
-    print(f"[{name}] indexed {summary.embedded} 12-MP JPEGs in {summary.embed_s:.1f} s: "
-          f"{summary.files_per_second:.1f} photos/s (decode + preprocess + embed + store)")
+    print(
+        f"[{name}] indexed {summary.embedded} 12-MP JPEGs in {summary.embed_s:.1f} s: "
+        f"{summary.files_per_second:.1f} photos/s (decode + preprocess + embed + store)"
+    )
     full = time_queries(embedder, truncate=False)
     fast = time_queries(embedder, truncate=True)
-    print(f"[{name}] text query encode: {full:.1f} ms full context, {fast:.1f} ms up to end-of-text")
+    print(
+        f"[{name}] text query encode: {full:.1f} ms full context, {fast:.1f} ms up to end-of-text"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--photos", type=int, default=96)
-    parser.add_argument("--models", nargs="+", default=["tiny", "vitb32"], choices=["tiny", "vitb32"])
+    parser.add_argument(
+        "--models", nargs="+", default=["tiny", "vitb32"], choices=["tiny", "vitb32"]
+    )
     parser.add_argument("--cache", type=Path, help="model cache dir (default: a temp dir)")
     args = parser.parse_args()
     import torch
@@ -81,7 +87,12 @@ def main() -> None:
         write_photos(work / "photos", args.photos)
         print(f"wrote {args.photos} photos in {time.perf_counter() - started:.1f} s")
         if "tiny" in args.models:
-            bench("lumen-tiny", load_embedder("lumen-tiny", TINY, work / "cache", "cpu"), work / "photos", work)
+            bench(
+                "lumen-tiny",
+                load_embedder("lumen-tiny", TINY, work / "cache", "cpu"),
+                work / "photos",
+                work,
+            )
         if "vitb32" in args.models:
             cache = args.cache or work / "cache"
             make_fake_cache(cache)

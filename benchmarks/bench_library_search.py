@@ -18,9 +18,9 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRow, VectorRow  # noqa: E402
-from desktop_app.core.search import SearchService  # noqa: E402
-from desktop_app.core.vector_index import VectorIndex  # noqa: E402
+from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRow, VectorRow
+from desktop_app.core.search import SearchService
+from desktop_app.core.vector_index import VectorIndex
 
 DIM = 512
 SPACE = "bench"
@@ -28,7 +28,9 @@ SPACE = "bench"
 
 def clustered(n: int, rng: np.random.Generator) -> np.ndarray:
     centres = rng.normal(size=(max(8, n // 200), DIM)).astype(np.float32)
-    vectors = centres[rng.integers(0, len(centres), n)] + 0.35 * rng.normal(size=(n, DIM)).astype(np.float32)
+    vectors = centres[rng.integers(0, len(centres), n)] + 0.35 * rng.normal(size=(n, DIM)).astype(
+        np.float32
+    )
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
@@ -38,16 +40,36 @@ def build(n: int, folder: Path) -> tuple[Catalog, VectorIndex, np.ndarray]:
     catalog = Catalog.open(folder / "catalog.sqlite3")
     started = time.perf_counter()
     with catalog.session() as s:
-        s.execute(insert(FileRow), [
-            {"id": i + 1, "path": f"/photos/{'ab'[i % 2]}/img_{i:06d}.jpg", "name": f"img_{i:06d}.jpg",
-             "size": 1000 + i, "mtime_ns": 1_600_000_000_000_000_000 + i * 10**9, "fingerprint": f"{i:032x}",
-             "kind": "image", "status": INDEXED, "added_at": 0.0}
-            for i in range(n)
-        ])
-        s.execute(insert(VectorRow), [
-            {"id": i + 1, "file_id": i + 1, "space": SPACE, "role": "image", "embedding": vectors[i].tobytes()}
-            for i in range(n)
-        ])
+        s.execute(
+            insert(FileRow),
+            [
+                {
+                    "id": i + 1,
+                    "path": f"/photos/{'ab'[i % 2]}/img_{i:06d}.jpg",
+                    "name": f"img_{i:06d}.jpg",
+                    "size": 1000 + i,
+                    "mtime_ns": 1_600_000_000_000_000_000 + i * 10**9,
+                    "fingerprint": f"{i:032x}",
+                    "kind": "image",
+                    "status": INDEXED,
+                    "added_at": 0.0,
+                }
+                for i in range(n)
+            ],
+        )
+        s.execute(
+            insert(VectorRow),
+            [
+                {
+                    "id": i + 1,
+                    "file_id": i + 1,
+                    "space": SPACE,
+                    "role": "image",
+                    "embedding": vectors[i].tobytes(),
+                }
+                for i in range(n)
+            ],
+        )
     index = VectorIndex(DIM)
     index.add(np.arange(1, n + 1, dtype=np.int64), vectors)
     print(f"  built {n} files in {time.perf_counter() - started:.1f} s")
@@ -76,12 +98,17 @@ def main() -> None:
             catalog, index, vectors = build(n, Path(tmp))
             service = SearchService(catalog, index, SPACE)
             rng = np.random.default_rng(1)
-            queries = vectors[rng.integers(0, n, args.queries)] + 0.05 * rng.normal(size=(args.queries, DIM))
+            queries = vectors[rng.integers(0, n, args.queries)] + 0.05 * rng.normal(
+                size=(args.queries, DIM)
+            )
             queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
             for label, kw in (
                 ("k=50", {"k": 50}),
                 ("k=50 show_all", {"k": 50, "show_all": True}),
-                ("k=50 folder filter (50%)", {"k": 50, "file_filter": FileFilter(folders=(Path("/photos/a"),))}),
+                (
+                    "k=50 folder filter (50%)",
+                    {"k": 50, "file_filter": FileFilter(folders=(Path("/photos/a"),))},
+                ),
             ):
                 median, p95 = measure(service, queries, **kw)
                 print(f"  {label:28} median {median:6.2f} ms   p95 {p95:6.2f} ms")

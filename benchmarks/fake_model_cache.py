@@ -12,7 +12,9 @@ from pathlib import Path
 FAKE_REVISION = "0" * 40
 
 
-def make_fake_cache(cache_dir: Path, architecture: str = "ViT-B-32", tag: str = "laion2b_s34b_b79k") -> Path:
+def make_fake_cache(
+    cache_dir: Path, architecture: str = "ViT-B-32", tag: str = "laion2b_s34b_b79k"
+) -> Path:
     """Write random weights for ``architecture``/``tag`` in HF cache layout; returns the file."""
     import open_clip
     from safetensors.torch import save_file

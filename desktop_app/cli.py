@@ -38,15 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir", type=Path, help=f"where the library lives (default: {default_data_dir()})"
     )
-    parser.add_argument("--model", help="embedding model, e.g. ViT-B-32/laion2b_s34b_b79k (see `lumen models`)")
-    parser.add_argument("--weights", type=Path, help="load the model's weights from this local file")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs")
+    parser.add_argument(
+        "--model", help="embedding model, e.g. ViT-B-32/laion2b_s34b_b79k (see `lumen models`)"
+    )
+    parser.add_argument(
+        "--weights", type=Path, help="load the model's weights from this local file"
+    )
+    parser.add_argument(
+        "--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", help="add folders and index new or changed files")
-    p.add_argument("paths", nargs="*", type=Path, help="folders to add (default: all watched folders)")
+    p.add_argument(
+        "paths", nargs="*", type=Path, help="folders to add (default: all watched folders)"
+    )
     p.add_argument(
         "--ocr",
         action=argparse.BooleanOptionalAction,
@@ -71,9 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-k", "--limit", type=int, default=20, help="at most this many results")
         p.add_argument("--type", choices=["image", "document", "all"], default="all", dest="kind")
         p.add_argument("--folder", type=Path, action="append", help="only files under this folder")
-        p.add_argument("--from", dest="date_from", type=_date, help="taken on or after (YYYY-MM-DD)")
+        p.add_argument(
+            "--from", dest="date_from", type=_date, help="taken on or after (YYYY-MM-DD)"
+        )
         p.add_argument("--to", dest="date_to", type=_date, help="taken on or before (YYYY-MM-DD)")
-        p.add_argument("--all", action="store_true", help="also show results below the relevance cutoff")
+        p.add_argument(
+            "--all", action="store_true", help="also show results below the relevance cutoff"
+        )
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("status", help="what the library holds")
@@ -238,7 +250,9 @@ def _print_summary(s: IndexSummary) -> None:
         f"{s.removed} removed, {s.unchanged + s.touched} unchanged, {s.failed} failed."
     )
     if s.embedded:
-        print(f"Indexed {s.embedded} files in {s.embed_s:.1f} s ({s.files_per_second:.1f} files/s).")
+        print(
+            f"Indexed {s.embedded} files in {s.embed_s:.1f} s ({s.files_per_second:.1f} files/s)."
+        )
     for folder in s.offline_folders:
         print(f"Folder not reachable (kept, hidden from results): {folder}")
     if s.failures:
@@ -326,12 +340,16 @@ def _status(library: Library, args: argparse.Namespace) -> int:
             "index_size": st.index_size,
         }
         if args.errors:
-            payload["errors"] = [{"path": str(f.path), "error": f.error} for f in library.failures()]
+            payload["errors"] = [
+                {"path": str(f.path), "error": f.error} for f in library.failures()
+            ]
         print(json.dumps(payload, indent=2))
         return 0
     print(f"Library: {st.data_dir}")
     print(f"Model:   {st.model}")
-    print(f"Files:   {st.indexed} indexed, {st.pending} pending, {st.failed} failed, {st.offline} offline")
+    print(
+        f"Files:   {st.indexed} indexed, {st.pending} pending, {st.failed} failed, {st.offline} offline"
+    )
     print(f"Vectors: {st.vectors} in catalog, {st.index_size} in index")
     print("Folders:" if st.folders else "Folders: none (add one with `lumen index PATH`)")
     for f in st.folders:

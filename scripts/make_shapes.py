@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.shapes import all_captions, render  # noqa: E402
+from tests.support.shapes import all_captions, render
 
 
 def main() -> None:
@@ -21,7 +21,9 @@ def main() -> None:
     for caption in all_captions():
         for seed in range(args.per_caption):
             name = caption.text.replace(" ", "_")
-            render(caption, (160, 120), seed=1000 + seed).save(args.folder / f"{name}_{seed}.jpg", quality=90)
+            render(caption, (160, 120), seed=1000 + seed).save(
+                args.folder / f"{name}_{seed}.jpg", quality=90
+            )
             count += 1
     print(f"Wrote {count} images to {args.folder}")
 

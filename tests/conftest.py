@@ -11,17 +11,19 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download
 
-from desktop_app.config import Settings  # noqa: E402
-from desktop_app.core.embedder import Embedder, load_embedder  # noqa: E402
-from desktop_app.core.library import Library  # noqa: E402
-from tests.support.real_weights import RealWeights, find_real_weights  # noqa: E402
+from desktop_app.config import Settings
+from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.library import Library
+from tests.support.real_weights import RealWeights, find_real_weights
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_WEIGHTS = REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test touches the real user's data or model cache."""
     base = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("LUMEN_DATA_DIR", str(base / "data"))

@@ -352,7 +352,11 @@ class Catalog:
         """Merge a folder into another that contains it (its files and vectors stay)."""
         with self.session() as s:
             moved = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == folder_id)))
-            s.execute(update(FileRow).where(FileRow.folder_id == folder_id).values(folder_id=new_folder_id))
+            s.execute(
+                update(FileRow)
+                .where(FileRow.folder_id == folder_id)
+                .values(folder_id=new_folder_id)
+            )
             s.execute(delete(FolderRow).where(FolderRow.id == folder_id))
             _refresh_keyword_names(s, moved)
 
@@ -457,7 +461,9 @@ class Catalog:
         with self.session() as s:
             for chunk in _chunks(ids, 900):
                 out.update(
-                    s.scalars(select(FileRow.id).where(FileRow.id.in_(chunk), FileRow.status == INDEXED))
+                    s.scalars(
+                        select(FileRow.id).where(FileRow.id.in_(chunk), FileRow.status == INDEXED)
+                    )
                 )
         return out
 
@@ -474,8 +480,9 @@ class Catalog:
             query = select(FileRow).where(FileRow.status == INDEXED)
             query = self._apply_filter(query, file_filter)
             query = query.order_by(
-                func.coalesce(FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch"))
-                .desc()
+                func.coalesce(
+                    FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
+                ).desc()
             ).limit(limit)
             return [FileRecord.from_row(r) for r in s.scalars(query)]
 
@@ -571,7 +578,12 @@ class Catalog:
     def counts(self) -> dict[str, int]:
         """Number of files per status, plus ``vectors``."""
         with self.session() as s:
-            out = {st: n for st, n in s.execute(select(FileRow.status, func.count()).group_by(FileRow.status))}
+            out = {
+                st: n
+                for st, n in s.execute(
+                    select(FileRow.status, func.count()).group_by(FileRow.status)
+                )
+            }
             out["vectors"] = s.scalar(select(func.count()).select_from(VectorRow)) or 0
             return out
 
@@ -592,7 +604,9 @@ class Catalog:
 
         Returns (new vector ids, old vector ids removed).
         """
-        ids, old = self.store_embedded_files(space, [EmbeddedFile(file_id, vectors, texts, file_values)])
+        ids, old = self.store_embedded_files(
+            space, [EmbeddedFile(file_id, vectors, texts, file_values)]
+        )
         return ids[0], old
 
     def store_embedded_files(
@@ -725,7 +739,8 @@ class Catalog:
     def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
         with self.session() as s:
             rows = s.execute(
-                select(VectorRow).where(VectorRow.file_id == file_id, VectorRow.space == space)
+                select(VectorRow)
+                .where(VectorRow.file_id == file_id, VectorRow.space == space)
                 .order_by(VectorRow.id)
             ).scalars()
             return [
@@ -742,7 +757,11 @@ class Catalog:
             for chunk in _chunks(list(vector_ids), 900):
                 for vid, fid, role, page, passage in s.execute(
                     select(
-                        VectorRow.id, VectorRow.file_id, VectorRow.role, VectorRow.page, VectorRow.passage
+                        VectorRow.id,
+                        VectorRow.file_id,
+                        VectorRow.role,
+                        VectorRow.page,
+                        VectorRow.passage,
                     ).where(VectorRow.id.in_(chunk))
                 ):
                     out[vid] = VectorOwner(vid, fid, role, page, passage)
@@ -806,7 +825,9 @@ class Catalog:
                 condition = condition | clause
             query = query.where(condition)
         if file_filter.date_from or file_filter.date_to:
-            when = func.coalesce(FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch"))
+            when = func.coalesce(
+                FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
+            )
             if file_filter.date_from:
                 query = query.where(when >= file_filter.date_from)
             if file_filter.date_to:

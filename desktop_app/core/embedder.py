@@ -121,7 +121,13 @@ def resolve_weights(spec: ModelSpec, weights: Path | None, cache_dir: Path) -> W
     if not _env_flag("HF_HUB_OFFLINE"):
         for name in _candidate_names(filename):
             try:
-                log.info("Downloading %s/%s (about %d MB) into %s", repo, name, spec.download_mb, cache_dir)
+                log.info(
+                    "Downloading %s/%s (about %d MB) into %s",
+                    repo,
+                    name,
+                    spec.download_mb,
+                    cache_dir,
+                )
                 found = hf_hub_download(repo, name, cache_dir=str(cache_dir))
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -167,7 +173,9 @@ class Embedder:
             probe = model.encode_text(tokenizer(["a"]).to(device))
         self.dim = int(probe.shape[-1])
         image_size = getattr(getattr(model, "visual", None), "image_size", 224)
-        self.image_size = int(image_size[0] if isinstance(image_size, (tuple, list)) else image_size)
+        self.image_size = int(
+            image_size[0] if isinstance(image_size, (tuple, list)) else image_size
+        )
 
     def prepare_image(self, image: Image.Image) -> torch.Tensor:
         """The model's own preprocessing (resize, crop, normalise); thread-safe, CPU only."""
@@ -259,7 +267,6 @@ def load_embedder(
             f"Model {model_key!r} names no pretrained weights; use ARCH/TAG or pass --weights FILE."
         )
     import open_clip
-    import torch
 
     if spec.config_file is not None:
         open_clip.add_model_config(spec.config_file)

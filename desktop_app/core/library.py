@@ -41,7 +41,9 @@ EmbedderLoader = Callable[[Settings], Embedder]
 
 def default_embedder_loader(settings: Settings) -> Embedder:
     """Load the model the settings name (download or cache or local file)."""
-    return load_embedder(settings.model, settings.weights, settings.model_cache_dir, settings.device)
+    return load_embedder(
+        settings.model, settings.weights, settings.model_cache_dir, settings.device
+    )
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class Library:
         self._search = SearchService(catalog, self._index, self._space)
 
     @classmethod
-    def open(cls, settings: Settings, embedder_loader: EmbedderLoader = default_embedder_loader) -> Library:
+    def open(
+        cls, settings: Settings, embedder_loader: EmbedderLoader = default_embedder_loader
+    ) -> Library:
         """Open (creating if needed) the library in ``settings.data_dir``."""
         catalog = Catalog.open(settings.catalog_path)
         return cls(settings, catalog, embedder_loader)
@@ -294,7 +298,11 @@ class Library:
         if self.settings.model != self.catalog.get_meta("model"):
             return True
         weights = self.settings.weights
-        return weights is not None and weights.is_file() and fingerprint_file(weights)[:16] not in self._space
+        return (
+            weights is not None
+            and weights.is_file()
+            and fingerprint_file(weights)[:16] not in self._space
+        )
 
     def _embedder_for_indexing(self) -> Embedder:
         embedder = self.embedder()

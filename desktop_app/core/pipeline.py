@@ -154,7 +154,9 @@ class Indexer:
         report = progress or (lambda _p: None)
         report(Progress("scanning"))
         scan = Scanner(self._catalog).scan(
-            folders, on_progress=lambda n: report(Progress("scanning", done=n)), is_cancelled=cancel.is_set
+            folders,
+            on_progress=lambda n: report(Progress("scanning", done=n)),
+            is_cancelled=cancel.is_set,
         )
         return self._apply_and_embed(scan, started, report, cancel, save=True)
 
@@ -337,7 +339,15 @@ class Indexer:
                     rate = done / elapsed if elapsed > 0 else 0.0
                     eta = (len(pending) - done) / rate if rate > 0 else None
                     report(
-                        Progress("indexing", done, len(pending), summary.failed, rate, eta, item.record.path)
+                        Progress(
+                            "indexing",
+                            done,
+                            len(pending),
+                            summary.failed,
+                            rate,
+                            eta,
+                            item.record.path,
+                        )
                     )
                     if time.perf_counter() - last_save > SAVE_EVERY_S:
                         self._save_index()
@@ -369,7 +379,9 @@ class Indexer:
             embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
             for start in range(0, len(passages), TEXT_BATCH)
         ]
-        passage_vectors = np.concatenate(text_vectors) if text_vectors else np.zeros((0, embedder.dim))
+        passage_vectors = (
+            np.concatenate(text_vectors) if text_vectors else np.zeros((0, embedder.dim))
+        )
         vectors_of: dict[int, list[NewVector]] = {id(item): [] for item in batch}
         for item in with_pixels:
             vectors_of[id(item)].append(NewVector("image", image_vector_of[id(item)], page=None))
@@ -380,7 +392,10 @@ class Indexer:
                 item.record.id,
                 vectors_of[id(item)],
                 # the text the keyword index holds for this file
-                [NewText(p.text, p.page) for p in (item.extraction.passages if item.extraction else [])],
+                [
+                    NewText(p.text, p.page)
+                    for p in (item.extraction.passages if item.extraction else [])
+                ],
                 item.file_values,
             )
             for item in batch

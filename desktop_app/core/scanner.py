@@ -86,7 +86,9 @@ def walk_folder(root: Path, errors: list[tuple[Path, str]]) -> Iterator[os.DirEn
                     try:
                         if entry.is_dir(follow_symlinks=True):
                             stack.append(Path(entry.path))
-                        elif entry.is_file(follow_symlinks=True) and kind_for_path(Path(entry.name)):
+                        elif entry.is_file(follow_symlinks=True) and kind_for_path(
+                            Path(entry.name)
+                        ):
                             yield entry
                     except OSError as exc:
                         errors.append((Path(entry.path), exc.strerror or str(exc)))
@@ -375,4 +377,3 @@ def _outermost(paths: Iterable[Path]) -> list[Path]:
     """The paths without those that lie below another one of them."""
     unique = set(paths)
     return sorted(p for p in unique if not any(parent in unique for parent in p.parents))
-

@@ -30,7 +30,9 @@ class Lumen:
         self.data_dir = data_dir
         self.weights = weights
 
-    def __call__(self, *args: str, model: bool = True, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, model: bool = True, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         prefix = ["--data-dir", str(self.data_dir)]
         if model:
             prefix += ["--model", "lumen-tiny", "--weights", str(self.weights)]
@@ -61,7 +63,9 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_index_search_similar_move_delete_reopen(photos: Path, tmp_path: Path, tiny_weights: Path) -> None:
+def test_index_search_similar_move_delete_reopen(
+    photos: Path, tmp_path: Path, tiny_weights: Path
+) -> None:
     lumen = Lumen(tmp_path / "data", tiny_weights)
 
     first = lumen("index", str(photos))
@@ -79,7 +83,9 @@ def test_index_search_similar_move_delete_reopen(photos: Path, tmp_path: Path, t
     # A text query finds its photos first; later commands need no --model (it was remembered).
     hits = lumen.json("search", "a red circle on the left", "-k", "5", model=False)["results"]
     assert hits and all(h["relevant"] for h in hits)
-    red_circles = {file_name(caption_for_text("a red circle on the left"), seed) for seed in (101, 102)}
+    red_circles = {
+        file_name(caption_for_text("a red circle on the left"), seed) for seed in (101, 102)
+    }
     assert Path(hits[0]["path"]).name in red_circles
 
     rotated = lumen.json("search", "a blue circle on the left", "-k", "3", model=False)["results"]
@@ -87,14 +93,18 @@ def test_index_search_similar_move_delete_reopen(photos: Path, tmp_path: Path, t
     sideways = next(h for h in rotated if Path(h["path"]).name == "sideways.jpg")
     assert (sideways["width"], sideways["height"]) == (160, 120)  # stored 120×160, shown upright
 
-    transparent = lumen.json("search", "a green square at the top", "-k", "3", model=False)["results"]
+    transparent = lumen.json("search", "a green square at the top", "-k", "3", model=False)[
+        "results"
+    ]
     assert "transparent.png" in [Path(h["path"]).name for h in transparent]
 
     # Find similar: the query file itself is excluded, its twin (same caption) comes first.
     query = photos / "shapes" / file_name(caption_for_text("a yellow triangle at the bottom"), 101)
     similar = lumen.json("similar", str(query), "-k", "3", model=False)["results"]
     assert str(query) not in [h["path"] for h in similar]
-    assert Path(similar[0]["path"]).name == file_name(caption_for_text("a yellow triangle at the bottom"), 102)
+    assert Path(similar[0]["path"]).name == file_name(
+        caption_for_text("a yellow triangle at the bottom"), 102
+    )
 
     # Rename + move into a new subfolder: the vector is kept, nothing is re-embedded.
     moved_dir = photos / "shapes" / "sorted"
@@ -114,7 +124,9 @@ def test_index_search_similar_move_delete_reopen(photos: Path, tmp_path: Path, t
     gone.unlink()
     third = lumen("index", model=False)
     assert "1 removed" in third.stdout, third.stdout
-    hits = lumen.json("search", "a black circle at the top", "-k", "20", "--all", model=False)["results"]
+    hits = lumen.json("search", "a black circle at the top", "-k", "20", "--all", model=False)[
+        "results"
+    ]
     assert str(gone) not in [h["path"] for h in hits]
 
     # Re-open: the same library answers the same way; counts are consistent.
@@ -155,8 +167,20 @@ def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_wei
     photos = tmp_path / "photos"
     write_shape_photos(photos, seeds=(1, 2, 3, 4))
     lumen = Lumen(tmp_path / "data", tiny_weights)
-    cmd = [sys.executable, "-m", "desktop_app.cli", "--data-dir", str(lumen.data_dir), "--model",
-           "lumen-tiny", "--weights", str(tiny_weights), "--quiet", "index", str(photos)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "desktop_app.cli",
+        "--data-dir",
+        str(lumen.data_dir),
+        "--model",
+        "lumen-tiny",
+        "--weights",
+        str(tiny_weights),
+        "--quiet",
+        "index",
+        str(photos),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     catalog = lumen.data_dir / "catalog.sqlite3"
     deadline = time.monotonic() + 120
@@ -165,7 +189,9 @@ def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_wei
         if catalog.exists():
             try:
                 with sqlite3.connect(catalog, timeout=1) as db:
-                    indexed = db.execute("select count(*) from files where status='indexed'").fetchone()[0]
+                    indexed = db.execute(
+                        "select count(*) from files where status='indexed'"
+                    ).fetchone()[0]
             except sqlite3.OperationalError:
                 indexed = 0
             if indexed:
@@ -184,5 +210,7 @@ def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_wei
     assert status["files"]["indexed"] == 288 and status["files"]["pending"] == 0
     assert status["vectors"] == status["index_size"] == 288
     hits = lumen.json("search", "a green circle at the bottom", "-k", "4", model=False)["results"]
-    green = {file_name(caption_for_text("a green circle at the bottom"), seed) for seed in (1, 2, 3, 4)}
+    green = {
+        file_name(caption_for_text("a green circle at the bottom"), seed) for seed in (1, 2, 3, 4)
+    }
     assert Path(hits[0]["path"]).name in green

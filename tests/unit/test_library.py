@@ -32,7 +32,9 @@ def _indexed(library: Library, folder: Path) -> None:
     assert summary.failed == 0 and not summary.cancelled
 
 
-def test_text_queries_find_the_right_photos(tiny_library: Library, shapes: dict[Path, object], tmp_path: Path) -> None:
+def test_text_queries_find_the_right_photos(
+    tiny_library: Library, shapes: dict[Path, object], tmp_path: Path
+) -> None:
     _indexed(tiny_library, tmp_path / "photos")
     hits_at_1 = 0
     for caption in all_captions():
@@ -65,7 +67,9 @@ def test_similar_to_a_file_outside_the_library(tiny_library: Library, tmp_path: 
     write_shape_photos(outside, seeds=(55,))
     query = outside / file_name(caption_for_text("a green triangle on the right"), 55)
     results = tiny_library.similar(query, k=1)
-    assert results.hits[0].file.path.name == file_name(caption_for_text("a green triangle on the right"), 1)
+    assert results.hits[0].file.path.name == file_name(
+        caption_for_text("a green triangle on the right"), 1
+    )
 
 
 def test_relevance_cutoff_hides_the_unrelated_and_show_all_reveals_them(
@@ -78,7 +82,9 @@ def test_relevance_cutoff_hides_the_unrelated_and_show_all_reveals_them(
     assert 1 <= len(default.hits) < 20, "the cutoff should leave a short, relevant page"
     assert all(shapes[h.file.path] == caption for h in default.hits[:2])
     assert len(everything.hits) == 50 and default.hidden == 50 - len(default.hits)
-    assert [h.file.path for h in everything.hits[: len(default.hits)]] == [h.file.path for h in default.hits]
+    assert [h.file.path for h in everything.hits[: len(default.hits)]] == [
+        h.file.path for h in default.hits
+    ]
 
 
 def test_filters_by_folder_and_date_do_not_starve_k(tiny_library: Library, tmp_path: Path) -> None:
@@ -88,11 +94,15 @@ def test_filters_by_folder_and_date_do_not_starve_k(tiny_library: Library, tmp_p
     os.utime(old, (datetime(2015, 6, 1).timestamp(),) * 2)
     _indexed(tiny_library, tmp_path / "photos")
     only_b = FileFilter(folders=(tmp_path / "photos" / "b",))
-    results = tiny_library.search("a red circle on the left", k=30, file_filter=only_b, show_all=True)
+    results = tiny_library.search(
+        "a red circle on the left", k=30, file_filter=only_b, show_all=True
+    )
     assert len(results.hits) == 30
     assert all(h.file.path.parent.name == "b" for h in results.hits)
     before_2016 = FileFilter(date_to=datetime(2016, 1, 1))
-    results = tiny_library.search("a blue triangle at the top", k=10, file_filter=before_2016, show_all=True)
+    results = tiny_library.search(
+        "a blue triangle at the top", k=10, file_filter=before_2016, show_all=True
+    )
     assert [h.file.path for h in results.hits] == [old]
     images_only = FileFilter(kinds=frozenset({"document"}))
     assert tiny_library.search("a red circle", k=5, file_filter=images_only).hits == []
@@ -104,11 +114,17 @@ def test_deleted_index_file_is_rebuilt_from_the_catalog(
     write_shape_photos(tmp_path / "photos", seeds=(1,))
     with Library.open(tiny_settings, lambda _s: tiny_embedder) as library:
         _indexed(library, tmp_path / "photos")
-        expected = [h.file.path for h in library.search("a purple circle at the top", k=5, show_all=True).hits]
+        expected = [
+            h.file.path
+            for h in library.search("a purple circle at the top", k=5, show_all=True).hits
+        ]
     tiny_settings.index_path.unlink()
     with Library.open(tiny_settings, lambda _s: tiny_embedder) as library:
         assert library.status().index_size == 72
-        got = [h.file.path for h in library.search("a purple circle at the top", k=5, show_all=True).hits]
+        got = [
+            h.file.path
+            for h in library.search("a purple circle at the top", k=5, show_all=True).hits
+        ]
     assert got == expected
 
 
@@ -163,7 +179,9 @@ def test_interrupted_run_resumes_where_it_stopped(
         assert library.status().indexed == 72
 
 
-def test_changed_content_is_re_embedded_and_touch_is_not(tiny_library: Library, tmp_path: Path) -> None:
+def test_changed_content_is_re_embedded_and_touch_is_not(
+    tiny_library: Library, tmp_path: Path
+) -> None:
     from tests.support.shapes import render
 
     write_shape_photos(tmp_path / "photos", seeds=(1,))
@@ -173,7 +191,9 @@ def test_changed_content_is_re_embedded_and_touch_is_not(tiny_library: Library, 
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**10))
     touched = tiny_library.index()
     assert touched.embedded == 0 and touched.touched == 1
-    render(caption_for_text("a black triangle at the bottom"), (160, 120), seed=77).save(path, quality=92)
+    render(caption_for_text("a black triangle at the bottom"), (160, 120), seed=77).save(
+        path, quality=92
+    )
     changed = tiny_library.index()
     assert changed.changed == 1 and changed.embedded == 1
     top = tiny_library.search("a black triangle at the bottom", k=2, show_all=True).hits

@@ -34,7 +34,9 @@ def test_no_weights_and_no_network_gives_advice(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailableError) as error:
         load_embedder("ViT-B-32/laion2b_s34b_b79k", None, tmp_path / "empty-cache", "cpu")
     message = str(error.value)
-    assert "--weights" in message and "huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in message
+    assert (
+        "--weights" in message and "huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in message
+    )
 
 
 def test_a_broken_weights_file_is_reported_not_crashed_on(tmp_path: Path) -> None:
@@ -71,14 +73,18 @@ def test_switching_model_re_embeds_instead_of_mixing_spaces(
 
 
 @pytest.mark.real_weights
-def test_real_weights_find_the_described_photos(real_weights: list[RealWeights], tmp_path: Path) -> None:
+def test_real_weights_find_the_described_photos(
+    real_weights: list[RealWeights], tmp_path: Path
+) -> None:
     """With real pretrained weights in ../shared/models, plain-English queries find shapes."""
     if not real_weights:
         pytest.skip("no real weights under ../shared/models")
     photos = write_shape_photos(tmp_path / "photos", seeds=(1,), size=(224, 224))
     for weights in real_weights:
         embedder = load_embedder(weights.model, weights.path, tmp_path / "cache", "auto")
-        settings = Settings(data_dir=tmp_path / weights.path.stem, model=weights.model, weights=weights.path)
+        settings = Settings(
+            data_dir=tmp_path / weights.path.stem, model=weights.model, weights=weights.path
+        )
         with Library.open(settings, lambda _s, e=embedder: e) as library:  # type: ignore[misc]
             library.index([tmp_path / "photos"])
             colour_hits = 0

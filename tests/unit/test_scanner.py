@@ -47,7 +47,9 @@ def test_new_files_are_found_and_clutter_is_ignored(tmp_path: Path) -> None:
 
 def test_unchanged_touched_changed_and_removed(tmp_path: Path) -> None:
     catalog, folder, root = _setup(tmp_path)
-    same, touched, changed, removed = (root / n for n in ("same.jpg", "touched.jpg", "changed.jpg", "gone.jpg"))
+    same, touched, changed, removed = (
+        root / n for n in ("same.jpg", "touched.jpg", "changed.jpg", "gone.jpg")
+    )
     for i, path in enumerate((same, touched, changed, removed)):
         path.write_bytes(bytes([i]) * 100)
         _catalogue(catalog, folder, path)

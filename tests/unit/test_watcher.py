@@ -165,6 +165,12 @@ def test_the_handler_ignores_reads_hidden_temporary_and_unsupported_files(tmp_pa
     assert wake.is_set()
     disk.now += 1.0
     assert sorted(coalescer.take_ready()) == sorted(
-        [root / "sub" / "b.JPG", root / "2024", root / "gone.png", root / "c.jpg", root / "d.jpg",
-         root / "e.jpg"]
+        [
+            root / "sub" / "b.JPG",
+            root / "2024",
+            root / "gone.png",
+            root / "c.jpg",
+            root / "d.jpg",
+            root / "e.jpg",
+        ]
     )
