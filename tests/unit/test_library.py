@@ -206,3 +206,14 @@ def test_text_truncation_at_end_of_text_gives_the_same_vectors(tiny_embedder: Em
     fast = tiny_embedder.encode_texts(texts, truncate=True)
     np.testing.assert_allclose(fast, full, atol=1e-5)
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_repeated_filter_sees_files_indexed_since(tiny_library: Library, tmp_path: Path) -> None:
+    write_shape_photos(tmp_path / "photos" / "a", seeds=(1,))
+    _indexed(tiny_library, tmp_path / "photos")
+    only_b = FileFilter(folders=(tmp_path / "photos" / "b",))
+    assert tiny_library.search("a red circle on the left", k=5, file_filter=only_b).hits == []
+    write_shape_photos(tmp_path / "photos" / "b", seeds=(2,))
+    _indexed(tiny_library, tmp_path / "photos")
+    hits = tiny_library.search("a red circle on the left", k=5, file_filter=only_b).hits
+    assert hits and all(h.file.path.parent.name == "b" for h in hits)
