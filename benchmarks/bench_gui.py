@@ -160,7 +160,7 @@ def open_window(loop: Loop, data: Path, process: bool = True) -> Any:
 
     settings = Settings.load(data).replace(model="lumen-tiny", weights=WEIGHTS, device="cpu")
     if process:
-        bridge = LibraryBridge(lambda sink: ProcessBackend(settings, sink))
+        bridge = LibraryBridge(lambda sink: ProcessBackend(settings, sink), watch=True)
     else:
         from desktop_app.core.library import Library
         from desktop_app.gui.service import LibraryService
@@ -173,7 +173,9 @@ def open_window(loop: Loop, data: Path, process: bool = True) -> Any:
     window.show()
     window.start()
     loop.run_until(lambda: bridge.is_ready)
-    loop.run_until(lambda: window.model_state and window.model_state.state != MODEL_LOADING)
+    loop.run_until(
+        lambda: window.model_state is not None and window.model_state.state != MODEL_LOADING
+    )
     gc.freeze()  # as the app does once its window is up
     return window
 
@@ -204,12 +206,13 @@ def keystrokes(loop: Loop, data: Path, items: int) -> None:
     from PySide6.QtTest import QTest
 
     window = open_window(loop, data)
-    shown: list[Any] = []
+    shown: list[tuple[float, Any]] = []
     window.results_shown.connect(lambda r: shown.append((time.perf_counter(), r)))
 
     def wait_for(text: str) -> tuple[float, Any]:
         loop.run_until(lambda: bool(shown) and shown[-1][1].query.text == text)
-        return shown[-1]
+        at, result = shown[-1]
+        return at, result
 
     typed, entered, thumbs, host = [], [], [], []
     for text in QUERIES:
@@ -243,7 +246,7 @@ def keystrokes(loop: Loop, data: Path, items: int) -> None:
     loop.measure(True)
     window.clear_search()
     loop.run_until(lambda: bool(shown) and shown[-1][1].query.is_recent)
-    delivered = len(shown[-1][1].items)
+    delivered = len(shown[-1][1].rows)
     loop.measure(False)
     stall = loop.worst_ms()
     loop.run_until(lambda: visible_thumbnails_loaded(window), 60)
@@ -294,33 +297,42 @@ def indexing_stalls(loop: Loop, work: Path, count: int, process: bool) -> None:
 # -- loading the model: in a thread of the window's process, or in another process ----------
 
 
+def _load_model() -> None:
+    """Import torch and open_clip, create the tiny model, encode a few queries."""
+    from desktop_app.core.embedder import load_embedder
+
+    embedder = load_embedder("lumen-tiny", WEIGHTS, Path(tempfile.gettempdir()), "cpu")
+    for _ in range(3):
+        embedder.encode_text("a photo of a dog")
+
+
 def model_load_probe(where: str) -> None:
     """Child mode: time the event loop while the model loads ``where`` (thread or process)."""
     import multiprocessing
 
     loop = Loop()
     done = threading.Event()
-
-    def load() -> None:
-        from desktop_app.core.embedder import load_embedder
-
-        embedder = load_embedder("lumen-tiny", WEIGHTS, Path(tempfile.gettempdir()), "cpu")
-        for _ in range(3):
-            embedder.encode_text("a photo of a dog")
+    failed: list[BaseException] = []
 
     def run() -> None:
-        if where == "thread":
-            load()
-        else:
-            child = multiprocessing.get_context("spawn").Process(target=load)
-            child.start()
-            child.join()
-        done.set()
+        try:
+            if where == "thread":
+                _load_model()
+            else:
+                child = multiprocessing.get_context("spawn").Process(target=_load_model)
+                child.start()
+                child.join()
+        except BaseException as exc:
+            failed.append(exc)
+        finally:
+            done.set()
 
     loop.measure(True)
     threading.Thread(target=run).start()
     loop.run_until(done.is_set, 300)
     loop.measure(False)
+    if failed:
+        raise failed[0]
     print(json.dumps({"worst_ms": loop.worst_ms(), "over_100": sum(g > 0.1 for g in loop.gaps)}))
 
 

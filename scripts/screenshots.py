@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QPoint, Qt
+from PySide6.QtCore import QEventLoop
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
@@ -55,12 +55,13 @@ def settle(seconds: float = 0.4) -> None:
         time.sleep(0.01)
 
 
-def save(widget: QWidget | None, path: Path) -> None:
-    """Save ``widget`` (or the whole screen when None) as a PNG."""
+def save(widget: QWidget, path: Path, from_screen: bool = False) -> None:
+    """Save ``widget`` as a PNG; ``from_screen``: with the popups over it (menus, tooltips)."""
     settle(0.3)
-    if widget is None:
+    if from_screen:
+        area = widget.frameGeometry()
         screen = QGuiApplication.primaryScreen()
-        pixmap = screen.grabWindow(0)
+        pixmap = screen.grabWindow(0, area.x(), area.y(), area.width(), area.height())
     else:
         pixmap = widget.grab()
     pixmap.save(str(path))
@@ -82,7 +83,11 @@ def thumbnails_done(window: MainWindow) -> bool:
         if not grid.visualRect(index).intersects(area):
             continue
         item = window.model.item(row)
-        if item is not None and index.data(PixmapRole) is None and not window.model.thumbnail_failed(item):
+        if (
+            item is not None
+            and index.data(PixmapRole) is None
+            and not window.model.thumbnail_failed(item)
+        ):
             return False
     return True
 
@@ -91,9 +96,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path, help="folder for the PNGs")
     parser.add_argument("--sample", type=Path, help="folder of photos (default: generated shapes)")
-    parser.add_argument("--weights", type=Path, default=REPO / "tests" / "fixtures" / "lumen-tiny.safetensors")
+    parser.add_argument(
+        "--weights", type=Path, default=REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"
+    )
     parser.add_argument("--model", default="lumen-tiny")
-    parser.add_argument("--dark", action="store_true", help="also capture the window in a dark palette")
+    parser.add_argument(
+        "--dark", action="store_true", help="also capture the window in a dark palette"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="lumen-shots-"))
@@ -132,8 +141,13 @@ def main() -> int:
         bridge.index_progress.connect(progress_seen.append)
         window.add_folders([sample])
         spin_until(
-            lambda: bool(finished)
-            or (window.model.rowCount() > 20 and any(getattr(p, "phase", "") == "indexing" for p in progress_seen)),
+            lambda: (
+                bool(finished)
+                or (
+                    window.model.rowCount() > 20
+                    and any(getattr(p, "phase", "") == "indexing" for p in progress_seen)
+                )
+            ),
             60,
             "indexing",
         )
@@ -145,7 +159,11 @@ def main() -> int:
         window.results_shown.connect(shown.append)
         window.search.setFocus()
         QTest.keyClicks(window.search, QUERY)
-        spin_until(lambda: any(getattr(r, "query", None) and r.query.text == QUERY for r in shown), 30, "results")
+        spin_until(
+            lambda: any(getattr(r, "query", None) and r.query.text == QUERY for r in shown),
+            30,
+            "results",
+        )
         spin_until(lambda: thumbnails_done(window), 30, "thumbnails")
         save(window, args.out / "03-results.png")
 
@@ -154,24 +172,31 @@ def main() -> int:
         menu = window.context_menu_for(1)
         menu.popup(grid.viewport().mapToGlobal(rect.center()))
         settle(0.5)
-        save(None, args.out / "04-context-menu.png")
+        save(window, args.out / "04-context-menu.png", from_screen=True)
         menu.close()
 
         grid.setFocus()
         grid.setCurrentIndex(window.model.index(0))
         window.set_preview_visible(True)
-        spin_until(lambda: window.preview.picture.pixmap() is not None and not window.preview.picture.pixmap().isNull(), 30, "the preview")
+        spin_until(
+            lambda: (
+                window.preview.picture.pixmap() is not None
+                and not window.preview.picture.pixmap().isNull()
+            ),
+            30,
+            "the preview",
+        )
         save(window, args.out / "05-preview.png")
 
         window.find_similar(window.model.item(2).path)  # type: ignore[union-attr]
-        spin_until(lambda: bool(shown) and getattr(shown[-1], "query").similar_to is not None, 30, "similar")
+        spin_until(lambda: bool(shown) and shown[-1].query.similar_to is not None, 30, "similar")
         spin_until(lambda: thumbnails_done(window), 30, "thumbnails")
         save(window, args.out / "06-similar.png")
 
         window.set_preview_visible(False)
         window.set_thumbnail_size(96)
         window.clear_search()
-        spin_until(lambda: bool(shown) and getattr(shown[-1], "query").is_recent, 30, "recent files")
+        spin_until(lambda: bool(shown) and shown[-1].query.is_recent, 30, "recent files")
         spin_until(lambda: thumbnails_done(window), 30, "thumbnails")
         save(window, args.out / "07-recent-small.png")
 
@@ -193,7 +218,9 @@ def main() -> int:
             app.setPalette(palette)
             window.set_thumbnail_size(144)
             QTest.keyClicks(window.search, "a blue square")
-            spin_until(lambda: bool(shown) and getattr(shown[-1], "query").text == "a blue square", 30, "results")
+            spin_until(
+                lambda: bool(shown) and shown[-1].query.text == "a blue square", 30, "results"
+            )
             spin_until(lambda: thumbnails_done(window), 30, "thumbnails")
             save(window, args.out / "08-dark.png")
     finally:

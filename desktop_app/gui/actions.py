@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QUrl
@@ -47,6 +49,24 @@ def copy_paths(paths: list[Path]) -> None:
     QGuiApplication.clipboard().setText("\n".join(str(p) for p in paths))
 
 
+def pasted_files(folder: Path) -> list[Path]:
+    """The files on the clipboard, or its image saved as a PNG in ``folder``; [] if neither."""
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasUrls():
+        files = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+        if files:
+            return files
+    image = clipboard.image()
+    if image.isNull():
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(dir=folder, prefix="pasted-", suffix=".png")
+    os.close(descriptor)
+    image.save(name)  # PNG, from the suffix
+    return [Path(name)]
+
+
 class WindowActions(QObject):
     """Every command of the window, once, for the menu bar, context menu and shortcuts."""
 
@@ -65,6 +85,7 @@ class WindowActions(QObject):
             return action
 
         self.add_folder = make("&Add Folder…", keys.Open)
+        self.add_folder.setIconText("Add folder")
         self.folders = make("&Folders…")
         self.similar_file = make("Find Similar to a &File…", "Ctrl+Shift+O")
         self.paste_image = make("Search by &Pasted Image", keys.Paste)

@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
@@ -64,14 +63,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 
         data_dir = remembered_data_dir()
     settings = Settings.load(data_dir)
-    overrides: dict[str, Any] = {}
-    if args.model:
-        overrides["model"] = args.model
-    if args.weights:
-        overrides["weights"] = args.weights.expanduser().absolute()
-    if args.device:
-        overrides["device"] = args.device
-    return settings.replace(**overrides) if overrides else settings
+    return settings.with_overrides(model=args.model, weights=args.weights, device=args.device)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return LocalBackend(lambda: LibraryService(Library.open(current)), sink)
         return ProcessBackend(current, sink, level)
 
-    bridge = LibraryBridge(make_backend)
+    bridge = LibraryBridge(make_backend, watch=True)
     window = MainWindow(settings, bridge)
     holder["window"] = window
     if args.report_timings or args.exit_after:

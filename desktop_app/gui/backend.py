@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 READS = frozenset({"info", "failures", "query", "add_folder", "set_folder_paused"})
-WRITES = frozenset({"index", "remove_folder", "forget"})
+WRITES = frozenset({"index", "remove_folder", "forget", "set_watching"})
 MODEL = frozenset({"warm_model"})
 MEDIA = frozenset({"thumbnails", "picture"})
 
@@ -107,6 +107,8 @@ class Dispatcher:
         else:
             raise ValueError(f"unknown library call {method!r}")
         function: Callable[..., Any] = getattr(self.service, method)
+        if method == "set_watching":
+            return lane.submit(function, *args, self._on_change)
         if method != "index":
             return lane.submit(function, *args)
         cancel = threading.Event()
@@ -131,6 +133,7 @@ class Dispatcher:
         with self._lock:
             for event in self._cancels.values():
                 event.set()
+        self.service.close()
         for lane in (self._reads, self._media, self._model, self._writes):
             lane.shutdown(wait=True, cancel_futures=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from desktop_app.gui.widgets import Banner, IndexStatus, ModelBadge
     from desktop_app.gui.workers import LibraryBridge
 
+log = logging.getLogger(__name__)
+
 PAGE_MESSAGE, PAGE_RESULTS = 0, 1
 
 
@@ -46,6 +49,7 @@ class LibraryControls:
     model_badge: ModelBadge
     pages: QStackedWidget
     _paused: bool
+    _watching: bool
     _refresh: QTimer
 
     @property
@@ -66,6 +70,7 @@ class LibraryControls:
         def _show_error(self, title: str, message: str, details: str) -> None: ...
 
     def _library_ready(self, info: LibraryInfo) -> None:
+        self._watching = False
         self._info_changed(info)
         self.bridge.warm_model(info.model or self.settings.model)
         if info.folders:
@@ -149,8 +154,8 @@ class LibraryControls:
 
     def _index_progress(self, progress: IndexProgress) -> None:
         self.index_status.show_progress(progress)
-        if progress.phase in ("indexing", "done"):
-            self.files_changed()
+        if progress.phase == "indexing":
+            self.files_changed()  # show what was just embedded (the end refreshes once more)
 
     def _index_finished(self, outcome: IndexOutcome) -> None:
         self.index_status.show_finished(outcome, self.info)
@@ -160,6 +165,13 @@ class LibraryControls:
         if outcome.offline_folders:
             names = ", ".join(str(p) for p in outcome.offline_folders)
             self.flash(f"Not reachable (files hidden until it is back): {names}", 10000)
+        self._follow_changes(not self._paused)
+
+    def _follow_changes(self, on: bool) -> None:
+        """Have the library follow file changes between runs (the core's folder watcher)."""
+        if self.bridge.watch and on != self._watching:
+            self._watching = on
+            self.bridge.call("set_watching", on, failed=lambda exc: log.warning("%s", exc))
 
     def _index_failed(self, message: str) -> None:
         self.index_status.show_finished(None, self.info)
@@ -185,6 +197,8 @@ class LibraryControls:
             self.bridge.cancel_indexing()
 
     def _set_paused(self, paused: bool) -> None:
+        if paused:
+            self._follow_changes(False)
         self._paused = paused
         self.index_status.set_paused(paused)
         self.commands.pause.setText("&Resume Indexing" if paused else "&Pause Indexing")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop_app import __version__
 from desktop_app.config import Settings
 from desktop_app.gui import icons
-from desktop_app.gui.actions import WindowActions, copy_paths, open_files, reveal
+from desktop_app.gui.actions import WindowActions, copy_paths, open_files, pasted_files, reveal
 from desktop_app.gui.grid import DEFAULT_ICON, ResultsGrid
 from desktop_app.gui.library_controls import PAGE_MESSAGE, PAGE_RESULTS, LibraryControls
 from desktop_app.gui.preview import PreviewPane
@@ -76,6 +74,7 @@ class MainWindow(LibraryControls, QMainWindow):
         self._last_query: Query | None = None
         self._shown_at: float | None = None
         self._paused = False
+        self._watching = False
         self._closing = False
         self._refresh_pending = False
         self.setWindowTitle("Lumen")
@@ -102,7 +101,6 @@ class MainWindow(LibraryControls, QMainWindow):
         add = QToolButton()
         add.setDefaultAction(self.commands.add_folder)
         add.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        add.setText("Add folder")
         add.setAutoRaise(True)
         gear = QToolButton()
         gear.setDefaultAction(self.commands.settings)
@@ -535,27 +533,11 @@ class MainWindow(LibraryControls, QMainWindow):
 
     def paste_image(self) -> None:
         """Find files like the image (or image file) on the clipboard."""
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is None:
-            return
-        files = (
-            [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-            if mime.hasUrls()
-            else []
-        )
+        files = pasted_files(self.settings.data_dir / "pasted")
         if files:
             self.handle_dropped(files)
-            return
-        image = QGuiApplication.clipboard().image()
-        if image.isNull():
+        else:
             self.flash("The clipboard holds no image", 4000)
-            return
-        folder = self.settings.data_dir / "pasted"
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor, name = tempfile.mkstemp(dir=folder, prefix="pasted-", suffix=".png")
-        os.close(descriptor)
-        image.save(name)  # PNG, from the suffix
-        self.find_similar(Path(name))
 
     def choose_similar_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Find files similar to…")

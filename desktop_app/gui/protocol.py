@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 # How a result got into the list.
 BY_MEANING = "meaning"
@@ -42,6 +43,37 @@ class Query:
         return not self.text.strip() and self.similar_to is None
 
 
+ItemRow = tuple[Any, ...]
+"""One result as plain values, in ``Col`` order: cheap to pickle and unpickle by the thousand.
+
+(Ten thousand dataclasses holding Paths and datetimes took ~280 ms to unpickle, holding the
+GIL the window needs; the same as tuples of str/float takes ~12 ms.)
+"""
+
+
+class Col:
+    """Positions in an ``ItemRow``."""
+
+    PATH = 0  # str
+    KIND = 1
+    SIZE = 2
+    MODIFIED = 3  # POSIX seconds
+    DATE = 4  # POSIX seconds: when taken (EXIF, read as local time), else modified; sorts by it
+    TAKEN_AT = 5  # ISO text or None
+    THUMB_KEY = 6
+    INDEXED = 7
+    WIDTH = 8
+    HEIGHT = 9
+    CAMERA = 10
+    TITLE = 11
+    PAGE_COUNT = 12
+    SCORE = 13
+    RELEVANT = 14
+    MATCH = 15
+    PAGE = 16
+    PASSAGE = 17
+
+
 @dataclass(frozen=True)
 class Item:
     """One file in the results grid."""
@@ -73,18 +105,46 @@ class Item:
         """When it was taken (EXIF) or else last modified."""
         return self.taken_at or self.modified
 
+    @classmethod
+    def from_row(cls, row: ItemRow) -> Item:
+        taken = row[Col.TAKEN_AT]
+        return cls(
+            path=Path(row[Col.PATH]),
+            kind=row[Col.KIND],
+            size=row[Col.SIZE],
+            modified=datetime.fromtimestamp(row[Col.MODIFIED]),
+            thumb_key=row[Col.THUMB_KEY],
+            indexed=row[Col.INDEXED],
+            taken_at=datetime.fromisoformat(taken) if taken else None,
+            width=row[Col.WIDTH],
+            height=row[Col.HEIGHT],
+            camera=row[Col.CAMERA],
+            title=row[Col.TITLE],
+            page_count=row[Col.PAGE_COUNT],
+            score=row[Col.SCORE],
+            relevant=row[Col.RELEVANT],
+            match=row[Col.MATCH],
+            page=row[Col.PAGE],
+            passage=row[Col.PASSAGE],
+        )
+
 
 @dataclass(frozen=True)
 class QueryResult:
-    """The answer to a ``Query``."""
+    """The answer to a ``Query``: its files as rows, best first."""
 
     query: Query
-    items: tuple[Item, ...] = ()
+    rows: tuple[ItemRow, ...] = ()
     hidden: int = 0  # more hits below the relevance cutoff (see Query.show_all)
     cutoff: float | None = None
     semantic: bool = True  # False: the model was not ready, only file-name matches were used
     notice: str | None = None  # something the user should know about these results
     elapsed_s: float = 0.0
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """The rows as Items (builds them all: for small results and tests)."""
+        return tuple(Item.from_row(row) for row in self.rows)
 
 
 @dataclass(frozen=True)

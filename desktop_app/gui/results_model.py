@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QPixmap
 
-from desktop_app.gui.protocol import BY_NAME, Item, QueryResult
+from desktop_app.gui.protocol import BY_NAME, Col, Item, ItemRow, QueryResult
 from desktop_app.gui.workers import ThumbnailLoader
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -74,7 +75,10 @@ def tooltip(item: Item) -> str:
 
 
 class ResultsModel(QAbstractListModel):
-    """The grid's items. Thumbnails are asked for when a cell is painted, and kept in an LRU."""
+    """The grid's items, kept as rows; an ``Item`` is made only for a row that is looked at.
+
+    Thumbnails are asked for when a cell is painted, and kept in an LRU of pixmaps.
+    """
 
     thumbnails_changed = Signal()
 
@@ -82,11 +86,12 @@ class ResultsModel(QAbstractListModel):
         super().__init__()
         self._loader = loader
         self._loader.loaded.connect(self._thumbnail_loaded)
-        self._items: list[Item] = []
-        self._ranked: list[Item] = []  # in relevance order
+        self._rows_shown: list[ItemRow] = []
+        self._ranked: list[ItemRow] = []  # in relevance order
+        self._items: dict[int, Item] = {}  # made on demand, by row
         self._sort = SORT_RELEVANCE
-        self._rows: dict[str, list[int]] = {}  # thumbnail key -> rows showing it
-        self._row_of_path: dict[Path, int] = {}
+        self._rows_of_key: dict[str, list[int]] = {}  # thumbnail key -> rows showing it
+        self._row_of_path: dict[str, int] = {}
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._failed: set[str] = set()
         self._cache_items = cache_items
@@ -95,9 +100,9 @@ class ResultsModel(QAbstractListModel):
     # -- contents -------------------------------------------------------------------------
 
     def set_result(self, result: QueryResult) -> None:
-        """Show ``result``'s items (in the current sort order)."""
+        """Show ``result``'s rows (in the current sort order)."""
         self.result = result
-        self._ranked = list(result.items)
+        self._ranked = list(result.rows)
         self._loader.forget_queue()
         self._relayout()
 
@@ -116,48 +121,54 @@ class ResultsModel(QAbstractListModel):
         return self._sort
 
     def remove_paths(self, paths: Iterable[Path]) -> None:
-        gone = set(paths)
-        self._ranked = [item for item in self._ranked if item.path not in gone]
+        gone = {str(path) for path in paths}
+        self._ranked = [row for row in self._ranked if row[Col.PATH] not in gone]
         self._relayout()
 
     def _relayout(self) -> None:
         self.beginResetModel()
-        self._items = _sorted(self._ranked, self._sort)
-        self._rows = {}
+        self._rows_shown = _sorted(self._ranked, self._sort)
+        self._items = {}
+        self._rows_of_key = {}
         self._row_of_path = {}
-        for row, item in enumerate(self._items):
-            self._rows.setdefault(item.thumb_key, []).append(row)
-            self._row_of_path[item.path] = row
+        for number, row in enumerate(self._rows_shown):
+            self._rows_of_key.setdefault(row[Col.THUMB_KEY], []).append(number)
+            self._row_of_path[row[Col.PATH]] = number
         self.endResetModel()
 
     def items(self) -> list[Item]:
-        return list(self._items)
+        """Every item, in display order (makes them all: for small results and tests)."""
+        return [self._item(number) for number in range(len(self._rows_shown))]
 
     def item(self, row: int) -> Item | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
+        return self._item(row) if 0 <= row < len(self._rows_shown) else None
+
+    def _item(self, number: int) -> Item:
+        item = self._items.get(number)
+        if item is None:
+            item = self._items[number] = Item.from_row(self._rows_shown[number])
+        return item
 
     def row_of(self, path: Path) -> int | None:
-        return self._row_of_path.get(path)
+        return self._row_of_path.get(str(path))
 
     # -- Qt model -------------------------------------------------------------------------
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
+        return 0 if parent.isValid() else len(self._rows_shown)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        number = index.row()
+        if not index.isValid() or not 0 <= number < len(self._rows_shown):
             return None
-        item = self._items[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return display_name(item)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return _row_name(self._rows_shown[number])
         if role == ItemRole:
-            return item
+            return self._item(number)
         if role == PixmapRole:
-            return self._pixmap(item)
+            return self._pixmap(self._rows_shown[number])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(item)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return display_name(item)
+            return tooltip(self._item(number))
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -175,11 +186,11 @@ class ResultsModel(QAbstractListModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         """The selected files as file URLs (file managers, mail, editors) and as text."""
-        rows = sorted({index.row() for index in indexes if index.isValid()})
-        paths = [self._items[row].path for row in rows if row < len(self._items)]
+        numbers = sorted({index.row() for index in indexes if index.isValid()})
+        paths = [self._rows_shown[n][Col.PATH] for n in numbers if n < len(self._rows_shown)]
         mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
-        mime.setText("\n".join(str(path) for path in paths))
+        mime.setUrls([QUrl.fromLocalFile(path) for path in paths])
+        mime.setText("\n".join(paths))
         return mime
 
     def supportedDragActions(self) -> Qt.DropAction:
@@ -187,14 +198,14 @@ class ResultsModel(QAbstractListModel):
 
     # -- thumbnails -----------------------------------------------------------------------
 
-    def _pixmap(self, item: Item) -> QPixmap | None:
-        key = item.thumb_key
+    def _pixmap(self, row: ItemRow) -> QPixmap | None:
+        key = row[Col.THUMB_KEY]
         pixmap = self._pixmaps.get(key)
         if pixmap is not None:
             self._pixmaps.move_to_end(key)
             return pixmap
         if key not in self._failed:
-            self._loader.request(key, item.path, item.kind)
+            self._loader.request(key, Path(row[Col.PATH]), row[Col.KIND])
         return None
 
     def thumbnail_failed(self, item: Item) -> bool:
@@ -208,8 +219,8 @@ class ResultsModel(QAbstractListModel):
             self._pixmaps.move_to_end(key)
             while len(self._pixmaps) > self._cache_items:
                 self._pixmaps.popitem(last=False)
-        for row in self._rows.get(key, ()):
-            index = self.index(row)
+        for number in self._rows_of_key.get(key, ()):
+            index = self.index(number)
             self.dataChanged.emit(index, index, [PixmapRole])
         self.thumbnails_changed.emit()
 
@@ -218,18 +229,25 @@ class ResultsModel(QAbstractListModel):
         self._loader.forget_queue()
         self._pixmaps.clear()
         self._failed.clear()
-        if self._items:
-            self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1), [PixmapRole])
+        if self._rows_shown:
+            last = self.index(len(self._rows_shown) - 1)
+            self.dataChanged.emit(self.index(0), last, [PixmapRole])
 
     def cached_thumbnails(self) -> int:
         return len(self._pixmaps)
 
 
-def _sorted(items: list[Item], mode: str) -> list[Item]:
+def _row_name(row: ItemRow) -> str:
+    if row[Col.KIND] == "document" and row[Col.TITLE]:
+        return str(row[Col.TITLE])
+    return os.path.basename(str(row[Col.PATH]))
+
+
+def _sorted(rows: list[ItemRow], mode: str) -> list[ItemRow]:
     if mode == SORT_NEWEST:
-        return sorted(items, key=lambda item: item.date, reverse=True)
+        return sorted(rows, key=lambda row: row[Col.DATE], reverse=True)
     if mode == SORT_OLDEST:
-        return sorted(items, key=lambda item: item.date)
+        return sorted(rows, key=lambda row: row[Col.DATE])
     if mode == SORT_NAME:
-        return sorted(items, key=lambda item: display_name(item).lower())
-    return list(items)
+        return sorted(rows, key=lambda row: _row_name(row).lower())
+    return list(rows)

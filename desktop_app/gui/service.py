@@ -13,7 +13,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +24,21 @@ from desktop_app.core.library import Library
 from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
 from desktop_app.core.search import SearchHit
 from desktop_app.core.thumbnails import ThumbnailCache
+from desktop_app.core.watcher import FolderWatcher
 from desktop_app.gui.protocol import (
     BY_DATE,
     BY_MEANING,
     BY_NAME,
     MODEL_READY,
     MODEL_UNAVAILABLE,
+    Col,
     Failure,
     Filters,
     FolderInfo,
     Forgotten,
     IndexOutcome,
     IndexProgress,
-    Item,
+    ItemRow,
     LibraryInfo,
     ModelState,
     Query,
@@ -61,6 +62,9 @@ class LibraryService:
         self._model_state: ModelState | None = None
         size = library.settings.thumbnail_size
         self._thumbnails = ThumbnailCache(library.settings.thumbnail_dir / str(size), size)
+        self._watch_lock = threading.Lock()
+        self._watcher: FolderWatcher | None = None
+        self._closed = False
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -105,14 +109,14 @@ class LibraryService:
             results = self.library.similar(
                 query.similar_to, query.limit, file_filter, show_all=query.show_all
             )
-            hits = tuple(_hit_item(hit) for hit in results.hits)
+            hits = tuple(_hit_row(hit) for hit in results.hits)
             return QueryResult(
                 query, hits, results.hidden, results.cutoff, elapsed_s=_since(started)
             )
         if query.is_recent:
             return QueryResult(query, self._recent(query, file_filter), elapsed_s=_since(started))
         text = query.text.strip()
-        items: list[Item] = []
+        rows: list[ItemRow] = []
         hidden = 0
         cutoff: float | None = None
         notice: str | None = None
@@ -123,30 +127,30 @@ class LibraryService:
             except (IndexMismatchError, ModelUnavailableError) as exc:
                 semantic, notice = False, str(exc)
             else:
-                items = [_hit_item(hit) for hit in results.hits]
+                rows = [_hit_row(hit) for hit in results.hits]
                 hidden, cutoff = results.hidden, results.cutoff
         else:
             notice = "The model is still loading: showing files whose names match, for now."
         words = [w for w in _WORD_SPLIT.split(text.lower()) if len(w) >= 2]
         if words:
-            seen = {item.path for item in items}
+            seen = {row[Col.PATH] for row in rows}
             for record in self.library.find_by_name(words, NAME_MATCH_LIMIT, file_filter):
                 # Files already embedded are found by meaning (and by name, in hybrid search).
-                if record.path not in seen and (not semantic or record.status != INDEXED):
-                    items.append(_item(record, match=BY_NAME))
+                if str(record.path) not in seen and (not semantic or record.status != INDEXED):
+                    rows.append(_row(record, match=BY_NAME))
         return QueryResult(
-            query, tuple(items), hidden, cutoff, semantic, notice, elapsed_s=_since(started)
+            query, tuple(rows), hidden, cutoff, semantic, notice, elapsed_s=_since(started)
         )
 
-    def _recent(self, query: Query, file_filter: FileFilter | None) -> tuple[Item, ...]:
-        items = [_item(r, match=BY_DATE) for r in self.library.recent(query.limit, file_filter)]
-        if len(items) < query.limit and self.library.status().pending:
+    def _recent(self, query: Query, file_filter: FileFilter | None) -> tuple[ItemRow, ...]:
+        rows = [_row(r, match=BY_DATE) for r in self.library.recent(query.limit, file_filter)]
+        if len(rows) < query.limit and self.library.status().pending:
             # First run: files not embedded yet show too, so the window is never empty.
-            seen = {item.path for item in items}
-            for record in self.library.find_by_name([], query.limit - len(items), file_filter):
-                if record.path not in seen:
-                    items.append(_item(record, match=BY_DATE))
-        return tuple(items)
+            seen = {row[Col.PATH] for row in rows}
+            for record in self.library.find_by_name([], query.limit - len(rows), file_filter):
+                if str(record.path) not in seen:
+                    rows.append(_row(record, match=BY_DATE))
+        return tuple(rows)
 
     # -- pictures -------------------------------------------------------------------------
 
@@ -199,7 +203,7 @@ class LibraryService:
 
         def changed(changes: FileChanges) -> None:
             if on_change is not None:
-                on_change(_changed_paths(changes))
+                on_change(changed_paths(changes))
 
         summary = self.library.index(list(paths) if paths else None, report, cancel, changed)
         return _outcome(summary)
@@ -213,6 +217,31 @@ class LibraryService:
 
     def set_folder_paused(self, path: Path, paused: bool) -> None:
         self.library.set_folder_paused(path, paused)
+
+    def set_watching(self, on: bool, on_change: Callable[[tuple[Path, ...]], None]) -> bool:
+        """Follow changes in the watched folders as they happen (the core's FolderWatcher), or stop.
+
+        ``on_change`` hears the paths whose results changed, from the watcher's thread.
+        """
+        with self._watch_lock:
+            if on and self._watcher is None and not self._closed:
+                watcher = FolderWatcher(
+                    self.library, on_change=lambda changes: on_change(changed_paths(changes))
+                )
+                watcher.start(reconcile=False)  # the window has just run a full index itself
+                self._watcher = watcher
+            elif not on and self._watcher is not None:
+                self._watcher.stop()
+                self._watcher = None
+            return self._watcher is not None
+
+    def close(self) -> None:
+        """Stop following changes (a batch in progress is cancelled; finished files are kept)."""
+        with self._watch_lock:
+            self._closed = True
+            if self._watcher is not None:
+                self._watcher.stop()
+                self._watcher = None
 
     def forget(self, paths: Sequence[Path]) -> Forgotten:
         vectors = sum(self.library.forget(path) for path in paths)
@@ -232,7 +261,7 @@ def _thumb_key(record: FileRecord) -> str:
     return hashlib.blake2b(stamp, digest_size=16).hexdigest()
 
 
-def _item(
+def _row(
     record: FileRecord,
     *,
     score: float | None = None,
@@ -240,30 +269,34 @@ def _item(
     match: str = BY_MEANING,
     page: int | None = None,
     passage: str | None = None,
-) -> Item:
-    return Item(
-        path=record.path,
-        kind=record.kind,
-        size=record.size,
-        modified=datetime.fromtimestamp(record.mtime_ns / 1e9),
-        thumb_key=_thumb_key(record),
-        indexed=record.status == INDEXED,
-        taken_at=record.taken_at,
-        width=record.width,
-        height=record.height,
-        camera=record.camera,
-        title=record.title,
-        page_count=record.page_count,
-        score=score,
-        relevant=relevant,
-        match=match,
-        page=page,
-        passage=passage,
+) -> ItemRow:
+    """A file as an ``ItemRow`` (see ``Col`` for the order)."""
+    modified = record.mtime_ns / 1e9
+    taken = record.taken_at
+    return (
+        str(record.path),
+        record.kind,
+        record.size,
+        modified,
+        taken.timestamp() if taken is not None else modified,
+        taken.isoformat() if taken is not None else None,
+        _thumb_key(record),
+        record.status == INDEXED,
+        record.width,
+        record.height,
+        record.camera,
+        record.title,
+        record.page_count,
+        score,
+        relevant,
+        match,
+        page,
+        passage,
     )
 
 
-def _hit_item(hit: SearchHit) -> Item:
-    return _item(
+def _hit_row(hit: SearchHit) -> ItemRow:
+    return _row(
         hit.file,
         score=hit.score,
         relevant=hit.relevant,
@@ -287,7 +320,8 @@ def _outcome(summary: IndexSummary) -> IndexOutcome:
     )
 
 
-def _changed_paths(changes: FileChanges) -> tuple[Path, ...]:
+def changed_paths(changes: FileChanges) -> tuple[Path, ...]:
+    """Every path whose place in results changed (files, and folders gone offline or back)."""
     paths = [*changes.indexed, *changes.removed, *changes.offline, *changes.online]
     for old, new in changes.moved:
         paths += [old, new]

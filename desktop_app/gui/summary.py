@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from desktop_app.gui.protocol import QueryResult
+from desktop_app.gui.protocol import Col, QueryResult
 
 
 class ResultsSummary(QWidget):
@@ -56,7 +56,7 @@ class ResultsSummary(QWidget):
 
     def show_result(self, result: QueryResult, similar_to: Path | None) -> None:
         query = result.query
-        count = len(result.items)
+        count = len(result.rows)
         shown = f"{count:,} result{'s' if count != 1 else ''}"
         if query.similar_to is not None:
             text = f"{shown} that look like <b>{html.escape(query.similar_to.name)}</b>"
@@ -64,7 +64,7 @@ class ResultsSummary(QWidget):
             text = f"Recent files · {count:,}" if count else "Recent files"
         else:
             text = f"{shown} for <b>“{html.escape(query.text)}”</b>"
-        dimmed = sum(1 for item in result.items if not item.relevant)
+        dimmed = sum(1 for row in result.rows if not row[Col.RELEVANT])
         if result.hidden and not query.show_all:
             text += f" · {result.hidden:,} less relevant hidden"
         elif dimmed:

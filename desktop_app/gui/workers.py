@@ -65,8 +65,12 @@ class LibraryBridge(QObject):
     _event = Signal(str, object)
     _done = Signal(object, object)  # (callback, future)
 
-    def __init__(self, make_backend: Callable[[Callable[[str, Any], None]], Backend]) -> None:
+    def __init__(
+        self, make_backend: Callable[[Callable[[str, Any], None]], Backend], watch: bool = False
+    ) -> None:
+        """``watch``: follow file changes in the folders between indexing runs (the app does)."""
         super().__init__()
+        self.watch = watch
         self._event.connect(self._on_event)
         self._done.connect(self._on_done)
         self._make_backend = make_backend

@@ -108,7 +108,7 @@ class WindowFactory:
         settings = tiny_settings_for(data, self.tmp_path / "models")
         bridge: LibraryBridge
         if process:
-            bridge = LibraryBridge(lambda sink: ProcessBackend(settings, sink))
+            bridge = LibraryBridge(lambda sink: ProcessBackend(settings, sink), watch=True)
         else:
             library = Library.open(settings, embedder_loader=loader or (lambda _s: self.embedder))
             self.libraries.append(library)

@@ -16,7 +16,7 @@ from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.gui.library_controls import PAGE_MESSAGE, PAGE_RESULTS
 from desktop_app.gui.protocol import MODEL_UNAVAILABLE, IndexOutcome
 from tests.gui.conftest import LoopLatency, WindowFactory, wait_for_result, write_neutral_photos
-from tests.support.shapes import Caption, caption_for_text
+from tests.support.shapes import Caption, caption_for_text, render
 
 MAX_STALL_MS = 100
 
@@ -88,6 +88,20 @@ def test_indexing_progress_reaches_the_status_bar_and_the_window_stays_responsiv
     top = [many_photos[item.path] for item in window.model.items()[:4]]
     assert top == [caption_for_text("a black circle at the bottom")] * 4  # one per seed
     qtbot.waitUntil(lambda: window.model.cached_thumbnails() >= 5)
+
+    # Between runs the library follows the folder: a new photo shows up without re-indexing.
+    window.clear_search()
+    arrival = next(iter(many_photos)).parent / "just arrived.jpg"
+    render(Caption("green", "circle", "top"), (160, 120), seed=77).save(arrival)
+    try:
+        wait_for_result(
+            qtbot,
+            window,
+            lambda r: r.query.is_recent and any(i.path == arrival and i.indexed for i in r.items),
+            timeout=60_000,
+        )
+    finally:
+        arrival.unlink()  # the folder is shared with the tests below
 
 
 def test_searching_while_indexing_works_and_pause_keeps_progress(

@@ -33,8 +33,8 @@ def test_typing_a_query_fills_the_grid_with_the_right_files(
     qtbot.keyClicks(window.search, QUERY)
     result = wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
 
-    # Debounced: one search for the whole burst of keystrokes, none for a partial query after it.
-    assert seen == [QUERY]
+    # Debounced: one search for the whole burst of keystrokes, none for a partial query.
+    assert [text for text in seen if text] == [QUERY]
     top = captions_of(window.model.items()[:2], photos)
     assert top == [caption_for_text(QUERY)] * 2
     assert result.semantic and result.notice is None
