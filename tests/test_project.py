@@ -38,3 +38,19 @@ def test_ci_runs_the_test_command_the_readme_gives() -> None:
     test_commands = [b for b in blocks if "pytest" in b]
     assert len(test_commands) == 1, "README must give exactly one test command"
     assert test_commands[0].strip() in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "desktop_app"]],
+    ids=["ruff-check", "ruff-format", "mypy-strict"],
+)
+def test_lint_format_and_types_are_clean(command: list[str]) -> None:
+    """The suite is the one check command: style, formatting and strict types included."""
+    executable = shutil.which(command[0])
+    if executable is None:
+        pytest.fail(f"{command[0]} is not installed (pip install -e '.[dev]')")
+    proc = subprocess.run(
+        [executable, *command[1:]], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from sqlalchemy import (
@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     func,
     literal_column,
+    or_,
     select,
     text,
     update,
@@ -108,7 +109,7 @@ class FileRow(Base):
 class VectorRow(Base):
     __tablename__ = "vectors"
     # Never reuse a deleted vector's id: it doubles as the vector index's label.
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it once)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
     space: Mapped[str] = mapped_column(String, index=True)  # model + weights + preprocessing
@@ -779,22 +780,23 @@ class Catalog:
         """Delete vectors made by another model and mark their files pending; returns files affected."""
         with self.session() as s:
             stale_files = select(VectorRow.file_id).where(VectorRow.space != space).distinct()
-            n = s.execute(
-                update(FileRow).where(FileRow.id.in_(stale_files)).values(status=PENDING)
-            ).rowcount
+            n = _rowcount(
+                s.execute(update(FileRow).where(FileRow.id.in_(stale_files)).values(status=PENDING))
+            )
             s.execute(delete(VectorRow).where(VectorRow.space != space))
-            return int(n or 0)
+            return n
 
     def indexed_without_vectors(self, space: str) -> int:
         """Mark indexed files that have no vector of ``space`` pending again; returns how many."""
         with self.session() as s:
             has_vec = select(VectorRow.file_id).where(VectorRow.space == space)
-            n = s.execute(
-                update(FileRow)
-                .where(FileRow.status == INDEXED, FileRow.id.not_in(has_vec))
-                .values(status=PENDING)
-            ).rowcount
-            return int(n or 0)
+            return _rowcount(
+                s.execute(
+                    update(FileRow)
+                    .where(FileRow.status == INDEXED, FileRow.id.not_in(has_vec))
+                    .values(status=PENDING)
+                )
+            )
 
     def allowed_vector_ids(self, space: str, file_filter: FileFilter) -> np.ndarray:
         """Ids of the vectors of indexed files that pass ``file_filter``, sorted.
@@ -840,10 +842,7 @@ class Catalog:
                 FileRow.path.like(_escape_like(_path_prefix(f)) + "%", escape="\\")
                 for f in file_filter.folders
             ]
-            condition = clauses[0]
-            for clause in clauses[1:]:
-                condition = condition | clause
-            query = query.where(condition)
+            query = query.where(or_(*clauses))
         if file_filter.date_from or file_filter.date_to:
             when = func.coalesce(
                 FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
@@ -948,6 +947,11 @@ def _refresh_keyword_names(s: Session, file_ids: Sequence[int]) -> None:
                 ),
                 {"name": names[0], "folder": names[1], **_keyword_range(file_id)},
             )
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE/DELETE touched (typed loosely: SQLAlchemy's Result hides CursorResult)."""
+    return int(result.rowcount or 0)
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

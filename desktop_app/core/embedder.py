@@ -221,7 +221,8 @@ class Embedder:
 
     def encode_text(self, text: str) -> np.ndarray:
         """One query's vector, shape (dim,)."""
-        return self.encode_texts([text])[0]
+        vector: np.ndarray = self.encode_texts([text])[0]
+        return vector
 
 
 def _supports_eot_truncation(model: Any) -> bool:
@@ -250,7 +251,8 @@ def _encode_text_until_eot(model: Any, tokens: torch.Tensor) -> torch.Tensor:
             x = model.text_projection(x)
         else:
             x = x @ model.text_projection
-    return x
+    pooled: torch.Tensor = x
+    return pooled
 
 
 def load_embedder(
