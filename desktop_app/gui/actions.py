@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -13,11 +14,38 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QStyle
 
 from desktop_app.gui import icons
 
+# PDF viewers that can open a document at a page: executable -> arguments (PAGE is 1-based).
+PAGE_VIEWERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("evince", ("--page-label={page}", "{path}")),
+    ("okular", ("-p", "{page}", "{path}")),
+    ("zathura", ("-P", "{page}", "{path}")),
+    ("atril", ("--page-label={page}", "{path}")),
+    ("xreader", ("--page-label={page}", "{path}")),
+    ("SumatraPDF", ("-page", "{page}", "{path}")),
+)
+
+
+def page_viewer_command(path: Path, page: int | None) -> tuple[str, list[str]] | None:
+    """A viewer on this system that opens ``path`` at ``page``, or None (open it normally)."""
+    if page is None or page < 1 or path.suffix.lower() != ".pdf":
+        return None
+    for executable, arguments in PAGE_VIEWERS:
+        found = shutil.which(executable)
+        if found:
+            return found, [a.format(page=page, path=path) for a in arguments]
+    return None
+
 
 def open_files(paths: list[Path]) -> None:
     """Open each file with the system's default application."""
     for path in paths:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def open_at_page(path: Path, page: int | None) -> bool:
+    """Open a PDF at the page that matched, if a viewer that takes a page is installed."""
+    command = page_viewer_command(path, page)
+    return command is not None and bool(QProcess.startDetached(*command))
 
 
 def reveal(path: Path) -> None:

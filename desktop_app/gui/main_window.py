@@ -31,7 +31,14 @@ from PySide6.QtWidgets import (
 from desktop_app import __version__
 from desktop_app.config import Settings
 from desktop_app.gui import icons
-from desktop_app.gui.actions import WindowActions, copy_paths, open_files, pasted_files, reveal
+from desktop_app.gui.actions import (
+    WindowActions,
+    copy_paths,
+    open_at_page,
+    open_files,
+    pasted_files,
+    reveal,
+)
 from desktop_app.gui.grid import DEFAULT_ICON, ResultsGrid
 from desktop_app.gui.library_controls import PAGE_MESSAGE, PAGE_RESULTS, LibraryControls
 from desktop_app.gui.preview import PreviewPane
@@ -194,7 +201,7 @@ class MainWindow(LibraryControls, QMainWindow):
 
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.grid.preview_toggled.connect(a.preview.toggle)
-        self.grid.open_requested.connect(lambda: open_files(self.selected_paths()))
+        self.grid.open_requested.connect(lambda: self._open_selected())
         self.grid.zoom_requested.connect(lambda step: self.zoom(step))
         self.grid.selectionModel().currentChanged.connect(lambda *_: self._current_changed())
         self.model.modelReset.connect(self._update_no_results)
@@ -223,7 +230,7 @@ class MainWindow(LibraryControls, QMainWindow):
         a.select_all.triggered.connect(self.grid.selectAll)
         a.remove.triggered.connect(self.remove_selected)
         a.find_similar.triggered.connect(self._similar_to_current)
-        a.open.triggered.connect(lambda: open_files(self.selected_paths()))
+        a.open.triggered.connect(lambda: self._open_selected())
         a.reveal.triggered.connect(self._reveal_current)
         a.preview.toggled.connect(self.set_preview_visible)
         a.zoom_in.triggered.connect(lambda: self.zoom(1))
@@ -419,6 +426,12 @@ class MainWindow(LibraryControls, QMainWindow):
         if not items and (current := self.current_item()) is not None:
             items = [current]
         return items
+
+    def _open_selected(self) -> None:
+        items = self.selected_items()
+        rest = [item.path for item in items if not open_at_page(item.path, item.page)]
+        if rest:
+            open_files(rest)
 
     def selected_paths(self) -> list[Path]:
         return [item.path for item in self.selected_items()]
