@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
+    QFontMetrics,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -87,6 +89,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
             self._draw_picture(painter, frame, pixmap, item, palette)
         else:
             self._draw_placeholder(painter, frame, item, palette)
+        if item.kind == "document" and item.passage:
+            self._draw_snippet(painter, frame, item, option, palette)
         text_rect = QRect(
             rect.left() + PADDING,
             frame.bottom() + TEXT_GAP,
@@ -100,6 +104,36 @@ class ThumbnailDelegate(QStyledItemDelegate):
         )
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+        painter.restore()
+
+    def _draw_snippet(
+        self,
+        painter: QPainter,
+        frame: QRect,
+        item: Item,
+        option: QStyleOptionViewItem,
+        palette: QPalette,
+    ) -> None:
+        """The passage that matched (and its page), on a band over the foot of the page."""
+        font = QFont(option.font)
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setItalic(True)
+        metrics = QFontMetrics(font)
+        band = QRect(frame.left(), frame.bottom() - 2 * metrics.height() - 6, frame.width(), 0)
+        band.setBottom(frame.bottom())
+        back = QColor(palette.color(QPalette.ColorRole.Base))
+        back.setAlphaF(0.92)
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(back)
+        painter.drawRoundedRect(QRectF(band), 4, 4)
+        painter.setFont(font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        page = f"p. {item.page} · " if item.page else ""
+        text = " ".join(f"{page}{item.passage}".split())
+        inner = band.adjusted(4, 3, -4, -3)
+        lines = _wrap_two_lines(text, metrics, inner.width())
+        painter.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, lines)
         painter.restore()
 
     def _draw_picture(
@@ -220,3 +254,13 @@ class ResultsGrid(QListView):
             event.accept()
             return
         super().wheelEvent(event)
+
+
+def _wrap_two_lines(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``text`` on at most two lines of ``width`` pixels, the second elided at its end."""
+    words = text.split(" ")
+    first = ""
+    while words and metrics.horizontalAdvance(f"{first} {words[0]}".strip()) <= width:
+        first = f"{first} {words.pop(0)}".strip()
+    rest = metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width)
+    return f"{first}\n{rest}" if rest else first
