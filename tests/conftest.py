@@ -15,6 +15,7 @@ from desktop_app.config import Settings
 from desktop_app.core.embedder import Embedder, load_embedder
 from desktop_app.core.library import Library
 from tests.support.real_weights import RealWeights, find_real_weights
+from tests.support.settings import tiny_model_settings
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_WEIGHTS = REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"
@@ -46,14 +47,7 @@ def tiny_embedder(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture
 def tiny_settings(tmp_path: Path, tiny_weights: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "library",
-        model="lumen-tiny",
-        weights=tiny_weights,
-        model_cache_dir=tmp_path / "models",
-        device="cpu",
-        batch_size=16,
-    )
+    return tiny_model_settings(tmp_path, tiny_weights)
 
 
 @pytest.fixture

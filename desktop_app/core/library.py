@@ -195,9 +195,12 @@ class Library:
 
     def remove_folder(self, path: Path) -> int:
         """Stop watching a folder and forget its files; returns how many vectors went."""
-        path = path.expanduser().resolve()
+        return self._drop(self.catalog.remove_folder, path.expanduser().resolve())
+
+    def _drop(self, remove: Callable[[Path], list[int]], path: Path) -> int:
+        """Remove catalog rows for ``path`` and their vectors from the index, as the writer."""
         with self._write_lock:
-            removed = self.catalog.remove_folder(path)
+            removed = remove(path)
             self._index.remove(removed)
             self._save_index()
         return len(removed)
@@ -216,12 +219,7 @@ class Library:
 
     def forget(self, path: Path) -> int:
         """Remove a file or everything under a path from the index; returns files' vectors removed."""
-        path = path.expanduser().absolute()
-        with self._write_lock:
-            removed = self.catalog.forget_path(path)
-            self._index.remove(removed)
-            self._save_index()
-        return len(removed)
+        return self._drop(self.catalog.forget_path, path.expanduser().absolute())
 
     # -- indexing -------------------------------------------------------------------------
 

@@ -296,16 +296,13 @@ class Scanner:
 
     @staticmethod
     def _classify_change(record: FileRecord, found: FoundFile, result: ScanResult) -> None:
-        try:
-            fingerprint = fingerprint_file(found.path)
-        except OSError as exc:
-            result.unreadable.append((found.path, exc.strerror or str(exc)))
+        read = _fingerprinted(found, result)
+        if read is None:
             return
-        found = replace(found, fingerprint=fingerprint)
-        if fingerprint == record.fingerprint and record.status != FAILED:
-            result.touched.append((record, found))
+        if read.fingerprint == record.fingerprint and record.status != FAILED:
+            result.touched.append((record, read))
         else:
-            result.changed.append((record, found))
+            result.changed.append((record, read))
 
     @staticmethod
     def _match_moves(
@@ -332,13 +329,11 @@ class Scanner:
             if not same_size:
                 result.new.append(found)
                 continue
-            try:
-                fingerprint = fingerprint_file(found.path)
-            except OSError as exc:
-                result.unreadable.append((found.path, exc.strerror or str(exc)))
+            read = _fingerprinted(found, result)
+            if read is None:
                 continue
-            found = replace(found, fingerprint=fingerprint)
-            match = next((r for r in same_size if r.fingerprint == fingerprint), None)
+            found = read
+            match = next((r for r in same_size if r.fingerprint == found.fingerprint), None)
             if match is None:
                 result.new.append(found)
                 continue
@@ -377,3 +372,12 @@ def _outermost(paths: Iterable[Path]) -> list[Path]:
     """The paths without those that lie below another one of them."""
     unique = set(paths)
     return sorted(p for p in unique if not any(parent in unique for parent in p.parents))
+
+
+def _fingerprinted(found: FoundFile, result: ScanResult) -> FoundFile | None:
+    """``found`` with its content fingerprint, or None (recorded as unreadable) if it can't be read."""
+    try:
+        return replace(found, fingerprint=fingerprint_file(found.path))
+    except OSError as exc:
+        result.unreadable.append((found.path, exc.strerror or str(exc)))
+        return None

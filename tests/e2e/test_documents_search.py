@@ -27,6 +27,7 @@ from tests.support.documents import (
 )
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.real_weights import RealWeights
+from tests.support.settings import tiny_model_settings
 from tests.support.shapes import caption_for_text
 
 pytestmark = pytest.mark.slow
@@ -77,15 +78,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory, tiny_weights: Path) -> Settings:
-    base = tmp_path_factory.mktemp("data")
-    return Settings(
-        data_dir=base / "library",
-        model="lumen-tiny",
-        weights=tiny_weights,
-        model_cache_dir=base / "models",
-        device="cpu",
-        batch_size=16,
-    )
+    return tiny_model_settings(tmp_path_factory.mktemp("data"), tiny_weights)
 
 
 @pytest.fixture(scope="module")
