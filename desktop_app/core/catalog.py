@@ -1,4 +1,8 @@
-"""SQLite catalog (SQLAlchemy): folders, files and their vectors; the single source of truth."""
+"""SQLite catalog (SQLAlchemy): folders, files and their vectors; the single source of truth.
+
+The tables live in ``catalog_tables``, the plain records it returns in ``records`` and the FTS5
+keyword index in ``keyword_index``; this module re-exports their public names.
+"""
 
 from __future__ import annotations
 
@@ -6,245 +10,72 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    create_engine,
-    delete,
-    event,
-    func,
-    literal_column,
-    or_,
-    select,
-    text,
-    update,
-)
-from sqlalchemy import column as sql_column
-from sqlalchemy import table as sql_table
+from sqlalchemy import create_engine, delete, event, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from desktop_app.core import keyword_index
+from desktop_app.core.catalog_tables import (
+    FAILED,
+    INDEXED,
+    OFFLINE,
+    PENDING,
+    Base,
+    FileRow,
+    FolderRow,
+    Meta,
+    VectorRow,
+    apply_filter,
+    chunks,
+    escape_like,
+    path_prefix,
+    rowcount,
+)
 from desktop_app.core.errors import DataDirError
+from desktop_app.core.keyword_index import KEYWORD_ROWID_BITS, KEYWORD_TABLE
+from desktop_app.core.records import (
+    EmbeddedFile,
+    FileFilter,
+    FileRecord,
+    Folder,
+    KeywordHit,
+    NewText,
+    NewVector,
+    VectorOwner,
+)
+
+__all__ = [
+    "FAILED",
+    "INDEXED",
+    "KEYWORD_ROWID_BITS",
+    "KEYWORD_TABLE",
+    "OFFLINE",
+    "PENDING",
+    "SCHEMA_VERSION",
+    "Base",
+    "Catalog",
+    "EmbeddedFile",
+    "FileFilter",
+    "FileRecord",
+    "FileRow",
+    "Folder",
+    "FolderRow",
+    "KeywordHit",
+    "Meta",
+    "NewText",
+    "NewVector",
+    "VectorOwner",
+    "VectorRow",
+]
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-
-# The keyword index (SQLite FTS5): one row per passage of a file's text (a page, a block), or
-# one row with an empty body for a file without text, each carrying the file's name and folder
-# names. Row ids are ``file_id << KEYWORD_ROWID_BITS | n``, so a file's rows are one rowid range.
-KEYWORD_TABLE = "keyword_index"
-KEYWORD_ROWID_BITS = 20
-_MAX_KEYWORD_ROWS = (1 << KEYWORD_ROWID_BITS) - 1
-# bm25 weights of the body, name and folder columns: a word in a file's name says more about
-# it than the same word once in its text.
-_KEYWORD_WEIGHTS = "1.0, 2.0, 0.5"
-_HIT_START, _HIT_END = "\x02", "\x03"
-
-# File status values.
-PENDING = "pending"  # found, not embedded yet (new, changed, or its model changed)
-INDEXED = "indexed"
-FAILED = "failed"  # extraction failed; ``error`` says why
-OFFLINE = "offline"  # its folder is unreachable; kept but hidden from results
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Meta(Base):
-    __tablename__ = "meta"
-    key: Mapped[str] = mapped_column(String, primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
-
-class FolderRow(Base):
-    __tablename__ = "folders"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
-    added_at: Mapped[float] = mapped_column(Float)
-    paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    online: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_scan_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-
-
-class FileRow(Base):
-    __tablename__ = "files"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    folder_id: Mapped[int | None] = mapped_column(
-        ForeignKey("folders.id", ondelete="CASCADE"), index=True, nullable=True
-    )
-    path: Mapped[str] = mapped_column(Text, unique=True)
-    name: Mapped[str] = mapped_column(Text)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime_ns: Mapped[int] = mapped_column(Integer)
-    inode: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    fingerprint: Mapped[str] = mapped_column(String(32), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), index=True, default=PENDING)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
-    camera: Mapped[str | None] = mapped_column(Text, nullable=True)
-    title: Mapped[str | None] = mapped_column(Text, nullable=True)
-    page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    added_at: Mapped[float] = mapped_column(Float)
-    indexed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-
-
-class VectorRow(Base):
-    __tablename__ = "vectors"
-    # Never reuse a deleted vector's id: it doubles as the vector index's label.
-    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it once)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
-    space: Mapped[str] = mapped_column(String, index=True)  # model + weights + preprocessing
-    role: Mapped[str] = mapped_column(String(8))  # "image" (pixels) or "text" (a passage)
-    page: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    passage: Mapped[str | None] = mapped_column(Text, nullable=True)
-    embedding: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-@dataclass(frozen=True)
-class Folder:
-    """A watched folder."""
-
-    id: int
-    path: Path
-    paused: bool
-    online: bool
-    last_scan_at: float | None
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """A snapshot of one catalogued file."""
-
-    id: int
-    folder_id: int | None
-    path: Path
-    size: int
-    mtime_ns: int
-    inode: int | None
-    fingerprint: str
-    kind: str
-    status: str
-    error: str | None
-    width: int | None
-    height: int | None
-    taken_at: datetime | None
-    camera: str | None
-    title: str | None
-    page_count: int | None
-    indexed_at: float | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> FileRecord:
-        """From an ORM ``FileRow`` or a plain result row of the files table."""
-        return cls(
-            id=row.id,
-            folder_id=row.folder_id,
-            path=Path(row.path),
-            size=row.size,
-            mtime_ns=row.mtime_ns,
-            inode=row.inode,
-            fingerprint=row.fingerprint,
-            kind=row.kind,
-            status=row.status,
-            error=row.error,
-            width=row.width,
-            height=row.height,
-            taken_at=row.taken_at,
-            camera=row.camera,
-            title=row.title,
-            page_count=row.page_count,
-            indexed_at=row.indexed_at,
-        )
-
-
-@dataclass(frozen=True)
-class NewVector:
-    """A vector to store for a file."""
-
-    role: str
-    embedding: np.ndarray
-    page: int | None = None
-    passage: str | None = None
-
-
-@dataclass(frozen=True)
-class NewText:
-    """A passage of a file's text for the keyword index (a page, a block of a text file)."""
-
-    text: str
-    page: int | None = None
-
-
-@dataclass(frozen=True)
-class KeywordHit:
-    """A file found by the keyword index: its best passage (when the words were in its text)."""
-
-    file_id: int
-    rank: float  # bm25: lower is better
-    page: int | None
-    snippet: str | None
-
-
-@dataclass(frozen=True)
-class EmbeddedFile:
-    """One file's new vectors, keyword text and metadata, ready to store."""
-
-    file_id: int
-    vectors: Sequence[NewVector]
-    texts: Sequence[NewText] = ()
-    file_values: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class VectorOwner:
-    """Which file (and which page/passage of it) a vector belongs to."""
-
-    vector_id: int
-    file_id: int
-    role: str
-    page: int | None
-    passage: str | None
-
-
-@dataclass(frozen=True)
-class FileFilter:
-    """Restricts searches: by kind, by folders, by date taken (or modified when no EXIF date)."""
-
-    kinds: frozenset[str] | None = None
-    folders: tuple[Path, ...] | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.kinds or self.folders or self.date_from or self.date_to)
-
-
-def _path_prefix(folder: Path) -> str:
-    return str(folder).rstrip("/\\") + "/"
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -309,7 +140,7 @@ class Catalog:
         if version < 2:
             # Step 2: the keyword index over passages, file names and folder names (FTS5), and
             # an index to find vectors by role; files indexed before become findable by name.
-            _create_keyword_index(conn)
+            keyword_index.create_keyword_index(conn)
         # Later steps go here, one commented ``if version < N`` block each.
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
 
@@ -341,7 +172,7 @@ class Catalog:
                 # Files catalogued before under this folder (e.g. by `forget` of a parent) join it.
                 s.execute(
                     update(FileRow)
-                    .where(FileRow.path.like(_escape_like(_path_prefix(path)) + "%", escape="\\"))
+                    .where(FileRow.path.like(escape_like(path_prefix(path)) + "%", escape="\\"))
                     .values(folder_id=row.id)
                 )
             return self._folder(row)
@@ -367,7 +198,7 @@ class Catalog:
                 .values(folder_id=new_folder_id)
             )
             s.execute(delete(FolderRow).where(FolderRow.id == folder_id))
-            _refresh_keyword_names(s, moved)
+            keyword_index.refresh_names(s, moved)
 
     def folders(self) -> list[Folder]:
         with self.session() as s:
@@ -419,7 +250,7 @@ class Catalog:
 
     def files_under(self, path: Path) -> dict[Path, FileRecord]:
         """Catalogued files at ``path`` or anywhere below it, by path (case-sensitive)."""
-        prefix = _path_prefix(path)
+        prefix = path_prefix(path)
         below = (FileRow.path >= prefix) & (FileRow.path < prefix[:-1] + chr(ord("/") + 1))
         with self.session() as s:
             rows = s.scalars(select(FileRow).where((FileRow.path == str(path)) | below))
@@ -457,7 +288,7 @@ class Catalog:
         ids = list(set(file_ids))
         out: dict[int, FileRecord] = {}
         with self.session() as s:
-            for chunk in _chunks(ids, 900):
+            for chunk in chunks(ids, 900):
                 # Plain rows, not ORM objects: this runs for every search (≈ 5× faster).
                 for row in s.execute(select(FileRow.__table__).where(FileRow.id.in_(chunk))):
                     out[row.id] = FileRecord.from_row(row)
@@ -468,7 +299,7 @@ class Catalog:
         ids = list(set(file_ids))
         out: set[int] = set()
         with self.session() as s:
-            for chunk in _chunks(ids, 900):
+            for chunk in chunks(ids, 900):
                 out.update(
                     s.scalars(
                         select(FileRow.id).where(FileRow.id.in_(chunk), FileRow.status == INDEXED)
@@ -487,7 +318,7 @@ class Catalog:
         """Indexed files, newest first (by date taken, else modification time)."""
         with self.session() as s:
             query = select(FileRow).where(FileRow.status == INDEXED)
-            query = self._apply_filter(query, file_filter)
+            query = apply_filter(query, file_filter)
             query = query.order_by(
                 func.coalesce(
                     FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
@@ -502,8 +333,8 @@ class Catalog:
         with self.session() as s:
             query = select(FileRow).where(FileRow.status.in_((INDEXED, PENDING)))
             for word in words:
-                query = query.where(FileRow.name.ilike(f"%{_escape_like(word)}%", escape="\\"))
-            query = self._apply_filter(query, file_filter).limit(limit)
+                query = query.where(FileRow.name.ilike(f"%{escape_like(word)}%", escape="\\"))
+            query = apply_filter(query, file_filter).limit(limit)
             return [FileRecord.from_row(r) for r in s.scalars(query)]
 
     def add_file(
@@ -543,7 +374,7 @@ class Catalog:
         with self.session() as s:
             s.execute(update(FileRow).where(FileRow.id == file_id).values(**values))
             if {"path", "folder_id", "title"} & values.keys():
-                _refresh_keyword_names(s, [file_id])
+                keyword_index.refresh_names(s, [file_id])
 
     def delete_files(self, file_ids: Sequence[int]) -> list[int]:
         """Forget files; returns the vector ids that went with them."""
@@ -557,7 +388,7 @@ class Catalog:
                 s.scalars(
                     select(FileRow.id).where(
                         (FileRow.path == str(path))
-                        | FileRow.path.like(_escape_like(_path_prefix(path)) + "%", escape="\\")
+                        | FileRow.path.like(escape_like(path_prefix(path)) + "%", escape="\\")
                     )
                 )
             )
@@ -566,11 +397,11 @@ class Catalog:
     @staticmethod
     def _delete_files(s: Session, file_ids: Sequence[int]) -> list[int]:
         vector_ids: list[int] = []
-        for chunk in _chunks(list(file_ids), 900):
+        for chunk in chunks(list(file_ids), 900):
             vector_ids += s.scalars(select(VectorRow.id).where(VectorRow.file_id.in_(chunk)))
             s.execute(delete(VectorRow).where(VectorRow.file_id.in_(chunk)))
             s.execute(delete(FileRow).where(FileRow.id.in_(chunk)))
-            _delete_keyword_rows(s, chunk)
+            keyword_index.delete_rows(s, chunk)
         return vector_ids
 
     def missing_by_fingerprint(self, fingerprint: str, candidates: set[int]) -> FileRecord | None:
@@ -650,7 +481,7 @@ class Catalog:
                     .values(status=INDEXED, error=None, indexed_at=now, **item.file_values)
                 )
                 s.flush()
-                _store_keyword_rows(s, item.file_id, item.texts)
+                keyword_index.store_rows(s, item.file_id, item.texts)
                 new_ids.append([r.id for r in rows])
         return new_ids, old
 
@@ -688,44 +519,13 @@ class Catalog:
         Best first (bm25), one hit per file: the passage that matched best, with its page and
         a snippet around the matched words. An invalid expression matches nothing.
         """
-        visible = select(FileRow.id).where(FileRow.status == INDEXED)
-        visible = self._apply_filter(visible, file_filter)
-        table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"))
-        score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
-        snippet: Any = literal_column(
-            f"snippet({KEYWORD_TABLE}, 0, '{_HIT_START}', '{_HIT_END}', '…', 24)"
-        )
-        matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
-        ranked = (
-            select(table.c.rowid, table.c.page, score)
-            .where(matches)
-            .where(table.c.rowid.op(">>")(KEYWORD_ROWID_BITS).in_(visible))
-            .order_by(score)
-            .limit(max(limit, 1) * 20)
-        )
-        best: dict[int, tuple[int, int | None, float]] = {}  # file id -> its best row
+        visible = apply_filter(select(FileRow.id).where(FileRow.status == INDEXED), file_filter)
         try:
             with self.session() as s:
-                for rowid, page, rank in s.execute(ranked):
-                    best.setdefault(int(rowid) >> KEYWORD_ROWID_BITS, (rowid, page, float(rank)))
-                    if len(best) >= limit:
-                        break
-                rows = [row for row, _, _ in best.values()]
-                # Snippets only for the rows shown: snippet() is the costly part.
-                shown = select(table.c.rowid, snippet).where(matches, table.c.rowid.in_(rows))
-                snippets: dict[int, str] = {int(r): str(t or "") for r, t in s.execute(shown)}
+                return keyword_index.search(s, match, limit, visible)
         except OperationalError as exc:  # a query FTS5 cannot parse
             log.debug("keyword query %r failed: %s", match, exc)
             return []
-        hits = []
-        for file_id, (rowid, page, rank) in best.items():
-            snip = snippets.get(rowid) or ""
-            in_body = _HIT_START in snip  # else the words were in the name or folder only
-            passage = " ".join(snip.replace(_HIT_START, "").replace(_HIT_END, "").split())
-            hits.append(
-                KeywordHit(file_id, rank, page if in_body else None, passage if in_body else None)
-            )
-        return hits
 
     def vector_ids(self, space: str) -> np.ndarray:
         """Ids of every vector of ``space``."""
@@ -738,7 +538,7 @@ class Catalog:
         order = {vid: i for i, vid in enumerate(vector_ids)}
         out = np.zeros((len(order), dim), dtype=np.float32)
         with self.session() as s:
-            for chunk in _chunks(list(order), 900):
+            for chunk in chunks(list(order), 900):
                 for vid, blob in s.execute(
                     select(VectorRow.id, VectorRow.embedding).where(VectorRow.id.in_(chunk))
                 ):
@@ -763,7 +563,7 @@ class Catalog:
     def owners(self, vector_ids: Sequence[int]) -> dict[int, VectorOwner]:
         out: dict[int, VectorOwner] = {}
         with self.session() as s:
-            for chunk in _chunks(list(vector_ids), 900):
+            for chunk in chunks(list(vector_ids), 900):
                 for vid, fid, role, page, passage in s.execute(
                     select(
                         VectorRow.id,
@@ -780,7 +580,7 @@ class Catalog:
         """Delete vectors made by another model and mark their files pending; returns files affected."""
         with self.session() as s:
             stale_files = select(VectorRow.file_id).where(VectorRow.space != space).distinct()
-            n = _rowcount(
+            n = rowcount(
                 s.execute(update(FileRow).where(FileRow.id.in_(stale_files)).values(status=PENDING))
             )
             s.execute(delete(VectorRow).where(VectorRow.space != space))
@@ -790,7 +590,7 @@ class Catalog:
         """Mark indexed files that have no vector of ``space`` pending again; returns how many."""
         with self.session() as s:
             has_vec = select(VectorRow.file_id).where(VectorRow.space == space)
-            return _rowcount(
+            return rowcount(
                 s.execute(
                     update(FileRow)
                     .where(FileRow.status == INDEXED, FileRow.id.not_in(has_vec))
@@ -815,7 +615,7 @@ class Catalog:
                 .where(VectorRow.space == space, FileRow.status == INDEXED)
                 .order_by(VectorRow.id)
             )
-            query = self._apply_filter(query, file_filter)
+            query = apply_filter(query, file_filter)
             ids = np.asarray(s.scalars(query).all(), dtype=np.int64)
         ids.flags.writeable = False
         self._allowed_cache = (key, ids)
@@ -830,130 +630,3 @@ class Catalog:
                 .where(VectorRow.space == space, FileRow.status != INDEXED)
             )
             return np.asarray(s.scalars(query).all(), dtype=np.int64)
-
-    @staticmethod
-    def _apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
-        if file_filter is None:
-            return query
-        if file_filter.kinds:
-            query = query.where(FileRow.kind.in_(sorted(file_filter.kinds)))
-        if file_filter.folders:
-            clauses = [
-                FileRow.path.like(_escape_like(_path_prefix(f)) + "%", escape="\\")
-                for f in file_filter.folders
-            ]
-            query = query.where(or_(*clauses))
-        if file_filter.date_from or file_filter.date_to:
-            when = func.coalesce(
-                FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
-            )
-            if file_filter.date_from:
-                query = query.where(when >= file_filter.date_from)
-            if file_filter.date_to:
-                query = query.where(when <= file_filter.date_to)
-        return query
-
-
-def _create_keyword_index(conn: Connection) -> None:
-    conn.execute(
-        text(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {KEYWORD_TABLE} USING fts5("
-            "body, name, folder, page UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
-        )
-    )
-    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_vectors_space_role ON vectors (space, role)"))
-    rows = conn.execute(
-        text(
-            "SELECT f.id, f.path, f.title, d.path FROM files f "
-            "LEFT JOIN folders d ON d.id = f.folder_id WHERE f.status = :indexed"
-        ),
-        {"indexed": INDEXED},
-    ).all()
-    entries = []
-    for file_id, path, title, folder in rows:
-        name, folders = _keyword_names(path, title, folder)
-        entries.append({"id": file_id << KEYWORD_ROWID_BITS, "name": name, "folder": folders})
-    if entries:
-        conn.execute(
-            text(
-                f"INSERT INTO {KEYWORD_TABLE} (rowid, body, name, folder, page) "
-                "VALUES (:id, '', :name, :folder, NULL)"
-            ),
-            entries,
-        )
-
-
-def _keyword_names(path: str, title: str | None, folder: str | None) -> tuple[str, str]:
-    """The name column (file name, title) and folder column (folders from the watched one down)."""
-    file = Path(path)
-    name = f"{file.name} {title}" if title else file.name
-    if folder and file.parent.is_relative_to(folder):
-        parts = [Path(folder).name, *file.parent.relative_to(folder).parts]
-    else:
-        parts = [file.parent.name]
-    return name, " ".join(parts)
-
-
-def _keyword_range(file_id: int) -> dict[str, int]:
-    return {"lo": file_id << KEYWORD_ROWID_BITS, "hi": (file_id + 1) << KEYWORD_ROWID_BITS}
-
-
-def _delete_keyword_rows(s: Session, file_ids: Sequence[int]) -> None:
-    if file_ids:
-        s.execute(
-            text(f"DELETE FROM {KEYWORD_TABLE} WHERE rowid >= :lo AND rowid < :hi"),
-            [_keyword_range(f) for f in file_ids],
-        )
-
-
-def _file_keyword_names(s: Session, file_id: int) -> tuple[str, str] | None:
-    row = s.execute(
-        select(FileRow.path, FileRow.title, FolderRow.path)
-        .outerjoin(FolderRow, FolderRow.id == FileRow.folder_id)
-        .where(FileRow.id == file_id)
-    ).first()
-    return _keyword_names(row[0], row[1], row[2]) if row else None
-
-
-def _store_keyword_rows(s: Session, file_id: int, texts: Sequence[NewText]) -> None:
-    """Replace a file's keyword-index rows: one per passage, or one for its name alone."""
-    _delete_keyword_rows(s, [file_id])
-    names = _file_keyword_names(s, file_id)
-    if names is None:
-        return
-    passages = [t for t in texts if t.text.strip()][:_MAX_KEYWORD_ROWS] or [NewText("")]
-    base = file_id << KEYWORD_ROWID_BITS
-    s.execute(
-        text(
-            f"INSERT INTO {KEYWORD_TABLE} (rowid, body, name, folder, page) "
-            "VALUES (:id, :body, :name, :folder, :page)"
-        ),
-        [
-            {"id": base + n, "body": t.text, "name": names[0], "folder": names[1], "page": t.page}
-            for n, t in enumerate(passages)
-        ],
-    )
-
-
-def _refresh_keyword_names(s: Session, file_ids: Sequence[int]) -> None:
-    """Rewrite the name and folder columns of files that were renamed or moved."""
-    for file_id in file_ids:
-        names = _file_keyword_names(s, file_id)
-        if names is not None:
-            s.execute(
-                text(
-                    f"UPDATE {KEYWORD_TABLE} SET name = :name, folder = :folder "
-                    "WHERE rowid >= :lo AND rowid < :hi"
-                ),
-                {"name": names[0], "folder": names[1], **_keyword_range(file_id)},
-            )
-
-
-def _rowcount(result: Any) -> int:
-    """Rows an UPDATE/DELETE touched (typed loosely: SQLAlchemy's Result hides CursorResult)."""
-    return int(result.rowcount or 0)
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

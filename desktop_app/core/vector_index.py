@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-import struct
-import tempfile
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -21,13 +15,27 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.core.errors import LumenError
+from desktop_app.core import vector_index_file
+from desktop_app.core.rwlock import RWLock
+from desktop_app.core.vector_index_file import IndexFileError
+from desktop_app.core.vector_store import (
+    GROWTH_FACTOR,
+    MIN_CAPACITY,
+    FloatArray,
+    IdArray,
+    RowArray,
+    VectorStore,
+    dot,
+    empty_result,
+    headroom,
+    top_k,
+)
+
+__all__ = ["GROWTH_FACTOR", "MIN_CAPACITY", "IndexFileError", "VectorIndex"]
 
 _log = logging.getLogger(__name__)
 
-IdArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float32]
-RowArray = npt.NDArray[np.intp]
+_SPACE: Final = "ip"
 
 # ---------------------------------------------------------------------------------------------
 # Tuning. Figures from benchmarks/bench_search.py on the team's 2-core EPYC (AVX2, no AVX-512),
@@ -71,170 +79,11 @@ FILTER_BALANCE: Final = 500
 # rebuild (≈ 1–3k items/s on 2 cores; searches keep running on the old graph) pays off.
 COMPACTION_THRESHOLD: Final = 0.25
 
-# Capacity headroom when storage must grow (hnswlib's resize_index reallocates and copies).
-GROWTH_FACTOR: Final = 1.5
-MIN_CAPACITY: Final = 64
 # Items per exclusive hnsw insertion: searches from other threads run between chunks, so a
 # long `add` holds them back for at most one chunk (≈ 0.1–0.3 s).
 ADD_CHUNK: Final = 256
-# Rows streamed at a time while loading or rebuilding.
+# Rows streamed at a time while rebuilding.
 SCAN_CHUNK: Final = 8192
-
-_META_FORMAT: Final = "lumen-vector-index"
-_META_VERSION: Final = 1
-_SPACE: Final = "ip"
-# hnswlib 0.8 file header: offsetLevel0, max_elements, cur_element_count, size_data_per_element,
-# label_offset, offsetData, maxlevel, enterpoint_node, maxM, maxM0, M, mult, ef_construction;
-# then cur_element_count level-0 records of size_data_per_element bytes: link-list header (link
-# count uint16, flags byte with bit 0 = deleted, a spare byte), links, vector, label (uint64).
-_HNSW_HEADER: Final = struct.Struct("<QQQQQQiIQQQdQ")
-_DELETED_FLAG_BYTE: Final = 2
-
-
-class IndexFileError(LumenError):
-    """The saved vector index is missing, unreadable, corrupt or for another model dimension.
-
-    The index is only an accelerator: the caller rebuilds it from the catalog's vectors.
-    """
-
-
-class _RWLock:
-    """Many readers or one writer, with no starvation either way.
-
-    A waiting writer blocks new readers; when a writer releases, the readers that were waiting
-    go before the next writer.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._readers = 0
-        self._writer = False
-        self._writers_waiting = 0
-        self._readers_waiting = 0
-        self._admit = 0  # readers let in ahead of waiting writers
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        """Hold the lock shared for the duration of the block."""
-        with self._cond:
-            self._readers_waiting += 1
-            while self._writer or (self._writers_waiting and not self._admit):
-                self._cond.wait()
-            self._readers_waiting -= 1
-            if self._admit:
-                self._admit -= 1
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                if not self._readers:
-                    self._cond.notify_all()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        """Hold the lock exclusively for the duration of the block."""
-        with self._cond:
-            self._writers_waiting += 1
-            while self._writer or self._readers or self._admit:
-                self._cond.wait()
-            self._writers_waiting -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._admit = self._readers_waiting
-                self._cond.notify_all()
-
-
-class _VectorStore:
-    """The live vectors as rows of one contiguous float32 matrix, with an id → row map.
-
-    hnswlib keeps its own copy, but reading vectors back out of it is slow (get_items builds a
-    Python list per vector: ≈ 70–100 µs per item, 1k items ≈ 0.1 s), too slow for exact search
-    over a filtered subset, so this copy (2 KB per 512-d item) serves exact search, filtered
-    exact search, get_vectors and compaction.
-    """
-
-    def __init__(self, dim: int, capacity: int = MIN_CAPACITY) -> None:
-        self._matrix: FloatArray = np.empty((max(capacity, 1), dim), dtype=np.float32)
-        self._ids: IdArray = np.empty(max(capacity, 1), dtype=np.int64)
-        self._row_of: dict[int, int] = {}
-
-    @classmethod
-    def adopt(cls, ids: IdArray, vectors: FloatArray) -> _VectorStore:
-        """A store that takes over `vectors` (n, dim) as its rows, without copying."""
-        store = cls(vectors.shape[1], 1)
-        store._matrix, store._ids = vectors, ids
-        store._row_of = dict(zip(ids.tolist(), range(len(ids)), strict=True))
-        return store
-
-    def __len__(self) -> int:
-        return len(self._row_of)
-
-    def __contains__(self, vector_id: object) -> bool:
-        return vector_id in self._row_of
-
-    @property
-    def matrix(self) -> FloatArray:
-        """The live rows (a view, valid until the next change)."""
-        return self._matrix[: len(self._row_of)]
-
-    @property
-    def ids(self) -> IdArray:
-        """The id of each row of `matrix` (a view)."""
-        return self._ids[: len(self._row_of)]
-
-    def rows(self, ids: Sequence[int]) -> RowArray:
-        """Row numbers of `ids`; KeyError for an id not present."""
-        return np.fromiter(map(self._row_of.__getitem__, ids), dtype=np.intp, count=len(ids))
-
-    def upsert(self, ids: IdArray, vectors: FloatArray) -> None:
-        """Insert or overwrite rows; `ids` must be unique."""
-        n = len(self._row_of)
-        rows = np.empty(len(ids), dtype=np.intp)
-        for i, vid in enumerate(ids.tolist()):
-            row = self._row_of.get(vid)
-            if row is None:
-                row = self._row_of[vid] = n
-                n += 1
-            rows[i] = row
-        if n > len(self._ids):
-            self.reserve(max(n, int(len(self._ids) * GROWTH_FACTOR)))
-        self._matrix[rows] = vectors
-        self._ids[rows] = ids
-
-    def reserve(self, capacity: int) -> None:
-        """Reallocate to `capacity` rows (at least the live count)."""
-        n = len(self._row_of)
-        capacity = max(capacity, n, 1)
-        kept = min(n, len(self._ids))  # during upsert, rows past the old capacity are new
-        matrix = np.empty((capacity, self._matrix.shape[1]), dtype=np.float32)
-        matrix[:kept] = self._matrix[:kept]
-        ids = np.empty(capacity, dtype=np.int64)
-        ids[:kept] = self._ids[:kept]
-        self._matrix, self._ids = matrix, ids
-
-    def shrink(self) -> None:
-        """Give back memory when at most half of the allocated rows are in use."""
-        if len(self._ids) > 2 * _headroom(len(self._row_of)):
-            self.reserve(_headroom(len(self._row_of)))
-
-    def remove(self, ids: Iterable[int]) -> None:
-        """Drop rows (moving the last row into each hole); unknown ids are ignored."""
-        for vid in ids:
-            row = self._row_of.pop(vid, None)
-            if row is None:
-                continue
-            last = len(self._row_of)
-            if row != last:
-                moved = int(self._ids[last])
-                self._matrix[row] = self._matrix[last]
-                self._ids[row] = moved
-                self._row_of[moved] = row
 
 
 @dataclass(frozen=True)
@@ -261,149 +110,6 @@ class _Allowed:
         if self._members is None:
             self._members = set(self.ids.tolist())
         return self._members
-
-
-def _dot(matrix: FloatArray, query: FloatArray) -> FloatArray:
-    """Inner products of every row with `query`, computed on the calling thread.
-
-    Not `matrix @ query`: OpenBLAS spreads a large matrix-vector product over all its threads,
-    and while the embedder keeps the cores busy that costs ≈ 8 ms per call even for 2k rows.
-    """
-    out: FloatArray = np.einsum("ij,j->i", matrix, query)
-    return out
-
-
-def _top_k(ids: IdArray, scores: FloatArray, k: int) -> tuple[IdArray, FloatArray]:
-    """The `k` best (highest score) ids, best first."""
-    if k <= 0 or len(scores) == 0:
-        return _empty()
-    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-    order = part[np.argsort(-scores[part], kind="stable")]
-    return ids[order].astype(np.int64), scores[order].astype(np.float32)
-
-
-def _empty() -> tuple[IdArray, FloatArray]:
-    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-
-
-def _headroom(n: int) -> int:
-    return max(int(n * GROWTH_FACTOR), MIN_CAPACITY)
-
-
-def _file_crc32(path: Path) -> int:
-    crc = 0
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            crc = zlib.crc32(block, crc)
-    return crc
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    # Makes the renames durable on POSIX; directories cannot be opened this way on Windows.
-    with suppress(OSError):
-        _fsync_file(path)
-
-
-def _meta_path(path: Path) -> Path:
-    return path.with_name(path.name + ".meta.json")
-
-
-def _seal(body: dict[str, Any]) -> str:
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return json.dumps({"body": body, "crc32": zlib.crc32(text.encode())})
-
-
-def _unseal(text: str) -> dict[str, Any]:
-    doc = json.loads(text)
-    body = doc["body"]
-    if not isinstance(body, dict):
-        raise ValueError("metadata is not an object")
-    check = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    if zlib.crc32(check.encode()) != doc["crc32"]:
-        raise ValueError("metadata checksum mismatch")
-    return body
-
-
-@dataclass(frozen=True)
-class _SavedIndex:
-    """What `_read_hnsw_file` recovers from a saved hnswlib file."""
-
-    live_ids: IdArray
-    live_vectors: FloatArray
-    deleted_ids: IdArray
-
-
-def _read_hnsw_file(
-    path: Path, dim: int, count: int, live_count: int, size: int, crc: int
-) -> _SavedIndex:
-    """Verify a saved hnswlib file (length, header, CRC-32) and read its vectors and labels.
-
-    Done before hnswlib sees the file, because hnswlib trusts its input and may crash on a
-    damaged one. One streaming pass reads the checksum and the level-0 records together.
-    """
-    try:
-        actual = path.stat().st_size
-        if actual != size:
-            raise IndexFileError(f"The vector index {path} is {actual} bytes, expected {size}.")
-        with path.open("rb") as f:
-            header = f.read(_HNSW_HEADER.size)
-            if len(header) != _HNSW_HEADER.size:
-                raise IndexFileError(f"The vector index {path} is truncated.")
-            fields = _HNSW_HEADER.unpack(header)
-            level0, max_elements, cur, per, label_at, data_at = fields[:6]
-            if (
-                level0 != 0
-                or cur != count
-                or not 0 <= live_count <= cur <= max_elements
-                or label_at != data_at + 4 * dim
-                or per != label_at + 8
-                or data_at < 4
-                or size < _HNSW_HEADER.size + cur * (per + 4)
-            ):
-                raise IndexFileError(f"The vector index {path} has an inconsistent header.")
-            running = zlib.crc32(header)
-            live_ids = np.empty(live_count, dtype=np.int64)
-            live_vectors = np.empty((live_count, dim), dtype=np.float32)
-            deleted_ids: list[IdArray] = []
-            filled = 0
-            for start in range(0, cur, SCAN_CHUNK):
-                rows = min(SCAN_CHUNK, cur - start)
-                raw = f.read(rows * per)
-                running = zlib.crc32(raw, running)
-                block = np.frombuffer(raw, dtype=np.uint8).reshape(rows, per)
-                labels = block[:, label_at:].copy().view("<u8")[:, 0].astype(np.int64)
-                deleted = (block[:, _DELETED_FLAG_BYTE] & 1).astype(bool)
-                deleted_ids.append(labels[deleted])
-                live = ~deleted
-                took = int(live.sum())
-                if filled + took > live_count:
-                    raise IndexFileError(f"The vector index {path} does not match its metadata.")
-                live_ids[filled : filled + took] = labels[live]
-                live_vectors[filled : filled + took] = (
-                    block[live, data_at:label_at].copy().view("<f4")
-                )
-                filled += took
-            while rest := f.read(1 << 20):
-                running = zlib.crc32(rest, running)
-    except FileNotFoundError as exc:
-        raise IndexFileError(f"No saved vector index at {path}.") from exc
-    except (OSError, ValueError) as exc:
-        raise IndexFileError(f"The vector index {path} cannot be read: {exc}") from exc
-    if running != crc:
-        raise IndexFileError(f"The vector index {path} is corrupt (checksum mismatch).")
-    gone = np.concatenate(deleted_ids) if deleted_ids else np.empty(0, dtype=np.int64)
-    every = np.concatenate([live_ids[:filled], gone])
-    if filled != live_count or len(np.unique(every)) != cur or (cur and every.min() < 0):
-        raise IndexFileError(f"The vector index {path} does not match its metadata.")
-    return _SavedIndex(live_ids, live_vectors, gone)
 
 
 class VectorIndex:
@@ -452,11 +158,11 @@ class VectorIndex:
         self._ef_construction = ef_construction
         capacity = max(capacity, MIN_CAPACITY)
         self._hnsw: Any = self._new_hnsw(capacity)
-        self._store = _VectorStore(dim, capacity)
+        self._store = VectorStore(dim, capacity)
         self._deleted: set[int] = set()  # labels marked deleted in the graph
         self._lookup_cache: _Lookup | None = None
         self._allowed_cache: _Allowed | None = None
-        self._rw = _RWLock()
+        self._rw = RWLock()
         self._writer = threading.Lock()  # one mutation at a time, held across a whole call
 
     def _new_hnsw(self, capacity: int) -> Any:
@@ -481,59 +187,25 @@ class VectorIndex:
     ) -> VectorIndex:
         """Load an index saved by `save`; IndexFileError if missing, corrupt or not `dim`-d."""
         path = Path(path)
-        meta_path = _meta_path(path)
         started = time.perf_counter()
-        try:
-            body = _unseal(meta_path.read_text(encoding="utf-8"))
-            saved_dim = int(body["dim"])
-            count, live_count = int(body["element_count"]), int(body["live_count"])
-            size, crc = int(body["hnsw_bytes"]), int(body["hnsw_crc32"])
-            m, ef_construction = int(body["M"]), int(body["ef_construction"])
-            readable = (
-                body["format"] == _META_FORMAT
-                and body["version"] == _META_VERSION
-                and body["space"] == _SPACE
-            )
-        except FileNotFoundError as exc:
-            raise IndexFileError(f"No saved vector index at {path}.") from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexFileError(
-                f"The vector index metadata {meta_path} is corrupt: {exc}"
-            ) from exc
-        if not readable:
-            raise IndexFileError(f"{meta_path} is not a vector index this version can read.")
-        if saved_dim != dim:
-            raise IndexFileError(
-                f"The vector index at {path} holds {saved_dim}-d vectors, the model gives {dim}-d."
-            )
-        saved = _read_hnsw_file(path, dim, count, live_count, size, crc)
-        try:
-            graph = hnswlib.Index(space=_SPACE, dim=dim)
-            graph.load_index(str(path), max_elements=0)
-            graph.set_ef(1)
-            loaded_count = int(graph.element_count)
-        except (RuntimeError, ValueError, MemoryError, OSError) as exc:
-            raise IndexFileError(f"hnswlib could not read the vector index {path}: {exc}") from exc
-        if loaded_count != count:
-            raise IndexFileError(f"The vector index {path} does not match its metadata.")
-
+        loaded = vector_index_file.read(path, dim)
         index = cls(
             dim,
             MIN_CAPACITY,
             exact_threshold=exact_threshold,
-            m=m,
-            ef_construction=ef_construction,
+            m=loaded.m,
+            ef_construction=loaded.ef_construction,
             ef_search=ef_search,
             ef_filtered=ef_filtered,
         )
-        index._hnsw = graph
-        index._store = _VectorStore.adopt(saved.live_ids, saved.live_vectors)
-        index._deleted = set(saved.deleted_ids.tolist())
+        index._hnsw = loaded.graph
+        index._store = VectorStore.adopt(loaded.saved.live_ids, loaded.saved.live_vectors)
+        index._deleted = set(loaded.saved.deleted_ids.tolist())
         _log.info(
             "Loaded vector index %s: %d live, %d deleted, %.2f s",
             path,
-            live_count,
-            count - live_count,
+            len(index._store),
+            len(index._deleted),
             time.perf_counter() - started,
         )
         return index
@@ -546,51 +218,24 @@ class VectorIndex:
         Raises OSError when the files cannot be written (disk full, no permission).
         """
         path = Path(path)
-        meta_path = _meta_path(path)
         started = time.perf_counter()
-        temps: list[Path] = []
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
-            tmp_path = Path(tmp)
-            temps.append(tmp_path)
+
+        def write_graph(tmp: str) -> dict[str, Any]:
             with self._rw.read():
                 self._hnsw.save_index(tmp)
-                body: dict[str, Any] = {
-                    "format": _META_FORMAT,
-                    "version": _META_VERSION,
-                    "space": _SPACE,
+                return {
                     "dim": self._dim,
                     "M": self._m,
                     "ef_construction": self._ef_construction,
                     "element_count": len(self._store) + len(self._deleted),
                     "live_count": len(self._store),
                 }
-            _fsync_file(tmp_path)
-            body["hnsw_bytes"] = tmp_path.stat().st_size
-            body["hnsw_crc32"] = _file_crc32(tmp_path)
-            fd, tmp_meta = tempfile.mkstemp(
-                prefix=f".{meta_path.name}.", suffix=".tmp", dir=path.parent
-            )
-            temps.append(Path(tmp_meta))
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(_seal(body))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp_path, path)
-            os.replace(tmp_meta, meta_path)
-            temps.clear()
-            _fsync_dir(path.parent)
-        except RuntimeError as exc:  # hnswlib could not write the file
-            raise OSError(f"Could not save the vector index to {path}: {exc}") from exc
-        finally:
-            for leftover in temps:
-                with suppress(OSError):
-                    leftover.unlink()
+
+        entries = vector_index_file.write(path, write_graph)
         _log.info(
             "Saved vector index %s (%d entries) in %.2f s",
             path,
-            body["element_count"],
+            entries,
             time.perf_counter() - started,
         )
 
@@ -668,7 +313,7 @@ class VectorIndex:
         with self._writer:  # no mutation can happen, so the store is stable without the lock
             started = time.perf_counter()
             ids, vectors = self._store.ids, self._store.matrix
-            fresh = self._new_hnsw(_headroom(len(ids)))
+            fresh = self._new_hnsw(headroom(len(ids)))
             for start in range(0, len(ids), SCAN_CHUNK):
                 fresh.add_items(
                     vectors[start : start + SCAN_CHUNK],
@@ -777,7 +422,7 @@ class VectorIndex:
                 return self._search_all(q, min(k, n), ef)
             k = min(k, m)
             if k == 0:
-                return _empty()
+                return empty_result()
             if n <= self._exact_threshold or m * m <= FILTER_BALANCE * n:
                 return self._exact(subset.ids, subset.rows, q, k)
             beam = max(ef or self._ef_filtered, 2 * k)
@@ -787,13 +432,11 @@ class VectorIndex:
     def _search_all(self, q: FloatArray, k: int, ef: int | None) -> tuple[IdArray, FloatArray]:
         n = len(self._store)
         if k == 0:
-            return _empty()
+            return empty_result()
         if n <= self._exact_threshold:
-            return _top_k(self._store.ids, _dot(self._store.matrix, q), k)
+            return top_k(self._store.ids, dot(self._store.matrix, q), k)
         found = self._hnsw_search(q, k, min(max(ef or self._ef_search, 2 * k), n), None)
-        return (
-            found if found is not None else _top_k(self._store.ids, _dot(self._store.matrix, q), k)
-        )
+        return found if found is not None else top_k(self._store.ids, dot(self._store.matrix, q), k)
 
     def _hnsw_search(
         self, q: FloatArray, k: int, beam: int, allowed: set[int] | None
@@ -834,9 +477,9 @@ class VectorIndex:
         matrix = self._store.matrix
         if 2 * len(rows) >= len(matrix):
             # Gathering scattered rows costs ≈ 0.5 µs each, a sequential pass ≈ 0.2 µs per row.
-            return _top_k(ids, _dot(matrix, q)[rows], k)
+            return top_k(ids, dot(matrix, q)[rows], k)
         scores = np.empty(len(rows), dtype=np.float32)
         for start in range(0, len(rows), SCAN_CHUNK):
             chunk = rows[start : start + SCAN_CHUNK]
-            scores[start : start + len(chunk)] = _dot(matrix[chunk], q)
-        return _top_k(ids, scores, k)
+            scores[start : start + len(chunk)] = dot(matrix[chunk], q)
+        return top_k(ids, scores, k)

@@ -1,16 +1,13 @@
-"""Document extractors on real generated files, passage splitting, and the keyword index."""
+"""Document extractors on real generated files, passage splitting and document thumbnails."""
 
 from __future__ import annotations
 
-import sqlite3
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
 import open_clip
 import pytest
 
-from desktop_app.core.catalog import Catalog, FileFilter, NewText, NewVector
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import (
     SUPPORTED_EXTENSIONS,
@@ -23,7 +20,6 @@ from desktop_app.core.extractors.ocr import load_ocr_engine, ocr_available
 from desktop_app.core.extractors.text import MAX_TEXT_CHARS
 from desktop_app.core.models import MODEL_CONFIG_DIR
 from desktop_app.core.passages import MAX_PASSAGES_PER_FILE, PassageSplitter
-from desktop_app.core.search import parse_query
 from desktop_app.core.thumbnails import ThumbnailCache
 from tests.support.documents import (
     write_corrupt_pdf,
@@ -254,71 +250,3 @@ def test_document_thumbnails_show_the_first_page(tmp_path: Path) -> None:
             assert max(picture.size) == 128 and picture.height > picture.width  # a portrait page
     locked = write_encrypted_pdf(tmp_path / "locked.pdf")
     assert cache.get(locked, "cc03", render=document_thumbnail) is None
-
-
-# -- keyword index ----------------------------------------------------------------------------
-
-
-def test_query_parsing_quotes_words_and_phrases() -> None:
-    parsed = parse_query('invoice "red circle" 2023-0147 OR -')
-    assert parsed.text == "invoice red circle 2023-0147 OR -"
-    assert parsed.phrases == ("red circle",)
-    assert parsed.match == '"red circle" "invoice" "2023-0147" "OR"'
-    assert parse_query("  ").match is None
-
-
-def _catalog_with_a_document(tmp_path: Path) -> tuple[Catalog, int]:
-    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
-    folder = catalog.add_folder(tmp_path / "Documents")
-    file_id = catalog.add_file(
-        folder_id=folder.id,
-        path=tmp_path / "Documents" / "Taxes" / "letter-2023.pdf",
-        size=1,
-        mtime_ns=1,
-        inode=1,
-        fingerprint="ab",
-        kind="document",
-    )
-    catalog.store_embeddings(
-        file_id,
-        "space",
-        [NewVector("image", np.ones(4, np.float32)), NewVector("text", np.ones(4, np.float32), 2)],
-        [NewText("Dear Jane, your car tax is due.", 1), NewText("Invoice 2023-0147 enclosed.", 2)],
-    )
-    return catalog, file_id
-
-
-def test_keyword_index_finds_words_phrases_names_and_folders(tmp_path: Path) -> None:
-    catalog, file_id = _catalog_with_a_document(tmp_path)
-
-    def found(query: str, file_filter: FileFilter | None = None) -> list[tuple[int, int | None]]:
-        match = parse_query(query).match
-        assert match is not None
-        return [(h.file_id, h.page) for h in catalog.keyword_search(match, 10, file_filter)]
-
-    assert found("invoice 2023-0147") == [(file_id, 2)]
-    assert found('"car tax"') == [(file_id, 1)]
-    assert found('"tax car"') == []  # a phrase matches in order only
-    assert found("taxes letter") == [(file_id, None)]  # folder and file name
-    assert found("invoice", FileFilter(kinds=frozenset({"image"}))) == []
-    hit = catalog.keyword_search('"2023-0147"', 1)[0]
-    assert hit.snippet == "Invoice 2023-0147 enclosed."
-
-    catalog.update_file(file_id, path=tmp_path / "Documents" / "Archive" / "renamed.pdf")
-    assert found("taxes") == [] and found("archive renamed") == [(file_id, None)]
-    catalog.delete_files([file_id])
-    assert found("invoice") == []
-    catalog.close()
-
-
-def test_an_old_catalog_gains_a_keyword_index_of_its_files(tmp_path: Path) -> None:
-    catalog, file_id = _catalog_with_a_document(tmp_path)
-    catalog.close()
-    with sqlite3.connect(tmp_path / "catalog.sqlite3") as db:  # as Lumen's first format left it
-        db.execute("DROP TABLE keyword_index")
-        db.execute("DROP INDEX ix_vectors_space_role")
-        db.execute("PRAGMA user_version = 1")
-    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
-    assert [h.file_id for h in catalog.keyword_search('"letter"', 5)] == [file_id]
-    assert list(catalog.role_vector_ids("space", "text")) == [2]
-    catalog.close()

@@ -1,63 +1,15 @@
-"""Tests for the hnswlib-backed VectorIndex: exactness, filters, deletes, persistence, threads."""
+"""Tests for the hnswlib-backed VectorIndex: exactness, filters, deletes, compaction, threads."""
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from desktop_app.core import vector_index
-from desktop_app.core.errors import LumenError
-from desktop_app.core.vector_index import IndexFileError, VectorIndex
-
-DIM = 32
-
-
-def unit_vectors(n: int, dim: int = DIM, seed: int = 0) -> npt.NDArray[np.float32]:
-    rng = np.random.default_rng(seed)
-    v = rng.standard_normal((n, dim)).astype(np.float32)
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    return v
-
-
-def clustered(n: int, dim: int = 64, clusters: int = 10, seed: int = 0) -> npt.NDArray[np.float32]:
-    """Unit vectors around a few centres sharing a common direction (like image embeddings)."""
-    rng = np.random.default_rng(seed)
-    common = rng.standard_normal(dim)
-    centres = rng.standard_normal((clusters, dim))
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    common /= np.linalg.norm(common)
-    labels = rng.integers(0, clusters, n)
-    v = 0.8 * common + centres[labels] + 1.5 * rng.standard_normal((n, dim)) / np.sqrt(dim)
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    out: npt.NDArray[np.float32] = v.astype(np.float32)
-    return out
-
-
-def sparse_ids(n: int, seed: int = 1) -> npt.NDArray[np.int64]:
-    """Distinct, non-dense catalog-like ids."""
-    rng = np.random.default_rng(seed)
-    return rng.choice(10_000_000, size=n, replace=False).astype(np.int64)
-
-
-def exact_top(
-    ids: npt.NDArray[np.int64], vecs: npt.NDArray[np.float32], q: npt.NDArray[np.float32], k: int
-) -> npt.NDArray[np.int64]:
-    order = np.argsort(-(vecs @ q), kind="stable")[:k]
-    return ids[order]
-
-
-def build(
-    n: int, exact_threshold: int | None = None, seed: int = 0
-) -> tuple[VectorIndex, npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    index = VectorIndex(DIM, exact_threshold=exact_threshold)
-    ids, vecs = sparse_ids(n, seed + 1), unit_vectors(n, seed=seed)
-    index.add(ids, vecs)
-    return index, ids, vecs
-
+from desktop_app.core.vector_index import VectorIndex
+from tests.support.vectors import DIM, build, clustered, exact_top, sparse_ids, unit_vectors
 
 # -- exact path --------------------------------------------------------------------------------
 
@@ -261,129 +213,6 @@ def test_exact_cache_follows_size_changes() -> None:
         np.testing.assert_array_equal(
             index.search(vecs[i], 5)[0], exact_top(ids[:30], vecs[:30], vecs[i], 5)
         )
-
-
-# -- persistence -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("exact_threshold", [None, 0])
-def test_save_load_round_trip(tmp_path: Path, exact_threshold: int | None) -> None:
-    index, ids, vecs = build(500, exact_threshold=exact_threshold)
-    index.remove(ids[:20])
-    path = tmp_path / "vectors.hnsw"
-    index.save(path)
-    loaded = VectorIndex.load(path, DIM, exact_threshold=exact_threshold)
-    assert len(loaded) == 480 and loaded.dim == DIM
-    np.testing.assert_array_equal(loaded.ids(), index.ids())
-    assert loaded.deleted_fraction == pytest.approx(index.deleted_fraction)
-    for i in range(0, 500, 25):
-        a, sa = index.search(vecs[i], 10)
-        b, sb = loaded.search(vecs[i], 10)
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_allclose(sa, sb, atol=1e-6)
-    # The loaded index keeps working: add, overwrite the file, load again.
-    loaded.add(np.array([424242]), unit_vectors(1, seed=7))
-    loaded.save(path)
-    assert 424242 in VectorIndex.load(path, DIM)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.hnsw", "vectors.hnsw.meta.json"]
-
-
-def test_save_load_empty_and_readd_deleted(tmp_path: Path) -> None:
-    path = tmp_path / "empty.hnsw"
-    VectorIndex(DIM).save(path)
-    empty = VectorIndex.load(path, DIM)
-    assert len(empty) == 0 and len(empty.search(unit_vectors(1)[0], 3)[0]) == 0
-
-    index, ids, vecs = build(300, exact_threshold=0)
-    index.remove(ids[:100])
-    index.save(path)
-    loaded = VectorIndex.load(path, DIM, exact_threshold=0)
-    assert loaded.deleted_fraction == pytest.approx(1 / 3)
-    loaded.add(ids[:100], vecs[:100])  # deleted labels come back to life in the graph
-    assert len(loaded) == 300 and loaded.deleted_fraction == 0.0
-    assert loaded.search(vecs[5], 1)[0][0] == ids[5]
-
-
-def saved(tmp_path: Path) -> Path:
-    index, _, _ = build(100)
-    path = tmp_path / "vectors.hnsw"
-    index.save(path)
-    return path
-
-
-def test_load_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(IndexFileError):
-        VectorIndex.load(tmp_path / "nothing.hnsw", DIM)
-    path = saved(tmp_path)
-    path.unlink()
-    with pytest.raises(IndexFileError):
-        VectorIndex.load(path, DIM)
-    path = saved(tmp_path)
-    Path(str(path) + ".meta.json").unlink()
-    with pytest.raises(IndexFileError):
-        VectorIndex.load(path, DIM)
-
-
-def test_load_truncated_file(tmp_path: Path) -> None:
-    path = saved(tmp_path)
-    data = path.read_bytes()
-    for size in (0, 10, len(data) // 2, len(data) - 1):
-        path.write_bytes(data[:size])
-        with pytest.raises(IndexFileError):
-            VectorIndex.load(path, DIM)
-
-
-def test_load_corrupt_files(tmp_path: Path) -> None:
-    path = saved(tmp_path)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 3] ^= 0xFF
-    path.write_bytes(bytes(data))
-    with pytest.raises(IndexFileError):
-        VectorIndex.load(path, DIM)
-
-    path = saved(tmp_path)
-    path.write_bytes(np.random.default_rng(0).bytes(path.stat().st_size))
-    with pytest.raises(IndexFileError):
-        VectorIndex.load(path, DIM)
-
-    path = saved(tmp_path)
-    meta = Path(str(path) + ".meta.json")
-    for text in ("", "{", "[]", '{"body": {}, "crc32": 0}', meta.read_text()[:-5]):
-        meta.write_text(text)
-        with pytest.raises(IndexFileError):
-            VectorIndex.load(path, DIM)
-
-
-def test_load_wrong_dim(tmp_path: Path) -> None:
-    path = saved(tmp_path)
-    with pytest.raises(IndexFileError, match="32-d"):
-        VectorIndex.load(path, DIM * 2)
-    assert issubclass(IndexFileError, LumenError)
-
-
-def test_save_to_unwritable_place(tmp_path: Path) -> None:
-    index, _, _ = build(10)
-    with pytest.raises(OSError):
-        index.save(tmp_path / "missing-dir" / "vectors.hnsw")
-    assert not list(tmp_path.iterdir())
-
-
-class _UnwritableGraph:
-    """Stands in for an hnswlib graph whose file cannot be written."""
-
-    def save_index(self, path: str) -> None:
-        Path(path).write_bytes(b"partial")
-        raise RuntimeError("Cannot open file")
-
-
-def test_failed_save_keeps_the_previous_files(tmp_path: Path) -> None:
-    path = saved(tmp_path)
-    index, _, _ = build(20, seed=9)
-    index._hnsw = _UnwritableGraph()
-    with pytest.raises(OSError):
-        index.save(path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.hnsw", "vectors.hnsw.meta.json"]
-    assert len(VectorIndex.load(path, DIM)) == 100
 
 
 # -- compaction --------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""The catalog's SQLite tables (SQLAlchemy ORM), file status values and shared query helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    or_,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+if TYPE_CHECKING:
+    from desktop_app.core.records import FileFilter
+
+# File status values.
+PENDING = "pending"  # found, not embedded yet (new, changed, or its model changed)
+INDEXED = "indexed"
+FAILED = "failed"  # extraction failed; ``error`` says why
+OFFLINE = "offline"  # its folder is unreachable; kept but hidden from results
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class FolderRow(Base):
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    added_at: Mapped[float] = mapped_column(Float)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    online: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_scan_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class FileRow(Base):
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+    inode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True, default=PENDING)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    camera: Mapped[str | None] = mapped_column(Text, nullable=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    added_at: Mapped[float] = mapped_column(Float)
+    indexed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class VectorRow(Base):
+    __tablename__ = "vectors"
+    # Never reuse a deleted vector's id: it doubles as the vector index's label.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it once)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    space: Mapped[str] = mapped_column(String, index=True)  # model + weights + preprocessing
+    role: Mapped[str] = mapped_column(String(8))  # "image" (pixels) or "text" (a passage)
+    page: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    passage: Mapped[str | None] = mapped_column(Text, nullable=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+def path_prefix(folder: Path) -> str:
+    """``folder`` with one trailing slash: the prefix of every path below it."""
+    return str(folder).rstrip("/\\") + "/"
+
+
+def escape_like(value: str) -> str:
+    """``value`` escaped for a LIKE pattern with ``escape="\\"``."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
+    """``query`` (over the files table) restricted to the files that pass ``file_filter``."""
+    if file_filter is None:
+        return query
+    if file_filter.kinds:
+        query = query.where(FileRow.kind.in_(sorted(file_filter.kinds)))
+    if file_filter.folders:
+        clauses = [
+            FileRow.path.like(escape_like(path_prefix(f)) + "%", escape="\\")
+            for f in file_filter.folders
+        ]
+        query = query.where(or_(*clauses))
+    if file_filter.date_from or file_filter.date_to:
+        when = func.coalesce(FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch"))
+        if file_filter.date_from:
+            query = query.where(when >= file_filter.date_from)
+        if file_filter.date_to:
+            query = query.where(when <= file_filter.date_to)
+    return query
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE/DELETE touched (typed loosely: SQLAlchemy's Result hides CursorResult)."""
+    return int(result.rowcount or 0)
+
+
+def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    """``items`` in slices of at most ``size`` (SQLite limits the parameters of one statement)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,164 @@
+"""The keyword index (SQLite FTS5) over files' text passages, names and folder names.
+
+One row per passage of a file's text (a page, a block), or one row with an empty body for a file
+without text, each carrying the file's name and folder names. Row ids are
+``file_id << KEYWORD_ROWID_BITS | n``, so a file's rows are one rowid range. The catalog calls
+these functions inside its own transactions, so a file's vectors and keyword rows change together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import column as sql_column
+from sqlalchemy import literal_column, select, text
+from sqlalchemy import table as sql_table
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from desktop_app.core.catalog_tables import INDEXED, FileRow, FolderRow
+from desktop_app.core.records import KeywordHit, NewText
+
+KEYWORD_TABLE = "keyword_index"
+KEYWORD_ROWID_BITS = 20
+_MAX_KEYWORD_ROWS = (1 << KEYWORD_ROWID_BITS) - 1
+# bm25 weights of the body, name and folder columns: a word in a file's name says more about
+# it than the same word once in its text.
+_KEYWORD_WEIGHTS = "1.0, 2.0, 0.5"
+_HIT_START, _HIT_END = "\x02", "\x03"
+
+
+def search(s: Session, match: str, limit: int, visible: Any) -> list[KeywordHit]:
+    """Files among ``visible`` (a select of file ids) whose rows match the FTS5 ``match``.
+
+    Best first (bm25), one hit per file: the passage that matched best, with its page and a
+    snippet around the matched words. Raises OperationalError for an expression FTS5 cannot parse.
+    """
+    table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"))
+    score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
+    snippet: Any = literal_column(
+        f"snippet({KEYWORD_TABLE}, 0, '{_HIT_START}', '{_HIT_END}', '…', 24)"
+    )
+    matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
+    ranked = (
+        select(table.c.rowid, table.c.page, score)
+        .where(matches)
+        .where(table.c.rowid.op(">>")(KEYWORD_ROWID_BITS).in_(visible))
+        .order_by(score)
+        .limit(max(limit, 1) * 20)
+    )
+    best: dict[int, tuple[int, int | None, float]] = {}  # file id -> its best row
+    for rowid, page, rank in s.execute(ranked):
+        best.setdefault(int(rowid) >> KEYWORD_ROWID_BITS, (rowid, page, float(rank)))
+        if len(best) >= limit:
+            break
+    rows = [row for row, _, _ in best.values()]
+    # Snippets only for the rows shown: snippet() is the costly part.
+    shown = select(table.c.rowid, snippet).where(matches, table.c.rowid.in_(rows))
+    snippets: dict[int, str] = {int(r): str(t or "") for r, t in s.execute(shown)}
+    hits = []
+    for file_id, (rowid, page, rank) in best.items():
+        snip = snippets.get(rowid) or ""
+        in_body = _HIT_START in snip  # else the words were in the name or folder only
+        passage = " ".join(snip.replace(_HIT_START, "").replace(_HIT_END, "").split())
+        hits.append(
+            KeywordHit(file_id, rank, page if in_body else None, passage if in_body else None)
+        )
+    return hits
+
+
+def create_keyword_index(conn: Connection) -> None:
+    conn.execute(
+        text(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {KEYWORD_TABLE} USING fts5("
+            "body, name, folder, page UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
+        )
+    )
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_vectors_space_role ON vectors (space, role)"))
+    rows = conn.execute(
+        text(
+            "SELECT f.id, f.path, f.title, d.path FROM files f "
+            "LEFT JOIN folders d ON d.id = f.folder_id WHERE f.status = :indexed"
+        ),
+        {"indexed": INDEXED},
+    ).all()
+    entries = []
+    for file_id, path, title, folder in rows:
+        name, folders = _keyword_names(path, title, folder)
+        entries.append({"id": file_id << KEYWORD_ROWID_BITS, "name": name, "folder": folders})
+    if entries:
+        conn.execute(
+            text(
+                f"INSERT INTO {KEYWORD_TABLE} (rowid, body, name, folder, page) "
+                "VALUES (:id, '', :name, :folder, NULL)"
+            ),
+            entries,
+        )
+
+
+def _keyword_names(path: str, title: str | None, folder: str | None) -> tuple[str, str]:
+    """The name column (file name, title) and folder column (folders from the watched one down)."""
+    file = Path(path)
+    name = f"{file.name} {title}" if title else file.name
+    if folder and file.parent.is_relative_to(folder):
+        parts = [Path(folder).name, *file.parent.relative_to(folder).parts]
+    else:
+        parts = [file.parent.name]
+    return name, " ".join(parts)
+
+
+def _keyword_range(file_id: int) -> dict[str, int]:
+    return {"lo": file_id << KEYWORD_ROWID_BITS, "hi": (file_id + 1) << KEYWORD_ROWID_BITS}
+
+
+def delete_rows(s: Session, file_ids: Sequence[int]) -> None:
+    if file_ids:
+        s.execute(
+            text(f"DELETE FROM {KEYWORD_TABLE} WHERE rowid >= :lo AND rowid < :hi"),
+            [_keyword_range(f) for f in file_ids],
+        )
+
+
+def _file_keyword_names(s: Session, file_id: int) -> tuple[str, str] | None:
+    row = s.execute(
+        select(FileRow.path, FileRow.title, FolderRow.path)
+        .outerjoin(FolderRow, FolderRow.id == FileRow.folder_id)
+        .where(FileRow.id == file_id)
+    ).first()
+    return _keyword_names(row[0], row[1], row[2]) if row else None
+
+
+def store_rows(s: Session, file_id: int, texts: Sequence[NewText]) -> None:
+    """Replace a file's keyword-index rows: one per passage, or one for its name alone."""
+    delete_rows(s, [file_id])
+    names = _file_keyword_names(s, file_id)
+    if names is None:
+        return
+    passages = [t for t in texts if t.text.strip()][:_MAX_KEYWORD_ROWS] or [NewText("")]
+    base = file_id << KEYWORD_ROWID_BITS
+    s.execute(
+        text(
+            f"INSERT INTO {KEYWORD_TABLE} (rowid, body, name, folder, page) "
+            "VALUES (:id, :body, :name, :folder, :page)"
+        ),
+        [
+            {"id": base + n, "body": t.text, "name": names[0], "folder": names[1], "page": t.page}
+            for n, t in enumerate(passages)
+        ],
+    )
+
+
+def refresh_names(s: Session, file_ids: Sequence[int]) -> None:
+    """Rewrite the name and folder columns of files that were renamed or moved."""
+    for file_id in file_ids:
+        names = _file_keyword_names(s, file_id)
+        if names is not None:
+            s.execute(
+                text(
+                    f"UPDATE {KEYWORD_TABLE} SET name = :name, folder = :folder "
+                    "WHERE rowid >= :lo AND rowid < :hi"
+                ),
+                {"name": names[0], "folder": names[1], **_keyword_range(file_id)},
+            )

@@ -1,0 +1,252 @@
+"""The vector index's files: an hnswlib graph plus sealed JSON metadata, checked before use.
+
+``write`` replaces both files atomically (temp file + rename, fsync); ``read`` verifies length,
+header and CRC-32 before hnswlib sees the graph (hnswlib trusts its input and may crash on a
+damaged file) and recovers the live vectors and labels in the same pass.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+import tempfile
+import zlib
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import hnswlib
+import numpy as np
+
+from desktop_app.core.errors import LumenError
+from desktop_app.core.vector_store import FloatArray, IdArray
+
+_log = logging.getLogger(__name__)
+
+# Rows read at a time while loading.
+SCAN_CHUNK: Final = 8192
+
+_META_FORMAT: Final = "lumen-vector-index"
+_META_VERSION: Final = 1
+_SPACE: Final = "ip"
+# hnswlib 0.8 file header: offsetLevel0, max_elements, cur_element_count, size_data_per_element,
+# label_offset, offsetData, maxlevel, enterpoint_node, maxM, maxM0, M, mult, ef_construction;
+# then cur_element_count level-0 records of size_data_per_element bytes: link-list header (link
+# count uint16, flags byte with bit 0 = deleted, a spare byte), links, vector, label (uint64).
+_HNSW_HEADER: Final = struct.Struct("<QQQQQQiIQQQdQ")
+_DELETED_FLAG_BYTE: Final = 2
+
+
+class IndexFileError(LumenError):
+    """The saved vector index is missing, unreadable, corrupt or for another model dimension.
+
+    The index is only an accelerator: the caller rebuilds it from the catalog's vectors.
+    """
+
+
+def _file_crc32(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            crc = zlib.crc32(block, crc)
+    return crc
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    # Makes the renames durable on POSIX; directories cannot be opened this way on Windows.
+    with suppress(OSError):
+        _fsync_file(path)
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
+def _seal(body: dict[str, Any]) -> str:
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return json.dumps({"body": body, "crc32": zlib.crc32(text.encode())})
+
+
+def _unseal(text: str) -> dict[str, Any]:
+    doc = json.loads(text)
+    body = doc["body"]
+    if not isinstance(body, dict):
+        raise ValueError("metadata is not an object")
+    check = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    if zlib.crc32(check.encode()) != doc["crc32"]:
+        raise ValueError("metadata checksum mismatch")
+    return body
+
+
+@dataclass(frozen=True)
+class _SavedIndex:
+    """What `_read_hnsw_file` recovers from a saved hnswlib file."""
+
+    live_ids: IdArray
+    live_vectors: FloatArray
+    deleted_ids: IdArray
+
+
+def _read_hnsw_file(
+    path: Path, dim: int, count: int, live_count: int, size: int, crc: int
+) -> _SavedIndex:
+    """Verify a saved hnswlib file (length, header, CRC-32) and read its vectors and labels.
+
+    Done before hnswlib sees the file, because hnswlib trusts its input and may crash on a
+    damaged one. One streaming pass reads the checksum and the level-0 records together.
+    """
+    try:
+        actual = path.stat().st_size
+        if actual != size:
+            raise IndexFileError(f"The vector index {path} is {actual} bytes, expected {size}.")
+        with path.open("rb") as f:
+            header = f.read(_HNSW_HEADER.size)
+            if len(header) != _HNSW_HEADER.size:
+                raise IndexFileError(f"The vector index {path} is truncated.")
+            fields = _HNSW_HEADER.unpack(header)
+            level0, max_elements, cur, per, label_at, data_at = fields[:6]
+            if (
+                level0 != 0
+                or cur != count
+                or not 0 <= live_count <= cur <= max_elements
+                or label_at != data_at + 4 * dim
+                or per != label_at + 8
+                or data_at < 4
+                or size < _HNSW_HEADER.size + cur * (per + 4)
+            ):
+                raise IndexFileError(f"The vector index {path} has an inconsistent header.")
+            running = zlib.crc32(header)
+            live_ids = np.empty(live_count, dtype=np.int64)
+            live_vectors = np.empty((live_count, dim), dtype=np.float32)
+            deleted_ids: list[IdArray] = []
+            filled = 0
+            for start in range(0, cur, SCAN_CHUNK):
+                rows = min(SCAN_CHUNK, cur - start)
+                raw = f.read(rows * per)
+                running = zlib.crc32(raw, running)
+                block = np.frombuffer(raw, dtype=np.uint8).reshape(rows, per)
+                labels = block[:, label_at:].copy().view("<u8")[:, 0].astype(np.int64)
+                deleted = (block[:, _DELETED_FLAG_BYTE] & 1).astype(bool)
+                deleted_ids.append(labels[deleted])
+                live = ~deleted
+                took = int(live.sum())
+                if filled + took > live_count:
+                    raise IndexFileError(f"The vector index {path} does not match its metadata.")
+                live_ids[filled : filled + took] = labels[live]
+                live_vectors[filled : filled + took] = (
+                    block[live, data_at:label_at].copy().view("<f4")
+                )
+                filled += took
+            while rest := f.read(1 << 20):
+                running = zlib.crc32(rest, running)
+    except FileNotFoundError as exc:
+        raise IndexFileError(f"No saved vector index at {path}.") from exc
+    except (OSError, ValueError) as exc:
+        raise IndexFileError(f"The vector index {path} cannot be read: {exc}") from exc
+    if running != crc:
+        raise IndexFileError(f"The vector index {path} is corrupt (checksum mismatch).")
+    gone = np.concatenate(deleted_ids) if deleted_ids else np.empty(0, dtype=np.int64)
+    every = np.concatenate([live_ids[:filled], gone])
+    if filled != live_count or len(np.unique(every)) != cur or (cur and every.min() < 0):
+        raise IndexFileError(f"The vector index {path} does not match its metadata.")
+    return _SavedIndex(live_ids, live_vectors, gone)
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """A saved index read back: its graph, live vectors and build parameters."""
+
+    graph: Any  # hnswlib.Index
+    saved: _SavedIndex
+    m: int
+    ef_construction: int
+
+
+def read(path: Path, dim: int) -> LoadedIndex:
+    """Read an index written by `write`; IndexFileError if missing, corrupt or not `dim`-d."""
+    meta_path = _meta_path(path)
+    try:
+        body = _unseal(meta_path.read_text(encoding="utf-8"))
+        saved_dim = int(body["dim"])
+        count, live_count = int(body["element_count"]), int(body["live_count"])
+        size, crc = int(body["hnsw_bytes"]), int(body["hnsw_crc32"])
+        m, ef_construction = int(body["M"]), int(body["ef_construction"])
+        readable = (
+            body["format"] == _META_FORMAT
+            and body["version"] == _META_VERSION
+            and body["space"] == _SPACE
+        )
+    except FileNotFoundError as exc:
+        raise IndexFileError(f"No saved vector index at {path}.") from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexFileError(f"The vector index metadata {meta_path} is corrupt: {exc}") from exc
+    if not readable:
+        raise IndexFileError(f"{meta_path} is not a vector index this version can read.")
+    if saved_dim != dim:
+        raise IndexFileError(
+            f"The vector index at {path} holds {saved_dim}-d vectors, the model gives {dim}-d."
+        )
+    saved = _read_hnsw_file(path, dim, count, live_count, size, crc)
+    try:
+        graph = hnswlib.Index(space=_SPACE, dim=dim)
+        graph.load_index(str(path), max_elements=0)
+        graph.set_ef(1)
+        loaded_count = int(graph.element_count)
+    except (RuntimeError, ValueError, MemoryError, OSError) as exc:
+        raise IndexFileError(f"hnswlib could not read the vector index {path}: {exc}") from exc
+    if loaded_count != count:
+        raise IndexFileError(f"The vector index {path} does not match its metadata.")
+    return LoadedIndex(graph, saved, m, ef_construction)
+
+
+def write(path: Path, write_graph: Callable[[str], dict[str, Any]]) -> int:
+    """Write the graph and its metadata to `path` and `path`.meta.json, each atomically.
+
+    `write_graph(temp_path)` saves the hnswlib graph and returns the metadata fields it vouches
+    for (dim, M, ef_construction, element_count, live_count). The metadata records the graph
+    file's length and CRC-32, so a crash between the two renames leaves a pair that `read`
+    rejects. Returns the entry count written; raises OSError when the files cannot be written.
+    """
+    meta_path = _meta_path(path)
+    temps: list[Path] = []
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        temps.append(tmp_path)
+        body: dict[str, Any] = {"format": _META_FORMAT, "version": _META_VERSION, "space": _SPACE}
+        body.update(write_graph(tmp))
+        _fsync_file(tmp_path)
+        body["hnsw_bytes"] = tmp_path.stat().st_size
+        body["hnsw_crc32"] = _file_crc32(tmp_path)
+        fd, tmp_meta = tempfile.mkstemp(
+            prefix=f".{meta_path.name}.", suffix=".tmp", dir=path.parent
+        )
+        temps.append(Path(tmp_meta))
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(_seal(body))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, path)
+        os.replace(tmp_meta, meta_path)
+        temps.clear()
+        _fsync_dir(path.parent)
+    except RuntimeError as exc:  # hnswlib could not write the file
+        raise OSError(f"Could not save the vector index to {path}: {exc}") from exc
+    finally:
+        for leftover in temps:
+            with suppress(OSError):
+                leftover.unlink()
+    return int(body["element_count"])
