@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import signal
@@ -26,6 +27,7 @@ from desktop_app.core.watcher import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S
 log = logging.getLogger("desktop_app")
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -144,6 +146,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lumen`` command."""
     args = build_parser().parse_args(argv)
+    # A path that is not valid UTF-8 prints as its own bytes, whatever the locale says.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="surrogateescape")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
@@ -153,6 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger(noisy).setLevel(logging.ERROR)
     if args.command == "models":
         return _models()
+    if args.command == "search" and not args.query.strip():
+        print(
+            'lumen search: the query is empty; say what to look for, e.g. lumen search "a red bike"',
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         settings = _settings(args)
         with Library.open(settings) as library:
@@ -393,7 +405,10 @@ def _watch(library: Library, args: argparse.Namespace) -> int:
     for folder in folders:
         live.say(f"  {folder.path}{'' if folder.online else ' (offline)'}")
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C stops, even when started from a shell that ignores SIGINT (its children inherit that).
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     watcher.start()
     try:
         while watcher.running and not stop.wait(0.5):
@@ -401,7 +416,8 @@ def _watch(library: Library, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         watcher.stop()
     library.settings.save()
     if watcher.error is not None:

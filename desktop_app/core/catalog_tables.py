@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from desktop_app.core.pathtext import PathText
+
 if TYPE_CHECKING:
     from desktop_app.core.records import FileFilter
 
@@ -37,14 +39,14 @@ class Base(DeclarativeBase):
 
 class Meta(Base):
     __tablename__ = "meta"
-    key: Mapped[str] = mapped_column(String, primary_key=True)
+    key: Mapped[str] = mapped_column(PathText, primary_key=True)  # may name a folder
     value: Mapped[str] = mapped_column(Text)
 
 
 class FolderRow(Base):
     __tablename__ = "folders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
+    path: Mapped[str] = mapped_column(PathText, unique=True)
     added_at: Mapped[float] = mapped_column(Float)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     online: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -57,8 +59,8 @@ class FileRow(Base):
     folder_id: Mapped[int | None] = mapped_column(
         ForeignKey("folders.id", ondelete="CASCADE"), index=True, nullable=True
     )
-    path: Mapped[str] = mapped_column(Text, unique=True)
-    name: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(PathText, unique=True)
+    name: Mapped[str] = mapped_column(PathText)
     size: Mapped[int] = mapped_column(Integer)
     mtime_ns: Mapped[int] = mapped_column(Integer)
     inode: Mapped[int | None] = mapped_column(Integer, nullable=True)

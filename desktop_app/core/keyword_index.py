@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from desktop_app.core.catalog_tables import INDEXED, FileRow, FolderRow
+from desktop_app.core.pathtext import from_db, readable
 from desktop_app.core.records import KeywordHit, NewText
 
 KEYWORD_TABLE = "keyword_index"
@@ -86,6 +87,7 @@ def create_keyword_index(conn: Connection) -> None:
     ).all()
     entries = []
     for file_id, path, title, folder in rows:
+        path, folder = from_db(path), from_db(folder) if folder else folder
         name, folders = _keyword_names(path, title, folder)
         entries.append({"id": file_id << KEYWORD_ROWID_BITS, "name": name, "folder": folders})
     if entries:
@@ -106,7 +108,8 @@ def _keyword_names(path: str, title: str | None, folder: str | None) -> tuple[st
         parts = [Path(folder).name, *file.parent.relative_to(folder).parts]
     else:
         parts = [file.parent.name]
-    return name, " ".join(parts)
+    # Names of undecodable bytes are searchable as Latin-1 (what such names usually are).
+    return readable(name), readable(" ".join(parts))
 
 
 def _keyword_range(file_id: int) -> dict[str, int]:

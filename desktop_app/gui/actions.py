@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QUrl
@@ -36,10 +37,24 @@ def page_viewer_command(path: Path, page: int | None) -> tuple[str, list[str]] |
     return None
 
 
+def file_url(path: Path) -> QUrl:
+    """A ``file:`` URL naming exactly ``path``'s bytes, even when they are not valid UTF-8.
+
+    ``QUrl.fromLocalFile`` would re-encode a name such as ``caf\\xe9.jpg`` (a Latin-1 name,
+    surrogate-escaped by Python) into other bytes, naming a file that does not exist.
+    """
+    raw = os.fsencode(path)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return QUrl.fromEncoded(b"file://" + urllib.parse.quote_from_bytes(raw, safe="/").encode())
+    return QUrl.fromLocalFile(str(path))
+
+
 def open_files(paths: list[Path]) -> None:
     """Open each file with the system's default application."""
     for path in paths:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        QDesktopServices.openUrl(file_url(path))
 
 
 def open_at_page(path: Path, page: int | None) -> bool:
@@ -55,7 +70,7 @@ def reveal(path: Path) -> None:
     if sys.platform == "win32" and QProcess.startDetached("explorer", [f"/select,{path}"]):
         return
     if sys.platform.startswith("linux"):
-        uri = QUrl.fromLocalFile(str(path)).toString()
+        uri = file_url(path).toString(QUrl.ComponentFormattingOption.FullyEncoded)
         shown = QProcess.startDetached(
             "dbus-send",
             [
@@ -70,7 +85,7 @@ def reveal(path: Path) -> None:
         )
         if shown:
             return
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+    QDesktopServices.openUrl(file_url(path.parent))
 
 
 def copy_paths(paths: list[Path]) -> None:

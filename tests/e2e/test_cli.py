@@ -199,7 +199,7 @@ def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_wei
         time.sleep(0.05)
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.wait(timeout=60)
     assert indexed, "the run never got to embedding"
 
     status = lumen.json("status", model=False)

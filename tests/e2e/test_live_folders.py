@@ -7,8 +7,6 @@ import io
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -25,6 +23,7 @@ from desktop_app.core.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.pipeline import FileChanges
 from desktop_app.core.watcher import FolderWatcher
+from tests.support.processes import child, reap
 from tests.support.shapes import Caption, all_captions, caption_for_text, render
 from tests.support.waiting import wait_until
 
@@ -396,38 +395,22 @@ def test_lumen_watch_logs_changes_and_stops_on_ctrl_c(
     data = tmp_path / "data"
     base = [sys.executable, "-m", "desktop_app.cli", "--data-dir", str(data)]
     model = ["--model", "lumen-tiny", "--weights", str(tiny_weights)]
-    lines: list[str] = []
-
-    def said(*words: str) -> bool:
-        return any(all(w in line for w in words) for line in list(lines))
-
-    with subprocess.Popen(
+    with child(
         [*base, *model, "watch", str(root), "--settle", "0.3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         env=dict(os.environ, HF_HUB_OFFLINE="1"),
-    ) as proc:
-        assert proc.stdout is not None and proc.stderr is not None
-        stdout = proc.stdout
-        reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")))
-        reader.start()
-        try:
-            wait_until(lambda: said("up to date", "2 new"), timeout=120, what="the first rescan")
-            assert said("Watching 1 folder") and said(str(root))
-            (root / "purple.png").write_bytes(png(PURPLE))
-            wait_until(lambda: said("indexed", "purple.png"), what="purple.png to be indexed")
-            (root / "purple.png").rename(root / "violet.png")
-            wait_until(lambda: said("moved", "purple.png ->", "violet.png"), what="the move")
-            (root / "blue.png").unlink()
-            wait_until(lambda: said("removed", "blue.png"), what="the delete")
-        finally:
-            proc.send_signal(signal.SIGINT)  # Ctrl-C
-            proc.wait(timeout=60)
-            reader.join(10)
-        stderr = proc.stderr.read()
-    assert proc.returncode == 0, stderr
-    assert "Stopped." in lines[-1] and "Traceback" not in stderr
+    ) as watch:
+        said = watch.said
+        wait_until(lambda: said("up to date", "2 new"), timeout=120, what="the first rescan")
+        assert said("Watching 1 folder") and said(str(root))
+        (root / "purple.png").write_bytes(png(PURPLE))
+        wait_until(lambda: said("indexed", "purple.png"), what="purple.png to be indexed")
+        (root / "purple.png").rename(root / "violet.png")
+        wait_until(lambda: said("moved", "purple.png ->", "violet.png"), what="the move")
+        (root / "blue.png").unlink()
+        wait_until(lambda: said("removed", "blue.png"), what="the delete")
+        status = reap(watch.proc)  # Ctrl-C
+    assert status == 0, watch.stderr
+    assert "Stopped." in watch.lines[-1] and "Traceback" not in watch.stderr
 
     settings = Settings(data_dir=data, model="lumen-tiny", weights=tiny_weights, device="cpu")
     with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as reopened:

@@ -1,0 +1,71 @@
+"""File-system paths of any bytes, stored losslessly in SQLite text columns.
+
+On Linux a file name is bytes; one that is not valid UTF-8 (Latin-1 names from old camera
+cards, zip archives, Windows shares) reaches Python as a ``str`` with surrogate escapes
+(``'caf\\udce9.jpg'``), which SQLite cannot store as text. ``to_db`` replaces each surrogate
+with ``ESC`` + four hex digits (and a literal ``ESC`` with two), character by character, so a
+folder's stored form is a prefix of its files' stored forms (LIKE/range queries still work),
+valid UTF-8 paths are stored unchanged, and ``from_db`` gives back exactly the same path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+# A noncharacter of the last private-use plane: never in a real file name in practice, and
+# escaped anyway when it is.
+ESC = "\U0010ffff"
+_SURROGATE = re.compile("[\ud800-\udfff\U0010ffff]")
+_ESCAPED = re.compile(f"{ESC}(?:{ESC}|[0-9a-f]{{4}})")
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def to_db(value: str) -> str:
+    """``value`` as valid UTF-8 text that ``from_db`` turns back into it."""
+    if value.isascii():
+        return value
+    return _SURROGATE.sub(_escape, value)
+
+
+def from_db(value: str) -> str:
+    """The exact string ``to_db`` was given."""
+    if ESC not in value:
+        return value
+    return _ESCAPED.sub(_unescape, value)
+
+
+def readable(value: str) -> str:
+    """A path or name for people and the keyword index: undecodable bytes read as Latin-1.
+
+    ``'caf\\udce9.jpg'`` (the bytes ``caf\\xe9.jpg``) reads ``'café.jpg'``; use only for
+    display and search words, never to open the file.
+    """
+    return _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), value)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return ESC + ESC if char == ESC else f"{ESC}{ord(char):04x}"
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group()[1:]
+    return ESC if code == ESC else chr(int(code, 16))
+
+
+class PathText(TypeDecorator[str]):
+    """A text column holding paths (or names) of any bytes; see the module docstring."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return to_db(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return from_db(value) if isinstance(value, str) else value
