@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import logging
@@ -18,11 +19,12 @@ from desktop_app import __version__
 from desktop_app.config import Settings, default_data_dir
 from desktop_app.core.catalog import FileFilter
 from desktop_app.core.errors import LumenError
-from desktop_app.core.library import Library
+from desktop_app.core.library import Library, default_embedder_loader
 from desktop_app.core.models import MODELS
 from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
 from desktop_app.core.search import SearchResults
 from desktop_app.core.watcher import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S, FolderWatcher
+from desktop_app.core.weights import DownloadProgress
 
 log = logging.getLogger("desktop_app")
 
@@ -167,7 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = _settings(args)
-        with Library.open(settings) as library:
+        download = _DownloadBar(enabled=not args.quiet and sys.stderr.isatty())
+        loader = functools.partial(default_embedder_loader, on_download=download.update)
+        with Library.open(settings, loader) as library:
             return _dispatch(library, args)
     except LumenError as exc:
         print(f"lumen: {exc}", file=sys.stderr)
@@ -252,6 +256,34 @@ class _ProgressBar:
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+class _DownloadBar:
+    """The model download's progress on stderr (bytes, speed, time left)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._bar: Any = None
+
+    def update(self, progress: DownloadProgress) -> None:
+        if not self._enabled:
+            return
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(
+                total=progress.total_bytes,
+                desc="downloading model",
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=sys.stderr,
+            )
+        self._bar.n = progress.done_bytes
+        self._bar.refresh()
+        if progress.finished:
             self._bar.close()
             self._bar = None
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +13,7 @@ import numpy as np
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.models import ModelSpec, get_model_spec
+from desktop_app.core.weights import DownloadCallback, resolve_weights
 
 if TYPE_CHECKING:
     import torch
@@ -24,8 +23,6 @@ log = logging.getLogger(__name__)
 
 # Bumped when Lumen's own preprocessing changes, so old vectors are re-embedded.
 PREPROCESSING_VERSION = 1
-SAFE_WEIGHTS_NAME = "open_clip_model.safetensors"
-LEGACY_WEIGHTS_NAME = "open_clip_pytorch_model.bin"
 
 
 def choose_device(preference: str = "auto") -> str:
@@ -45,106 +42,6 @@ def choose_device(preference: str = "auto") -> str:
     if preference != "auto":
         log.warning("Device %r is not available here; using the CPU", preference)
     return "cpu"
-
-
-@dataclass(frozen=True)
-class WeightsSource:
-    """Where a model's weights come from and the quick_gelu/preprocess settings that go with them."""
-
-    path: Path
-    origin: str  # "file", "cache" or "download"
-
-
-def _hf_repo_and_file(spec: ModelSpec) -> tuple[str, str] | None:
-    import open_clip
-
-    if not spec.pretrained:
-        return None
-    cfg = open_clip.get_pretrained_cfg(spec.architecture, spec.pretrained)
-    hub = cfg.get("hf_hub") if cfg else None
-    if not hub:
-        return None
-    repo, filename = os.path.split(hub)
-    return repo, filename or LEGACY_WEIGHTS_NAME
-
-
-def _candidate_names(filename: str) -> list[str]:
-    names = [SAFE_WEIGHTS_NAME] if filename == LEGACY_WEIGHTS_NAME else []
-    if filename.endswith((".bin", ".pth")) and filename != LEGACY_WEIGHTS_NAME:
-        names.append(filename[:-4] + ".safetensors")
-    names.append(filename)
-    return names
-
-
-def _default_hf_cache() -> Path | None:
-    try:
-        from huggingface_hub import constants
-
-        return Path(constants.HF_HUB_CACHE)
-    except Exception:  # pragma: no cover - huggingface_hub missing or odd
-        return None
-
-
-def resolve_weights(spec: ModelSpec, weights: Path | None, cache_dir: Path) -> WeightsSource:
-    """Find the weights file: an explicit file, else a cached copy, else download into ``cache_dir``.
-
-    Raises ``ModelUnavailableError`` with what to do when none of these works.
-    """
-    if weights is not None:
-        weights = weights.expanduser()
-        if not weights.is_file():
-            raise ModelUnavailableError(
-                f"The weights file {weights} does not exist. Check the path given with --weights "
-                "(or in Settings), or remove it to download the model instead."
-            )
-        return WeightsSource(weights, "file")
-    target = _hf_repo_and_file(spec)
-    if target is None:
-        raise ModelUnavailableError(
-            f"Model {spec.key!r} has no download source; pass its weights file with --weights FILE."
-        )
-    repo, filename = target
-    from huggingface_hub import hf_hub_download
-
-    caches = [cache_dir]
-    default_cache = _default_hf_cache()
-    if default_cache is not None and default_cache != cache_dir:
-        caches.append(default_cache)
-    for cache in caches:
-        for name in _candidate_names(filename):
-            try:
-                found = hf_hub_download(repo, name, cache_dir=str(cache), local_files_only=True)
-            except Exception:
-                continue
-            return WeightsSource(Path(found), "cache")
-    reason = "offline mode (HF_HUB_OFFLINE is set)"
-    if not _env_flag("HF_HUB_OFFLINE"):
-        for name in _candidate_names(filename):
-            try:
-                log.info(
-                    "Downloading %s/%s (about %d MB) into %s",
-                    repo,
-                    name,
-                    spec.download_mb,
-                    cache_dir,
-                )
-                found = hf_hub_download(repo, name, cache_dir=str(cache_dir))
-            except Exception as exc:
-                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                continue
-            return WeightsSource(Path(found), "download")
-    raise ModelUnavailableError(
-        f"Lumen needs the weights of the model {spec.key} (about {spec.download_mb} MB) but could "
-        f"not get them: they are not in the model cache ({cache_dir}) and downloading them failed "
-        f"({reason}).\nTo fix this, either connect to the internet and run again (the weights are "
-        f"downloaded once), or download {_candidate_names(filename)[0]} from "
-        f"https://huggingface.co/{repo} on another machine and pass it with --weights FILE "
-        "(or choose it in Settings)."
-    )
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 class Embedder:
@@ -260,8 +157,12 @@ def load_embedder(
     weights: Path | None,
     cache_dir: Path,
     device: str = "auto",
+    on_download: DownloadCallback | None = None,
 ) -> Embedder:
-    """Create the model ``model_key`` with its weights on the best available device."""
+    """Create the model ``model_key`` with its weights on the best available device.
+
+    ``on_download`` hears how a download of the weights progresses, if one is needed.
+    """
     started = time.perf_counter()
     spec = get_model_spec(model_key)
     if spec.config_file is None and weights is None and spec.pretrained is None:
@@ -279,7 +180,7 @@ def load_embedder(
         raise ModelUnavailableError(
             f"Model {model_key!r} is a local model; pass its weights file with --weights FILE."
         )
-    source = resolve_weights(spec, weights, cache_dir)
+    source = resolve_weights(spec, weights, cache_dir, on_download)
     chosen = choose_device(device)
     tag_cfg: dict[str, Any] = (
         open_clip.get_pretrained_cfg(spec.architecture, spec.pretrained) if spec.pretrained else {}

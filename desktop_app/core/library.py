@@ -33,16 +33,22 @@ from desktop_app.core.pipeline import (
 )
 from desktop_app.core.search import SearchResults, SearchService, parse_query
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
+from desktop_app.core.weights import DownloadCallback
 
 log = logging.getLogger(__name__)
 
 EmbedderLoader = Callable[[Settings], Embedder]
 
 
-def default_embedder_loader(settings: Settings) -> Embedder:
-    """Load the model the settings name (download or cache or local file)."""
+def default_embedder_loader(
+    settings: Settings, on_download: DownloadCallback | None = None
+) -> Embedder:
+    """Load the model the settings name (download or cache or local file).
+
+    ``on_download`` hears a download's progress (bind it with ``functools.partial``).
+    """
     return load_embedder(
-        settings.model, settings.weights, settings.model_cache_dir, settings.device
+        settings.model, settings.weights, settings.model_cache_dir, settings.device, on_download
     )
 
 

@@ -1,0 +1,63 @@
+"""Getting a model's weights: offline found out at once, a download with its size and progress."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.errors import ModelUnavailableError
+from desktop_app.core.models import get_model_spec
+from desktop_app.core.weights import DownloadProgress, resolve_weights
+from tests.support.fake_hub import fake_hub
+
+DEFAULT = "ViT-B-32/laion2b_s34b_b79k"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_without_a_network_one_attempt_one_line_and_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ModelUnavailableError) as error:
+        resolve_weights(get_model_spec(DEFAULT), None, tmp_path / "cache")
+    assert "--weights" in str(error.value) and "cannot reach 127.0.0.1" in str(error.value)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "No internet connection" in warnings[0]
+    assert not any("Retry" in r.getMessage() for r in caplog.records)  # no HTTP retry loop
+
+
+def test_a_download_says_its_size_reports_progress_and_lands_in_the_cache(
+    tmp_path: Path,
+    tiny_weights: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    payload = tiny_weights.read_bytes()
+    seen: list[DownloadProgress] = []
+    caplog.set_level(logging.WARNING, logger="desktop_app")
+    with fake_hub(payload) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        source = resolve_weights(get_model_spec(DEFAULT), None, tmp_path / "cache", seen.append)
+    assert source.origin == "download" and source.path.read_bytes() == payload
+    assert source.path.is_relative_to(tmp_path / "cache")
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("desktop_app")]
+    mb = round(len(payload) / 1e6)
+    assert said == [f"Downloading the model {DEFAULT} ({mb} MB) into {tmp_path / 'cache'}"]
+    assert seen and seen[-1].finished and seen[-1].done_bytes == len(payload)
+    assert all(p.total_bytes == len(payload) for p in seen)
+    # Found in the cache from now on, with no network at all.
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    again = resolve_weights(get_model_spec(DEFAULT), None, tmp_path / "cache")
+    assert again.origin == "cache" and again.path == source.path
