@@ -94,7 +94,7 @@ class ImageMetadata(TypedDict):
 
 @functools.cache
 def _pillow_heif() -> ModuleType | None:
-    """The pillow_heif module when it is installed and loads, else ``None``."""
+    """The pillow_heif module (a regular dependency), or ``None`` if its native library fails."""
     try:
         return importlib.import_module("pillow_heif")
     except (ImportError, OSError) as exc:  # OSError: its native library failed to load
