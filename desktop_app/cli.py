@@ -7,6 +7,7 @@ import functools
 import io
 import json
 import logging
+import re
 import signal
 import sys
 import threading
@@ -325,8 +326,20 @@ def _search(library: Library, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_results_json(results), indent=2))
         return 0
+    print(_header(results, args))
     _print_results(results)
     return 0
+
+
+def _header(results: SearchResults, args: argparse.Namespace) -> str:
+    """ "3 results for “a blue square”", "1 result that looks like IMG_001.jpg", …"""
+    count = len(results.hits)
+    shown = f"{count} result{'' if count == 1 else 's'}"
+    if args.command == "search":
+        return f"{shown} for “{args.query}”"
+    if args.command == "similar":
+        return f"{shown} that look{'s' if count == 1 else ''} like {args.file.name}"
+    return f"{shown} about {args.file.name}"
 
 
 def _results_json(results: SearchResults) -> dict[str, Any]:
@@ -334,11 +347,20 @@ def _results_json(results: SearchResults) -> dict[str, Any]:
         "results": [
             {
                 "path": str(h.file.path),
-                "score": round(h.score, 4),
+                "relevance": round(h.relevance, 1),
+                "cosine": round(h.score, 4),
                 "kind": h.file.kind,
                 "relevant": h.relevant,
                 "page": h.page,
                 "snippet": h.passage,
+                "why": {
+                    "in_name": list(h.why.in_name),
+                    "in_folder": list(h.why.in_folder),
+                    "in_text": list(h.why.in_text),
+                    "text_source": h.why.text_source,
+                    "matched_by": "looks" if h.role == "image" else "text",
+                    "keyword_hit": h.why.keyword,
+                },
                 "taken_at": h.file.taken_at.isoformat() if h.file.taken_at else None,
                 "width": h.file.width,
                 "height": h.file.height,
@@ -347,22 +369,38 @@ def _results_json(results: SearchResults) -> dict[str, Any]:
             for h in results.hits
         ],
         "hidden_below_cutoff": results.hidden,
-        "cutoff": results.cutoff,
+        "relevance_cutoff": results.cutoff,
     }
 
 
 def _print_results(results: SearchResults) -> None:
+    """One line per hit: relevance (0–100), path, page; then the passage and why it matched."""
     if not results.hits:
         print("No results.")
         return
     for hit in results.hits:
         marker = "" if hit.relevant else "  (below cutoff)"
         where = f"  [page {hit.page}]" if hit.page else ""
-        print(f"{hit.score:6.3f}  {hit.file.path}{where}{marker}")
+        print(f"{hit.relevance:4.0f}  {hit.file.path}{where}{marker}")
         if hit.passage:
-            print(f"        {hit.passage[:120]!s}")
+            print(f"      “{_highlight(hit.passage[:160], hit.why.in_text)}”")
+        reason = hit.why.describe()
+        if reason:
+            print(f"      why: {reason}")
     if results.hidden and all(hit.relevant for hit in results.hits):
-        print(f"… {results.hidden} less relevant results hidden; add --all to see them.")
+        less = "result" if results.hidden == 1 else "results"
+        print(f"… {results.hidden} less relevant {less} hidden; add --all to see them.")
+
+
+def _highlight(text: str, words: Sequence[str]) -> str:
+    """``text`` with the matched words in bold on a terminal (as typed elsewhere)."""
+    if not words or not sys.stdout.isatty():
+        return text
+    for word in sorted(words, key=len, reverse=True):
+        text = re.sub(
+            rf"(?<!\w)({re.escape(word)})(?!\w)", "\033[1m\\1\033[0m", text, flags=re.I
+        )
+    return text
 
 
 def _status(library: Library, args: argparse.Namespace) -> int:

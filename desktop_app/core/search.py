@@ -1,9 +1,12 @@
-"""Ranked search: vectors calibrated per modality, fused with keyword hits, grouped per file."""
+"""Ranked search: vectors calibrated per modality and keyword hits, one relevance 0–100 per file."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,27 +24,88 @@ SAMPLE_PASSAGES_PER_FILE = 4
 # hit's margin over that mean. Both adapt to the model's score scale and to the query.
 Z_CUTOFF = 2.0
 RELATIVE_CUTOFF = 0.5
-# Reciprocal rank fusion of the vector and keyword rankings: score = Σ 1 / (RRF_K + rank).
-# 60 is the constant of Cormack et al. (2009): one list's top ranks do not swamp the other.
-RRF_K = 60
 # Keyword hits considered per query (one per file).
 KEYWORD_CANDIDATES = 200
 # Words of a query sent to the keyword index at most.
 MAX_QUERY_TERMS = 32
 
+# The calibrated relevance shown to users, 0–100: RELEVANCE_CUTOFF is the relevance cutoff for
+# every kind of file. A vector hit's relevance is a logistic of how many standard deviations it
+# stands above (or below) its modality's cutoff: RELEVANCE_SLOPE per deviation, so one deviation
+# above the cutoff reads ~82, two ~95, one below ~18.
+RELEVANCE_CUTOFF = 50.0
+RELEVANCE_SLOPE = 1.5
+# A file whose vector is at least this similar to the query is the same picture (a copy, a
+# resized or recompressed version): always relevant, and above everything that merely resembles.
+NEAR_IDENTICAL = 0.95
+# A keyword hit (every word of the query is in the file) is relevant whatever its vector says:
+# its keyword evidence is worth KEYWORD_TOP for the best keyword hit, easing towards the cutoff
+# for later ones; it is combined with the vector evidence as independent evidence (noisy-or).
+KEYWORD_TOP = 0.8
+KEYWORD_EASE = 10
+
 _QUOTED = re.compile(r'"([^"]*)"')
+_TOKEN = re.compile(r"[^\W_]+")  # the keyword index's tokens: letters and digits
+
+
+@dataclass(frozen=True)
+class MatchReason:
+    """Why a hit matched: the query's words found in it, and its similarity by meaning.
+
+    ``in_name``, ``in_folder`` and ``in_text`` are the query's words (or quoted phrases) found in
+    the file's name or title, in its folder names, and in the passage shown (the document's text,
+    or for a photo the text recognised in it: ``text_source`` says which). ``similarity`` is the
+    raw cosine of the matching vector: for ``role == "image"`` how much the picture looks like
+    the query, for ``"text"`` how close the passage's meaning is.
+    """
+
+    in_name: tuple[str, ...] = ()
+    in_folder: tuple[str, ...] = ()
+    in_text: tuple[str, ...] = ()
+    text_source: str | None = None  # "passage" (a document's text) or "ocr" (read off a photo)
+    similarity: float | None = None
+    role: str | None = None
+    keyword: bool = False  # every word of the query was found (a keyword hit)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every query word found anywhere in the file, once."""
+        return tuple(dict.fromkeys((*self.in_name, *self.in_folder, *self.in_text)))
+
+    def describe(self) -> str:
+        """One line for people, e.g. ``words "invoice" in the text (page 2); looks like it 0.31``."""
+        parts = []
+        for words, where in (
+            (self.in_name, "name"),
+            (self.in_folder, "folder"),
+            (self.in_text, "recognised text" if self.text_source == "ocr" else "text"),
+        ):
+            if words:
+                quoted = ", ".join(f"“{w}”" for w in words)
+                parts.append(f"{quoted} in the {where}")
+        if self.similarity is not None:
+            what = "looks like the query" if self.role == "image" else "close in meaning"
+            parts.append(f"{what} (similarity {self.similarity:.2f})")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One file in the results, with the vector of it that matched best."""
+    """One file in the results, with the vector of it that matched best.
+
+    ``relevance`` (0–100) orders the results and the cutoff applies to it: a hit is ``relevant``
+    when it reaches ``RELEVANCE_CUTOFF``, whatever its kind. ``score`` is the raw cosine of the
+    matching vector, which is not comparable between photos and passages.
+    """
 
     file: FileRecord
     score: float
     role: str  # "image" or "text"
     page: int | None = None
     passage: str | None = None
-    relevant: bool = True  # above the adaptive relevance cutoff, or the query's words are in it
+    relevant: bool = True  # relevance reaches the cutoff (or the query's words are in it)
+    relevance: float = 100.0
+    why: MatchReason = field(default_factory=MatchReason)
 
 
 @dataclass
@@ -50,7 +114,7 @@ class SearchResults:
 
     hits: list[SearchHit] = field(default_factory=list)
     hidden: int = 0
-    cutoff: float | None = None
+    cutoff: float | None = None  # the relevance a hit needs to be shown (None: too few to judge)
 
 
 @dataclass(frozen=True)
@@ -60,6 +124,7 @@ class ParsedQuery:
     text: str  # what the text tower embeds: the query without quote marks
     match: str | None  # FTS5 expression requiring every word and quoted phrase, or None
     phrases: tuple[str, ...] = ()  # quoted phrases: results must contain each one literally
+    terms: tuple[str, ...] = ()  # the phrases and words, as typed (to say which were found)
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -71,9 +136,10 @@ def parse_query(query: str) -> ParsedQuery:
     phrases = tuple(p.strip() for p in _QUOTED.findall(query) if _has_token(p))
     rest = _QUOTED.sub(" ", query).replace('"', " ")
     words = [w for w in rest.split() if _has_token(w)]
-    terms = [_fts_string(t) for t in [*phrases, *words][:MAX_QUERY_TERMS]]
+    typed = [*phrases, *words][:MAX_QUERY_TERMS]
     text = " ".join(query.replace('"', " ").split())
-    return ParsedQuery(text, " ".join(terms) or None, phrases)
+    match = " ".join(_fts_string(t) for t in typed) or None
+    return ParsedQuery(text, match, phrases, tuple(typed))
 
 
 def _has_token(text: str) -> bool:
@@ -139,17 +205,17 @@ class SearchService:
         found = self._vector_candidates(query, k, file_filter, exclude_file_ids, roles)
         if found is None:
             return SearchResults()
-        candidates, calibrations, cutoffs = found
-        ranked = sorted(candidates.values(), key=lambda c: -c.z)[:k]
-        files = self._catalog.files_by_ids(c.file_id for c in ranked)
+        candidates, _calibrations, cutoffs = found
+        scored = [(c, _vector_relevance(c, cutoffs)) for c in candidates.values()]
+        scored.sort(key=lambda item: (-item[1], -item[0].z))
+        ranked = scored[:k]
+        files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
-            SearchHit(files[c.file_id], c.score, c.role, c.page, c.passage, _passes(c, cutoffs))
-            for c in ranked
+            _hit(files[c.file_id], c, relevance, (), None)
+            for c, relevance in ranked
             if c.file_id in files
         ]
-        # Relevant first, so the page shown without show_all is a prefix of the full list.
-        hits.sort(key=lambda h: not h.relevant)
-        return _results(hits, show_all, _raw_cutoff(calibrations, cutoffs))
+        return _results(hits, show_all, None if cutoffs is None else RELEVANCE_CUTOFF)
 
     def hybrid(
         self,
@@ -159,7 +225,7 @@ class SearchService:
         file_filter: FileFilter | None = None,
         show_all: bool = False,
     ) -> SearchResults:
-        """Vector ranking fused with keyword hits (reciprocal rank fusion), best first.
+        """Vector ranking combined with keyword hits, best first by relevance.
 
         Without keyword hits this is ``by_vector``. Files whose text, name or folders hold every
         word of the query are relevant whatever their vector score; with quoted phrases only
@@ -173,47 +239,38 @@ class SearchService:
         if not keyword:
             if parsed.phrases:
                 return SearchResults()
-            return self.by_vector(query, k, file_filter, show_all=show_all)
+            results = self.by_vector(query, k, file_filter, show_all=show_all)
+            return _with_words(results, parsed.terms)
         found = self._vector_candidates(query, k, file_filter, frozenset(), None)
         candidates, calibrations, cutoffs = found if found is not None else ({}, {}, None)
+        keyword_ids = {h.file_id for h in keyword}
         if parsed.phrases:  # literal phrases: only files that contain them
-            candidates = {f: c for f, c in candidates.items() if f in {h.file_id for h in keyword}}
+            candidates = {f: c for f, c in candidates.items() if f in keyword_ids}
         for hit in keyword:
             if hit.file_id not in candidates:
-                scored = self._score_file(hit.file_id, query, calibrations)
-                if scored is not None:
-                    candidates[hit.file_id] = scored
-        vector_rank = {
-            c.file_id: rank
-            for rank, c in enumerate(sorted(candidates.values(), key=lambda c: -c.z), start=1)
-        }
+                own = self._score_file(hit.file_id, query, calibrations)
+                if own is not None:
+                    candidates[hit.file_id] = own
         keyword_rank = {h.file_id: rank for rank, h in enumerate(keyword, start=1)}
         by_file = {h.file_id: h for h in keyword}
 
-        def fused(c: _Candidate) -> float:
-            score = 1.0 / (RRF_K + vector_rank[c.file_id])
-            if c.file_id in keyword_rank:
-                score += 1.0 / (RRF_K + keyword_rank[c.file_id])
-            return score
+        def relevance(c: _Candidate) -> float:
+            vector = _vector_relevance(c, cutoffs) / 100.0
+            rank = keyword_rank.get(c.file_id)
+            if rank is None:
+                return 100.0 * vector
+            return 100.0 * (1.0 - (1.0 - vector) * (1.0 - _keyword_evidence(rank)))
 
-        def relevant(c: _Candidate) -> bool:
-            return c.file_id in by_file or _passes(c, cutoffs)
-
-        # Relevant files first (so the page shown without show_all is a prefix of the full list).
-        ranked = sorted(candidates.values(), key=lambda c: (not relevant(c), -fused(c)))[:k]
-        files = self._catalog.files_by_ids(c.file_id for c in ranked)
-        hits: list[SearchHit] = []
-        for c in ranked:
-            if c.file_id not in files:
-                continue
-            words = by_file.get(c.file_id)
-            if words is not None and words.snippet:  # show where the words are
-                hits.append(SearchHit(files[c.file_id], c.score, "text", words.page, words.snippet))
-            else:
-                hits.append(
-                    SearchHit(files[c.file_id], c.score, c.role, c.page, c.passage, relevant(c))
-                )
-        return _results(hits, show_all, _raw_cutoff(calibrations, cutoffs))
+        scored = [(c, relevance(c)) for c in candidates.values()]
+        scored.sort(key=lambda item: (-item[1], -item[0].z))
+        ranked = scored[:k]
+        files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
+        hits = [
+            _hit(files[c.file_id], c, value, parsed.terms, by_file.get(c.file_id))
+            for c, value in ranked
+            if c.file_id in files
+        ]
+        return _results(hits, show_all, RELEVANCE_CUTOFF)
 
     # -- vectors --------------------------------------------------------------------------
 
@@ -365,22 +422,98 @@ class SearchService:
         return matrix if len(matrix) >= MIN_BACKGROUND else None
 
 
-def _passes(candidate: _Candidate, cutoffs: dict[str, float] | None) -> bool:
-    """Whether a vector hit stands out enough among its modality to be shown by default."""
-    return cutoffs is None or candidate.z >= cutoffs.get(candidate.role, Z_CUTOFF)
+def _vector_relevance(candidate: _Candidate, cutoffs: dict[str, float] | None) -> float:
+    """0–100: how far a vector hit stands above its modality's cutoff (50 is at the cutoff).
+
+    Too few vectors to calibrate: everything is shown, ordered by raw similarity. A near-identical
+    vector (a copy of the query picture) scores 99–100, above anything that merely resembles it.
+    """
+    if candidate.score >= NEAR_IDENTICAL:
+        return 99.0 + min(1.0, (candidate.score - NEAR_IDENTICAL) / (1.0 - NEAR_IDENTICAL))
+    if cutoffs is None:
+        return RELEVANCE_CUTOFF + (99.0 - RELEVANCE_CUTOFF) * max(0.0, candidate.score)
+    margin = candidate.z - cutoffs.get(candidate.role, Z_CUTOFF)
+    return 99.0 / (1.0 + math.exp(-RELEVANCE_SLOPE * margin))
 
 
-def _raw_cutoff(
-    calibrations: dict[str, _Calibration], cutoffs: dict[str, float] | None
-) -> float | None:
-    """The cutoff as a cosine score, on the scale of photos (or of text in a text-only search)."""
-    if cutoffs is None or not calibrations:
-        return None
-    role = "image" if "image" in calibrations and "image" in cutoffs else next(iter(cutoffs))
-    return calibrations[role].mean + cutoffs[role] * calibrations[role].std
+def _keyword_evidence(rank: int) -> float:
+    """The chance a keyword hit is what was meant, from its rank among keyword hits (≥ 0.5)."""
+    return 0.5 + (KEYWORD_TOP - 0.5) / (1.0 + (rank - 1) / KEYWORD_EASE)
+
+
+def _hit(
+    file: FileRecord,
+    c: _Candidate,
+    relevance: float,
+    terms: tuple[str, ...],
+    keyword: KeywordHit | None,
+) -> SearchHit:
+    """A result row; a keyword hit in the file's text shows the passage holding the words."""
+    role, page, passage = c.role, c.page, c.passage
+    if keyword is not None and keyword.snippet:
+        role, page, passage = "text", keyword.page, keyword.snippet
+    why = _reason(file, terms, passage, role, c.score, keyword is not None)
+    relevant = relevance >= RELEVANCE_CUTOFF or keyword is not None
+    return SearchHit(file, c.score, role, page, passage, relevant, relevance, why)
+
+
+def _reason(
+    file: FileRecord,
+    terms: tuple[str, ...],
+    passage: str | None,
+    role: str,
+    similarity: float,
+    keyword: bool,
+) -> MatchReason:
+    name = f"{file.path.name} {file.title or ''}"
+    folders = " ".join(file.path.parent.parts[-4:])
+    return MatchReason(
+        in_name=found_terms(terms, name),
+        in_folder=found_terms(terms, folders),
+        in_text=found_terms(terms, passage or ""),
+        text_source=None if not passage else "ocr" if file.kind == "image" else "passage",
+        similarity=similarity,
+        role=role,
+        keyword=keyword,
+    )
+
+
+def _with_words(results: SearchResults, terms: tuple[str, ...]) -> SearchResults:
+    """Results of a vector search with the query's words looked for in each hit."""
+    if not terms:
+        return results
+    hits = [
+        dataclasses.replace(
+            h, why=_reason(h.file, terms, h.passage, h.role, h.score, h.why.keyword)
+        )
+        for h in results.hits
+    ]
+    return SearchResults(hits, results.hidden, results.cutoff)
+
+
+def tokens(text: str) -> list[str]:
+    """Words as the keyword index sees them: letters and digits, case and accents folded."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _TOKEN.findall(plain)
+
+
+def found_terms(terms: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """The terms (words or phrases) of a query that occur in ``text`` as whole words, in order."""
+    haystack = tokens(text)
+    if not haystack:
+        return ()
+    found = []
+    for term in terms:
+        needle = tokens(term)
+        n = len(needle)
+        if n and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1)):
+            found.append(term)
+    return tuple(found)
 
 
 def _results(hits: list[SearchHit], show_all: bool, cutoff: float | None) -> SearchResults:
+    """Hits are ordered by relevance, so the relevant ones are a prefix of the full list."""
     relevant = [h for h in hits if h.relevant]
     if not relevant and hits:  # never an empty page when something matched at all
         relevant = hits[:1]

@@ -218,7 +218,7 @@ class PreviewPane(QFrame):
         values["size"] = size
         if item.score is not None:
             cutoff = "" if item.relevant else ", below the relevance cutoff"
-            values["match"] = f"score {item.score:.3f}{cutoff}"
+            values["match"] = f"relevance {item.score:.0f} of 100{cutoff}"
         elif item.match == BY_NAME:
             values["match"] = "by file name"
         if not item.indexed:

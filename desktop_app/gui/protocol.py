@@ -90,7 +90,7 @@ class Item:
     camera: str | None = None
     title: str | None = None
     page_count: int | None = None
-    score: float | None = None
+    score: float | None = None  # relevance 0–100 of a search hit
     relevant: bool = True
     match: str = BY_MEANING
     page: int | None = None

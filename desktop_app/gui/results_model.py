@@ -63,7 +63,7 @@ def tooltip(item: Item) -> str:
     rows.append(size)
     if item.score is not None:
         relevance = "" if item.relevant else " (below the relevance cutoff)"
-        rows.append(f"Score: {item.score:.3f}{relevance}")
+        rows.append(f"Relevance: {item.score:.0f} of 100{relevance}")
     elif item.match == BY_NAME:
         rows.append("Matched by file name")
     if not item.indexed:

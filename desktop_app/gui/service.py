@@ -298,7 +298,7 @@ def _row(
 def _hit_row(hit: SearchHit) -> ItemRow:
     return _row(
         hit.file,
-        score=hit.score,
+        score=hit.relevance,  # 0–100, the value results are ordered and cut off by
         relevant=hit.relevant,
         match=BY_MEANING,
         page=hit.page,

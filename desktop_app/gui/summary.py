@@ -59,7 +59,8 @@ class ResultsSummary(QWidget):
         count = len(result.rows)
         shown = f"{count:,} result{'s' if count != 1 else ''}"
         if query.similar_to is not None:
-            text = f"{shown} that look like <b>{html.escape(query.similar_to.name)}</b>"
+            look = "looks" if count == 1 else "look"
+            text = f"{shown} that {look} like <b>{html.escape(query.similar_to.name)}</b>"
         elif query.is_recent:
             text = f"Recent files · {count:,}" if count else "Recent files"
         else:
