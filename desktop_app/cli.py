@@ -397,9 +397,7 @@ def _highlight(text: str, words: Sequence[str]) -> str:
     if not words or not sys.stdout.isatty():
         return text
     for word in sorted(words, key=len, reverse=True):
-        text = re.sub(
-            rf"(?<!\w)({re.escape(word)})(?!\w)", "\033[1m\\1\033[0m", text, flags=re.I
-        )
+        text = re.sub(rf"(?<!\w)({re.escape(word)})(?!\w)", "\033[1m\\1\033[0m", text, flags=re.I)
     return text
 
 
