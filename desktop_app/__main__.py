@@ -11,6 +11,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     import multiprocessing
 
     multiprocessing.freeze_support()  # the library host process in frozen (PyInstaller) builds
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not {"-h", "--help", "--version"} & set(args):
+        from desktop_app import qt_check
+
+        if qt_check.uses_xcb():
+            check = qt_check.check_xcb_plugin()
+            if not check.ok:  # Qt would abort with a misleading message
+                print(check.advice(), file=sys.stderr)
+                return 1
     from desktop_app.gui.app import main as run
 
     return run(argv)

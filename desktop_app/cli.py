@@ -40,23 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lumen", description="Search your own photos and documents by meaning, locally."
     )
     parser.add_argument("--version", action="version", version=f"lumen {__version__}")
-    parser.add_argument(
-        "--data-dir", type=Path, help=f"where the library lives (default: {default_data_dir()})"
-    )
-    parser.add_argument(
-        "--model", help="embedding model, e.g. ViT-B-32/laion2b_s34b_b79k (see `lumen models`)"
-    )
-    parser.add_argument(
-        "--weights", type=Path, help="load the model's weights from this local file"
-    )
-    parser.add_argument(
-        "--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_global_options(parser, None)
+    # The same options after the command (`lumen search --data-dir D "q"`); SUPPRESS keeps the
+    # value given before the command when an option is not repeated after it.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_global_options(common, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parents = [common]
 
-    p = sub.add_parser("index", help="add folders and index new or changed files")
+    p = sub.add_parser("index", parents=parents, help="add folders and index new or changed files")
     p.add_argument(
         "paths", nargs="*", type=Path, help="folders to add (default: all watched folders)"
     )
@@ -72,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("similar", "find files like FILE"),
         ("related", "find documents whose text is about FILE (e.g. a photo)"),
     ):
-        p = sub.add_parser(name, help=what)
+        p = sub.add_parser(name, parents=parents, help=what)
         if name == "search":
             p.add_argument(
                 "query",
@@ -81,34 +73,69 @@ def build_parser() -> argparse.ArgumentParser:
             )
         else:
             p.add_argument("file", type=Path, help="an image or document (indexed or not)")
-        p.add_argument("-k", "--limit", type=int, default=20, help="at most this many results")
-        p.add_argument("--type", choices=["image", "document", "all"], default="all", dest="kind")
-        p.add_argument("--folder", type=Path, action="append", help="only files under this folder")
         p.add_argument(
-            "--from", dest="date_from", type=_date, help="taken on or after (YYYY-MM-DD)"
+            "-k",
+            "--limit",
+            type=int,
+            default=20,
+            metavar="N",
+            help="at most this many results (default: %(default)s)",
         )
-        p.add_argument("--to", dest="date_to", type=_date, help="taken on or before (YYYY-MM-DD)")
         p.add_argument(
-            "--all", action="store_true", help="also show results below the relevance cutoff"
+            "--type",
+            choices=["image", "document", "all"],
+            default="all",
+            dest="kind",
+            help="only photos and pictures, or only documents (default: %(default)s)",
+        )
+        p.add_argument(
+            "--folder",
+            type=Path,
+            action="append",
+            metavar="DIR",
+            help="only files under this folder",
+        )
+        p.add_argument(
+            "--from",
+            dest="date_from",
+            type=_date,
+            metavar="DATE",
+            help="taken on or after (YYYY-MM-DD)",
+        )
+        p.add_argument(
+            "--to",
+            dest="date_to",
+            type=_date,
+            metavar="DATE",
+            help="taken on or before (YYYY-MM-DD)",
+        )
+        p.add_argument(
+            "--all",
+            action="store_true",
+            help="also show results below the relevance cutoff (still at most -k of them)",
         )
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("status", help="what the library holds")
+    p = sub.add_parser("status", parents=parents, help="what the library holds")
     p.add_argument("--json", action="store_true")
     p.add_argument("--errors", action="store_true", help="list files that could not be indexed")
 
-    p = sub.add_parser("folders", help="manage watched folders")
+    p = sub.add_parser("folders", parents=parents, help="manage watched folders")
     fsub = p.add_subparsers(dest="folders_command", required=True, metavar="ACTION")
-    fsub.add_parser("list", help="list watched folders")
+    fsub.add_parser("list", parents=parents, help="list watched folders")
     for action in ("add", "remove"):
-        fp = fsub.add_parser(action, help=f"{action} a watched folder")
+        fp = fsub.add_parser(action, parents=parents, help=f"{action} a watched folder")
         fp.add_argument("path", type=Path)
 
-    p = sub.add_parser("forget", help="remove a file or folder's files from the index")
+    p = sub.add_parser(
+        "forget", parents=parents, help="remove a file or folder's files from the index"
+    )
     p.add_argument("path", type=Path)
 
     p = sub.add_parser(
-        "watch", help="keep the index up to date while files change (foreground; Ctrl-C stops)"
+        "watch",
+        parents=parents,
+        help="keep the index up to date while files change (foreground; Ctrl-C stops)",
     )
     p.add_argument("paths", nargs="*", type=Path, help="folders to add first (default: all)")
     p.add_argument(
@@ -127,8 +154,47 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: %(default)g; 0: never)",
     )
 
-    sub.add_parser("models", help="list the supported models")
+    sub.add_parser("models", parents=parents, help="list the supported models")
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """--data-dir, --model, --weights, --device, -v, -q (``default``: SUPPRESS after a command)."""
+
+    def flag_default(value: bool) -> Any:
+        return default if default is argparse.SUPPRESS else value
+
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help=f"where the library lives (default: {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--model",
+        default=default,
+        help="embedding model, e.g. ViT-B-32/laion2b_s34b_b79k (see `lumen models`)",
+    )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="load the model's weights from this local file",
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        default=default,
+        help="where the model runs",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=flag_default(False), help="log more"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=flag_default(False), help="no progress bar"
+    )
 
 
 def _date(value: str) -> datetime:
@@ -170,6 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = _settings(args)
+        refusal = _before_opening(settings, args)
+        if refusal is not None:
+            return refusal
         download = _DownloadBar(enabled=not args.quiet and sys.stderr.isatty())
         loader = functools.partial(default_embedder_loader, on_download=download.update)
         with Library.open(settings, loader) as library:
@@ -180,6 +249,61 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lumen: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+READ_ONLY = {"search", "similar", "related", "status", "forget"}
+
+
+def _before_opening(settings: Settings, args: argparse.Namespace) -> int | None:
+    """An exit code when the command cannot do anything (the data dir is created only when
+    there is something to store), else None."""
+    has_library = settings.catalog_path.exists()
+    missing = [p for p in getattr(args, "paths", None) or [] if not p.expanduser().exists()]
+    if missing and not has_library:
+        return _no_such_folders(missing)
+    read_only = args.command in READ_ONLY or (
+        args.command == "folders" and args.folders_command != "add"
+    )
+    if has_library or not read_only:
+        return None
+    if args.command == "status" and not getattr(args, "json", False):
+        print(f"Library: {settings.data_dir} (nothing indexed yet)")
+        print("Index a folder to start: lumen index ~/Pictures")
+        return 0
+    if args.command == "folders" and args.folders_command == "list":
+        print("none (add one with `lumen index PATH`)")
+        return 0
+    if args.command in ("similar", "related") and not args.file.expanduser().exists():
+        return _no_such_file(args.file)
+    if args.command == "status":
+        return None  # --json: the empty library's figures
+    print(
+        f"lumen: nothing is indexed yet in {settings.data_dir}; index a folder first: "
+        "lumen index ~/Pictures",
+        file=sys.stderr,
+    )
+    return EXIT_ERROR
+
+
+def _no_such_folders(paths: Sequence[Path]) -> int:
+    for path in paths:
+        print(f"lumen: no such folder: {path.expanduser().absolute()}", file=sys.stderr)
+    print(
+        "Give a folder that holds your photos or documents, e.g. `lumen index ~/Documents`; "
+        "`lumen folders list` shows the folders already watched.",
+        file=sys.stderr,
+    )
+    return EXIT_ERROR
+
+
+def _no_such_file(path: Path) -> int:
+    print(f"lumen: no such file: {path.expanduser().absolute()}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files`` (``many``: the plural when it is not ``word + 's'``)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def _dispatch(library: Library, args: argparse.Namespace) -> int:
@@ -195,13 +319,21 @@ def _dispatch(library: Library, args: argparse.Namespace) -> int:
         return _watch(library, args)
     if args.command == "forget":
         n = library.forget(args.path)
-        print(f"Forgot {n} vectors under {args.path}")
+        print(f"Forgot {plural(n, 'vector')} under {args.path}")
         return 0
     raise AssertionError(args.command)
 
 
 def _index(library: Library, args: argparse.Namespace) -> int:
-    if not args.paths and not library.folders():
+    watched = {f.path for f in library.folders()}
+    missing = [
+        p
+        for p in args.paths
+        if not p.expanduser().exists() and p.expanduser().absolute() not in watched
+    ]
+    if missing:  # a watched folder that is gone is an unplugged drive: index marks it offline
+        return _no_such_folders(missing)
+    if not args.paths and not watched:
         print("lumen: no folders to index; give one: lumen index ~/Pictures", file=sys.stderr)
         return EXIT_ERROR
     cancel = threading.Event()
@@ -291,17 +423,18 @@ class _DownloadBar:
 
 def _print_summary(s: IndexSummary) -> None:
     print(
-        f"Seen {s.seen} files: {s.new} new, {s.changed} changed, {s.moved} moved, "
+        f"Seen {plural(s.seen, 'file')}: {s.new} new, {s.changed} changed, {s.moved} moved, "
         f"{s.removed} removed, {s.unchanged + s.touched} unchanged, {s.failed} failed."
     )
     if s.embedded:
         print(
-            f"Indexed {s.embedded} files in {s.embed_s:.1f} s ({s.files_per_second:.1f} files/s)."
+            f"Indexed {plural(s.embedded, 'file')} in {s.embed_s:.1f} s "
+            f"({s.files_per_second:.1f} files/s)."
         )
     for folder in s.offline_folders:
         print(f"Folder not reachable (kept, hidden from results): {folder}")
     if s.failures:
-        print(f"{len(s.failures)} files could not be read (see `lumen status --errors`):")
+        print(f"{plural(len(s.failures), 'file')} could not be read (see `lumen status --errors`):")
         for path, reason in s.failures[:10]:
             print(f"  {path}: {reason}")
         if len(s.failures) > 10:
@@ -317,6 +450,10 @@ def _search(library: Library, args: argparse.Namespace) -> int:
         date_from=args.date_from,
         date_to=args.date_to,
     )
+    if args.command != "search":
+        indexed = library.catalog.file_by_path(args.file.expanduser().absolute()) is not None
+        if not indexed and not args.file.expanduser().exists():
+            return _no_such_file(args.file)
     if args.command == "search":
         results = library.search(args.query, args.limit, file_filter, show_all=args.all)
     elif args.command == "similar":
@@ -327,7 +464,7 @@ def _search(library: Library, args: argparse.Namespace) -> int:
         print(json.dumps(_results_json(results), indent=2))
         return 0
     print(_header(results, args))
-    _print_results(results)
+    _print_results(results, args.limit, args.all)
     return 0
 
 
@@ -373,7 +510,7 @@ def _results_json(results: SearchResults) -> dict[str, Any]:
     }
 
 
-def _print_results(results: SearchResults) -> None:
+def _print_results(results: SearchResults, limit: int, show_all: bool) -> None:
     """One line per hit: relevance (0–100), path, page; then the passage and why it matched."""
     if not results.hits:
         print("No results.")
@@ -388,8 +525,9 @@ def _print_results(results: SearchResults) -> None:
         if reason:
             print(f"      why: {reason}")
     if results.hidden and all(hit.relevant for hit in results.hits):
-        less = "result" if results.hidden == 1 else "results"
-        print(f"… {results.hidden} less relevant {less} hidden; add --all to see them.")
+        print(f"… {plural(results.hidden, 'less relevant result')} hidden; add --all to see them.")
+    elif show_all and len(results.hits) >= limit:
+        print(f"… showing the first {limit}; raise -k to see more.")
 
 
 def _highlight(text: str, words: Sequence[str]) -> str:
@@ -436,8 +574,10 @@ def _status(library: Library, args: argparse.Namespace) -> int:
         state = "" if f.online else " (offline)"
         print(f"  {f.path}{state}{' (paused)' if f.paused else ''}")
     if args.errors:
-        for record in library.failures():
-            print(f"  failed: {record.path}: {record.error}")
+        failures = library.failures()
+        print("Failed:" if failures else "Failed:  none")
+        for record in failures:
+            print(f"  {record.path}: {record.error}")
     return 0
 
 
@@ -449,7 +589,10 @@ def _folders(library: Library, args: argparse.Namespace) -> int:
         n = library.remove_folder(args.path)
         print(f"Stopped watching {args.path} ({n} vectors removed).")
     else:
-        for folder in library.folders():
+        folders = library.folders()
+        if not folders:
+            print("none (add one with `lumen index PATH`)")
+        for folder in folders:
             print(folder.path)
     return 0
 
@@ -469,7 +612,7 @@ def _watch(library: Library, args: argparse.Namespace) -> int:
         on_change=live.changes,
         on_reconciled=live.reconciled,
     )
-    live.say(f"Watching {len(folders)} folder{'s' if len(folders) > 1 else ''} (Ctrl-C to stop):")
+    live.say(f"Watching {plural(len(folders), 'folder')} (Ctrl-C to stop):")
     for folder in folders:
         live.say(f"  {folder.path}{'' if folder.online else ' (offline)'}")
     stop = threading.Event()
@@ -535,10 +678,12 @@ class _LiveLog:
 
 def _models() -> int:
     for spec in MODELS.values():
-        if spec.hidden:
-            continue
-        print(f"{spec.key:48} {spec.download_mb:5d} MB  {spec.speed}")
-        print(f"{'':48} {spec.note}")
+        size = f"{spec.download_mb:5d} MB" if spec.download_mb else f"{'local':>8}"
+        print(f"{spec.key:48} {size}  {spec.speed}")
+        note = spec.note
+        if spec.config_file is not None:  # a Lumen model: its weights file is given, not fetched
+            note += " Needs --weights FILE (tests/fixtures/lumen-tiny.safetensors in the source)."
+        print(f"{'':48} {note}")
     return 0
 
 
