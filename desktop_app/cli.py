@@ -155,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("models", parents=parents, help="list the supported models")
+    sub.add_parser(
+        "doctor",
+        parents=parents,
+        help="check this machine: versions, GPU, window libraries, model, disk, index",
+    )
+    p = sub.add_parser(
+        "desktop", parents=parents, help="add Lumen to the application menu, or remove it"
+    )
+    p.add_argument("desktop_command", choices=["install", "uninstall"], metavar="install|uninstall")
     return parser
 
 
@@ -234,6 +243,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.command == "desktop":
+        return _desktop(args)
+    if args.command == "doctor":
+        from desktop_app import doctor
+
+        findings = doctor.run_checks(_settings(args))
+        print(doctor.format_report(findings))
+        return EXIT_ERROR if any(f.state == doctor.FAIL for f in findings) else 0
     try:
         settings = _settings(args)
         refusal = _before_opening(settings, args)
@@ -684,6 +701,20 @@ def _models() -> int:
         if spec.config_file is not None:  # a Lumen model: its weights file is given, not fetched
             note += " Needs --weights FILE (tests/fixtures/lumen-tiny.safetensors in the source)."
         print(f"{'':48} {note}")
+    return 0
+
+
+def _desktop(args: argparse.Namespace) -> int:
+    from desktop_app import desktop_entry
+
+    if args.desktop_command == "install":
+        written = desktop_entry.install()
+        print(f"Lumen is in the application menu ({plural(len(written), 'file')} written):")
+        for path in written:
+            print(f"  {path}")
+        return 0
+    removed = desktop_entry.uninstall()
+    print(f"Removed {plural(len(removed), 'file')} from the application menu.")
     return 0
 
 

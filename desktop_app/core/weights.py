@@ -114,7 +114,7 @@ def resolve_weights(
         if found is not None:
             return WeightsSource(found, "cache")
         if _env_flag("HF_HUB_OFFLINE"):
-            reason = "offline mode (HF_HUB_OFFLINE is set)"
+            reason = "offline mode: HF_HUB_OFFLINE is set"
         else:
             endpoint = hub_endpoint()
             reason = unreachable_reason(endpoint) or ""
@@ -132,6 +132,15 @@ def resolve_weights(
         f"https://huggingface.co/{repo} on another machine and pass it with --weights FILE "
         "(or choose it in Settings)."
     )
+
+
+def cached_weights(spec: ModelSpec, cache_dir: Path) -> Path | None:
+    """The model's weights file if a model cache already holds it (nothing is downloaded)."""
+    target = _hf_repo_and_file(spec)
+    if target is None:
+        return None
+    with _hub_logging_contained():
+        return _cached(*target, cache_dir)
 
 
 def _cached(repo: str, filename: str, cache_dir: Path) -> Path | None:
@@ -266,4 +275,4 @@ def _env_flag(name: str) -> bool:
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc)
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+    return f"{type(exc).__name__}: {text.splitlines()[0].rstrip('. ') if text else ''}"

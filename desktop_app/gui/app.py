@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the library in the window's process (the window may stall while the model loads)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="a photo to find similar ones to, or a folder to add (a file manager's Open with)",
+    )
     # For benchmarks: print timing events as JSON lines and quit after one of them.
     parser.add_argument("--report-timings", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--exit-after", choices=EXIT_AFTER, help=argparse.SUPPRESS)
@@ -97,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report_timings(window, bridge, started, args.exit_after)
     window.show()
     QTimer.singleShot(0, window.start)
+    if args.paths:
+        opened = [p.expanduser().absolute() for p in args.paths]
+        QTimer.singleShot(0, lambda: window.handle_dropped(opened))
     _close_on_sigint(window)
     # What exists now lives as long as the window: keep it out of the cyclic collector's full
     # passes, which otherwise walk it all and stall the event loop.

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-# The app icon; resources/lumen.svg is the same drawing, for desktop files and installers.
+# The app icon; desktop_app/resources/lumen.svg is the same drawing, for desktop files and installers.
 APP = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
 <stop offset="0" stop-color="#ffb347"/><stop offset="1" stop-color="#e0457b"/>
