@@ -135,8 +135,8 @@ def window_finding(env: dict[str, str]) -> Finding:
 
 def model_finding(settings: Settings) -> Finding:
     """Whether the model's weights are at hand (a file, or the cache), or will be downloaded."""
-    from desktop_app.core.weights import cached_weights
     from desktop_app.core.models import get_model_spec
+    from desktop_app.core.weights import cached_weights, hub_endpoint, unreachable_reason
 
     spec = get_model_spec(settings.model)
     if settings.weights is not None:
@@ -158,13 +158,23 @@ def model_finding(settings: Settings) -> Finding:
     found = cached_weights(spec, settings.model_cache_dir)
     if found is not None:
         return Finding("model", OK, f"{spec.key}: cached in {found.parent}")
-    return Finding(
-        "model",
-        WARN,
+    detail = (
         f"{spec.key}: not downloaded yet (about {spec.download_mb} MB, into "
-        f"{settings.model_cache_dir}, once, at the first `lumen index`)",
-        "Offline? Download the weights file elsewhere and give it with --weights FILE.",
+        f"{settings.model_cache_dir}, once, at the first `lumen index`)"
     )
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+        unreachable: str | None = "offline mode: HF_HUB_OFFLINE is set"
+    else:
+        unreachable = unreachable_reason(hub_endpoint())
+    if unreachable:
+        return Finding(
+            "model",
+            FAIL,
+            f"{detail}; it cannot be downloaded now ({unreachable})",
+            "Connect to the internet, or download the weights file on another machine and "
+            "give it with --weights FILE.",
+        )
+    return Finding("model", OK, detail)
 
 
 def _tree_size(root: Path) -> int:

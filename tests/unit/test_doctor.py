@@ -65,3 +65,14 @@ def test_missing_x11_libraries_block_the_window_on_a_display(
     assert "sudo dnf install xcb-util-wm" in finding.advice
     # With no display only the command line is in use: a warning, not a block.
     assert doctor.window_finding({}).state == doctor.WARN
+
+
+def test_no_model_and_no_way_to_download_it_blocks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, out = run(capsys, "doctor", "--data-dir", str(tmp_path / "d"))
+    assert code == 1
+    assert "not downloaded yet (about 605 MB" in out and "cannot be downloaded now" in out
+    assert "--weights FILE" in out
