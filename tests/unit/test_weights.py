@@ -44,6 +44,11 @@ def test_a_download_says_its_size_reports_progress_and_lands_in_the_cache(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    # huggingface_hub reads HF_HUB_OFFLINE once, when it is first imported (maybe by an earlier
+    # test, under conftest's HF_HUB_OFFLINE=1).
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     payload = tiny_weights.read_bytes()
     seen: list[DownloadProgress] = []
     caplog.set_level(logging.WARNING, logger="desktop_app")
