@@ -1,0 +1,27 @@
+"""The bundle's one program: `lumen` (the command line), or the window when started as `lumen-gui`.
+
+PyInstaller freezes this file; `lumen-gui` is a link to the same executable.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+
+
+def main() -> int:
+    """Dispatch on the name the program was started under."""
+    multiprocessing.freeze_support()  # the window's library host process re-enters here
+    name = os.path.basename(sys.argv[0])
+    if name.startswith("lumen-gui"):
+        from desktop_app.__main__ import main as gui
+
+        return gui(sys.argv[1:])
+    from desktop_app.cli import main as cli
+
+    return cli(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
