@@ -68,8 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "search":
             p.add_argument(
                 "query",
-                help="what to look for, e.g. 'kids on a beach at sunset' or "
-                "'invoice \"2023-0147\"' (quoted words must appear literally)",
+                help="what to look for, e.g. 'kids on a beach at sunset', "
+                "'invoice \"2023-0147\"' (quoted words must appear literally), 'beach -people' "
+                "(leave out what matches people), 'dog:2 snow' (dog counts twice)",
+            )
+            p.add_argument(
+                "--like",
+                type=Path,
+                metavar="FILE",
+                help="also look like this photo: lumen search 'at night' --like street.jpg",
             )
         else:
             p.add_argument("file", type=Path, help="an image or document (indexed or not)")
@@ -237,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger(noisy).setLevel(logging.ERROR)
     if args.command == "models":
         return _models()
-    if args.command == "search" and not args.query.strip():
+    if args.command == "search" and not args.query.strip() and args.like is None:
         print(
             'lumen search: the query is empty; say what to look for, e.g. lumen search "a red bike"',
             file=sys.stderr,
@@ -472,7 +479,9 @@ def _search(library: Library, args: argparse.Namespace) -> int:
         if not indexed and not args.file.expanduser().exists():
             return _no_such_file(args.file)
     if args.command == "search":
-        results = library.search(args.query, args.limit, file_filter, show_all=args.all)
+        results = library.search(
+            args.query, args.limit, file_filter, show_all=args.all, like=args.like
+        )
     elif args.command == "similar":
         results = library.similar(args.file, args.limit, file_filter, show_all=args.all)
     else:
@@ -490,7 +499,9 @@ def _header(results: SearchResults, args: argparse.Namespace) -> str:
     count = len(results.hits)
     shown = f"{count} result{'' if count == 1 else 's'}"
     if args.command == "search":
-        return f"{shown} for “{args.query}”"
+        like = f" that look{'s' if count == 1 else ''} like {args.like.name}" if args.like else ""
+        words = f" for “{args.query}”" if args.query.strip() else ""
+        return f"{shown}{like}{words}"
     if args.command == "similar":
         return f"{shown} that look{'s' if count == 1 else ''} like {args.file.name}"
     return f"{shown} about {args.file.name}"

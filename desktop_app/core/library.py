@@ -31,7 +31,7 @@ from desktop_app.core.pipeline import (
     IndexSummary,
     Progress,
 )
-from desktop_app.core.search import SearchResults, SearchService, parse_query
+from desktop_app.core.search import SearchResults, SearchService, combine, parse_query
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
 from desktop_app.core.weights import DownloadCallback
 
@@ -331,19 +331,30 @@ class Library:
         k: int = 50,
         file_filter: FileFilter | None = None,
         show_all: bool = False,
+        like: Path | None = None,
     ) -> SearchResults:
         """Files that match ``text`` by meaning or by its exact words, best first.
 
         Words and "quoted phrases" found in a file's text, name or folder names lift it (a
         quoted phrase must be there, literally); document hits carry their best page and passage.
+        ``-word`` leaves out what matches it, ``word:2`` weighs a part (see ``parse_query``), and
+        ``like`` adds a picture (or document) to the query: "this photo, but at night".
         """
         parsed = parse_query(text)
-        if not parsed.text or not self._space:
+        if not (parsed.parts or like is not None) or not self._space:
             return SearchResults()
         embedder = self.embedder()
         self._check_space(embedder)
-        query = embedder.encode_text(parsed.text)
-        return self._search.hybrid(query, parsed, k, file_filter, show_all=show_all)
+        parts = [(embedder.encode_text(t), w) for t, w in parsed.parts]
+        exclude: frozenset[int] = frozenset()
+        if like is not None:
+            picture, _role, exclude = self._file_query(like)
+            parts.insert(0, (picture, 1.0))
+        negatives = [embedder.encode_text(t) for t in parsed.negatives]
+        query = combine(parts, negatives)
+        return self._search.hybrid(
+            query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude
+        )
 
     def similar(
         self,

@@ -7,6 +7,7 @@ import logging
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,10 @@ Z_CUTOFF = 2.0
 RELATIVE_CUTOFF = 0.5
 # Keyword hits considered per query (one per file).
 KEYWORD_CANDIDATES = 200
+# Files looked at per negative term (``-people``): those it matches are left out.
+NEGATIVE_CANDIDATES = 1000
+# A negative term also pulls the query vector away from it, with this weight.
+NEGATIVE_WEIGHT = 0.5
 # Words of a query sent to the keyword index at most.
 MAX_QUERY_TERMS = 32
 
@@ -119,27 +124,65 @@ class SearchResults:
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query typed by a user, split for the two rankings."""
+    """A query typed by a user, split for the two rankings.
 
-    text: str  # what the text tower embeds: the query without quote marks
-    match: str | None  # FTS5 expression requiring every word and quoted phrase, or None
+    Syntax: words and "quoted phrases" (a phrase must appear literally for a keyword hit);
+    ``-word`` or ``-"a phrase"`` leaves out what matches it; ``word:2`` or ``"a phrase":0.5``
+    weighs a part (default 1). ``dog:2 snow`` looks for snow and, twice as much, dog.
+    """
+
+    text: str  # the unweighted positive part, without quote marks (embedded as one text)
+    match: str | None  # FTS5 expression requiring every positive term, excluding negatives
     phrases: tuple[str, ...] = ()  # quoted phrases: results must contain each one literally
-    terms: tuple[str, ...] = ()  # the phrases and words, as typed (to say which were found)
+    terms: tuple[
+        str, ...
+    ] = ()  # the positive phrases and words, as typed (to say which were found)
+    parts: tuple[tuple[str, float], ...] = ()  # texts to embed with their weights (text first)
+    negatives: tuple[str, ...] = ()  # what results must not match (by words or by meaning)
+
+
+_PART = re.compile(
+    r'(?P<neg>-)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+?))'
+    r"(?::(?P<weight>\d(?:\.\d+)?))?(?=\s|\"|$)"
+)
 
 
 def parse_query(query: str) -> ParsedQuery:
-    """Words and "quoted phrases" of ``query``; every one must occur for a keyword hit.
+    """Words, "quoted phrases", ``-negatives`` and ``part:weight`` of ``query``.
 
-    Each word is sent as an FTS5 string, so punctuation and operators are taken literally: an
-    invoice number like 2023-0147 must appear as those tokens, next to each other.
+    Each positive word or phrase must occur for a keyword hit, and no negative may. Terms are
+    sent as FTS5 strings, so punctuation and operators are taken literally: an invoice number
+    like 2023-0147 must appear as those tokens, next to each other.
     """
-    phrases = tuple(p.strip() for p in _QUOTED.findall(query) if _has_token(p))
-    rest = _QUOTED.sub(" ", query).replace('"', " ")
-    words = [w for w in rest.split() if _has_token(w)]
+    if query.count('"') % 2:  # an unclosed quote is not a phrase
+        head, _, tail = query.rpartition('"')
+        query = head + " " + tail
+    plain: list[str] = []
+    phrases: list[str] = []
+    words: list[str] = []
+    weighted: list[tuple[str, float]] = []
+    negatives: list[str] = []
+    for m in _PART.finditer(query):
+        piece = " ".join((m["phrase"] if m["phrase"] is not None else m["word"]).split())
+        is_phrase = m["phrase"] is not None
+        if m["neg"] and _has_token(piece):
+            negatives.append(piece)
+            continue
+        if m["neg"]:  # a lone "-": an ordinary character
+            piece = "-" + piece
+        if m["weight"] is not None and _has_token(piece):
+            weighted.append((piece, float(m["weight"])))
+        elif piece:
+            plain.append(piece)
+        if _has_token(piece):  # a weighted phrase lifts, it is not required literally
+            (phrases if is_phrase and m["weight"] is None else words).append(piece)
     typed = [*phrases, *words][:MAX_QUERY_TERMS]
-    text = " ".join(query.replace('"', " ").split())
-    match = " ".join(_fts_string(t) for t in typed) or None
-    return ParsedQuery(text, match, phrases, tuple(typed))
+    text = " ".join(plain)
+    required = " ".join(_fts_string(t) for t in typed)
+    excluded = "".join(f" NOT {_fts_string(n)}" for n in negatives[:MAX_QUERY_TERMS])
+    match = required + excluded if required else None
+    parts = ([(text, 1.0)] if _has_token(text) else []) + [p for p in weighted if p[1] > 0]
+    return ParsedQuery(text, match, tuple(phrases), tuple(typed), tuple(parts), tuple(negatives))
 
 
 def _has_token(text: str) -> bool:
@@ -224,24 +267,29 @@ class SearchService:
         k: int = 50,
         file_filter: FileFilter | None = None,
         show_all: bool = False,
+        negatives: Sequence[np.ndarray] = (),
+        exclude_file_ids: frozenset[int] = frozenset(),
     ) -> SearchResults:
         """Vector ranking combined with keyword hits, best first by relevance.
 
         Without keyword hits this is ``by_vector``. Files whose text, name or folders hold every
         word of the query are relevant whatever their vector score; with quoted phrases only
-        such files are returned.
+        such files are returned. ``negatives`` are the vectors of ``parsed.negatives``: files
+        that hold a negative's words, or that would be relevant to it alone, are left out.
         """
+        exclude = exclude_file_ids | self._excluded(parsed, negatives, file_filter)
         keyword: list[KeywordHit] = []
         if parsed.match is not None and k > 0:
             keyword = self._catalog.keyword_search(
                 parsed.match, max(k, KEYWORD_CANDIDATES), file_filter
             )
+            keyword = [h for h in keyword if h.file_id not in exclude]
         if not keyword:
             if parsed.phrases:
                 return SearchResults()
-            results = self.by_vector(query, k, file_filter, show_all=show_all)
+            results = self.by_vector(query, k, file_filter, exclude, show_all=show_all)
             return _with_words(results, parsed.terms)
-        found = self._vector_candidates(query, k, file_filter, frozenset(), None)
+        found = self._vector_candidates(query, k, file_filter, exclude, None)
         candidates, calibrations, cutoffs = found if found is not None else ({}, {}, None)
         keyword_ids = {h.file_id for h in keyword}
         if parsed.phrases:  # literal phrases: only files that contain them
@@ -271,6 +319,28 @@ class SearchService:
             if c.file_id in files
         ]
         return _results(hits, show_all, RELEVANCE_CUTOFF)
+
+    def _excluded(
+        self, parsed: ParsedQuery, negatives: Sequence[np.ndarray], file_filter: FileFilter | None
+    ) -> frozenset[int]:
+        """Files a negative term matches: by its words, or as a relevant hit of it alone."""
+        out: set[int] = set()
+        for text, vector in zip(parsed.negatives, negatives, strict=True):
+            words = self._catalog.keyword_search(
+                _fts_string(text), NEGATIVE_CANDIDATES, file_filter
+            )
+            out.update(h.file_id for h in words)
+            found = self._vector_candidates(
+                vector, NEGATIVE_CANDIDATES, file_filter, frozenset(), None
+            )
+            if found is not None and found[2] is not None:
+                cutoffs = found[2]
+                out.update(
+                    f
+                    for f, c in found[0].items()
+                    if _vector_relevance(c, cutoffs) >= RELEVANCE_CUTOFF
+                )
+        return frozenset(out)
 
     # -- vectors --------------------------------------------------------------------------
 
@@ -519,3 +589,16 @@ def _results(hits: list[SearchHit], show_all: bool, cutoff: float | None) -> Sea
         relevant = hits[:1]
     shown = hits if show_all else relevant
     return SearchResults(hits=shown, hidden=len(hits) - len(relevant), cutoff=cutoff)
+
+
+def combine(
+    parts: Sequence[tuple[np.ndarray, float]], negatives: Sequence[np.ndarray]
+) -> np.ndarray:
+    """One query vector: the weighted sum of the parts, pulled away from the negatives."""
+    total = np.zeros_like(parts[0][0], dtype=np.float32)
+    for vector, weight in parts:
+        total += weight * vector
+    for vector in negatives:
+        total -= NEGATIVE_WEIGHT * vector
+    norm = float(np.linalg.norm(total))
+    return (total / norm).astype(np.float32) if norm > 0 else parts[0][0].astype(np.float32)

@@ -27,6 +27,13 @@ from desktop_app.gui.results_model import SORT_NAME, SORT_NEWEST, SORT_OLDEST, S
 
 HISTORY_LIMIT = 50
 PLACEHOLDER = "Describe what you are looking for, e.g. “sunset over the sea”, or drop an image here"
+SYNTAX_TIP = (
+    "<b>Describe it</b> in your own words: <i>kids on a beach at sunset</i><br>"
+    '<b>"exact words"</b> must appear in the file: <i>invoice "2023-0147"</i><br>'
+    '<b>-word</b> leaves out what matches it: <i>beach -people</i>, <i>-"red car"</i><br>'
+    '<b>word:2</b> weighs a part: <i>dog:2 snow</i>, <i>"old town":0.5 night</i><br>'
+    "<b>Drop or paste a photo</b> to find ones that look like it"
+)
 
 
 def dropped_paths(event: QDragEnterEvent | QDropEvent) -> list[Path]:
@@ -48,6 +55,7 @@ class SearchField(QLineEdit):
         super().__init__(parent)
         self.setObjectName("search")
         self.setPlaceholderText(PLACEHOLDER)
+        self.setToolTip(SYNTAX_TIP)
         self.setClearButtonEnabled(True)
         self._glass = self.addAction(
             icons.icon(icons.SEARCH), QLineEdit.ActionPosition.LeadingPosition
