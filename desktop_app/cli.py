@@ -161,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: %(default)g; 0: never)",
     )
 
+    p = sub.add_parser(
+        "eval",
+        parents=parents,
+        help="measure retrieval quality on captioned images: recall@1/5/10 and mAP",
+        description="PAIRS: a CSV/TSV of image,caption rows (a header naming the columns, or "
+        "image first and caption last; Flickr30k results.csv and Flickr8k token files work) or "
+        "a COCO captions JSON. Image paths are relative to --images or the file's folder.",
+    )
+    p.add_argument("pairs", type=Path, help="the captions file")
+    p.add_argument("--images", type=Path, help="folder the image paths are relative to")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
     sub.add_parser("models", parents=parents, help="list the supported models")
     sub.add_parser(
         "doctor",
@@ -260,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR if any(f.state == doctor.FAIL for f in findings) else 0
     try:
         settings = _settings(args)
+        if args.command == "eval":
+            return _eval(settings, args)
         refusal = _before_opening(settings, args)
         if refusal is not None:
             return refusal
@@ -565,6 +579,28 @@ def _highlight(text: str, words: Sequence[str]) -> str:
     for word in sorted(words, key=len, reverse=True):
         text = re.sub(rf"(?<!\w)({re.escape(word)})(?!\w)", "\033[1m\\1\033[0m", text, flags=re.I)
     return text
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    """``lumen eval PAIRS``: the model's retrieval quality on a captioned set, as a table."""
+    from desktop_app.core.evaluation import evaluate, load_pairs, report_json, report_table
+    from desktop_app.core.library import default_embedder_loader
+
+    pairs = load_pairs(args.pairs, args.images)
+    embedder = default_embedder_loader(settings)
+    bar = _ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bar.update(Progress("indexing", done, total))
+
+    report = evaluate(embedder, pairs, settings.batch_size, progress)
+    bar.close()
+    if args.json:
+        print(json.dumps({"model": settings.model, **report_json(report)}, indent=2))
+    else:
+        print(f"Model: {settings.model}")
+        print(report_table(report))
+    return 0
 
 
 def _status(library: Library, args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import struct
 import zlib
 from pathlib import Path
@@ -27,6 +28,19 @@ def write_shape_photos(
             path = folder / file_name(caption, seed)
             render(caption, size, seed=seed).save(path, quality=92)
             written[path] = caption
+    return written
+
+
+def write_captioned_set(
+    folder: Path, seeds: tuple[int, ...] = (2001, 2002), size: tuple[int, int] = (96, 80)
+) -> dict[Path, Caption]:
+    """Shape photos (names that say nothing) plus ``captions.csv`` (image,caption) beside them."""
+    written = write_shape_photos(folder, seeds, size)
+    with (folder / "captions.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["image", "caption"])
+        for path, caption in written.items():
+            writer.writerow([path.name, caption.text])
     return written
 
 
