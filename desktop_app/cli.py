@@ -20,6 +20,7 @@ from desktop_app import __version__
 from desktop_app.config import Settings, default_data_dir
 from desktop_app.core.catalog import FileFilter
 from desktop_app.core.errors import LumenError
+from desktop_app.core.extractors.video import format_time, video_limits
 from desktop_app.core.library import Library, default_embedder_loader
 from desktop_app.core.models import MODELS
 from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
@@ -90,11 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--type",
-            choices=["image", "document", "all"],
+            choices=["image", "video", "document", "all"],
             default="all",
             dest="kind",
-            help="only photos and pictures, or only documents (default: %(default)s)",
+            help="only photos and pictures, only videos, or only documents (default: %(default)s)",
         )
+        if name == "similar":
+            p.add_argument(
+                "--at",
+                dest="at_s",
+                type=_seconds,
+                metavar="TIME",
+                help="for a video: look from its frame at this time (SECONDS or M:SS)",
+            )
         p.add_argument(
             "--folder",
             type=Path,
@@ -230,6 +239,19 @@ def _date(value: str) -> datetime:
         return datetime.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD)") from exc
+
+
+def _seconds(value: str) -> float:
+    """SECONDS, M:SS or H:MM:SS."""
+    try:
+        seconds = 0.0
+        for part in value.split(":"):
+            seconds = seconds * 60 + float(part)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a time: {value!r} (use SECONDS or M:SS)") from exc
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"not a time: {value!r}")
+    return seconds
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -497,7 +519,9 @@ def _search(library: Library, args: argparse.Namespace) -> int:
             args.query, args.limit, file_filter, show_all=args.all, like=args.like
         )
     elif args.command == "similar":
-        results = library.similar(args.file, args.limit, file_filter, show_all=args.all)
+        results = library.similar(
+            args.file, args.limit, file_filter, show_all=args.all, at_s=args.at_s
+        )
     else:
         results = library.related_documents(args.file, args.limit, file_filter, show_all=args.all)
     if args.json:
@@ -531,6 +555,8 @@ def _results_json(results: SearchResults) -> dict[str, Any]:
                 "kind": h.file.kind,
                 "relevant": h.relevant,
                 "page": h.page,
+                "at_s": h.at_s,
+                "duration_s": h.file.duration_s,
                 "snippet": h.passage,
                 "why": {
                     "in_name": list(h.why.in_name),
@@ -560,6 +586,8 @@ def _print_results(results: SearchResults, limit: int, show_all: bool) -> None:
     for hit in results.hits:
         marker = "" if hit.relevant else "  (below cutoff)"
         where = f"  [page {hit.page}]" if hit.page else ""
+        if hit.at_s is not None:
+            where = f"  [at {format_time(hit.at_s)}]"
         print(f"{hit.relevance:4.0f}  {hit.file.path}{where}{marker}")
         if hit.passage:
             print(f"      “{_highlight(hit.passage[:160], hit.why.in_text)}”")
@@ -620,6 +648,8 @@ def _status(library: Library, args: argparse.Namespace) -> int:
             },
             "vectors": st.vectors,
             "index_size": st.index_size,
+            "kinds": st.kinds,
+            "video_limits": video_limits(),
         }
         if args.errors:
             payload["errors"] = [
@@ -633,6 +663,17 @@ def _status(library: Library, args: argparse.Namespace) -> int:
         f"Files:   {st.indexed} indexed, {st.pending} pending, {st.failed} failed, {st.offline} offline"
     )
     print(f"Vectors: {st.vectors} in catalog, {st.index_size} in index")
+    if st.kinds:
+        names = (("image", "photo"), ("video", "video"), ("document", "document"))
+        print(
+            "Kinds:   "
+            + ", ".join(
+                f"{st.kinds[k]} {n}{'' if st.kinds[k] == 1 else 's'}"
+                for k, n in names
+                if st.kinds.get(k)
+            )
+        )
+    print(f"Videos:  {video_limits()}")
     print("Folders:" if st.folders else "Folders: none (add one with `lumen index PATH`)")
     for f in st.folders:
         state = "" if f.online else " (offline)"

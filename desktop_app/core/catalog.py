@@ -75,7 +75,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -141,6 +141,11 @@ class Catalog:
             # Step 2: the keyword index over passages, file names and folder names (FTS5), and
             # an index to find vectors by role; files indexed before become findable by name.
             keyword_index.create_keyword_index(conn)
+        if 1 <= version < 3:
+            # Step 3: videos. A frame's vector keeps its time; a video file its duration.
+            # (A new catalog got both columns from step 1.)
+            conn.execute(text("ALTER TABLE vectors ADD COLUMN at_ms INTEGER"))
+            conn.execute(text("ALTER TABLE files ADD COLUMN duration_s FLOAT"))
         # Later steps go here, one commented ``if version < N`` block each.
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
 
@@ -427,6 +432,18 @@ class Catalog:
             out["vectors"] = s.scalar(select(func.count()).select_from(VectorRow)) or 0
             return out
 
+    def indexed_kinds(self) -> dict[str, int]:
+        """Number of indexed files of each kind ("image", "document", "video")."""
+        with self.session() as s:
+            return {
+                kind: n
+                for kind, n in s.execute(
+                    select(FileRow.kind, func.count())
+                    .where(FileRow.status == INDEXED)
+                    .group_by(FileRow.kind)
+                )
+            }
+
     def failed_files(self, limit: int = 1000) -> list[FileRecord]:
         return self.files_with_status(FAILED, limit)
 
@@ -470,6 +487,7 @@ class Catalog:
                         role=v.role,
                         page=v.page,
                         passage=v.passage,
+                        at_ms=v.at_ms,
                         embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
                     )
                     for v in item.vectors
@@ -554,7 +572,7 @@ class Catalog:
             ).scalars()
             return [
                 (
-                    VectorOwner(r.id, r.file_id, r.role, r.page, r.passage),
+                    VectorOwner(r.id, r.file_id, r.role, r.page, r.passage, r.at_ms),
                     np.frombuffer(r.embedding, dtype=np.float32).copy(),
                 )
                 for r in rows
@@ -564,16 +582,17 @@ class Catalog:
         out: dict[int, VectorOwner] = {}
         with self.session() as s:
             for chunk in chunks(list(vector_ids), 900):
-                for vid, fid, role, page, passage in s.execute(
+                for vid, fid, role, page, passage, at_ms in s.execute(
                     select(
                         VectorRow.id,
                         VectorRow.file_id,
                         VectorRow.role,
                         VectorRow.page,
                         VectorRow.passage,
+                        VectorRow.at_ms,
                     ).where(VectorRow.id.in_(chunk))
                 ):
-                    out[vid] = VectorOwner(vid, fid, role, page, passage)
+                    out[vid] = VectorOwner(vid, fid, role, page, passage, at_ms)
         return out
 
     def drop_other_spaces(self, space: str) -> int:

@@ -74,6 +74,7 @@ class FileRow(Base):
     camera: Mapped[str | None] = mapped_column(Text, nullable=True)
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
     page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # videos
     added_at: Mapped[float] = mapped_column(Float)
     indexed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
@@ -88,6 +89,7 @@ class VectorRow(Base):
     role: Mapped[str] = mapped_column(String(8))  # "image" (pixels) or "text" (a passage)
     page: Mapped[int | None] = mapped_column(Integer, nullable=True)
     passage: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a video frame's time
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -65,6 +65,7 @@ class LibraryStatus:
     offline: int
     vectors: int
     index_size: int
+    kinds: dict[str, int] = dataclasses.field(default_factory=dict)  # indexed files per kind
 
 
 class Library:
@@ -362,11 +363,15 @@ class Library:
         k: int = 50,
         file_filter: FileFilter | None = None,
         show_all: bool = False,
+        at_s: float | None = None,
     ) -> SearchResults:
-        """Files that look like ``path``; an indexed file reuses its stored vector."""
+        """Files that look like ``path``; an indexed file reuses its stored vector.
+
+        For a video, ``at_s`` picks the frame nearest that time (else all its frames count).
+        """
         if not self._space:
             return SearchResults()
-        query, role, exclude = self._file_query(path)
+        query, role, exclude = self._file_query(path, at_s)
         # Looks are compared with looks: a photo's neighbours by their pixels, not their text.
         roles = frozenset({"image"}) if role == "image" else None
         return self._search.by_vector(query, k, file_filter, exclude, show_all, roles)
@@ -388,12 +393,21 @@ class Library:
         documents = dataclasses.replace(file_filter or FileFilter(), kinds=frozenset({"document"}))
         return self._search.by_vector(query, k, documents, exclude, show_all, frozenset({"text"}))
 
-    def _file_query(self, path: Path) -> tuple[np.ndarray, str, frozenset[int]]:
-        """A file's query vector (its stored image vectors when indexed), its role, and its id."""
+    def _file_query(
+        self, path: Path, at_s: float | None = None
+    ) -> tuple[np.ndarray, str, frozenset[int]]:
+        """A file's query vector (its stored image vectors when indexed), its role, and its id.
+
+        ``at_s``: of a video's frames, only the one nearest that time.
+        """
         path = path.expanduser().absolute()
         record = self.catalog.file_by_path(path)
         if record is not None:
             stored = self.catalog.file_vectors(record.id, self._space)
+            frames = [(owner, vec) for owner, vec in stored if owner.at_ms is not None]
+            if at_s is not None and frames:
+                _owner, nearest = min(frames, key=lambda f: abs((f[0].at_ms or 0) - at_s * 1000))
+                return nearest, "image", frozenset({record.id})
             images = [vec for owner, vec in stored if owner.role == "image"]
             vectors = images or [vec for _, vec in stored]
             if vectors:
@@ -416,6 +430,9 @@ class Library:
             raise ExtractionError(f"cannot read {path}: {exc.strerror or exc}") from exc
         if extraction.image is not None:
             return embedder.encode_images([extraction.image])[0], "image"
+        if extraction.frames:  # a video: what its scenes look like, together
+            frames = embedder.encode_images([f.image for f in extraction.frames])
+            return _normalised(frames.mean(0)), "image"
         if extraction.passages:
             texts = [p.text for p in extraction.passages[:8]]
             return _normalised(embedder.encode_texts(texts).mean(0)), "text"
@@ -453,6 +470,7 @@ class Library:
             offline=counts.get("offline", 0),
             vectors=counts.get("vectors", 0),
             index_size=len(self._index),
+            kinds=self.catalog.indexed_kinds(),
         )
 
     def failures(self) -> list[FileRecord]:

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 SAVE_EVERY_S = 30.0
 TEXT_BATCH = 64
+IMAGE_BATCH = 64  # pictures per image-tower call (a batch of videos holds many frames)
+# Videos read ahead at most: each holds up to MAX_FRAMES prepared frames (~0.6 MB each).
+VIDEOS_IN_FLIGHT = 6
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class _Prepared:
     error: str | None = None
     vanished: bool = False
     chunks: list[Passage] = field(default_factory=list)  # passages cut to the text encoder's size
+    frames: list[tuple[torch.Tensor, int]] = field(default_factory=list)  # a video's, with ms
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -304,17 +308,27 @@ class Indexer:
         todo = iter(pending)
         batch: list[_Prepared] = []
         with ThreadPoolExecutor(self._workers, thread_name_prefix="lumen-extract") as pool:
+            queued_videos: set[Future[_Prepared]] = set()
+            waiting: deque[FileRecord] = deque()
 
             def refill() -> None:
                 while len(queue) < self._batch_size * 2:
-                    record = next(todo, None)
+                    record = waiting.popleft() if waiting else next(todo, None)
                     if record is None:
                         return
-                    queue.append(pool.submit(_prepare, record, embedder, splitter, self._ocr))
+                    if record.kind == "video" and len(queued_videos) >= VIDEOS_IN_FLIGHT:
+                        waiting.appendleft(record)  # memory: read on when a video is taken
+                        return
+                    future = pool.submit(_prepare, record, embedder, splitter, self._ocr)
+                    queue.append(future)
+                    if record.kind == "video":
+                        queued_videos.add(future)
 
             refill()
             while queue and not cancel.is_set():
-                item = queue.popleft().result()
+                taken = queue.popleft()
+                queued_videos.discard(taken)
+                item = taken.result()
                 refill()
                 if item.vanished:
                     summary.removed += 1
@@ -330,7 +344,8 @@ class Indexer:
                     done += 1
                 else:
                     batch.append(item)
-                if len(batch) >= self._batch_size or (not queue and batch):
+                frames = sum(len(b.frames) for b in batch)
+                if len(batch) >= self._batch_size or frames >= IMAGE_BATCH or (not queue and batch):
                     self._write_batch(batch, embedder)
                     summary.embedded += len(batch)
                     done += len(batch)
@@ -367,13 +382,18 @@ class Indexer:
     def _write_batch(self, batch: list[_Prepared], embedder: Embedder) -> None:
         import torch
 
-        with_pixels = [item for item in batch if item.pixels is not None]
-        image_vectors = (
-            embedder.encode_prepared(torch.stack([item.pixels for item in with_pixels]))  # type: ignore[misc]
-            if with_pixels
-            else np.zeros((0, embedder.dim), dtype=np.float32)
-        )
-        image_vector_of = {id(item): image_vectors[i] for i, item in enumerate(with_pixels)}
+        # Every picture to embed: a photo's or a document page's, and each frame of a video.
+        pictures: list[tuple[_Prepared, torch.Tensor, int | None]] = []
+        for item in batch:
+            if item.pixels is not None:
+                pictures.append((item, item.pixels, None))
+            pictures += [(item, pixels, at_ms) for pixels, at_ms in item.frames]
+        image_vectors = [
+            embedder.encode_prepared(
+                torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
+            )
+            for start in range(0, len(pictures), IMAGE_BATCH)
+        ]
         passages = [(item, passage) for item in batch for passage in item.chunks]
         text_vectors = [
             embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
@@ -383,8 +403,11 @@ class Indexer:
             np.concatenate(text_vectors) if text_vectors else np.zeros((0, embedder.dim))
         )
         vectors_of: dict[int, list[NewVector]] = {id(item): [] for item in batch}
-        for item in with_pixels:
-            vectors_of[id(item)].append(NewVector("image", image_vector_of[id(item)], page=None))
+        picture_vectors = (
+            np.concatenate(image_vectors) if image_vectors else np.zeros((0, embedder.dim))
+        )
+        for (item, _, at_ms), vector in zip(pictures, picture_vectors, strict=True):
+            vectors_of[id(item)].append(NewVector("image", vector, page=None, at_ms=at_ms))
         for (item, passage), vector in zip(passages, passage_vectors, strict=True):
             vectors_of[id(item)].append(NewVector("text", vector, passage.page, passage.text))
         stored = [
@@ -423,6 +446,9 @@ def _prepare(
         fingerprint = fingerprint_file(path)
         extraction = extract(path, embedder.image_size, ocr)
         pixels = embedder.prepare_image(extraction.image) if extraction.image is not None else None
+        frames = [
+            (embedder.prepare_image(f.image), round(f.at_s * 1000)) for f in extraction.frames
+        ]
         chunks = splitter.split(extraction.passages) if splitter else extraction.passages
     except FileNotFoundError:
         return _Prepared(record, None, None, {}, "file vanished", vanished=True)
@@ -437,7 +463,7 @@ def _prepare(
     except Exception as exc:  # a bug in a decoder must not stop the run
         log.exception("Unexpected error while reading %s", path)
         return _Prepared(record, None, None, {}, f"unexpected error: {type(exc).__name__}: {exc}")
-    if pixels is None and not extraction.passages:
+    if pixels is None and not frames and not extraction.passages:
         return _Prepared(record, None, None, {}, "nothing to index (no image and no text)")
     values: dict[str, Any] = {
         "fingerprint": fingerprint,
@@ -449,5 +475,6 @@ def _prepare(
         "camera": extraction.camera,
         "title": extraction.title,
         "page_count": extraction.page_count,
+        "duration_s": extraction.duration_s,
     }
-    return _Prepared(record, extraction, pixels, values, chunks=chunks)
+    return _Prepared(record, extraction, pixels, values, chunks=chunks, frames=frames)

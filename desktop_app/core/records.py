@@ -43,6 +43,7 @@ class FileRecord:
     title: str | None
     page_count: int | None
     indexed_at: float | None
+    duration_s: float | None = None  # videos
 
     @classmethod
     def from_row(cls, row: Any) -> FileRecord:
@@ -65,6 +66,7 @@ class FileRecord:
             title=row.title,
             page_count=row.page_count,
             indexed_at=row.indexed_at,
+            duration_s=row.duration_s,
         )
 
 
@@ -76,6 +78,7 @@ class NewVector:
     embedding: np.ndarray
     page: int | None = None
     passage: str | None = None
+    at_ms: int | None = None  # a video frame's time from the start
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class VectorOwner:
     role: str
     page: int | None
     passage: str | None
+    at_ms: int | None = None  # a video frame's time from the start
 
 
 @dataclass(frozen=True)

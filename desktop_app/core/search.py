@@ -111,6 +111,7 @@ class SearchHit:
     relevant: bool = True  # relevance reaches the cutoff (or the query's words are in it)
     relevance: float = 100.0
     why: MatchReason = field(default_factory=MatchReason)
+    at_s: float | None = None  # a video hit: the time of the frame that matched
 
 
 @dataclass
@@ -204,6 +205,11 @@ class _Candidate:
     role: str
     page: int | None
     passage: str | None
+    at_ms: int | None = None
+
+    @property
+    def at_s(self) -> float | None:
+        return None if self.at_ms is None else self.at_ms / 1000
 
 
 @dataclass(frozen=True)
@@ -438,7 +444,7 @@ class SearchService:
             fetch = min(total, fetch * 4)
         ranked = sorted(visible.items(), key=lambda item: -item[1][0])[:k]
         return [
-            _Candidate(fid, vid, float(score), float(score), o.role, o.page, o.passage)
+            _Candidate(fid, vid, float(score), float(score), o.role, o.page, o.passage, o.at_ms)
             for fid, (score, vid) in ranked
             for o in (owners[vid],)
         ]
@@ -454,7 +460,14 @@ class SearchService:
             z = calibration.z(score) if calibration is not None else score
             if best is None or z > best.z:
                 best = _Candidate(
-                    file_id, owner.vector_id, score, z, owner.role, owner.page, owner.passage
+                    file_id,
+                    owner.vector_id,
+                    score,
+                    z,
+                    owner.role,
+                    owner.page,
+                    owner.passage,
+                    owner.at_ms,
                 )
         return best
 
@@ -524,7 +537,8 @@ def _hit(
         role, page, passage = "text", keyword.page, keyword.snippet
     why = _reason(file, terms, passage, role, c.score, keyword is not None)
     relevant = relevance >= RELEVANCE_CUTOFF or keyword is not None
-    return SearchHit(file, c.score, role, page, passage, relevant, relevance, why)
+    at_s = c.at_s if role == "image" else None  # a video frame: when it is seen
+    return SearchHit(file, c.score, role, page, passage, relevant, relevance, why, at_s)
 
 
 def _reason(

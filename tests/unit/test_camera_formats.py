@@ -1,43 +1,119 @@
-"""Phone and camera formats found by a query: HEIC and AVIF photos beside ordinary JPEGs."""
+"""Phone and camera formats found by a query: HEIC and AVIF photos, videos at the right moment.
+
+One library (the tiny model) indexes a camera roll once: a JPEG of every caption, plus
+the files under test; each test asks it something a user would.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from desktop_app.core.catalog import FileFilter
+from desktop_app.core.embedder import Embedder
 from desktop_app.core.library import Library
-from tests.support.photos import write_shape_photos
+from tests.support.photos import file_name, write_shape_photos
+from tests.support.settings import tiny_model_settings
 from tests.support.shapes import caption_for_text, render
+from tests.support.videos import write_shape_video
+
+BLUE_RIGHT = caption_for_text("a blue square on the right")
+PHOTOS = FileFilter(kinds=frozenset({"image"}))
+VIDEOS = FileFilter(kinds=frozenset({"video"}))
 
 
-@pytest.fixture
-def phone_folder(tmp_path: Path) -> Path:
+def _write_camera_roll(folder: Path) -> None:
     import pillow_heif
 
     pillow_heif.register_heif_opener()  # only to write the samples
-    folder = tmp_path / "phone"
     write_shape_photos(folder / "jpegs", seeds=(101,))
-    render(caption_for_text("a red circle on the left"), (320, 240), seed=5).save(
+    render(caption_for_text("a purple square at the top"), (320, 240), seed=5).save(
         folder / "IMG_4001.HEIC", quality=90
     )
-    render(caption_for_text("a blue triangle at the top"), (320, 240), seed=5).save(
+    render(caption_for_text("a black triangle on the left"), (320, 240), seed=5).save(
         folder / "IMG_4002.avif", quality=90
     )
-    return folder
+    write_shape_video(
+        folder / "party.mp4", [(caption_for_text("a red circle on the left"), 4), (BLUE_RIGHT, 4)]
+    )
+    write_shape_video(
+        folder / "garden.mov",
+        [
+            (caption_for_text("a green triangle at the top"), 3),
+            (caption_for_text("a yellow circle at the bottom"), 3),
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def roll(
+    tmp_path_factory: pytest.TempPathFactory, tiny_weights: Path, tiny_embedder: Embedder
+) -> Iterator[tuple[Library, Path]]:
+    base = tmp_path_factory.mktemp("camera")
+    folder = base / "camera roll"
+    _write_camera_roll(folder)
+    library = Library.open(
+        tiny_model_settings(base, tiny_weights), embedder_loader=lambda _s: tiny_embedder
+    )
+    summary = library.index([folder])
+    assert summary.failed == 0, summary.failures
+    yield library, folder
+    library.close()
 
 
 @pytest.mark.parametrize(
     ("query", "name"),
     [
-        ("a red circle on the left", "IMG_4001.HEIC"),
-        ("a blue triangle at the top", "IMG_4002.avif"),
+        ("a purple square at the top", "IMG_4001.HEIC"),
+        ("a black triangle on the left", "IMG_4002.avif"),
     ],
 )
 def test_heic_and_avif_photos_are_found_by_what_they_show(
-    tiny_library: Library, phone_folder: Path, query: str, name: str
+    roll: tuple[Library, Path], query: str, name: str
 ) -> None:
-    summary = tiny_library.index([phone_folder])
-    assert summary.failed == 0
-    top = [h.file.path.name for h in tiny_library.search(query, k=2).hits]
+    library, _folder = roll
+    top = [h.file.path.name for h in library.search(query, k=2).hits]
     assert name in top, top
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "start", "end"),
+    [
+        ("a red circle on the left", "party.mp4", 0.0, 4.0),
+        ("a blue square on the right", "party.mp4", 4.0, 8.0),
+        ("a green triangle at the top", "garden.mov", 0.0, 3.0),
+        ("a yellow circle at the bottom", "garden.mov", 3.0, 6.0),
+    ],
+)
+def test_a_query_finds_the_video_and_the_moment(
+    roll: tuple[Library, Path], query: str, name: str, start: float, end: float
+) -> None:
+    library, _folder = roll
+    top = library.search(query, k=1, file_filter=VIDEOS).hits[0]
+    assert top.file.path.name == name
+    assert top.file.kind == "video"
+    assert top.at_s is not None and start <= top.at_s < end
+    assert top.file.duration_s is not None and top.file.duration_s > 5
+    # Among photos and videos together, the video's frame ranks with the matching photos.
+    names = [h.file.path.name for h in library.search(query, k=3).hits]
+    assert name in names, names
+
+
+def test_find_similar_goes_from_a_video_frame_to_photos_and_back(
+    roll: tuple[Library, Path],
+) -> None:
+    library, folder = roll
+    party = folder / "party.mp4"
+    from_frame = library.similar(party, k=1, file_filter=PHOTOS, at_s=6.0).hits[0]
+    assert from_frame.file.path.name == file_name(BLUE_RIGHT, 101)
+    photo = folder / "jpegs" / file_name(BLUE_RIGHT, 101)
+    back = library.similar(photo, k=1, file_filter=VIDEOS).hits[0]
+    assert back.file.path == party
+    assert back.at_s is not None and back.at_s >= 4.0
+
+
+def test_status_counts_videos(roll: tuple[Library, Path]) -> None:
+    library, _folder = roll
+    assert library.status().kinds == {"image": 74, "video": 2}

@@ -15,6 +15,7 @@ from desktop_app.core.extractors.office import OFFICE_EXTENSIONS, extract_office
 from desktop_app.core.extractors.pdf import PDF_EXTENSIONS, extract_pdf, render_pdf_page
 from desktop_app.core.extractors.render import text_page_image
 from desktop_app.core.extractors.text import TEXT_EXTENSIONS, clean_text, extract_text_file
+from desktop_app.core.extractors.video import VIDEO_EXTENSIONS, extract_video, video_frame
 
 if TYPE_CHECKING:
     from desktop_app.core.extractors.ocr import OcrEngine
@@ -34,16 +35,18 @@ log = logging.getLogger(__name__)
 
 DOCUMENT_EXTENSIONS: frozenset[str] = PDF_EXTENSIONS | TEXT_EXTENSIONS | OFFICE_EXTENSIONS
 
-SUPPORTED_EXTENSIONS: frozenset[str] = IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS
+SUPPORTED_EXTENSIONS: frozenset[str] = IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | VIDEO_EXTENSIONS
 
 
 def kind_for_path(path: Path) -> FileKind | None:
-    """``image``/``document`` for files Lumen indexes, ``None`` for everything else."""
+    """``image``/``document``/``video`` for files Lumen indexes, ``None`` for everything else."""
     suffix = path.suffix.lower()
     if suffix in IMAGE_EXTENSIONS:
         return "image"
     if suffix in DOCUMENT_EXTENSIONS:
         return "document"
+    if suffix in VIDEO_EXTENSIONS:
+        return "video"
     return None
 
 
@@ -64,6 +67,8 @@ def extract(path: Path, image_size: int = 224, ocr: OcrEngine | None = None) -> 
         if ocr is not None:
             extraction.passages = _ocr_image(path, ocr)
         return extraction
+    if kind == "video":
+        return extract_video(path, image_size)
     suffix = path.suffix.lower()
     if suffix in PDF_EXTENSIONS:
         return extract_pdf(path, image_size, ocr)
@@ -100,10 +105,12 @@ def _ocr_image(path: Path, ocr: OcrEngine) -> list[Passage]:
 def document_thumbnail(path: Path, size: int) -> Image.Image:
     """A picture of a document's first page, longest side ``size`` (a ``ThumbnailCache`` renderer).
 
-    PDFs are rendered; other documents show their first lines on a page. Photos open as they
-    are. Raises ``ExtractionError`` like ``extract``.
+    PDFs are rendered; other documents show their first lines on a page; a video shows a frame
+    a tenth of the way in. Photos open as they are. Raises ``ExtractionError`` like ``extract``.
     """
     suffix = path.suffix.lower()
+    if suffix in VIDEO_EXTENSIONS:
+        return video_frame(path, None, size)
     if suffix in PDF_EXTENSIONS:
         return render_pdf_page(path, size)
     if suffix in TEXT_EXTENSIONS or suffix in OFFICE_EXTENSIONS:

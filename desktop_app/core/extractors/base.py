@@ -8,7 +8,7 @@ from typing import Literal
 
 from PIL import Image
 
-FileKind = Literal["image", "document"]
+FileKind = Literal["image", "document", "video"]
 
 
 @dataclass
@@ -23,12 +23,21 @@ class Passage:
     source: Literal["text", "ocr", "title"] = "text"
 
 
+@dataclass(frozen=True)
+class VideoFrame:
+    """One frame of a video kept for indexing, upright, and where it is (seconds from the start)."""
+
+    image: Image.Image
+    at_s: float
+
+
 @dataclass
 class Extraction:
     """Everything Lumen indexes from one file.
 
     ``image`` is what the image tower embeds: the photo itself, or a document's first page
     rendered. ``passages`` are embedded with the text tower (documents, text found by OCR).
+    A video has no ``image`` but ``frames``, each embedded with the image tower.
     """
 
     kind: FileKind
@@ -40,3 +49,5 @@ class Extraction:
     camera: str | None = None
     title: str | None = None
     page_count: int | None = None
+    frames: list[VideoFrame] = field(default_factory=list)
+    duration_s: float | None = None

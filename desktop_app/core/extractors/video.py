@@ -1,0 +1,331 @@
+"""Video extractor (PyAV, the FFmpeg libraries in its wheel): a few keyframes per video, with times.
+
+Only keyframes are decoded (the decoder skips every other frame), at most ``MAX_CANDIDATES`` of
+them spread evenly over the video, within ``DECODE_BUDGET_S`` seconds of wall-clock time; of
+those, one frame per scene is kept, at most ``MAX_FRAMES``. A four-hour 4K file therefore costs
+about as much as a short clip: a few dozen keyframe decodes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import stat
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from desktop_app.core.errors import ExtractionError
+from desktop_app.core.extractors.base import Extraction, VideoFrame
+from desktop_app.core.extractors.images import _camera
+
+__all__ = [
+    "DECODE_BUDGET_S",
+    "MAX_CANDIDATES",
+    "MAX_FRAMES",
+    "VIDEO_EXTENSIONS",
+    "extract_video",
+    "video_frame",
+    "video_limits",
+]
+
+log = logging.getLogger(__name__)
+
+VIDEO_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".3gp", ".3g2", ".mts",
+        ".m2ts", ".mpg", ".mpeg", ".wmv", ".ogv", ".flv",
+    }
+)  # fmt: skip
+
+# Vectors kept per video at most (one per scene). Chosen by measurement
+# (benchmarks/bench_video.py): each kept frame costs one image embedding, and beyond this
+# a phone clip's frames repeat each other while the index grows.
+MAX_FRAMES = 16
+# Keyframes looked at per video at most, spread evenly, and at least (for short clips).
+MAX_CANDIDATES = 48
+MIN_CANDIDATES = 8
+# One keyframe looked at every this many seconds, between the two bounds above.
+SECONDS_PER_CANDIDATE = 2.0
+# Wall-clock seconds of demuxing and decoding per video: past this, the frames found so far
+# are kept and the rest of the video is not looked at.
+DECODE_BUDGET_S = 20.0
+# Streams larger than this are refused before decoding (8K is 33 megapixels).
+MAX_FRAME_PIXELS = 80_000_000
+# Two sampled frames whose 16×16 grey versions differ by less than this (mean absolute
+# difference, 0-255) show the same scene; only one of them is kept.
+SAME_SCENE = 10.0
+
+_EMBED_HEADROOM = 1.15
+_SIGNATURE = 16
+
+
+@dataclass(frozen=True)
+class _Sample:
+    at_s: float
+    image: Image.Image
+    signature: np.ndarray
+
+
+def video_limits() -> str:
+    """One line saying how much of each video is indexed (for ``lumen status``)."""
+    return (
+        f"up to {MAX_FRAMES} frames per video (one per scene among at most {MAX_CANDIDATES} "
+        f"keyframes), at most {DECODE_BUDGET_S:g} s of decoding per video"
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[Any, Any]]:
+    """The container and its first video stream; failures become ``ExtractionError``."""
+    import av
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise ExtractionError("not a regular file")
+    if info.st_size == 0:
+        raise ExtractionError("empty file")
+    try:
+        container = av.open(str(path), metadata_errors="replace")
+    except av.FFmpegError as exc:
+        raise ExtractionError(f"not a video, or a format Lumen cannot read: {_short(exc)}") from exc
+    try:
+        if not container.streams.video:
+            raise ExtractionError("no video stream (sound only?)")
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > MAX_FRAME_PIXELS:
+            raise ExtractionError(
+                f"video frames are too large ({width}×{height}, limit "
+                f"{MAX_FRAME_PIXELS / 1e6:g} megapixels)"
+            )
+        stream.thread_type = "AUTO"
+        stream.codec_context.skip_frame = "NONKEY"  # keyframes only: a fraction of the cost
+        yield container, stream
+    except ExtractionError:
+        raise
+    except av.FFmpegError as exc:
+        raise ExtractionError(f"corrupt or truncated video: {_short(exc)}") from exc
+    except MemoryError as exc:
+        raise ExtractionError("not enough memory to decode this video") from exc
+    finally:
+        container.close()
+
+
+def _duration_s(container: Any, stream: Any) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        seconds = float(stream.duration * stream.time_base)
+        if seconds > 0:
+            return seconds
+    if container.duration is not None and container.duration > 0:
+        return float(container.duration) / 1_000_000  # AV_TIME_BASE
+    return None
+
+
+def _upright(image: Image.Image, rotation: int) -> Image.Image:
+    """Applies the display matrix's turn (degrees counter-clockwise) that phones record."""
+    turn = {
+        90: Image.Transpose.ROTATE_90,
+        180: Image.Transpose.ROTATE_180,
+        270: Image.Transpose.ROTATE_270,
+    }.get(rotation % 360)
+    return image if turn is None else image.transpose(turn)
+
+
+def _picture(frame: Any, shortest: int | None = None, longest: int | None = None) -> Image.Image:
+    """The frame as an upright RGB picture, scaled down (never up) to the size asked for."""
+    width, height = frame.width, frame.height
+    scale = 1.0
+    if shortest is not None:
+        scale = min(1.0, shortest / max(1, min(width, height)))
+    if longest is not None:
+        scale = min(scale, longest / max(1, width, height))
+    size = (max(2, round(width * scale)), max(2, round(height * scale)))
+    image: Image.Image = frame.to_image(width=size[0], height=size[1])
+    return _upright(image.convert("RGB"), int(getattr(frame, "rotation", 0) or 0))
+
+
+def _signature(image: Image.Image) -> np.ndarray:
+    small = image.convert("L").resize((_SIGNATURE, _SIGNATURE), Image.Resampling.BILINEAR)
+    return np.asarray(small, dtype=np.float32)
+
+
+def _first_frame(container: Any, stream: Any) -> Any | None:
+    for frame in container.decode(stream):
+        return frame
+    return None
+
+
+def _candidate_times(duration: float) -> list[float]:
+    count = min(MAX_CANDIDATES, max(MIN_CANDIDATES, math.ceil(duration / SECONDS_PER_CANDIDATE)))
+    return [duration * (i + 0.5) / count for i in range(count)]
+
+
+def _samples(container: Any, stream: Any, shortest: int, deadline: float) -> list[_Sample]:
+    """Keyframes spread over the video (the one at or before each sampled time), in time order."""
+    import av
+
+    duration = _duration_s(container, stream)
+    samples: list[_Sample] = []
+    seen: set[int] = set()
+    if duration is not None and stream.time_base is not None:
+        start = stream.start_time or 0
+        for at in _candidate_times(duration):
+            if samples and time.monotonic() > deadline:
+                log.info("video decoding stopped at its time budget (%d keyframes)", len(samples))
+                break
+            try:
+                container.seek(start + int(at / stream.time_base), stream=stream, backward=True)
+                frame = _first_frame(container, stream)
+            except av.FFmpegError:
+                log.debug("seek to %.1f s failed", at, exc_info=True)
+                continue
+            if frame is None or frame.pts is None or frame.pts in seen:
+                continue
+            seen.add(frame.pts)
+            image = _picture(frame, shortest=shortest)
+            samples.append(_Sample(float(frame.time or 0.0), image, _signature(image)))
+    if not samples:  # no duration, or a file that cannot seek: read keyframes from the start
+        container.seek(0)
+        for frame in container.decode(stream):
+            if len(samples) >= MAX_CANDIDATES or (samples and time.monotonic() > deadline):
+                break
+            image = _picture(frame, shortest=shortest)
+            samples.append(_Sample(float(frame.time or 0.0), image, _signature(image)))
+    samples.sort(key=lambda s: s.at_s)
+    return samples
+
+
+def _one_per_scene(samples: list[_Sample]) -> list[_Sample]:
+    """The middle sample of each run of similar-looking samples; at most ``MAX_FRAMES``, spread."""
+    scenes: list[list[_Sample]] = []
+    for sample in samples:
+        if scenes:
+            last = scenes[-1][-1].signature
+            if float(np.abs(sample.signature - last).mean()) < SAME_SCENE:
+                scenes[-1].append(sample)
+                continue
+        scenes.append([sample])
+    kept = [scene[len(scene) // 2] for scene in scenes]
+    if len(kept) > MAX_FRAMES:
+        step = len(kept) / MAX_FRAMES
+        kept = [kept[int(i * step + step / 2)] for i in range(MAX_FRAMES)]
+    return kept
+
+
+def _metadata_text(tags: dict[str, str], *keys: str) -> str | None:
+    for key in keys:
+        value = tags.get(key)
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+def _recorded_at(tags: dict[str, str]) -> datetime | None:
+    """When the video was recorded, as local wall-clock time like EXIF dates (None: unknown).
+
+    Apple's ``creationdate`` carries the offset of where it was recorded: its clock time is
+    kept. ``creation_time`` is UTC: it is shown in this machine's time zone.
+    """
+    for key in ("com.apple.quicktime.creationdate", "creation_time", "date"):
+        text = _metadata_text(tags, key)
+        if text is None:
+            continue
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if when.year < 1971:  # 1904-01-01 and 1970-01-01: cameras without a clock
+            continue
+        if when.tzinfo is not None and key != "com.apple.quicktime.creationdate":
+            when = when.astimezone()
+        return when.replace(tzinfo=None)
+    return None
+
+
+def extract_video(path: Path, image_size: int = 224) -> Extraction:
+    """Reads a video for indexing: one frame per scene (with its time), size, date and camera.
+
+    Raises ``ExtractionError`` with a short reason for anything that is not a readable video.
+    """
+    if image_size < 1:
+        raise ValueError(f"image_size must be positive, not {image_size}")
+    deadline = time.monotonic() + DECODE_BUDGET_S
+    shortest = round(image_size * _EMBED_HEADROOM)
+    with _opened(path) as (container, stream):
+        samples = _samples(container, stream, shortest, deadline)
+        if not samples:
+            raise ExtractionError("no frame could be decoded")
+        duration = _duration_s(container, stream)
+        tags = {**dict(stream.metadata), **dict(container.metadata)}
+        coded = (stream.codec_context.width, stream.codec_context.height)
+        width, height = samples[0].image.size
+        upright = coded if (width >= height) == (coded[0] >= coded[1]) else coded[::-1]
+    kept = _one_per_scene(samples)
+    return Extraction(
+        kind="video",
+        image=None,
+        frames=[VideoFrame(s.image, s.at_s) for s in kept],
+        width=upright[0],
+        height=upright[1],
+        taken_at=_recorded_at(tags),
+        camera=_camera(
+            _metadata_text(tags, "com.apple.quicktime.make", "com.android.manufacturer", "make"),
+            _metadata_text(tags, "com.apple.quicktime.model", "com.android.model", "model"),
+        ),
+        duration_s=duration if duration is not None else (kept[-1].at_s if kept else None),
+    )
+
+
+def video_frame(path: Path, at_s: float | None, max_side: int) -> Image.Image:
+    """The keyframe at or before ``at_s`` (a tenth into the video when ``None``), upright RGB,
+    longest side at most ``max_side``; for thumbnails and previews. Raises ``ExtractionError``.
+    """
+    if max_side < 1:
+        raise ValueError(f"max_side must be positive, not {max_side}")
+    import av
+
+    with _opened(path) as (container, stream):
+        if at_s is None:
+            duration = _duration_s(container, stream)
+            at_s = duration * 0.1 if duration else 0.0
+        frame = None
+        if stream.time_base is not None:
+            start = stream.start_time or 0
+            try:
+                container.seek(start + int(at_s / stream.time_base), stream=stream, backward=True)
+                frame = _first_frame(container, stream)
+            except av.FFmpegError:
+                log.debug("seek to %.1f s failed", at_s, exc_info=True)
+        if frame is None:
+            container.seek(0)
+            frame = _first_frame(container, stream)
+        if frame is None:
+            raise ExtractionError("no frame could be decoded")
+        return _picture(frame, longest=max_side)
+
+
+def format_time(seconds: float) -> str:
+    """``m:ss`` or ``h:mm:ss``, as players show a position."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
