@@ -89,6 +89,13 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
+    """``ALTER TABLE … ADD COLUMN`` unless the table has that column already."""
+    present = {row[1] for row in conn.execute(text(f"PRAGMA table_info({table})"))}
+    if column not in present:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+
 class Catalog:
     """The catalog of one library. Writes go through one writer; reads may come from any thread."""
 
@@ -141,11 +148,11 @@ class Catalog:
             # Step 2: the keyword index over passages, file names and folder names (FTS5), and
             # an index to find vectors by role; files indexed before become findable by name.
             keyword_index.create_keyword_index(conn)
-        if 1 <= version < 3:
+        if version < 3:
             # Step 3: videos. A frame's vector keeps its time; a video file its duration.
             # (A new catalog got both columns from step 1.)
-            conn.execute(text("ALTER TABLE vectors ADD COLUMN at_ms INTEGER"))
-            conn.execute(text("ALTER TABLE files ADD COLUMN duration_s FLOAT"))
+            _add_column(conn, "vectors", "at_ms", "INTEGER")
+            _add_column(conn, "files", "duration_s", "FLOAT")
         # Later steps go here, one commented ``if version < N`` block each.
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
 

@@ -66,3 +66,17 @@ def test_an_old_catalog_gains_a_keyword_index_of_its_files(tmp_path: Path) -> No
     assert [h.file_id for h in catalog.keyword_search('"letter"', 5)] == [file_id]
     assert list(catalog.role_vector_ids("space", "text")) == [2]
     catalog.close()
+
+
+def test_a_catalog_from_before_videos_gains_frame_times_and_durations(tmp_path: Path) -> None:
+    catalog, file_id = _catalog_with_a_document(tmp_path)
+    catalog.close()
+    with sqlite3.connect(tmp_path / "catalog.sqlite3") as db:  # as format 2 left it
+        db.execute("ALTER TABLE vectors DROP COLUMN at_ms")
+        db.execute("ALTER TABLE files DROP COLUMN duration_s")
+        db.execute("PRAGMA user_version = 2")
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    assert catalog.files_by_ids([file_id])[file_id].duration_s is None
+    assert [o.at_ms for o in catalog.owners([1, 2]).values()] == [None, None]
+    assert [h.file_id for h in catalog.keyword_search('"letter"', 5)] == [file_id]
+    catalog.close()
