@@ -99,8 +99,8 @@ def resolve_weights(
         weights = weights.expanduser()
         if not weights.is_file():
             raise ModelUnavailableError(
-                f"The weights file {weights} does not exist. Check the path given with --weights "
-                "(or in Settings), or remove it to download the model instead."
+                f"The weights file {weights} does not exist. Check the path given with --weights, "
+                "or leave it out to download the model instead."
             )
         return WeightsSource(weights, "file")
     target = _hf_repo_and_file(spec)
@@ -129,8 +129,7 @@ def resolve_weights(
         f"not get them: they are not in the model cache ({cache_dir}) and downloading them failed "
         f"({reason}).\nTo fix this, either connect to the internet and run again (the weights are "
         f"downloaded once), or download {_candidate_names(filename)[0]} from "
-        f"https://huggingface.co/{repo} on another machine and pass it with --weights FILE "
-        "(or choose it in Settings)."
+        f"https://huggingface.co/{repo} on another machine and pass it with --weights FILE."
     )
 
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStackedWidget, QWidget
 
 from desktop_app.config import Settings
+from desktop_app.gui.first_run import CHOOSE_WEIGHTS, window_wording
 from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
 from desktop_app.gui.protocol import (
     MODEL_READY,
@@ -121,8 +122,8 @@ class LibraryControls:
         self.model_badge.set_state(state)
         if state.state == MODEL_UNAVAILABLE:
             self.banner.show_message(
-                state.message,
-                [("Choose weights file…", self.choose_weights), ("Settings…", self.show_settings)],
+                window_wording(state.message),
+                [(CHOOSE_WEIGHTS, self.choose_weights), ("Settings…", self.show_settings)],
             )
         elif state.state == MODEL_READY and (previous is None or previous.state != MODEL_READY):
             result = self.model.result
@@ -176,9 +177,9 @@ class LibraryControls:
     def _index_failed(self, message: str) -> None:
         self.index_status.show_finished(None, self.info)
         self.banner.show_message(
-            f"Indexing stopped: {message}",
+            f"Indexing stopped: {window_wording(message)}",
             [
-                ("Choose weights file…", self.choose_weights),
+                (CHOOSE_WEIGHTS, self.choose_weights),
                 ("Retry", lambda: self.start_indexing()),
             ],
         )

@@ -160,7 +160,8 @@ def test_a_missing_model_is_explained_and_names_still_match(
     window = windows.open(loader=missing)
     assert window.model_state is not None and window.model_state.state == MODEL_UNAVAILABLE
     assert window.banner.isVisibleTo(window)
-    assert "pass --weights FILE" in window.banner.message.text()
+    shown = window.banner.message.text()
+    assert "choose it with “Choose weights file…”" in shown and "--weights" not in shown
     assert any(b.text() == "Choose weights file…" for b in window.banner.findChildren(QPushButton))
     assert window.model_badge.text().endswith("Model unavailable")
 
