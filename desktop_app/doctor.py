@@ -235,6 +235,8 @@ def inotify_finding(settings: Settings) -> Finding:
     if watches is None:
         return Finding("inotify", OK, "not Linux: folders are watched by the system's own means")
     folders = _watched_folders(settings)
+    if not folders:
+        return Finding("inotify", OK, f"{watches} watches, {instances} instances; no folders yet")
     needed = _count_dirs(folders, stop_at=watches)
     detail = (
         f"{watches} watches, {instances} instances; the watched folders have "
