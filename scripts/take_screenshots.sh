@@ -10,7 +10,7 @@ tmp=$(mktemp -d)
 display=:${LUMEN_SHOT_DISPLAY:-87}
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp &
 xvfb=$!
-trap 'kill $gui $xvfb 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill $gui $xvfb 2>/dev/null || true; sleep 2; rm -rf "$tmp"' EXIT
 gui=
 export DISPLAY=$display QT_QPA_PLATFORM=xcb HF_HUB_OFFLINE=1 LUMEN_MODEL_CACHE="$tmp/models"
 python3 scripts/make_shapes.py "$tmp/Pictures" >/dev/null
@@ -50,9 +50,11 @@ sleep "${LUMEN_SHOT_WAIT:-20}"  # the library host opens the library and loads t
 xdotool mousemove 400 45 click 1
 sleep 1
 xdotool key ctrl+a
-xdotool type --delay 80 "a red circle on the left"
+xdotool type --delay 80 "a red circle"
 xdotool key Return
 shoot search 6
-xdotool key Tab Right space
+xdotool mousemove 94 195 click 1  # the first thumbnail
+sleep 1
+xdotool key space
 shoot preview 4
 kill "$gui"; wait "$gui" 2>/dev/null || true
