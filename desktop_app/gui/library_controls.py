@@ -10,7 +10,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStackedWidget, QWidget
 
 from desktop_app.config import Settings
-from desktop_app.gui.first_run import CHOOSE_WEIGHTS, window_wording
 from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
 from desktop_app.gui.protocol import (
     MODEL_READY,
@@ -21,6 +20,7 @@ from desktop_app.gui.protocol import (
     LibraryInfo,
     ModelState,
 )
+from desktop_app.gui.wording import CHOOSE_WEIGHTS, window_wording
 
 if TYPE_CHECKING:
     from desktop_app.gui.actions import WindowActions
