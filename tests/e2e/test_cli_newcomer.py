@@ -75,7 +75,7 @@ def test_models_lists_the_tiny_model_and_help_gives_defaults(
         build_parser().parse_args(["search", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "(default: 20)" in help_text
-    assert "only photos and pictures, or only documents" in help_text
+    assert "only photos and pictures" in help_text and "only documents (default: all)" in help_text
     assert "still at most -k" in help_text
 
 
