@@ -19,6 +19,7 @@ from typing import Any
 from desktop_app import __version__
 from desktop_app.config import Settings, default_data_dir
 from desktop_app.core.catalog import FileFilter
+from desktop_app.core.duplicates import DUPLICATE_COSINE
 from desktop_app.core.errors import LumenError
 from desktop_app.core.extractors.video import format_time, video_limits
 from desktop_app.core.library import Library, default_embedder_loader
@@ -169,6 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="also rescan every folder this often, for changes the system did not report "
         "(default: %(default)g; 0: never)",
     )
+
+    p = sub.add_parser(
+        "duplicates", parents=parents, help="groups of photos that are the same picture"
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=DUPLICATE_COSINE,
+        help="cosine at or above which two photos count as the same (default: %(default)g)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser(
         "eval",
@@ -373,6 +385,8 @@ def _dispatch(library: Library, args: argparse.Namespace) -> int:
         return _search(library, args)
     if args.command == "status":
         return _status(library, args)
+    if args.command == "duplicates":
+        return _duplicates(library, args)
     if args.command == "folders":
         return _folders(library, args)
     if args.command == "watch":
@@ -607,6 +621,30 @@ def _highlight(text: str, words: Sequence[str]) -> str:
     for word in sorted(words, key=len, reverse=True):
         text = re.sub(rf"(?<!\w)({re.escape(word)})(?!\w)", "\033[1m\\1\033[0m", text, flags=re.I)
     return text
+
+
+def _duplicates(library: Library, args: argparse.Namespace) -> int:
+    """``lumen duplicates``: each group's photos, biggest group first."""
+    groups = library.duplicates(args.threshold)
+    if args.json:
+        payload = [
+            {"similarity": round(g.similarity, 4), "files": [str(f.path) for f in g.files]}
+            for g in groups
+        ]
+        print(json.dumps({"groups": payload, "threshold": args.threshold}, indent=2))
+        return 0
+    if not groups:
+        print("No near-duplicate photos.")
+        return 0
+    photos = sum(len(g.files) for g in groups)
+    print(
+        f"{len(groups)} group{'' if len(groups) == 1 else 's'} of near-duplicates ({photos} photos):"
+    )
+    for group in groups:
+        print(f"\n{len(group.files)} photos (similarity ≥ {group.similarity:.3f}):")
+        for record in group.files:
+            print(f"  {record.path}")
+    return 0
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:

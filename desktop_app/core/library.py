@@ -14,6 +14,7 @@ import numpy as np
 
 from desktop_app.config import Settings
 from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRecord, Folder
+from desktop_app.core.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.embedder import Embedder, load_embedder
 from desktop_app.core.errors import (
     ExtractionError,
@@ -356,6 +357,16 @@ class Library:
         return self._search.hybrid(
             query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude
         )
+
+    def duplicates(
+        self,
+        threshold: float = DUPLICATE_COSINE,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[DuplicateGroup]:
+        """Groups of photos that are the same picture (copies, edits, bursts), biggest first."""
+        if not self._space:
+            return []
+        return find_duplicates(self.catalog, self._index, self._space, threshold, progress)
 
     def similar(
         self,
