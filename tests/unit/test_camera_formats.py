@@ -1,4 +1,4 @@
-"""Phone and camera formats found by a query: HEIC and AVIF photos, videos at the right moment.
+"""Phone and camera formats found by a query: HEIC, AVIF and RAW photos, videos at the moment.
 
 One library (the tiny model) indexes a camera roll once: a JPEG of every caption, plus
 the files under test; each test asks it something a user would.
@@ -15,6 +15,7 @@ from desktop_app.core.catalog import FileFilter
 from desktop_app.core.embedder import Embedder
 from desktop_app.core.library import Library
 from tests.support.photos import file_name, write_shape_photos
+from tests.support.raw import write_dng
 from tests.support.settings import tiny_model_settings
 from tests.support.shapes import caption_for_text, render
 from tests.support.videos import write_shape_video
@@ -35,6 +36,8 @@ def _write_camera_roll(folder: Path) -> None:
     render(caption_for_text("a black triangle on the left"), (320, 240), seed=5).save(
         folder / "IMG_4002.avif", quality=90
     )
+    sensor = render(caption_for_text("a green circle on the right"), (320, 240), seed=5)
+    write_dng(folder / "DSC_5001.DNG", sensor)  # a 320×240 preview: rendered from the mosaic
     write_shape_video(
         folder / "party.mp4", [(caption_for_text("a red circle on the left"), 4), (BLUE_RIGHT, 4)]
     )
@@ -70,7 +73,7 @@ def roll(
         ("a black triangle on the left", "IMG_4002.avif"),
     ],
 )
-def test_heic_and_avif_photos_are_found_by_what_they_show(
+def test_heic_avif_and_raw_photos_are_found_by_what_they_show(
     roll: tuple[Library, Path], query: str, name: str
 ) -> None:
     library, _folder = roll
@@ -116,4 +119,4 @@ def test_find_similar_goes_from_a_video_frame_to_photos_and_back(
 
 def test_status_counts_videos(roll: tuple[Library, Path]) -> None:
     library, _folder = roll
-    assert library.status().kinds == {"image": 74, "video": 2}
+    assert library.status().kinds == {"image": 75, "video": 2}

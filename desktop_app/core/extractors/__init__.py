@@ -13,6 +13,7 @@ from desktop_app.core.extractors.base import Extraction, FileKind, Passage
 from desktop_app.core.extractors.images import IMAGE_EXTENSIONS, extract_image, open_for_display
 from desktop_app.core.extractors.office import OFFICE_EXTENSIONS, extract_office
 from desktop_app.core.extractors.pdf import PDF_EXTENSIONS, extract_pdf, render_pdf_page
+from desktop_app.core.extractors.raw import RAW_EXTENSIONS, extract_raw
 from desktop_app.core.extractors.render import text_page_image
 from desktop_app.core.extractors.text import TEXT_EXTENSIONS, clean_text, extract_text_file
 from desktop_app.core.extractors.video import VIDEO_EXTENSIONS, extract_video, video_frame
@@ -35,13 +36,15 @@ log = logging.getLogger(__name__)
 
 DOCUMENT_EXTENSIONS: frozenset[str] = PDF_EXTENSIONS | TEXT_EXTENSIONS | OFFICE_EXTENSIONS
 
-SUPPORTED_EXTENSIONS: frozenset[str] = IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | VIDEO_EXTENSIONS
+SUPPORTED_EXTENSIONS: frozenset[str] = (
+    IMAGE_EXTENSIONS | RAW_EXTENSIONS | DOCUMENT_EXTENSIONS | VIDEO_EXTENSIONS
+)
 
 
 def kind_for_path(path: Path) -> FileKind | None:
     """``image``/``document``/``video`` for files Lumen indexes, ``None`` for everything else."""
     suffix = path.suffix.lower()
-    if suffix in IMAGE_EXTENSIONS:
+    if suffix in IMAGE_EXTENSIONS or suffix in RAW_EXTENSIONS:
         return "image"
     if suffix in DOCUMENT_EXTENSIONS:
         return "document"
@@ -62,6 +65,8 @@ def extract(path: Path, image_size: int = 224, ocr: OcrEngine | None = None) -> 
     With ``ocr``, text is also recognised in photos and in scanned PDF pages.
     """
     kind = kind_for_path(path)
+    if path.suffix.lower() in RAW_EXTENSIONS:
+        return extract_raw(path, image_size)
     if kind == "image":
         extraction = extract_image(path, image_size)
         if ocr is not None:

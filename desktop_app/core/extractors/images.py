@@ -386,6 +386,12 @@ def extract_image(path: Path, image_size: int = 224) -> Extraction:
     )
 
 
+def _is_raw(path: Path) -> bool:
+    from desktop_app.core.extractors.raw import RAW_EXTENSIONS
+
+    return path.suffix.lower() in RAW_EXTENSIONS
+
+
 def open_for_display(path: Path, max_side: int) -> Image.Image:
     """An upright RGB or RGBA copy whose longest side is at most ``max_side``.
 
@@ -393,6 +399,10 @@ def open_for_display(path: Path, max_side: int) -> Image.Image:
     """
     if max_side < 1:
         raise ValueError(f"max_side must be positive, not {max_side}")
+    if _is_raw(path):
+        from desktop_app.core.extractors.raw import open_raw_for_display
+
+        return open_raw_for_display(path, max_side)
     with _opened(path) as image:
         width, height = image.size
         scale = max_side / max(width, height)
@@ -417,6 +427,10 @@ def read_image_metadata(path: Path) -> ImageMetadata:
     PNGs whose EXIF comes after the pixel data report none rather than being decoded.
     Raises ``ExtractionError`` like ``extract_image``.
     """
+    if _is_raw(path):
+        from desktop_app.core.extractors.raw import read_raw_metadata
+
+        return read_raw_metadata(path)
     with _opened(path) as image:
         # For a PNG without EXIF before its pixels, Pillow would decode everything to look further.
         skip_exif = image.format == "PNG" and "exif" not in image.info

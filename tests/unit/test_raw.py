@@ -1,0 +1,77 @@
+"""RAW photos (DNGs written in the test): fast embedded preview, render fallback, EXIF, failures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from desktop_app.core.errors import ExtractionError
+from desktop_app.core.extractors import extract, kind_for_path
+from desktop_app.core.extractors.images import open_for_display, read_image_metadata
+from tests.support.raw import write_dng
+from tests.support.shapes import caption_for_text, render
+
+RED_CIRCLE = render(caption_for_text("a red circle on the left"), (320, 240), seed=3)
+BLUE_SQUARE = render(caption_for_text("a blue square on the right"), (320, 240), seed=3)
+
+
+def _share(image: Image.Image, channel: int) -> float:
+    """How much of the picture is strongly of one colour channel (0 red, 2 blue)."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.int32)
+    others = [c for c in range(3) if c != channel]
+    strong = pixels[..., channel] - pixels[..., others].max(axis=-1) > 80
+    return float(strong.mean())
+
+
+def test_raw_extensions_are_photos() -> None:
+    for name in ("a.DNG", "b.cr2", "c.CR3", "d.nef", "e.arw", "f.orf", "g.rw2", "h.raf"):
+        assert kind_for_path(Path(name)) == "image", name
+
+
+def test_a_large_embedded_preview_is_used_instead_of_a_render(tmp_path: Path) -> None:
+    # The preview and the sensor data differ, so the test sees which one was used.
+    preview = RED_CIRCLE.resize((640, 480))  # full size, as many cameras embed
+    path = write_dng(tmp_path / "IMG_0001.DNG", BLUE_SQUARE, preview=preview)
+    extraction = extract(path)
+    assert extraction.image is not None
+    assert (extraction.width, extraction.height) == (640, 480)  # the sensor's size
+    assert _share(extraction.image, 0) > 0.05 and _share(extraction.image, 2) < 0.01
+
+
+def test_a_small_preview_falls_back_to_a_demosaiced_render(tmp_path: Path) -> None:
+    tiny = RED_CIRCLE.resize((64, 48))
+    path = write_dng(tmp_path / "IMG_0002.DNG", BLUE_SQUARE, preview=tiny)
+    extraction = extract(path)
+    assert extraction.image is not None
+    assert min(extraction.image.size) >= 224  # the half-size render, not the 64-px preview
+    assert _share(extraction.image, 2) > 0.05 and _share(extraction.image, 0) < 0.01
+
+
+def test_date_camera_and_lens_are_read(tmp_path: Path) -> None:
+    path = write_dng(tmp_path / "IMG_0003.DNG", RED_CIRCLE)
+    extraction = extract(path)
+    assert extraction.taken_at == datetime(2023, 5, 6, 7, 8, 9)
+    assert extraction.camera == "Canon EOS R5"
+    details = read_image_metadata(path)  # what the preview pane shows
+    assert details["lens"] == "RF24-105mm F4 L IS USM"
+    assert (details["width"], details["height"]) == (640, 480)
+    assert details["format"] == "RAW"
+
+
+def test_thumbnails_and_previews_open_raw_files(tmp_path: Path) -> None:
+    path = write_dng(tmp_path / "IMG_0004.DNG", RED_CIRCLE)
+    assert max(open_for_display(path, 128).size) == 128
+    large = open_for_display(path, 600)  # larger than the preview: the render is used
+    assert max(large.size) == 320 and _share(large, 0) > 0.05
+
+
+@pytest.mark.parametrize("content", [b"", b"II*\x00" + b"\x00" * 200, b"not a raw file" * 50])
+def test_broken_raw_files_fail_with_a_reason(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.nef"
+    path.write_bytes(content)
+    with pytest.raises(ExtractionError):
+        extract(path)
