@@ -43,7 +43,9 @@ def find_duplicates(
     if len(image_ids) < 2:
         return []
     owners = catalog.owners(image_ids.tolist())
-    visible = catalog.visible_file_ids({o.file_id for o in owners.values()})
+    shown = catalog.visible_file_ids({o.file_id for o in owners.values()})
+    files = {f: r for f, r in catalog.files_by_ids(shown).items() if r.kind == "image"}
+    visible = set(files)  # photos only: a video's frames are not compared
     parent: dict[int, int] = {}
 
     def root(f: int) -> int:
@@ -81,7 +83,6 @@ def find_duplicates(
         r = root(a)
         members.setdefault(r, set()).update((a, b))
         weakest[r] = min(weakest.get(r, 1.0), score)
-    files = catalog.files_by_ids({f for group in members.values() for f in group})
     groups = [
         DuplicateGroup(
             sorted((files[f] for f in group if f in files), key=lambda r: str(r.path)),
