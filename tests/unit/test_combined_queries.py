@@ -16,6 +16,8 @@ from tests.support.photos import file_name, write_shape_photos
 from tests.support.settings import tiny_model_settings
 from tests.support.shapes import Caption, caption_for_text
 
+pytestmark = pytest.mark.slow
+
 RED_LEFT = caption_for_text("a red circle on the left")
 RED_TOP = caption_for_text("a red circle at the top")
 BLUE_RIGHT = caption_for_text("a blue square on the right")

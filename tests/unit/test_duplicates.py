@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageEnhance
 
 from desktop_app.core.library import Library
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.shapes import caption_for_text
+
+pytestmark = pytest.mark.slow
 
 RED = caption_for_text("a red circle on the left")
 GREEN = caption_for_text("a green triangle at the top")

@@ -34,6 +34,7 @@ def captioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "captions.csv"
 
 
+@pytest.mark.slow
 def test_the_tiny_model_clears_the_floor_and_a_wrong_pairing_does_not(
     captioned: Path, tiny_embedder: Embedder
 ) -> None:
@@ -92,6 +93,7 @@ def test_flickr_coco_and_headerless_files_load(tmp_path: Path) -> None:
         load_pairs(tmp_path / "empty.csv")
 
 
+@pytest.mark.slow
 def test_cli_prints_json(captioned: Path, tiny_weights: Path) -> None:
     base = [sys.executable, "-m", "desktop_app.cli", "--model", "lumen-tiny"]
     base += ["--weights", str(tiny_weights), "eval", str(captioned)]

@@ -18,6 +18,8 @@ from tests.support.photos import file_name, write_shape_photos
 from tests.support.settings import tiny_model_settings
 from tests.support.shapes import all_captions, caption_for_text
 
+pytestmark = pytest.mark.slow
+
 BLUE_SQUARE = caption_for_text("a blue square at the top")
 
 
