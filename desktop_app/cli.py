@@ -570,6 +570,7 @@ def _results_json(results: SearchResults) -> dict[str, Any]:
                 "relevant": h.relevant,
                 "page": h.page,
                 "at_s": h.at_s,
+                "companions": [str(p) for p in h.companions],
                 "duration_s": h.file.duration_s,
                 "snippet": h.passage,
                 "why": {
@@ -603,6 +604,8 @@ def _print_results(results: SearchResults, limit: int, show_all: bool) -> None:
         if hit.at_s is not None:
             where = f"  [at {format_time(hit.at_s)}]"
         print(f"{hit.relevance:4.0f}  {hit.file.path}{where}{marker}")
+        if hit.companions:
+            print(f"      same shot: {', '.join(p.name for p in hit.companions)}")
         if hit.passage:
             print(f"      “{_highlight(hit.passage[:160], hit.why.in_text)}”")
         reason = hit.why.describe()

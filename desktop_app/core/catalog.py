@@ -349,6 +349,17 @@ class Catalog:
             query = apply_filter(query, file_filter).limit(limit)
             return [FileRecord.from_row(r) for r in s.scalars(query)]
 
+    def files_named_like(self, path: Path) -> list[FileRecord]:
+        """Indexed files in ``path``'s folder whose name is ``path``'s up to the extension."""
+        prefix = escape_like(str(path.with_suffix(""))) + ".%"
+        with self.session() as s:
+            query = select(FileRow).where(
+                FileRow.status == INDEXED,
+                FileRow.path.like(prefix, escape="\\"),
+                FileRow.path.not_like(escape_like(str(path.with_suffix(""))) + ".%/%", escape="\\"),
+            )
+            return [FileRecord.from_row(r) for r in s.scalars(query)]
+
     def add_file(
         self,
         *,

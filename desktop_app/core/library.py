@@ -25,6 +25,7 @@ from desktop_app.core.errors import (
 from desktop_app.core.extractors import extract
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
 from desktop_app.core.fingerprint import fingerprint_file
+from desktop_app.core.pairs import pair_up, same_shot
 from desktop_app.core.pipeline import (
     SAVE_EVERY_S,
     ChangeCallback,
@@ -354,9 +355,10 @@ class Library:
             parts.insert(0, (picture, 1.0))
         negatives = [embedder.encode_text(t) for t in parsed.negatives]
         query = combine(parts, negatives)
-        return self._search.hybrid(
+        results = self._search.hybrid(
             query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude
         )
+        return pair_up(results, self.catalog)
 
     def duplicates(
         self,
@@ -385,7 +387,12 @@ class Library:
         query, role, exclude = self._file_query(path, at_s)
         # Looks are compared with looks: a photo's neighbours by their pixels, not their text.
         roles = frozenset({"image"}) if role == "image" else None
-        return self._search.by_vector(query, k, file_filter, exclude, show_all, roles)
+        record = self.catalog.file_by_path(path.expanduser().absolute())
+        if record is not None:  # the other files of the same shot are not "similar" to it
+            shot = self.catalog.files_named_like(record.path)
+            exclude |= {r.id for r in shot if same_shot(record.path, r.path)}
+        results = self._search.by_vector(query, k, file_filter, exclude, show_all, roles)
+        return pair_up(results, self.catalog)
 
     def related_documents(
         self,

@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -112,6 +113,8 @@ class SearchHit:
     relevance: float = 100.0
     why: MatchReason = field(default_factory=MatchReason)
     at_s: float | None = None  # a video hit: the time of the frame that matched
+    # Other files of the same shot (its RAW or JPEG, a Live Photo's video); see core.pairs.
+    companions: tuple[Path, ...] = ()
 
 
 @dataclass

@@ -158,7 +158,7 @@ class LibraryService:
         """Cached thumbnail files for (path, thumb_key, kind) triples, made when missing."""
         made: list[str | None] = []
         for path, key, kind in wanted:
-            render = document_thumbnail if kind == "document" else None
+            render = document_thumbnail if kind in ("document", "video") else None
             try:
                 thumbnail = self._thumbnails.get(path, key, render)
             except (OSError, ValueError) as exc:
@@ -171,7 +171,7 @@ class LibraryService:
         """A preview of ``path`` encoded as JPEG (PNG when transparent), and its EXIF details."""
         details: dict[str, Any] = {}
         try:
-            if kind == "document":
+            if kind in ("document", "video"):  # a video shows a frame a tenth of the way in
                 image = document_thumbnail(path, max_side)
             else:
                 image = open_for_display(path, max_side)

@@ -38,6 +38,13 @@ def _write_camera_roll(folder: Path) -> None:
     )
     sensor = render(caption_for_text("a green circle on the right"), (320, 240), seed=5)
     write_dng(folder / "DSC_5001.DNG", sensor)  # a 320×240 preview: rendered from the mosaic
+    # A RAW+JPEG pair of one shot, and a Live Photo (still + short video).
+    pair = render(caption_for_text("a yellow square on the left"), (320, 240), seed=6)
+    write_dng(folder / "IMG_6001.DNG", pair)
+    pair.save(folder / "IMG_6001.JPG", quality=90)
+    live = caption_for_text("a green square at the bottom")
+    render(live, (320, 240), seed=6).save(folder / "IMG_7001.HEIC", quality=90)
+    write_shape_video(folder / "IMG_7001.MOV", [(live, 2)])
     write_shape_video(
         folder / "party.mp4", [(caption_for_text("a red circle on the left"), 4), (BLUE_RIGHT, 4)]
     )
@@ -119,4 +126,44 @@ def test_find_similar_goes_from_a_video_frame_to_photos_and_back(
 
 def test_status_counts_videos(roll: tuple[Library, Path]) -> None:
     library, _folder = roll
-    assert library.status().kinds == {"image": 75, "video": 2}
+    assert library.status().kinds == {"image": 78, "video": 3}
+
+
+def test_the_window_gets_a_thumbnail_and_a_preview_of_a_video(roll: tuple[Library, Path]) -> None:
+    from desktop_app.gui.service import LibraryService
+
+    library, folder = roll
+    party = folder / "party.mp4"
+    record = library.file(party)
+    assert record is not None
+    service = LibraryService(library)
+    [thumbnail] = service.thumbnails([(party, record.fingerprint, "video")])
+    assert thumbnail is not None and Path(thumbnail).stat().st_size > 0
+    picture, details = service.picture(party, "video", 256)
+    assert picture is not None and "error" not in details
+
+
+@pytest.mark.parametrize(
+    ("query", "files"),
+    [
+        ("a yellow square on the left", {"IMG_6001.DNG", "IMG_6001.JPG"}),
+        ("a green square at the bottom", {"IMG_7001.HEIC", "IMG_7001.MOV"}),
+    ],
+)
+def test_the_files_of_one_shot_are_one_result(
+    roll: tuple[Library, Path], query: str, files: set[str]
+) -> None:
+    library, _folder = roll
+    hits = library.search(query, k=10, show_all=True).hits
+    of_the_shot = [h for h in hits if h.file.path.name in files]
+    assert len(of_the_shot) == 1, [h.file.path.name for h in hits]
+    [hit] = of_the_shot
+    assert {hit.file.path.name, *(p.name for p in hit.companions)} == files
+
+
+def test_find_similar_does_not_offer_the_other_file_of_the_same_shot(
+    roll: tuple[Library, Path],
+) -> None:
+    library, folder = roll
+    hits = library.similar(folder / "IMG_6001.JPG", k=5).hits
+    assert "IMG_6001.DNG" not in {h.file.path.name for h in hits}
