@@ -22,7 +22,7 @@ MODEL_UNAVAILABLE = "unavailable"
 class Filters:
     """What the filter bar restricts results to; the host turns it into the core's FileFilter."""
 
-    kinds: frozenset[str] | None = None  # {"image"}, {"document"} or None for all
+    kinds: frozenset[str] | None = None  # {"image"}, {"video"}, {"document"} or None: all
     folders: tuple[Path, ...] | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None

@@ -186,7 +186,13 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self.kind = QComboBox()
         self.kind.setAccessibleName("Kind")
-        for label, kinds in (("All files", None), ("Photos", "image"), ("Documents", "document")):
+        kinds_shown = (
+            ("All files", None),
+            ("Photos", "image"),
+            ("Videos", "video"),
+            ("Documents", "document"),
+        )
+        for label, kinds in kinds_shown:
             self.kind.addItem(label, kinds)
         self.folder = QComboBox()
         self.folder.setAccessibleName("Folder")

@@ -162,6 +162,9 @@ def test_filters_restrict_results(qtbot: QtBot, windows: WindowFactory) -> None:
     )
     assert result.items == ()
     assert window.no_results.isVisibleTo(window)
+    window.filters.kind.setCurrentIndex(window.filters.kind.findData("video"))
+    result = wait_for_result(qtbot, window, lambda r: r.query.filters.kinds == frozenset({"video"}))
+    assert result.items == ()  # this library holds photos only
 
     window.filters.kind.setCurrentIndex(window.filters.kind.findData("image"))
     folder = window.filters.folder
