@@ -55,9 +55,11 @@ class Embedder:
         spec: ModelSpec,
         device: str,
         space: str,
+        weights_path: Path | None = None,
     ) -> None:
         import torch
 
+        self.weights_path = weights_path  # the file the weights came from
         self.model = model
         self.preprocess = preprocess
         self.tokenizer = tokenizer
@@ -210,7 +212,7 @@ def load_embedder(
     model.eval()
     tokenizer = open_clip.get_tokenizer(spec.architecture)
     space = f"{spec.key}#{fingerprint_file(source.path)[:16]}#p{PREPROCESSING_VERSION}"
-    embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space)
+    embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path)
     log.info(
         "Loaded %s from %s (%s) on %s in %.1f s",
         spec.key,

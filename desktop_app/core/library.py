@@ -34,6 +34,7 @@ from desktop_app.core.pipeline import (
     Progress,
 )
 from desktop_app.core.search import SearchResults, SearchService, combine, parse_query
+from desktop_app.core.text_encoder import NumpyTextEncoder, load_numpy_text_encoder, write_manifest
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
 from desktop_app.core.weights import DownloadCallback
 
@@ -87,6 +88,8 @@ class Library:
         self._embedder_loader = embedder_loader
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
+        self._fast_text: NumpyTextEncoder | None = None
+        self._fast_text_tried = False
         self._ocr: OcrEngine | None = None
         self._write_lock = threading.Lock()
         self._saved_at = time.monotonic()
@@ -127,7 +130,33 @@ class Library:
         with self._embedder_lock:
             if self._embedder is None:
                 self._embedder = self._embedder_loader(self.settings)
+                self._note_text_encoder(self._embedder)
             return self._embedder
+
+    def _note_text_encoder(self, embedder: Embedder) -> None:
+        """Let later processes encode this model's queries without torch (see text_encoder)."""
+        if embedder.weights_path is None:
+            return
+        try:
+            write_manifest(self.settings.data_dir, embedder, embedder.weights_path)
+        except Exception:  # an optimisation only: never a reason to fail loading the model
+            log.exception("Could not check the numpy text encoder")
+        self._fast_text = None
+        self._fast_text_tried = False
+
+    def _query_encoder(self) -> NumpyTextEncoder | Embedder:
+        """What encodes a query: the numpy text tower when this library has one (no torch, no
+        waiting for the image tower), else the model."""
+        with self._embedder_lock:
+            if not self._fast_text_tried:
+                self._fast_text_tried = True
+                self._fast_text = load_numpy_text_encoder(
+                    self.settings.data_dir, self.settings.model, self.settings.weights, self._space
+                )
+            fast = self._fast_text
+        if fast is not None and fast.space == self._space:
+            return fast
+        return self.embedder()
 
     def _adopt_space(self, embedder: Embedder) -> None:
         """Make the embedder's vector space the library's; vectors of another model are dropped."""
@@ -346,14 +375,14 @@ class Library:
         parsed = parse_query(text)
         if not (parsed.parts or like is not None) or not self._space:
             return SearchResults()
-        embedder = self.embedder()
-        self._check_space(embedder)
-        parts = [(embedder.encode_text(t), w) for t, w in parsed.parts]
+        encoder = self._query_encoder()
+        self._check_space(encoder)
+        parts = [(encoder.encode_text(t), w) for t, w in parsed.parts]
         exclude: frozenset[int] = frozenset()
         if like is not None:
             picture, _role, exclude = self._file_query(like)
             parts.insert(0, (picture, 1.0))
-        negatives = [embedder.encode_text(t) for t in parsed.negatives]
+        negatives = [encoder.encode_text(t) for t in parsed.negatives]
         query = combine(parts, negatives)
         results = self._search.hybrid(
             query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude
@@ -456,11 +485,12 @@ class Library:
             return _normalised(embedder.encode_texts(texts).mean(0)), "text"
         raise ExtractionError(f"{path} has nothing to compare (no image, no text)")
 
-    def _check_space(self, embedder: Embedder) -> None:
+    def _check_space(self, embedder: Embedder | NumpyTextEncoder) -> None:
         if embedder.space != self._space:
+            key = embedder.spec.key if isinstance(embedder, Embedder) else self.settings.model
             raise IndexMismatchError(
                 f"This library was indexed with another model ({self.catalog.get_meta('model')}); "
-                f"the current model is {embedder.spec.key}. Run `lumen index` to re-index with it."
+                f"the current model is {key}. Run `lumen index` to re-index with it."
             )
 
     def recent(self, k: int = 100, file_filter: FileFilter | None = None) -> list[FileRecord]:

@@ -1,0 +1,430 @@
+"""A query encoder that needs neither torch nor open_clip: CLIP's text tower in numpy.
+
+A fresh ``lumen search`` must answer in about a second, yet importing torch and open_clip alone
+takes several. The text tower of a CLIP model is a small causal transformer; for a short query
+its cost is reading the weights, which numpy does straight from the memory-mapped safetensors
+file (only the text tower's pages and the query's embedding rows are touched).
+
+The numpy path is only used for a library whose model was once loaded through open_clip: at that
+moment ``write_manifest`` records the text tower's shape and checks the numpy encoder against
+the torch model on a few probe texts. A model whose text tower differs in any way (another
+tokenizer, layer scale, other pooling) gets no manifest and keeps the torch path.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import importlib.util
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from desktop_app.core.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "text_encoder.json"
+MANIFEST_VERSION = 1
+PROBES = ("a", "kids on a beach at sunset", "Invoice 2023-0147 from Müller & Söhne!", "日本の猫")
+MIN_PROBE_COSINE = 0.9999
+_N_MERGES = 49152 - 256 - 2
+_SPECIALS = ("<start_of_text>", "<end_of_text>")
+
+
+# -- tokenizer ------------------------------------------------------------------------------
+
+
+def _byte_alphabet() -> dict[int, str]:
+    """Each byte as one printable character: printable Latin-1 bytes as themselves, the rest
+    (controls, space, …) moved to code points from 256 up, in byte order."""
+    printable = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("¡"), ord("¬") + 1),
+        *range(ord("®"), ord("ÿ") + 1),
+    ]
+    alphabet = {b: chr(b) for b in printable}
+    extra = 256
+    for b in range(256):
+        if b not in alphabet:
+            alphabet[b] = chr(extra)
+            extra += 1
+    return alphabet
+
+
+def _bpe_vocab_path() -> Path:
+    """open_clip's BPE merge list, found without importing open_clip (or torch)."""
+    spec = importlib.util.find_spec("open_clip")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("open_clip is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "bpe_simple_vocab_16e6.txt.gz"
+
+
+class ClipTokenizer:
+    """CLIP's byte-level BPE tokenizer (lower-cased, ftfy-cleaned), giving open_clip's token ids."""
+
+    def __init__(self, vocab_path: Path | None = None) -> None:
+        import regex
+
+        merges: list[tuple[str, str]] = []
+        with gzip.open(vocab_path or _bpe_vocab_path(), "rt", encoding="utf-8") as lines:
+            next(lines)  # a version header
+            for line in lines:
+                if len(merges) == _N_MERGES:
+                    break
+                first, second = line.split()
+                merges.append((first, second))
+        self._bytes = _byte_alphabet()
+        symbols = list(self._bytes.values())
+        vocab = symbols + [s + "</w>" for s in symbols] + [a + b for a, b in merges]
+        vocab += list(_SPECIALS)
+        self._ids = {token: i for i, token in enumerate(vocab)}
+        self._rank = {pair: i for i, pair in enumerate(merges)}
+        self.sot_id = self._ids[_SPECIALS[0]]
+        self.eot_id = self._ids[_SPECIALS[1]]
+        self._pattern = regex.compile(
+            "|".join(_SPECIALS) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
+            regex.IGNORECASE,
+        )
+        self._cache: dict[str, list[int]] = {s: [self._ids[s]] for s in _SPECIALS}
+
+    def _word_ids(self, word: str) -> list[int]:
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        parts = [*word[:-1], word[-1] + "</w>"]
+        while len(parts) > 1:
+            ranked = [
+                (self._rank.get((parts[i], parts[i + 1]), _N_MERGES), i)
+                for i in range(len(parts) - 1)
+            ]
+            best, _ = min(ranked)
+            if best == _N_MERGES:
+                break
+            pair = next(
+                (parts[i], parts[i + 1]) for r, i in ranked if r == best
+            )  # the lowest-ranked pair, merged everywhere it occurs (left to right)
+            merged: list[str] = []
+            i = 0
+            while i < len(parts):
+                if i + 1 < len(parts) and (parts[i], parts[i + 1]) == pair:
+                    merged.append(parts[i] + parts[i + 1])
+                    i += 2
+                else:
+                    merged.append(parts[i])
+                    i += 1
+            parts = merged
+        ids = [self._ids[p] for p in parts]
+        self._cache[word] = ids
+        return ids
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text`` without start/end tokens."""
+        import ftfy
+
+        cleaned = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
+        cleaned = " ".join(cleaned.split()).lower()
+        ids: list[int] = []
+        for piece in self._pattern.findall(cleaned):
+            word = "".join(self._bytes[b] for b in piece.encode("utf-8"))
+            ids.extend(self._word_ids(word))
+        return ids
+
+    def __call__(self, texts: Sequence[str], context_length: int) -> np.ndarray:
+        """(N, context_length) int64 ids: start, text (cut to fit), end, zeros."""
+        out = np.zeros((len(texts), context_length), dtype=np.int64)
+        for row, text in enumerate(texts):
+            ids = [self.sot_id, *self.encode(text)][: context_length - 1] + [self.eot_id]
+            out[row, : len(ids)] = ids
+        return out
+
+
+@lru_cache(maxsize=1)
+def clip_tokenizer() -> ClipTokenizer:
+    """The process's one tokenizer (building it reads the 49k-entry merge list)."""
+    return ClipTokenizer()
+
+
+# -- weights --------------------------------------------------------------------------------
+
+_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "F64": np.float64}
+
+
+def read_safetensors(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
+    """The tensors of a safetensors file whose names start with ``prefix``, memory-mapped."""
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        header: dict[str, Any] = json.loads(f.read(header_len))
+    base = 8 + header_len
+    tensors: dict[str, np.ndarray] = {}
+    for name, info in header.items():
+        if name == "__metadata__" or not name.startswith(prefix):
+            continue
+        dtype = _DTYPES.get(info["dtype"])
+        if dtype is None:
+            raise ValueError(f"unsupported tensor type {info['dtype']} for {name}")
+        start, end = info["data_offsets"]
+        shape = tuple(info["shape"])
+        if end == start:
+            tensors[name] = np.zeros(shape, dtype=dtype)
+            continue
+        tensors[name] = np.memmap(path, dtype=dtype, mode="r", offset=base + start, shape=shape)
+    return tensors
+
+
+# -- the encoder ----------------------------------------------------------------------------
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(-1, keepdims=True)
+    out: np.ndarray = centred / np.sqrt(var + 1e-5) * weight + bias
+    return out
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf to ~1e-7 (Abramowitz & Stegun 7.1.26); numpy has none and scipy costs an import."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (
+        0.254829592
+        + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    out: np.ndarray = sign * (1.0 - poly * np.exp(-a * a))
+    return out
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = 0.5 * x * (1.0 + _erf(x * np.float32(1 / np.sqrt(2))))
+    return out
+
+
+def _quick_gelu(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = x / (1.0 + np.exp(-1.702 * x))
+    return out
+
+
+@dataclass(frozen=True)
+class TextTowerShape:
+    """What the numpy encoder must know beyond the weights themselves."""
+
+    layers: int
+    heads: int
+    context_length: int
+    quick_gelu: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "layers": self.layers,
+            "heads": self.heads,
+            "context_length": self.context_length,
+            "quick_gelu": self.quick_gelu,
+        }
+
+
+class NumpyTextEncoder:
+    """Encodes queries like the model's text tower, from its weights file, with numpy only."""
+
+    def __init__(self, weights: Path, shape: TextTowerShape, space: str) -> None:
+        self.space = space
+        self.shape = shape
+        w = read_safetensors(weights)
+        self._w = w
+        self._blocks = [
+            {
+                key: w[f"transformer.resblocks.{i}.{key}"]
+                for key in (
+                    "ln_1.weight",
+                    "ln_1.bias",
+                    "attn.in_proj_weight",
+                    "attn.in_proj_bias",
+                    "attn.out_proj.weight",
+                    "attn.out_proj.bias",
+                    "ln_2.weight",
+                    "ln_2.bias",
+                    "mlp.c_fc.weight",
+                    "mlp.c_fc.bias",
+                    "mlp.c_proj.weight",
+                    "mlp.c_proj.bias",
+                )
+            }
+            for i in range(shape.layers)
+        ]
+        self._projection = w["text_projection"]
+        self.dim = int(self._projection.shape[-1])
+        self._tokenizer = clip_tokenizer()
+        self._act = _quick_gelu if shape.quick_gelu else _gelu
+
+    def _encode_ids(self, ids: np.ndarray) -> np.ndarray:
+        """One text's ids up to and including its end token → its (dim,) unnormalised vector."""
+        n = len(ids)
+        x = np.asarray(self._w["token_embedding.weight"][ids], dtype=np.float32)
+        x = x + self._w["positional_embedding"][:n]
+        width = x.shape[-1]
+        heads = self.shape.heads
+        head_dim = width // heads
+        causal = np.triu(np.full((n, n), -np.inf, dtype=np.float32), 1)
+        for block in self._blocks:
+            h = _layer_norm(x, block["ln_1.weight"], block["ln_1.bias"])
+            qkv = h @ block["attn.in_proj_weight"].T + block["attn.in_proj_bias"]
+            q, k, v = (
+                qkv[:, j * width : (j + 1) * width].reshape(n, heads, head_dim).transpose(1, 0, 2)
+                for j in range(3)
+            )
+            scores = (q @ k.transpose(0, 2, 1)) / np.float32(np.sqrt(head_dim)) + causal
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            attended = (scores @ v).transpose(1, 0, 2).reshape(n, width)
+            x = x + attended @ block["attn.out_proj.weight"].T + block["attn.out_proj.bias"]
+            h = _layer_norm(x, block["ln_2.weight"], block["ln_2.bias"])
+            h = self._act(h @ block["mlp.c_fc.weight"].T + block["mlp.c_fc.bias"])
+            x = x + h @ block["mlp.c_proj.weight"].T + block["mlp.c_proj.bias"]
+        last = _layer_norm(x[-1:], self._w["ln_final.weight"], self._w["ln_final.bias"])
+        out: np.ndarray = (last @ self._projection)[0]
+        return out
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, dim) float32 L2-normalised vectors, as ``Embedder.encode_texts`` gives them."""
+        from threadpoolctl import threadpool_limits
+
+        tokens = self._tokenizer(list(texts), self.shape.context_length)
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # A query is a few rows times the weights: memory-bound, where more BLAS threads only
+        # contend (measured 80 ms on one thread, 0.2-2.5 s on the default two, on a busy machine).
+        with threadpool_limits(1, user_api="blas"):
+            for row, ids in enumerate(tokens):
+                end = int(np.argmax(ids == self._tokenizer.eot_id))
+                vector = self._encode_ids(ids[: end + 1]).astype(np.float32)
+                norm = float(np.linalg.norm(vector))
+                vectors[row] = vector / norm if norm > 0 else vector
+        return vectors
+
+    def encode_text(self, text: str) -> np.ndarray:
+        """One query's vector, shape (dim,)."""
+        vector: np.ndarray = self.encode_texts([text])[0]
+        return vector
+
+
+# -- the manifest: when the numpy path may stand in for the model --------------------------
+
+
+def _text_tower_shape(embedder: Embedder) -> TextTowerShape | None:
+    """The shape of the embedder's text tower when it is the plain CLIP one, else None."""
+    import open_clip
+    import torch
+    from open_clip import tokenizer as oc_tokenizer
+
+    model = embedder.model
+    tok = embedder.tokenizer
+    if not isinstance(model, open_clip.CLIP) or type(tok) is not oc_tokenizer.SimpleTokenizer:
+        return None
+    if getattr(tok, "clean_fn", None) is not oc_tokenizer._clean_lower or tok.reduction_fn:
+        return None
+    if tok.vocab_size != 49408 or list(tok.all_special_ids) != [49406, 49407]:
+        return None
+    if model.text_pool_type != "argmax" or not isinstance(model.text_projection, torch.Tensor):
+        return None
+    blocks = list(model.transformer.resblocks)
+    if not blocks:
+        return None
+    first = blocks[0]
+    if not isinstance(first.ls_1, torch.nn.Identity) or hasattr(first, "ln_1_kv"):
+        return None
+    if not isinstance(first.ln_1, torch.nn.LayerNorm) or first.ln_1.eps != 1e-5:
+        return None
+    act = first.mlp.gelu
+    quick = type(act).__name__ == "QuickGELU"
+    if not quick and not (isinstance(act, torch.nn.GELU) and act.approximate == "none"):
+        return None
+    return TextTowerShape(
+        layers=len(blocks),
+        heads=int(first.attn.num_heads),
+        context_length=int(model.context_length),
+        quick_gelu=quick,
+    )
+
+
+def _file_stamp(path: Path) -> dict[str, int]:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
+    """Record that this library's queries may be encoded by the numpy path; True if so.
+
+    Written only when the text tower is the plain CLIP one and the numpy encoder gives the
+    torch model's vectors (cosine ≥ 0.9999) on a few probe texts; otherwise any old manifest
+    is removed.
+    """
+    target = data_dir / MANIFEST_NAME
+    try:
+        shape = _text_tower_shape(embedder) if weights.suffix == ".safetensors" else None
+        if shape is not None:
+            fast = NumpyTextEncoder(weights, shape, embedder.space)
+            expected = embedder.encode_texts(list(PROBES))
+            got = fast.encode_texts(list(PROBES))
+            cosine = float(np.min(np.sum(expected * got, axis=1)))
+            if cosine < MIN_PROBE_COSINE:
+                log.info("The numpy text encoder differs from the model (cosine %.5f)", cosine)
+                shape = None
+    except (OSError, KeyError, ValueError) as exc:
+        log.info("No numpy text encoder for %s: %s", embedder.spec.key, exc)
+        shape = None
+    if shape is None:
+        target.unlink(missing_ok=True)
+        return False
+    payload = {
+        "version": MANIFEST_VERSION,
+        "model": embedder.spec.key,
+        "space": embedder.space,
+        "weights": str(weights),
+        **_file_stamp(weights),
+        "text_tower": shape.as_json(),
+    }
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        log.info("Could not write %s: %s", target, exc)
+        return False
+    return True
+
+
+def load_numpy_text_encoder(
+    data_dir: Path, model: str, weights: Path | None, space: str
+) -> NumpyTextEncoder | None:
+    """The numpy encoder for a library whose manifest still matches its model, else None.
+
+    ``model``/``weights`` are what the settings ask for, ``space`` what the catalog holds; any
+    difference (another model, a replaced weights file) means the torch path must be used.
+    """
+    try:
+        manifest = json.loads((data_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        path = Path(manifest["weights"])
+        if (
+            manifest.get("version") != MANIFEST_VERSION
+            or manifest["model"] != model
+            or manifest["space"] != space
+            or (weights is not None and weights.expanduser().absolute() != path)
+            or _file_stamp(path) != {"size": manifest["size"], "mtime_ns": manifest["mtime_ns"]}
+        ):
+            return None
+        shape = TextTowerShape(**manifest["text_tower"])
+        return NumpyTextEncoder(path, shape, space)
+    except FileNotFoundError:
+        return None
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        log.info("Ignoring the text encoder manifest in %s: %s", data_dir, exc)
+        return None
