@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +57,14 @@ class Embedder:
         device: str,
         space: str,
         weights_path: Path | None = None,
+        image_tower: Callable[[], None] | None = None,
     ) -> None:
         import torch
 
         self.weights_path = weights_path  # the file the weights came from
+        # Loads the image tower's weights on first use (None: already loaded).
+        self._image_tower = image_tower
+        self._image_tower_lock = threading.Lock()
         self.model = model
         self.preprocess = preprocess
         self.tokenizer = tokenizer
@@ -81,10 +86,29 @@ class Embedder:
         tensor: torch.Tensor = self.preprocess(image)
         return tensor
 
+    @property
+    def image_tower_loaded(self) -> bool:
+        """Whether the image tower's weights are in memory (they load on the first image)."""
+        return self._image_tower is None
+
+    def load_image_tower(self) -> None:
+        """Load the image tower's weights now, if they are not yet (thread-safe)."""
+        with self._image_tower_lock:
+            if self._image_tower is not None:
+                try:
+                    self._image_tower()
+                except Exception as exc:
+                    raise ModelUnavailableError(
+                        f"The image tower of {self.spec.key} could not be loaded from "
+                        f"{self.weights_path}: {type(exc).__name__}: {exc}"
+                    ) from exc
+                self._image_tower = None
+
     def encode_prepared(self, batch: torch.Tensor) -> np.ndarray:
         """Encode a batch of prepared image tensors (N, 3, H, W) into (N, dim) float32."""
         import torch
 
+        self.load_image_tower()
         with torch.inference_mode():
             features = self.model.encode_image(batch.to(self.device, dtype=self._dtype))
             features = torch.nn.functional.normalize(features.float(), dim=-1)
@@ -187,22 +211,33 @@ def load_embedder(
     tag_cfg: dict[str, Any] = (
         open_clip.get_pretrained_cfg(spec.architecture, spec.pretrained) if spec.pretrained else {}
     ) or {}
-    preprocess_cfg = {
+    preprocess_cfg: dict[str, Any] = {
         k: tag_cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in tag_cfg
     }
+    model, preprocess, image_tower = None, None, None
     try:
-        model, _, preprocess = open_clip.create_model_and_transforms(
-            spec.architecture,
-            pretrained=str(source.path),
-            device=chosen,
-            precision="fp16" if chosen == "cuda" else "fp32",
-            force_quick_gelu=bool(tag_cfg.get("quick_gelu", False)),
-            image_mean=preprocess_cfg.get("mean"),
-            image_std=preprocess_cfg.get("std"),
-            image_interpolation=preprocess_cfg.get("interpolation"),
-            image_resize_mode=preprocess_cfg.get("resize_mode"),
-            cache_dir=str(cache_dir),
-        )
+        if chosen == "cpu" and source.path.suffix == ".safetensors":
+            built = _build_from_safetensors(
+                spec.architecture,
+                source.path,
+                bool(tag_cfg.get("quick_gelu", False)),
+                preprocess_cfg,
+            )
+            if built is not None:
+                model, preprocess, image_tower = built
+        if model is None:
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                spec.architecture,
+                pretrained=str(source.path),
+                device=chosen,
+                precision="fp16" if chosen == "cuda" else "fp32",
+                force_quick_gelu=bool(tag_cfg.get("quick_gelu", False)),
+                image_mean=preprocess_cfg.get("mean"),
+                image_std=preprocess_cfg.get("std"),
+                image_interpolation=preprocess_cfg.get("interpolation"),
+                image_resize_mode=preprocess_cfg.get("resize_mode"),
+                cache_dir=str(cache_dir),
+            )
     except Exception as exc:
         raise ModelUnavailableError(
             f"The weights file {source.path} could not be loaded as {spec.key}: "
@@ -212,7 +247,7 @@ def load_embedder(
     model.eval()
     tokenizer = open_clip.get_tokenizer(spec.architecture)
     space = f"{spec.key}#{fingerprint_file(source.path)[:16]}#p{PREPROCESSING_VERSION}"
-    embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path)
+    embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path, image_tower)
     log.info(
         "Loaded %s from %s (%s) on %s in %.1f s",
         spec.key,
@@ -222,6 +257,68 @@ def load_embedder(
         time.perf_counter() - started,
     )
     return embedder
+
+
+def _build_from_safetensors(
+    architecture: str, path: Path, quick_gelu: bool, preprocess_cfg: Mapping[str, Any]
+) -> tuple[Any, Any, Callable[[], None]] | None:
+    """The model built without random initialisation: modules on the meta device, then the
+    text tower's tensors assigned straight from the file; the image tower's on first use.
+
+    ``open_clip.create_model`` initialises every weight randomly and then copies the file over
+    them (twice the memory and time). Returns None where this model does not fit the scheme
+    (other tensor names, buffers that are not in the file), for open_clip's own loader.
+    """
+    import open_clip
+    import torch
+    from open_clip.transform import PreprocessCfg, image_transform_v2, merge_preprocess_kwargs
+    from safetensors import safe_open
+
+    try:
+        with torch.device("meta"):
+            model = open_clip.create_model(
+                architecture,
+                pretrained=None,
+                load_weights=False,
+                device="meta",
+                precision="fp32",
+                force_quick_gelu=quick_gelu,
+                force_preprocess_cfg=merge_preprocess_kwargs(
+                    {},
+                    mean=preprocess_cfg.get("mean"),
+                    std=preprocess_cfg.get("std"),
+                    interpolation=preprocess_cfg.get("interpolation"),
+                    resize_mode=preprocess_cfg.get("resize_mode"),
+                ),
+            )
+        expected = set(model.state_dict())
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            if set(f.keys()) != expected:
+                return None
+        # Buffers that are not in the file: only the text tower's causal mask is rebuilt here.
+        unsaved = {name for name, _ in model.named_buffers()} - expected
+        if unsaved - {"attn_mask"} or not isinstance(model, open_clip.CLIP):
+            return None
+    except Exception as exc:  # an architecture this scheme does not know: open_clip's loader
+        log.debug("Building %s on the meta device failed: %s", architecture, exc)
+        return None
+
+    dtypes = {k: v.dtype for k, v in model.state_dict().items()}
+
+    def assign(keep: Callable[[str], bool]) -> None:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            # A file saved in half precision is widened, as open_clip's loader does.
+            tensors = {k: f.get_tensor(k).to(dtypes[k]) for k in f if keep(k)}
+        model.load_state_dict(tensors, strict=False, assign=True)
+
+    assign(lambda k: not k.startswith("visual."))
+    if "attn_mask" in unsaved:
+        n = int(model.context_length)
+        mask = torch.full((n, n), float("-inf")).triu_(1)
+        model.register_buffer("attn_mask", mask, persistent=False)
+    model.eval()
+    preprocess = image_transform_v2(PreprocessCfg(**model.visual.preprocess_cfg), is_train=False)
+    return model, preprocess, lambda: assign(lambda k: k.startswith("visual."))
 
 
 def _visible_models() -> dict[str, ModelSpec]:

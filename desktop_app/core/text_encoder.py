@@ -142,7 +142,7 @@ class ClipTokenizer:
         """(N, context_length) int64 ids: start, text (cut to fit), end, zeros."""
         out = np.zeros((len(texts), context_length), dtype=np.int64)
         for row, text in enumerate(texts):
-            ids = [self.sot_id, *self.encode(text)][: context_length - 1] + [self.eot_id]
+            ids = [*[self.sot_id, *self.encode(text)][: context_length - 1], self.eot_id]
             out[row, : len(ids)] = ids
         return out
 
@@ -197,8 +197,7 @@ def _erf(x: np.ndarray) -> np.ndarray:
     a = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * a)
     poly = t * (
-        0.254829592
-        + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
     )
     out: np.ndarray = sign * (1.0 - poly * np.exp(-a * a))
     return out

@@ -1,0 +1,186 @@
+"""Loading only what a command needs: the text tower without random init, the torch-free query
+encoder, and a cold `lumen search` that never imports torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from desktop_app.config import Settings
+from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.library import Library
+from desktop_app.core.models import MODEL_CONFIG_DIR
+from desktop_app.core.text_encoder import (
+    MANIFEST_NAME,
+    clip_tokenizer,
+    load_numpy_text_encoder,
+    write_manifest,
+)
+from tests.support.photos import write_shape_photos
+from tests.support.settings import tiny_model_settings
+from tests.support.shapes import all_captions, caption_for_text
+
+REPO = Path(__file__).resolve().parents[2]
+QUERIES = ["a red circle on the left", "a blue square at the top", "Kids, BEACH & sunset!", "猫"]
+
+
+@pytest.fixture(scope="module")
+def reference_model(tiny_weights: Path) -> tuple[object, object, object]:
+    """The tiny model as open_clip itself builds and loads it (random init, then the file)."""
+    import open_clip
+
+    open_clip.add_model_config(MODEL_CONFIG_DIR / "lumen-tiny.json")
+    model, _, preprocess = open_clip.create_model_and_transforms(
+        "lumen-tiny", pretrained=str(tiny_weights)
+    )
+    model.eval()
+    return model, preprocess, open_clip.get_tokenizer("lumen-tiny")
+
+
+@pytest.fixture(scope="module")
+def fresh_embedder(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    return load_embedder("lumen-tiny", tiny_weights, tmp_path_factory.mktemp("cache"), "cpu")
+
+
+def test_tokenizer_gives_open_clips_ids_on_awkward_text() -> None:
+    import open_clip
+
+    reference = open_clip.get_tokenizer("ViT-B-32")
+    mine = clip_tokenizer()
+    texts = [
+        "a cat",
+        "It's &amp; they'll   don't",
+        "Straße über 日本の猫 😀👍",
+        "invoice 2023-0147, total: $1,234.56",
+        "x" * 300,
+        "\ttabs\nand newlines ",
+        "",
+    ]
+    for text in texts:
+        assert mine([text], 77).tolist() == reference([text]).tolist(), text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=40))
+def test_tokenizer_matches_open_clip_on_any_text(text: str) -> None:
+    import open_clip
+
+    reference = open_clip.get_tokenizer("ViT-B-32")
+    assert clip_tokenizer()([text], 77).tolist() == reference([text]).tolist()
+
+
+def test_text_only_loading_gives_the_full_models_vectors(
+    fresh_embedder: Embedder, reference_model: tuple[object, object, object]
+) -> None:
+    model, _preprocess, tokenizer = reference_model
+    with torch.inference_mode():
+        expected = torch.nn.functional.normalize(
+            model.encode_text(tokenizer(QUERIES)),  # type: ignore[attr-defined,operator]
+            dim=-1,
+        ).numpy()
+    got = fresh_embedder.encode_texts(QUERIES)
+    assert not fresh_embedder.image_tower_loaded  # a query needs no image tower
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_the_image_tower_loads_on_the_first_image_with_the_full_models_weights(
+    fresh_embedder: Embedder, reference_model: tuple[object, object, object]
+) -> None:
+    model, preprocess, _ = reference_model
+    rng = np.random.default_rng(3)
+    images = [Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)) for _ in range(3)]
+    with torch.inference_mode():
+        pixels = torch.stack([preprocess(im) for im in images])  # type: ignore[operator]
+        expected = torch.nn.functional.normalize(
+            model.encode_image(pixels),  # type: ignore[attr-defined]
+            dim=-1,
+        ).numpy()
+    got = fresh_embedder.encode_images(images)
+    assert fresh_embedder.image_tower_loaded
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert not any(p.is_meta for p in fresh_embedder.model.parameters())
+
+
+def test_numpy_encoder_gives_the_models_vectors(
+    tiny_embedder: Embedder, tiny_weights: Path, tmp_path: Path
+) -> None:
+    assert write_manifest(tmp_path, tiny_embedder, tiny_weights)
+    fast = load_numpy_text_encoder(tmp_path, "lumen-tiny", tiny_weights, tiny_embedder.space)
+    assert fast is not None
+    texts = [c.text for c in all_captions()[:20]] + QUERIES
+    cosine = np.sum(fast.encode_texts(texts) * tiny_embedder.encode_texts(texts), axis=1)
+    assert cosine.min() >= 0.9999
+
+
+def test_numpy_encoder_is_not_used_once_the_weights_file_changes(
+    tiny_embedder: Embedder, tiny_weights: Path, tmp_path: Path
+) -> None:
+    weights = tmp_path / "tiny.safetensors"
+    shutil.copy(tiny_weights, weights)
+    assert write_manifest(tmp_path, tiny_embedder, weights)
+    assert load_numpy_text_encoder(tmp_path, "lumen-tiny", weights, tiny_embedder.space)
+    assert load_numpy_text_encoder(tmp_path, "other-model", weights, tiny_embedder.space) is None
+    os.utime(weights, ns=(1, 1))  # replaced by another file of the same name
+    assert load_numpy_text_encoder(tmp_path, "lumen-tiny", weights, tiny_embedder.space) is None
+
+
+def _refuse_model(_settings: Settings) -> Embedder:
+    raise AssertionError("the model was loaded for a text query")
+
+
+def test_a_reopened_library_answers_queries_without_loading_the_model(
+    tiny_settings: Settings, tiny_embedder: Embedder, tmp_path: Path
+) -> None:
+    write_shape_photos(tmp_path / "photos")
+    with Library.open(tiny_settings, lambda _s: tiny_embedder) as library:
+        library.index([tmp_path / "photos"])
+        before = [library.search(q, k=5) for q in QUERIES]
+    assert (tiny_settings.data_dir / MANIFEST_NAME).exists()
+    with Library.open(tiny_settings, _refuse_model) as library:
+        after = [library.search(q, k=5) for q in QUERIES]
+        assert not library.embedder_loaded
+    for old, new in zip(before, after, strict=True):
+        assert [h.file.path for h in new.hits] == [h.file.path for h in old.hits]
+        np.testing.assert_allclose(
+            [h.score for h in new.hits], [h.score for h in old.hits], atol=1e-4
+        )
+
+
+@pytest.mark.slow
+def test_cold_search_never_imports_torch(tmp_path: Path, tiny_weights: Path) -> None:
+    settings_ = tiny_model_settings(tmp_path, tiny_weights)
+    shapes = write_shape_photos(tmp_path / "photos", seeds=(101,))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
+    base = [sys.executable, "-m", "desktop_app.cli", "--data-dir", str(settings_.data_dir)]
+    model = ["--model", "lumen-tiny", "--weights", str(tiny_weights)]
+    subprocess.run(
+        [*base, *model, "index", str(tmp_path / "photos")], check=True, env=env, timeout=300
+    )
+    probe = (
+        "import sys, json; from desktop_app import cli; sys.argv[1:] = json.loads(sys.argv[1]);"
+        " code = cli.main(sys.argv[1:]);"
+        " print('TORCH', 'torch' in sys.modules, 'open_clip' in sys.modules); sys.exit(code)"
+    )
+    args = [*base[3:], "search", "a red circle on the left", "--json"]
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "TORCH False False" in proc.stdout
+    found = json.loads(proc.stdout[: proc.stdout.rindex("TORCH")])
+    assert shapes[Path(found["results"][0]["path"])] == caption_for_text("a red circle on the left")
