@@ -99,7 +99,9 @@ def main() -> None:
             rows.setdefault("peak RSS of `lumen index` (MB)", {})[name] = f"{rss:.0f}"
             modes = [name] if name == "before" else ["torch path", "numpy path"]
             for mode in modes:
-                times, rsss, cold = [], [], []
+                times: list[float] = []
+                rsss: list[float] = []
+                cold: list[float] = []
                 for i in range(args.runs + 1):
                     if mode == "torch path":
                         (data / MANIFEST).unlink(missing_ok=True)

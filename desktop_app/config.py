@@ -47,6 +47,9 @@ class Settings:
     batch_size: int = 32
     thumbnail_size: int = 256
     ocr: bool = False
+    # Image tower with int8 weights (dynamic quantisation of its Linear layers) on the CPU:
+    # faster indexing, vectors within cosine 0.99 of fp32 ones (same vector space).
+    int8: bool = False
 
     @property
     def catalog_path(self) -> Path:
@@ -87,6 +90,7 @@ class Settings:
             "batch_size": self.batch_size,
             "thumbnail_size": self.thumbnail_size,
             "ocr": self.ocr,
+            "int8": self.int8,
         }
         target = self.data_dir / SETTINGS_FILE
         tmp = target.with_suffix(".json.tmp")

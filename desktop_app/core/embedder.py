@@ -184,10 +184,12 @@ def load_embedder(
     cache_dir: Path,
     device: str = "auto",
     on_download: DownloadCallback | None = None,
+    int8: bool = False,
 ) -> Embedder:
     """Create the model ``model_key`` with its weights on the best available device.
 
     ``on_download`` hears how a download of the weights progresses, if one is needed.
+    ``int8`` (CPU only): the image tower's Linear layers get int8 weights (dynamic quantisation).
     """
     started = time.perf_counter()
     spec = get_model_spec(model_key)
@@ -245,6 +247,16 @@ def load_embedder(
             "Check that the file is complete and belongs to this model (see `lumen models`)."
         ) from exc
     model.eval()
+    if int8 and chosen == "cpu":
+        if image_tower is None:
+            _quantize_image_tower(model)
+        else:
+            load_fp32 = image_tower
+
+            def image_tower() -> None:
+                load_fp32()
+                _quantize_image_tower(model)
+
     tokenizer = open_clip.get_tokenizer(spec.architecture)
     space = f"{spec.key}#{fingerprint_file(source.path)[:16]}#p{PREPROCESSING_VERSION}"
     embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path, image_tower)
@@ -257,6 +269,20 @@ def load_embedder(
         time.perf_counter() - started,
     )
     return embedder
+
+
+def _quantize_image_tower(model: Any) -> None:
+    """int8 weights for the image tower's Linear layers (activations quantised per batch)."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's notice that quantised tensors will move
+        quantize_dynamic(  # type: ignore[no-untyped-call]
+            model.visual, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+        )
 
 
 def _build_from_safetensors(
@@ -308,7 +334,8 @@ def _build_from_safetensors(
     def assign(keep: Callable[[str], bool]) -> None:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             # A file saved in half precision is widened, as open_clip's loader does.
-            tensors = {k: f.get_tensor(k).to(dtypes[k]) for k in f if keep(k)}
+            names = list(f.keys())  # (safe_open is not iterable)
+            tensors = {k: f.get_tensor(k).to(dtypes[k]) for k in names if keep(k)}
         model.load_state_dict(tensors, strict=False, assign=True)
 
     assign(lambda k: not k.startswith("visual."))

@@ -51,7 +51,12 @@ def default_embedder_loader(
     ``on_download`` hears a download's progress (bind it with ``functools.partial``).
     """
     return load_embedder(
-        settings.model, settings.weights, settings.model_cache_dir, settings.device, on_download
+        settings.model,
+        settings.weights,
+        settings.model_cache_dir,
+        settings.device,
+        on_download,
+        int8=settings.int8,
     )
 
 
