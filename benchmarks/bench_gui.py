@@ -153,17 +153,17 @@ class Loop:
 
 def open_window(loop: Loop, data: Path, process: bool = True) -> Any:
     from desktop_app.config import Settings
-    from desktop_app.gui.backend import LocalBackend, ProcessBackend
     from desktop_app.gui.main_window import MainWindow
-    from desktop_app.gui.protocol import MODEL_LOADING
     from desktop_app.gui.workers import LibraryBridge
+    from desktop_app.host.client import LocalBackend, ProcessBackend
+    from desktop_app.host.protocol import MODEL_LOADING
 
     settings = Settings.load(data).replace(model="lumen-tiny", weights=WEIGHTS, device="cpu")
     if process:
         bridge = LibraryBridge(lambda sink: ProcessBackend(settings, sink), watch=True)
     else:
         from desktop_app.core.library import Library
-        from desktop_app.gui.service import LibraryService
+        from desktop_app.host.service import LibraryService
 
         bridge = LibraryBridge(
             lambda sink: LocalBackend(lambda: LibraryService(Library.open(settings)), sink)

@@ -25,7 +25,13 @@ from desktop_app.core.extractors.video import format_time, video_limits
 from desktop_app.core.library import Library, default_embedder_loader
 from desktop_app.core.models import MODELS
 from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
-from desktop_app.core.search import SearchResults
+from desktop_app.core.results import (
+    QueryResults,
+    ResultFile,
+    related_documents,
+    search_files,
+    similar_files,
+)
 from desktop_app.core.watcher import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S, FolderWatcher
 from desktop_app.core.weights import DownloadProgress
 
@@ -538,15 +544,15 @@ def _search(library: Library, args: argparse.Namespace) -> int:
         if not indexed and not args.file.expanduser().exists():
             return _no_such_file(args.file)
     if args.command == "search":
-        results = library.search(
-            args.query, args.limit, file_filter, show_all=args.all, like=args.like
+        results = search_files(
+            library, args.query, args.limit, file_filter, args.all, like=args.like
         )
     elif args.command == "similar":
-        results = library.similar(
-            args.file, args.limit, file_filter, show_all=args.all, at_s=args.at_s
-        )
+        results = similar_files(library, args.file, args.limit, file_filter, args.all, args.at_s)
     else:
-        results = library.related_documents(args.file, args.limit, file_filter, show_all=args.all)
+        results = related_documents(library, args.file, args.limit, file_filter, args.all)
+    if results.notice:
+        print(results.notice, file=sys.stderr)
     if args.json:
         print(json.dumps(_results_json(results), indent=2))
         return 0
@@ -555,9 +561,9 @@ def _search(library: Library, args: argparse.Namespace) -> int:
     return 0
 
 
-def _header(results: SearchResults, args: argparse.Namespace) -> str:
+def _header(results: QueryResults, args: argparse.Namespace) -> str:
     """ "3 results for “a blue square”", "1 result that looks like IMG_001.jpg", …"""
-    count = len(results.hits)
+    count = len(results.files)
     shown = f"{count} result{'' if count == 1 else 's'}"
     if args.command == "search":
         like = f" that look{'s' if count == 1 else ''} like {args.like.name}" if args.like else ""
@@ -568,46 +574,56 @@ def _header(results: SearchResults, args: argparse.Namespace) -> str:
     return f"{shown} about {args.file.name}"
 
 
-def _results_json(results: SearchResults) -> dict[str, Any]:
+def _results_json(results: QueryResults) -> dict[str, Any]:
     return {
-        "results": [
-            {
-                "path": str(h.file.path),
-                "relevance": round(h.relevance, 1),
-                "cosine": round(h.score, 4),
-                "kind": h.file.kind,
-                "relevant": h.relevant,
-                "page": h.page,
-                "at_s": h.at_s,
-                "companions": [str(p) for p in h.companions],
-                "duration_s": h.file.duration_s,
-                "snippet": h.passage,
-                "why": {
-                    "in_name": list(h.why.in_name),
-                    "in_folder": list(h.why.in_folder),
-                    "in_text": list(h.why.in_text),
-                    "text_source": h.why.text_source,
-                    "matched_by": "looks" if h.role == "image" else "text",
-                    "keyword_hit": h.why.keyword,
-                },
-                "taken_at": h.file.taken_at.isoformat() if h.file.taken_at else None,
-                "width": h.file.width,
-                "height": h.file.height,
-                "camera": h.file.camera,
-            }
-            for h in results.hits
-        ],
+        "results": [_result_json(f) for f in results.files],
         "hidden_below_cutoff": results.hidden,
         "relevance_cutoff": results.cutoff,
     }
 
 
-def _print_results(results: SearchResults, limit: int, show_all: bool) -> None:
+def _result_json(found: ResultFile) -> dict[str, Any]:
+    """One result; ``match`` says how it was found ("meaning", or "name" when not embedded yet)."""
+    f, h = found.file, found.hit
+    return {
+        "path": str(f.path),
+        "match": found.match,
+        "relevance": round(h.relevance, 1) if h else None,
+        "cosine": round(h.score, 4) if h else None,
+        "kind": f.kind,
+        "relevant": found.relevant,
+        "page": h.page if h else None,
+        "at_s": h.at_s if h else None,
+        "companions": [str(p) for p in h.companions] if h else [],
+        "duration_s": f.duration_s,
+        "snippet": h.passage if h else None,
+        "why": {
+            "in_name": list(h.why.in_name),
+            "in_folder": list(h.why.in_folder),
+            "in_text": list(h.why.in_text),
+            "text_source": h.why.text_source,
+            "matched_by": "looks" if h.role == "image" else "text",
+            "keyword_hit": h.why.keyword,
+        }
+        if h
+        else None,
+        "taken_at": f.taken_at.isoformat() if f.taken_at else None,
+        "width": f.width,
+        "height": f.height,
+        "camera": f.camera,
+    }
+
+
+def _print_results(results: QueryResults, limit: int, show_all: bool) -> None:
     """One line per hit: relevance (0–100), path, page; then the passage and why it matched."""
-    if not results.hits:
+    if not results.files:
         print("No results.")
         return
-    for hit in results.hits:
+    for found in results.files:
+        hit = found.hit
+        if hit is None:  # found by its name: not embedded yet, or the model could not be used
+            print(f"name  {found.file.path}")
+            continue
         marker = "" if hit.relevant else "  (below cutoff)"
         where = f"  [page {hit.page}]" if hit.page else ""
         if hit.at_s is not None:
@@ -620,9 +636,9 @@ def _print_results(results: SearchResults, limit: int, show_all: bool) -> None:
         reason = hit.why.describe()
         if reason:
             print(f"      why: {reason}")
-    if results.hidden and all(hit.relevant for hit in results.hits):
+    if results.hidden and all(found.relevant for found in results.files):
         print(f"… {plural(results.hidden, 'less relevant result')} hidden; add --all to see them.")
-    elif show_all and len(results.hits) >= limit:
+    elif show_all and len(results.files) >= limit:
         print(f"… showing the first {limit}; raise -k to see more.")
 
 

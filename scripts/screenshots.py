@@ -24,11 +24,11 @@ sys.path.insert(0, str(REPO))
 
 from desktop_app.config import Settings  # noqa: E402
 from desktop_app.gui import icons  # noqa: E402
-from desktop_app.gui.backend import ProcessBackend  # noqa: E402
 from desktop_app.gui.main_window import MainWindow  # noqa: E402
-from desktop_app.gui.protocol import MODEL_LOADING  # noqa: E402
 from desktop_app.gui.results_model import PixmapRole  # noqa: E402
 from desktop_app.gui.workers import LibraryBridge  # noqa: E402
+from desktop_app.host.client import ProcessBackend  # noqa: E402
+from desktop_app.host.protocol import MODEL_LOADING  # noqa: E402
 
 QUERY = "a red circle on the left"
 

@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_core_never_imports_qt_and_gui_uses_only_the_facade() -> None:
+def test_import_contracts_hold() -> None:
     lint_imports = shutil.which("lint-imports")
     if lint_imports is None:
         pytest.fail("import-linter is not installed (pip install -e '.[dev]')")
@@ -27,6 +27,17 @@ def test_core_imports_without_qt_or_torch() -> None:
         "import sys; import desktop_app.cli, desktop_app.core.library;"
         "bad = [m for m in ('PySide6', 'torch', 'open_clip') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_window_process_loads_no_store_and_no_model() -> None:
+    """The window imports the host client and the core's records, never the library behind them."""
+    code = (
+        "import sys; import desktop_app.gui.app;"
+        "bad = [m for m in ('sqlalchemy', 'hnswlib', 'torch', 'open_clip', 'desktop_app.core.library')"
+        " if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr

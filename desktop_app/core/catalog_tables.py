@@ -22,15 +22,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from desktop_app.core.pathtext import PathText
+from desktop_app.core.records import FAILED, INDEXED, OFFLINE, PENDING
 
 if TYPE_CHECKING:
     from desktop_app.core.records import FileFilter
 
-# File status values.
-PENDING = "pending"  # found, not embedded yet (new, changed, or its model changed)
-INDEXED = "indexed"
-FAILED = "failed"  # extraction failed; ``error`` says why
-OFFLINE = "offline"  # its folder is unreachable; kept but hidden from results
+__all__ = [
+    "FAILED",
+    "INDEXED",
+    "OFFLINE",
+    "PENDING",
+    "Base",
+    "FileRow",
+    "FolderRow",
+    "Meta",
+    "VectorRow",
+]
 
 
 class Base(DeclarativeBase):

@@ -7,7 +7,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +32,13 @@ from desktop_app.core.pipeline import (
     IndexSummary,
     Progress,
 )
+from desktop_app.core.records import LibraryStatus
 from desktop_app.core.search import SearchResults, SearchService, combine, parse_query
 from desktop_app.core.text_encoder import NumpyTextEncoder, load_numpy_text_encoder, write_manifest
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
 from desktop_app.core.weights import DownloadCallback
+
+__all__ = ["Library", "LibraryStatus", "default_embedder_loader"]
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +60,6 @@ def default_embedder_loader(
         on_download,
         int8=settings.int8,
     )
-
-
-@dataclass(frozen=True)
-class LibraryStatus:
-    """Counts a user wants to see: files per state, vectors, folders, model."""
-
-    data_dir: Path
-    model: str
-    folders: list[Folder]
-    indexed: int
-    pending: int
-    failed: int
-    offline: int
-    vectors: int
-    index_size: int
-    kinds: dict[str, int] = dataclasses.field(default_factory=dict)  # indexed files per kind
 
 
 class Library:

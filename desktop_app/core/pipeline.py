@@ -28,6 +28,7 @@ from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import Extraction, Passage, extract
 from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.passages import PassageSplitter
+from desktop_app.core.records import FileChanges, IndexSummary, Progress
 from desktop_app.core.scanner import Scanner, ScanResult, mount_point_key
 from desktop_app.core.vector_index import VectorIndex
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from desktop_app.core.embedder import Embedder
     from desktop_app.core.extractors.ocr import OcrEngine
 
+__all__ = ["ChangeCallback", "FileChanges", "IndexSummary", "Indexer", "Progress"]
+
 log = logging.getLogger(__name__)
 
 SAVE_EVERY_S = 30.0
@@ -44,65 +47,6 @@ TEXT_BATCH = 64
 IMAGE_BATCH = 64  # pictures per image-tower call (a batch of videos holds many frames)
 # Videos read ahead at most: each holds up to MAX_FRAMES prepared frames (~0.6 MB each).
 VIDEOS_IN_FLIGHT = 6
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where an indexing run stands; sent to the progress callback from the indexing thread."""
-
-    phase: str  # "scanning", "loading model", "indexing", "saving", "done"
-    done: int = 0
-    total: int = 0
-    failed: int = 0
-    rate: float = 0.0  # files per second over the embedding phase
-    eta_s: float | None = None
-    current: Path | None = None
-
-
-@dataclass
-class IndexSummary:
-    """What one indexing run did."""
-
-    seen: int = 0
-    new: int = 0
-    changed: int = 0
-    moved: int = 0
-    touched: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    embedded: int = 0
-    failed: int = 0
-    offline_folders: list[Path] = field(default_factory=list)
-    failures: list[tuple[Path, str]] = field(default_factory=list)
-    cancelled: bool = False
-    elapsed_s: float = 0.0
-    embed_s: float = 0.0
-
-    @property
-    def files_per_second(self) -> float:
-        return self.embedded / self.embed_s if self.embed_s > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class FileChanges:
-    """Files whose place in search results just changed, reported as soon as it is committed.
-
-    Sent (from the thread that runs the indexing) to the ``on_change`` callback of ``Indexer``,
-    ``Library.index``/``Library.update_paths`` and ``FolderWatcher``, so a view can re-run its
-    query. Lists only what is visible to a user: a touched-but-unchanged file is not reported.
-    The callback runs while the library's write lock is held: it must return quickly and must
-    not call the library's indexing methods itself (hand the work to another thread).
-    """
-
-    indexed: tuple[Path, ...] = ()  # new or re-embedded files, now searchable
-    moved: tuple[tuple[Path, Path], ...] = ()  # (old path, new path); the vectors were kept
-    removed: tuple[Path, ...] = ()  # deleted, or moved out of every watched folder
-    failed: tuple[tuple[Path, str], ...] = ()  # could not be indexed, and why
-    offline: tuple[Path, ...] = ()  # watched folders now unreachable: their files are hidden
-    online: tuple[Path, ...] = ()  # watched folders back again: their files show again
-
-    def __bool__(self) -> bool:
-        return any((self.indexed, self.moved, self.removed, self.failed, self.offline, self.online))
 
 
 ChangeCallback = Callable[[FileChanges], None]

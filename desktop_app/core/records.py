@@ -6,9 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
+
+# File status values.
+PENDING = "pending"  # found, not embedded yet (new, changed, or its model changed)
+INDEXED = "indexed"
+FAILED = "failed"  # extraction failed; ``error`` says why
+OFFLINE = "offline"  # its folder is unreachable; kept but hidden from results
 
 
 @dataclass(frozen=True)
@@ -133,3 +141,89 @@ class FileFilter:
     @property
     def is_empty(self) -> bool:
         return not (self.kinds or self.folders or self.date_from or self.date_to)
+
+
+# -- indexing and status ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an indexing run stands; sent to the progress callback from the indexing thread."""
+
+    phase: str  # "scanning", "loading model", "indexing", "saving", "done"
+    done: int = 0
+    total: int = 0
+    failed: int = 0
+    rate: float = 0.0  # files per second over the embedding phase
+    eta_s: float | None = None
+    current: Path | None = None
+
+
+@dataclass
+class IndexSummary:
+    """What one indexing run did."""
+
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    moved: int = 0
+    touched: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    failed: int = 0
+    offline_folders: list[Path] = field(default_factory=list)
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+    cancelled: bool = False
+    elapsed_s: float = 0.0
+    embed_s: float = 0.0
+
+    @property
+    def files_per_second(self) -> float:
+        return self.embedded / self.embed_s if self.embed_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class FileChanges:
+    """Files whose place in search results just changed, reported as soon as it is committed.
+
+    Sent (from the thread that runs the indexing) to the ``on_change`` callback of ``Indexer``,
+    ``Library.index``/``Library.update_paths`` and ``FolderWatcher``, so a view can re-run its
+    query. Lists only what is visible to a user: a touched-but-unchanged file is not reported.
+    The callback runs while the library's write lock is held: it must return quickly and must
+    not call the library's indexing methods itself (hand the work to another thread).
+    """
+
+    indexed: tuple[Path, ...] = ()  # new or re-embedded files, now searchable
+    moved: tuple[tuple[Path, Path], ...] = ()  # (old path, new path); the vectors were kept
+    removed: tuple[Path, ...] = ()  # deleted, or moved out of every watched folder
+    failed: tuple[tuple[Path, str], ...] = ()  # could not be indexed, and why
+    offline: tuple[Path, ...] = ()  # watched folders now unreachable: their files are hidden
+    online: tuple[Path, ...] = ()  # watched folders back again: their files show again
+
+    def __bool__(self) -> bool:
+        return any((self.indexed, self.moved, self.removed, self.failed, self.offline, self.online))
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        """Every path whose place in results changed (files, and folders gone offline or back)."""
+        paths = [*self.indexed, *self.removed, *self.offline, *self.online]
+        for old, new in self.moved:
+            paths += [old, new]
+        return tuple(paths)
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    """Counts a user wants to see: files per state, vectors, folders, model."""
+
+    data_dir: Path
+    model: str
+    folders: list[Folder]
+    indexed: int
+    pending: int
+    failed: int
+    offline: int
+    vectors: int
+    index_size: int
+    kinds: dict[str, int] = field(default_factory=dict)  # indexed files per kind

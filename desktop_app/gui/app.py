@@ -20,10 +20,10 @@ from PySide6.QtWidgets import QApplication
 from desktop_app import __version__
 from desktop_app.config import DATA_DIR_ENV, Settings
 from desktop_app.gui import icons
-from desktop_app.gui.backend import Backend, EventSink, LocalBackend, ProcessBackend
 from desktop_app.gui.main_window import MainWindow
-from desktop_app.gui.protocol import MODEL_LOADING, ModelState
 from desktop_app.gui.workers import LibraryBridge
+from desktop_app.host.client import Backend, EventSink, LocalBackend, ProcessBackend
+from desktop_app.host.protocol import MODEL_LOADING, ModelState
 
 log = logging.getLogger("desktop_app")
 
@@ -91,10 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def make_backend(sink: EventSink) -> Backend:
         current = holder["window"].settings if "window" in holder else settings
         if args.in_process:
-            from desktop_app.core.library import Library
-            from desktop_app.gui.service import LibraryService
-
-            return LocalBackend(lambda: LibraryService(Library.open(current)), sink)
+            return LocalBackend.for_settings(current, sink)
         return ProcessBackend(current, sink, level)
 
     bridge = LibraryBridge(make_backend, watch=True)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.gui.protocol import Failure, FolderInfo, LibraryInfo
+from desktop_app.host.protocol import Failure, Folder, LibraryStatus
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 
@@ -70,10 +70,10 @@ class FoldersDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(row, 1)
         layout.addWidget(close)
-        self._folders: dict[Path, FolderInfo] = {}
+        self._folders: dict[Path, Folder] = {}
         self._update_buttons()
 
-    def set_info(self, info: LibraryInfo) -> None:
+    def set_info(self, info: LibraryStatus) -> None:
         current = self._current()
         self.list.clear()
         self._folders = {f.path: f for f in info.folders}

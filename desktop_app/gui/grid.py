@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.gui import icons
-from desktop_app.gui.protocol import Item
 from desktop_app.gui.results_model import ItemRole, PixmapRole
+from desktop_app.host.protocol import Item
 
 MIN_ICON = 64
 MAX_ICON = 256

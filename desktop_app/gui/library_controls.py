@@ -11,16 +11,16 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QStackedWidget, QWidget
 
 from desktop_app.config import Settings
 from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
-from desktop_app.gui.protocol import (
+from desktop_app.gui.wording import CHOOSE_WEIGHTS, window_wording
+from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,
     Failure,
-    IndexOutcome,
-    IndexProgress,
-    LibraryInfo,
+    IndexSummary,
+    LibraryStatus,
     ModelState,
+    Progress,
 )
-from desktop_app.gui.wording import CHOOSE_WEIGHTS, window_wording
 
 if TYPE_CHECKING:
     from desktop_app.gui.actions import WindowActions
@@ -39,7 +39,7 @@ class LibraryControls:
 
     settings: Settings
     bridge: LibraryBridge
-    info: LibraryInfo | None
+    info: LibraryStatus | None
     model_state: ModelState | None
     commands: WindowActions
     model: ResultsModel
@@ -70,7 +70,7 @@ class LibraryControls:
         ) -> None: ...
         def _show_error(self, title: str, message: str, details: str) -> None: ...
 
-    def _library_ready(self, info: LibraryInfo) -> None:
+    def _library_ready(self, info: LibraryStatus) -> None:
         self._watching = False
         self._info_changed(info)
         self.bridge.warm_model(info.model or self.settings.model)
@@ -96,9 +96,9 @@ class LibraryControls:
         self._show_message("Opening your library…", "", [])
         self.bridge.restart()
 
-    def _info_changed(self, info: LibraryInfo) -> None:
+    def _info_changed(self, info: LibraryStatus) -> None:
         self.info = info
-        self.filters.set_folders(info.folders)
+        self.filters.set_folders(tuple(info.folders))
         self.index_status.show_info(info)
         if not info.folders:
             self._show_welcome()
@@ -153,12 +153,12 @@ class LibraryControls:
         if path:
             self.apply_settings(self.settings.replace(weights=Path(path)))
 
-    def _index_progress(self, progress: IndexProgress) -> None:
+    def _index_progress(self, progress: Progress) -> None:
         self.index_status.show_progress(progress)
         if progress.phase == "indexing":
             self.files_changed()  # show what was just embedded (the end refreshes once more)
 
-    def _index_finished(self, outcome: IndexOutcome) -> None:
+    def _index_finished(self, outcome: IndexSummary) -> None:
         self.index_status.show_finished(outcome, self.info)
         if outcome.embedded or outcome.removed or outcome.new:
             self._refresh.stop()
@@ -172,7 +172,7 @@ class LibraryControls:
         """Have the library follow file changes between runs (the core's folder watcher)."""
         if self.bridge.watch and on != self._watching:
             self._watching = on
-            self.bridge.call("set_watching", on, failed=lambda exc: log.warning("%s", exc))
+            self.bridge.run(lambda c: c.set_watching(on), failed=lambda e: log.warning("%s", e))
 
     def _index_failed(self, message: str) -> None:
         self.index_status.show_finished(None, self.info)
@@ -208,7 +208,7 @@ class LibraryControls:
         def show(failures: tuple[Failure, ...]) -> None:
             FailuresDialog(failures, self._widget).exec()
 
-        self.bridge.call("failures", done=show)
+        self.bridge.run(lambda c: c.failures(), done=show)
 
     def show_folders(self) -> None:
         dialog = FoldersDialog(self._widget)
@@ -239,12 +239,19 @@ class LibraryControls:
             if resume:
                 self.start_indexing()
 
-        self.bridge.call("remove_folder", path, done=removed)
+        self.bridge.run(lambda c: c.remove_folder(path), done=removed)
 
     def set_folder_paused(self, path: Path, paused: bool) -> None:
-        self.bridge.call(
-            "set_folder_paused", path, paused, done=lambda _r: self.bridge.refresh_info()
-        )
+        """Pause or resume a folder; a run in progress stops for it (one writer) and resumes."""
+        resume = self.bridge.indexing
+        self.bridge.cancel_indexing()
+
+        def changed(_none: None) -> None:
+            self.bridge.refresh_info()
+            if resume:
+                self.start_indexing()
+
+        self.bridge.run(lambda c: c.set_folder_paused(path, paused), done=changed)
 
     def show_settings(self) -> None:
         from desktop_app.gui.settings_dialog import SettingsDialog, remember_data_dir

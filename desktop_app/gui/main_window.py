@@ -42,18 +42,18 @@ from desktop_app.gui.actions import (
 from desktop_app.gui.grid import DEFAULT_ICON, ResultsGrid
 from desktop_app.gui.library_controls import PAGE_MESSAGE, PAGE_RESULTS, LibraryControls
 from desktop_app.gui.preview import PreviewPane
-from desktop_app.gui.protocol import (
-    Item,
-    LibraryInfo,
-    ModelState,
-    Query,
-    QueryResult,
-)
 from desktop_app.gui.results_model import SORT_RELEVANCE, ResultsModel
 from desktop_app.gui.search_bar import FilterBar, SearchField, dropped_paths
 from desktop_app.gui.summary import ResultsSummary
 from desktop_app.gui.widgets import Banner, IndexStatus, MessagePage, ModelBadge
 from desktop_app.gui.workers import LibraryBridge, PreviewLoader, ThumbnailLoader
+from desktop_app.host.protocol import (
+    Item,
+    LibraryStatus,
+    ModelState,
+    Query,
+    QueryResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class MainWindow(LibraryControls, QMainWindow):
         super().__init__()
         self.settings = settings
         self.bridge = bridge
-        self.info: LibraryInfo | None = None
+        self.info: LibraryStatus | None = None
         self.model_state: ModelState | None = None
         self._similar_to: Path | None = None
         self._show_all = False
@@ -90,7 +90,7 @@ class MainWindow(LibraryControls, QMainWindow):
         self.resize(1180, 760)
         self.setMinimumSize(640, 420)
 
-        self.loader = ThumbnailLoader(bridge.request)
+        self.loader = ThumbnailLoader(lambda: bridge.client)
         self.model = ResultsModel(self.loader)
         self.commands = WindowActions(self)
         self._build()
@@ -124,7 +124,7 @@ class MainWindow(LibraryControls, QMainWindow):
         self.no_results.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_results.setWordWrap(True)
         self.no_results.hide()
-        self.preview = PreviewPane(self.bridge.request)
+        self.preview = PreviewPane(lambda: self.bridge.client)
         self.preview.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.grid)
@@ -169,7 +169,7 @@ class MainWindow(LibraryControls, QMainWindow):
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._busy = QTimer(self, singleShot=True, interval=300)
-        self._copier = PreviewLoader(self.bridge.request)
+        self._copier = PreviewLoader(lambda: self.bridge.client)
 
     def _connect(self) -> None:
         a = self.commands
@@ -497,9 +497,8 @@ class MainWindow(LibraryControls, QMainWindow):
 
     def forget(self, paths: list[Path]) -> None:
         self.model.remove_paths(paths)
-        self.bridge.call(
-            "forget",
-            paths,
+        self.bridge.run(
+            lambda c: c.forget(paths),
             done=lambda _r: self.flash(f"Removed {len(paths)} from the index", 4000),
         )
 

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.gui import icons
-from desktop_app.gui.protocol import BY_NAME, Item
 from desktop_app.gui.results_model import display_name, human_size
 from desktop_app.gui.workers import Fetch, PreviewLoader
+from desktop_app.host.protocol import BY_NAME, Item
 
 PREVIEW_MAX_SIDE = 1600
 

@@ -20,8 +20,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QPixmap
 
-from desktop_app.gui.protocol import BY_NAME, Col, Item, ItemRow, QueryResult
 from desktop_app.gui.workers import ThumbnailLoader
+from desktop_app.host.protocol import BY_NAME, Col, Item, ItemRow, QueryResult
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
 PixmapRole = Qt.ItemDataRole.UserRole + 2  # the thumbnail if loaded, else None (no request made)

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from desktop_app.gui import icons
 from desktop_app.gui.grid import MAX_ICON, MIN_ICON
-from desktop_app.gui.protocol import Filters, FolderInfo
 from desktop_app.gui.results_model import SORT_NAME, SORT_NEWEST, SORT_OLDEST, SORT_RELEVANCE
+from desktop_app.host.protocol import FileFilter, Folder
 
 HISTORY_LIMIT = 50
 PLACEHOLDER = "Describe what you are looking for, e.g. “sunset over the sea”, or drop an image here"
@@ -264,7 +264,7 @@ class FilterBar(QWidget):
         if index >= 0:
             self.sort.setCurrentIndex(index)
 
-    def set_folders(self, folders: tuple[FolderInfo, ...]) -> None:
+    def set_folders(self, folders: tuple[Folder, ...]) -> None:
         """Offer these folders, keeping the current choice when it is still there."""
         current = self.folder.currentData()
         self.folder.blockSignals(True)
@@ -281,11 +281,11 @@ class FilterBar(QWidget):
         if current and index < 0:
             self.filters_changed.emit()
 
-    def filters(self) -> Filters:
+    def filters(self) -> FileFilter:
         kind = self.kind.currentData()
         folder = self.folder.currentData()
         date_from, date_to = self._date_range()
-        return Filters(
+        return FileFilter(
             kinds=frozenset({kind}) if kind else None,
             folders=(Path(folder),) if folder else None,
             date_from=date_from,

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from desktop_app.gui.protocol import Col, QueryResult
+from desktop_app.host.protocol import Col, QueryResult
 
 
 class ResultsSummary(QWidget):

@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.gui import icons
-from desktop_app.gui.protocol import (
+from desktop_app.host.protocol import (
     MODEL_LOADING,
     MODEL_READY,
-    IndexOutcome,
-    IndexProgress,
-    LibraryInfo,
+    IndexSummary,
+    LibraryStatus,
     ModelState,
+    Progress,
 )
 
 
@@ -39,7 +39,7 @@ def duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-def describe_progress(progress: IndexProgress) -> str:
+def describe_progress(progress: Progress) -> str:
     """The status bar's words for an indexing run."""
     if progress.phase == "scanning":
         found = f" ({progress.done:,} files seen)" if progress.done else ""
@@ -95,7 +95,7 @@ class IndexStatus(QWidget):
         layout.addWidget(self.pause)
         self.paused = False
 
-    def show_progress(self, progress: IndexProgress) -> None:
+    def show_progress(self, progress: Progress) -> None:
         if self.paused:
             return  # reports still on their way from a run that is stopping
         self.label.setText(describe_progress(progress))
@@ -108,9 +108,9 @@ class IndexStatus(QWidget):
         self._pause_button(paused=False)
 
     def show_started(self) -> None:
-        self.show_progress(IndexProgress("scanning"))
+        self.show_progress(Progress("scanning"))
 
-    def show_finished(self, outcome: IndexOutcome | None, info: LibraryInfo | None) -> None:
+    def show_finished(self, outcome: IndexSummary | None, info: LibraryStatus | None) -> None:
         self.bar.hide()
         if self.paused:
             self.label.setText("Indexing paused")
@@ -121,7 +121,7 @@ class IndexStatus(QWidget):
         if outcome is not None and outcome.failed:
             self.set_failed(max(outcome.failed, info.failed if info else 0))
 
-    def show_info(self, info: LibraryInfo | None) -> None:
+    def show_info(self, info: LibraryStatus | None) -> None:
         if info is None or self.bar.isVisible() or self.paused:
             return
         text = f"{info.indexed:,} files"

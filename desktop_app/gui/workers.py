@@ -8,27 +8,29 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage
 
 from desktop_app.core.errors import LumenError
-from desktop_app.gui import backend as backend_events
-from desktop_app.gui.backend import Backend, BackendError
-from desktop_app.gui.protocol import (
+from desktop_app.host import protocol as events
+from desktop_app.host.client import Backend, BackendError, Call, LibraryClient
+from desktop_app.host.protocol import (
     MODEL_LOADING,
-    IndexOutcome,
-    IndexProgress,
-    LibraryInfo,
+    FileChanges,
+    IndexSummary,
+    LibraryStatus,
     ModelState,
+    Progress,
     Query,
     QueryResult,
 )
 
+R = TypeVar("R")
+
 log = logging.getLogger(__name__)
 
-Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
 
 
@@ -48,17 +50,17 @@ class LibraryBridge(QObject):
     queue, and an answer to anything but the latest query is dropped (a generation counter).
     """
 
-    ready = Signal(object)  # LibraryInfo
+    ready = Signal(object)  # LibraryStatus
     fatal = Signal(str)  # the library could not be opened
     died = Signal(str)  # the library process stopped
-    info_changed = Signal(object)  # LibraryInfo
-    files_changed = Signal(object)  # tuple[Path, ...]: re-run the current query
+    info_changed = Signal(object)  # LibraryStatus
+    files_changed = Signal(object)  # FileChanges: what changed in the library
     results = Signal(object)  # QueryResult of the latest query
     query_failed = Signal(object, str)  # Query, message
     model_state = Signal(object)  # ModelState
     index_started = Signal()
-    index_progress = Signal(object)  # IndexProgress
-    index_finished = Signal(object)  # IndexOutcome
+    index_progress = Signal(object)  # Progress
+    index_finished = Signal(object)  # IndexSummary
     index_failed = Signal(str)
     error = Signal(str, str, str)  # title, message, details
 
@@ -79,7 +81,7 @@ class LibraryBridge(QObject):
         self._generation = 0
         self._search_running = False
         self._queued_search: tuple[int, Query] | None = None
-        self._index_job: backend_events.Job | None = None
+        self._index_job: Call[IndexSummary] | None = None
         self._index_again: list[Path] | bool | None = False
         self._closed = False
 
@@ -120,22 +122,26 @@ class LibraryBridge(QObject):
 
     # -- calls ----------------------------------------------------------------------------
 
-    def call(
+    @property
+    def client(self) -> LibraryClient | None:
+        """The typed client, from any thread; None while the library is not open."""
+        backend = self._backend
+        return LibraryClient(backend) if backend is not None and self._is_ready else None
+
+    def run(
         self,
-        method: str,
-        *args: Any,
-        done: Done | None = None,
+        start: Callable[[LibraryClient], Call[R]],
+        done: Callable[[R], None] | None = None,
         failed: Failed | None = None,
         title: str = "Lumen",
     ) -> None:
-        """Run a library call off the GUI thread; ``done``/``failed`` run on the GUI thread."""
-        if not self.is_ready:
-            if failed is not None:
-                failed(BackendError("The library is not open yet"))
-            return
-        assert self._backend is not None
+        """Start a library call (``lambda c: c.remove_folder(path)``) off the GUI thread.
 
-        def finish(future: Future[Any]) -> None:
+        ``done`` gets its typed result, ``failed`` its error, both on the GUI thread; with no
+        ``failed``, an error is reported to the user under ``title``.
+        """
+
+        def finish(future: Future[R]) -> None:
             exc = future.exception()
             if exc is None:
                 if done is not None:
@@ -145,25 +151,18 @@ class LibraryBridge(QObject):
             else:
                 self.error.emit(title, *describe(exc))
 
+        client = self.client
         try:
-            job = self._backend.call(method, *args)
+            if client is None:
+                raise BackendError("The library is not open yet")
+            call = start(client)
         except BackendError as exc:
             finish(_failed_future(exc))
             return
-        self._when_done(job.future, finish)
-
-    def request(self, method: str, *args: Any) -> Future[Any] | None:
-        """Start a library call from any thread and return its future (None when not open)."""
-        backend = self._backend
-        if backend is None or not self._is_ready:
-            return None
-        try:
-            return backend.call(method, *args).future
-        except BackendError:
-            return None
+        self._when_done(call.future, finish)
 
     def refresh_info(self) -> None:
-        self.call("info", done=self.info_changed.emit, failed=lambda _e: None)
+        self.run(lambda c: c.info(), done=self.info_changed.emit, failed=lambda _e: None)
 
     def search(self, query: Query) -> None:
         """Ask for ``query``'s results; older queries still waiting are dropped."""
@@ -174,18 +173,19 @@ class LibraryBridge(QObject):
         self._start_search(self._generation, query)
 
     def _start_search(self, generation: int, query: Query) -> None:
-        if not self.is_ready or self._backend is None:
+        client = self.client
+        if client is None:
             return
         self._search_running = True
         try:
-            job = self._backend.call("query", query)
+            call = client.query(query)
         except BackendError as exc:
             self._search_running = False
             self.query_failed.emit(query, str(exc))
             return
-        self._when_done(job.future, lambda f: self._search_done(generation, query, f))
+        self._when_done(call.future, lambda f: self._search_done(generation, query, f))
 
-    def _search_done(self, generation: int, query: Query, future: Future[Any]) -> None:
+    def _search_done(self, generation: int, query: Query, future: Future[QueryResult]) -> None:
         self._search_running = False
         if self._queued_search is not None:
             queued, self._queued_search = self._queued_search, None
@@ -194,16 +194,15 @@ class LibraryBridge(QObject):
             return  # a newer query was asked for meanwhile
         exc = future.exception()
         if exc is None:
-            result: QueryResult = future.result()
-            self.results.emit(result)
+            self.results.emit(future.result())
         else:
             self.query_failed.emit(query, describe(exc)[0])
 
     def warm_model(self, model: str) -> None:
         """Load the model in the background; ``model_state`` reports loading, then the outcome."""
         self.model_state.emit(ModelState(MODEL_LOADING, model))
-        self.call(
-            "warm_model",
+        self.run(
+            lambda c: c.warm_model(),
             done=self.model_state.emit,
             failed=lambda exc: self.error.emit("Model", *describe(exc)),
         )
@@ -218,13 +217,18 @@ class LibraryBridge(QObject):
             else:
                 self._index_again = list(paths)
             return
-        if not self.is_ready or self._backend is None:
+        client = self.client
+        if client is None:
             return
         self._index_again = False
-        job = self._backend.call("index", paths, progress=lambda p: self._event.emit("progress", p))
-        self._index_job = job
+        try:
+            call = client.index(paths, progress=lambda p: self._event.emit("progress", p))
+        except BackendError as exc:
+            self.index_failed.emit(str(exc))
+            return
+        self._index_job = call
         self.index_started.emit()
-        self._when_done(job.future, self._index_done)
+        self._when_done(call.future, self._index_done)
 
     def cancel_indexing(self) -> None:
         """Stop the current run after the file in hand; what was finished is kept."""
@@ -232,12 +236,11 @@ class LibraryBridge(QObject):
         if self._index_job is not None:
             self._index_job.cancel()
 
-    def _index_done(self, future: Future[Any]) -> None:
+    def _index_done(self, future: Future[IndexSummary]) -> None:
         self._index_job = None
         exc = future.exception()
         if exc is None:
-            outcome: IndexOutcome = future.result()
-            self.index_finished.emit(outcome)
+            self.index_finished.emit(future.result())
         else:
             self.index_failed.emit(describe(exc)[0])
         self.refresh_info()
@@ -248,7 +251,7 @@ class LibraryBridge(QObject):
 
     # -- plumbing -------------------------------------------------------------------------
 
-    def _when_done(self, future: Future[Any], callback: Callable[[Future[Any]], None]) -> None:
+    def _when_done(self, future: Future[R], callback: Callable[[Future[R]], None]) -> None:
         future.add_done_callback(lambda f: self._done.emit(callback, f))
 
     @Slot(object, object)
@@ -258,17 +261,18 @@ class LibraryBridge(QObject):
     @Slot(str, object)
     def _on_event(self, name: str, value: Any) -> None:
         if name == "progress":
-            progress: IndexProgress = value
+            progress: Progress = value
             self.index_progress.emit(progress)
-        elif name == backend_events.READY:
-            info: LibraryInfo = value
+        elif name == events.READY:
+            info: LibraryStatus = value
             self._is_ready = True
             self.ready.emit(info)
-        elif name == backend_events.FATAL:
+        elif name == events.FATAL:
             self.fatal.emit(str(value))
-        elif name == backend_events.CHANGES:
-            self.files_changed.emit(value)
-        elif name == backend_events.DIED and not self._closed:
+        elif name == events.CHANGES:
+            changes: FileChanges = value
+            self.files_changed.emit(changes)
+        elif name == events.DIED and not self._closed:
             self._is_ready = False
             self._index_job = None
             self._search_running = False
@@ -290,8 +294,8 @@ class _Drain(QRunnable):
         self._work()
 
 
-Fetch = Callable[..., "Future[Any] | None"]
-"""Starts a library call from any thread (``LibraryBridge.request``); None when not open."""
+Fetch = Callable[[], LibraryClient | None]
+"""The typed client, from any thread (``LibraryBridge.client``); None when not open."""
 
 FETCH_TIMEOUT_S = 120.0
 
@@ -360,9 +364,10 @@ class ThumbnailLoader(QObject):
                     self.loaded.emit(key, QImage(made) if isinstance(made, str) else QImage())
 
     def _files(self, batch: list[tuple[str, Path, str]]) -> list[str | bool | None]:
-        future = self._fetch("thumbnails", [(path, key, kind) for key, path, kind in batch])
+        client = self._fetch()
         try:
-            made: list[str | None] = future.result(FETCH_TIMEOUT_S) if future else []
+            wanted = [(path, key, kind) for key, path, kind in batch]
+            made = client.thumbnails(wanted).result(FETCH_TIMEOUT_S) if client else []
         except Exception as exc:  # the host went away or a bug there: do not mark files as bad
             log.info("Thumbnails not available: %s", exc)
             made = []
@@ -393,14 +398,14 @@ class PreviewLoader(QObject):
         return self._pool.waitForDone(msecs)
 
     def _work(self, ticket: int, path: Path, kind: str, max_side: int) -> None:
-        future = self._fetch("picture", path, kind, max_side)
+        client = self._fetch()
         data: bytes | None = None
         details: dict[str, Any] = {}
         try:
-            if future is None:
+            if client is None:
                 details["error"] = "The library is not open"
             else:
-                data, details = future.result(FETCH_TIMEOUT_S)
+                data, details = client.picture(path, kind, max_side).result(FETCH_TIMEOUT_S)
         except Exception as exc:
             details = {"error": describe(exc)[0]}
         image = QImage.fromData(data) if data else QImage()

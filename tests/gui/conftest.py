@@ -16,11 +16,11 @@ from pytestqt.qtbot import QtBot
 from desktop_app.config import Settings
 from desktop_app.core.embedder import Embedder
 from desktop_app.core.library import Library
-from desktop_app.gui.backend import LocalBackend, ProcessBackend
 from desktop_app.gui.main_window import MainWindow
-from desktop_app.gui.protocol import MODEL_LOADING, QueryResult
-from desktop_app.gui.service import LibraryService
 from desktop_app.gui.workers import LibraryBridge
+from desktop_app.host.client import LocalBackend, ProcessBackend
+from desktop_app.host.protocol import MODEL_LOADING, QueryResult
+from desktop_app.host.service import LibraryService
 from tests.support.shapes import Caption, all_captions, render
 
 SEEDS = (101, 102)

@@ -14,7 +14,7 @@ from desktop_app.config import Settings
 from desktop_app.core.embedder import Embedder
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.gui.library_controls import PAGE_MESSAGE, PAGE_RESULTS
-from desktop_app.gui.protocol import MODEL_UNAVAILABLE, IndexOutcome
+from desktop_app.host.protocol import MODEL_UNAVAILABLE, IndexSummary
 from tests.gui.conftest import LoopLatency, WindowFactory, wait_for_result, write_neutral_photos
 from tests.support.shapes import Caption, caption_for_text, render
 
@@ -68,7 +68,7 @@ def test_indexing_progress_reaches_the_status_bar_and_the_window_stays_responsiv
         window.add_folders([next(iter(many_photos)).parent])
     latency.stop()
 
-    outcome: IndexOutcome = finished.args[0]
+    outcome: IndexSummary = finished.args[0]
     assert outcome.embedded == len(many_photos)
     assert any(re.fullmatch(r"Indexing \d+ of 288 · [\d.]+ files/s.*", text) for text in labels)
     assert any(text.startswith("Looking for new and changed files") for text in labels)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
 from desktop_app.gui.library_controls import PAGE_RESULTS
-from desktop_app.gui.protocol import Filters
+from desktop_app.host.protocol import FileFilter
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.shapes import Caption, caption_for_text, render
 
@@ -170,7 +170,7 @@ def test_filters_restrict_results(qtbot: QtBot, windows: WindowFactory) -> None:
     folder = window.filters.folder
     folder.setCurrentIndex(1)
     result = wait_for_result(qtbot, window, lambda r: r.query.filters.folders is not None)
-    assert result.query.filters == Filters(
+    assert result.query.filters == FileFilter(
         kinds=frozenset({"image"}), folders=(Path(str(folder.currentData())),)
     )
     assert len(result.items) == 144

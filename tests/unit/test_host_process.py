@@ -12,9 +12,9 @@ import pytest
 
 from desktop_app.config import Settings
 from desktop_app.core.errors import LumenError
-from desktop_app.gui import backend
-from desktop_app.gui.backend import BackendError, ProcessBackend
-from desktop_app.gui.protocol import LibraryInfo, Query, QueryResult
+from desktop_app.host import protocol
+from desktop_app.host.client import BackendError, LibraryClient, ProcessBackend
+from desktop_app.host.protocol import LibraryStatus, Query, QueryResult
 
 
 class Events:
@@ -45,22 +45,25 @@ def test_calls_and_errors_cross_the_process_boundary(tmp_path: Path) -> None:
     host = ProcessBackend(settings, events)
     host.start()
     try:
-        info: LibraryInfo = events.wait_for(backend.READY)
-        assert info.data_dir == settings.data_dir and info.folders == ()
+        info: LibraryStatus = events.wait_for(protocol.READY)
+        assert info.data_dir == settings.data_dir and info.folders == []
+        client = LibraryClient(host)
 
-        result: QueryResult = host.call("query", Query()).future.result(30)
+        result: QueryResult = client.query(Query()).result(30)
         assert result.items == () and result.query.is_recent
 
         with pytest.raises(LumenError, match="is not a folder"):  # a user-facing error, as is
-            host.call("add_folder", tmp_path / "missing").future.result(30)
+            client.add_folder(tmp_path / "missing").result(30)
         with pytest.raises(BackendError, match="unknown library call"):
-            host.call("drop_everything").future.result(30)
+            host.call(protocol.WRITE, "drop_everything").result(30)
+        with pytest.raises(BackendError, match="unknown library call"):
+            host.call("no-such-lane", "info").result(30)
 
         assert host.pid is not None
         os.kill(host.pid, signal.SIGKILL)
-        message = events.wait_for(backend.DIED)
+        message = events.wait_for(protocol.DIED)
         assert "stopped unexpectedly" in message
         with pytest.raises(BackendError):
-            host.call("info").future.result(30)
+            client.info().result(30)
     finally:
         host.close(timeout=10)

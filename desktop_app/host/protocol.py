@@ -1,16 +1,54 @@
-"""Plain values the window and the library host exchange (no Qt, no SQLAlchemy, picklable)."""
+"""Values the window and the library host exchange (no Qt, no SQLAlchemy, all picklable).
+
+The core's own frozen records cross the pipe as they are (``FileFilter``, ``Folder``,
+``LibraryStatus``, ``Progress``, ``IndexSummary``, ``FileChanges``); only results travel in a
+compact form of their own (``ItemRow``), because unpickling thousands of dataclasses holds the
+window's GIL (measured below).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-# How a result got into the list.
-BY_MEANING = "meaning"
-BY_NAME = "name"
-BY_DATE = "recent"
+from desktop_app.core.records import (
+    FileChanges,
+    FileFilter,
+    Folder,
+    IndexSummary,
+    LibraryStatus,
+    Progress,
+)
+from desktop_app.core.results import BY_DATE, BY_MEANING, BY_NAME
+
+# The core's records that cross the pipe as they are.
+__all__ = [
+    "BY_DATE",
+    "BY_MEANING",
+    "BY_NAME",
+    "FileChanges",
+    "FileFilter",
+    "Folder",
+    "IndexSummary",
+    "LibraryStatus",
+    "Progress",
+]
+
+# Lanes: where the host runs a call. WRITE is the one writer: every call that changes the
+# catalog, the index or the folders goes there, indexing included.
+READ: Final = "read"
+WRITE: Final = "write"
+MODEL: Final = "model"
+MEDIA: Final = "media"
+LANES: Final = (READ, WRITE, MODEL, MEDIA)
+
+# Events the host reports, with their value.
+READY: Final = "ready"  # LibraryStatus: the library is open, calls may start
+FATAL: Final = "fatal"  # str: the library could not be opened
+CHANGES: Final = "changes"  # FileChanges: files whose place in results changed
+DIED: Final = "died"  # str: the host process stopped unexpectedly
 
 # Model states.
 MODEL_LOADING = "loading"
@@ -19,22 +57,12 @@ MODEL_UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True)
-class Filters:
-    """What the filter bar restricts results to; the host turns it into the core's FileFilter."""
-
-    kinds: frozenset[str] | None = None  # {"image"}, {"video"}, {"document"} or None: all
-    folders: tuple[Path, ...] | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-
-
-@dataclass(frozen=True)
 class Query:
     """One request for results: a text query, a similar-to file, or (neither) recent files."""
 
     text: str = ""
     similar_to: Path | None = None
-    filters: Filters = Filters()
+    filters: FileFilter = field(default_factory=FileFilter)
     limit: int = 200
     show_all: bool = False  # include hits below the relevance cutoff
 
@@ -148,56 +176,6 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
-class IndexProgress:
-    """Where an indexing run stands."""
-
-    phase: str  # "scanning", "loading model", "indexing", "saving", "done"
-    done: int = 0
-    total: int = 0
-    failed: int = 0
-    rate: float = 0.0
-    eta_s: float | None = None
-    current: Path | None = None
-
-
-@dataclass(frozen=True)
-class IndexOutcome:
-    """What an indexing run did."""
-
-    new: int = 0
-    changed: int = 0
-    removed: int = 0
-    embedded: int = 0
-    failed: int = 0
-    cancelled: bool = False
-    elapsed_s: float = 0.0
-    failures: tuple[tuple[Path, str], ...] = ()
-    offline_folders: tuple[Path, ...] = ()
-
-
-@dataclass(frozen=True)
-class FolderInfo:
-    """A watched folder."""
-
-    path: Path
-    paused: bool = False
-    online: bool = True
-
-
-@dataclass(frozen=True)
-class LibraryInfo:
-    """What the library holds, for the status bar and the empty state."""
-
-    data_dir: Path
-    model: str
-    folders: tuple[FolderInfo, ...] = ()
-    indexed: int = 0
-    pending: int = 0
-    failed: int = 0
-    offline: int = 0
-
-
-@dataclass(frozen=True)
 class Failure:
     """A file that could not be indexed, and why."""
 
@@ -221,3 +199,14 @@ class Forgotten:
 
     paths: tuple[Path, ...] = field(default_factory=tuple)
     vectors: int = 0
+
+
+class BackendError(Exception):
+    """The library host failed (a bug there, or it went away); ``details`` has the traceback."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (BackendError, (str(self), self.details))

@@ -1,0 +1,151 @@
+"""What a query shows, decided once for the CLI and the window alike.
+
+Files ranked by meaning (and by their words, see ``search``), then files whose names match
+that cannot be found by meaning yet (not embedded, or the model is not loaded), and for an
+empty query the newest files, with not-yet-embedded ones on a first run. Each file carries the
+key of its thumbnail, so a view can show its picture without asking again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop_app.core.errors import IndexMismatchError, ModelUnavailableError
+from desktop_app.core.records import INDEXED, FileFilter, FileRecord
+
+if TYPE_CHECKING:
+    from desktop_app.core.library import Library
+    from desktop_app.core.search import SearchHit, SearchResults
+
+# How a file got into the results.
+BY_MEANING = "meaning"
+BY_NAME = "name"
+BY_DATE = "recent"
+
+NAME_MATCH_LIMIT = 200
+MODEL_LOADING_NOTICE = "The model is still loading: showing files whose names match, for now."
+
+_HEX = re.compile(r"[0-9a-fA-F]{2,128}")
+_WEIGHT = re.compile(r":\d+(\.\d*)?$")  # "part:weight" in a combined query
+_WORD_SPLIT = re.compile(r"[\s_\-.,;:/\\\"']+")
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """One file in the results, and why it is there."""
+
+    file: FileRecord
+    thumb_key: str  # hex key of its thumbnail in the cache (the content fingerprint when known)
+    match: str = BY_MEANING
+    hit: SearchHit | None = None  # how it matched, for files found by meaning and words
+
+    @property
+    def relevant(self) -> bool:
+        """Above the relevance cutoff (a file found by name or date always is)."""
+        return self.hit.relevant if self.hit is not None else True
+
+
+@dataclass(frozen=True)
+class QueryResults:
+    """Files for one query, best first."""
+
+    files: tuple[ResultFile, ...] = ()
+    hidden: int = 0  # more hits below the relevance cutoff (ask again with show_all)
+    cutoff: float | None = None
+    semantic: bool = True  # False: meaning was not used (model not loaded or unusable)
+    notice: str | None = None  # something the user should know about these results
+
+
+def search_files(
+    library: Library,
+    text: str,
+    limit: int,
+    file_filter: FileFilter | None = None,
+    show_all: bool = False,
+    *,
+    like: Path | None = None,
+    load_model: bool = True,
+) -> QueryResults:
+    """Files for a typed query: by meaning and words, then by name what meaning cannot find.
+
+    ``load_model=False`` (the window while the model loads) answers by file name alone.
+    """
+    text = text.strip()
+    files: list[ResultFile] = []
+    hidden, cutoff, notice = 0, None, None
+    semantic = load_model or library.embedder_loaded
+    if semantic:
+        try:
+            found = library.search(text, limit, file_filter, show_all, like=like)
+        except (IndexMismatchError, ModelUnavailableError) as exc:
+            semantic, notice = False, str(exc)
+        else:
+            files = [_from_hit(hit) for hit in found.hits]
+            hidden, cutoff = found.hidden, found.cutoff
+    else:
+        notice = MODEL_LOADING_NOTICE
+    wanted = " ".join(_WEIGHT.sub("", t) for t in text.lower().split() if not t.startswith("-"))
+    words = [w for w in _WORD_SPLIT.split(wanted) if len(w) >= 2]
+    if words:
+        seen = {f.file.path for f in files}
+        for record in library.find_by_name(words, NAME_MATCH_LIMIT, file_filter):
+            # Files already embedded are found by meaning (and by name, in hybrid search).
+            if record.path not in seen and (not semantic or record.status != INDEXED):
+                files.append(ResultFile(record, thumb_key(record), BY_NAME))
+    return QueryResults(tuple(files), hidden, cutoff, semantic, notice)
+
+
+def similar_files(
+    library: Library,
+    path: Path,
+    limit: int,
+    file_filter: FileFilter | None = None,
+    show_all: bool = False,
+    at_s: float | None = None,
+) -> QueryResults:
+    """Files that look like ``path`` (a video at ``at_s`` seconds)."""
+    return _from_results(library.similar(path, limit, file_filter, show_all=show_all, at_s=at_s))
+
+
+def related_documents(
+    library: Library,
+    path: Path,
+    limit: int,
+    file_filter: FileFilter | None = None,
+    show_all: bool = False,
+) -> QueryResults:
+    """Documents whose passages are closest to ``path``."""
+    return _from_results(library.related_documents(path, limit, file_filter, show_all=show_all))
+
+
+def recent_files(
+    library: Library, limit: int, file_filter: FileFilter | None = None
+) -> QueryResults:
+    """The newest files (an empty query); on a first run, files not embedded yet fill up."""
+    records = library.recent(limit, file_filter)
+    if len(records) < limit and library.status().pending:
+        seen = {r.path for r in records}
+        extra = library.find_by_name([], limit - len(records), file_filter)
+        records += [r for r in extra if r.path not in seen]
+    return QueryResults(tuple(ResultFile(r, thumb_key(r), BY_DATE) for r in records))
+
+
+def thumb_key(record: FileRecord) -> str:
+    """The key of a file's thumbnail: its content fingerprint, or a stamp of path/size/mtime."""
+    if record.fingerprint and _HEX.fullmatch(record.fingerprint):
+        return record.fingerprint.lower()
+    # Not fingerprinted yet (just found): a key that changes whenever the file does.
+    stamp = f"{record.path}|{record.size}|{record.mtime_ns}".encode()
+    return hashlib.blake2b(stamp, digest_size=16).hexdigest()
+
+
+def _from_hit(hit: SearchHit) -> ResultFile:
+    return ResultFile(hit.file, thumb_key(hit.file), BY_MEANING, hit)
+
+
+def _from_results(found: SearchResults) -> QueryResults:
+    return QueryResults(tuple(_from_hit(h) for h in found.hits), found.hidden, found.cutoff)

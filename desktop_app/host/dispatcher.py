@@ -1,0 +1,69 @@
+"""Runs service calls on their lanes (anki's taskman): a reader pool, the one writer, the model
+loader and the picture makers. The same code serves the host process and ``LocalBackend``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from desktop_app.core.records import FileChanges
+from desktop_app.host.protocol import MEDIA, MODEL, READ, WRITE
+from desktop_app.host.service import LibraryService
+
+ProgressSink = Callable[[Any], None]
+
+
+class Dispatcher:
+    """Runs ``LibraryService`` calls on the lane the client named for each."""
+
+    def __init__(self, service: LibraryService, on_change: Callable[[FileChanges], None]):
+        self.service = service
+        self._on_change = on_change
+        self._lanes = {
+            READ: ThreadPoolExecutor(2, thread_name_prefix="lumen-read"),
+            WRITE: ThreadPoolExecutor(1, thread_name_prefix="lumen-write"),
+            MODEL: ThreadPoolExecutor(1, thread_name_prefix="lumen-model"),
+            MEDIA: ThreadPoolExecutor(2, thread_name_prefix="lumen-media"),
+        }
+        self._cancels: dict[int, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def submit(
+        self, rid: int, lane: str, method: str, args: tuple[Any, ...], progress: ProgressSink
+    ) -> Future[Any]:
+        """Start ``method(*args)`` on ``lane``; ValueError for an unknown call or lane."""
+        executor = self._lanes.get(lane)
+        function: Callable[..., Any] | None = getattr(self.service, method, None)
+        if executor is None or function is None or method.startswith("_") or method == "close":
+            raise ValueError(f"unknown library call {method!r} on lane {lane!r}")
+        if method == "set_watching":
+            return executor.submit(function, *args, self._on_change)
+        if method != "index":
+            return executor.submit(function, *args)
+        cancel = threading.Event()
+        with self._lock:
+            self._cancels[rid] = cancel
+        future = executor.submit(function, *args, progress, cancel, self._on_change)
+        future.add_done_callback(lambda _f: self._forget_cancel(rid))
+        return future
+
+    def cancel(self, rid: int) -> None:
+        with self._lock:
+            event = self._cancels.get(rid)
+        if event is not None:
+            event.set()
+
+    def _forget_cancel(self, rid: int) -> None:
+        with self._lock:
+            self._cancels.pop(rid, None)
+
+    def shutdown(self) -> None:
+        """Stop indexing (finished files are kept) and wait for every lane to finish."""
+        with self._lock:
+            for event in self._cancels.values():
+                event.set()
+        self.service.close()
+        for lane in (READ, MEDIA, MODEL, WRITE):
+            self._lanes[lane].shutdown(wait=True, cancel_futures=True)

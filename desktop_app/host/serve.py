@@ -1,0 +1,125 @@
+"""The library host process: open the library, then serve calls from the pipe until told to stop."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing.connection
+import os
+import pickle
+import signal
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from desktop_app.config import Settings
+from desktop_app.host.protocol import CHANGES, FATAL, READY, BackendError
+
+if TYPE_CHECKING:
+    from desktop_app.host.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+HOST_NICENESS = 5
+
+ProgressSink = Callable[[Any], None]
+
+
+def host_main(
+    conn: multiprocessing.connection.Connection, settings: Settings, log_level: int
+) -> None:
+    """The library host process: open the library, serve calls until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the window decides when this process stops
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(HOST_NICENESS)  # indexing yields the CPU to the window (and to everything else)
+    logging.basicConfig(level=log_level, format="lumen-library %(levelname)s: %(message)s")
+    send_lock = threading.Lock()
+
+    def send(message: tuple[Any, ...]) -> None:
+        try:
+            with send_lock:
+                conn.send(message)
+        except (OSError, ValueError):
+            pass  # the window went away; the main loop notices and stops
+
+    from desktop_app.core.errors import LumenError
+    from desktop_app.core.library import Library
+    from desktop_app.host.dispatcher import Dispatcher
+    from desktop_app.host.service import LibraryService
+
+    try:
+        library = Library.open(settings)
+    except LumenError as exc:
+        send(("event", FATAL, str(exc)))
+        return
+    service = LibraryService(library)
+    dispatcher = Dispatcher(service, lambda changes: send(("event", CHANGES, changes)))
+    send(("event", READY, service.info()))
+    try:
+        _serve(conn, dispatcher, send)
+    finally:
+        dispatcher.shutdown()
+        library.close()
+        conn.close()
+
+
+def _serve(
+    conn: multiprocessing.connection.Connection,
+    dispatcher: Dispatcher,
+    send: Callable[[tuple[Any, ...]], None],
+) -> None:
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the window is gone: stop, keeping what was indexed
+        if message[0] == "shutdown":
+            return
+        if message[0] == "cancel":
+            dispatcher.cancel(message[1])
+            continue
+        _, rid, lane, method, args = message
+        progress = _progress_sender(rid, send)
+        try:
+            future = dispatcher.submit(rid, lane, method, args, progress)
+        except Exception as exc:
+            send(("error", rid, _portable(exc)))
+            continue
+        future.add_done_callback(_answerer(rid, send))
+
+
+def _answerer(rid: int, send: Callable[[tuple[Any, ...]], None]) -> Callable[[Future[Any]], None]:
+    return lambda future: _answer(rid, future, send)
+
+
+def _progress_sender(rid: int, send: Callable[[tuple[Any, ...]], None]) -> ProgressSink:
+    return lambda value: send(("progress", rid, value))
+
+
+def _answer(rid: int, future: Future[Any], send: Callable[[tuple[Any, ...]], None]) -> None:
+    if future.cancelled():
+        send(("error", rid, BackendError("cancelled")))
+        return
+    exc = future.exception()
+    if exc is None:
+        send(("result", rid, future.result()))
+    else:
+        send(("error", rid, _portable(exc)))
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself when it pickles and is a user-facing error, else a BackendError."""
+    from desktop_app.core.errors import LumenError
+
+    if isinstance(exc, LumenError):
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            return BackendError(str(exc))
+        return exc
+    details = "".join(traceback.format_exception(exc))
+    log.error("Library call failed:\n%s", details)
+    return BackendError(f"{type(exc).__name__}: {exc}", details)

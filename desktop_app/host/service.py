@@ -1,0 +1,227 @@
+"""The window's calls answered with a ``Library``: the core's policy, in pipe-ready values.
+
+Runs wherever the library lives: in the library host process (the default), or in the
+caller's own process for tests and ``--in-process``. What a query shows is decided by the core
+(``core.results``), the same functions ``lumen search`` uses; this only packs the answer.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core import results
+from desktop_app.core.errors import LumenError
+from desktop_app.core.extractors import document_thumbnail
+from desktop_app.core.extractors.images import open_for_display, read_image_metadata
+from desktop_app.core.library import Library
+from desktop_app.core.records import (
+    INDEXED,
+    FileChanges,
+    Folder,
+    IndexSummary,
+    LibraryStatus,
+    Progress,
+)
+from desktop_app.core.thumbnails import ThumbnailCache
+from desktop_app.core.watcher import FolderWatcher
+from desktop_app.host.protocol import (
+    MODEL_READY,
+    MODEL_UNAVAILABLE,
+    Failure,
+    Forgotten,
+    ItemRow,
+    ModelState,
+    Query,
+    QueryResult,
+)
+
+log = logging.getLogger(__name__)
+
+_WARM_UP_QUERIES = ("a photo", "a photo of a dog playing on the beach", "a scanned page")
+
+ChangeSink = Callable[[FileChanges], None]
+
+
+class LibraryService:
+    """Answers the window's calls; may be called from several threads, like ``Library``."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._warm_lock = threading.Lock()
+        self._model_state: ModelState | None = None
+        size = library.settings.thumbnail_size
+        self._thumbnails = ThumbnailCache(library.settings.thumbnail_dir / str(size), size)
+        self._watch_lock = threading.Lock()
+        self._watcher: FolderWatcher | None = None
+        self._closed = False
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def info(self) -> LibraryStatus:
+        return self.library.status()
+
+    def failures(self) -> tuple[Failure, ...]:
+        return tuple(Failure(r.path, r.error or "unknown reason") for r in self.library.failures())
+
+    def warm_model(self) -> ModelState:
+        """Load the model and run a few queries through it, so the first real one is quick."""
+        with self._warm_lock:
+            if self._model_state is not None and self._model_state.state == MODEL_READY:
+                return self._model_state
+            started = time.perf_counter()
+            key = self.library.settings.model
+            try:
+                embedder = self.library.embedder()
+                for text in _WARM_UP_QUERIES:
+                    embedder.encode_text(text)
+            except LumenError as exc:
+                return ModelState(MODEL_UNAVAILABLE, key, str(exc))
+            self._model_state = ModelState(
+                MODEL_READY, embedder.spec.key, load_s=time.perf_counter() - started
+            )
+            return self._model_state
+
+    def query(self, query: Query) -> QueryResult:
+        """Results for ``query``: by meaning when the model is ready, else by file name."""
+        started = time.perf_counter()
+        file_filter = None if query.filters.is_empty else query.filters
+        if query.similar_to is not None:
+            found = results.similar_files(
+                self.library, query.similar_to, query.limit, file_filter, query.show_all
+            )
+        elif query.is_recent:
+            found = results.recent_files(self.library, query.limit, file_filter)
+        else:
+            found = results.search_files(
+                self.library,
+                query.text,
+                query.limit,
+                file_filter,
+                query.show_all,
+                load_model=self.library.embedder_loaded,
+            )
+        return QueryResult(
+            query,
+            tuple(_row(f) for f in found.files),
+            found.hidden,
+            found.cutoff,
+            found.semantic,
+            found.notice,
+            elapsed_s=time.perf_counter() - started,
+        )
+
+    # -- pictures -------------------------------------------------------------------------
+
+    def thumbnails(self, wanted: Sequence[tuple[Path, str, str]]) -> list[str | None]:
+        """Cached thumbnail files for (path, thumb_key, kind) triples, made when missing."""
+        made: list[str | None] = []
+        for path, key, kind in wanted:
+            render = document_thumbnail if kind in ("document", "video") else None
+            try:
+                thumbnail = self._thumbnails.get(path, key, render)
+            except (OSError, ValueError) as exc:
+                log.info("no thumbnail for %s: %s", path, exc)
+                thumbnail = None
+            made.append(str(thumbnail) if thumbnail is not None else None)
+        return made
+
+    def picture(self, path: Path, kind: str, max_side: int) -> tuple[bytes | None, dict[str, Any]]:
+        """A preview of ``path`` encoded as JPEG (PNG when transparent), and its EXIF details."""
+        details: dict[str, Any] = {}
+        try:
+            if kind in ("document", "video"):  # a video shows a frame a tenth of the way in
+                image = document_thumbnail(path, max_side)
+            else:
+                image = open_for_display(path, max_side)
+                details = dict(read_image_metadata(path))
+        except LumenError as exc:
+            return None, {"error": str(exc)}
+        except OSError as exc:
+            return None, {"error": f"cannot read {path.name}: {exc.strerror or exc}"}
+        buffer = io.BytesIO()
+        if image.mode == "RGBA":
+            image.save(buffer, format="PNG", compress_level=1)
+        else:
+            image.convert("RGB").save(buffer, format="JPEG", quality=90)
+        return buffer.getvalue(), details
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def index(
+        self,
+        paths: Sequence[Path] | None,
+        progress: Callable[[Progress], None],
+        cancel: threading.Event,
+        on_change: ChangeSink | None = None,
+    ) -> IndexSummary:
+        """Add ``paths`` as folders (if given) and index new or changed files."""
+        return self.library.index(list(paths) if paths else None, progress, cancel, on_change)
+
+    def add_folder(self, path: Path) -> Folder:
+        return self.library.add_folder(path)
+
+    def remove_folder(self, path: Path) -> int:
+        return self.library.remove_folder(path)
+
+    def set_folder_paused(self, path: Path, paused: bool) -> None:
+        self.library.set_folder_paused(path, paused)
+
+    def set_watching(self, on: bool, on_change: ChangeSink) -> bool:
+        """Follow changes in the watched folders as they happen (the core's FolderWatcher), or stop.
+
+        ``on_change`` hears what changed, from the watcher's thread.
+        """
+        with self._watch_lock:
+            if on and self._watcher is None and not self._closed:
+                watcher = FolderWatcher(self.library, on_change=on_change)
+                watcher.start(reconcile=False)  # the window has just run a full index itself
+                self._watcher = watcher
+            elif not on and self._watcher is not None:
+                self._watcher.stop()
+                self._watcher = None
+            return self._watcher is not None
+
+    def close(self) -> None:
+        """Stop following changes (a batch in progress is cancelled; finished files are kept)."""
+        with self._watch_lock:
+            self._closed = True
+            if self._watcher is not None:
+                self._watcher.stop()
+                self._watcher = None
+
+    def forget(self, paths: Sequence[Path]) -> Forgotten:
+        vectors = sum(self.library.forget(path) for path in paths)
+        return Forgotten(tuple(paths), vectors)
+
+
+def _row(found: results.ResultFile) -> ItemRow:
+    """A result as an ``ItemRow`` (see ``Col`` for the order)."""
+    record, hit = found.file, found.hit
+    modified = record.mtime_ns / 1e9
+    taken = record.taken_at
+    return (
+        str(record.path),
+        record.kind,
+        record.size,
+        modified,
+        taken.timestamp() if taken is not None else modified,
+        taken.isoformat() if taken is not None else None,
+        found.thumb_key,
+        record.status == INDEXED,
+        record.width,
+        record.height,
+        record.camera,
+        record.title,
+        record.page_count,
+        hit.relevance if hit is not None else None,  # 0–100, what results are ordered by
+        found.relevant,
+        found.match,
+        hit.page if hit is not None else None,
+        hit.passage if hit is not None else None,
+    )

@@ -1,0 +1,74 @@
+"""The typed client: one method per service call, and every write on the one writer lane."""
+
+from __future__ import annotations
+
+import inspect
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from desktop_app.host.client import Call, LibraryClient
+from desktop_app.host.protocol import LANES, WRITE, Query
+from desktop_app.host.service import LibraryService
+
+# Arguments the host adds itself (progress, cancel, change callbacks), not sent by the client.
+HOST_SUPPLIED = {"progress", "cancel", "on_change"}
+
+
+class Recorder:
+    """A backend that records which lane each call was sent on."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+    def start(self) -> None:
+        pass
+
+    def call(self, lane: str, method: str, *args: Any, progress: Any = None) -> Call[Any]:
+        self.sent[method] = (lane, args)
+        return Call(Future(), lambda: None)
+
+    def close(self, timeout: float = 30.0) -> None:
+        pass
+
+
+def _public(cls: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(f)
+        for name, f in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_")
+    }
+
+
+def test_every_service_call_has_a_client_method_with_its_arguments() -> None:
+    service = _public(LibraryService)
+    service.pop("close")  # the host's own shutdown, not a call
+    client = _public(LibraryClient)
+    assert set(client) == set(service)
+    for name, signature in service.items():
+        wanted = [p for p in signature.parameters if p != "self" and p not in HOST_SUPPLIED]
+        given = [p for p in client[name].parameters if p != "self" and p not in HOST_SUPPLIED]
+        assert given == wanted, name
+
+
+def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
+    recorder = Recorder()
+    client = LibraryClient(recorder)
+    folder = Path("/photos")
+    client.index([folder], progress=lambda _p: None)
+    client.add_folder(folder)
+    client.remove_folder(folder)
+    client.set_folder_paused(folder, True)
+    client.set_watching(True)
+    client.forget([folder / "a.jpg"])
+    client.info()
+    client.failures()
+    client.query(Query("cat"))
+    client.warm_model()
+    client.thumbnails([(folder / "a.jpg", "ab", "image")])
+    client.picture(folder / "a.jpg", "image", 800)
+    assert set(recorder.sent) == set(_public(LibraryClient))
+    lanes = {name: lane for name, (lane, _args) in recorder.sent.items()}
+    writes = {"index", "add_folder", "remove_folder", "set_folder_paused", "set_watching", "forget"}
+    assert {name for name, lane in lanes.items() if lane == WRITE} == writes
+    assert set(lanes.values()) <= set(LANES)
