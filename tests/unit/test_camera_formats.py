@@ -130,7 +130,7 @@ def test_status_counts_videos(roll: tuple[Library, Path]) -> None:
 
 
 def test_the_window_gets_a_thumbnail_and_a_preview_of_a_video(roll: tuple[Library, Path]) -> None:
-    from desktop_app.gui.service import LibraryService
+    from desktop_app.host.service import LibraryService
 
     library, folder = roll
     party = folder / "party.mp4"
