@@ -559,7 +559,9 @@ class Catalog:
         try:
             with self.session() as s:
                 return keyword_index.search(s, match, limit, visible)
-        except OperationalError as exc:  # a query FTS5 cannot parse
+        except OperationalError as exc:
+            if not keyword_index.is_query_error(exc):  # disk, lock, a damaged file: not the query
+                raise DataDirError(f"Cannot read the catalog: {exc.orig}") from exc
             log.debug("keyword query %r failed: %s", match, exc)
             return []
 

@@ -16,6 +16,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy import literal_column, select, text
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from desktop_app.core.catalog_tables import INDEXED, FileRow, FolderRow
@@ -29,6 +30,21 @@ _MAX_KEYWORD_ROWS = (1 << KEYWORD_ROWID_BITS) - 1
 # it than the same word once in its text.
 _KEYWORD_WEIGHTS = "1.0, 2.0, 0.5"
 _HIT_START, _HIT_END = "\x02", "\x03"
+
+
+# What SQLite says about an FTS5 expression it cannot parse (as opposed to a disk or lock error).
+_QUERY_ERRORS = (
+    "fts5: syntax error",
+    "unterminated string",
+    "no such column",
+    "unknown special query",
+)
+
+
+def is_query_error(exc: OperationalError) -> bool:
+    """Whether ``exc`` is FTS5 refusing the query text itself."""
+    message = str(exc.orig).lower()
+    return any(text in message for text in _QUERY_ERRORS)
 
 
 def search(s: Session, match: str, limit: int, visible: Any) -> list[KeywordHit]:

@@ -6,8 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from desktop_app.core.catalog import Catalog, FileFilter, NewText, NewVector
+from desktop_app.core.errors import DataDirError
 from desktop_app.core.search import parse_query
 
 
@@ -79,4 +81,17 @@ def test_a_catalog_from_before_videos_gains_frame_times_and_durations(tmp_path: 
     assert catalog.files_by_ids([file_id])[file_id].duration_s is None
     assert [o.at_ms for o in catalog.owners([1, 2]).values()] == [None, None]
     assert [h.file_id for h in catalog.keyword_search('"letter"', 5)] == [file_id]
+    catalog.close()
+
+
+def test_a_query_fts5_cannot_parse_finds_nothing_but_a_broken_catalog_says_so(
+    tmp_path: Path,
+) -> None:
+    catalog, _file_id = _catalog_with_a_document(tmp_path)
+    assert catalog.keyword_search('"unclosed', 5) == []  # the query's fault: no results
+    assert catalog.keyword_search("AND OR", 5) == []
+    with sqlite3.connect(tmp_path / "catalog.sqlite3") as db:  # the catalog's fault
+        db.execute("DROP TABLE keyword_index")
+    with pytest.raises(DataDirError, match="Cannot read the catalog"):
+        catalog.keyword_search('"invoice"', 5)
     catalog.close()
