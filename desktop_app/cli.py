@@ -158,9 +158,23 @@ def build_parser() -> argparse.ArgumentParser:
         fp.add_argument("path", type=Path)
 
     p = sub.add_parser(
-        "forget", parents=parents, help="remove a file or folder's files from the index"
+        "forget",
+        parents=parents,
+        help="remove a file or folder's files from the index for good (excludes it)",
     )
     p.add_argument("path", type=Path)
+
+    p = sub.add_parser(
+        "exclude", parents=parents, help="files, folders and name patterns never indexed"
+    )
+    esub = p.add_subparsers(dest="exclude_command", required=True, metavar="ACTION")
+    esub.add_parser("list", help="list exclusions")
+    ep = esub.add_parser(
+        "add", help="exclude a path (/x, ~/x, ./x) or a name (node_modules, *.tmp)"
+    )
+    ep.add_argument("pattern")
+    ep = esub.add_parser("remove", help="index it again (at the next index or watch rescan)")
+    ep.add_argument("pattern")
 
     p = sub.add_parser(
         "watch",
@@ -394,6 +408,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def _dispatch(library: Library, args: argparse.Namespace) -> int:
+    if args.command in ("index", "watch"):
+        library.claim_writer(f"lumen {args.command}")  # refused at once if another one runs
     if args.command == "index":
         return _index(library, args)
     if args.command in ("search", "similar", "related"):
@@ -408,8 +424,13 @@ def _dispatch(library: Library, args: argparse.Namespace) -> int:
         return _watch(library, args)
     if args.command == "forget":
         n = library.forget(args.path)
-        print(f"Forgot {plural(n, 'vector')} under {args.path}")
+        print(
+            f"Forgot {plural(n, 'vector')} under {args.path}; it stays out "
+            "(`lumen exclude remove` undoes that)"
+        )
         return 0
+    if args.command == "exclude":
+        return _exclude(library, args)
     raise AssertionError(args.command)
 
 
@@ -765,6 +786,22 @@ def _folders(library: Library, args: argparse.Namespace) -> int:
             print("none (add one with `lumen index PATH`)")
         for folder in folders:
             print(folder.path)
+    return 0
+
+
+def _exclude(library: Library, args: argparse.Namespace) -> int:
+    if args.exclude_command == "add":
+        n = library.exclude(args.pattern)
+        print(f"Excluded {args.pattern} ({n} vectors removed).")
+    elif args.exclude_command == "remove":
+        if not library.include(args.pattern):
+            print(f"lumen: {args.pattern} was not excluded", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"{args.pattern} is no longer excluded; `lumen index` picks its files up again.")
+    else:
+        for pattern in library.exclusions():
+            print(pattern)
+        print(f"{library.settings.data_dir}  (Lumen's data, always)")
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from desktop_app.core.catalog_tables import (
     OFFLINE,
     PENDING,
     Base,
+    ExclusionRow,
     FileRow,
     FolderRow,
     Meta,
@@ -37,6 +38,7 @@ from desktop_app.core.catalog_tables import (
     rowcount,
 )
 from desktop_app.core.errors import DataDirError
+from desktop_app.core.exclusions import DEFAULT_PATTERNS
 from desktop_app.core.keyword_index import KEYWORD_ROWID_BITS, KEYWORD_TABLE
 from desktop_app.core.records import (
     EmbeddedFile,
@@ -75,7 +77,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+EXCLUSIONS_VERSION_KEY = "exclusions_version"
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -153,6 +156,16 @@ class Catalog:
             # (A new catalog got both columns from step 1.)
             _add_column(conn, "vectors", "at_ms", "INTEGER")
             _add_column(conn, "files", "duration_s", "FLOAT")
+        if version < 4:
+            # Step 4: exclusions (files, folders and name patterns never read again), with
+            # folders that hold no one's photos excluded from the start.
+            ExclusionRow.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+            now = time.time()
+            for pattern in DEFAULT_PATTERNS:
+                conn.execute(
+                    text("INSERT OR IGNORE INTO exclusions (pattern, added_at) VALUES (:p, :t)"),
+                    {"p": pattern, "t": now},
+                )
         # Later steps go here, one commented ``if version < N`` block each.
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
 
@@ -417,6 +430,42 @@ class Catalog:
             )
             return self._delete_files(s, ids)
 
+    # -- exclusions -----------------------------------------------------------------------
+
+    def exclusions(self) -> list[str]:
+        """The exclusion patterns, oldest first."""
+        with self.session() as s:
+            rows = s.scalars(select(ExclusionRow).order_by(ExclusionRow.added_at))
+            return [r.pattern for r in rows]
+
+    def add_exclusion(self, pattern: str) -> bool:
+        """Exclude ``pattern`` (False if it already was)."""
+        with self.session() as s:
+            if s.get(ExclusionRow, pattern) is not None:
+                return False
+            s.add(ExclusionRow(pattern=pattern, added_at=time.time()))
+            s.merge(Meta(key=EXCLUSIONS_VERSION_KEY, value=str(time.time_ns())))
+            return True
+
+    def remove_exclusion(self, pattern: str) -> bool:
+        """Stop excluding ``pattern`` (False if it was not excluded)."""
+        with self.session() as s:
+            gone = rowcount(s.execute(delete(ExclusionRow).where(ExclusionRow.pattern == pattern)))
+            if gone:
+                s.merge(Meta(key=EXCLUSIONS_VERSION_KEY, value=str(time.time_ns())))
+            return bool(gone)
+
+    def exclusions_version(self) -> str:
+        """Changes whenever the exclusions change (in any process)."""
+        return self.get_meta(EXCLUSIONS_VERSION_KEY) or ""
+
+    def forget_matching(self, excluded: Callable[[Path], bool]) -> list[int]:
+        """Forget every file ``excluded`` says is excluded; returns the vector ids removed."""
+        with self.session() as s:
+            rows = s.execute(select(FileRow.id, FileRow.path)).all()
+            ids = [file_id for file_id, path in rows if excluded(Path(path))]
+            return self._delete_files(s, ids)
+
     @staticmethod
     def _delete_files(s: Session, file_ids: Sequence[int]) -> list[int]:
         vector_ids: list[int] = []
@@ -495,7 +544,12 @@ class Catalog:
         old: list[int] = []
         now = time.time()
         with self.session() as s:
+            wanted = [item.file_id for item in files]
+            present = set(s.scalars(select(FileRow.id).where(FileRow.id.in_(wanted))))
             for item in files:
+                if item.file_id not in present:  # forgotten while it was being embedded
+                    new_ids.append([])
+                    continue
                 old += s.scalars(select(VectorRow.id).where(VectorRow.file_id == item.file_id))
                 s.execute(delete(VectorRow).where(VectorRow.file_id == item.file_id))
                 rows = [

@@ -50,6 +50,12 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class ExclusionRow(Base):
+    __tablename__ = "exclusions"
+    pattern: Mapped[str] = mapped_column(PathText, primary_key=True)  # a path or a name glob
+    added_at: Mapped[float] = mapped_column(Float)
+
+
 class FolderRow(Base):
     __tablename__ = "folders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +22,7 @@ from desktop_app.core.errors import (
     LumenError,
     ModelUnavailableError,
 )
+from desktop_app.core.exclusions import Exclusions, normalise
 from desktop_app.core.extractors import extract
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
 from desktop_app.core.fingerprint import fingerprint_file
@@ -37,12 +39,14 @@ from desktop_app.core.search import SearchResults, SearchService, combine, parse
 from desktop_app.core.text_encoder import NumpyTextEncoder, load_numpy_text_encoder, write_manifest
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
 from desktop_app.core.weights import DownloadCallback
+from desktop_app.core.writer_lock import WriterLock
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]
 
 log = logging.getLogger(__name__)
 
 EmbedderLoader = Callable[[Settings], Embedder]
+EXCLUSIONS_RECHECK_S = 0.5  # how stale a running index run's view of the exclusions may be
 
 
 def default_embedder_loader(
@@ -82,7 +86,12 @@ class Library:
         self._fast_text: NumpyTextEncoder | None = None
         self._fast_text_tried = False
         self._ocr: OcrEngine | None = None
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one indexing run at a time
+        self._store_lock = threading.Lock()  # a catalog write and its index update, together
+        self._excluded: tuple[str, Exclusions] | None = None
+        self._excluded_checked_at = 0.0
+        self._writer = WriterLock(settings.data_dir)  # one indexing process per data dir
+        self._claimed = False
         self._saved_at = time.monotonic()
         self._space = catalog.get_meta("space") or ""
         dim = int(catalog.get_meta("dim") or 0)
@@ -98,11 +107,23 @@ class Library:
         return cls(settings, catalog, embedder_loader)
 
     def close(self) -> None:
-        """Save the index and release the catalog."""
+        """Save the index and release the catalog (and the writer lock, if this held it)."""
         with self._write_lock:
             if self._space:
                 self._save_index()
             self.catalog.close()
+            self._writer.release()
+
+    def claim_writer(self, holder: str | None = None) -> None:
+        """Become this data dir's one indexing process (until ``close``).
+
+        Raises ``LibraryBusyError`` naming the process that already is; ``index`` and
+        ``update_paths`` claim it themselves. ``holder`` is what others are told ("lumen watch").
+        """
+        if holder:
+            self._writer.holder = holder
+        self._writer.acquire()
+        self._claimed = True
 
     def __enter__(self) -> Library:
         return self
@@ -199,11 +220,18 @@ class Library:
             self._save_index()
 
     def _save_index(self) -> None:
+        """Save the index file, unless another process is the writer (its copy is newer)."""
         self._saved_at = time.monotonic()
+        if not self._writer.try_acquire():
+            log.debug("Not saving the index: %s is the writer", self._writer.describe_holder())
+            return
         try:
             self._index.save(self.settings.index_path)
         except OSError as exc:
             log.error("Could not save the vector index (it will be rebuilt on next start): %s", exc)
+        finally:
+            if not self._claimed:
+                self._writer.release()
 
     # -- folders --------------------------------------------------------------------------
 
@@ -227,12 +255,59 @@ class Library:
         return self._drop(self.catalog.remove_folder, path.expanduser().resolve())
 
     def _drop(self, remove: Callable[[Path], list[int]], path: Path) -> int:
-        """Remove catalog rows for ``path`` and their vectors from the index, as the writer."""
-        with self._write_lock:
+        """Remove catalog rows for ``path`` and their vectors from the index, at once.
+
+        Does not wait for a running index run: its own writes are serialised with this one
+        (``_store_lock``), it skips files that are gone, and it saves the index when it ends.
+        """
+        with self._store_lock:
             removed = remove(path)
             self._index.remove(removed)
-            self._save_index()
+        if removed and self._write_lock.acquire(blocking=False):
+            try:
+                self._save_index()
+            finally:
+                self._write_lock.release()
         return len(removed)
+
+    # -- exclusions -----------------------------------------------------------------------
+
+    def exclusions(self) -> list[str]:
+        """Patterns and paths never indexed (``Exclusions`` says how they match)."""
+        return self.catalog.exclusions()
+
+    def exclude(self, pattern: str) -> int:
+        """Never read what ``pattern`` matches again; its files leave results now.
+
+        A path (``/x/y``, ``~/x``, ``./x``) excludes that file or folder; a name (``node_modules``,
+        ``*.tmp``) any file or folder so named. Returns how many vectors went.
+        """
+        pattern = normalise(pattern)
+        self.catalog.add_exclusion(pattern)
+        self._excluded = None
+        matcher = Exclusions.of([pattern])
+        return self._drop(lambda _p: self.catalog.forget_matching(matcher.excludes), Path())
+
+    def include(self, pattern: str) -> bool:
+        """Stop excluding ``pattern`` (its files come back at the next scan); False if unknown."""
+        self._excluded = None
+        return self.catalog.remove_exclusion(normalise(pattern)) or self.catalog.remove_exclusion(
+            pattern
+        )
+
+    def current_exclusions(self) -> Exclusions:
+        """The exclusions now (re-read when another process changed them; cheap to call often)."""
+        now = time.monotonic()
+        cached = self._excluded
+        if cached is not None and now - self._excluded_checked_at < EXCLUSIONS_RECHECK_S:
+            return cached[1]
+        self._excluded_checked_at = now
+        version = self.catalog.exclusions_version()
+        if cached is None or cached[0] != version:
+            always = [self.settings.data_dir, self.settings.model_cache_dir]
+            cached = (version, Exclusions.of(self.catalog.exclusions(), always))
+            self._excluded = cached
+        return cached[1]
 
     def folders(self) -> list[Folder]:
         return self.catalog.folders()
@@ -247,8 +322,14 @@ class Library:
         raise LumenError(f"{path} is not a watched folder")
 
     def forget(self, path: Path) -> int:
-        """Remove a file or everything under a path from the index; returns files' vectors removed."""
-        return self._drop(self.catalog.forget_path, path.expanduser().absolute())
+        """Remove a file or everything under a path from the index for good (it is excluded).
+
+        Returns how many vectors went. ``include`` undoes the exclusion.
+        """
+        path = Path(os.path.normpath(path.expanduser().absolute()))
+        self.catalog.add_exclusion(str(path))
+        self._excluded = None
+        return self._drop(self.catalog.forget_path, path)
 
     # -- indexing -------------------------------------------------------------------------
 
@@ -263,6 +344,7 @@ class Library:
 
         ``on_change`` hears which files appeared, moved or went (see ``FileChanges``).
         """
+        self.claim_writer()
         known_before = {f.id for f in self.catalog.folders()}
         folders = [self.add_folder(p) for p in paths] if paths else self.catalog.folders()
         folders = [f for f in self.catalog.folders() if f.id in {x.id for x in folders}]
@@ -296,6 +378,7 @@ class Library:
         found unreachable goes offline. Serialised with ``index`` (one writer). The index file is
         saved at most every ``SAVE_EVERY_S`` seconds and on ``close``, not after every call.
         """
+        self.claim_writer()
         with self._write_lock:
             indexer = self._indexer(on_change)
             folders = [f for f in self.catalog.folders() if not f.paused]
@@ -314,6 +397,8 @@ class Library:
             batch_size=self.settings.batch_size,
             on_change=on_change,
             ocr=self._ocr_engine(),
+            exclusions=self.current_exclusions,
+            store_lock=self._store_lock,
         )
 
     def _model_changed(self) -> bool:

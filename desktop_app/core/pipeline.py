@@ -25,6 +25,7 @@ from desktop_app.core.catalog import (
     NewVector,
 )
 from desktop_app.core.errors import ExtractionError
+from desktop_app.core.exclusions import Exclusions
 from desktop_app.core.extractors import Extraction, Passage, extract
 from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.passages import PassageSplitter
@@ -80,8 +81,16 @@ class Indexer:
         batch_size: int = 32,
         on_change: ChangeCallback | None = None,
         ocr: OcrEngine | None = None,
+        exclusions: Callable[[], Exclusions] | None = None,
+        store_lock: threading.Lock | None = None,
     ) -> None:
         self._catalog = catalog
+        # The exclusions as they are now: asked again while a run goes on, so a file excluded
+        # mid-run is not read.
+        self._exclusions = exclusions or Exclusions
+        # Held around each catalog write + index update pair, so a file forgotten while this
+        # runs loses its vectors in both, whichever writes first.
+        self._store_lock = store_lock or threading.Lock()
         self._on_change = on_change
         self._ocr = ocr  # recognises text in photos and scanned pages when given
         self._get_index = get_index  # the library swaps its index when the model changes
@@ -101,7 +110,7 @@ class Indexer:
         cancel = cancel or threading.Event()
         report = progress or (lambda _p: None)
         report(Progress("scanning"))
-        scan = Scanner(self._catalog).scan(
+        scan = Scanner(self._catalog, self._exclusions()).scan(
             folders,
             on_progress=lambda n: report(Progress("scanning", done=n)),
             is_cancelled=cancel.is_set,
@@ -124,7 +133,9 @@ class Indexer:
         started = time.perf_counter()
         cancel = cancel or threading.Event()
         report = progress or (lambda _p: None)
-        scan = Scanner(self._catalog).scan_paths(folders, paths, is_cancelled=cancel.is_set)
+        scan = Scanner(self._catalog, self._exclusions()).scan_paths(
+            folders, paths, is_cancelled=cancel.is_set
+        )
         return self._apply_and_embed(scan, started, report, cancel, save)
 
     def _apply_and_embed(
@@ -260,6 +271,8 @@ class Indexer:
                     record = waiting.popleft() if waiting else next(todo, None)
                     if record is None:
                         return
+                    if self._exclusions().excludes(record.path):
+                        continue  # excluded since the run began: never read
                     if record.kind == "video" and len(queued_videos) >= VIDEOS_IN_FLIGHT:
                         waiting.appendleft(record)  # memory: read on when a video is taken
                         return
@@ -367,13 +380,19 @@ class Indexer:
             )
             for item in batch
         ]
-        ids_per_file, old_ids = self._catalog.store_embedded_files(embedder.space, stored)
-        new_ids = [vid for ids in ids_per_file for vid in ids]
-        new_vectors = [v.embedding for item in stored for v in item.vectors]
-        if old_ids:
-            self._get_index().remove(old_ids)
-        if new_ids:
-            self._get_index().add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
+        with self._store_lock:
+            ids_per_file, old_ids = self._catalog.store_embedded_files(embedder.space, stored)
+            new_ids = [vid for ids in ids_per_file for vid in ids]
+            new_vectors = [
+                v.embedding
+                for item, ids in zip(stored, ids_per_file, strict=True)
+                if ids  # none: the file was forgotten while it was being embedded
+                for v in item.vectors
+            ]
+            if old_ids:
+                self._get_index().remove(old_ids)
+            if new_ids:
+                self._get_index().add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
         self._report(FileChanges(indexed=tuple(item.record.path for item in batch)))
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop_app.core.catalog import FAILED, Catalog, FileRecord, Folder
+from desktop_app.core.exclusions import Exclusions
 from desktop_app.core.extractors import kind_for_path
 from desktop_app.core.fingerprint import fingerprint_file
 
@@ -62,9 +63,16 @@ class ScanResult:
         return bool(self.new or self.changed or self.touched or self.moved or self.removed)
 
 
-def walk_folder(root: Path, errors: list[tuple[Path, str]]) -> Iterator[os.DirEntry[str]]:
-    """Yield the supported files under ``root``, following symlinks but never looping."""
+def walk_folder(
+    root: Path, errors: list[tuple[Path, str]], exclusions: Exclusions | None = None
+) -> Iterator[os.DirEntry[str]]:
+    """Yield the supported files under ``root``, following symlinks but never looping.
+
+    Excluded files are never stat-ed or read, and excluded folders never listed.
+    """
     visited: set[tuple[int, int]] = set()
+    if exclusions is not None and exclusions.excludes(root):
+        return
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -83,6 +91,8 @@ def walk_folder(root: Path, errors: list[tuple[Path, str]]) -> Iterator[os.DirEn
                 for entry in entries:
                     if is_ignored_name(entry.name):
                         continue
+                    if exclusions is not None and exclusions.excludes_entry(Path(entry.path)):
+                        continue
                     try:
                         if entry.is_dir(follow_symlinks=True):
                             stack.append(Path(entry.path))
@@ -100,8 +110,9 @@ def walk_folder(root: Path, errors: list[tuple[Path, str]]) -> Iterator[os.DirEn
 class Scanner:
     """Compares folders on disk with the catalog; never writes to the catalog."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, exclusions: Exclusions | None = None) -> None:
         self._catalog = catalog
+        self._exclusions = exclusions
 
     def scan(
         self,
@@ -120,7 +131,7 @@ class Scanner:
             result.online_folders.append(folder)
             known = self._catalog.files_in_folder(folder.id)
             seen_paths: set[Path] = set()
-            for entry in walk_folder(folder.path, result.unreadable):
+            for entry in walk_folder(folder.path, result.unreadable, self._exclusions):
                 if is_cancelled():
                     return result
                 path = Path(entry.path)
@@ -165,6 +176,8 @@ class Scanner:
             folder = next((f for f in folders if path.is_relative_to(f.path)), None)
             if folder is None or any(map(is_ignored_name, path.relative_to(folder.path).parts)):
                 continue
+            if self._exclusions is not None and self._exclusions.excludes(path):
+                continue
             by_folder.setdefault(folder.id, []).append(path)
             folder_of[folder.id] = folder
         vanished: dict[int, FileRecord] = {}
@@ -186,7 +199,7 @@ class Scanner:
                 if st is not None and stat.S_ISDIR(st.st_mode):
                     known = self._catalog.files_under(path)
                     seen_paths: set[Path] = set()
-                    for entry in walk_folder(path, result.unreadable):
+                    for entry in walk_folder(path, result.unreadable, self._exclusions):
                         try:
                             entry_st = entry.stat(follow_symlinks=True)
                         except OSError as exc:
