@@ -103,6 +103,7 @@ class Library:
         cls, settings: Settings, embedder_loader: EmbedderLoader = default_embedder_loader
     ) -> Library:
         """Open (creating if needed) the library in ``settings.data_dir``."""
+        make_private(settings.data_dir)
         catalog = Catalog.open(settings.catalog_path)
         return cls(settings, catalog, embedder_loader)
 
@@ -599,6 +600,16 @@ class Library:
 
     def failures(self) -> list[FileRecord]:
         return self.catalog.failed_files()
+
+
+def make_private(data_dir: Path) -> None:
+    """Create the data dir readable by its owner only (catalog, thumbnails, pasted images)."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if os.name == "posix" and data_dir.stat().st_uid == os.getuid():
+            os.chmod(data_dir, 0o700)
+    except OSError as exc:  # Catalog.open reports a data dir that cannot be used at all
+        log.warning("Could not make %s private: %s", data_dir, exc.strerror or exc)
 
 
 def _normalised(vector: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -103,11 +104,19 @@ def pasted_files(folder: Path) -> list[Path]:
     image = clipboard.image()
     if image.isNull():
         return []
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    forget_pasted(folder)  # only the image searched with now is kept
     descriptor, name = tempfile.mkstemp(dir=folder, prefix="pasted-", suffix=".png")
     os.close(descriptor)
     image.save(name)  # PNG, from the suffix
     return [Path(name)]
+
+
+def forget_pasted(folder: Path) -> None:
+    """Delete the images pasted earlier (they are private: screenshots, photos of papers)."""
+    for old in folder.glob("pasted-*.png"):
+        with contextlib.suppress(OSError):
+            old.unlink()
 
 
 class WindowActions(QObject):

@@ -34,6 +34,7 @@ from desktop_app.gui import icons
 from desktop_app.gui.actions import (
     WindowActions,
     copy_paths,
+    forget_pasted,
     open_at_page,
     open_files,
     pasted_files,
@@ -613,6 +614,7 @@ class MainWindow(LibraryControls, QMainWindow):
             return
         self._closing = True
         self._save_state()
+        forget_pasted(self.settings.data_dir / "pasted")
         self.hide()
         self._debounce.stop()
         self._refresh.stop()
