@@ -79,6 +79,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 4
 EXCLUSIONS_VERSION_KEY = "exclusions_version"
+# SQLite's words for a disk that is full, read-only or failing (not a bug in a query).
+_STORAGE_FAILURES = ("disk is full", "readonly", "read-only", "disk i/o error", "unable to open")
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -102,8 +104,9 @@ def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> Non
 class Catalog:
     """The catalog of one library. Writes go through one writer; reads may come from any thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, path: Path = Path("catalog.sqlite3")) -> None:
         self._engine = engine
+        self._path = path
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # Bumped by every statement that may write, so read results can be cached safely.
         self._generation = 0
@@ -123,7 +126,7 @@ class Catalog:
             raise DataDirError(f"Cannot create the data folder {path.parent}: {exc}") from exc
         engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _set_sqlite_pragmas)
-        catalog = cls(engine)
+        catalog = cls(engine, path)
         try:
             with engine.begin() as conn:
                 catalog._migrate(conn)
@@ -167,13 +170,28 @@ class Catalog:
                     {"p": pattern, "t": now},
                 )
         # Later steps go here, one commented ``if version < N`` block each.
-        conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
+        if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
+            conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on error."""
-        with self._sessions.begin() as session:
-            yield session
+        """A session committed on success and rolled back on error.
+
+        A full or read-only disk becomes a ``DataDirError`` for the user (the transaction is
+        rolled back: the catalog stays as it was before it).
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            reason = str(exc.orig)
+            if not any(sign in reason.lower() for sign in _STORAGE_FAILURES):
+                raise
+            raise DataDirError(
+                f"Cannot write to the library in {self._path.parent} ({reason}). Nothing was "
+                "lost: what was saved before is kept. Free some space (or make the folder "
+                "writable) and run again; searching still works meanwhile."
+            ) from exc
 
     def get_meta(self, key: str) -> str | None:
         with self.session() as s:
