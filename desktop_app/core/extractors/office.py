@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -290,7 +291,7 @@ def extract_office(path: Path) -> Extraction:
         raise ExtractionError(f"cannot read this {suffix[1:]} document: {exc}") from exc
     except OSError as exc:
         raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
-    except (ValueError, EOFError) as exc:  # damaged deflate stream
+    except (ValueError, EOFError, zlib.error) as exc:  # damaged deflate stream (found by fuzzing)
         raise ExtractionError(f"corrupt {suffix[1:]} document: {exc}") from exc
     page_count = max((p.page or 0 for p in passages), default=0) or None
     return Extraction(kind="document", passages=passages, title=title, page_count=page_count)
