@@ -87,7 +87,7 @@ def test_a_library_from_a_newer_lumen_is_refused_untouched(
     tmp_path: Path, tiny_weights: Path
 ) -> None:
     data = tmp_path / "data"
-    assert run(data, tiny_weights, "status").returncode == 0
+    assert run(data, tiny_weights, "exclude", "list").returncode == 0  # creates the library
     catalog = data / "catalog.sqlite3"
     with sqlite3.connect(catalog) as db:
         db.execute("PRAGMA user_version = 999")
@@ -103,7 +103,7 @@ def test_a_library_from_a_newer_lumen_is_refused_untouched(
 
 def test_a_library_from_before_exclusions_is_migrated(tmp_path: Path, tiny_weights: Path) -> None:
     data = tmp_path / "data"
-    assert run(data, tiny_weights, "status").returncode == 0
+    assert run(data, tiny_weights, "exclude", "list").returncode == 0  # creates the library
     with sqlite3.connect(data / "catalog.sqlite3") as db:
         db.execute("DROP TABLE exclusions")
         db.execute("PRAGMA user_version = 2")
