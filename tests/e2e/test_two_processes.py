@@ -106,7 +106,7 @@ def test_a_library_from_before_exclusions_is_migrated(tmp_path: Path, tiny_weigh
     assert run(data, tiny_weights, "exclude", "list").returncode == 0  # creates the library
     with sqlite3.connect(data / "catalog.sqlite3") as db:
         db.execute("DROP TABLE exclusions")
-        db.execute("PRAGMA user_version = 2")
+        db.execute("PRAGMA user_version = 3")
     db.close()
     listed = run(data, tiny_weights, "exclude", "list")
     assert listed.returncode == 0, listed.stderr
