@@ -188,8 +188,9 @@ def status(data: Path, fork: bool = False) -> dict[str, object]:
             try:
                 os.close(read_end)
                 os.dup2(write_end, 1)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 2)
+                errors = os.open(data.parent / "status-stderr.txt", os.O_WRONLY | os.O_CREAT)
+                os.ftruncate(errors, 0)
+                os.dup2(errors, 2)
                 from desktop_app.cli import main as lumen_main
 
                 code = lumen_main(lumen(data, "status", "--json")[3:])
@@ -201,7 +202,8 @@ def status(data: Path, fork: bool = False) -> dict[str, object]:
             output = pipe.read()
         exit_status = wait_for(pid, 120)
         if exit_status != 0:
-            raise RuntimeError(f"the library did not open (status {exit_status})")
+            said = (data.parent / "status-stderr.txt").read_text(errors="replace").strip()
+            raise RuntimeError(f"the library did not open (status {exit_status}): {said[-300:]}")
         forked: dict[str, object] = json.loads(output)
         return forked
     out = subprocess.run(
