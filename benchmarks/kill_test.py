@@ -268,7 +268,7 @@ def run_kill_test(
             )
         if round_no % 5 == 0:  # opening the library costs a moment
             try:
-                st = status(data, fork)
+                st = status(data)  # a fresh process: nothing inherited from this one
                 if st["vectors"] != st["index_size"]:
                     outcome.problems.append(
                         f"round {round_no}: {st['vectors']} vectors but {st['index_size']} in index"
@@ -295,7 +295,7 @@ def run_kill_test(
             f"at the end: {len(on_disk - set(indexed))} files on disk not indexed, "
             f"{len(set(indexed) - on_disk)} indexed files not on disk"
         )
-    st = status(data, fork)
+    st = status(data)
     outcome.final_files = len(on_disk)
     outcome.final_vectors = int(str(st["vectors"]))
     outcome.final_index = int(str(st["index_size"]))
