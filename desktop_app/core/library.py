@@ -157,6 +157,22 @@ class Library:
         self._fast_text = None
         self._fast_text_tried = False
 
+    @property
+    def queries_ready(self) -> bool:
+        """Whether a text query can be answered by meaning without waiting for a model load."""
+        return self._embedder is not None or (
+            self._fast_text is not None and self._fast_text.space == self._space
+        )
+
+    def warm_queries(self) -> str:
+        """Make text queries quick: the numpy text encoder where this library has one (no torch),
+        else the model (its text tower; the image tower waits for the first image). Runs a few
+        queries through it and returns the model's key."""
+        encoder = self._query_encoder()
+        for text in ("a photo", "kids on a beach at sunset", "receipt"):
+            encoder.encode_text(text)
+        return encoder.spec.key if isinstance(encoder, Embedder) else self.settings.model
+
     def _query_encoder(self) -> NumpyTextEncoder | Embedder:
         """What encodes a query: the numpy text tower when this library has one (no torch, no
         waiting for the image tower), else the model."""

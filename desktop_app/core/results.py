@@ -77,7 +77,7 @@ def search_files(
     text = text.strip()
     files: list[ResultFile] = []
     hidden, cutoff, notice = 0, None, None
-    semantic = load_model or library.embedder_loaded
+    semantic = load_model or library.queries_ready
     if semantic:
         try:
             found = library.search(text, limit, file_filter, show_all, like=like)

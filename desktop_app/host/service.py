@@ -43,7 +43,6 @@ from desktop_app.host.protocol import (
 
 log = logging.getLogger(__name__)
 
-_WARM_UP_QUERIES = ("a photo", "a photo of a dog playing on the beach", "a scanned page")
 
 ChangeSink = Callable[[FileChanges], None]
 
@@ -77,14 +76,12 @@ class LibraryService:
             started = time.perf_counter()
             key = self.library.settings.model
             try:
-                embedder = self.library.embedder()
-                for text in _WARM_UP_QUERIES:
-                    embedder.encode_text(text)
+                # The torch-free text encoder when the library has one: queries are answered
+                # by meaning at once; the image model loads when something needs it.
+                key = self.library.warm_queries()
             except LumenError as exc:
                 return ModelState(MODEL_UNAVAILABLE, key, str(exc))
-            self._model_state = ModelState(
-                MODEL_READY, embedder.spec.key, load_s=time.perf_counter() - started
-            )
+            self._model_state = ModelState(MODEL_READY, key, load_s=time.perf_counter() - started)
             return self._model_state
 
     def query(self, query: Query) -> QueryResult:
@@ -104,7 +101,7 @@ class LibraryService:
                 query.limit,
                 file_filter,
                 query.show_all,
-                load_model=self.library.embedder_loaded,
+                load_model=self.library.queries_ready,
             )
         return QueryResult(
             query,

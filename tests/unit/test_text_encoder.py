@@ -148,6 +148,8 @@ def test_a_reopened_library_answers_queries_without_loading_the_model(
         before = [library.search(q, k=5) for q in QUERIES]
     assert (tiny_settings.data_dir / MANIFEST_NAME).exists()
     with Library.open(tiny_settings, _refuse_model) as library:
+        assert library.warm_queries() == "lumen-tiny"
+        assert library.queries_ready  # the window answers by meaning at once
         after = [library.search(q, k=5) for q in QUERIES]
         assert not library.embedder_loaded
     for old, new in zip(before, after, strict=True):
