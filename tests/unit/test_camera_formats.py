@@ -20,6 +20,8 @@ from tests.support.settings import tiny_model_settings
 from tests.support.shapes import caption_for_text, render
 from tests.support.videos import write_shape_video
 
+pytestmark = pytest.mark.slow  # indexes a camera roll with the tiny model
+
 BLUE_RIGHT = caption_for_text("a blue square on the right")
 PHOTOS = FileFilter(kinds=frozenset({"image"}))
 VIDEOS = FileFilter(kinds=frozenset({"video"}))
