@@ -303,6 +303,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _quiet_root_chatter(record: logging.LogRecord) -> bool:
+    """Drop below-error records logged straight on the root logger (open_clip does)."""
+    return record.name != "root" or record.levelno >= logging.ERROR
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lumen`` command."""
     args = build_parser().parse_args(argv)
@@ -315,8 +320,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s: %(message)s",
     )
     if not args.verbose:  # libraries' chatter is not for users
-        for noisy in ("open_clip", "root", "huggingface_hub", "PIL"):
+        for noisy in ("open_clip", "huggingface_hub", "PIL"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
+        # open_clip logs through the root logger itself; raising the root's level instead
+        # would silence every logger below it (Lumen's own warnings, watchdog's overflow).
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_root_chatter)
     if args.command == "models":
         return _models()
     if args.command == "search" and not args.query.strip() and args.like is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import gc
 import shutil
 import time
@@ -96,16 +98,20 @@ class WindowFactory:
         indexed: bool = True,
         loader: Callable[[Settings], Embedder] | None = None,
         process: bool = False,
+        weights: Path | None = None,
     ) -> MainWindow:
         """A window over a copy of the indexed library (or an empty one).
 
         ``process``: the library runs in a host process, as in the app (slower to start: the
         host imports torch); else in this process, sharing the session's loaded model.
+        ``weights``: the weights file the settings name instead of the tiny model's.
         """
         data = self.tmp_path / f"library{len(self.windows)}"
         if indexed:
             shutil.copytree(self.indexed, data)
         settings = tiny_settings_for(data, self.tmp_path / "models")
+        if weights is not None:
+            settings = dataclasses.replace(settings, weights=weights)
         bridge: LibraryBridge
         if process:
             bridge = LibraryBridge(lambda sink: ProcessBackend(settings, sink), watch=True)

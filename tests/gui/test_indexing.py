@@ -157,7 +157,8 @@ def test_a_missing_model_is_explained_and_names_still_match(
             "Lumen needs the weights of the model lumen-tiny; pass --weights FILE."
         )
 
-    window = windows.open(loader=missing)
+    # the weights file is gone, so neither the model nor its torch-free text tower can load
+    window = windows.open(loader=missing, weights=windows.tmp_path / "deleted.safetensors")
     assert window.model_state is not None and window.model_state.state == MODEL_UNAVAILABLE
     assert window.banner.isVisibleTo(window)
     shown = window.banner.message.text()
