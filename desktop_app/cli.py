@@ -34,6 +34,7 @@ from desktop_app.core.results import (
 )
 from desktop_app.core.watcher import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S, FolderWatcher
 from desktop_app.core.weights import DownloadProgress
+from desktop_app.core.writer_lock import LibraryBusyError
 
 log = logging.getLogger("desktop_app")
 
@@ -417,8 +418,7 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def _dispatch(library: Library, args: argparse.Namespace) -> int:
-    if args.command in ("index", "watch"):
-        library.claim_writer(f"lumen {args.command}")  # refused at once if another one runs
+    library.name_writer(f"lumen {args.command}")  # what another Lumen is told while this writes
     if args.command == "index":
         return _index(library, args)
     if args.command in ("search", "similar", "related"):
@@ -459,9 +459,18 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     outcome: dict[str, Any] = {}
     bar = _ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
 
+    def progress(p: Progress) -> None:
+        if p.phase == "waiting":  # another Lumen is the writer: said once, not drawn as a bar
+            outcome["waited"] = True
+            bar.close()
+            if not args.quiet:
+                print(f"lumen: {p.note} (Ctrl-C stops waiting)…", file=sys.stderr, flush=True)
+            return
+        bar.update(p)
+
     def work() -> None:
         try:
-            outcome["summary"] = library.index(args.paths or None, bar.update, cancel)
+            outcome["summary"] = library.index(args.paths or None, progress, cancel, hand_off=True)
         except BaseException as exc:  # handed to the main thread
             outcome["error"] = exc
 
@@ -478,6 +487,9 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     if "error" in outcome:
         raise outcome["error"]
     summary: IndexSummary = outcome["summary"]
+    if summary.cancelled and outcome.get("waited") and not summary.seen:
+        print("lumen: stopped waiting; the other Lumen goes on with its run", file=sys.stderr)
+        return EXIT_INTERRUPTED
     _print_summary(summary)
     return EXIT_INTERRUPTED if summary.cancelled else 0
 
@@ -815,6 +827,19 @@ def _exclude(library: Library, args: argparse.Namespace) -> int:
 
 
 def _watch(library: Library, args: argparse.Namespace) -> int:
+    try:
+        library.claim_writer()
+    except LibraryBusyError:
+        if not library.writer_follows_changes():
+            raise
+        for path in args.paths:  # the running watcher takes them within seconds
+            library.add_folder(path)
+        added = ", ".join(str(p.expanduser().absolute()) for p in args.paths)
+        print(
+            f"{library.describe_writer()} already follows the changes in this library"
+            + (f"; it watches {added} too now." if added else ".")
+        )
+        return 0
     for path in args.paths:
         library.add_folder(path)
     folders = [f for f in library.folders() if not f.paused]

@@ -79,6 +79,9 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 4
 EXCLUSIONS_VERSION_KEY = "exclusions_version"
+RESCAN_ASKED_KEY = "rescan_asked"  # tickets handed to the writer by other processes
+RESCAN_DONE_KEY = "rescan_done"  # the last ticket a finished full run covered
+RESCAN_SUMMARY_KEY = "rescan_summary"  # that run's figures (JSON), for whoever asked
 # SQLite's words for a disk that is full, read-only or failing (not a bug in a query).
 _STORAGE_FAILURES = ("disk is full", "readonly", "read-only", "disk i/o error", "unable to open")
 
@@ -476,6 +479,34 @@ class Catalog:
     def exclusions_version(self) -> str:
         """Changes whenever the exclusions change (in any process)."""
         return self.get_meta(EXCLUSIONS_VERSION_KEY) or ""
+
+    # -- work handed to the writer (see ``Library.index(hand_off=True)``) ---------------------
+
+    def ask_rescan(self) -> int:
+        """Ask the process that is the writer for a full run; returns this request's ticket."""
+        with self.session() as s:
+            row = s.get(Meta, RESCAN_ASKED_KEY)
+            ticket = int(row.value) + 1 if row else 1
+            s.merge(Meta(key=RESCAN_ASKED_KEY, value=str(ticket)))
+            return ticket
+
+    def rescan_asked(self) -> int:
+        """The newest ticket asked for (0: none ever)."""
+        return int(self.get_meta(RESCAN_ASKED_KEY) or 0)
+
+    def rescan_done(self) -> tuple[int, str]:
+        """The newest ticket a finished full run covered, and that run's figures (JSON)."""
+        with self.session() as s:
+            done, summary = s.get(Meta, RESCAN_DONE_KEY), s.get(Meta, RESCAN_SUMMARY_KEY)
+            return int(done.value) if done else 0, summary.value if summary else "{}"
+
+    def mark_rescan_done(self, ticket: int, summary: str) -> None:
+        """Record that a full run which started after ``ticket`` was asked for has finished."""
+        with self.session() as s:
+            done = s.get(Meta, RESCAN_DONE_KEY)
+            if done is None or int(done.value) < ticket:
+                s.merge(Meta(key=RESCAN_DONE_KEY, value=str(ticket)))
+                s.merge(Meta(key=RESCAN_SUMMARY_KEY, value=summary))
 
     def forget_matching(self, excluded: Callable[[Path], bool]) -> list[int]:
         """Forget every file ``excluded`` says is excluded; returns the vector ids removed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import threading
@@ -39,7 +40,7 @@ from desktop_app.core.search import SearchResults, SearchService, combine, parse
 from desktop_app.core.text_encoder import NumpyTextEncoder, load_numpy_text_encoder, write_manifest
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
 from desktop_app.core.weights import DownloadCallback
-from desktop_app.core.writer_lock import WriterLock
+from desktop_app.core.writer_lock import LibraryBusyError, WriterLock
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]
 
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 EmbedderLoader = Callable[[Settings], Embedder]
 EXCLUSIONS_RECHECK_S = 0.5  # how stale a running index run's view of the exclusions may be
+HAND_OFF_POLL_S = 0.25  # how often a run handed to another process checks on it
 
 
 def default_embedder_loader(
@@ -125,6 +127,37 @@ class Library:
             self._writer.holder = holder
         self._writer.acquire()
         self._claimed = True
+
+    @property
+    def is_writer(self) -> bool:
+        """Whether this process is the data dir's indexing process now."""
+        return self._writer.held
+
+    def name_writer(self, holder: str) -> None:
+        """What other processes are told while this one is the writer ("the Lumen window")."""
+        self._writer.holder = holder
+
+    def set_following(self, on: bool) -> None:
+        """Say whether a folder watcher follows changes here (``FolderWatcher`` calls it): other
+        processes then hand their indexing to this one instead of waiting for it to end."""
+        self._writer.set_watching(on)
+
+    def writer_follows_changes(self) -> bool:
+        """Whether the process that is the writer follows file changes (see ``set_following``)."""
+        return self._writer.holder_watches()
+
+    def describe_writer(self) -> str:
+        """Who is the writer now, in words (``lumen watch (pid 12)``)."""
+        info = self._writer.holder_info()
+        if not info:
+            return "another Lumen"
+        return f"{info.get('holder', 'another Lumen')} (pid {info.get('pid', '?')})"
+
+    def rescan_wanted(self) -> bool:
+        """Whether another process handed a full run to this one, the writer, and awaits it."""
+        if not self._writer.held:
+            return False
+        return self.catalog.rescan_asked() > self.catalog.rescan_done()[0]
 
     def __enter__(self) -> Library:
         return self
@@ -356,12 +389,26 @@ class Library:
         progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
         on_change: ChangeCallback | None = None,
+        *,
+        hand_off: bool = False,
     ) -> IndexSummary:
         """Index ``paths`` (added as folders) or every watched folder; only new/changed files work.
 
         ``on_change`` hears which files appeared, moved or went (see ``FileChanges``).
+
+        Only one process indexes a data dir. Another one's call raises ``LibraryBusyError``,
+        or with ``hand_off`` hands the run to the process that is indexing: ``paths`` are added
+        as folders and, when that process follows changes (``lumen watch``, the window), it
+        runs it and this call returns its figures; otherwise this call waits for it to end and
+        then runs itself. Meanwhile ``progress`` hears phase "waiting" with a ``note`` saying
+        for whom; ``cancel`` stops waiting (the handed-over run still happens).
         """
+        if hand_off:
+            handed = self._hand_off(paths, progress, cancel)
+            if handed is not None:
+                return handed
         self.claim_writer()
+        ticket = self.catalog.rescan_asked() if not paths else 0  # before the folders are read
         known_before = {f.id for f in self.catalog.folders()}
         folders = [self.add_folder(p) for p in paths] if paths else self.catalog.folders()
         folders = [f for f in self.catalog.folders() if f.id in {x.id for x in folders}]
@@ -375,9 +422,78 @@ class Library:
                 for folder in folders:  # leave the library as it was before this call
                     if folder.id not in known_before:
                         self.catalog.remove_folder(folder.path)
+                self._answer_hand_off(ticket, None, "the model is not available")
+                raise
+            except Exception as exc:
+                self._answer_hand_off(ticket, None, str(exc))
                 raise
             self._save_index()  # (a folder that came back was set online by the scan)
+        if not summary.cancelled:
+            self._answer_hand_off(ticket, summary)
         return summary
+
+    def _answer_hand_off(self, ticket: int, summary: IndexSummary | None, error: str = "") -> None:
+        """Tell processes that handed their run to this one that a full run covered it."""
+        if not ticket:
+            return
+        figures = _summary_json(summary) if summary is not None else json.dumps({"error": error})
+        try:
+            self.catalog.mark_rescan_done(ticket, figures)
+        except LumenError as exc:  # (a full disk): they go on waiting; this run's error matters
+            log.warning("Could not tell the waiting process that the run ended: %s", exc)
+
+    def _hand_off(
+        self,
+        paths: Sequence[Path] | None,
+        progress: Callable[[Progress], None] | None,
+        cancel: threading.Event | None,
+    ) -> IndexSummary | None:
+        """Have the writer process do this run and return its figures; None when this process
+        may write (it was free, or became free while waiting)."""
+        try:
+            self.claim_writer()
+            return None
+        except LibraryBusyError:
+            pass
+        for path in paths or ():
+            self.add_folder(path)  # (a watcher starts watching it within seconds)
+        ticket = self.catalog.ask_rescan()
+        shown = ""
+        while True:
+            done, figures = self.catalog.rescan_done()
+            if done >= ticket:
+                self._catch_up()
+                return _summary_from_json(figures, self.describe_writer())
+            try:
+                self.claim_writer()  # the writer ended: run here, as if it had been free
+                return None
+            except LibraryBusyError:
+                pass
+            if cancel is not None and cancel.is_set():
+                return IndexSummary(cancelled=True)
+            who = self.describe_writer()
+            if self.writer_follows_changes():
+                note = f"Handed to {who}, which is updating this library; waiting for it to finish"
+            else:
+                note = f"Waiting for {who} to finish updating this library; this run starts then"
+            if progress is not None and note != shown:
+                progress(Progress("waiting", note=note))
+                shown = note
+            if cancel is not None:
+                cancel.wait(HAND_OFF_POLL_S)
+            else:
+                time.sleep(HAND_OFF_POLL_S)
+
+    def _catch_up(self) -> None:
+        """Take in the vectors another process wrote (the catalog has them; this index not)."""
+        space = self.catalog.get_meta("space") or ""
+        with self._store_lock:
+            if space != self._space:
+                self._space = space
+                self._index = self._open_index(int(self.catalog.get_meta("dim") or 0))
+                self._search = SearchService(self.catalog, self._index, self._space)
+            elif space:
+                self._reconcile()
 
     def update_paths(
         self,
@@ -616,6 +732,25 @@ class Library:
 
     def failures(self) -> list[FileRecord]:
         return self.catalog.failed_files()
+
+
+def _summary_json(summary: IndexSummary) -> str:
+    figures = dataclasses.asdict(summary)
+    figures["offline_folders"] = [str(p) for p in summary.offline_folders]
+    figures["failures"] = [[str(p), reason] for p, reason in summary.failures]
+    return json.dumps(figures)
+
+
+def _summary_from_json(text: str, writer: str) -> IndexSummary:
+    """The figures of a run another process did (see ``Library.index(hand_off=True)``)."""
+    figures = json.loads(text)
+    if "error" in figures:
+        raise LumenError(f"{writer} could not finish updating this library: {figures['error']}")
+    known = {f.name for f in dataclasses.fields(IndexSummary)}
+    figures = {k: v for k, v in figures.items() if k in known}
+    figures["offline_folders"] = [Path(p) for p in figures.get("offline_folders", [])]
+    figures["failures"] = [(Path(p), reason) for p, reason in figures.get("failures", [])]
+    return IndexSummary(**figures)
 
 
 def make_private(data_dir: Path) -> None:

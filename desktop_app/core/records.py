@@ -150,13 +150,14 @@ class FileFilter:
 class Progress:
     """Where an indexing run stands; sent to the progress callback from the indexing thread."""
 
-    phase: str  # "scanning", "loading model", "indexing", "saving", "done"
+    phase: str  # "scanning", "loading model", "indexing", "saving", "done", "waiting"
     done: int = 0
     total: int = 0
     failed: int = 0
     rate: float = 0.0  # files per second over the embedding phase
     eta_s: float | None = None
     current: Path | None = None
+    note: str = ""  # "waiting": for whom, in words ("Handed to lumen watch (pid 12), …")
 
 
 @dataclass

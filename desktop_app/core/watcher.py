@@ -37,6 +37,7 @@ from desktop_app.core.errors import LumenError, ModelUnavailableError
 from desktop_app.core.extractors import kind_for_path
 from desktop_app.core.pipeline import ChangeCallback, IndexSummary
 from desktop_app.core.scanner import is_ignored_name
+from desktop_app.core.writer_lock import LibraryBusyError
 
 if TYPE_CHECKING:
     from desktop_app.core.library import Library
@@ -285,6 +286,7 @@ class FolderWatcher:
         self._cancel = threading.Event()
         self._reconcile_requested = threading.Event()
         self._busy = False
+        self._told_busy = False
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._overflow = _OverflowListener(self.reconcile_now)
@@ -307,6 +309,7 @@ class FolderWatcher:
                 self._poll_interval_s,
             )
         logging.getLogger(_INOTIFY_OVERFLOW_LOGGER).addHandler(self._overflow)
+        self._library.set_following(True)  # others now hand their indexing to this process
         self._busy = True
         if reconcile:
             self._reconcile_requested.set()
@@ -328,6 +331,7 @@ class FolderWatcher:
                 with contextlib.suppress(RuntimeError):
                     observer.join(timeout)
         logging.getLogger(_INOTIFY_OVERFLOW_LOGGER).removeHandler(self._overflow)
+        self._library.set_following(False)
 
     def __enter__(self) -> FolderWatcher:
         self.start()
@@ -402,6 +406,8 @@ class FolderWatcher:
                     self._reconcile(None)
                     next_reconcile = self._next_reconcile()
                 if now >= next_check:
+                    if self._library.rescan_wanted():  # another process handed its run here
+                        self._reconcile_requested.set()
                     self._sync_folders(initial=False)
                     next_check = time.monotonic() + self._recheck_s
                 batch = self._coalescer.take_ready()
@@ -444,6 +450,10 @@ class FolderWatcher:
             self._error = exc
             self._stopping.set()
             raise _Fatal from exc
+        except LibraryBusyError as exc:  # another process indexes (and watches) this library
+            if not self._told_busy:
+                log.info("Not indexing here: %s", exc)
+                self._told_busy = True
         except (OSError, LumenError) as exc:  # disk full, folder vanished meanwhile …
             log.error("Could not update the index: %s", exc)
         return None
@@ -468,7 +478,11 @@ class FolderWatcher:
                     self._update([path])  # marks it offline; nothing is deleted
                 continue
             self._watch(path, identity)
-            if not initial:  # back again, remounted, or newly added: catch up with it
+            if initial:
+                continue
+            if self._reconcile_requested.is_set() or self._library.rescan_wanted():
+                self._reconcile_requested.set()  # handed over by another process: one full run
+            else:  # back again, remounted, or newly added: catch up with it
                 self._reconcile([path])
 
     def _watch(self, path: Path, identity: tuple[int, int]) -> None:

@@ -1,7 +1,8 @@
 """One writer per data dir, across processes: an OS file lock that dies with its process.
 
 The window's library host, ``lumen index`` and ``lumen watch`` each take it before they index;
-a second one is refused with who holds it. Searches never need it. The lock is ``flock`` (or
+a second one hands its work to it or waits for it (``Library.index(hand_off=True)``), or is
+refused with who holds it. Searches never need it. The lock is ``flock`` (or
 ``msvcrt.locking`` on Windows) on ``writer.lock``, so a killed process never leaves it stuck.
 """
 
@@ -28,6 +29,7 @@ class WriterLock:
     def __init__(self, data_dir: Path, holder: str | None = None) -> None:
         self.path = data_dir / LOCK_NAME
         self.holder = holder or _this_process()
+        self.watching = False  # whether the holder follows file changes (a folder watcher runs)
         self._file: IO[str] | None = None
 
     @property
@@ -46,28 +48,51 @@ class WriterLock:
         except OSError:
             handle.close()
             return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "holder": self.holder}))
-        handle.flush()
         self._file = handle
+        self._write_info()
         return True
+
+    def set_watching(self, on: bool) -> None:
+        """Tell other processes whether this holder follows file changes (and so takes folders
+        added to the catalog and rescans asked for without being restarted)."""
+        self.watching = on
+        if self._file is not None:
+            self._write_info()
+
+    def _write_info(self) -> None:
+        assert self._file is not None
+        info = {"pid": os.getpid(), "holder": self.holder, "watching": self.watching}
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(json.dumps(info))
+        self._file.flush()
 
     def acquire(self) -> None:
         """Take the lock or raise ``LibraryBusyError`` saying who has it."""
         if not self.try_acquire():
             raise LibraryBusyError(
-                f"Another Lumen is updating this library ({self.describe_holder()}). It keeps the "
-                "index up to date itself; searches work meanwhile. Stop it to run this command."
+                f"Another Lumen is updating this library ({self.describe_holder()}). Searches "
+                "work meanwhile; run this again when it has finished."
             )
 
-    def describe_holder(self) -> str:
-        """Who holds the lock, as the holder wrote it (best effort)."""
+    def holder_info(self) -> dict[str, object]:
+        """What the holder wrote about itself (pid, holder, watching); {} when unreadable."""
         try:
             info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
-            return f"{info.get('holder', 'unknown')}, pid {info.get('pid', '?')}"
         except (OSError, ValueError):
+            return {}
+        return info if isinstance(info, dict) else {}
+
+    def describe_holder(self) -> str:
+        """Who holds the lock, as the holder wrote it (best effort): ``lumen watch, pid 12``."""
+        info = self.holder_info()
+        if not info:
             return "another process"
+        return f"{info.get('holder', 'unknown')}, pid {info.get('pid', '?')}"
+
+    def holder_watches(self) -> bool:
+        """Whether the holder follows file changes (it takes handed-over work as it comes)."""
+        return bool(self.holder_info().get("watching"))
 
     def release(self) -> None:
         if self._file is not None:

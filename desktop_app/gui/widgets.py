@@ -51,6 +51,8 @@ def describe_progress(progress: Progress) -> str:
         return "Saving the index…"
     if progress.phase == "done":
         return "Indexing finished"
+    if progress.phase == "waiting":  # another Lumen (`lumen watch`) is indexing this library
+        return f"{progress.note}…"
     text = f"Indexing {progress.done:,} of {progress.total:,}"
     if progress.rate > 0:
         text += f" · {progress.rate:.1f} files/s"

@@ -52,6 +52,7 @@ class LibraryService:
 
     def __init__(self, library: Library) -> None:
         self.library = library
+        library.name_writer("the Lumen window")  # what `lumen index` is told while this writes
         self._warm_lock = threading.Lock()
         self._model_state: ModelState | None = None
         size = library.settings.thumbnail_size
@@ -157,8 +158,14 @@ class LibraryService:
         cancel: threading.Event,
         on_change: ChangeSink | None = None,
     ) -> IndexSummary:
-        """Add ``paths`` as folders (if given) and index new or changed files."""
-        return self.library.index(list(paths) if paths else None, progress, cancel, on_change)
+        """Add ``paths`` as folders (if given) and index new or changed files.
+
+        When another Lumen (``lumen watch``) is indexing this library, the run is handed to it
+        (or waits for it): ``progress`` hears phase "waiting" meanwhile.
+        """
+        return self.library.index(
+            list(paths) if paths else None, progress, cancel, on_change, hand_off=True
+        )
 
     def add_folder(self, path: Path) -> Folder:
         return self.library.add_folder(path)

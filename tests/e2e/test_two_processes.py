@@ -1,4 +1,5 @@
-"""Two Lumen processes on one data dir: one writer, readers always work; newer data refused."""
+"""Two Lumen processes on one data dir: one writer (others hand it their work or wait), readers
+always work; newer data refused."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.writer_lock import WriterLock
 from tests.support.processes import child, reap
 from tests.support.shapes import caption_for_text, render
 from tests.support.waiting import wait_until
@@ -19,6 +21,7 @@ pytestmark = pytest.mark.slow
 
 RED = "a red circle on the left"
 BLUE = "a blue square at the top"
+GREEN = "a green triangle on the right"
 
 
 def command(data: Path, weights: Path, *args: str) -> list[str]:
@@ -42,25 +45,36 @@ def run(data: Path, weights: Path, *args: str) -> subprocess.CompletedProcess[st
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_a_second_writer_is_refused_while_readers_and_forget_work(
+def test_a_second_writer_hands_its_work_to_the_watcher_while_readers_and_forget_work(
     tmp_path: Path, tiny_weights: Path
 ) -> None:
     photos = tmp_path / "photos"
     photos.mkdir()
     render(caption_for_text(RED)).save(photos / "red.png")
     render(caption_for_text(BLUE)).save(photos / "blue.png")
+    more = tmp_path / "more"
+    more.mkdir()
+    render(caption_for_text(GREEN)).save(more / "green.png")
+    later = tmp_path / "later"
+    later.mkdir()
     data = tmp_path / "data"
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     watch_cmd = command(data, tiny_weights, "watch", str(photos), "--settle", "0.3")
     with child(watch_cmd, env=env) as watch:
         wait_until(lambda: watch.said("up to date", "2 new"), timeout=120, what="the first scan")
 
-        second = run(data, tiny_weights, "index", str(photos))
-        assert second.returncode == 1
-        assert "Another Lumen is updating this library (lumen watch" in second.stderr
-        assert "Traceback" not in second.stderr
-        other_watch = run(data, tiny_weights, "watch")
-        assert other_watch.returncode == 1 and "lumen watch" in other_watch.stderr
+        # `lumen index` of a new folder: the watcher does it, this command reports its figures.
+        second = run(data, tiny_weights, "index", str(more))
+        assert second.returncode == 0, second.stderr
+        assert "Handed to lumen watch (pid" in second.stderr
+        assert "1 new" in second.stdout and "Traceback" not in second.stderr
+        assert watch.said("indexed", str(more / "green.png"))
+        # A second `lumen watch`: the running one follows the new folder too.
+        other_watch = run(data, tiny_weights, "watch", str(later))
+        assert other_watch.returncode == 0, other_watch.stderr
+        assert "lumen watch (pid" in other_watch.stdout and str(later) in other_watch.stdout
+        render(caption_for_text(GREEN), seed=2).save(later / "green2.png")
+        wait_until(lambda: watch.said("indexed", "green2.png"), what="the handed-over folder")
 
         found = run(data, tiny_weights, "search", RED, "-k", "1", "--json")
         assert found.returncode == 0, found.stderr
@@ -72,15 +86,42 @@ def test_a_second_writer_is_refused_while_readers_and_forget_work(
         (photos / "red.png").touch()  # the watcher sees it change, and must leave it out
         render(caption_for_text(RED), seed=5).save(photos / "red2.png")
         wait_until(lambda: watch.said("indexed", "red2.png"), what="a later change")
-        later = watch.lines[before_forget:]
-        assert not any(line.endswith("indexed " + str(photos / "red.png")) for line in later)
+        after = watch.lines[before_forget:]
+        assert not any(line.endswith("indexed " + str(photos / "red.png")) for line in after)
         assert reap(watch.proc) == 0, watch.stderr
 
     again = run(data, tiny_weights, "index")
     assert again.returncode == 0, again.stderr
     status = json.loads(run(data, tiny_weights, "status", "--json").stdout)
-    assert status["files"]["indexed"] == 2  # blue and red2; red stays forgotten
-    assert status["vectors"] == status["index_size"] == 2
+    assert status["files"]["indexed"] == 4  # blue, red2, green, green2; red stays forgotten
+    assert status["vectors"] == status["index_size"] == 4
+
+
+def test_without_a_watcher_index_waits_its_turn_and_watch_is_refused(
+    tmp_path: Path, tiny_weights: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    render(caption_for_text(RED)).save(photos / "red.png")
+    data = tmp_path / "data"
+    assert run(data, tiny_weights, "exclude", "list").returncode == 0  # creates the library
+    busy = WriterLock(data, holder="lumen index")  # another run that does not follow changes
+    assert busy.try_acquire()
+    try:
+        refused = run(data, tiny_weights, "watch", str(photos))
+        assert refused.returncode == 1
+        assert "Another Lumen is updating this library (lumen index, pid" in refused.stderr
+        assert "run this again when it has finished" in refused.stderr
+        env = dict(os.environ, HF_HUB_OFFLINE="1")
+        with child(command(data, tiny_weights, "index", str(photos)), env=env) as waiting:
+            wait_until(
+                lambda: "Waiting for lumen index (pid" in waiting.stderr, what="the waiting notice"
+            )
+            busy.release()  # that run ends: this one takes the library and indexes
+            wait_until(lambda: waiting.said("1 new"), timeout=120, what="its own run")
+            assert waiting.proc.wait(timeout=60) == 0, waiting.stderr
+    finally:
+        busy.release()
 
 
 def test_a_library_from_a_newer_lumen_is_refused_untouched(
