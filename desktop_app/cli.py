@@ -25,6 +25,7 @@ from desktop_app.core.extractors.video import format_time, video_limits
 from desktop_app.core.library import Library, default_embedder_loader
 from desktop_app.core.models import MODELS
 from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
+from desktop_app.core.records import file_to_open
 from desktop_app.core.results import (
     QueryResults,
     ResultFile,
@@ -106,10 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--type",
-            choices=["image", "video", "document", "all"],
+            choices=["image", "raw", "video", "document", "all"],
             default="all",
             dest="kind",
-            help="only photos and pictures, only videos, or only documents (default: %(default)s)",
+            help="only photos and pictures (RAW included), only camera RAW photos, only videos, "
+            "or only documents (default: %(default)s)",
         )
         if name == "similar":
             p.add_argument(
@@ -596,7 +598,7 @@ def _search(library: Library, args: argparse.Namespace) -> int:
     if results.notice:
         print(results.notice, file=sys.stderr)
     if args.json:
-        print(json.dumps(_results_json(results), indent=2))
+        print(json.dumps(_results_json(results, library.settings.open_raw), indent=2))
         return 0
     print(_header(results, args))
     _print_results(results, args.limit, args.all)
@@ -616,17 +618,20 @@ def _header(results: QueryResults, args: argparse.Namespace) -> str:
     return f"{shown} about {args.file.name}"
 
 
-def _results_json(results: QueryResults) -> dict[str, Any]:
+def _results_json(results: QueryResults, open_raw: bool) -> dict[str, Any]:
     return {
-        "results": [_result_json(f) for f in results.files],
+        "results": [_result_json(f, open_raw) for f in results.files],
         "hidden_below_cutoff": results.hidden,
         "relevance_cutoff": results.cutoff,
     }
 
 
-def _result_json(found: ResultFile) -> dict[str, Any]:
-    """One result; ``match`` says how it was found ("meaning", or "name" when not embedded yet)."""
+def _result_json(found: ResultFile, open_raw: bool) -> dict[str, Any]:
+    """One result; ``match`` says how it was found ("meaning", or "name" when not embedded yet);
+    ``opens`` is the file of its shot that opening it shows (setting ``open_raw``).
+    """
     f, h = found.file, found.hit
+    companions = h.companions if h else ()
     return {
         "path": str(f.path),
         "match": found.match,
@@ -636,7 +641,8 @@ def _result_json(found: ResultFile) -> dict[str, Any]:
         "relevant": found.relevant,
         "page": h.page if h else None,
         "at_s": h.at_s if h else None,
-        "companions": [str(p) for p in h.companions] if h else [],
+        "companions": [str(p) for p in companions],
+        "opens": str(file_to_open(f.path, companions, open_raw)),
         "duration_s": f.duration_s,
         "snippet": h.passage if h else None,
         "why": {

@@ -50,6 +50,9 @@ class Settings:
     # Image tower with int8 weights (dynamic quantisation of its Linear layers) on the CPU:
     # faster indexing, vectors within cosine 0.99 of fp32 ones (same vector space).
     int8: bool = False
+    # A shot kept as RAW + JPEG (or HEIC) is one result: Open shows the RAW when True, else the
+    # JPEG/HEIC (quick to open in any viewer).
+    open_raw: bool = False
 
     @property
     def catalog_path(self) -> Path:
@@ -91,6 +94,7 @@ class Settings:
             "thumbnail_size": self.thumbnail_size,
             "ocr": self.ocr,
             "int8": self.int8,
+            "open_raw": self.open_raw,
         }
         target = self.data_dir / SETTINGS_FILE
         tmp = target.with_suffix(".json.tmp")

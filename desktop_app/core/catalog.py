@@ -40,6 +40,7 @@ from desktop_app.core.catalog_tables import (
 from desktop_app.core.errors import DataDirError
 from desktop_app.core.exclusions import DEFAULT_PATTERNS
 from desktop_app.core.keyword_index import KEYWORD_ROWID_BITS, KEYWORD_TABLE
+from desktop_app.core.pathtext import PathText
 from desktop_app.core.records import (
     EmbeddedFile,
     FileFilter,
@@ -77,7 +78,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 EXCLUSIONS_VERSION_KEY = "exclusions_version"
 RESCAN_ASKED_KEY = "rescan_asked"  # tickets handed to the writer by other processes
 RESCAN_DONE_KEY = "rescan_done"  # the last ticket a finished full run covered
@@ -172,6 +174,12 @@ class Catalog:
                     text("INSERT OR IGNORE INTO exclusions (pattern, added_at) VALUES (:p, :t)"),
                     {"p": pattern, "t": now},
                 )
+        if version < 5:
+            # Step 5: file names without regard to (ASCII) case, to find the files of one shot
+            # (IMG_1.JPG beside img_1.cr2) with an index seek in folders of any size.
+            conn.execute(
+                text("CREATE INDEX IF NOT EXISTS ix_files_name_folded ON files (lower(name))")
+            )
         # Later steps go here, one commented ``if version < N`` block each.
         if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
             conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
@@ -384,15 +392,26 @@ class Catalog:
             return [FileRecord.from_row(r) for r in s.scalars(query)]
 
     def files_named_like(self, path: Path) -> list[FileRecord]:
-        """Indexed files in ``path``'s folder whose name is ``path``'s up to the extension."""
-        prefix = escape_like(str(path.with_suffix(""))) + ".%"
+        """Indexed files in ``path``'s folder whose name is ``path``'s up to the extension.
+
+        The name is compared without regard to case (``IMG_1.JPG`` finds ``img_1.cr2``: a
+        camera writes upper case, a computer that copies or renames files often lower case);
+        the folder is compared exactly, as the file system does.
+        """
+        stem = path.with_suffix("").name.translate(_ASCII_LOWER)  # as SQLite's lower() folds
         with self.session() as s:
+            # The status is checked here, not in SQL: SQLite would then scan by status instead
+            # of seeking the name index (step 5).
             query = select(FileRow).where(
-                FileRow.status == INDEXED,
-                FileRow.path.like(prefix, escape="\\"),
-                FileRow.path.not_like(escape_like(str(path.with_suffix(""))) + ".%/%", escape="\\"),
+                func.lower(FileRow.name, type_=PathText).like(escape_like(stem) + ".%", escape="\\")
             )
-            return [FileRecord.from_row(r) for r in s.scalars(query)]
+            return [
+                FileRecord.from_row(row)
+                for row in s.scalars(query)
+                if row.status == INDEXED
+                and Path(row.path).parent == path.parent
+                and Path(row.name).stem.translate(_ASCII_LOWER) == stem
+            ]
 
     def add_file(
         self,

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from desktop_app.core.pathtext import PathText
-from desktop_app.core.records import FAILED, INDEXED, OFFLINE, PENDING
+from desktop_app.core.records import FAILED, INDEXED, OFFLINE, PENDING, RAW, RAW_EXTENSIONS
 
 if TYPE_CHECKING:
     from desktop_app.core.records import FileFilter
@@ -121,7 +121,14 @@ def apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
     if file_filter is None:
         return query
     if file_filter.kinds:
-        query = query.where(FileRow.kind.in_(sorted(file_filter.kinds)))
+        kinds = set(file_filter.kinds)
+        clauses: list[Any] = []
+        if RAW in kinds:
+            kinds.discard(RAW)
+            clauses.append((FileRow.kind == "image") & _is_raw())
+        if kinds:
+            clauses.append(FileRow.kind.in_(sorted(kinds)))
+        query = query.where(or_(*clauses))
     if file_filter.folders:
         clauses = [
             FileRow.path.like(escape_like(path_prefix(f)) + "%", escape="\\")
@@ -135,6 +142,19 @@ def apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
         if file_filter.date_to:
             query = query.where(when <= file_filter.date_to)
     return query
+
+
+def _is_raw() -> Any:
+    """The file's name ends with a RAW extension (any case)."""
+    by_length: dict[int, list[str]] = {}
+    for extension in sorted(RAW_EXTENSIONS):
+        by_length.setdefault(len(extension), []).append(extension)
+    return or_(
+        *(
+            func.lower(func.substr(FileRow.name, -length)).in_(extensions)
+            for length, extensions in sorted(by_length.items())
+        )
+    )
 
 
 def rowcount(result: Any) -> int:

@@ -18,6 +18,33 @@ INDEXED = "indexed"
 FAILED = "failed"  # extraction failed; ``error`` says why
 OFFLINE = "offline"  # its folder is unreachable; kept but hidden from results
 
+# Camera RAW photos (read by LibRaw): files of kind "image"; ``FileFilter`` kind "raw" selects them.
+RAW_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf",
+        ".rw2", ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc", ".mrw", ".rwl",
+    }
+)  # fmt: skip
+RAW = "raw"  # a FileFilter kind: the RAW photos among the images
+
+
+def is_raw(path: Path) -> bool:
+    """Whether ``path`` names a camera RAW photo (by its extension, any case)."""
+    return path.suffix.lower() in RAW_EXTENSIONS
+
+
+def file_to_open(path: Path, companions: Sequence[Path], open_raw: bool) -> Path:
+    """The file that Open shows for a result ``path`` whose shot also holds ``companions``.
+
+    For a RAW+JPEG (or RAW+HEIC) shot: the RAW when ``open_raw``, else the processed photo.
+    Anything else (a single file, a Live Photo's still or video) opens as itself.
+    """
+    if open_raw:
+        return path if is_raw(path) else next((p for p in companions if is_raw(p)), path)
+    if is_raw(path):
+        return next((p for p in companions if not is_raw(p)), path)
+    return path
+
 
 @dataclass(frozen=True)
 class Folder:
@@ -131,7 +158,11 @@ class VectorOwner:
 
 @dataclass(frozen=True)
 class FileFilter:
-    """Restricts searches: by kind, by folders, by date taken (or modified when no EXIF date)."""
+    """Restricts searches: by kind, by folders, by date taken (or modified when no EXIF date).
+
+    ``kinds`` holds file kinds ("image", "video", "document") and may hold ``RAW``: the images
+    that are camera RAW files (``RAW_EXTENSIONS``).
+    """
 
     kinds: frozenset[str] | None = None
     folders: tuple[Path, ...] | None = None

@@ -1,7 +1,10 @@
-"""`lumen` with videos: --type video, the matching moment printed, similar from a frame, status."""
+"""`lumen` with videos and RAW photos: --type video/raw, the matching moment printed, similar
+from a frame, the file of a RAW+JPEG shot that opens, status.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.photos import write_shape_photos
-from tests.support.shapes import caption_for_text
+from tests.support.raw import write_dng
+from tests.support.shapes import caption_for_text, render
 from tests.support.videos import write_shape_video
 
 pytestmark = pytest.mark.slow
@@ -40,8 +44,12 @@ def test_video_hits_print_their_moment(tmp_path: Path, tiny_weights: Path) -> No
             (caption_for_text("a blue square on the right"), 4),
         ],
     )
+    # One shot kept as RAW + JPEG, the RAW's name lower-cased by the computer it was copied with.
+    shot = render(caption_for_text("a yellow square on the left"), (320, 240), seed=6)
+    write_dng(folder / "dsc_0042.nef", shot)
+    shot.save(folder / "DSC_0042.JPG", quality=90)
     data = tmp_path / "data"
-    assert "73 new" in _lumen(data, tiny_weights, "index", str(folder))
+    assert "75 new" in _lumen(data, tiny_weights, "index", str(folder))
 
     out = _lumen(data, tiny_weights, "search", "a blue square on the right", "--type", "video")
     hit = next(line for line in out.splitlines() if "party.mp4" in line)
@@ -52,6 +60,18 @@ def test_video_hits_print_their_moment(tmp_path: Path, tiny_weights: Path) -> No
     results = [line for line in similar.splitlines() if "/roll/" in line]
     assert results and "IMG_" in results[0], similar
 
+    def raw_hits() -> list[dict[str, object]]:
+        out = _lumen(data, tiny_weights, "search", "a yellow square", "--type", "raw", "--json")
+        return list(json.loads(out)["results"])
+
+    [raw] = raw_hits()  # the RAW only, with the JPEG of its shot; Open shows the JPEG
+    assert Path(str(raw["path"])).name == "dsc_0042.nef"
+    assert [Path(p).name for p in raw["companions"]] == ["DSC_0042.JPG"]  # type: ignore[attr-defined]
+    assert Path(str(raw["opens"])).name == "DSC_0042.JPG"
+    settings = data / "settings.json"
+    settings.write_text(json.dumps({**json.loads(settings.read_text()), "open_raw": True}))
+    assert Path(str(raw_hits()[0]["opens"])).name == "dsc_0042.nef"
+
     status = _lumen(data, tiny_weights, "status")
-    assert "72 photos, 1 video" in status
+    assert "74 photos, 1 video" in status
     assert "up to 16 frames per video" in status

@@ -44,14 +44,19 @@ def write_dng(
     make: str = "Canon",
     model: str = "Canon EOS R5",
     lens: str = "RF24-105mm F4 L IS USM",
+    orientation: int = 1,
 ) -> Path:
     """A DNG whose sensor data shows ``sensor`` (at twice its size) and whose embedded preview
     is ``preview`` (``sensor`` itself when not given), with date, camera and lens in its tags.
+
+    ``orientation`` is the EXIF Orientation tag, as a camera held on its side writes it: the
+    sensor data and the preview stay as the sensor saw them.
     """
     shown = sensor if preview is None else preview
     tags = [
         (271, "s", 0, make, True),
         (272, "s", 0, model, True),
+        (274, "H", 1, orientation, True),  # Orientation
         (306, "s", 0, taken, True),
         (36867, "s", 0, taken, True),  # DateTimeOriginal: DNG allows EXIF tags in IFD0
         (42036, "s", 0, lens, True),  # LensModel

@@ -20,11 +20,13 @@ def write_shape_video(
     size: tuple[int, int] = (160, 120),
     fps: int = 12,
     metadata: dict[str, str] | None = None,
+    rotation: int = 0,
 ) -> Path:
     """A video showing each caption for its number of seconds, in order; keyframe every 0.5 s.
 
     The shape moves a little from frame to frame (a new seed every few frames), like a
-    hand-held camera.
+    hand-held camera. ``rotation`` (degrees counter-clockwise) goes into the stream's display
+    matrix, as phones record a clip filmed upright: the pictures stay as the sensor saw them.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
@@ -34,6 +36,8 @@ def write_shape_video(
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         stream.codec_context.gop_size = max(1, fps // 2)
+        if rotation:
+            stream.set_display_rotation(rotation)
         for index, (caption, seconds) in enumerate(scenes):
             for n in range(round(seconds * fps)):
                 picture = render(caption, size, seed=index * 100 + n // 4)

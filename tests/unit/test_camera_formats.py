@@ -14,6 +14,7 @@ import pytest
 from desktop_app.core.catalog import FileFilter
 from desktop_app.core.embedder import Embedder
 from desktop_app.core.library import Library
+from desktop_app.core.records import RAW
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.raw import write_dng
 from tests.support.settings import tiny_model_settings
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.slow  # indexes a camera roll with the tiny model
 BLUE_RIGHT = caption_for_text("a blue square on the right")
 PHOTOS = FileFilter(kinds=frozenset({"image"}))
 VIDEOS = FileFilter(kinds=frozenset({"video"}))
+RAWS = FileFilter(kinds=frozenset({RAW}))
 
 
 def _write_camera_roll(folder: Path) -> None:
@@ -42,7 +44,7 @@ def _write_camera_roll(folder: Path) -> None:
     write_dng(folder / "DSC_5001.DNG", sensor)  # a 320×240 preview: rendered from the mosaic
     # A RAW+JPEG pair of one shot, and a Live Photo (still + short video).
     pair = render(caption_for_text("a yellow square on the left"), (320, 240), seed=6)
-    write_dng(folder / "IMG_6001.DNG", pair)
+    write_dng(folder / "img_6001.dng", pair)  # lower-cased by the computer it was copied with
     pair.save(folder / "IMG_6001.JPG", quality=90)
     live = caption_for_text("a green square at the bottom")
     render(live, (320, 240), seed=6).save(folder / "IMG_7001.HEIC", quality=90)
@@ -148,7 +150,7 @@ def test_the_window_gets_a_thumbnail_and_a_preview_of_a_video(roll: tuple[Librar
 @pytest.mark.parametrize(
     ("query", "files"),
     [
-        ("a yellow square on the left", {"IMG_6001.DNG", "IMG_6001.JPG"}),
+        ("a yellow square on the left", {"img_6001.dng", "IMG_6001.JPG"}),
         ("a green square at the bottom", {"IMG_7001.HEIC", "IMG_7001.MOV"}),
     ],
 )
@@ -168,4 +170,15 @@ def test_find_similar_does_not_offer_the_other_file_of_the_same_shot(
 ) -> None:
     library, folder = roll
     hits = library.similar(folder / "IMG_6001.JPG", k=5).hits
-    assert "IMG_6001.DNG" not in {h.file.path.name for h in hits}
+    assert "img_6001.dng" not in {h.file.path.name for h in hits}
+
+
+def test_the_raw_filter_finds_raw_photos_with_the_jpeg_of_their_shot(
+    roll: tuple[Library, Path],
+) -> None:
+    library, _folder = roll
+    hits = library.search("a yellow square on the left", k=10, file_filter=RAWS, show_all=True).hits
+    assert {h.file.path.name for h in hits} == {"DSC_5001.DNG", "img_6001.dng"}
+    [shot] = [h for h in hits if h.file.path.name == "img_6001.dng"]
+    assert [p.name for p in shot.companions] == ["IMG_6001.JPG"]
+    assert hits[0] is shot  # the one that shows a yellow square first

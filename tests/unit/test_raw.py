@@ -69,6 +69,67 @@ def test_thumbnails_and_previews_open_raw_files(tmp_path: Path) -> None:
     assert max(large.size) == 320 and _share(large, 0) > 0.05
 
 
+def _quadrants(width: int, height: int) -> Image.Image:
+    """Red, green / blue, white quarters: any turn of it shows."""
+    pixels = np.zeros((height, width, 3), np.uint8)
+    pixels[: height // 2, : width // 2] = (255, 0, 0)
+    pixels[: height // 2, width // 2 :] = (0, 255, 0)
+    pixels[height // 2 :, : width // 2] = (0, 0, 255)
+    pixels[height // 2 :, width // 2 :] = (255, 255, 255)
+    return Image.fromarray(pixels)
+
+
+def _quarters(image: Image.Image) -> list[tuple[int, ...]]:
+    """The colour in each quarter (top left, top right, bottom left, bottom right), as 0/1."""
+    rgb = image.convert("RGB")
+    w, h = rgb.size
+    centres = [
+        (w // 4, h // 4),
+        (3 * w // 4, h // 4),
+        (w // 4, 3 * h // 4),
+        (3 * w // 4, 3 * h // 4),
+    ]
+    return [tuple(int(v > 128) for v in rgb.getpixel(c)) for c in centres]  # type: ignore[union-attr]
+
+
+# The camera stores the sensor's picture as it saw it and an EXIF Orientation saying how to turn
+# it; both the fast path (the embedded preview) and the fallback (LibRaw's render) turn it.
+@pytest.mark.parametrize("preview_size", [(640, 480), (64, 48)], ids=["preview", "render"])
+@pytest.mark.parametrize(
+    ("orientation", "turn"),
+    [
+        (1, None),
+        (3, Image.Transpose.ROTATE_180),
+        (6, Image.Transpose.ROTATE_270),  # camera turned right for a portrait
+        (8, Image.Transpose.ROTATE_90),  # camera turned left
+    ],
+)
+def test_a_raw_shot_on_its_side_comes_out_upright(
+    tmp_path: Path,
+    orientation: int,
+    turn: Image.Transpose | None,
+    preview_size: tuple[int, int],
+) -> None:
+    stored = _quadrants(320, 240)
+    path = write_dng(
+        tmp_path / "IMG_0005.DNG",
+        stored,
+        preview=stored.resize(preview_size),
+        orientation=orientation,
+    )
+    upright = stored if turn is None else stored.transpose(turn)
+    extraction = extract(path)
+    assert extraction.image is not None
+    portrait = orientation in (6, 8)
+    assert (extraction.width, extraction.height) == ((480, 640) if portrait else (640, 480))
+    assert _quarters(extraction.image) == _quarters(upright)
+    shown = open_for_display(path, 200)  # the window's thumbnail and preview
+    assert (shown.height > shown.width) == portrait
+    assert _quarters(shown) == _quarters(upright)
+    details = read_image_metadata(path)
+    assert (details["width"], details["height"]) == (extraction.width, extraction.height)
+
+
 @pytest.mark.parametrize("content", [b"", b"II*\x00" + b"\x00" * 200, b"not a raw file" * 50])
 def test_broken_raw_files_fail_with_a_reason(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.nef"

@@ -100,6 +100,43 @@ def test_thumbnail_and_frame_at_a_time(tmp_path: Path) -> None:
     assert format_time(75.4) == "1:15" and format_time(3725) == "1:02:05"
 
 
+def _red_centre(image: Image.Image) -> tuple[float, float]:
+    """Where the red shape lies, as fractions of the picture's width and height."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.int32)
+    red = (pixels[..., 0] > 150) & (pixels[..., 1] < 90) & (pixels[..., 2] < 90)
+    rows, columns = np.nonzero(red)
+    assert rows.size, "no red shape in the picture"
+    return float(columns.mean()) / image.width, float(rows.mean()) / image.height
+
+
+# A phone writes the sensor's landscape pictures plus a turn in the stream's display matrix
+# (degrees counter-clockwise). The red circle, on the left of the stored pictures, is where
+# the person filming saw it once the turn is applied.
+@pytest.mark.parametrize(
+    ("rotation", "shape", "where"),
+    [
+        (0, (160, 120), "left"),
+        (-90, (120, 160), "top"),  # an iPhone held upright (portrait)
+        (90, (120, 160), "bottom"),  # held upside down in portrait
+        (180, (160, 120), "right"),  # landscape with the button on the left
+    ],
+)
+def test_a_phone_clip_with_a_rotation_comes_out_as_filmed(
+    tmp_path: Path, rotation: int, shape: tuple[int, int], where: str
+) -> None:
+    path = write_shape_video(tmp_path / "portrait.mov", [(RED_LEFT, 2)], rotation=rotation)
+    extraction = extract(path)
+    assert (extraction.width, extraction.height) == shape  # what the catalog and window show
+    pictures = [f.image for f in extraction.frames]
+    pictures += [video_frame(path, 1.0, 80), document_thumbnail(path, 80)]  # preview, grid
+    for picture in pictures:
+        assert (picture.width > picture.height) == (shape[0] > shape[1])
+        x, y = _red_centre(picture)
+        side = {"left": x < 0.4, "right": x > 0.6, "top": y < 0.4, "bottom": y > 0.6}
+        assert side[where], (where, x, y)
+        assert [name for name, true in side.items() if true] == [where]
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

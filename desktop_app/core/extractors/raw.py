@@ -25,6 +25,7 @@ from desktop_app.core.extractors.images import (
     _resized,
     _to_rgb,
 )
+from desktop_app.core.records import RAW_EXTENSIONS
 
 __all__ = [
     "RAW_EXTENSIONS",
@@ -34,13 +35,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-RAW_EXTENSIONS: frozenset[str] = frozenset(
-    {
-        ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf",
-        ".rw2", ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc", ".mrw", ".rwl",
-    }
-)  # fmt: skip
 
 # Files larger than this are refused before LibRaw reads them (medium-format RAWs are ~250 MB).
 MAX_RAW_BYTES = 1_000_000_000
