@@ -224,6 +224,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", type=Path, help="folder the image paths are relative to")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
+    p = sub.add_parser(
+        "tags",
+        parents=parents,
+        help="tags in use, a file's tags, or add/remove a tag of your own",
+        description="lumen tags: every tag with how many files carry it. lumen tags FILE: that "
+        "file's tags. lumen tags add FILE TAG…, lumen tags remove FILE TAG…: your own tags (an "
+        "automatic tag you remove stays away). Search by tag with `lumen search tag:beach`.",
+    )
+    p.add_argument("tags_args", nargs="*", metavar="[add|remove] FILE [TAG…]")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
     sub.add_parser("models", parents=parents, help="list the supported models")
     sub.add_parser(
         "doctor",
@@ -364,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-READ_ONLY = {"search", "similar", "related", "status", "forget"}
+READ_ONLY = {"search", "similar", "related", "status", "forget", "tags"}
 
 
 def _before_opening(settings: Settings, args: argparse.Namespace) -> int | None:
@@ -442,7 +453,46 @@ def _dispatch(library: Library, args: argparse.Namespace) -> int:
         return 0
     if args.command == "exclude":
         return _exclude(library, args)
+    if args.command == "tags":
+        return _tags(library, args)
     raise AssertionError(args.command)
+
+
+def _tags(library: Library, args: argparse.Namespace) -> int:
+    """``lumen tags [add|remove] [FILE] [TAG…]``."""
+    words: list[str] = list(args.tags_args)
+    if not words:
+        counts = library.tags()
+        if args.json:
+            print(json.dumps({"tags": [{"tag": t, "files": n} for t, n in counts]}, indent=2))
+        elif not counts:
+            print("No tags yet: `lumen index` tags photos as it indexes them.")
+        else:
+            width = max(len(t) for t, _ in counts)
+            for tag, n in counts:
+                print(f"{tag:<{width}}  {plural(n, 'file')}")
+        return 0
+    action = words.pop(0) if words[0] in ("add", "remove") and len(words) >= 2 else None
+    path = Path(words.pop(0))
+    if action is not None:
+        if not words:
+            print(f"lumen tags {action}: name the tag(s) after the file", file=sys.stderr)
+            return EXIT_USAGE
+        changed = [t for t in words if library.set_tag(path, t, action == "add")]
+        done = "added" if action == "add" else "removed"
+        print(f"{', '.join(changed) or 'nothing'} {done} ({path.name})")
+        return 0
+    if words:
+        print("lumen tags: to tag a file, say `lumen tags add FILE TAG`", file=sys.stderr)
+        return EXIT_USAGE
+    tags = library.file_tags(path)
+    if args.json:
+        payload = [{"tag": t.name, "source": t.source, "score": t.score} for t in tags]
+        print(json.dumps({"path": str(path), "tags": payload}, indent=2))
+    else:
+        shown = [t.name if t.source == "auto" else f"{t.name} (yours)" for t in tags]
+        print(", ".join(shown) if shown else "no tags")
+    return 0
 
 
 def _index(library: Library, args: argparse.Namespace) -> int:
@@ -643,12 +693,14 @@ def _result_json(found: ResultFile, open_raw: bool) -> dict[str, Any]:
         "at_s": h.at_s if h else None,
         "companions": [str(p) for p in companions],
         "opens": str(file_to_open(f.path, companions, open_raw)),
+        "tags": list(h.tags) if h else [],
         "duration_s": f.duration_s,
         "snippet": h.passage if h else None,
         "why": {
             "in_name": list(h.why.in_name),
             "in_folder": list(h.why.in_folder),
             "in_text": list(h.why.in_text),
+            "in_tags": list(h.why.in_tags),
             "text_source": h.why.text_source,
             "matched_by": "looks" if h.role == "image" else "text",
             "keyword_hit": h.why.keyword,
@@ -679,6 +731,8 @@ def _print_results(results: QueryResults, limit: int, show_all: bool) -> None:
         print(f"{hit.relevance:4.0f}  {hit.file.path}{where}{marker}")
         if hit.companions:
             print(f"      same shot: {', '.join(p.name for p in hit.companions)}")
+        if hit.tags:
+            print(f"      tags: {_highlight(', '.join(hit.tags), hit.why.in_tags)}")
         if hit.passage:
             print(f"      “{_highlight(hit.passage[:160], hit.why.in_text)}”")
         reason = hit.why.describe()

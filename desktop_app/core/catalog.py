@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desktop_app.core import keyword_index
+from desktop_app.core import keyword_index, tag_store
 from desktop_app.core.catalog_tables import (
     FAILED,
     INDEXED,
@@ -30,6 +30,7 @@ from desktop_app.core.catalog_tables import (
     FileRow,
     FolderRow,
     Meta,
+    TagRow,
     VectorRow,
     apply_filter,
     chunks,
@@ -49,6 +50,7 @@ from desktop_app.core.records import (
     KeywordHit,
     NewText,
     NewVector,
+    Tag,
     VectorOwner,
 )
 
@@ -72,13 +74,15 @@ __all__ = [
     "Meta",
     "NewText",
     "NewVector",
+    "Tag",
+    "TagRow",
     "VectorOwner",
     "VectorRow",
 ]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 EXCLUSIONS_VERSION_KEY = "exclusions_version"
 RESCAN_ASKED_KEY = "rescan_asked"  # tickets handed to the writer by other processes
@@ -180,6 +184,12 @@ class Catalog:
             conn.execute(
                 text("CREATE INDEX IF NOT EXISTS ix_files_name_folded ON files (lower(name))")
             )
+        if version < 6:
+            # Step 6: tags (automatic ones from the model, and the user's own), searchable as
+            # words: the keyword index gains a tags column; every photo gets tagged next run.
+            TagRow.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+            _add_column(conn, "files", "tags_version", "VARCHAR(16)")
+            keyword_index.add_tags_column(conn)
         # Later steps go here, one commented ``if version < N`` block each.
         if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
             conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
@@ -636,7 +646,13 @@ class Catalog:
                 s.execute(
                     update(FileRow)
                     .where(FileRow.id == item.file_id)
-                    .values(status=INDEXED, error=None, indexed_at=now, **item.file_values)
+                    .values(
+                        status=INDEXED,
+                        error=None,
+                        indexed_at=now,
+                        tags_version=None,  # new pixels: tagged again
+                        **item.file_values,
+                    )
                 )
                 s.flush()
                 keyword_index.store_rows(s, item.file_id, item.texts)
@@ -791,3 +807,43 @@ class Catalog:
                 .where(VectorRow.space == space, FileRow.status != INDEXED)
             )
             return np.asarray(s.scalars(query).all(), dtype=np.int64)
+
+    # -- tags -----------------------------------------------------------------------------
+
+    def files_to_tag(self, space: str, version: str, limit: int = 500) -> list[int]:
+        """Indexed files with image vectors whose automatic tags are missing or out of date."""
+        with self.session() as s:
+            return tag_store.files_to_tag(s, space, version, limit)
+
+    def image_vectors(self, file_ids: Sequence[int], space: str) -> dict[int, np.ndarray]:
+        """Each file's image vectors (a photo's one, a video's frames), one row each."""
+        with self.session() as s:
+            return tag_store.image_vectors(s, file_ids, space)
+
+    def store_auto_tags(self, version: str, tags: dict[int, list[tuple[str, float]]]) -> None:
+        """Replace these files' automatic tags (the user's own stay) and mark them tagged."""
+        if tags:
+            with self.session() as s:
+                tag_store.store_auto(s, version, tags)
+
+    def tags_of(self, file_ids: Iterable[int]) -> dict[int, list[Tag]]:
+        """The tags shown for each file: the user's first, then automatic ones by score."""
+        with self.session() as s:
+            return tag_store.tags_of(s, file_ids)
+
+    def tag_counts(self) -> list[tuple[str, int]]:
+        """Every tag in use with how many files carry it, most used first."""
+        with self.session() as s:
+            return tag_store.counts(s)
+
+    def tagged_files(
+        self, file_filter: FileFilter, limit: int
+    ) -> list[tuple[FileRecord, float | None]]:
+        """Files with the filter's tags, surest first (a user's tag has no score)."""
+        with self.session() as s:
+            return tag_store.tagged_files(s, file_filter, limit)
+
+    def set_user_tag(self, file_id: int, tag: str, present: bool) -> bool:
+        """Add (``present``) or remove a tag of a file; whether anything changed."""
+        with self.session() as s:
+            return tag_store.set_user_tag(s, file_id, tag, present)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     func,
     or_,
+    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,6 +37,7 @@ __all__ = [
     "FileRow",
     "FolderRow",
     "Meta",
+    "TagRow",
     "VectorRow",
 ]
 
@@ -90,6 +92,8 @@ class FileRow(Base):
     duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # videos
     added_at: Mapped[float] = mapped_column(Float)
     indexed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # What its automatic tags were computed with (tags.vocabulary_version; None: not yet).
+    tags_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class VectorRow(Base):
@@ -104,6 +108,16 @@ class VectorRow(Base):
     passage: Mapped[str | None] = mapped_column(Text, nullable=True)
     at_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a video frame's time
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TagRow(Base):
+    __tablename__ = "tags"
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(Text, primary_key=True, index=True)  # tags.normalise_tag
+    source: Mapped[str] = mapped_column(String(8))  # tags.AUTO, USER or HIDDEN
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)  # an automatic tag's score
 
 
 def path_prefix(folder: Path) -> str:
@@ -141,6 +155,14 @@ def apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
             query = query.where(when >= file_filter.date_from)
         if file_filter.date_to:
             query = query.where(when <= file_filter.date_to)
+    shown = TagRow.source.in_(("auto", "user"))
+    for tag in sorted(file_filter.tags):
+        query = query.where(FileRow.id.in_(select(TagRow.file_id).where(TagRow.tag == tag, shown)))
+    if file_filter.without_tags:
+        unwanted = select(TagRow.file_id).where(
+            TagRow.tag.in_(sorted(file_filter.without_tags)), shown
+        )
+        query = query.where(FileRow.id.not_in(unwanted))
     return query
 
 

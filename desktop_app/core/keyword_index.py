@@ -1,7 +1,7 @@
-"""The keyword index (SQLite FTS5) over files' text passages, names and folder names.
+"""The keyword index (SQLite FTS5) over files' text passages, names, folder names and tags.
 
 One row per passage of a file's text (a page, a block), or one row with an empty body for a file
-without text, each carrying the file's name and folder names. Row ids are
+without text, each carrying the file's name, folder names and tags. Row ids are
 ``file_id << KEYWORD_ROWID_BITS | n``, so a file's rows are one rowid range. The catalog calls
 these functions inside its own transactions, so a file's vectors and keyword rows change together.
 """
@@ -26,9 +26,11 @@ from desktop_app.core.records import KeywordHit, NewText
 KEYWORD_TABLE = "keyword_index"
 KEYWORD_ROWID_BITS = 20
 _MAX_KEYWORD_ROWS = (1 << KEYWORD_ROWID_BITS) - 1
-# bm25 weights of the body, name and folder columns: a word in a file's name says more about
-# it than the same word once in its text.
-_KEYWORD_WEIGHTS = "1.0, 2.0, 0.5"
+# bm25 weights of the body, name, folder, (page) and tags columns: a word in a file's name or
+# tags says more about it than the same word once in its text.
+_KEYWORD_WEIGHTS = "1.0, 2.0, 0.5, 0.0, 2.0"
+_COLUMNS = "body, name, folder, page UNINDEXED, tags"
+_TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2'"
 _HIT_START, _HIT_END = "\x02", "\x03"
 
 
@@ -89,8 +91,7 @@ def search(s: Session, match: str, limit: int, visible: Any) -> list[KeywordHit]
 def create_keyword_index(conn: Connection) -> None:
     conn.execute(
         text(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {KEYWORD_TABLE} USING fts5("
-            "body, name, folder, page UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {KEYWORD_TABLE} USING fts5({_COLUMNS}, {_TOKENIZER})"
         )
     )
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_vectors_space_role ON vectors (space, role)"))
@@ -113,6 +114,42 @@ def create_keyword_index(conn: Connection) -> None:
                 "VALUES (:id, '', :name, :folder, NULL)"
             ),
             entries,
+        )
+
+
+def add_tags_column(conn: Connection) -> None:
+    """Give a keyword index made before tags existed its tags column (FTS5 tables cannot be
+    altered: the rows are copied into a new table)."""
+    columns = {row[1] for row in conn.execute(text(f"PRAGMA table_info({KEYWORD_TABLE})"))}
+    if "tags" in columns:
+        return
+    conn.execute(
+        text(f"CREATE VIRTUAL TABLE keyword_index_new USING fts5({_COLUMNS}, {_TOKENIZER})")
+    )
+    conn.execute(
+        text(
+            "INSERT INTO keyword_index_new (rowid, body, name, folder, page, tags) "
+            f"SELECT rowid, body, name, folder, page, '' FROM {KEYWORD_TABLE}"
+        )
+    )
+    conn.execute(text(f"DROP TABLE {KEYWORD_TABLE}"))
+    conn.execute(text(f"ALTER TABLE keyword_index_new RENAME TO {KEYWORD_TABLE}"))
+
+
+def _file_tags(s: Session, file_id: int) -> str:
+    rows = s.execute(
+        text("SELECT tag FROM tags WHERE file_id = :f AND source IN ('auto', 'user') ORDER BY tag"),
+        {"f": file_id},
+    )
+    return ", ".join(str(r[0]) for r in rows)
+
+
+def refresh_tags(s: Session, file_ids: Sequence[int]) -> None:
+    """Rewrite the tags column of files whose tags changed."""
+    for file_id in file_ids:
+        s.execute(
+            text(f"UPDATE {KEYWORD_TABLE} SET tags = :tags WHERE rowid >= :lo AND rowid < :hi"),
+            {"tags": _file_tags(s, file_id), **_keyword_range(file_id)},
         )
 
 
@@ -157,13 +194,21 @@ def store_rows(s: Session, file_id: int, texts: Sequence[NewText]) -> None:
         return
     passages = [t for t in texts if t.text.strip()][:_MAX_KEYWORD_ROWS] or [NewText("")]
     base = file_id << KEYWORD_ROWID_BITS
+    tags = _file_tags(s, file_id)
     s.execute(
         text(
-            f"INSERT INTO {KEYWORD_TABLE} (rowid, body, name, folder, page) "
-            "VALUES (:id, :body, :name, :folder, :page)"
+            f"INSERT INTO {KEYWORD_TABLE} (rowid, body, name, folder, page, tags) "
+            "VALUES (:id, :body, :name, :folder, :page, :tags)"
         ),
         [
-            {"id": base + n, "body": t.text, "name": names[0], "folder": names[1], "page": t.page}
+            {
+                "id": base + n,
+                "body": t.text,
+                "name": names[0],
+                "folder": names[1],
+                "page": t.page,
+                "tags": tags,
+            }
             for n, t in enumerate(passages)
         ],
     )

@@ -27,6 +27,7 @@ from desktop_app.core.exclusions import Exclusions, normalise
 from desktop_app.core.extractors import extract
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
 from desktop_app.core.fingerprint import fingerprint_file
+from desktop_app.core.models import ModelSpec, get_model_spec
 from desktop_app.core.pairs import pair_up, same_shot
 from desktop_app.core.pipeline import (
     SAVE_EVERY_S,
@@ -35,8 +36,24 @@ from desktop_app.core.pipeline import (
     IndexSummary,
     Progress,
 )
-from desktop_app.core.records import LibraryStatus
-from desktop_app.core.search import SearchResults, SearchService, combine, parse_query
+from desktop_app.core.records import LibraryStatus, Tag
+from desktop_app.core.search import (
+    MatchReason,
+    SearchHit,
+    SearchResults,
+    SearchService,
+    combine,
+    found_terms,
+    parse_query,
+)
+from desktop_app.core.tags import (
+    TagVocabulary,
+    normalise_tag,
+    prompts,
+    threshold_for,
+    vocabulary_labels,
+    vocabulary_version,
+)
 from desktop_app.core.text_encoder import NumpyTextEncoder, load_numpy_text_encoder, write_manifest
 from desktop_app.core.vector_index import IndexFileError, VectorIndex
 from desktop_app.core.weights import DownloadCallback
@@ -96,6 +113,7 @@ class Library:
         self._claimed = False
         self._saved_at = time.monotonic()
         self._space = catalog.get_meta("space") or ""
+        self._vocabulary: TagVocabulary | None = None
         dim = int(catalog.get_meta("dim") or 0)
         self._index = self._open_index(dim) if dim else VectorIndex(1)
         self._search = SearchService(catalog, self._index, self._space)
@@ -418,6 +436,8 @@ class Library:
                 if self._model_changed():
                     self._embedder_for_indexing()  # drops the old model's vectors: all re-embedded
                 summary = indexer.run([f for f in folders if not f.paused], progress, cancel)
+                if not (cancel and cancel.is_set()):
+                    self._tag_pending(cancel)
             except ModelUnavailableError:
                 for folder in folders:  # leave the library as it was before this call
                     if folder.id not in known_before:
@@ -516,6 +536,8 @@ class Library:
             indexer = self._indexer(on_change)
             folders = [f for f in self.catalog.folders() if not f.paused]
             summary = indexer.run_paths(folders, paths, progress, cancel, save=False)
+            if not (cancel and cancel.is_set()):
+                self._tag_pending(cancel)
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
                 self._save_index()
         return summary
@@ -564,6 +586,117 @@ class Library:
                 self._ocr = load_ocr_engine()
             return self._ocr
 
+    # -- tags -----------------------------------------------------------------------------
+
+    def _model_spec(self) -> ModelSpec:
+        if self._embedder is not None:
+            return self._embedder.spec
+        return get_model_spec(self.catalog.get_meta("model") or self.settings.model)
+
+    def _tag_vocabulary(self) -> TagVocabulary:
+        """The tag labels' text vectors for this library's model (kept on disk once encoded)."""
+        spec = self._model_spec()
+        labels = vocabulary_labels(spec)
+        version = vocabulary_version(spec, self._space, labels)
+        if self._vocabulary is not None and self._vocabulary.version == version:
+            return self._vocabulary
+        cache = self.settings.data_dir / "tag_vectors" / f"{version}.npy"
+        vectors: np.ndarray | None = None
+        try:
+            vectors = np.load(cache, allow_pickle=False)
+        except (OSError, ValueError):
+            vectors = None
+        if vectors is None or vectors.shape[0] != len(labels):
+            encoder = self._query_encoder()
+            self._check_space(encoder)
+            texts = prompts(spec, labels)
+            vectors = np.concatenate(
+                [encoder.encode_texts(texts[i : i + 64]) for i in range(0, len(texts), 64)]
+            ).astype(np.float32)
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                np.save(cache, vectors, allow_pickle=False)
+            except OSError as exc:
+                log.warning("Could not keep the tag vectors in %s: %s", cache, exc)
+        self._vocabulary = TagVocabulary(labels, vectors, threshold_for(spec), version)
+        return self._vocabulary
+
+    def _tag_pending(self, cancel: threading.Event | None = None) -> int:
+        """Tag the photos and videos whose automatic tags are missing or stale; how many."""
+        if not self._space:
+            return 0
+        try:
+            vocabulary = self._tag_vocabulary()
+        except LumenError as exc:  # tags wait for the model; indexing itself went fine
+            log.warning("Photos were not tagged: %s", exc)
+            return 0
+        done = 0
+        while not (cancel and cancel.is_set()):
+            ids = self.catalog.files_to_tag(self._space, vocabulary.version)
+            if not ids:
+                break
+            vectors = self.catalog.image_vectors(ids, self._space)
+            tags = {f: vocabulary.tags(vectors[f]) if f in vectors else [] for f in ids}
+            self.catalog.store_auto_tags(vocabulary.version, tags)
+            done += len(ids)
+        if done:
+            log.info("Tagged %d files", done)
+        return done
+
+    def update_tags(self) -> int:
+        """Tag the photos not tagged yet (``index`` does this itself); returns how many."""
+        self.claim_writer()
+        with self._write_lock:
+            return self._tag_pending()
+
+    def tags(self) -> list[tuple[str, int]]:
+        """Every tag in use with how many files carry it, most used first."""
+        return self.catalog.tag_counts()
+
+    def file_tags(self, path: Path) -> list[Tag]:
+        """A file's tags: the user's, then the automatic ones by score (raises if not indexed)."""
+        record = self._indexed(path)
+        return self.catalog.tags_of([record.id]).get(record.id, [])
+
+    def set_tag(self, path: Path, tag: str, present: bool = True) -> bool:
+        """Give a file a tag of the user's, or take one away (an automatic tag taken away stays
+        away when the photo is tagged again). Returns whether anything changed."""
+        name = normalise_tag(tag)
+        if not name:
+            raise LumenError("A tag needs at least one letter or digit")
+        return self.catalog.set_user_tag(self._indexed(path).id, name, present)
+
+    def _indexed(self, path: Path) -> FileRecord:
+        record = self.file(path)
+        if record is None:
+            raise LumenError(f"{path} is not in the library")
+        return record
+
+    def _with_tags(self, results: SearchResults, terms: tuple[str, ...]) -> SearchResults:
+        """Each hit with its tags, and the query's words or tag filters found among them."""
+        tags = self.catalog.tags_of(h.file.id for h in results.hits)
+        hits = []
+        for hit in results.hits:
+            names = tuple(t.name for t in tags.get(hit.file.id, []))
+            found = tuple(t for t in terms if any(found_terms((t,), n) for n in names))
+            why = dataclasses.replace(hit.why, in_tags=found) if found else hit.why
+            hits.append(dataclasses.replace(hit, tags=names, why=why))
+        return SearchResults(hits, results.hidden, results.cutoff)
+
+    def _tagged(self, file_filter: FileFilter, k: int, terms: tuple[str, ...]) -> SearchResults:
+        """``tag:beach`` alone: the files with those tags, surest first."""
+        hits = [
+            SearchHit(
+                record,
+                score or 0.0,
+                "image",
+                relevance=100.0,
+                why=MatchReason(in_tags=terms),
+            )
+            for record, score in self.catalog.tagged_files(file_filter, k)
+        ]
+        return self._with_tags(SearchResults(hits, 0, None), terms)
+
     # -- search ---------------------------------------------------------------------------
 
     def search(
@@ -582,6 +715,15 @@ class Library:
         ``like`` adds a picture (or document) to the query: "this photo, but at night".
         """
         parsed = parse_query(text)
+        if parsed.tags or parsed.without_tags:
+            file_filter = dataclasses.replace(
+                file_filter or FileFilter(),
+                tags=(file_filter.tags if file_filter else frozenset()) | set(parsed.tags),
+                without_tags=(file_filter.without_tags if file_filter else frozenset())
+                | set(parsed.without_tags),
+            )
+        if file_filter is not None and file_filter.tags and not (parsed.parts or like):
+            return pair_up(self._tagged(file_filter, k, parsed.tags), self.catalog)
         if not (parsed.parts or like is not None) or not self._space:
             return SearchResults()
         encoder = self._query_encoder()
@@ -596,7 +738,7 @@ class Library:
         results = self._search.hybrid(
             query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude
         )
-        return pair_up(results, self.catalog)
+        return pair_up(self._with_tags(results, parsed.terms + parsed.tags), self.catalog)
 
     def duplicates(
         self,
@@ -630,7 +772,7 @@ class Library:
             shot = self.catalog.files_named_like(record.path)
             exclude |= {r.id for r in shot if same_shot(record.path, r.path)}
         results = self._search.by_vector(query, k, file_filter, exclude, show_all, roles)
-        return pair_up(results, self.catalog)
+        return pair_up(self._with_tags(results, ()), self.catalog)
 
     def related_documents(
         self,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
+# The tiny model's tag threshold, measured by `python3 -m benchmarks.bench_tags` (best F0.5).
+TINY_TAG_THRESHOLD = 1.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,11 @@ class ModelSpec:
     note: str
     licence: str
     hidden: bool = False  # not offered in the GUI (test models)
+    # Automatic tags: the labels (None: Lumen's everyday vocabulary, ``tags.everyday_tags``), how
+    # each is put to the text tower, and the score a label needs (None: ``tags.TAG_THRESHOLD``).
+    tag_words: tuple[str, ...] | None = None
+    tag_prompt: str = "a photo of {}."
+    tag_threshold: float | None = None
 
     @property
     def config_file(self) -> Path | None:
@@ -92,6 +99,13 @@ MODELS: dict[str, ModelSpec] = {
             note="A tiny model trained on coloured shapes, for tests and demos only.",
             licence="MIT",
             hidden=True,
+            # It knows only colours and shapes: everyday words are noise to it.
+            tag_words=(
+                *("red", "green", "blue", "yellow", "purple", "black"),
+                *("circle", "square", "triangle"),
+            ),
+            tag_prompt="{}",
+            tag_threshold=TINY_TAG_THRESHOLD,
         ),
     )
 }

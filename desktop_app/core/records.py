@@ -157,6 +157,15 @@ class VectorOwner:
 
 
 @dataclass(frozen=True)
+class Tag:
+    """One tag of a file: given by the model (``source`` "auto", with its score) or the user."""
+
+    name: str
+    source: str
+    score: float | None = None
+
+
+@dataclass(frozen=True)
 class FileFilter:
     """Restricts searches: by kind, by folders, by date taken (or modified when no EXIF date).
 
@@ -168,10 +177,19 @@ class FileFilter:
     folders: tuple[Path, ...] | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None
+    tags: frozenset[str] = frozenset()  # files with every one of these tags (tag:beach)
+    without_tags: frozenset[str] = frozenset()  # and none of these (-tag:people)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.kinds or self.folders or self.date_from or self.date_to)
+        return not (
+            self.kinds
+            or self.folders
+            or self.date_from
+            or self.date_to
+            or self.tags
+            or self.without_tags
+        )
 
 
 # -- indexing and status ------------------------------------------------------------------

@@ -88,7 +88,11 @@ def search_files(
             hidden, cutoff = found.hidden, found.cutoff
     else:
         notice = MODEL_LOADING_NOTICE
-    wanted = " ".join(_WEIGHT.sub("", t) for t in text.lower().split() if not t.startswith("-"))
+    wanted = " ".join(
+        _WEIGHT.sub("", t)
+        for t in text.lower().split()
+        if not t.startswith(("-", "tag:"))  # negatives and tag filters are no file names
+    )
     words = [w for w in _WORD_SPLIT.split(wanted) if len(w) >= 2]
     if words:
         seen = {f.file.path for f in files}

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.core.catalog import Catalog, FileFilter, FileRecord, KeywordHit
+from desktop_app.core.tags import normalise_tag
 from desktop_app.core.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class MatchReason:
     in_name: tuple[str, ...] = ()
     in_folder: tuple[str, ...] = ()
     in_text: tuple[str, ...] = ()
+    in_tags: tuple[str, ...] = ()  # query words (or ``tag:`` filters) among the file's tags
     text_source: str | None = None  # "passage" (a document's text) or "ocr" (read off a photo)
     similarity: float | None = None
     role: str | None = None
@@ -76,7 +78,7 @@ class MatchReason:
     @property
     def words(self) -> tuple[str, ...]:
         """Every query word found anywhere in the file, once."""
-        return tuple(dict.fromkeys((*self.in_name, *self.in_folder, *self.in_text)))
+        return tuple(dict.fromkeys((*self.in_name, *self.in_folder, *self.in_text, *self.in_tags)))
 
     def describe(self) -> str:
         """One line for people, e.g. ``words "invoice" in the text (page 2); looks like it 0.31``."""
@@ -85,6 +87,7 @@ class MatchReason:
             (self.in_name, "name"),
             (self.in_folder, "folder"),
             (self.in_text, "recognised text" if self.text_source == "ocr" else "text"),
+            (self.in_tags, "tags"),
         ):
             if words:
                 quoted = ", ".join(f"“{w}”" for w in words)
@@ -115,6 +118,7 @@ class SearchHit:
     at_s: float | None = None  # a video hit: the time of the frame that matched
     # Other files of the same shot (its RAW or JPEG, a Live Photo's video); see core.pairs.
     companions: tuple[Path, ...] = ()
+    tags: tuple[str, ...] = ()  # the file's tags (automatic and the user's), surest first
 
 
 @dataclass
@@ -133,6 +137,8 @@ class ParsedQuery:
     Syntax: words and "quoted phrases" (a phrase must appear literally for a keyword hit);
     ``-word`` or ``-"a phrase"`` leaves out what matches it; ``word:2`` or ``"a phrase":0.5``
     weighs a part (default 1). ``dog:2 snow`` looks for snow and, twice as much, dog.
+    ``tag:beach`` or ``tag:"ice cream"`` keeps only files with that tag, ``-tag:people`` leaves out
+    those with it.
     """
 
     text: str  # the unweighted positive part, without quote marks (embedded as one text)
@@ -143,8 +149,11 @@ class ParsedQuery:
     ] = ()  # the positive phrases and words, as typed (to say which were found)
     parts: tuple[tuple[str, float], ...] = ()  # texts to embed with their weights (text first)
     negatives: tuple[str, ...] = ()  # what results must not match (by words or by meaning)
+    tags: tuple[str, ...] = ()  # ``tag:beach``: only files with these tags
+    without_tags: tuple[str, ...] = ()  # ``-tag:people``: no file with these tags
 
 
+_TAG = re.compile(r'(?:(?<=\s)|^)(?P<neg>-)?tag:(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
 _PART = re.compile(
     r'(?P<neg>-)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+?))'
     r"(?::(?P<weight>\d(?:\.\d+)?))?(?=\s|\"|$)"
@@ -161,6 +170,13 @@ def parse_query(query: str) -> ParsedQuery:
     if query.count('"') % 2:  # an unclosed quote is not a phrase
         head, _, tail = query.rpartition('"')
         query = head + " " + tail
+    tags: list[str] = []
+    without_tags: list[str] = []
+    for m in _TAG.finditer(query):
+        tag = normalise_tag(m["phrase"] if m["phrase"] is not None else m["word"])
+        if tag:
+            (without_tags if m["neg"] else tags).append(tag)
+    query = _TAG.sub(" ", query)
     plain: list[str] = []
     phrases: list[str] = []
     words: list[str] = []
@@ -186,7 +202,16 @@ def parse_query(query: str) -> ParsedQuery:
     excluded = "".join(f" NOT {_fts_string(n)}" for n in negatives[:MAX_QUERY_TERMS])
     match = required + excluded if required else None
     parts = ([(text, 1.0)] if _has_token(text) else []) + [p for p in weighted if p[1] > 0]
-    return ParsedQuery(text, match, tuple(phrases), tuple(typed), tuple(parts), tuple(negatives))
+    return ParsedQuery(
+        text,
+        match,
+        tuple(phrases),
+        tuple(typed),
+        tuple(parts),
+        tuple(negatives),
+        tuple(dict.fromkeys(tags)),
+        tuple(dict.fromkeys(without_tags)),
+    )
 
 
 def _has_token(text: str) -> bool:
