@@ -32,6 +32,7 @@ SYNTAX_TIP = (
     '<b>"exact words"</b> must appear in the file: <i>invoice "2023-0147"</i><br>'
     '<b>-word</b> leaves out what matches it: <i>beach -people</i>, <i>-"red car"</i><br>'
     '<b>word:2</b> weighs a part: <i>dog:2 snow</i>, <i>"old town":0.5 night</i><br>'
+    "<b>tag:beach</b> only photos with that tag, <b>-tag:people</b> none with it<br>"
     "<b>Drop or paste a photo</b> to find ones that look like it"
 )
 
