@@ -2,7 +2,7 @@
 
 One command, printing one line per figure:
 
-    python benchmarks/bench_gui.py [--workdir DIR] [--items 10000]
+    python benchmarks/bench_gui.py [--workdir DIR] [--items 10000] [--only indexing ...]
 
 It runs offscreen with the tiny test model. The 10k-photo library is built once (rendered
 shapes, indexed by ``lumen index``) and kept in the work dir for later runs.
@@ -40,6 +40,8 @@ QUERIES = (
     "a red square at the bottom",
     "a blue triangle on the right",
 )
+
+FIGURES = ("startup", "keystrokes", "indexing", "model-load")
 
 
 def render_photos(folder: Path, count: int, size: tuple[int, int] = (96, 72)) -> None:
@@ -287,7 +289,8 @@ def indexing_stalls(loop: Loop, work: Path, count: int, process: bool) -> None:
         where = "library in a host process (the app)" if process else "library in-process"
         print(
             f"indexing {count} photos with the window open, {where}: {elapsed:.1f} s, "
-            f"event loop worst stall {loop.worst_ms():.0f} ms, p99 {loop.p99_ms():.0f} ms"
+            f"event loop worst stall {loop.worst_ms():.0f} ms, p99 {loop.p99_ms():.0f} ms, "
+            f"{sum(g > 0.1 for g in loop.gaps)} of {len(loop.gaps)} ticks late by > 100 ms"
         )
         window.close()
     finally:
@@ -368,20 +371,32 @@ def main() -> int:
         "--index", type=int, default=500, help="photos indexed with the window open"
     )
     parser.add_argument("--runs", type=int, default=3, help="repeats of the subprocess figures")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=FIGURES,
+        help="measure only these figures (repeatable); all of them by default",
+    )
     parser.add_argument("--model-load-probe", choices=["thread", "process"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.model_load_probe:
         model_load_probe(args.model_load_probe)
         return 0
+    wanted = set(args.only or FIGURES)
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
-    data = build_library(args.workdir, args.items)
-    startup(data, args.runs)
+    if wanted & {"startup", "keystrokes"}:
+        data = build_library(args.workdir, args.items)
+        if "startup" in wanted:
+            startup(data, args.runs)
     loop = Loop()
-    keystrokes(loop, data, args.items)
-    indexing_stalls(loop, args.workdir, args.index, process=True)
-    indexing_stalls(loop, args.workdir, args.index, process=False)
-    model_load(args.runs)
+    if "keystrokes" in wanted:
+        keystrokes(loop, data, args.items)
+    if "indexing" in wanted:
+        indexing_stalls(loop, args.workdir, args.index, process=True)
+        indexing_stalls(loop, args.workdir, args.index, process=False)
+    if "model-load" in wanted:
+        model_load(args.runs)
     print(
         f"load average at the end {os.getloadavg()[0]:.1f} (other work on this machine skews all)"
     )
