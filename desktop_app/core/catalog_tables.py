@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -27,6 +27,8 @@ from desktop_app.core.records import FAILED, INDEXED, OFFLINE, PENDING, RAW, RAW
 
 if TYPE_CHECKING:
     from desktop_app.core.records import FileFilter
+
+_T = TypeVar("_T")
 
 __all__ = [
     "FAILED",
@@ -184,7 +186,7 @@ def rowcount(result: Any) -> int:
     return int(result.rowcount or 0)
 
 
-def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
     """``items`` in slices of at most ``size`` (SQLite limits the parameters of one statement)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -46,12 +46,13 @@ def pair_up(results: SearchResults, catalog: Catalog) -> SearchResults:
     """
     kept = []
     taken: set[Path] = set()
+    named_alike = catalog.files_named_like_each([hit.file.path for hit in results.hits])
     for hit in results.hits:
         if hit.file.path in taken:
             continue
         companions = [
             record.path
-            for record in catalog.files_named_like(hit.file.path)
+            for record in named_alike[hit.file.path]
             if same_shot(hit.file.path, record.path)
         ]
         taken.update(companions)
