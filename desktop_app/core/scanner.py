@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -79,7 +80,7 @@ def walk_folder(
         try:
             st = directory.stat()
         except OSError as exc:
-            errors.append((directory, exc.strerror or str(exc)))
+            note_unreadable(errors, directory, exc)
             continue
         key = (st.st_dev, st.st_ino)
         if key in visited:
@@ -101,10 +102,32 @@ def walk_folder(
                         ):
                             yield entry
                     except OSError as exc:
-                        errors.append((Path(entry.path), exc.strerror or str(exc)))
-        except OSError as exc:
-            log.warning("Cannot list %s: %s", directory, exc.strerror or exc)
-            errors.append((directory, exc.strerror or str(exc)))
+                        note_unreadable(errors, Path(entry.path), exc)
+        except OSError as exc:  # (the indexer logs it, once)
+            note_unreadable(errors, directory, exc)
+
+
+def note_unreadable(errors: list[tuple[Path, str]], path: Path, exc: OSError) -> None:
+    """Record that ``path`` is there but cannot be read now (permission denied, I/O error).
+
+    Its catalogued files are kept as they are (see ``_not_seen``); a path that is simply gone
+    is not recorded: its files count as removed.
+    """
+    if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+        errors.append((path, exc.strerror or str(exc)))
+
+
+def _not_seen(
+    known: dict[Path, FileRecord], seen: set[Path], unreadable: list[tuple[Path, str]]
+) -> dict[int, FileRecord]:
+    """Known files the walk did not see, except those at or under a path it could not read
+    (a folder that refuses listing now has not lost its files)."""
+    blocked = [path for path, _reason in unreadable]
+    return {
+        record.id: record
+        for path, record in known.items()
+        if path not in seen and not any(path == b or path.is_relative_to(b) for b in blocked)
+    }
 
 
 class Scanner:
@@ -138,7 +161,7 @@ class Scanner:
                 try:
                     st = entry.stat(follow_symlinks=True)
                 except OSError as exc:  # vanished or unreadable between listing and stat
-                    result.unreadable.append((path, exc.strerror or str(exc)))
+                    note_unreadable(result.unreadable, path, exc)
                     continue
                 if not stat.S_ISREG(st.st_mode):
                     continue
@@ -148,7 +171,7 @@ class Scanner:
                 seen_paths.add(path)
                 found = _found_file(path, st, folder.id)
                 self._classify(found, known.get(path), result, unseen_new)
-            vanished.update({r.id: r for p, r in known.items() if p not in seen_paths})
+            vanished.update(_not_seen(known, seen_paths, result.unreadable))
         self._match_moves(unseen_new, vanished, result)
         result.removed = list(vanished.values())
         if on_progress:
@@ -194,8 +217,11 @@ class Scanner:
                     return result
                 try:
                     st = path.stat()
-                except OSError:
+                except (FileNotFoundError, NotADirectoryError):
                     st = None
+                except OSError as exc:  # there, but not readable now: its files are kept
+                    note_unreadable(result.unreadable, path, exc)
+                    continue
                 if st is not None and stat.S_ISDIR(st.st_mode):
                     known = self._catalog.files_under(path)
                     seen_paths: set[Path] = set()
@@ -203,7 +229,7 @@ class Scanner:
                         try:
                             entry_st = entry.stat(follow_symlinks=True)
                         except OSError as exc:
-                            result.unreadable.append((Path(entry.path), exc.strerror or str(exc)))
+                            note_unreadable(result.unreadable, Path(entry.path), exc)
                             continue
                         if stat.S_ISREG(entry_st.st_mode):
                             entry_path = Path(entry.path)
@@ -211,7 +237,7 @@ class Scanner:
                             result.seen += 1
                             found = _found_file(entry_path, entry_st, folder.id)
                             self._classify(found, known.get(entry_path), result, unseen_new)
-                    vanished.update({r.id: r for p, r in known.items() if p not in seen_paths})
+                    vanished.update(_not_seen(known, seen_paths, result.unreadable))
                 elif st is not None and stat.S_ISREG(st.st_mode) and kind_for_path(path):
                     files.append((path, st))
                 else:  # gone, or no longer something Lumen indexes

@@ -14,6 +14,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image
 
@@ -88,7 +89,9 @@ def write_hostile_folder(folder: Path) -> tuple[dict[str, str], set[str], set[st
         mark(name, case, ok)
 
     photo = noisy(300, 200)
-    for fmt, ext in (("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp"), ("TIFF", "tif")):
+    pillow_heif.register_heif_opener()  # (lets Pillow write HEIC too)
+    formats = (("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp"), ("TIFF", "tif"), ("HEIF", "heic"))
+    for fmt, ext in formats:
         whole = encoded(photo, fmt)
         add(f"truncated.{ext}", f"truncated {fmt}", whole[: len(whole) // 2], ok=False)
         random = np.random.default_rng(len(ext)).integers(0, 256, 3000, np.uint8).tobytes()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from desktop_app.core.catalog import Catalog, Folder
 from desktop_app.core.fingerprint import fingerprint_file
@@ -112,6 +117,37 @@ def test_an_unreachable_folder_is_reported_offline_not_emptied(tmp_path: Path) -
     result = Scanner(catalog).scan([folder])
     assert result.offline_folders == [folder]
     assert not result.removed
+
+
+def _refuse_listing(monkeypatch: pytest.MonkeyPatch, refused: Path, code: int) -> None:
+    """``refused`` cannot be listed (as a folder without read permission, or an I/O error)."""
+    real_scandir = os.scandir
+
+    def scandir(path: Any = ".") -> Iterator[os.DirEntry[str]]:
+        if Path(path) == refused:
+            raise OSError(code, os.strerror(code), str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EIO])
+def test_a_subfolder_that_cannot_be_listed_keeps_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    catalog, folder, root = _setup(tmp_path)
+    (root / "private").mkdir()
+    kept, gone = root / "private" / "p.jpg", root / "g.jpg"
+    for i, path in enumerate((kept, gone)):
+        path.write_bytes(bytes([i]) * 50)
+        _catalogue(catalog, folder, path)
+    gone.unlink()
+    _refuse_listing(monkeypatch, root / "private", code)
+    full = Scanner(catalog).scan([folder])
+    assert [r.path for r in full.removed] == [gone]  # deleted: removed; unreadable: kept
+    assert [p for p, _ in full.unreadable] == [root / "private"]
+    changed = Scanner(catalog).scan_paths([folder], [root / "private"])  # what the watcher does
+    assert not changed.removed and [p for p, _ in changed.unreadable] == [root / "private"]
 
 
 def test_ignored_names() -> None:
