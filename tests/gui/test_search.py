@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
-from desktop_app.gui.library_controls import PAGE_RESULTS
+from desktop_app.gui.main_window import PAGE_RESULTS
 from desktop_app.host.protocol import FileFilter
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.shapes import Caption, caption_for_text, render

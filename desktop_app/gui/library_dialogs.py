@@ -1,0 +1,112 @@
+"""The window's dialogs about the library: folders, skipped files, weights, settings, errors.
+
+``LibraryDialogs`` asks the user (choose, confirm) and hands the decision to the
+``LibraryPresenter``; it keeps no state of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from desktop_app import __version__
+from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
+from desktop_app.gui.library_presenter import LibraryPresenter
+from desktop_app.host.protocol import Failure
+
+
+class LibraryDialogs:
+    """Dialogs parented on ``parent``; ``add_folders`` is how the window adds chosen folders."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        library: LibraryPresenter,
+        add_folders: Callable[[list[Path]], None],
+    ) -> None:
+        self._parent = parent
+        self._library = library
+        self._add_folders = add_folders
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(
+            self._parent, "Add a folder to Lumen", str(Path.home())
+        )
+        if path:
+            self._add_folders([Path(path)])
+
+    def choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self._parent,
+            "Model weights",
+            str(Path.home()),
+            "Weights (*.safetensors *.bin *.pt *.pth)",
+        )
+        if path:
+            settings = self._library.settings
+            self._library.apply_settings(settings.replace(weights=Path(path)))
+
+    def show_failures(self) -> None:
+        def show(failures: tuple[Failure, ...]) -> None:
+            FailuresDialog(failures, self._parent).exec()
+
+        self._library.failures(show)
+
+    def show_folders(self) -> None:
+        library = self._library
+        dialog = FoldersDialog(self._parent)
+        if library.info is not None:
+            dialog.set_info(library.info)
+        library.status_changed.connect(dialog.set_info)
+        dialog.add_requested.connect(self.choose_folder)
+        dialog.remove_requested.connect(self.remove_folder)
+        dialog.pause_requested.connect(library.set_folder_paused)
+        dialog.reindex_requested.connect(lambda: library.start_indexing())
+        dialog.exec()
+        library.status_changed.disconnect(dialog.set_info)
+
+    def remove_folder(self, path: Path) -> None:
+        answer = QMessageBox.question(
+            self._parent,
+            "Remove folder",
+            f"Stop watching {path}?\n\nIts files leave Lumen's index; on disk they stay untouched.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._library.remove_folder(path)
+
+    def confirm_forget(self, paths: list[Path]) -> bool:
+        """Ask before taking ``paths`` out of the index."""
+        what = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
+        answer = QMessageBox.question(
+            self._parent,
+            "Remove from index",
+            f"Remove {what} from Lumen's index?\n\nThe files stay on disk, untouched. Files "
+            "inside a watched folder come back at the next scan; to keep them out for good, "
+            "move them out of the folder.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def show_settings(self) -> None:
+        from desktop_app.gui.settings_dialog import SettingsDialog, remember_data_dir
+
+        dialog = SettingsDialog(self._library.settings, self._parent)
+        if dialog.exec():
+            if dialog.new_data_dir is not None:
+                remember_data_dir(dialog.new_data_dir)
+            self._library.apply_settings(dialog.settings())
+
+    def show_error(self, title: str, message: str, details: str = "") -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self._parent)
+        if details:
+            box.setDetailedText(details)
+        box.open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self._parent,
+            "About Lumen",
+            f"<h3>Lumen {__version__}</h3><p>Search your own photos and documents by what they "
+            "show. Everything stays on this computer.</p>",
+        )

@@ -1,0 +1,177 @@
+"""What the results show and why: the query state, the results model, and how they change.
+
+``SearchPresenter`` owns no widgets. The window tells it what the user did (typed, changed a
+filter, asked for similar files, asked for more) and reads the search text and filters through
+``QueryInputs``; it asks the library through the bridge and announces answers with
+``results_ready`` / ``failed``. A new query parameter (a filter, a mode) goes into
+``current_query``; its widget only has to call ``filters_changed`` (or ``run_query``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop_app.gui.results_model import ResultsModel
+from desktop_app.gui.workers import LibraryBridge
+from desktop_app.host.protocol import FileChanges, FileFilter, Query, QueryResult
+
+DEBOUNCE_MS = 180
+REFRESH_MS = 1500  # while indexing, the current query is re-run at most this often
+BUSY_MS = 300  # an answer slower than this says "Searching…"
+SEARCH_LIMIT = 200
+RECENT_LIMIT = 20_000  # an empty query shows this many files, newest first
+
+
+class QueryInputs(Protocol):
+    """Where the user's query is read from (the window's search field and filter bar)."""
+
+    def query_text(self) -> str: ...
+
+    def query_filters(self) -> FileFilter: ...
+
+
+class SearchPresenter(QObject):
+    """The current query and its results; call it on the GUI thread."""
+
+    results_ready = Signal(object)  # QueryResult of the latest query, already in ``model``
+    failed = Signal(object, str)  # Query, message
+    busy = Signal()  # the answer is slow in coming
+
+    def __init__(self, bridge: LibraryBridge, model: ResultsModel, inputs: QueryInputs) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.model = model
+        self._inputs = inputs
+        self.similar_to: Path | None = None
+        self.show_all = False
+        self.limit = SEARCH_LIMIT
+        self.last_query: Query | None = None
+        self.active = False  # the results are on screen (not the welcome or an error page)
+        self._closed = False
+        self._refresh_pending = False
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._busy = QTimer(self, singleShot=True, interval=BUSY_MS)
+        self._debounce.timeout.connect(self.run_query)
+        self._refresh.timeout.connect(self._refresh_cooled_down)
+        self._busy.timeout.connect(self.busy.emit)
+        bridge.results.connect(self._arrived)
+        bridge.query_failed.connect(self._failed)
+        bridge.files_changed.connect(self.files_changed)
+
+    # -- the query ------------------------------------------------------------------------
+
+    def current_query(self) -> Query:
+        """The query the window's state asks for now."""
+        filters = self._inputs.query_filters()
+        if self.similar_to is not None:
+            return Query(
+                similar_to=self.similar_to,
+                filters=filters,
+                limit=self.limit,
+                show_all=self.show_all,
+            )
+        text = self._inputs.query_text().strip()
+        limit = self.limit if text else RECENT_LIMIT
+        return Query(text=text, filters=filters, limit=limit, show_all=self.show_all)
+
+    def run_query(self) -> None:
+        """Ask for the current query's results (``results_ready`` follows)."""
+        self._debounce.stop()
+        if not self.active or self._closed:
+            return
+        query = self.current_query()
+        self.last_query = query
+        self.bridge.search(query)
+        self._busy.start()
+
+    def typed(self) -> None:
+        """The search text changed: a new text query, asked for after a short pause."""
+        self._reset(similar_to=None)
+        self._debounce.start()
+
+    def filters_changed(self) -> None:
+        """A filter changed: ask again now, from the first page of results."""
+        self.show_all = False
+        self.limit = SEARCH_LIMIT
+        self.run_query()
+
+    def show_more(self) -> None:
+        """Show the less relevant results that were hidden, or more of them."""
+        result = self.model.result
+        if result is None:
+            return
+        if result.hidden and not self.show_all:
+            self.show_all = True
+        else:
+            self.limit *= 4
+        self.run_query()
+
+    def clear(self) -> None:
+        """Back to the recent files (the window empties the search field)."""
+        self._reset(similar_to=None)
+        self.run_query()
+
+    def find_similar(self, path: Path) -> None:
+        """Replace the results with files that look like ``path`` (indexed or not)."""
+        self._reset(similar_to=Path(path))
+        self.run_query()
+
+    def _reset(self, similar_to: Path | None) -> None:
+        self.similar_to = similar_to
+        self.show_all = False
+        self.limit = SEARCH_LIMIT
+
+    # -- answers --------------------------------------------------------------------------
+
+    def _arrived(self, result: QueryResult) -> None:
+        self._busy.stop()
+        self.results_ready.emit(result)
+
+    def _failed(self, query: Query, message: str) -> None:
+        self._busy.stop()
+        self.failed.emit(query, message)
+
+    # -- the library changed --------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-run the current query (files changed or were indexed); the user's typing wins."""
+        if self._debounce.isActive() or self._closed:
+            return
+        self.run_query()
+
+    def refresh_now(self) -> None:
+        """Re-run the current query now, e.g. when an indexing run ended."""
+        self._refresh.stop()
+        self.refresh()
+
+    def files_changed(self, _changes: FileChanges | None = None) -> None:
+        """Files changed (watcher or indexer): refresh, at most once per ``REFRESH_MS``."""
+        if self._refresh.isActive():
+            self._refresh_pending = True
+            return
+        self.refresh()
+        self._refresh_pending = False
+        self._refresh.start()
+
+    def _refresh_cooled_down(self) -> None:
+        if self._refresh_pending:
+            self._refresh_pending = False
+            self.refresh()
+            self._refresh.start()
+
+    def forget(self, paths: list[Path], done: Callable[[], None] | None = None) -> None:
+        """Take ``paths`` out of the index (the files stay on disk); they leave the results now."""
+        self.model.remove_paths(paths)
+        self.bridge.run(lambda c: c.forget(paths), done=lambda _n: done() if done else None)
+
+    def close(self) -> None:
+        """Stop asking: the window is closing."""
+        self._closed = True
+        self._debounce.stop()
+        self._refresh.stop()
+        self._busy.stop()
