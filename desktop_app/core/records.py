@@ -209,6 +209,17 @@ class Progress:
     note: str = ""  # "waiting": for whom, in words ("Handed to lumen watch (pid 12), …")
 
 
+@dataclass(frozen=True)
+class DownloadProgress:
+    """How far a download of the model's weights has got (sent from the downloading thread)."""
+
+    name: str  # e.g. "laion/CLIP-ViT-B-32-laion2B-s34B-b79K/open_clip_model.safetensors"
+    done_bytes: int
+    total_bytes: int | None  # None until the size is known
+    finished: bool = False
+    cache_dir: Path | None = None  # where the file goes
+
+
 @dataclass
 class IndexSummary:
     """What one indexing run did."""

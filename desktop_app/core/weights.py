@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.models import ModelSpec
+from desktop_app.core.records import DownloadProgress as DownloadProgress  # re-exported
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 # One attempt to reach the hub: name lookup plus a TCP connect. A reachable hub answers in
 # well under a second; a machine without a network fails at once or within this time.
 REACH_TIMEOUT_S = 3.0
+DOWNLOAD_CHUNK_BYTES = 1 << 20  # how often a download reports progress and notices a cancel
 
 
 @dataclass(frozen=True)
@@ -40,17 +42,41 @@ class WeightsSource:
     origin: str  # "file", "cache" or "download"
 
 
-@dataclass(frozen=True)
-class DownloadProgress:
-    """How far a weights download has got (called from the downloading thread)."""
-
-    name: str  # e.g. "laion/CLIP-ViT-B-32-laion2B-s34B-b79K/open_clip_model.safetensors"
-    done_bytes: int
-    total_bytes: int | None  # None until the size is known
-    finished: bool = False
-
-
 DownloadCallback = Callable[[DownloadProgress], None]
+"""Hears a download's progress; it may raise ``DownloadCancelled`` to stop the download."""
+
+
+class DownloadCancelled(Exception):
+    """Raised by a ``DownloadCallback`` to stop a download (the part fetched is deleted)."""
+
+
+class DownloadControl:
+    """A ``DownloadCallback`` that passes progress on to ``listener`` and can stop the download.
+
+    ``cancel()`` stops a download in progress (and any that starts) at its next progress report;
+    ``allow()`` lets the next one run. Thread-safe: the window cancels from another thread than
+    the one downloading.
+    """
+
+    def __init__(self, listener: DownloadCallback | None = None) -> None:
+        self._listener = listener
+        self._cancelled = threading.Event()
+
+    def __call__(self, progress: DownloadProgress) -> None:
+        if self._cancelled.is_set() and not progress.finished:
+            raise DownloadCancelled
+        if self._listener is not None:
+            self._listener(progress)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def allow(self) -> None:
+        self._cancelled.clear()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
 
 
 def hub_endpoint() -> str:
@@ -119,7 +145,14 @@ def resolve_weights(
             endpoint = hub_endpoint()
             reason = unreachable_reason(endpoint) or ""
             if not reason:
-                path, reason = _download(spec, repo, filename, cache_dir, endpoint, on_download)
+                try:
+                    path, reason = _download(spec, repo, filename, cache_dir, endpoint, on_download)
+                except DownloadCancelled:
+                    raise ModelUnavailableError(
+                        f"The download of the model {spec.key} was cancelled, and nothing of it "
+                        "was kept. Try again to download it, or, if you already have its weights "
+                        "file, pass it with --weights FILE."
+                    ) from None
                 if path is not None:
                     return WeightsSource(path, "download")
             else:
@@ -168,7 +201,10 @@ def _download(
     endpoint: str,
     on_download: DownloadCallback | None,
 ) -> tuple[Path | None, str]:
-    """Download the first of the candidate files the hub has; (path, "") or (None, why not)."""
+    """Download the first of the candidate files the hub has; (path, "") or (None, why not).
+
+    ``DownloadCancelled`` (raised by ``on_download``) stops it; huggingface_hub deletes the part.
+    """
     from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
 
     reason = "the model hub has none of the files"
@@ -184,33 +220,42 @@ def _download(
         log.warning("Downloading the model %s (%d MB) into %s", spec.key, mb, cache_dir)
         label = f"{repo}/{name}"
         try:
-            found = hf_hub_download(
-                repo,
-                name,
-                cache_dir=str(cache_dir),
-                endpoint=endpoint,
-                tqdm_class=_reporter(label, size, on_download),
-            )
+            if on_download is not None:  # the size and the place, before the first byte
+                on_download(DownloadProgress(label, 0, size, cache_dir=cache_dir))
+            with _small_chunks():
+                found = hf_hub_download(
+                    repo,
+                    name,
+                    cache_dir=str(cache_dir),
+                    endpoint=endpoint,
+                    tqdm_class=_reporter(label, size, cache_dir, on_download),
+                )
+        except DownloadCancelled:
+            log.warning("Downloading %s was cancelled", label)
+            raise
         except Exception as exc:
             reason = _one_line(exc)
             log.warning("Downloading %s failed: %s", label, reason)
             continue
         if on_download is not None:
             total = os.path.getsize(found)
-            on_download(DownloadProgress(label, total, total, finished=True))
+            on_download(DownloadProgress(label, total, total, True, cache_dir))
         return Path(found), ""
     return None, reason
 
 
-def _reporter(label: str, size: int | None, on_download: DownloadCallback | None) -> Any:
-    """A tqdm class for ``hf_hub_download`` that draws nothing and reports to ``on_download``."""
+def _reporter(
+    label: str, size: int | None, cache_dir: Path, on_download: DownloadCallback | None
+) -> Any:
+    """A tqdm class for ``hf_hub_download`` that draws nothing and reports to ``on_download``
+    (which may raise ``DownloadCancelled``: it then stops the download)."""
     from tqdm.auto import tqdm
 
     class Reporter(tqdm):  # type: ignore[misc, type-arg]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)
-            self._done = 0
+            self._done = int(kwargs.get("initial") or 0)  # resumed: what an earlier try fetched
             self._last = 0.0
 
         def update(self, n: float | None = 1) -> bool | None:
@@ -218,10 +263,23 @@ def _reporter(label: str, size: int | None, on_download: DownloadCallback | None
             now = time.monotonic()
             if on_download is not None and now - self._last >= 0.1:
                 self._last = now
-                on_download(DownloadProgress(label, self._done, size))
+                on_download(DownloadProgress(label, self._done, size, cache_dir=cache_dir))
             return None
 
     return Reporter
+
+
+@contextmanager
+def _small_chunks() -> Iterator[None]:
+    """Progress (and a cancel) every MiB, not every 10 MiB: on a slow line that was 10 s apart."""
+    from huggingface_hub import constants
+
+    before = constants.DOWNLOAD_CHUNK_SIZE
+    constants.DOWNLOAD_CHUNK_SIZE = min(before, DOWNLOAD_CHUNK_BYTES)
+    try:
+        yield
+    finally:
+        constants.DOWNLOAD_CHUNK_SIZE = before
 
 
 @contextmanager

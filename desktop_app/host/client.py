@@ -43,7 +43,7 @@ from desktop_app.host.protocol import (
     Query,
     QueryResult,
 )
-from desktop_app.host.serve import host_main
+from desktop_app.host.serve import host_main, open_service
 
 if TYPE_CHECKING:
     from desktop_app.host.dispatcher import Dispatcher
@@ -108,7 +108,12 @@ class LibraryClient:
     # -- model and pictures ---------------------------------------------------------------
 
     def warm_model(self) -> Call[ModelState]:
+        """Load the model (downloading it if needed: ``DOWNLOAD`` events tell how far)."""
         return self._backend.call(MODEL, "warm_model")
+
+    def cancel_download(self) -> Call[None]:
+        """Stop a download of the model's weights (not on MODEL: the download holds that lane)."""
+        return self._backend.call(READ, "cancel_download")
 
     def thumbnails(self, wanted: Sequence[tuple[Path, str, str]]) -> Call[list[str | None]]:
         """Thumbnail files for (path, thumb_key, kind) triples (None: the file has no picture)."""
@@ -164,13 +169,7 @@ class LocalBackend:
     def for_settings(cls, settings: Settings, on_event: EventSink) -> LocalBackend:
         """The library of ``settings`` in this process (``lumen-gui --in-process``)."""
 
-        def open_service() -> LibraryService:
-            from desktop_app.core.library import Library
-            from desktop_app.host.service import LibraryService
-
-            return LibraryService(Library.open(settings))
-
-        return cls(open_service, on_event)
+        return cls(lambda: open_service(settings, on_event), on_event)
 
     def start(self) -> None:
         self._opener = threading.Thread(target=self._open, name="lumen-open", daemon=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from desktop_app.core.records import (
+    DownloadProgress,
     FileChanges,
     FileFilter,
     Folder,
@@ -28,6 +29,7 @@ __all__ = [
     "BY_DATE",
     "BY_MEANING",
     "BY_NAME",
+    "DownloadProgress",
     "FileChanges",
     "FileFilter",
     "Folder",
@@ -49,6 +51,7 @@ READY: Final = "ready"  # LibraryStatus: the library is open, calls may start
 FATAL: Final = "fatal"  # str: the library could not be opened
 CHANGES: Final = "changes"  # FileChanges: files whose place in results changed
 DIED: Final = "died"  # str: the host process stopped unexpectedly
+DOWNLOAD: Final = "download"  # DownloadProgress: the model's weights are being downloaded
 
 # Model states.
 MODEL_LOADING = "loading"

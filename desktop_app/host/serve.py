@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import multiprocessing.connection
 import os
@@ -15,10 +16,11 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.config import Settings
-from desktop_app.host.protocol import CHANGES, FATAL, READY, BackendError
+from desktop_app.host.protocol import CHANGES, DOWNLOAD, FATAL, READY, BackendError
 
 if TYPE_CHECKING:
     from desktop_app.host.dispatcher import Dispatcher
+    from desktop_app.host.service import LibraryService
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +48,14 @@ def host_main(
             pass  # the window went away; the main loop notices and stops
 
     from desktop_app.core.errors import LumenError
-    from desktop_app.core.library import Library
     from desktop_app.host.dispatcher import Dispatcher
-    from desktop_app.host.service import LibraryService
 
     try:
-        library = Library.open(settings)
+        service = open_service(settings, lambda name, value: send(("event", name, value)))
     except LumenError as exc:
         send(("event", FATAL, str(exc)))
         return
-    service = LibraryService(library)
+    library = service.library
     dispatcher = Dispatcher(service, lambda changes: send(("event", CHANGES, changes)))
     send(("event", READY, service.info()))
     try:
@@ -64,6 +64,18 @@ def host_main(
         dispatcher.shutdown()
         library.close()
         conn.close()
+
+
+def open_service(settings: Settings, on_event: Callable[[str, Any], None]) -> LibraryService:
+    """The library of ``settings``, served; a download of the model's weights is reported as
+    ``DOWNLOAD`` events (and can be cancelled with ``LibraryService.cancel_download``)."""
+    from desktop_app.core.library import Library, default_embedder_loader
+    from desktop_app.core.weights import DownloadControl
+    from desktop_app.host.service import LibraryService
+
+    downloads = DownloadControl(lambda progress: on_event(DOWNLOAD, progress))
+    loader = functools.partial(default_embedder_loader, on_download=downloads)
+    return LibraryService(Library.open(settings, loader), downloads)
 
 
 def _serve(

@@ -30,6 +30,7 @@ from desktop_app.core.records import (
 )
 from desktop_app.core.thumbnails import ThumbnailCache
 from desktop_app.core.watcher import FolderWatcher
+from desktop_app.core.weights import DownloadControl
 from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,
@@ -48,11 +49,16 @@ ChangeSink = Callable[[FileChanges], None]
 
 
 class LibraryService:
-    """Answers the window's calls; may be called from several threads, like ``Library``."""
+    """Answers the window's calls; may be called from several threads, like ``Library``.
 
-    def __init__(self, library: Library) -> None:
+    ``downloads``: the control the library's model loader reports a weights download to (see
+    ``serve.open_service``); ``cancel_download`` stops that download through it.
+    """
+
+    def __init__(self, library: Library, downloads: DownloadControl | None = None) -> None:
         self.library = library
         library.name_writer("the Lumen window")  # what `lumen index` is told while this writes
+        self.downloads = downloads
         self._warm_lock = threading.Lock()
         self._model_state: ModelState | None = None
         size = library.settings.thumbnail_size
@@ -70,7 +76,12 @@ class LibraryService:
         return tuple(Failure(r.path, r.error or "unknown reason") for r in self.library.failures())
 
     def warm_model(self) -> ModelState:
-        """Load the model and run a few queries through it, so the first real one is quick."""
+        """Load the model and run a few queries through it, so the first real one is quick.
+
+        Downloads the weights if needed (an earlier cancelled download is tried again).
+        """
+        if self.downloads is not None:
+            self.downloads.allow()
         with self._warm_lock:
             if self._model_state is not None and self._model_state.state == MODEL_READY:
                 return self._model_state
@@ -84,6 +95,11 @@ class LibraryService:
                 return ModelState(MODEL_UNAVAILABLE, key, str(exc))
             self._model_state = ModelState(MODEL_READY, key, load_s=time.perf_counter() - started)
             return self._model_state
+
+    def cancel_download(self) -> None:
+        """Stop a download of the model's weights in progress (the call loading it then fails)."""
+        if self.downloads is not None:
+            self.downloads.cancel()
 
     def query(self, query: Query) -> QueryResult:
         """Results for ``query``: by meaning when the model is ready, else by file name."""

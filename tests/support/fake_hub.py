@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,8 +21,13 @@ class FakeHub:
 
 
 @contextmanager
-def fake_hub(payload: bytes, filename: str = "open_clip_model.safetensors") -> Iterator[FakeHub]:
-    """Serve ``payload`` as ``filename`` of any repo at the returned endpoint."""
+def fake_hub(
+    payload: bytes, filename: str = "open_clip_model.safetensors", chunk_delay_s: float = 0.0
+) -> Iterator[FakeHub]:
+    """Serve ``payload`` as ``filename`` of any repo at the returned endpoint.
+
+    ``chunk_delay_s``: a pause after each 64 KiB sent, as on a slow line.
+    """
     digest = hashlib.sha256(payload).hexdigest()
     requests: list[str] = []
 
@@ -50,9 +56,15 @@ def fake_hub(payload: bytes, filename: str = "open_clip_model.safetensors") -> I
             self._headers()
 
         def do_GET(self) -> None:
-            if self._headers():
+            if not self._headers():
+                return
+            try:
                 for start in range(0, len(payload), 1 << 16):
                     self.wfile.write(payload[start : start + (1 << 16)])
+                    if chunk_delay_s:
+                        time.sleep(chunk_delay_s)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading (a cancelled download)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

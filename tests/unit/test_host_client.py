@@ -65,6 +65,7 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     client.failures()
     client.query(Query("cat"))
     client.warm_model()
+    client.cancel_download()
     client.thumbnails([(folder / "a.jpg", "ab", "image")])
     client.picture(folder / "a.jpg", "image", 800)
     assert set(recorder.sent) == set(_public(LibraryClient))
@@ -72,3 +73,4 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     writes = {"index", "add_folder", "remove_folder", "set_folder_paused", "set_watching", "forget"}
     assert {name for name, lane in lanes.items() if lane == WRITE} == writes
     assert set(lanes.values()) <= set(LANES)
+    assert lanes["cancel_download"] != lanes["warm_model"]  # the download holds the model's lane

@@ -15,6 +15,7 @@ from desktop_app.core.errors import LumenError
 from desktop_app.host import protocol
 from desktop_app.host.client import BackendError, LibraryClient, ProcessBackend
 from desktop_app.host.protocol import LibraryStatus, Query, QueryResult
+from tests.support.fake_hub import fake_hub
 
 
 class Events:
@@ -67,3 +68,36 @@ def test_calls_and_errors_cross_the_process_boundary(tmp_path: Path) -> None:
             client.info().result(30)
     finally:
         host.close(timeout=10)
+
+
+def test_a_model_download_is_reported_across_the_pipe_and_can_be_cancelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The host downloads the default model's weights from a slow hub on localhost.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    payload = bytes(range(256)) * (8 << 12)  # 8 MiB, about 6 s at this pace
+    settings = Settings(
+        data_dir=tmp_path / "library",
+        model="ViT-B-32/laion2b_s34b_b79k",
+        model_cache_dir=tmp_path / "models",
+        device="cpu",
+    )
+    events = Events()
+    with fake_hub(payload, chunk_delay_s=0.05) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        host = ProcessBackend(settings, events)
+        host.start()
+        try:
+            events.wait_for(protocol.READY)
+            client = LibraryClient(host)
+            loading = client.warm_model()
+            first: protocol.DownloadProgress = events.wait_for(protocol.DOWNLOAD, timeout=120)
+            assert first.total_bytes == len(payload) and first.cache_dir == settings.model_cache_dir
+            client.cancel_download().result(30)
+            state: protocol.ModelState = loading.result(60)
+        finally:
+            host.close(timeout=10)
+    assert state.state == protocol.MODEL_UNAVAILABLE and "was cancelled" in state.message
+    reports = [v for n, v in events.seen if n == protocol.DOWNLOAD]
+    assert not any(r.finished for r in reports)
+    assert max(r.done_bytes for r in reports) < len(payload)

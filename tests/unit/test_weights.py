@@ -10,7 +10,7 @@ import pytest
 
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.models import get_model_spec
-from desktop_app.core.weights import DownloadProgress, resolve_weights
+from desktop_app.core.weights import DownloadControl, DownloadProgress, resolve_weights
 from tests.support.fake_hub import fake_hub
 
 DEFAULT = "ViT-B-32/laion2b_s34b_b79k"
@@ -66,3 +66,40 @@ def test_a_download_says_its_size_reports_progress_and_lands_in_the_cache(
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
     again = resolve_weights(get_model_spec(DEFAULT), None, tmp_path / "cache")
     assert again.origin == "cache" and again.path == source.path
+
+
+def test_a_cancelled_download_stops_at_once_keeps_nothing_and_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    payload = bytes(range(256)) * (4 << 12)  # 4 MiB, sent slowly (about 3 s)
+    seen: list[DownloadProgress] = []
+
+    def listen(progress: DownloadProgress) -> None:
+        seen.append(progress)
+        if progress.done_bytes:
+            control.cancel()  # as the window's Cancel button does, from another thread
+
+    control = DownloadControl(listen)
+    cache = tmp_path / "cache"
+    with fake_hub(payload, chunk_delay_s=0.05) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        with pytest.raises(ModelUnavailableError) as error:
+            resolve_weights(get_model_spec(DEFAULT), None, cache, control)
+        # The first report comes before any byte: the size and where it goes.
+        assert seen[0].done_bytes == 0 and seen[0].total_bytes == len(payload)
+        assert seen[0].cache_dir == cache
+        assert max(p.done_bytes for p in seen) < len(payload)  # stopped part-way
+        message = str(error.value)
+        assert "cancelled" in message and "nothing of it was kept" in message
+        assert "--weights FILE" in message
+        assert not [p for p in cache.rglob("*") if p.is_file() and p.stat().st_size > 1000]
+
+        # Trying again downloads it whole.
+        seen.clear()
+        source = resolve_weights(get_model_spec(DEFAULT), None, cache, DownloadControl(seen.append))
+    assert source.origin == "download" and source.path.read_bytes() == payload
+    assert seen[-1].finished and seen[-1].done_bytes == len(payload)
