@@ -1,4 +1,5 @@
-"""Permission-denied files and folders, for real: `lumen index` runs without the right to read them.
+"""Permission-denied files and folders, for real: `lumen index` runs without the right to read them,
+in a watched folder it may not write to.
 
 When the tests run as root (who may read anything) the command runs as root without the
 capabilities that let it ignore file permissions (``setpriv``).
@@ -48,10 +49,12 @@ def test_unreadable_files_fail_and_an_unreadable_folder_keeps_its_files(
     render(caption_for_text(RED), seed=3).save(photos / "locked.png")
     (photos / "locked.png").chmod(0)
     data = tmp_path / "data"
+    photos.chmod(0o555)  # and Lumen may not write in the watched folder (as on a read-only disk)
     try:
         _index_without_read_rights(data, photos, private, tiny_weights)
     finally:
         private.chmod(0o755)
+        photos.chmod(0o755)
 
 
 def _index_without_read_rights(data: Path, photos: Path, private: Path, tiny_weights: Path) -> None:
