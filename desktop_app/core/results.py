@@ -138,17 +138,24 @@ def recent_files(
     return QueryResults(tuple(ResultFile(r, thumb_key(r), BY_DATE) for r in records))
 
 
-def thumb_key(record: FileRecord) -> str:
-    """The key of a file's thumbnail: its content fingerprint, or a stamp of path/size/mtime."""
+def thumb_key(record: FileRecord, at_s: float | None = None) -> str:
+    """The key of a file's thumbnail: its content fingerprint, or a stamp of path/size/mtime.
+
+    A video hit's thumbnail is the frame that matched: ``at_s`` gives it a key of its own.
+    """
     if record.fingerprint and _HEX.fullmatch(record.fingerprint):
-        return record.fingerprint.lower()
-    # Not fingerprinted yet (just found): a key that changes whenever the file does.
-    stamp = f"{record.path}|{record.size}|{record.mtime_ns}".encode()
-    return hashlib.blake2b(stamp, digest_size=16).hexdigest()
+        key = record.fingerprint.lower()
+    else:  # not fingerprinted yet (just found): a key that changes whenever the file does
+        stamp = f"{record.path}|{record.size}|{record.mtime_ns}".encode()
+        key = hashlib.blake2b(stamp, digest_size=16).hexdigest()
+    if at_s is None:
+        return key
+    return hashlib.blake2b(f"{key}@{round(at_s * 1000)}".encode(), digest_size=16).hexdigest()
 
 
 def _from_hit(hit: SearchHit) -> ResultFile:
-    return ResultFile(hit.file, thumb_key(hit.file), BY_MEANING, hit)
+    at_s = hit.at_s if hit.file.kind == "video" else None
+    return ResultFile(hit.file, thumb_key(hit.file, at_s), BY_MEANING, hit)
 
 
 def _from_results(found: SearchResults) -> QueryResults:

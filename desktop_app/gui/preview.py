@@ -167,12 +167,14 @@ class PreviewPane(QFrame):
         self.picture.set_source(QPixmap())
         self.picture.setText("Loading…")
         if self.isVisible():
-            self._ticket = self._loader.load(item.path, item.kind, PREVIEW_MAX_SIDE)
+            self._ticket = self._loader.load(item.path, item.kind, PREVIEW_MAX_SIDE, item.at_s)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self._item is not None:
-            self._ticket = self._loader.load(self._item.path, self._item.kind, PREVIEW_MAX_SIDE)
+            self._ticket = self._loader.load(
+                self._item.path, self._item.kind, PREVIEW_MAX_SIDE, self._item.at_s
+            )
 
     def shutdown(self) -> None:
         self._loader.wait()

@@ -205,7 +205,7 @@ class ResultsModel(QAbstractListModel):
             self._pixmaps.move_to_end(key)
             return pixmap
         if key not in self._failed:
-            self._loader.request(key, Path(row[Col.PATH]), row[Col.KIND])
+            self._loader.request(key, Path(row[Col.PATH]), row[Col.KIND], row[Col.AT_S])
         return None
 
     def thumbnail_failed(self, item: Item) -> bool:

@@ -318,20 +318,22 @@ class ThumbnailLoader(QObject):
         self._fetch = fetch
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
-        self._queue: deque[tuple[str, Path, str]] = deque()
+        self._queue: deque[tuple[str, Path, str, float | None]] = deque()
         self._queued: set[str] = set()
         self._lock = threading.Lock()
         self._draining = 0
 
-    def request(self, key: str, path: Path, kind: str) -> None:
-        """Ask for ``key``'s thumbnail; the latest requests are served first."""
+    def request(self, key: str, path: Path, kind: str, at_s: float | None = None) -> None:
+        """Ask for ``key``'s thumbnail (a video's frame at ``at_s`` when given); the latest
+        requests are served first.
+        """
         with self._lock:
             if key in self._queued:
                 return
-            self._queue.append((key, path, kind))
+            self._queue.append((key, path, kind, at_s))
             self._queued.add(key)
             while len(self._queue) > self.MAX_QUEUE:
-                dropped, _, _ = self._queue.popleft()
+                dropped, _, _, _ = self._queue.popleft()
                 self._queued.discard(dropped)
             start = self._draining < self._pool.maxThreadCount()
             if start:
@@ -357,16 +359,16 @@ class ThumbnailLoader(QObject):
                     return
                 batch = [self._queue.pop() for _ in range(min(self.BATCH, len(self._queue)))]
             files = self._files(batch)
-            for (key, _path, _kind), made in zip(batch, files, strict=True):
+            for (key, _path, _kind, _at), made in zip(batch, files, strict=True):
                 with self._lock:
                     self._queued.discard(key)
                 if made is not False:  # False: unknown (library busy or closed); asked again later
                     self.loaded.emit(key, QImage(made) if isinstance(made, str) else QImage())
 
-    def _files(self, batch: list[tuple[str, Path, str]]) -> list[str | bool | None]:
+    def _files(self, batch: list[tuple[str, Path, str, float | None]]) -> list[str | bool | None]:
         client = self._fetch()
         try:
-            wanted = [(path, key, kind) for key, path, kind in batch]
+            wanted = [(path, key, kind, at_s) for key, path, kind, at_s in batch]
             made = client.thumbnails(wanted).result(FETCH_TIMEOUT_S) if client else []
         except Exception as exc:  # the host went away or a bug there: do not mark files as bad
             log.info("Thumbnails not available: %s", exc)
@@ -386,18 +388,19 @@ class PreviewLoader(QObject):
         self._pool.setMaxThreadCount(1)
         self._ticket = 0
 
-    def load(self, path: Path, kind: str, max_side: int) -> int:
+    def load(self, path: Path, kind: str, max_side: int, at_s: float | None = None) -> int:
+        """Ask for ``path``'s picture (a video's frame at ``at_s`` when given); returns a ticket."""
         self._ticket += 1
         ticket = self._ticket
         self._pool.clear()  # a preview asked for before this one is no longer wanted
-        self._pool.start(_Drain(lambda: self._work(ticket, path, kind, max_side)))
+        self._pool.start(_Drain(lambda: self._work(ticket, path, kind, max_side, at_s)))
         return ticket
 
     def wait(self, msecs: int = 10_000) -> bool:
         self._pool.clear()
         return self._pool.waitForDone(msecs)
 
-    def _work(self, ticket: int, path: Path, kind: str, max_side: int) -> None:
+    def _work(self, ticket: int, path: Path, kind: str, max_side: int, at_s: float | None) -> None:
         client = self._fetch()
         data: bytes | None = None
         details: dict[str, Any] = {}
@@ -405,7 +408,8 @@ class PreviewLoader(QObject):
             if client is None:
                 details["error"] = "The library is not open"
             else:
-                data, details = client.picture(path, kind, max_side).result(FETCH_TIMEOUT_S)
+                call = client.picture(path, kind, max_side, at_s)
+                data, details = call.result(FETCH_TIMEOUT_S)
         except Exception as exc:
             details = {"error": describe(exc)[0]}
         image = QImage.fromData(data) if data else QImage()

@@ -115,14 +115,24 @@ class LibraryClient:
         """Stop a download of the model's weights (not on MODEL: the download holds that lane)."""
         return self._backend.call(READ, "cancel_download")
 
-    def thumbnails(self, wanted: Sequence[tuple[Path, str, str]]) -> Call[list[str | None]]:
-        """Thumbnail files for (path, thumb_key, kind) triples (None: the file has no picture)."""
+    def thumbnails(
+        self, wanted: Sequence[tuple[Path, str, str, float | None]]
+    ) -> Call[list[str | None]]:
+        """Thumbnail files for (path, thumb_key, kind, at_s) (None: the file has no picture);
+        a video's is its frame at ``at_s`` (the moment that matched) when given.
+        """
         return self._backend.call(MEDIA, "thumbnails", list(wanted))
 
     def picture(
-        self, path: Path, kind: str, max_side: int
+        self, path: Path, kind: str, max_side: int, at_s: float | None = None
     ) -> Call[tuple[bytes | None, dict[str, Any]]]:
-        return self._backend.call(MEDIA, "picture", path, kind, max_side)
+        return self._backend.call(MEDIA, "picture", path, kind, max_side, at_s)
+
+    def video_strip(
+        self, path: Path, count: int, max_side: int
+    ) -> Call[tuple[float | None, list[tuple[float, bytes]]]]:
+        """A video's duration and ``count`` frames spread over it, as (seconds, JPEG) pairs."""
+        return self._backend.call(MEDIA, "video_strip", path, count, max_side)
 
     # -- writes: all on the one writer lane -----------------------------------------------
 

@@ -103,6 +103,9 @@ class Col:
     MATCH = 15
     PAGE = 16
     PASSAGE = 17
+    AT_S = 18  # a video hit: the time of the frame that matched (seconds)
+    DURATION = 19  # a video's length in seconds
+    COMPANIONS = 20  # tuple of str: the other files of the same shot (RAW+JPEG, Live Photo)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Item:
     """One file in the results grid."""
 
     path: Path
-    kind: str  # "image" or "document"
+    kind: str  # "image", "video" or "document"
     size: int
     modified: datetime
     thumb_key: str  # hex key of its thumbnail in the cache (the content fingerprint when known)
@@ -126,6 +129,9 @@ class Item:
     match: str = BY_MEANING
     page: int | None = None
     passage: str | None = None
+    at_s: float | None = None  # a video hit: the moment that matched
+    duration_s: float | None = None  # a video's length
+    companions: tuple[Path, ...] = ()  # the other files of the same shot
 
     @property
     def name(self) -> str:
@@ -157,6 +163,9 @@ class Item:
             match=row[Col.MATCH],
             page=row[Col.PAGE],
             passage=row[Col.PASSAGE],
+            at_s=row[Col.AT_S],
+            duration_s=row[Col.DURATION],
+            companions=tuple(Path(p) for p in row[Col.COMPANIONS]),
         )
 
 

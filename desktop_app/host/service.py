@@ -7,6 +7,7 @@ caller's own process for tests and ``--in-process``. What a query shows is decid
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import threading
@@ -15,10 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from desktop_app.core import results
 from desktop_app.core.errors import LumenError
 from desktop_app.core.extractors import document_thumbnail
 from desktop_app.core.extractors.images import open_for_display, read_image_metadata
+from desktop_app.core.extractors.video import frame_strip, video_frame
 from desktop_app.core.library import Library
 from desktop_app.core.records import (
     INDEXED,
@@ -28,7 +32,7 @@ from desktop_app.core.records import (
     LibraryStatus,
     Progress,
 )
-from desktop_app.core.thumbnails import ThumbnailCache
+from desktop_app.core.thumbnails import Renderer, ThumbnailCache
 from desktop_app.core.watcher import FolderWatcher
 from desktop_app.core.weights import DownloadControl
 from desktop_app.host.protocol import (
@@ -132,11 +136,19 @@ class LibraryService:
 
     # -- pictures -------------------------------------------------------------------------
 
-    def thumbnails(self, wanted: Sequence[tuple[Path, str, str]]) -> list[str | None]:
-        """Cached thumbnail files for (path, thumb_key, kind) triples, made when missing."""
+    def thumbnails(self, wanted: Sequence[tuple[Path, str, str, float | None]]) -> list[str | None]:
+        """Cached thumbnail files for (path, thumb_key, kind, at_s), made when missing.
+
+        A video's thumbnail is its frame at ``at_s`` (the moment a search matched), else a frame
+        a tenth of the way in.
+        """
         made: list[str | None] = []
-        for path, key, kind in wanted:
-            render = document_thumbnail if kind in ("document", "video") else None
+        for path, key, kind, at_s in wanted:
+            render: Renderer | None = None
+            if kind == "video" and at_s is not None:
+                render = functools.partial(_frame_at, at_s=at_s)
+            elif kind in ("document", "video"):
+                render = document_thumbnail
             try:
                 thumbnail = self._thumbnails.get(path, key, render)
             except (OSError, ValueError) as exc:
@@ -145,11 +157,18 @@ class LibraryService:
             made.append(str(thumbnail) if thumbnail is not None else None)
         return made
 
-    def picture(self, path: Path, kind: str, max_side: int) -> tuple[bytes | None, dict[str, Any]]:
-        """A preview of ``path`` encoded as JPEG (PNG when transparent), and its EXIF details."""
+    def picture(
+        self, path: Path, kind: str, max_side: int, at_s: float | None = None
+    ) -> tuple[bytes | None, dict[str, Any]]:
+        """A preview of ``path`` encoded as JPEG (PNG when transparent), and its EXIF details.
+
+        A video shows its frame at ``at_s``, else a frame a tenth of the way in.
+        """
         details: dict[str, Any] = {}
         try:
-            if kind in ("document", "video"):  # a video shows a frame a tenth of the way in
+            if kind == "video" and at_s is not None:
+                image = video_frame(path, at_s, max_side)
+            elif kind in ("document", "video"):
                 image = document_thumbnail(path, max_side)
             else:
                 image = open_for_display(path, max_side)
@@ -164,6 +183,21 @@ class LibraryService:
         else:
             image.convert("RGB").save(buffer, format="JPEG", quality=90)
         return buffer.getvalue(), details
+
+    def video_strip(
+        self, path: Path, count: int, max_side: int
+    ) -> tuple[float | None, list[tuple[float, bytes]]]:
+        """A video's duration and ``count`` frames spread over it, as (seconds, JPEG) pairs.
+
+        Raises ``LumenError`` (a video that cannot be read) with the reason.
+        """
+        duration, frames = frame_strip(path, count, max_side)
+        encoded = []
+        for frame in frames:
+            buffer = io.BytesIO()
+            frame.image.save(buffer, format="JPEG", quality=85)
+            encoded.append((frame.at_s, buffer.getvalue()))
+        return duration, encoded
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -220,6 +254,10 @@ class LibraryService:
         return Forgotten(tuple(paths), vectors)
 
 
+def _frame_at(path: Path, size: int, at_s: float) -> Image.Image:
+    return video_frame(path, at_s, size)
+
+
 def _row(found: results.ResultFile) -> ItemRow:
     """A result as an ``ItemRow`` (see ``Col`` for the order)."""
     record, hit = found.file, found.hit
@@ -244,4 +282,7 @@ def _row(found: results.ResultFile) -> ItemRow:
         found.match,
         hit.page if hit is not None else None,
         hit.passage if hit is not None else None,
+        hit.at_s if hit is not None else None,
+        record.duration_s,
+        tuple(str(p) for p in hit.companions) if hit is not None else (),
     )

@@ -6,10 +6,13 @@ the files under test; each test asks it something a user would.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from desktop_app.core.catalog import FileFilter
 from desktop_app.core.embedder import Embedder
@@ -18,7 +21,7 @@ from desktop_app.core.records import RAW
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.raw import write_dng
 from tests.support.settings import tiny_model_settings
-from tests.support.shapes import caption_for_text, render
+from tests.support.shapes import COLOURS, caption_for_text, render
 from tests.support.videos import write_shape_video
 
 pytestmark = pytest.mark.slow  # indexes a camera roll with the tiny model
@@ -133,18 +136,49 @@ def test_status_counts_videos(roll: tuple[Library, Path]) -> None:
     assert library.status().kinds == {"image": 78, "video": 3}
 
 
-def test_the_window_gets_a_thumbnail_and_a_preview_of_a_video(roll: tuple[Library, Path]) -> None:
+def _mostly(picture: Path | bytes, colour: tuple[int, int, int]) -> bool:
+    """Whether most of the picture's pixels are near ``colour``."""
+    with Image.open(picture if isinstance(picture, Path) else io.BytesIO(picture)) as image:
+        pixels = np.asarray(image.convert("RGB").resize((32, 32)), dtype=np.int32)
+    near = np.abs(pixels - np.array(colour)).sum(axis=-1) < 90
+    return float(near.mean()) > 0.05 and bool(
+        near.sum()
+        >= max(
+            (np.abs(pixels - np.array(other)).sum(axis=-1) < 90).sum() for other in COLOURS.values()
+        )
+    )
+
+
+def test_the_window_shows_a_video_hit_at_its_moment(roll: tuple[Library, Path]) -> None:
+    from desktop_app.host.protocol import Query
     from desktop_app.host.service import LibraryService
 
     library, folder = roll
-    party = folder / "party.mp4"
-    record = library.file(party)
-    assert record is not None
     service = LibraryService(library)
-    [thumbnail] = service.thumbnails([(party, record.fingerprint, "video")])
-    assert thumbnail is not None and Path(thumbnail).stat().st_size > 0
-    picture, details = service.picture(party, "video", 256)
-    assert picture is not None and "error" not in details
+    answer = service.query(Query("a blue square on the right", filters=VIDEOS, limit=1))
+    [item] = answer.items
+    assert item.path == folder / "party.mp4" and item.kind == "video"
+    assert item.at_s is not None and 4.0 <= item.at_s < 8.0  # the blue scene
+    assert item.duration_s == pytest.approx(8.0, abs=0.2)
+    # The grid's thumbnail is the frame that matched (blue), not the poster frame (red).
+    record = library.file(item.path)
+    assert record is not None
+    at_moment, poster = service.thumbnails(
+        [
+            (item.path, item.thumb_key, "video", item.at_s),
+            (item.path, record.fingerprint, "video", None),
+        ]
+    )
+    assert at_moment is not None and poster is not None and at_moment != poster
+    assert _mostly(Path(at_moment), COLOURS["blue"]) and _mostly(Path(poster), COLOURS["red"])
+    picture, details = service.picture(item.path, "video", 256, item.at_s)  # the preview
+    assert picture is not None and "error" not in details and _mostly(picture, COLOURS["blue"])
+    # The preview's strip: frames spread over the whole video, with their times.
+    duration, strip = service.video_strip(item.path, 8, 96)
+    assert duration == pytest.approx(8.0, abs=0.2)
+    times = [at for at, _jpeg in strip]
+    assert len(strip) >= 4 and times == sorted(times) and times[0] < 1.0 and times[-1] > 6.0
+    assert _mostly(strip[0][1], COLOURS["red"]) and _mostly(strip[-1][1], COLOURS["blue"])
 
 
 @pytest.mark.parametrize(

@@ -66,8 +66,9 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     client.query(Query("cat"))
     client.warm_model()
     client.cancel_download()
-    client.thumbnails([(folder / "a.jpg", "ab", "image")])
+    client.thumbnails([(folder / "a.jpg", "ab", "image", None)])
     client.picture(folder / "a.jpg", "image", 800)
+    client.video_strip(folder / "a.mp4", 8, 160)
     assert set(recorder.sent) == set(_public(LibraryClient))
     lanes = {name: lane for name, (lane, _args) in recorder.sent.items()}
     writes = {"index", "add_folder", "remove_folder", "set_folder_paused", "set_watching", "forget"}

@@ -16,6 +16,7 @@ from desktop_app.core.extractors.video import (
     MAX_FRAMES,
     extract_video,
     format_time,
+    frame_strip,
     video_frame,
 )
 from tests.support.shapes import COLOURS, all_captions, caption_for_text
@@ -98,6 +99,20 @@ def test_thumbnail_and_frame_at_a_time(tmp_path: Path) -> None:
     thumbnail = document_thumbnail(path, 64)
     assert max(thumbnail.size) == 64
     assert format_time(75.4) == "1:15" and format_time(3725) == "1:02:05"
+
+
+def test_the_preview_strip_spans_the_video(tmp_path: Path) -> None:
+    path = write_shape_video(tmp_path / "party.mp4", [(RED_LEFT, 4), (BLUE_RIGHT, 4)])
+    duration, strip = frame_strip(path, 8, 64)
+    assert duration == pytest.approx(8.0, abs=0.2)
+    assert len(strip) == 8 and [f.at_s for f in strip] == sorted(f.at_s for f in strip)
+    assert all(max(f.image.size) == 64 for f in strip)
+    assert [_mostly(f.image, "red") for f in strip] == [f.at_s < 4 for f in strip]
+    assert strip[-1].at_s >= 6  # the end of the video is in it
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all " * 100)
+    with pytest.raises(ExtractionError):
+        frame_strip(broken, 8, 64)
 
 
 def _red_centre(image: Image.Image) -> tuple[float, float]:

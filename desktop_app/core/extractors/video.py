@@ -33,6 +33,8 @@ __all__ = [
     "MAX_FRAMES",
     "VIDEO_EXTENSIONS",
     "extract_video",
+    "format_time",
+    "frame_strip",
     "video_frame",
     "video_limits",
 ]
@@ -321,6 +323,46 @@ def video_frame(path: Path, at_s: float | None, max_side: int) -> Image.Image:
         if frame is None:
             raise ExtractionError("no frame could be decoded")
         return _picture(frame, longest=max_side)
+
+
+def frame_strip(path: Path, count: int, max_side: int) -> tuple[float | None, list[VideoFrame]]:
+    """The video's duration and ``count`` keyframes spread evenly over it (the preview's strip),
+    each upright with its time, longest side at most ``max_side``. Raises ``ExtractionError``.
+
+    Bounded like indexing: at most ``count`` keyframe decodes, stopped at ``DECODE_BUDGET_S``.
+    """
+    if count < 1 or max_side < 1:
+        raise ValueError(f"count and max_side must be positive, not {count} and {max_side}")
+    import av
+
+    deadline = time.monotonic() + DECODE_BUDGET_S
+    frames: list[VideoFrame] = []
+    with _opened(path) as (container, stream):
+        duration = _duration_s(container, stream)
+        if duration is not None and stream.time_base is not None:
+            start = stream.start_time or 0
+            seen: set[int] = set()
+            for i in range(count):
+                if frames and time.monotonic() > deadline:
+                    break
+                at = duration * i / count
+                try:
+                    container.seek(start + int(at / stream.time_base), stream=stream, backward=True)
+                    frame = _first_frame(container, stream)
+                except av.FFmpegError:
+                    log.debug("seek to %.1f s failed", at, exc_info=True)
+                    continue
+                if frame is None or frame.pts is None or frame.pts in seen:
+                    continue  # one keyframe for two slots: shown once
+                seen.add(frame.pts)
+                frames.append(VideoFrame(_picture(frame, longest=max_side), float(frame.time or 0)))
+        if not frames:
+            container.seek(0)
+            frame = _first_frame(container, stream)
+            if frame is None:
+                raise ExtractionError("no frame could be decoded")
+            frames.append(VideoFrame(_picture(frame, longest=max_side), float(frame.time or 0)))
+    return duration, frames
 
 
 def format_time(seconds: float) -> str:
