@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         lib = self.library
         b = self.bridge
         q.results_ready.connect(self._show_result)
+        q.results_changed.connect(lambda r: self.summary.show_result(r, q.similar_to))
         q.failed.connect(self._query_failed)
         q.busy.connect(self.summary.show_busy)
         lib.opening.connect(self._opening)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,21 +121,84 @@ class ResultsModel(QAbstractListModel):
     def sort_mode(self) -> str:
         return self._sort
 
-    def remove_paths(self, paths: Iterable[Path]) -> None:
+    def remove_paths(self, paths: Iterable[Path]) -> int:
+        """Take ``paths`` out of the results (removed rows: the rest keep their selection)."""
         gone = {str(path) for path in paths}
-        self._ranked = [row for row in self._ranked if row[Col.PATH] not in gone]
-        self._relayout()
+        return self._remove(lambda path: path in gone)
+
+    def remove_under(self, folders: Iterable[Path]) -> int:
+        """Take out every file inside ``folders`` (they went offline)."""
+        prefixes = tuple(os.path.join(str(folder), "") for folder in folders)
+        return self._remove(lambda path: path.startswith(prefixes)) if prefixes else 0
+
+    def rename(self, moves: Iterable[tuple[Path, Path]]) -> int:
+        """Files shown under an old path now live at a new one (same file, same rank)."""
+        changed = {}
+        for old, new in moves:
+            number = self._row_of_path.get(str(old))
+            if number is not None:
+                row = self._rows_shown[number]
+                changed[row[Col.PATH]] = (str(new), *row[Col.PATH + 1 :])
+        return self._replace(changed)
+
+    def update_rows(self, rows: Iterable[ItemRow | None]) -> int:
+        """Fresh details (size, date, thumbnail, indexed) for shown files; their rank stays."""
+        changed = {}
+        for row in rows:
+            number = self._row_of_path.get(row[Col.PATH]) if row is not None else None
+            if row is not None and number is not None:
+                old = self._rows_shown[number]
+                changed[old[Col.PATH]] = (*row[: Col.SCORE], *old[Col.SCORE :])
+        return self._replace(changed)
+
+    def _remove(self, leaves: Callable[[str], bool]) -> int:
+        numbers = [n for n, row in enumerate(self._rows_shown) if leaves(row[Col.PATH])]
+        if not numbers:
+            return 0
+        self._ranked = [row for row in self._ranked if not leaves(row[Col.PATH])]
+        for first, last in reversed(_runs(numbers)):  # from the end: earlier numbers stay valid
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows_shown[first : last + 1]
+            self._items = {}
+            self.endRemoveRows()
+        self._reindex()
+        self._note_rows()
+        return len(numbers)
+
+    def _replace(self, changed: dict[str, ItemRow]) -> int:
+        if not changed:
+            return 0
+        self._ranked = [changed.get(row[Col.PATH], row) for row in self._ranked]
+        numbers = []
+        for number, row in enumerate(self._rows_shown):
+            if row[Col.PATH] in changed:
+                self._rows_shown[number] = changed[row[Col.PATH]]
+                self._items.pop(number, None)
+                numbers.append(number)
+        self._reindex()
+        self._note_rows()
+        for number in numbers:
+            index = self.index(number)
+            self.dataChanged.emit(index, index)
+        return len(numbers)
+
+    def _note_rows(self) -> None:
+        if self.result is not None:
+            self.result = dataclasses.replace(self.result, rows=tuple(self._ranked))
 
     def _relayout(self) -> None:
         self.beginResetModel()
         self._rows_shown = _sorted(self._ranked, self._sort)
         self._items = {}
+        self._reindex()
+        self.endResetModel()
+
+    def _reindex(self) -> None:
         self._rows_of_key = {}
         self._row_of_path = {}
         for number, row in enumerate(self._rows_shown):
             self._rows_of_key.setdefault(row[Col.THUMB_KEY], []).append(number)
             self._row_of_path[row[Col.PATH]] = number
-        self.endResetModel()
 
     def items(self) -> list[Item]:
         """Every item, in display order (makes them all: for small results and tests)."""
@@ -241,6 +305,17 @@ def _row_name(row: ItemRow) -> str:
     if row[Col.KIND] == "document" and row[Col.TITLE]:
         return str(row[Col.TITLE])
     return os.path.basename(str(row[Col.PATH]))
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of consecutive ones."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
 
 
 def _sorted(rows: list[ItemRow], mode: str) -> list[ItemRow]:

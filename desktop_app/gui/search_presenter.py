@@ -9,6 +9,7 @@ filter, asked for similar files, asked for more) and reads the search text and f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -17,13 +18,15 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.gui.results_model import ResultsModel
 from desktop_app.gui.workers import LibraryBridge
-from desktop_app.host.protocol import FileChanges, FileFilter, Query, QueryResult
+from desktop_app.host.protocol import FileChanges, FileFilter, ItemRow, Query, QueryResult
 
 DEBOUNCE_MS = 180
 REFRESH_MS = 1500  # while indexing, the current query is re-run at most this often
 BUSY_MS = 300  # an answer slower than this says "Searching…"
 SEARCH_LIMIT = 200
 RECENT_LIMIT = 20_000  # an empty query shows this many files, newest first
+
+log = logging.getLogger(__name__)
 
 
 class QueryInputs(Protocol):
@@ -40,6 +43,7 @@ class SearchPresenter(QObject):
     results_ready = Signal(object)  # QueryResult of the latest query, already in ``model``
     failed = Signal(object, str)  # Query, message
     busy = Signal()  # the answer is slow in coming
+    results_changed = Signal(object)  # QueryResult: rows of the shown result changed in place
 
     def __init__(self, bridge: LibraryBridge, model: ResultsModel, inputs: QueryInputs) -> None:
         super().__init__()
@@ -147,16 +151,57 @@ class SearchPresenter(QObject):
     def refresh_now(self) -> None:
         """Re-run the current query now, e.g. when an indexing run ended."""
         self._refresh.stop()
+        self._refresh_pending = False
         self.refresh()
 
-    def files_changed(self, _changes: FileChanges | None = None) -> None:
-        """Files changed (watcher or indexer): refresh, at most once per ``REFRESH_MS``."""
+    def files_changed(self, changes: FileChanges | None = None) -> None:
+        """Files changed (watcher or indexer): update the shown rows, or ask again (throttled).
+
+        Gone, moved and offline files leave or change their rows here, and shown files that
+        changed get fresh details from the library, all without a new query. A file that is
+        not shown yet (new, or back online) needs the query's ranking, so the query runs again,
+        at most once per ``REFRESH_MS``.
+        """
+        if changes is None or not self._apply(changes):
+            self._refresh_later()
+
+    def _apply(self, changes: FileChanges) -> bool:
+        """Show ``changes`` in the rows; False when only a new query can show all of them."""
+        model = self.model
+        if model.result is None:
+            return False
+        touched = model.remove_paths(changes.removed) + model.remove_under(changes.offline)
+        touched += model.rename(changes.moved)
+        failed = [path for path, _why in changes.failed]
+        shown = [path for path in (*changes.indexed, *failed) if model.row_of(path) is not None]
+        if shown:
+            self.bridge.run(
+                lambda c: c.rows(shown),
+                done=self._fresh_rows,
+                failed=lambda exc: log.info("Cannot update the changed files: %s", exc),
+            )
+        if touched:
+            self.results_changed.emit(model.result)
+        new = [path for path in changes.indexed if model.row_of(path) is None]
+        return not new and not changes.online
+
+    def _fresh_rows(self, rows: tuple[ItemRow | None, ...]) -> None:
+        if self.model.update_rows(rows):
+            self.results_changed.emit(self.model.result)
+
+    def _refresh_later(self) -> None:
         if self._refresh.isActive():
             self._refresh_pending = True
             return
         self.refresh()
         self._refresh_pending = False
         self._refresh.start()
+
+    @property
+    def settled(self) -> bool:
+        """No query is waiting to be asked (typing pause, refresh throttle) or answered."""
+        waiting = self._debounce.isActive() or self._busy.isActive() or self._refresh_pending
+        return not waiting
 
     def _refresh_cooled_down(self) -> None:
         if self._refresh_pending:

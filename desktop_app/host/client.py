@@ -39,6 +39,7 @@ from desktop_app.host.protocol import (
     BackendError,
     Failure,
     Forgotten,
+    ItemRow,
     ModelState,
     Query,
     QueryResult,
@@ -104,6 +105,10 @@ class LibraryClient:
 
     def query(self, query: Query) -> Call[QueryResult]:
         return self._backend.call(READ, "query", query)
+
+    def rows(self, paths: Sequence[Path]) -> Call[tuple[ItemRow | None, ...]]:
+        """Each file's current details as a row without a rank (None: not in the library)."""
+        return self._backend.call(READ, "rows", list(paths))
 
     # -- model and pictures ---------------------------------------------------------------
 

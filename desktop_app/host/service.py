@@ -26,6 +26,7 @@ from desktop_app.core.extractors.video import frame_strip, video_frame
 from desktop_app.core.library import Library
 from desktop_app.core.records import (
     INDEXED,
+    OFFLINE,
     FileChanges,
     Folder,
     IndexSummary,
@@ -133,6 +134,19 @@ class LibraryService:
             found.notice,
             elapsed_s=time.perf_counter() - started,
         )
+
+    def rows(self, paths: Sequence[Path]) -> tuple[ItemRow | None, ...]:
+        """Each file's current details (size, dates, thumbnail key, indexed), unranked."""
+        found: list[ItemRow | None] = []
+        for path in paths:
+            record = self.library.file(path)
+            if record is None or record.status == OFFLINE:
+                found.append(None)
+            else:
+                found.append(
+                    _row(results.ResultFile(record, results.thumb_key(record), results.BY_DATE))
+                )
+        return tuple(found)
 
     # -- pictures -------------------------------------------------------------------------
 
