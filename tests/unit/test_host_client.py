@@ -64,6 +64,7 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     client.info()
     client.failures()
     client.query(Query("cat"))
+    client.rows([folder / "a.jpg"])
     client.warm_model()
     client.cancel_download()
     client.thumbnails([(folder / "a.jpg", "ab", "image", None)])
