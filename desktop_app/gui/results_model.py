@@ -27,6 +27,9 @@ from desktop_app.host.protocol import BY_NAME, Col, Item, ItemRow, QueryResult
 ItemRole = Qt.ItemDataRole.UserRole + 1
 PixmapRole = Qt.ItemDataRole.UserRole + 2  # the thumbnail if loaded, else None (no request made)
 
+# How a file matched this query: kept when fresh details of the file arrive.
+_RANK_COLUMNS = frozenset({Col.SCORE, Col.RELEVANT, Col.MATCH, Col.PAGE, Col.PASSAGE, Col.AT_S})
+
 SORT_RELEVANCE = "relevance"
 SORT_NEWEST = "newest"
 SORT_OLDEST = "oldest"
@@ -148,7 +151,9 @@ class ResultsModel(QAbstractListModel):
             number = self._row_of_path.get(row[Col.PATH]) if row is not None else None
             if row is not None and number is not None:
                 old = self._rows_shown[number]
-                changed[old[Col.PATH]] = (*row[: Col.SCORE], *old[Col.SCORE :])
+                changed[old[Col.PATH]] = tuple(
+                    old[n] if n in _RANK_COLUMNS else value for n, value in enumerate(row)
+                )
         return self._replace(changed)
 
     def _remove(self, leaves: Callable[[str], bool]) -> int:

@@ -8,14 +8,19 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.gui.results_model import SORT_NAME, ResultsModel
 from desktop_app.gui.workers import ThumbnailLoader
-from desktop_app.host.protocol import BY_MEANING, ItemRow, Query, QueryResult
+from desktop_app.host.protocol import BY_MEANING, Col, ItemRow, Query, QueryResult
 
 
 def row(path: str, score: float, size: int = 100, key: str = "k") -> ItemRow:
-    return (
-        path, "image", size, 1.0e9, 1.0e9, None, f"{key}{path}", True,
-        64, 48, None, None, None, score, True, BY_MEANING, None, None,
-    )  # fmt: skip
+    """A result row: a 64×48 photo at ``path`` with relevance ``score``."""
+    values = {
+        Col.PATH: path, Col.KIND: "image", Col.SIZE: size, Col.MODIFIED: 1.0e9,
+        Col.DATE: 1.0e9, Col.THUMB_KEY: f"{key}{path}", Col.INDEXED: True, Col.WIDTH: 64,
+        Col.HEIGHT: 48, Col.SCORE: score, Col.RELEVANT: True, Col.MATCH: BY_MEANING,
+        Col.COMPANIONS: (),
+    }  # fmt: skip
+    columns = max(v for k, v in vars(Col).items() if k.isupper()) + 1
+    return tuple(values.get(number) for number in range(columns))
 
 
 def model_with(qtbot: QtBot, *rows: ItemRow) -> ResultsModel:
