@@ -38,6 +38,35 @@ def page_viewer_command(path: Path, page: int | None) -> tuple[str, list[str]] |
     return None
 
 
+# Video players that can start at a time: executable -> arguments. SECONDS has decimals, WHOLE
+# is whole seconds; the first one installed is used (the desktop's default player may not take
+# a start time, so it is asked only when none of these is there).
+TIME_PLAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("mpv", ("--start={seconds}", "--", "{path}")),
+    ("vlc", ("--start-time={seconds}", "{path}")),
+    ("smplayer", ("-start", "{whole}", "{path}")),
+    ("mplayer", ("-ss", "{seconds}", "{path}")),
+)
+
+
+def player_command(path: Path, at_s: float | None) -> tuple[str, list[str]] | None:
+    """A player on this system that opens the video ``path`` at ``at_s`` seconds, or None."""
+    if at_s is None or at_s <= 0:
+        return None
+    for executable, arguments in TIME_PLAYERS:
+        found = shutil.which(executable)
+        if found:
+            values = {"seconds": f"{at_s:.3f}", "whole": str(int(at_s)), "path": path}
+            return found, [a.format(**values) for a in arguments]
+    return None
+
+
+def open_at_time(path: Path, at_s: float | None) -> bool:
+    """Play a video from the moment that matched, if a player that takes a time is installed."""
+    command = player_command(path, at_s)
+    return command is not None and bool(QProcess.startDetached(*command))
+
+
 def file_url(path: Path) -> QUrl:
     """A ``file:`` URL naming exactly ``path``'s bytes, even when they are not valid UTF-8.
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.records import RAW
 from desktop_app.gui import icons
 from desktop_app.gui.grid import MAX_ICON, MIN_ICON
 from desktop_app.gui.results_model import SORT_NAME, SORT_NEWEST, SORT_OLDEST, SORT_RELEVANCE
@@ -192,6 +193,7 @@ class FilterBar(QWidget):
             ("Photos", "image"),
             ("Videos", "video"),
             ("Documents", "document"),
+            ("RAW photos", RAW),
         )
         for label, kinds in kinds_shown:
             self.kind.addItem(label, kinds)

@@ -1,4 +1,6 @@
-"""Settings: model (with its size, speed and quality), device, thumbnail size, data location."""
+"""Settings: model (with its size, speed and quality), device, thumbnail size, which file of a
+RAW+JPEG shot opens, data location.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -93,6 +96,13 @@ class SettingsDialog(QDialog):
         self.thumbnail.setValue(settings.thumbnail_size)
         self.thumbnail.setToolTip("Resolution of the thumbnails Lumen keeps on disk")
 
+        self.open_raw = QCheckBox("Open the RAW file of a RAW + JPEG shot (else the JPEG)")
+        self.open_raw.setChecked(settings.open_raw)
+        self.open_raw.setToolTip(
+            "A photo kept both as RAW and as JPEG (or HEIC) is one result; this decides which "
+            "of the two Open shows"
+        )
+
         self.data_dir = QLineEdit(str(settings.data_dir))
         self.data_dir.setReadOnly(True)
         change = QPushButton("Change…")
@@ -119,6 +129,7 @@ class SettingsDialog(QDialog):
         form.addRow("Weights file:", weights_row)
         form.addRow("Run the model on:", self.device)
         form.addRow("Thumbnails:", self.thumbnail)
+        form.addRow("RAW photos:", self.open_raw)
         form.addRow("Library data:", data_row)
         form.addRow("", self.data_note)
         buttons = QDialogButtonBox(
@@ -173,4 +184,5 @@ class SettingsDialog(QDialog):
             weights=Path(weights).expanduser() if weights else None,
             device=str(self.device.currentData()),
             thumbnail_size=self.thumbnail.value(),
+            open_raw=self.open_raw.isChecked(),
         )
