@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.gui import icons
-from desktop_app.gui.results_model import ItemRole, PixmapRole
+from desktop_app.gui.results_model import ItemRole, PixmapRole, video_badge
 from desktop_app.host.protocol import Item
 
 MIN_ICON = 64
@@ -91,6 +91,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
             self._draw_placeholder(painter, frame, item, palette)
         if item.kind == "document" and item.passage:
             self._draw_snippet(painter, frame, item, option, palette)
+        badge = video_badge(item)
+        if badge:
+            self._draw_badge(painter, frame, badge, option)
         text_rect = QRect(
             rect.left() + PADDING,
             frame.bottom() + TEXT_GAP,
@@ -104,6 +107,26 @@ class ThumbnailDelegate(QStyledItemDelegate):
         )
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+        painter.restore()
+
+    def _draw_badge(
+        self, painter: QPainter, frame: QRect, text: str, option: QStyleOptionViewItem
+    ) -> None:
+        """A video's moment (or length) on a dark label at the foot of its frame, as players do."""
+        font = QFont(option.font)
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        width = metrics.horizontalAdvance(text) + 10
+        height = metrics.height() + 4
+        box = QRect(frame.left() + 6, frame.bottom() - height - 6, width, height)
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 170))
+        painter.drawRoundedRect(QRectF(box), 4, 4)
+        painter.setFont(font)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
     def _draw_snippet(

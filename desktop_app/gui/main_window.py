@@ -38,12 +38,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.config import Settings
+from desktop_app.core.records import file_to_open
 from desktop_app.gui import icons
 from desktop_app.gui.actions import (
     WindowActions,
     copy_paths,
     forget_pasted,
     open_at_page,
+    open_at_time,
     open_files,
     pasted_files,
     reveal,
@@ -205,7 +207,7 @@ class MainWindow(QMainWindow):
         self.grid.preview_toggled.connect(self.commands.preview.toggle)
         self.grid.open_requested.connect(lambda: self._open_selected())
         self.grid.zoom_requested.connect(lambda step: self.zoom(step))
-        self.preview.open_requested.connect(lambda p: open_files([p]))
+        self.preview.open_requested.connect(lambda _p: self._open_previewed())
         self.preview.similar_requested.connect(self.find_similar)
         self.preview.reveal_requested.connect(reveal)
         self.preview.close_requested.connect(lambda: self.commands.preview.setChecked(False))
@@ -384,8 +386,27 @@ class MainWindow(QMainWindow):
         return self.results.selected_paths()
 
     def _open_selected(self) -> None:
-        items = self.selected_items()
-        rest = [item.path for item in items if not open_at_page(item.path, item.page)]
+        self.open_items(self.selected_items())
+
+    def _open_previewed(self) -> None:
+        item = self.preview.item
+        if item is not None:
+            self.open_items([item], at_s=self.preview.moment)
+
+    def open_items(self, items: list[Item], at_s: float | None = None) -> None:
+        """Open each item: the file of its shot the settings prefer (RAW or JPEG), a PDF at the
+        page that matched, a video at the moment that matched (``at_s`` instead, when given),
+        where the installed viewer or player allows; else with the default application.
+        """
+        rest: list[Path] = []
+        for item in items:
+            path = file_to_open(item.path, item.companions, self.settings.open_raw)
+            if path == item.path and item.kind == "video":
+                if open_at_time(path, at_s if at_s is not None else item.at_s):
+                    continue
+            elif path == item.path and open_at_page(path, item.page):
+                continue
+            rest.append(path)
         if rest:
             open_files(rest)
 

@@ -1,4 +1,6 @@
-"""The preview pane: a larger picture of the current result and what is known about it."""
+"""The preview pane: a larger picture of the current result and what is known about it; for a
+video, a strip of frames over its length (a click shows that moment) and the moment that matched.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QIcon, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -20,11 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.gui import icons
-from desktop_app.gui.results_model import display_name, human_size
-from desktop_app.gui.workers import Fetch, PreviewLoader
+from desktop_app.gui.results_model import clock, display_name, human_size
+from desktop_app.gui.workers import Fetch, PreviewLoader, StripLoader
 from desktop_app.host.protocol import BY_NAME, Item
 
 PREVIEW_MAX_SIDE = 1600
+STRIP_FRAMES = 8  # frames in a video's strip, spread over its length
+STRIP_SIDE = 96  # their longest side, in pixels
+AT_ROLE = Qt.ItemDataRole.UserRole + 1  # a strip frame's time in seconds
 
 
 class _Picture(QLabel):
@@ -77,6 +86,12 @@ class PreviewPane(QFrame):
         self._ticket = 0
         self._loader = PreviewLoader(fetch)
         self._loader.loaded.connect(self._loaded)
+        self._strip_loader = StripLoader(fetch)
+        self._strip_loader.loaded.connect(self._strip_loaded)
+        self._strip_ticket = 0
+        self._moment: float | None = None  # the video's time shown in the picture
+        self._duration: float | None = None
+        self._details: dict[str, Any] = {}
 
         self.title = QLabel()
         self.title.setWordWrap(True)
@@ -96,6 +111,22 @@ class PreviewPane(QFrame):
         self.picture = _Picture()
         self.picture.setAccessibleName("Preview picture")
 
+        self.strip = QListWidget()
+        self.strip.setAccessibleName("Frames")
+        self.strip.setToolTip("Frames over the whole video: click one to see that moment")
+        self.strip.setViewMode(QListView.ViewMode.IconMode)
+        self.strip.setFlow(QListView.Flow.LeftToRight)
+        self.strip.setWrapping(False)
+        self.strip.setMovement(QListView.Movement.Static)
+        self.strip.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.strip.setIconSize(QSize(STRIP_SIDE, STRIP_SIDE * 3 // 4))
+        self.strip.setSpacing(2)
+        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.strip.setFixedHeight(STRIP_SIDE * 3 // 4 + self.fontMetrics().height() + 30)
+        self.strip.itemClicked.connect(self._frame_clicked)
+        self.strip.hide()
+
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -107,7 +138,10 @@ class PreviewPane(QFrame):
             ("camera", "Camera"),
             ("exposure", "Exposure"),
             ("dimensions", "Dimensions"),
+            ("length", "Length"),
+            ("moment", "Moment"),
             ("size", "Size"),
+            ("shot", "Same shot"),
             ("match", "Match"),
             ("passage", "Passage"),
         ):
@@ -138,6 +172,7 @@ class PreviewPane(QFrame):
         layout.setSpacing(10)
         layout.addLayout(header)
         layout.addWidget(self.picture, 1)
+        layout.addWidget(self.strip)
         layout.addLayout(form)
         layout.addLayout(buttons)
 
@@ -150,11 +185,21 @@ class PreviewPane(QFrame):
     def item(self) -> Item | None:
         return self._item
 
+    @property
+    def moment(self) -> float | None:
+        """The time of the video frame shown (the one that matched, or one picked in the strip)."""
+        return self._moment
+
     def set_item(self, item: Item | None) -> None:
         """Show ``item`` (None: nothing selected)."""
         if item == self._item:
             return
         self._item = item
+        self._moment = item.at_s if item is not None else None
+        self._duration = item.duration_s if item is not None else None
+        self._details = {}
+        self.strip.clear()
+        self.strip.setVisible(item is not None and item.kind == "video")
         if item is None:
             self.title.setText("Nothing selected")
             for value in self.fields.values():
@@ -167,17 +212,46 @@ class PreviewPane(QFrame):
         self.picture.set_source(QPixmap())
         self.picture.setText("Loading…")
         if self.isVisible():
-            self._ticket = self._loader.load(item.path, item.kind, PREVIEW_MAX_SIDE, item.at_s)
+            self._load(item)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self._item is not None:
-            self._ticket = self._loader.load(
-                self._item.path, self._item.kind, PREVIEW_MAX_SIDE, self._item.at_s
-            )
+            self._load(self._item)
+
+    def _load(self, item: Item) -> None:
+        self._ticket = self._loader.load(item.path, item.kind, PREVIEW_MAX_SIDE, self._moment)
+        if item.kind == "video" and self.strip.count() == 0:
+            self._strip_ticket = self._strip_loader.load(item.path, STRIP_FRAMES, STRIP_SIDE)
 
     def shutdown(self) -> None:
         self._loader.wait()
+        self._strip_loader.wait()
+
+    def _strip_loaded(
+        self, ticket: int, duration: float | None, frames: list[tuple[float, QImage]]
+    ) -> None:
+        if ticket != self._strip_ticket or self._item is None:
+            return
+        self.strip.clear()
+        for at_s, image in frames:
+            entry = QListWidgetItem(QIcon(QPixmap.fromImage(image)), clock(at_s))
+            entry.setData(AT_ROLE, at_s)
+            entry.setToolTip(f"Show the frame at {clock(at_s)}")
+            self.strip.addItem(entry)
+        if duration is not None:
+            self._duration = duration
+            self._fill(self._item, self._details)
+
+    def _frame_clicked(self, entry: QListWidgetItem) -> None:
+        """Show the moment picked in the strip (Open then plays from there)."""
+        if self._item is None:
+            return
+        self._moment = float(entry.data(AT_ROLE))
+        self._ticket = self._loader.load(
+            self._item.path, self._item.kind, PREVIEW_MAX_SIDE, self._moment
+        )
+        self._fill(self._item, self._details)
 
     def _emit(self, signal: Any) -> None:
         if self._item is not None:
@@ -192,6 +266,7 @@ class PreviewPane(QFrame):
         else:
             self.picture.setText("")
             self.picture.set_source(QPixmap.fromImage(image))
+        self._details = details
         self._fill(self._item, details)
 
     def _fill(self, item: Item, details: dict[str, Any]) -> None:
@@ -214,10 +289,18 @@ class PreviewPane(QFrame):
         if width and height:
             megapixels = width * height / 1e6
             values["dimensions"] = f"{width} × {height} ({megapixels:.1f} MP)"
+        if item.kind == "video":
+            if self._duration:
+                values["length"] = clock(self._duration)
+            if self._moment is not None:
+                matched = self._moment == item.at_s
+                values["moment"] = clock(self._moment) + (" (matched)" if matched else "")
         size = human_size(item.size)
         if item.page_count:
             size += f" · {item.page_count} pages"
         values["size"] = size
+        if item.companions:
+            values["shot"] = ", ".join(p.name for p in item.companions)
         if item.score is not None:
             cutoff = "" if item.relevant else ", below the relevance cutoff"
             values["match"] = f"relevance {item.score:.0f} of 100{cutoff}"

@@ -47,6 +47,23 @@ def human_size(size: int) -> str:
     return f"{size} bytes"
 
 
+def clock(seconds: float) -> str:
+    """``m:ss`` or ``h:mm:ss``, as video players show a position."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def video_badge(item: Item) -> str | None:
+    """What the grid writes on a video's thumbnail: the moment that matched, else its length."""
+    if item.kind != "video":
+        return None
+    if item.at_s is not None:
+        return f"▶ {clock(item.at_s)}"
+    return f"▶ {clock(item.duration_s)}" if item.duration_s else "▶"
+
+
 def display_name(item: Item) -> str:
     """What the grid writes under a thumbnail: a document's title, else the file name."""
     if item.kind == "document" and item.title:
@@ -65,6 +82,14 @@ def tooltip(item: Item) -> str:
     if item.page_count:
         size += f" · {item.page_count} pages"
     rows.append(size)
+    if item.kind == "video" and item.at_s is not None:
+        length = f" of {clock(item.duration_s)}" if item.duration_s else ""
+        rows.append(f"Matched at {clock(item.at_s)}{length}")
+    elif item.kind == "video" and item.duration_s:
+        rows.append(f"Length: {clock(item.duration_s)}")
+    if item.companions:
+        names = ", ".join(html.escape(p.name) for p in item.companions)
+        rows.append(f"Same shot: {names}")
     if item.score is not None:
         relevance = "" if item.relevant else " (below the relevance cutoff)"
         rows.append(f"Relevance: {item.score:.0f} of 100{relevance}")

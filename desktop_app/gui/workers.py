@@ -414,3 +414,40 @@ class PreviewLoader(QObject):
             details = {"error": describe(exc)[0]}
         image = QImage.fromData(data) if data else QImage()
         self.loaded.emit(ticket, image, details)
+
+
+class StripLoader(QObject):
+    """Loads a video's frame strip for the preview, one video at a time (newest wins)."""
+
+    loaded = Signal(int, object, object)  # ticket, duration (float | None), [(seconds, QImage)]
+
+    def __init__(self, fetch: Fetch) -> None:
+        super().__init__()
+        self._fetch = fetch
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._ticket = 0
+
+    def load(self, path: Path, count: int, side: int) -> int:
+        """Ask for ``count`` frames of ``path`` spread over it, longest side ``side``."""
+        self._ticket += 1
+        ticket = self._ticket
+        self._pool.clear()
+        self._pool.start(_Drain(lambda: self._work(ticket, path, count, side)))
+        return ticket
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        self._pool.clear()
+        return self._pool.waitForDone(msecs)
+
+    def _work(self, ticket: int, path: Path, count: int, side: int) -> None:
+        client = self._fetch()
+        duration: float | None = None
+        frames: list[tuple[float, QImage]] = []
+        try:
+            if client is not None:
+                duration, encoded = client.video_strip(path, count, side).result(FETCH_TIMEOUT_S)
+                frames = [(at_s, QImage.fromData(data)) for at_s, data in encoded]
+        except Exception as exc:  # no strip: the preview still shows the picture and details
+            log.info("No frame strip for %s: %s", path.name, exc)
+        self.loaded.emit(ticket, duration, frames)
