@@ -1,13 +1,15 @@
 """Indexing throughput against its bound, fp32 and int8, measured in one run.
 
-Run: python3 benchmarks/bench_indexing.py [--photos 48] [--cache DIR]
+Run: python3 benchmarks/bench_indexing.py [--photos 48] [--cache DIR] [--rounds 2]
 
-For each precision, in the same process and run:
+For each precision, in the same process and run, interleaved (term, index, term, index, ...)
+so that a machine whose load drifts weighs on both sides alike:
 - decode: median seconds of the per-file work outside the model (fingerprint, decode with
   draft, EXIF, preprocess: the pipeline's own ``_prepare``), one file at a time on one thread;
 - model: images/s of the image tower on prepared batches of ``batch_size`` (warm);
 - the bound ``1 / (decode_s / cores + 1 / model_rate)``: every core busy, no overhead;
-- ``Library.index`` on camera-like 12-MP JPEGs, files/s after the model has loaded.
+- ``Library.index`` on camera-like 12-MP JPEGs, files/s once the model (both towers) is loaded.
+The load average is printed with every figure: on a shared machine it says how far to trust it.
 int8 also reports the cosine of its vectors to fp32 ones. ViT-B-32 has random full-size weights
 (speed is real, vectors meaningless); HF_HUB_OFFLINE=1.
 """
@@ -72,6 +74,7 @@ def model_rate(embedder: Embedder, photos: list[Path], batch: int, rounds: int =
 
 
 def index_rate(embedder: Embedder, photos: Path, work: Path, name: str) -> float:
+    embedder.load_image_tower()  # start-up is not part of the rate
     settings = Settings(data_dir=work / f"data-{name}", model=MODEL, device="cpu")
     with Library.open(settings, lambda _s: embedder) as library:
         summary = library.index([photos])
@@ -87,6 +90,7 @@ def main() -> None:
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "lumen-bench-models"
     )
     parser.add_argument("--precisions", nargs="+", default=["fp32", "int8"])
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved repeats of each figure")
     args = parser.parse_args()
     import torch
 
@@ -102,9 +106,22 @@ def main() -> None:
         photos = sorted((work / "photos").iterdir())
         for precision in args.precisions:
             embedder = load_embedder(MODEL, None, args.cache, "cpu", int8=precision == "int8")
-            rate = index_rate(embedder, work / "photos", work, precision)
-            decode = decode_seconds(embedder, photos)
-            model = model_rate(embedder, photos, args.batch)
+            decodes, models, rates = [], [], []
+            for round_ in range(args.rounds):
+                decodes.append(decode_seconds(embedder, photos))
+                models.append(model_rate(embedder, photos, args.batch))
+                rates.append(index_rate(embedder, work / "photos", work, f"{precision}{round_}"))
+                print(
+                    f"  {precision} round {round_ + 1}: decode {decodes[-1] * 1000:.0f} ms, "
+                    f"model {models[-1]:.1f} img/s, index {rates[-1]:.2f} img/s, "
+                    f"load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+            decodes.append(decode_seconds(embedder, photos))
+            models.append(model_rate(embedder, photos, args.batch))
+            decode = statistics.mean(decodes)
+            model = statistics.mean(models)
+            rate = statistics.mean(rates)
             bound = 1 / (decode / cores + 1 / model)
             from PIL import Image
 
@@ -113,7 +130,6 @@ def main() -> None:
                 sample = [im.convert("RGB")]
             vectors[precision] = embedder.encode_images(sample * 2)
             rows.append((precision, decode, model, bound, rate))
-            print(f"  done: {precision}", flush=True)
     print(f"\nload average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{args.photos} 12-MP JPEGs, ViT-B-32, batch {args.batch}, {cores} cores")
     print("| precision | decode ms | model img/s | bound img/s | `index` img/s | ratio |")

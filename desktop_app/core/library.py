@@ -36,9 +36,11 @@ from desktop_app.core.pipeline import (
     IndexSummary,
     Progress,
 )
+from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import LibraryStatus, Tag
 from desktop_app.core.search import (
     MatchReason,
+    ParsedQuery,
     SearchHit,
     SearchResults,
     SearchService,
@@ -107,6 +109,7 @@ class Library:
         self._ocr: OcrEngine | None = None
         self._write_lock = threading.Lock()  # one indexing run at a time
         self._store_lock = threading.Lock()  # a catalog write and its index update, together
+        self.priority = QueryPriority()  # queries go first: indexing waits while one runs
         self._excluded: tuple[str, Exclusions] | None = None
         self._excluded_checked_at = 0.0
         self._writer = WriterLock(settings.data_dir)  # one indexing process per data dir
@@ -554,6 +557,7 @@ class Library:
             ocr=self._ocr_engine(),
             exclusions=self.current_exclusions,
             store_lock=self._store_lock,
+            priority=self.priority,
         )
 
     def _model_changed(self) -> bool:
@@ -726,6 +730,17 @@ class Library:
             return pair_up(self._tagged(file_filter, k, parsed.tags), self.catalog)
         if not (parsed.parts or like is not None) or not self._space:
             return SearchResults()
+        with self.priority.query():  # indexing's threads wait meanwhile
+            return self._search_by_meaning(parsed, k, file_filter, show_all, like)
+
+    def _search_by_meaning(
+        self,
+        parsed: ParsedQuery,
+        k: int,
+        file_filter: FileFilter | None,
+        show_all: bool,
+        like: Path | None,
+    ) -> SearchResults:
         encoder = self._query_encoder()
         self._check_space(encoder)
         parts = [(encoder.encode_text(t), w) for t, w in parsed.parts]
@@ -764,15 +779,16 @@ class Library:
         """
         if not self._space:
             return SearchResults()
-        query, role, exclude = self._file_query(path, at_s)
-        # Looks are compared with looks: a photo's neighbours by their pixels, not their text.
-        roles = frozenset({"image"}) if role == "image" else None
-        record = self.catalog.file_by_path(path.expanduser().absolute())
-        if record is not None:  # the other files of the same shot are not "similar" to it
-            shot = self.catalog.files_named_like(record.path)
-            exclude |= {r.id for r in shot if same_shot(record.path, r.path)}
-        results = self._search.by_vector(query, k, file_filter, exclude, show_all, roles)
-        return pair_up(self._with_tags(results, ()), self.catalog)
+        with self.priority.query():  # indexing's threads wait meanwhile
+            query, role, exclude = self._file_query(path, at_s)
+            # Looks are compared with looks: a photo's neighbours by their pixels, not their text.
+            roles = frozenset({"image"}) if role == "image" else None
+            record = self.catalog.file_by_path(path.expanduser().absolute())
+            if record is not None:  # the other files of the same shot are not "similar" to it
+                shot = self.catalog.files_named_like(record.path)
+                exclude |= {r.id for r in shot if same_shot(record.path, r.path)}
+            results = self._search.by_vector(query, k, file_filter, exclude, show_all, roles)
+            return pair_up(self._with_tags(results, ()), self.catalog)
 
     def related_documents(
         self,

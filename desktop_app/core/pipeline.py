@@ -29,6 +29,7 @@ from desktop_app.core.exclusions import Exclusions
 from desktop_app.core.extractors import Extraction, Passage, extract
 from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.passages import PassageSplitter
+from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import FileChanges, IndexSummary, Progress
 from desktop_app.core.scanner import Scanner, ScanResult, mount_point_key
 from desktop_app.core.vector_index import VectorIndex
@@ -83,6 +84,7 @@ class Indexer:
         ocr: OcrEngine | None = None,
         exclusions: Callable[[], Exclusions] | None = None,
         store_lock: threading.Lock | None = None,
+        priority: QueryPriority | None = None,
     ) -> None:
         self._catalog = catalog
         # The exclusions as they are now: asked again while a run goes on, so a file excluded
@@ -91,6 +93,8 @@ class Indexer:
         # Held around each catalog write + index update pair, so a file forgotten while this
         # runs loses its vectors in both, whichever writes first.
         self._store_lock = store_lock or threading.Lock()
+        # Queries go first: this run's threads wait at checkpoints while one runs.
+        self._priority = priority or QueryPriority()
         self._on_change = on_change
         self._ocr = ocr  # recognises text in photos and scanned pages when given
         self._get_index = get_index  # the library swaps its index when the model changes
@@ -256,13 +260,54 @@ class Indexer:
         report(Progress("loading model", 0, len(pending)))
         embedder = self._get_embedder()
         splitter = PassageSplitter.for_tokenizer(embedder.tokenizer)
+        priority = self._priority
+        _install_checkpoints(embedder)
         started = time.perf_counter()
         last_save = started
         done = 0
         queue: deque[Future[_Prepared]] = deque()
         todo = iter(pending)
         batch: list[_Prepared] = []
-        with ThreadPoolExecutor(self._workers, thread_name_prefix="lumen-extract") as pool:
+        # A batch handed to the model, whose vectors are stored once the next batch is queued.
+        running: tuple[list[_Prepared], Future[_Vectors]] | None = None
+
+        def background() -> None:
+            priority.mark_background()
+            _checkpoints.priority = priority
+
+        def prepare(record: FileRecord) -> _Prepared:
+            priority.checkpoint()  # a query runs: decode this file after it
+            return _prepare(record, embedder, splitter, self._ocr)
+
+        def store(finished: tuple[list[_Prepared], Future[_Vectors]]) -> None:
+            nonlocal done, last_save
+            items, vectors = finished
+            self._store_batch(items, vectors.result(), embedder)
+            summary.embedded += len(items)
+            done += len(items)
+            elapsed = time.perf_counter() - started
+            rate = done / elapsed if elapsed > 0 else 0.0
+            eta = (len(pending) - done) / rate if rate > 0 else None
+            report(
+                Progress(
+                    "indexing", done, len(pending), summary.failed, rate, eta, items[-1].record.path
+                )
+            )
+            if time.perf_counter() - last_save > SAVE_EVERY_S:
+                self._save_index()
+                last_save = time.perf_counter()
+
+        # Decoding threads keep prepared files ahead of the model; the model runs on its own
+        # thread, so it starts the next batch the moment it finishes one, while this thread
+        # stores the finished batch and gathers the one after.
+        with (
+            ThreadPoolExecutor(
+                self._workers, thread_name_prefix="lumen-extract", initializer=background
+            ) as pool,
+            ThreadPoolExecutor(
+                1, thread_name_prefix="lumen-model", initializer=background
+            ) as model,
+        ):
             queued_videos: set[Future[_Prepared]] = set()
             waiting: deque[FileRecord] = deque()
 
@@ -276,93 +321,69 @@ class Indexer:
                     if record.kind == "video" and len(queued_videos) >= VIDEOS_IN_FLIGHT:
                         waiting.appendleft(record)  # memory: read on when a video is taken
                         return
-                    future = pool.submit(_prepare, record, embedder, splitter, self._ocr)
+                    future = pool.submit(prepare, record)
                     queue.append(future)
                     if record.kind == "video":
                         queued_videos.add(future)
 
-            refill()
-            while queue and not cancel.is_set():
-                taken = queue.popleft()
-                queued_videos.discard(taken)
-                item = taken.result()
+            try:
                 refill()
-                if item.vanished:
-                    summary.removed += 1
-                    self._get_index().remove(self._catalog.delete_files([item.record.id]))
-                    self._report(FileChanges(removed=(item.record.path,)))
-                    done += 1
-                elif item.error is not None:
-                    log.warning("Skipped %s: %s", item.record.path, item.error)
-                    self._catalog.update_file(item.record.id, status="failed", error=item.error)
-                    summary.failed += 1
-                    summary.failures.append((item.record.path, item.error))
-                    self._report(FileChanges(failed=((item.record.path, item.error),)))
-                    done += 1
-                else:
-                    batch.append(item)
-                frames = sum(len(b.frames) for b in batch)
-                if len(batch) >= self._batch_size or frames >= IMAGE_BATCH or (not queue and batch):
-                    self._write_batch(batch, embedder)
-                    summary.embedded += len(batch)
-                    done += len(batch)
+                while queue and not cancel.is_set():
+                    taken = queue.popleft()
+                    queued_videos.discard(taken)
+                    item = taken.result()
+                    refill()
+                    if item.vanished:
+                        summary.removed += 1
+                        self._get_index().remove(self._catalog.delete_files([item.record.id]))
+                        self._report(FileChanges(removed=(item.record.path,)))
+                        done += 1
+                    elif item.error is not None:
+                        log.warning("Skipped %s: %s", item.record.path, item.error)
+                        self._catalog.update_file(item.record.id, status="failed", error=item.error)
+                        summary.failed += 1
+                        summary.failures.append((item.record.path, item.error))
+                        self._report(FileChanges(failed=((item.record.path, item.error),)))
+                        done += 1
+                    else:
+                        batch.append(item)
+                    frames = sum(len(b.frames) for b in batch)
+                    if (
+                        len(batch) >= self._batch_size
+                        or frames >= IMAGE_BATCH
+                        or (not queue and batch)
+                    ):
+                        handed = (batch, model.submit(_embed_batch, batch, embedder))
+                        batch = []
+                        if running is not None:
+                            store(running)  # the model works on ``handed`` meanwhile
+                        running = handed
+                if cancel.is_set():
+                    summary.cancelled = True
+                    for future in queue:
+                        future.cancel()
+                # finished files of a cancelled run are kept, not thrown away
+                if batch:
+                    handed = (batch, model.submit(_embed_batch, batch, embedder))
                     batch = []
-                    elapsed = time.perf_counter() - started
-                    rate = done / elapsed if elapsed > 0 else 0.0
-                    eta = (len(pending) - done) / rate if rate > 0 else None
-                    report(
-                        Progress(
-                            "indexing",
-                            done,
-                            len(pending),
-                            summary.failed,
-                            rate,
-                            eta,
-                            item.record.path,
-                        )
-                    )
-                    if time.perf_counter() - last_save > SAVE_EVERY_S:
-                        self._save_index()
-                        last_save = time.perf_counter()
-            if cancel.is_set():
-                summary.cancelled = True
+                    if running is not None:
+                        store(running)
+                    running = handed
+                if running is not None:
+                    store(running)
+                    running = None
+            finally:
                 for future in queue:
                     future.cancel()
-        if batch:  # finished files of a cancelled run are kept, not thrown away
-            self._write_batch(batch, embedder)
-            summary.embedded += len(batch)
         summary.embed_s += time.perf_counter() - started
         if save:
             report(Progress("saving", done, len(pending), summary.failed))
             self._save_index()
 
-    def _write_batch(self, batch: list[_Prepared], embedder: Embedder) -> None:
-        import torch
-
-        # Every picture to embed: a photo's or a document page's, and each frame of a video.
-        pictures: list[tuple[_Prepared, torch.Tensor, int | None]] = []
-        for item in batch:
-            if item.pixels is not None:
-                pictures.append((item, item.pixels, None))
-            pictures += [(item, pixels, at_ms) for pixels, at_ms in item.frames]
-        image_vectors = [
-            embedder.encode_prepared(
-                torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
-            )
-            for start in range(0, len(pictures), IMAGE_BATCH)
-        ]
-        passages = [(item, passage) for item in batch for passage in item.chunks]
-        text_vectors = [
-            embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
-            for start in range(0, len(passages), TEXT_BATCH)
-        ]
-        passage_vectors = (
-            np.concatenate(text_vectors) if text_vectors else np.zeros((0, embedder.dim))
-        )
+    def _store_batch(self, batch: list[_Prepared], vectors: _Vectors, embedder: Embedder) -> None:
+        """Write a batch's vectors and texts to the catalog and the vector index."""
+        pictures, picture_vectors, passages, passage_vectors = vectors
         vectors_of: dict[int, list[NewVector]] = {id(item): [] for item in batch}
-        picture_vectors = (
-            np.concatenate(image_vectors) if image_vectors else np.zeros((0, embedder.dim))
-        )
         for (item, _, at_ms), vector in zip(pictures, picture_vectors, strict=True):
             vectors_of[id(item)].append(NewVector("image", vector, page=None, at_ms=at_ms))
         for (item, passage), vector in zip(passages, passage_vectors, strict=True):
@@ -394,6 +415,71 @@ class Indexer:
             if new_ids:
                 self._get_index().add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
         self._report(FileChanges(indexed=tuple(item.record.path for item in batch)))
+
+
+# What the model made of a batch: its pictures and their vectors, its passages and theirs.
+_Vectors = tuple[
+    list[tuple[_Prepared, "torch.Tensor", int | None]],
+    np.ndarray,
+    list[tuple[_Prepared, Passage]],
+    np.ndarray,
+]
+
+# The query gate of the thread running the model now (set on indexing's own threads only).
+_checkpoints = threading.local()
+
+
+def _give_way_to_queries(*_args: object) -> None:
+    priority: QueryPriority | None = getattr(_checkpoints, "priority", None)
+    if priority is not None:
+        priority.checkpoint()
+
+
+def _install_checkpoints(embedder: Embedder) -> None:
+    """Give way to queries before each attention and MLP step of the image tower.
+
+    Only indexing's threads ever wait there: on any other thread (a query embedding a picture
+    for "find similar") the hook returns at once. Installed once per model.
+    """
+    model = embedder.model
+    if getattr(model, "_lumen_checkpoints", False):
+        return
+    blocks = getattr(getattr(getattr(model, "visual", None), "transformer", None), "resblocks", [])
+    for block in blocks:
+        steps = [getattr(block, name, None) for name in ("attn", "mlp")]
+        for step in [s for s in steps if s is not None] or [block]:
+            step.register_forward_pre_hook(_give_way_to_queries)
+    model._lumen_checkpoints = True
+
+
+def _embed_batch(batch: list[_Prepared], embedder: Embedder) -> _Vectors:
+    """The model's step for a batch (on the model thread): every picture's and passage's vector."""
+    import torch
+
+    # Every picture to embed: a photo's or a document page's, and each frame of a video.
+    pictures: list[tuple[_Prepared, torch.Tensor, int | None]] = []
+    for item in batch:
+        if item.pixels is not None:
+            pictures.append((item, item.pixels, None))
+        pictures += [(item, pixels, at_ms) for pixels, at_ms in item.frames]
+    image_vectors = [
+        embedder.encode_prepared(
+            torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
+        )
+        for start in range(0, len(pictures), IMAGE_BATCH)
+    ]
+    passages = [(item, passage) for item in batch for passage in item.chunks]
+    text_vectors = [
+        embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
+        for start in range(0, len(passages), TEXT_BATCH)
+    ]
+    empty = np.zeros((0, embedder.dim), dtype=np.float32)
+    return (
+        pictures,
+        np.concatenate(image_vectors) if image_vectors else empty,
+        passages,
+        np.concatenate(text_vectors) if text_vectors else empty,
+    )
 
 
 def _prepare(

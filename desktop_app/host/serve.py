@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import multiprocessing.connection
-import os
 import pickle
 import signal
 import threading
@@ -24,8 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HOST_NICENESS = 5
-
 ProgressSink = Callable[[Any], None]
 
 
@@ -34,9 +30,8 @@ def host_main(
 ) -> None:
     """The library host process: open the library, serve calls until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the window decides when this process stops
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):
-            os.nice(HOST_NICENESS)  # indexing yields the CPU to the window (and to everything else)
+    # No ``nice``: that made indexing give way to every program on a busy machine. The window's
+    # queries go first through the library's QueryPriority (indexing waits while one runs).
     logging.basicConfig(level=log_level, format="lumen-library %(levelname)s: %(message)s")
     send_lock = threading.Lock()
 
