@@ -204,7 +204,7 @@ def load_embedder(
     if spec.architecture not in open_clip.list_models():
         known = ", ".join(sorted(k for k, s in _visible_models().items()))
         raise ModelUnavailableError(f"Unknown model {model_key!r}. Known models: {known}.")
-    if spec.config_file is not None and weights is None:
+    if spec.config_file is not None and weights is None and spec.pretrained is None:
         raise ModelUnavailableError(
             f"Model {model_key!r} is a local model; pass its weights file with --weights FILE."
         )

@@ -45,8 +45,7 @@ class LibraryDialogs:
             "Weights (*.safetensors *.bin *.pt *.pth)",
         )
         if path:
-            settings = self._library.settings
-            self._library.apply_settings(settings.replace(weights=Path(path)))
+            self._library.use_weights(Path(path))
 
     def show_failures(self) -> None:
         def show(failures: tuple[Failure, ...]) -> None:

@@ -39,6 +39,7 @@ class LibraryPresenter(QObject):
     open_failed = Signal(str)  # the library could not be opened
     stopped = Signal(str)  # the library process died
     model_changed = Signal(object)  # ModelState
+    download = Signal(object)  # DownloadProgress: the model's weights are coming in
     paused_changed = Signal(bool)
     index_failed = Signal(str)
     notice = Signal(str, int)  # a short note for the status bar, and for how long (ms)
@@ -58,6 +59,7 @@ class LibraryPresenter(QObject):
         bridge.died.connect(self.stopped.emit)
         bridge.info_changed.connect(self._info_changed)
         bridge.model_state.connect(self._model_changed)
+        bridge.download.connect(self.download.emit)
         bridge.index_progress.connect(self._index_progress)
         bridge.index_finished.connect(self._index_finished)
         bridge.index_failed.connect(self.index_failed.emit)
@@ -95,6 +97,19 @@ class LibraryPresenter(QObject):
             result = self.search.model.result
             if result is not None and not result.semantic:
                 self.search.run_query()  # replace the name-only answer with one by meaning
+
+    def load_model(self) -> None:
+        """Try loading the model again (e.g. after a cancelled download, or back online)."""
+        model = self.info.model if self.info is not None and self.info.model else None
+        self.bridge.warm_model(model or self.settings.model)
+
+    def cancel_download(self) -> None:
+        """Stop the model's download; ``model_changed`` then says it is unavailable, and why."""
+        self.bridge.cancel_download()
+
+    def use_weights(self, path: Path) -> None:
+        """Load the model from the weights file ``path`` (a download in progress stops)."""
+        self.apply_settings(self.settings.replace(weights=path))
 
     # -- indexing -------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.config import Settings
+from desktop_app.core.models import get_model_spec
 from desktop_app.core.records import file_to_open
 from desktop_app.gui import icons
 from desktop_app.gui.actions import (
@@ -50,6 +51,7 @@ from desktop_app.gui.actions import (
     pasted_files,
     reveal,
 )
+from desktop_app.gui.first_run import ModelDownloadDialog
 from desktop_app.gui.library_dialogs import LibraryDialogs
 from desktop_app.gui.library_presenter import LibraryPresenter
 from desktop_app.gui.results_model import SORT_RELEVANCE, ResultsModel
@@ -58,10 +60,12 @@ from desktop_app.gui.search_bar import FilterBar, SearchField, dropped_paths
 from desktop_app.gui.search_presenter import SearchPresenter
 from desktop_app.gui.widgets import Banner, IndexStatus, MessagePage, ModelBadge
 from desktop_app.gui.window_state import WindowState
-from desktop_app.gui.wording import CHOOSE_WEIGHTS, window_wording
+from desktop_app.gui.wording import CHOOSE_WEIGHTS, TRY_AGAIN, window_wording
 from desktop_app.gui.workers import LibraryBridge, PreviewLoader, ThumbnailLoader
 from desktop_app.host.protocol import (
+    MODEL_LOADING,
     MODEL_UNAVAILABLE,
+    DownloadProgress,
     FileFilter,
     Item,
     LibraryStatus,
@@ -84,6 +88,8 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self._shown_at: float | None = None
         self._closing = False
+        self.download_dialog: ModelDownloadDialog | None = None
+        self._download_dismissed = False  # cancelled: reports still on their way are ignored
         self.setWindowTitle("Lumen")
         self.setWindowIcon(icons.icon(icons.APP))
         self.setAcceptDrops(True)
@@ -181,6 +187,7 @@ class MainWindow(QMainWindow):
         lib.open_failed.connect(self._library_failed)
         lib.stopped.connect(self._library_died)
         lib.model_changed.connect(self._model_changed)
+        lib.download.connect(self._download_progress)
         lib.paused_changed.connect(self._paused_changed)
         lib.index_failed.connect(self._index_failed)
         lib.notice.connect(self.flash)
@@ -316,14 +323,55 @@ class MainWindow(QMainWindow):
 
     def _model_changed(self, state: ModelState) -> None:
         self.model_badge.set_state(state)
+        if state.state == MODEL_LOADING:
+            self._download_dismissed = False  # a new try: show its download
+        elif self.download_dialog is not None:
+            self.download_dialog.finish()  # the download ended one way or the other
         if state.state == MODEL_UNAVAILABLE:
             self.banner.show_message(
                 window_wording(state.message),
                 [
+                    (TRY_AGAIN, self._load_model_again),
                     (CHOOSE_WEIGHTS, self.dialogs.choose_weights),
                     ("Settings…", self.dialogs.show_settings),
                 ],
             )
+
+    def _load_model_again(self) -> None:
+        self.banner.hide()
+        self.library.load_model()
+
+    def _download_progress(self, progress: DownloadProgress) -> None:
+        """The model's weights are coming in: explain it, show how far, offer Cancel."""
+        dialog = self.download_dialog
+        if dialog is None:
+            if progress.finished or self._download_dismissed:
+                return
+            settings = self.settings
+            total = progress.total_bytes
+            size_mb = round(total / 1e6) if total else get_model_spec(settings.model).download_mb
+            dialog = ModelDownloadDialog(
+                settings.model, size_mb, progress.cache_dir or settings.model_cache_dir, self
+            )
+            dialog.cancel_requested.connect(self._cancel_download)
+            dialog.weights_chosen.connect(self._use_weights)
+            dialog.finished.connect(lambda _result: self._download_dialog_closed(dialog))
+            self.download_dialog = dialog
+            dialog.show()
+        dialog.show_progress(progress)
+
+    def _cancel_download(self) -> None:
+        self._download_dismissed = True
+        self.library.cancel_download()
+
+    def _use_weights(self, path: Path) -> None:
+        self._download_dismissed = True
+        self.library.use_weights(path)
+
+    def _download_dialog_closed(self, dialog: ModelDownloadDialog) -> None:
+        if self.download_dialog is dialog:
+            self.download_dialog = None
+        dialog.deleteLater()
 
     def _paused_changed(self, paused: bool) -> None:
         self.index_status.set_paused(paused)

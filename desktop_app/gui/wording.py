@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 CHOOSE_WEIGHTS = "Choose weights file…"
+TRY_AGAIN = "Try again"
 
 # The core's messages name the command line's option; the window names its own controls.
 _WINDOW_WORDING = (
@@ -17,6 +18,8 @@ _WINDOW_WORDING = (
     ("pass it with --weights FILE", f"choose it with “{CHOOSE_WEIGHTS}”"),
     ("pass --weights FILE", f"choose it with “{CHOOSE_WEIGHTS}”"),
     ("--weights FILE", f"“{CHOOSE_WEIGHTS}”"),
+    ("connect to the internet and run again", f"connect to the internet and press “{TRY_AGAIN}”"),
+    ("Try again to download it", f"Press “{TRY_AGAIN}” to download it"),
 )
 
 

@@ -58,14 +58,17 @@ class LibraryBridge(QObject):
     results = Signal(object)  # QueryResult of the latest query
     query_failed = Signal(object, str)  # Query, message
     model_state = Signal(object)  # ModelState
+    download = Signal(object)  # DownloadProgress: the model's weights are being downloaded
     index_started = Signal()
     index_progress = Signal(object)  # Progress
     index_finished = Signal(object)  # IndexSummary
     index_failed = Signal(str)
     error = Signal(str, str, str)  # title, message, details
 
-    _event = Signal(str, object)
-    _done = Signal(object, object)  # (callback, future)
+    # Both carry the generation of the backend they came from: what a closed backend still
+    # delivers (its queued events, its calls failed by the close) is dropped, not shown.
+    _event = Signal(int, str, object)  # (generation, name, value)
+    _done = Signal(int, object, object)  # (generation, callback, future)
 
     def __init__(
         self, make_backend: Callable[[Callable[[str, Any], None]], Backend], watch: bool = False
@@ -77,6 +80,7 @@ class LibraryBridge(QObject):
         self._done.connect(self._on_done)
         self._make_backend = make_backend
         self._backend: Backend | None = None
+        self._backend_generation = 0
         self._is_ready = False
         self._generation = 0
         self._search_running = False
@@ -90,8 +94,12 @@ class LibraryBridge(QObject):
     def start(self) -> None:
         """Open the library (in the background); ``ready`` or ``fatal`` follows."""
         self._is_ready = False
-        self._backend = self._make_backend(self._event.emit)
+        self._backend_generation += 1
+        self._backend = self._make_backend(self._event_sink(self._backend_generation))
         self._backend.start()
+
+    def _event_sink(self, generation: int) -> Callable[[str, Any], None]:
+        return lambda name, value: self._event.emit(generation, name, value)
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop indexing (finished files are kept), save and release the library."""
@@ -207,6 +215,10 @@ class LibraryBridge(QObject):
             failed=lambda exc: self.error.emit("Model", *describe(exc)),
         )
 
+    def cancel_download(self) -> None:
+        """Stop the model's download; ``model_state`` then says it is unavailable, and why."""
+        self.run(lambda c: c.cancel_download(), failed=lambda exc: log.info("%s", exc))
+
     def index(self, paths: list[Path] | None = None) -> None:
         """Index ``paths`` (added as folders) or all folders; queued after a run in progress."""
         if self._index_job is not None:
@@ -222,7 +234,8 @@ class LibraryBridge(QObject):
             return
         self._index_again = False
         try:
-            call = client.index(paths, progress=lambda p: self._event.emit("progress", p))
+            progress = self._event_sink(self._backend_generation)
+            call = client.index(paths, progress=lambda p: progress("progress", p))
         except BackendError as exc:
             self.index_failed.emit(str(exc))
             return
@@ -252,14 +265,24 @@ class LibraryBridge(QObject):
     # -- plumbing -------------------------------------------------------------------------
 
     def _when_done(self, future: Future[R], callback: Callable[[Future[R]], None]) -> None:
-        future.add_done_callback(lambda f: self._done.emit(callback, f))
+        generation = self._backend_generation
+        future.add_done_callback(lambda f: self._done.emit(generation, callback, f))
 
-    @Slot(object, object)
-    def _on_done(self, callback: Callable[[Future[Any]], None], future: Future[Any]) -> None:
-        callback(future)
+    def _current(self, generation: int) -> bool:
+        """Whether something from backend ``generation`` still matters (it is open, not replaced)."""
+        return not self._closed and generation == self._backend_generation
 
-    @Slot(str, object)
-    def _on_event(self, name: str, value: Any) -> None:
+    @Slot(int, object, object)
+    def _on_done(
+        self, generation: int, callback: Callable[[Future[Any]], None], future: Future[Any]
+    ) -> None:
+        if self._current(generation):
+            callback(future)
+
+    @Slot(int, str, object)
+    def _on_event(self, generation: int, name: str, value: Any) -> None:
+        if not self._current(generation):
+            return  # e.g. "ready" from a host that was told to stop while it was opening
         if name == "progress":
             progress: Progress = value
             self.index_progress.emit(progress)
@@ -269,10 +292,12 @@ class LibraryBridge(QObject):
             self.ready.emit(info)
         elif name == events.FATAL:
             self.fatal.emit(str(value))
+        elif name == events.DOWNLOAD:
+            self.download.emit(value)
         elif name == events.CHANGES:
             changes: FileChanges = value
             self.files_changed.emit(changes)
-        elif name == events.DIED and not self._closed:
+        elif name == events.DIED:
             self._is_ready = False
             self._index_job = None
             self._search_running = False

@@ -256,7 +256,9 @@ class LibraryService:
             return self._watcher is not None
 
     def close(self) -> None:
-        """Stop following changes (a batch in progress is cancelled; finished files are kept)."""
+        """Stop following changes (a batch in progress is cancelled; finished files are kept)
+        and stop a download of the model (closing must not wait for it)."""
+        self.cancel_download()
         with self._watch_lock:
             self._closed = True
             if self._watcher is not None:
