@@ -560,7 +560,7 @@ class _ProgressBar:
         if progress.phase != self._phase:
             self.close()
             self._phase = progress.phase
-            total = progress.total if progress.phase == "indexing" else None
+            total = progress.total if progress.phase in ("indexing", "re-embedding") else None
             self._bar = tqdm(total=total, desc=progress.phase, unit=" files", file=sys.stderr)
         if self._bar is not None:
             if progress.total and self._bar.total != progress.total:
@@ -818,6 +818,13 @@ def _status(library: Library, args: argparse.Namespace) -> int:
             "index_size": st.index_size,
             "kinds": st.kinds,
             "video_limits": video_limits(),
+            "switching_to": {
+                "model": st.switching.note,
+                "done": st.switching.done,
+                "total": st.switching.total,
+            }
+            if st.switching
+            else None,
         }
         if args.errors:
             payload["errors"] = [
@@ -827,6 +834,12 @@ def _status(library: Library, args: argparse.Namespace) -> int:
         return 0
     print(f"Library: {st.data_dir}")
     print(f"Model:   {st.model}")
+    if st.switching:
+        print(
+            f"         switching to {st.switching.note}: {st.switching.done} of "
+            f"{st.switching.total} files embedded again (searches use {st.model} until then; "
+            "`lumen index` goes on with it)"
+        )
     print(
         f"Files:   {st.indexed} indexed, {st.pending} pending, {st.failed} failed, {st.offline} offline"
     )

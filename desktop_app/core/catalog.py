@@ -775,6 +775,58 @@ class Catalog:
             s.execute(delete(VectorRow).where(VectorRow.space != space))
             return n
 
+    def files_without_space(self, space: str) -> list[FileRecord]:
+        """Indexed files with no vector of ``space`` yet (what a model switch still has to do)."""
+        with self.session() as s:
+            has_vec = select(VectorRow.file_id).where(VectorRow.space == space)
+            query = (
+                select(FileRow)
+                .where(FileRow.status == INDEXED, FileRow.id.not_in(has_vec))
+                .order_by(FileRow.id)
+            )
+            return [FileRecord.from_row(r) for r in s.scalars(query)]
+
+    def add_space_vectors(self, space: str, files: Sequence[EmbeddedFile]) -> list[list[int]]:
+        """Store vectors of another ``space`` beside a file's current ones (a model switch).
+
+        The file's status, data and keyword text stay as they are. Returns each file's new
+        vector ids, in order (none for a file forgotten meanwhile).
+        """
+        out: list[list[int]] = []
+        with self.session() as s:
+            wanted = [item.file_id for item in files]
+            present = set(s.scalars(select(FileRow.id).where(FileRow.id.in_(wanted))))
+            for item in files:
+                if item.file_id not in present:
+                    out.append([])
+                    continue
+                s.execute(
+                    delete(VectorRow).where(
+                        VectorRow.file_id == item.file_id, VectorRow.space == space
+                    )
+                )
+                rows = [
+                    VectorRow(
+                        file_id=item.file_id,
+                        space=space,
+                        role=v.role,
+                        page=v.page,
+                        passage=v.passage,
+                        at_ms=v.at_ms,
+                        embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
+                    )
+                    for v in item.vectors
+                ]
+                s.add_all(rows)
+                s.flush()
+                out.append([r.id for r in rows])
+        return out
+
+    def drop_vectors_outside(self, space: str) -> int:
+        """Delete every vector not of ``space`` (a finished model switch); returns how many."""
+        with self.session() as s:
+            return rowcount(s.execute(delete(VectorRow).where(VectorRow.space != space)))
+
     def indexed_without_vectors(self, space: str) -> int:
         """Mark indexed files that have no vector of ``space`` pending again; returns how many."""
         with self.session() as s:

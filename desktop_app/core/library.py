@@ -27,6 +27,7 @@ from desktop_app.core.exclusions import Exclusions, normalise
 from desktop_app.core.extractors import extract
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
 from desktop_app.core.fingerprint import fingerprint_file
+from desktop_app.core.model_switch import reembed
 from desktop_app.core.models import ModelSpec, get_model_spec
 from desktop_app.core.pairs import pair_up, same_shot
 from desktop_app.core.pipeline import (
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 
 EmbedderLoader = Callable[[Settings], Embedder]
 EXCLUSIONS_RECHECK_S = 0.5  # how stale a running index run's view of the exclusions may be
+SWITCH_KEY = "switching_to"  # catalog meta: "MODEL\tSPACE" while a model switch is unfinished
 HAND_OFF_POLL_S = 0.25  # how often a run handed to another process checks on it
 
 
@@ -106,6 +108,8 @@ class Library:
         self._embedder_lock = threading.Lock()
         self._fast_text: NumpyTextEncoder | None = None
         self._fast_text_tried = False
+        self._old_embedder: Embedder | None = None  # the previous model, while switching
+        self._switching: Progress | None = None  # how a switch to another model stands
         self._ocr: OcrEngine | None = None
         self._write_lock = threading.Lock()  # one indexing run at a time
         self._store_lock = threading.Lock()  # a catalog write and its index update, together
@@ -229,17 +233,39 @@ class Library:
 
     def _query_encoder(self) -> NumpyTextEncoder | Embedder:
         """What encodes a query: the numpy text tower when this library has one (no torch, no
-        waiting for the image tower), else the model."""
+        waiting for the image tower), else the model. While a switch to another model runs,
+        the model the library was built with (its index is the one that answers)."""
         with self._embedder_lock:
             if not self._fast_text_tried:
                 self._fast_text_tried = True
+                built_with = self._built_with()
                 self._fast_text = load_numpy_text_encoder(
-                    self.settings.data_dir, self.settings.model, self.settings.weights, self._space
+                    self.settings.data_dir, built_with.model, built_with.weights, self._space
                 )
             fast = self._fast_text
         if fast is not None and fast.space == self._space:
             return fast
-        return self.embedder()
+        return self._space_embedder()
+
+    def _built_with(self) -> Settings:
+        """The settings with the model and weights file the library's vectors were made with."""
+        model = self.catalog.get_meta("model") or self.settings.model
+        weights = self.catalog.get_meta("weights")
+        if weights is None:  # (a library from before this was recorded)
+            return self.settings.replace(model=model)
+        return self.settings.replace(model=model, weights=Path(weights) if weights else None)
+
+    def _space_embedder(self) -> Embedder:
+        """The model of the library's vector space: the current one, or during a switch to
+        another model the one the library was built with (loaded beside it)."""
+        embedder = self.embedder()
+        if embedder.space == self._space or not self._space:
+            return embedder
+        with self._embedder_lock:
+            old = self._old_embedder
+            if old is None or old.space != self._space:
+                old = self._old_embedder = self._embedder_loader(self._built_with())
+        return old
 
     def _adopt_space(self, embedder: Embedder) -> None:
         """Make the embedder's vector space the library's; vectors of another model are dropped."""
@@ -251,6 +277,7 @@ class Library:
         self._space = embedder.space
         self.catalog.set_meta("space", embedder.space)
         self.catalog.set_meta("model", embedder.spec.key)
+        self.catalog.set_meta("weights", str(embedder.weights_path or ""))
         self.catalog.set_meta("dim", str(embedder.dim))
         self._index = VectorIndex(embedder.dim)
         self._search = SearchService(self.catalog, self._index, self._space)
@@ -437,7 +464,9 @@ class Library:
             indexer = self._indexer(on_change)
             try:
                 if self._model_changed():
-                    self._embedder_for_indexing()  # drops the old model's vectors: all re-embedded
+                    if not self._switch_model(progress, cancel):
+                        return IndexSummary(cancelled=True)
+                    self._embedder_for_indexing()
                 summary = indexer.run([f for f in folders if not f.paused], progress, cancel)
                 if not (cancel and cancel.is_set()):
                     self._tag_pending(cancel)
@@ -537,6 +566,8 @@ class Library:
         self.claim_writer()
         with self._write_lock:
             indexer = self._indexer(on_change)
+            if self._model_changed() and not self._switch_model(progress, cancel):
+                return IndexSummary(cancelled=True)
             folders = [f for f in self.catalog.folders() if not f.paused]
             summary = indexer.run_paths(folders, paths, progress, cancel, save=False)
             if not (cancel and cancel.is_set()):
@@ -580,6 +611,71 @@ class Library:
         self._adopt_space(embedder)
         self.settings.save()  # the model that indexed this library is the one later searches use
         return embedder
+
+    def _switch_model(
+        self, progress: Callable[[Progress], None] | None, cancel: threading.Event | None
+    ) -> bool:
+        """Embed everything again with the settings' model while the old index answers, then
+        adopt the new one. False when cancelled (the new vectors made so far are kept)."""
+        embedder = self.embedder()
+        if not self._space or embedder.space == self._space:
+            return True
+        old_model = self.catalog.get_meta("model")
+        log.warning(
+            "Model changed from %s to %s: embedding every file again", old_model, embedder.spec.key
+        )
+
+        self.catalog.set_meta(SWITCH_KEY, f"{embedder.spec.key}\t{embedder.space}")
+
+        def report(p: Progress) -> None:
+            p = dataclasses.replace(p, note=embedder.spec.key)
+            self._switching = p
+            if progress is not None:
+                progress(p)
+
+        try:
+            index, summary = reembed(
+                self.catalog,
+                embedder,
+                report,
+                cancel or threading.Event(),
+                batch_size=self.settings.batch_size,
+                ocr=self._ocr_engine(),
+                exclusions=self.current_exclusions,
+            )
+        finally:
+            self._switching = None
+        if summary.cancelled:
+            return False
+        with self._store_lock:
+            dropped = self.catalog.drop_vectors_outside(embedder.space)
+            self._space = embedder.space
+            self.catalog.set_meta("space", embedder.space)
+            self.catalog.set_meta("model", embedder.spec.key)
+            self.catalog.set_meta("weights", str(embedder.weights_path or ""))
+            self.catalog.set_meta("dim", str(embedder.dim))
+            self.catalog.set_meta(SWITCH_KEY, "")
+            self._index = index
+            self._search = SearchService(self.catalog, self._index, self._space)
+            self._old_embedder = None
+            self._fast_text, self._fast_text_tried = None, False
+            self._vocabulary = None
+            self._reconcile()  # files that could not be read again wait for the next run
+        self._save_index()
+        self.settings.save()
+        log.info(
+            "Switched to %s: %d files embedded again in %.0f s (%d failed); %d old vectors dropped",
+            embedder.spec.key,
+            summary.embedded,
+            summary.elapsed_s,
+            summary.failed,
+            dropped,
+        )
+        return True
+
+    def model_switch(self) -> Progress | None:
+        """How a running switch to another model stands (phase "re-embedding"), else None."""
+        return self._switching
 
     def _ocr_engine(self) -> OcrEngine | None:
         """The OCR engine when ``settings.ocr`` is on (raises with install advice if missing)."""
@@ -836,7 +932,7 @@ class Library:
         return self._search.by_vector(query, k, file_filter)
 
     def _embed_file(self, path: Path) -> tuple[np.ndarray, str]:
-        embedder = self.embedder()
+        embedder = self._space_embedder()
         self._check_space(embedder)
         try:
             extraction = extract(path, embedder.image_size)
@@ -886,7 +982,17 @@ class Library:
             vectors=counts.get("vectors", 0),
             index_size=len(self._index),
             kinds=self.catalog.indexed_kinds(),
+            switching=self._switching or self._switch_on_disk(counts.get(INDEXED, 0)),
         )
+
+    def _switch_on_disk(self, indexed: int) -> Progress | None:
+        """A switch another process runs, or one interrupted (``lumen index`` goes on with it)."""
+        switch = self.catalog.get_meta(SWITCH_KEY)
+        if not switch:
+            return None
+        key, _, space = switch.partition("\t")
+        left = len(self.catalog.files_without_space(space))
+        return Progress("re-embedding", indexed - left, indexed, note=key)
 
     def failures(self) -> list[FileRecord]:
         return self.catalog.failed_files()

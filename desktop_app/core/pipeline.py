@@ -66,6 +66,7 @@ class _Prepared:
     frames: list[tuple[torch.Tensor, int]] = field(default_factory=list)  # a video's, with ms
 
 
+PreparedFile = _Prepared  # one file read and preprocessed, ready for the model
 ProgressCallback = Callable[[Progress], None]
 
 
@@ -382,25 +383,7 @@ class Indexer:
 
     def _store_batch(self, batch: list[_Prepared], vectors: _Vectors, embedder: Embedder) -> None:
         """Write a batch's vectors and texts to the catalog and the vector index."""
-        pictures, picture_vectors, passages, passage_vectors = vectors
-        vectors_of: dict[int, list[NewVector]] = {id(item): [] for item in batch}
-        for (item, _, at_ms), vector in zip(pictures, picture_vectors, strict=True):
-            vectors_of[id(item)].append(NewVector("image", vector, page=None, at_ms=at_ms))
-        for (item, passage), vector in zip(passages, passage_vectors, strict=True):
-            vectors_of[id(item)].append(NewVector("text", vector, passage.page, passage.text))
-        stored = [
-            EmbeddedFile(
-                item.record.id,
-                vectors_of[id(item)],
-                # the text the keyword index holds for this file
-                [
-                    NewText(p.text, p.page)
-                    for p in (item.extraction.passages if item.extraction else [])
-                ],
-                item.file_values,
-            )
-            for item in batch
-        ]
+        stored = _embedded_files(batch, vectors)
         with self._store_lock:
             ids_per_file, old_ids = self._catalog.store_embedded_files(embedder.space, stored)
             new_ids = [vid for ids in ids_per_file for vid in ids]
@@ -480,6 +463,45 @@ def _embed_batch(batch: list[_Prepared], embedder: Embedder) -> _Vectors:
         passages,
         np.concatenate(text_vectors) if text_vectors else empty,
     )
+
+
+def _embedded_files(batch: Sequence[_Prepared], vectors: _Vectors) -> list[EmbeddedFile]:
+    """Each file of a batch with its vectors and the text its keyword index holds."""
+    pictures, picture_vectors, passages, passage_vectors = vectors
+    vectors_of: dict[int, list[NewVector]] = {id(item): [] for item in batch}
+    for (item, _, at_ms), vector in zip(pictures, picture_vectors, strict=True):
+        vectors_of[id(item)].append(NewVector("image", vector, page=None, at_ms=at_ms))
+    for (item, passage), vector in zip(passages, passage_vectors, strict=True):
+        vectors_of[id(item)].append(NewVector("text", vector, passage.page, passage.text))
+    return [
+        EmbeddedFile(
+            item.record.id,
+            vectors_of[id(item)],
+            # the text the keyword index holds for this file
+            [
+                NewText(p.text, p.page)
+                for p in (item.extraction.passages if item.extraction else [])
+            ],
+            item.file_values,
+        )
+        for item in batch
+    ]
+
+
+def embed_batch(batch: Sequence[PreparedFile], embedder: Embedder) -> list[EmbeddedFile]:
+    """The vectors (and keyword-index text) of a batch of prepared files, in order (a model
+    switch stores them beside the old model's)."""
+    return _embedded_files(batch, _embed_batch(list(batch), embedder))
+
+
+def prepare_file(
+    record: FileRecord,
+    embedder: Embedder,
+    splitter: PassageSplitter | None = None,
+    ocr: OcrEngine | None = None,
+) -> PreparedFile:
+    """Read and preprocess one file for the model (what indexing's decoding threads do)."""
+    return _prepare(record, embedder, splitter, ocr)
 
 
 def _prepare(

@@ -288,3 +288,4 @@ class LibraryStatus:
     vectors: int
     index_size: int
     kinds: dict[str, int] = field(default_factory=dict)  # indexed files per kind
+    switching: Progress | None = None  # a switch to another model under way (see model_switch)

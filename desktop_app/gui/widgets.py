@@ -54,6 +54,11 @@ def describe_progress(progress: Progress) -> str:
     if progress.phase == "waiting":  # another Lumen (`lumen watch`) is indexing this library
         return f"{progress.note}…"
     text = f"Indexing {progress.done:,} of {progress.total:,}"
+    if progress.phase == "re-embedding":  # a model switch; the old index answers meanwhile
+        text = (
+            f"Switching to the new model: {progress.done:,} of {progress.total:,} files "
+            "(searches use the previous model until then)"
+        )
     if progress.rate > 0:
         text += f" · {progress.rate:.1f} files/s"
     if progress.eta_s is not None and progress.done < progress.total:
@@ -102,7 +107,7 @@ class IndexStatus(QWidget):
             return  # reports still on their way from a run that is stopping
         self.label.setText(describe_progress(progress))
         self.bar.show()
-        if progress.phase == "indexing" and progress.total:
+        if progress.phase in ("indexing", "re-embedding") and progress.total:
             self.bar.setRange(0, progress.total)
             self.bar.setValue(progress.done)
         else:
