@@ -22,8 +22,7 @@ from desktop_app.host.client import LocalBackend
 from desktop_app.host.protocol import MODEL_READY, MODEL_UNAVAILABLE, DownloadProgress
 from desktop_app.host.service import LibraryService
 from tests.gui.conftest import tiny_settings_for
-from tests.support.fake_hub import fake_hub
-from tests.unit.test_weights import closed_port
+from tests.support.fake_hub import closed_port, fake_hub
 
 
 def test_a_window_closed_while_its_library_opens_leaves_nothing_behind(

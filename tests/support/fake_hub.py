@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -75,3 +76,11 @@ def fake_hub(
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def closed_port() -> int:
+    """A localhost port nothing listens on: a model hub that cannot be reached."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,9 @@ import pytest
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.models import get_model_spec
 from desktop_app.core.weights import DownloadControl, DownloadProgress, resolve_weights
-from tests.support.fake_hub import fake_hub
+from tests.support.fake_hub import closed_port, fake_hub
 
 DEFAULT = "ViT-B-32/laion2b_s34b_b79k"
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_without_a_network_one_attempt_one_line_and_advice(
