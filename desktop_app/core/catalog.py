@@ -90,6 +90,7 @@ RESCAN_DONE_KEY = "rescan_done"  # the last ticket a finished full run covered
 RESCAN_SUMMARY_KEY = "rescan_summary"  # that run's figures (JSON), for whoever asked
 # SQLite's words for a disk that is full, read-only or failing (not a bug in a query).
 _STORAGE_FAILURES = ("disk is full", "readonly", "read-only", "disk i/o error", "unable to open")
+_LOCK_FAILURES = ("database is locked", "database table is locked")  # busy_timeout ran out
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -205,14 +206,24 @@ class Catalog:
             with self._sessions.begin() as session:
                 yield session
         except OperationalError as exc:
-            reason = str(exc.orig)
-            if not any(sign in reason.lower() for sign in _STORAGE_FAILURES):
+            reason = str(exc.orig).lower()
+            if not any(sign in reason for sign in (*_STORAGE_FAILURES, *_LOCK_FAILURES)):
                 raise
-            raise DataDirError(
-                f"Cannot write to the library in {self._path.parent} ({reason}). Nothing was "
-                "lost: what was saved before is kept. Free some space (or make the folder "
-                "writable) and run again; searching still works meanwhile."
-            ) from exc
+            raise self.data_dir_error(exc) from exc
+
+    def data_dir_error(self, exc: OperationalError) -> DataDirError:
+        """What an SQLite error after opening means for the user: disk trouble or a lock."""
+        reason = str(exc.orig)
+        if any(sign in reason.lower() for sign in _LOCK_FAILURES):
+            return DataDirError(
+                f"The library in {self._path.parent} stayed locked by another program "
+                f"({reason}). Nothing was lost; Lumen tries again at the next change."
+            )
+        return DataDirError(
+            f"Cannot write to the library in {self._path.parent} ({reason}). Nothing was "
+            "lost: what was saved before is kept. Free some space (or make the folder "
+            "writable) and run again; searching still works meanwhile."
+        )
 
     def get_meta(self, key: str) -> str | None:
         with self.session() as s:

@@ -14,8 +14,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -38,6 +39,8 @@ from desktop_app.core.extractors import kind_for_path
 from desktop_app.core.pipeline import ChangeCallback, IndexSummary
 from desktop_app.core.scanner import is_ignored_name
 from desktop_app.core.writer_lock import LibraryBusyError
+
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from desktop_app.core.library import Library
@@ -408,7 +411,7 @@ class FolderWatcher:
                 if now >= next_check:
                     if self._library.rescan_wanted():  # another process handed its run here
                         self._reconcile_requested.set()
-                    self._sync_folders(initial=False)
+                    self._call(lambda: self._sync_folders(initial=False))
                     next_check = time.monotonic() + self._recheck_s
                 batch = self._coalescer.take_ready()
                 if batch:
@@ -441,7 +444,7 @@ class FolderWatcher:
             except Exception:
                 log.exception("The on_reconciled callback failed")
 
-    def _call(self, work: Callable[[], IndexSummary]) -> IndexSummary | None:
+    def _call(self, work: Callable[[], R]) -> R | None:
         """Run one library call; environment errors are logged and the watcher goes on."""
         try:
             return work()
@@ -456,6 +459,8 @@ class FolderWatcher:
                 self._told_busy = True
         except (OSError, LumenError) as exc:  # disk full, folder vanished meanwhile …
             log.error("Could not update the index: %s", exc)
+        except OperationalError as exc:  # SQLite after opening: locked too long, disk trouble
+            log.error("Could not update the index: %s", self._library.catalog.data_dir_error(exc))
         return None
 
     # -- folders --------------------------------------------------------------------------

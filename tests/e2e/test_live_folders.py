@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import shutil
+import sqlite3
 import sys
 import threading
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
@@ -338,6 +340,32 @@ def test_symlink_loops_and_clutter_do_not_stop_the_watcher(live: Live) -> None:
     live.library.index()  # a full rescan walks the loop once
     assert live.library.status().indexed == len(BACKGROUND) + 1
     assert live.library.file(live.root / ".cache" / "x.png") is None
+
+
+def test_a_catalog_locked_too_long_is_reported_and_the_watcher_goes_on(
+    live: Live, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real_update = live.library.update_paths
+    calls: list[int] = []
+
+    def locked_the_first_time(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # what SQLite says when its busy timeout runs out
+            reason = sqlite3.OperationalError("database is locked")
+            raise OperationalError("UPDATE files", {}, reason)
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(live.library, "update_paths", locked_the_first_time)
+    with caplog.at_level(logging.ERROR, logger="desktop_app.core.watcher"):
+        live.write("purple.png", PURPLE)
+        wait_until(lambda: calls, what="the watcher to update the index")
+        assert live.watcher is not None and live.watcher.wait_idle(30)
+    assert "stayed locked by another program (database is locked)" in caplog.text
+    assert str(live.library.settings.data_dir) in caplog.text  # which library
+    assert live.watcher.running and live.watcher.error is None  # not taken for a bug
+
+    later = live.write("black.png", BLACK)
+    live.wait_found(later, BLACK)  # the next change is indexed as usual
 
 
 class _NoWatchesLeft(Observer):  # type: ignore[misc,valid-type]
