@@ -66,6 +66,15 @@ def write_encrypted_pdf(path: Path, text: str = "secret contents") -> Path:
     return path
 
 
+def write_drm_pdf(path: Path) -> Path:
+    """An encrypted PDF whose security handler is not the standard one (as DRM'd books are)."""
+    write_encrypted_pdf(path)
+    data = path.read_bytes()
+    assert data.count(b"/Standard") == 1
+    path.write_bytes(data.replace(b"/Standard", b"/Unknownx"))  # same length: offsets hold
+    return path
+
+
 def write_corrupt_pdf(path: Path) -> Path:
     """Starts like a PDF, then garbage."""
     path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 20)

@@ -17,6 +17,7 @@ from desktop_app.core.extractors import (
     kind_for_path,
 )
 from desktop_app.core.extractors.ocr import load_ocr_engine, ocr_available
+from desktop_app.core.extractors.pdf import render_pdf_page
 from desktop_app.core.extractors.text import MAX_TEXT_CHARS
 from desktop_app.core.models import MODEL_CONFIG_DIR
 from desktop_app.core.passages import MAX_PASSAGES_PER_FILE, PassageSplitter
@@ -24,6 +25,7 @@ from desktop_app.core.thumbnails import ThumbnailCache
 from tests.support.documents import (
     write_corrupt_pdf,
     write_docx,
+    write_drm_pdf,
     write_encrypted_pdf,
     write_odt,
     write_pptx,
@@ -73,6 +75,15 @@ def test_password_protected_pdf_is_refused_clearly(tmp_path: Path) -> None:
         extract(write_encrypted_pdf(tmp_path / "locked.pdf"))
 
 
+def test_pdf_with_an_unsupported_security_handler_is_told_apart_from_a_damaged_one(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ExtractionError, match="encrypted PDF of a kind Lumen cannot open"):
+        extract(write_drm_pdf(tmp_path / "drm.pdf"))
+    with pytest.raises(ExtractionError, match="encrypted PDF of a kind"):
+        render_pdf_page(tmp_path / "drm.pdf", 64)  # thumbnails say the same
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
 def test_damaged_pdf_is_refused_clearly(tmp_path: Path, damage: str) -> None:
     path = tmp_path / "broken.pdf"
@@ -83,7 +94,8 @@ def test_damaged_pdf_is_refused_clearly(tmp_path: Path, damage: str) -> None:
         path.write_bytes(whole[: len(whole) // 3])
     else:
         path.write_bytes(b"")
-    with pytest.raises(ExtractionError, match=r"corrupt|damaged|empty"):
+    reason = "empty file" if damage == "empty" else "corrupt or not a PDF"
+    with pytest.raises(ExtractionError, match=reason):
         extract(path)
 
 

@@ -37,7 +37,6 @@ _EMBED_HEADROOM = 1.15
 # PDFium is not thread-safe, not even across documents: every call into it holds this lock.
 # (The indexer reads files on a thread pool.) OCR runs outside it.
 _PDFIUM_LOCK = threading.Lock()
-_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 
 
 def _open(path: Path) -> Any:
@@ -49,13 +48,27 @@ def _open(path: Path) -> Any:
             raise ExtractionError("empty file")
         return pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
-        if getattr(exc, "err_code", None) == _PASSWORD_ERROR:
-            raise ExtractionError(
-                "password-protected PDF: Lumen cannot read it without the password"
-            ) from exc
-        raise ExtractionError(f"corrupt or not a PDF ({_reason(exc)})") from exc
+        raise _refusal(exc) from exc
     except OSError as exc:
         raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _refusal(exc: Exception) -> ExtractionError:
+    """What a PDFium error means for the user: encrypted, unsupported, or damaged."""
+    import pypdfium2.raw as pdfium_c
+
+    code = getattr(exc, "err_code", None)
+    if code == pdfium_c.FPDF_ERR_PASSWORD:
+        return ExtractionError("password-protected PDF: Lumen cannot read it without the password")
+    if code == pdfium_c.FPDF_ERR_SECURITY:
+        return ExtractionError(
+            "encrypted PDF of a kind Lumen cannot open (an unsupported security handler, e.g. DRM)"
+        )
+    if code == pdfium_c.FPDF_ERR_FILE:
+        return ExtractionError("cannot read file: PDFium could not open it")
+    if code == pdfium_c.FPDF_ERR_FORMAT:
+        return ExtractionError(f"corrupt or not a PDF ({_reason(exc)})")
+    return ExtractionError(f"damaged PDF ({_reason(exc)})")
 
 
 def _reason(exc: BaseException) -> str:
@@ -100,6 +113,8 @@ def extract_pdf(path: Path, image_size: int = 224, ocr: OcrEngine | None = None)
     first page rendered for the image tower. Raises ``ExtractionError`` for encrypted or damaged
     files.
     """
+    import pypdfium2 as pdfium
+
     passages: list[Passage] = []
     scanned: list[int] = []
     with _PDFIUM_LOCK:
@@ -133,12 +148,8 @@ def extract_pdf(path: Path, image_size: int = 224, ocr: OcrEngine | None = None)
             passages += _ocr_pages(document, scanned[:MAX_OCR_PAGES], ocr)
             if len(scanned) > MAX_OCR_PAGES:
                 log.info("%s: OCR of %d scanned pages skipped", path, len(scanned) - MAX_OCR_PAGES)
-    except ExtractionError:
-        raise
-    except Exception as exc:  # PDFium errors on damaged pages
-        if type(exc).__name__ != "PdfiumError":
-            raise
-        raise ExtractionError(f"damaged PDF ({_reason(exc)})") from exc
+    except pdfium.PdfiumError as exc:  # a damaged page
+        raise _refusal(exc) from exc
     finally:
         with _PDFIUM_LOCK:
             document.close()
@@ -176,6 +187,8 @@ def _ocr_pages(document: Any, indices: list[int], ocr: OcrEngine) -> list[Passag
 
 def render_pdf_page(path: Path, max_side: int, index: int = 0) -> Image.Image:
     """Page ``index`` (0-based) rendered so its longest side is ``max_side``; for thumbnails."""
+    import pypdfium2 as pdfium
+
     if max_side < 1:
         raise ValueError(f"max_side must be positive, not {max_side}")
     with _PDFIUM_LOCK:
@@ -189,11 +202,7 @@ def render_pdf_page(path: Path, max_side: int, index: int = 0) -> Image.Image:
                 return _render(page, max_side / max(1.0, width, height))
             finally:
                 page.close()
-        except ExtractionError:
-            raise
-        except Exception as exc:
-            if type(exc).__name__ != "PdfiumError":
-                raise
-            raise ExtractionError(f"damaged PDF ({_reason(exc)})") from exc
+        except pdfium.PdfiumError as exc:
+            raise _refusal(exc) from exc
         finally:
             document.close()
