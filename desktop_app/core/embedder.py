@@ -241,9 +241,16 @@ def load_embedder(
                 cache_dir=str(cache_dir),
             )
     except Exception as exc:
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if source.origin != "file":  # Lumen's own copy (model cache): getting it again fixes it
+            raise ModelUnavailableError(
+                f"The model cache holds a damaged copy of the weights of {spec.key}: "
+                f"{source.path} ({reason}).\nDelete that file and run again: Lumen downloads "
+                f"the weights again (about {spec.download_mb} MB). Or, if you have the weights "
+                "file, pass it with --weights FILE."
+            ) from exc
         raise ModelUnavailableError(
-            f"The weights file {source.path} could not be loaded as {spec.key}: "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n"
+            f"The weights file {source.path} could not be loaded as {spec.key}: {reason}\n"
             "Check that the file is complete and belongs to this model (see `lumen models`)."
         ) from exc
     model.eval()
@@ -318,15 +325,17 @@ def _build_from_safetensors(
                 ),
             )
         expected = set(model.state_dict())
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            if set(f.keys()) != expected:
-                return None
         # Buffers that are not in the file: only the text tower's causal mask is rebuilt here.
         unsaved = {name for name, _ in model.named_buffers()} - expected
-        if unsaved - {"attn_mask"} or not isinstance(model, open_clip.CLIP):
-            return None
     except Exception as exc:  # an architecture this scheme does not know: open_clip's loader
         log.debug("Building %s on the meta device failed: %s", architecture, exc)
+        return None
+    # A file that cannot be read is reported (the caller says which and what to do), not
+    # handed to open_clip's loader to fail there again less clearly.
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        if set(f.keys()) != expected:
+            return None
+    if unsaved - {"attn_mask"} or not isinstance(model, open_clip.CLIP):
         return None
 
     dtypes = {k: v.dtype for k, v in model.state_dict().items()}

@@ -31,6 +31,25 @@ def test_cached_weights_are_found_in_the_hugging_face_layout(tmp_path: Path) -> 
     assert source.origin == "cache" and source.path.samefile(weights)
 
 
+def test_a_damaged_copy_in_the_model_cache_is_named_with_what_to_do(
+    tmp_path: Path, tiny_weights: Path
+) -> None:
+    """A copy cut short (disk full, a killed copy) is not hidden behind a vague failure."""
+    revision = "b" * 40
+    repo = tmp_path / "models--laion--CLIP-ViT-B-32-laion2B-s34B-b79K"
+    weights = repo / "snapshots" / revision / "open_clip_model.safetensors"
+    weights.parent.mkdir(parents=True)
+    whole = tiny_weights.read_bytes()
+    weights.write_bytes(whole[: len(whole) // 2])
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    with pytest.raises(ModelUnavailableError) as error:
+        load_embedder("ViT-B-32/laion2b_s34b_b79k", None, tmp_path, "cpu")
+    message = str(error.value)
+    assert "damaged copy" in message and str(weights) in message  # which file
+    assert "Delete that file and run again" in message and "605 MB" in message  # what to do
+
+
 def test_no_weights_and_no_network_gives_advice(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailableError) as error:
         load_embedder("ViT-B-32/laion2b_s34b_b79k", None, tmp_path / "empty-cache", "cpu")
