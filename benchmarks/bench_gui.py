@@ -239,8 +239,8 @@ def keystrokes(loop: Loop, data: Path, items: int) -> None:
         ms = sorted(1000 * v for v in values)
         return f"median {statistics.median(ms):.0f} ms, worst {ms[-1]:.0f} ms"
 
-    print(f"keystroke to results, {items} items, typing (incl. debounce): {summary(typed)}")
-    print(f"keystroke to results, {items} items, Enter (no debounce): {summary(entered)}")
+    print(f"keystroke to results, {items} items, typing: {summary(typed)}")
+    print(f"keystroke to results, {items} items, Enter: {summary(entered)}")
     print(f"  of which the search in the library process: {summary(host)}")
     print(f"keystroke to first screen of thumbnails, {items} items: {summary(thumbs)}")
 

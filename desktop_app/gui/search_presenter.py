@@ -20,7 +20,6 @@ from desktop_app.gui.results_model import ResultsModel
 from desktop_app.gui.workers import LibraryBridge
 from desktop_app.host.protocol import FileChanges, FileFilter, ItemRow, Query, QueryResult
 
-DEBOUNCE_MS = 180
 REFRESH_MS = 1500  # while indexing, the current query is re-run at most this often
 BUSY_MS = 300  # an answer slower than this says "Searching…"
 SEARCH_LIMIT = 200
@@ -57,10 +56,8 @@ class SearchPresenter(QObject):
         self.active = False  # the results are on screen (not the welcome or an error page)
         self._closed = False
         self._refresh_pending = False
-        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._busy = QTimer(self, singleShot=True, interval=BUSY_MS)
-        self._debounce.timeout.connect(self.run_query)
         self._refresh.timeout.connect(self._refresh_cooled_down)
         self._busy.timeout.connect(self.busy.emit)
         bridge.results.connect(self._arrived)
@@ -84,8 +81,11 @@ class SearchPresenter(QObject):
         return Query(text=text, filters=filters, limit=limit, show_all=self.show_all)
 
     def run_query(self) -> None:
-        """Ask for the current query's results (``results_ready`` follows)."""
-        self._debounce.stop()
+        """Ask for the current query's results (``results_ready`` follows).
+
+        Sent at once: while an earlier query is still being answered, the bridge keeps only the
+        latest one waiting (typing coalesces, latest wins) and drops answers to older ones.
+        """
         if not self.active or self._closed:
             return
         query = self.current_query()
@@ -94,9 +94,9 @@ class SearchPresenter(QObject):
         self._busy.start()
 
     def typed(self) -> None:
-        """The search text changed: a new text query, asked for after a short pause."""
+        """The search text changed: a new text query, asked for now (no typing pause)."""
         self._reset(similar_to=None)
-        self._debounce.start()
+        self.run_query()
 
     def filters_changed(self) -> None:
         """A filter changed: ask again now, from the first page of results."""
@@ -143,8 +143,8 @@ class SearchPresenter(QObject):
     # -- the library changed --------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Re-run the current query (files changed or were indexed); the user's typing wins."""
-        if self._debounce.isActive() or self._closed:
+        """Re-run the current query (files changed or were indexed)."""
+        if self._closed:
             return
         self.run_query()
 
@@ -199,8 +199,8 @@ class SearchPresenter(QObject):
 
     @property
     def settled(self) -> bool:
-        """No query is waiting to be asked (typing pause, refresh throttle) or answered."""
-        waiting = self._debounce.isActive() or self._busy.isActive() or self._refresh_pending
+        """No query is waiting to be asked (refresh throttle) or answered."""
+        waiting = self.bridge.searching or self._busy.isActive() or self._refresh_pending
         return not waiting
 
     def _refresh_cooled_down(self) -> None:
@@ -217,6 +217,5 @@ class SearchPresenter(QObject):
     def close(self) -> None:
         """Stop asking: the window is closing."""
         self._closed = True
-        self._debounce.stop()
         self._refresh.stop()
         self._busy.stop()

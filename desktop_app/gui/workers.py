@@ -172,6 +172,11 @@ class LibraryBridge(QObject):
     def refresh_info(self) -> None:
         self.run(lambda c: c.info(), done=self.info_changed.emit, failed=lambda _e: None)
 
+    @property
+    def searching(self) -> bool:
+        """Whether a search is being answered or waits for its turn."""
+        return self._search_running or self._queued_search is not None
+
     def search(self, query: Query) -> None:
         """Ask for ``query``'s results; older queries still waiting are dropped."""
         self._generation += 1

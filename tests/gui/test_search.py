@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+from pytest import MonkeyPatch
 from pytestqt.qtbot import QtBot
 
+from desktop_app.core.search import SearchResults
 from desktop_app.gui.main_window import PAGE_RESULTS
 from desktop_app.host.protocol import FileFilter
 from tests.gui.conftest import WindowFactory, wait_for_result
@@ -33,13 +36,47 @@ def test_typing_a_query_fills_the_grid_with_the_right_files(
     qtbot.keyClicks(window.search, QUERY)
     result = wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
 
-    # Debounced: one search for the whole burst of keystrokes, none for a partial query.
+    # No answer to a partial query reaches the grid: the burst of keystrokes coalesced.
     assert [text for text in seen if text] == [QUERY]
     top = captions_of(window.model.items()[:2], photos)
     assert top == [caption_for_text(QUERY)] * 2
     assert result.semantic and result.notice is None
     assert window.model.rowCount() == len(result.items)
     assert "“a red circle on the left”" in window.summary.label.text()
+
+
+def test_typing_sends_at_once_and_coalesces_keystrokes_while_a_query_runs(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption], monkeypatch: MonkeyPatch
+) -> None:
+    window = windows.open()
+    wait_for_result(qtbot, window, lambda r: r.query.is_recent)
+    qtbot.waitUntil(lambda: window.query.settled)
+    library = windows.libraries[-1]
+    asked: list[str] = []
+    real_search = library.search
+
+    def search(text: str, *args: Any, **kwargs: Any) -> SearchResults:
+        asked.append(text)
+        return real_search(text, *args, **kwargs)
+
+    monkeypatch.setattr(library, "search", search)
+    shown: list[str] = []
+    window.bridge.results.connect(lambda r: shown.append(r.query.text))
+
+    # The first key is sent at once (nothing was running); the keys typed while it is being
+    # answered replace each other, and only the latest text is asked for next.
+    qtbot.keyClicks(window.search, QUERY)
+    wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
+    qtbot.waitUntil(lambda: window.query.settled)
+    assert asked == [QUERY[0], QUERY]
+    # The answer to the first key came back after newer text was typed: it was never shown.
+    assert shown == [QUERY]
+    assert photos[window.model.items()[0].path] == caption_for_text(QUERY)
+
+    # Typing again when idle: asked at once, shown (no pause before sending).
+    qtbot.keyClicks(window.search, "!")
+    wait_for_result(qtbot, window, lambda r: r.query.text == QUERY + "!")
+    assert asked[-1] == QUERY + "!"
 
 
 def test_enter_searches_at_once_and_history_walks_back(
