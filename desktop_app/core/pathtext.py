@@ -17,12 +17,15 @@ from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from desktop_app.core.records import readable
+
+__all__ = ["ESC", "PathText", "from_db", "readable", "to_db"]
+
 # A noncharacter of the last private-use plane: never in a real file name in practice, and
 # escaped anyway when it is.
 ESC = "\U0010ffff"
 _SURROGATE = re.compile("[\ud800-\udfff\U0010ffff]")
 _ESCAPED = re.compile(f"{ESC}(?:{ESC}|[0-9a-f]{{4}})")
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def to_db(value: str) -> str:
@@ -37,15 +40,6 @@ def from_db(value: str) -> str:
     if ESC not in value:
         return value
     return _ESCAPED.sub(_unescape, value)
-
-
-def readable(value: str) -> str:
-    """A path or name for people and the keyword index: undecodable bytes read as Latin-1.
-
-    ``'caf\\udce9.jpg'`` (the bytes ``caf\\xe9.jpg``) reads ``'café.jpg'``; use only for
-    display and search words, never to open the file.
-    """
-    return _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), value)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,19 @@ RAW_EXTENSIONS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 RAW = "raw"  # a FileFilter kind: the RAW photos among the images
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def readable(value: str | Path) -> str:
+    """A path or name for people (and the keyword index): undecodable bytes read as Latin-1.
+
+    A name that is not valid UTF-8 (``'caf\\udce9.jpg'``, the bytes ``caf\\xe9.jpg`` of an old
+    camera card or Windows share) reads ``'café.jpg'``; a widget would drop the byte. Use only
+    for display and search words: open the file by its own ``Path``.
+    """
+    return _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), str(value))
 
 
 def is_raw(path: Path) -> bool:

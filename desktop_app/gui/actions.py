@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QProcess, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle
 
+from desktop_app.core.records import readable
 from desktop_app.gui import icons
 
 # PDF viewers that can open a document at a page: executable -> arguments (PAGE is 1-based).
@@ -119,7 +120,8 @@ def reveal(path: Path) -> None:
 
 
 def copy_paths(paths: list[Path]) -> None:
-    QGuiApplication.clipboard().setText("\n".join(str(p) for p in paths))
+    """The paths as text (a byte that is not UTF-8 is written as the Latin-1 letter it is)."""
+    QGuiApplication.clipboard().setText("\n".join(readable(p) for p in paths))
 
 
 def pasted_files(folder: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop_app import __version__
+from desktop_app.core.records import readable
 from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
 from desktop_app.gui.library_presenter import LibraryPresenter
 from desktop_app.host.protocol import Failure
@@ -54,17 +55,28 @@ class LibraryDialogs:
         self._library.failures(show)
 
     def show_folders(self) -> None:
+        self.folders_dialog().exec()
+
+    def folders_dialog(self) -> FoldersDialog:
+        """The folders dialog, wired to the library and kept up to date until it closes."""
         library = self._library
         dialog = FoldersDialog(self._parent)
         if library.info is not None:
             dialog.set_info(library.info)
         library.status_changed.connect(dialog.set_info)
+        dialog.finished.connect(lambda _result: library.status_changed.disconnect(dialog.set_info))
         dialog.add_requested.connect(self.choose_folder)
         dialog.remove_requested.connect(self.remove_folder)
         dialog.pause_requested.connect(library.set_folder_paused)
         dialog.reindex_requested.connect(lambda: library.start_indexing())
-        dialog.exec()
-        library.status_changed.disconnect(dialog.set_info)
+
+        def show_exclusions() -> None:
+            library.exclusions(dialog.set_exclusions)
+
+        dialog.exclude_requested.connect(lambda p: library.exclude(p, then=show_exclusions))
+        dialog.include_requested.connect(lambda p: library.include(p, then=show_exclusions))
+        show_exclusions()
+        return dialog
 
     def remove_folder(self, path: Path) -> None:
         answer = QMessageBox.question(
@@ -77,13 +89,13 @@ class LibraryDialogs:
 
     def confirm_forget(self, paths: list[Path]) -> bool:
         """Ask before taking ``paths`` out of the index."""
-        what = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
+        what = readable(paths[0].name) if len(paths) == 1 else f"{len(paths)} files"
         answer = QMessageBox.question(
             self._parent,
             "Remove from index",
-            f"Remove {what} from Lumen's index?\n\nThe files stay on disk, untouched. Files "
-            "inside a watched folder come back at the next scan; to keep them out for good, "
-            "move them out of the folder.",
+            f"Remove {what} from Lumen's index?\n\nThe files stay on disk, untouched, and "
+            "Lumen does not read them again (Folders… lists them under “Never indexed”, where "
+            "they can be indexed again).",
         )
         return answer == QMessageBox.StandardButton.Yes
 

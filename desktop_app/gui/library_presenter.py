@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.config import Settings
+from desktop_app.core.records import readable
 from desktop_app.gui.search_presenter import SearchPresenter
 from desktop_app.gui.workers import LibraryBridge
 from desktop_app.host.protocol import (
@@ -140,7 +141,7 @@ class LibraryPresenter(QObject):
         if outcome.embedded or outcome.removed or outcome.new:
             self.search.refresh_now()
         if outcome.offline_folders:
-            names = ", ".join(str(p) for p in outcome.offline_folders)
+            names = ", ".join(readable(p) for p in outcome.offline_folders)
             self.notice.emit(f"Not reachable (files hidden until it is back): {names}", 10000)
         self._follow_changes(not self.paused)
 
@@ -159,12 +160,12 @@ class LibraryPresenter(QObject):
     def add_folders(self, folders: list[Path]) -> None:
         """Watch ``folders`` and index them now; thumbnails appear as files are found."""
         self.start_indexing(folders)
-        self.notice.emit(f"Adding {', '.join(f.name or str(f) for f in folders)}…", 4000)
+        self.notice.emit(f"Adding {', '.join(readable(f.name or f) for f in folders)}…", 4000)
 
     def remove_folder(self, path: Path) -> None:
         """Stop watching ``path``; its files leave the index (a run in progress resumes after)."""
         resume = self.bridge.indexing
-        self.bridge.cancel_indexing()  # removing waits for the writer; do not make it wait long
+        self.bridge.cancel_indexing()  # (no point in it embedding the folder's files meanwhile)
 
         def removed(_count: int) -> None:
             self.bridge.refresh_info()
@@ -185,6 +186,33 @@ class LibraryPresenter(QObject):
                 self.start_indexing()
 
         self.bridge.run(lambda c: c.set_folder_paused(path, paused), done=changed)
+
+    # -- exclusions -----------------------------------------------------------------------
+
+    def exclusions(self, show: Callable[[tuple[str, ...]], None]) -> None:
+        """What is never indexed (paths, and name patterns), handed to ``show``."""
+        self.bridge.run(lambda c: c.exclusions(), done=show)
+
+    def exclude(self, pattern: str, then: Callable[[], None] | None = None) -> None:
+        """Never index what ``pattern`` names; its files leave the results at once."""
+
+        def done(_vectors: int) -> None:
+            self.bridge.refresh_info()
+            self.search.refresh()
+            if then is not None:
+                then()
+
+        self.bridge.run(lambda c: c.exclude(pattern), done=done)
+
+    def include(self, pattern: str, then: Callable[[], None] | None = None) -> None:
+        """Stop excluding ``pattern``; its files come back with the next index run (started)."""
+
+        def done(_known: bool) -> None:
+            if then is not None:
+                then()
+            self.start_indexing()
+
+        self.bridge.run(lambda c: c.include(pattern), done=done)
 
     # -- settings -------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.config import Settings
 from desktop_app.core.models import get_model_spec
-from desktop_app.core.records import file_to_open
+from desktop_app.core.records import file_to_open, readable
 from desktop_app.gui import icons
 from desktop_app.gui.actions import (
     WindowActions,
@@ -420,7 +420,7 @@ class MainWindow(QMainWindow):
     def _query_failed(self, query: Query, message: str) -> None:
         self.summary.show_error(message)
         if query.similar_to is not None:
-            self.flash(f"Cannot compare {query.similar_to.name}: {message}", 8000)
+            self.flash(f"Cannot compare {readable(query.similar_to.name)}: {message}", 8000)
 
     # -- the grid and the selection -------------------------------------------------------
 

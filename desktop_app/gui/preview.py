@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.records import readable
 from desktop_app.gui import icons
 from desktop_app.gui.results_model import clock, display_name, human_size
 from desktop_app.gui.workers import Fetch, PreviewLoader, StripLoader
@@ -270,7 +271,7 @@ class PreviewPane(QFrame):
         self._fill(self._item, details)
 
     def _fill(self, item: Item, details: dict[str, Any]) -> None:
-        values: dict[str, str] = {"path": str(item.path)}
+        values: dict[str, str] = {"path": readable(item.path)}
         taken: datetime | None = details.get("taken_at") or item.taken_at
         values["date"] = (
             f"{taken:%d %B %Y, %H:%M} (taken)"

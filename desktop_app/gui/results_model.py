@@ -16,11 +16,12 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    QUrl,
     Signal,
 )
 from PySide6.QtGui import QImage, QPixmap
 
+from desktop_app.core.records import readable
+from desktop_app.gui.actions import file_url
 from desktop_app.gui.workers import ThumbnailLoader
 from desktop_app.host.protocol import BY_NAME, Col, Item, ItemRow, QueryResult
 
@@ -68,12 +69,12 @@ def display_name(item: Item) -> str:
     """What the grid writes under a thumbnail: a document's title, else the file name."""
     if item.kind == "document" and item.title:
         return item.title
-    return item.name
+    return readable(item.name)  # (a name that is not UTF-8 would lose a byte in the widget)
 
 
 def tooltip(item: Item) -> str:
     """Path, score, date, size and dimensions, as rich text."""
-    rows = [f"<b>{html.escape(display_name(item))}</b>", html.escape(str(item.path))]
+    rows = [f"<b>{html.escape(display_name(item))}</b>", html.escape(readable(item.path))]
     when = item.date.strftime("%d %b %Y, %H:%M")
     rows.append(f"{'Taken' if item.taken_at else 'Modified'}: {when}")
     size = human_size(item.size)
@@ -283,8 +284,8 @@ class ResultsModel(QAbstractListModel):
         numbers = sorted({index.row() for index in indexes if index.isValid()})
         paths = [self._rows_shown[n][Col.PATH] for n in numbers if n < len(self._rows_shown)]
         mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(path) for path in paths])
-        mime.setText("\n".join(paths))
+        mime.setUrls([file_url(Path(path)) for path in paths])
+        mime.setText("\n".join(readable(path) for path in paths))
         return mime
 
     def supportedDragActions(self) -> Qt.DropAction:
@@ -334,7 +335,7 @@ class ResultsModel(QAbstractListModel):
 def _row_name(row: ItemRow) -> str:
     if row[Col.KIND] == "document" and row[Col.TITLE]:
         return str(row[Col.TITLE])
-    return os.path.basename(str(row[Col.PATH]))
+    return readable(os.path.basename(str(row[Col.PATH])))
 
 
 def _runs(numbers: list[int]) -> list[tuple[int, int]]:

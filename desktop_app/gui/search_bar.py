@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.records import RAW
+from desktop_app.core.records import RAW, readable
 from desktop_app.gui import icons
 from desktop_app.gui.grid import MAX_ICON, MIN_ICON
 from desktop_app.gui.results_model import SORT_NAME, SORT_NEWEST, SORT_OLDEST, SORT_RELEVANCE
@@ -274,11 +274,15 @@ class FilterBar(QWidget):
         self.folder.clear()
         self.folder.addItem("All folders", None)
         for folder in folders:
-            self.folder.addItem(folder.path.name or str(folder.path), str(folder.path))
+            # The Path itself as the item's data: a string would lose bytes that are not UTF-8.
+            self.folder.addItem(readable(folder.path.name or folder.path), folder.path)
             self.folder.setItemData(
-                self.folder.count() - 1, str(folder.path), Qt.ItemDataRole.ToolTipRole
+                self.folder.count() - 1, readable(folder.path), Qt.ItemDataRole.ToolTipRole
             )
-        index = self.folder.findData(current) if current else 0
+        index = next(
+            (i for i in range(self.folder.count()) if self.folder.itemData(i) == current), -1
+        )
+        index = index if current else 0
         self.folder.setCurrentIndex(max(0, index))
         self.folder.blockSignals(False)
         if current and index < 0:
@@ -290,7 +294,7 @@ class FilterBar(QWidget):
         date_from, date_to = self._date_range()
         return FileFilter(
             kinds=frozenset({kind}) if kind else None,
-            folders=(Path(folder),) if folder else None,
+            folders=(folder,) if isinstance(folder, Path) else None,
             date_from=date_from,
             date_to=date_to,
         )

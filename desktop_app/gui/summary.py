@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from desktop_app.core.records import readable
 from desktop_app.host.protocol import Col, QueryResult
 
 
@@ -60,7 +61,7 @@ class ResultsSummary(QWidget):
         shown = f"{count:,} result{'s' if count != 1 else ''}"
         if query.similar_to is not None:
             look = "looks" if count == 1 else "look"
-            text = f"{shown} that {look} like <b>{html.escape(query.similar_to.name)}</b>"
+            text = f"{shown} that {look} like <b>{html.escape(readable(query.similar_to.name))}</b>"
         elif query.is_recent:
             text = f"Recent files · {count:,}" if count else "Recent files"
         else:

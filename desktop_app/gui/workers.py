@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage
 
 from desktop_app.core.errors import LumenError
+from desktop_app.core.records import readable
 from desktop_app.host import protocol as events
 from desktop_app.host.client import Backend, BackendError, Call, LibraryClient
 from desktop_app.host.protocol import (
@@ -36,11 +37,11 @@ Failed = Callable[[BaseException], None]
 
 def describe(exc: BaseException) -> tuple[str, str]:
     """A message for the user and the technical details (empty for environment errors)."""
-    if isinstance(exc, LumenError):
-        return str(exc), ""
+    if isinstance(exc, LumenError):  # (paths in it may hold bytes that are not UTF-8)
+        return readable(str(exc)), ""
     if isinstance(exc, BackendError):
-        return str(exc), exc.details
-    return f"{type(exc).__name__}: {exc}", ""
+        return readable(str(exc)), readable(exc.details)
+    return readable(f"{type(exc).__name__}: {exc}"), ""
 
 
 class LibraryBridge(QObject):

@@ -1,8 +1,9 @@
 """The window's typed handle on the library, and the backends that carry its calls.
 
 ``LibraryClient`` has one method per library call: typed arguments, a typed ``Call[R]``
-(a future) back, and the lane the host runs it on declared beside it. Every call that changes
-the catalog, the index or the folders runs on WRITE, the one writer.
+(a future) back, and the lane the host runs it on declared beside it. Indexing runs on WRITE,
+the one writer; quick edits (forget, exclude, remove or pause a folder) on EDIT, so they take
+effect at once even while an index run goes on.
 
 Where the library lives: a host process (``ProcessBackend``, the default) or this process
 (``LocalBackend``, for tests and ``--in-process``). Importing torch and creating the model hold
@@ -30,6 +31,7 @@ from desktop_app.core.records import Folder, IndexSummary, LibraryStatus, Progre
 from desktop_app.host.protocol import (
     CHANGES,
     DIED,
+    EDIT,
     FATAL,
     MEDIA,
     MODEL,
@@ -103,6 +105,10 @@ class LibraryClient:
     def failures(self) -> Call[tuple[Failure, ...]]:
         return self._backend.call(READ, "failures")
 
+    def exclusions(self) -> Call[tuple[str, ...]]:
+        """What is never indexed: folder and file paths, and name patterns (``node_modules``)."""
+        return self._backend.call(READ, "exclusions")
+
     def query(self, query: Query) -> Call[QueryResult]:
         return self._backend.call(READ, "query", query)
 
@@ -150,17 +156,29 @@ class LibraryClient:
     def add_folder(self, path: Path) -> Call[Folder]:
         return self._backend.call(WRITE, "add_folder", path)
 
-    def remove_folder(self, path: Path) -> Call[int]:
-        return self._backend.call(WRITE, "remove_folder", path)
-
-    def set_folder_paused(self, path: Path, paused: bool) -> Call[None]:
-        return self._backend.call(WRITE, "set_folder_paused", path, paused)
-
     def set_watching(self, on: bool) -> Call[bool]:
         return self._backend.call(WRITE, "set_watching", on)
 
+    # -- edits: take effect at once, even while an index run goes on ----------------------
+
+    def remove_folder(self, path: Path) -> Call[int]:
+        return self._backend.call(EDIT, "remove_folder", path)
+
+    def set_folder_paused(self, path: Path, paused: bool) -> Call[None]:
+        return self._backend.call(EDIT, "set_folder_paused", path, paused)
+
     def forget(self, paths: Sequence[Path]) -> Call[Forgotten]:
-        return self._backend.call(WRITE, "forget", list(paths))
+        """Take ``paths`` out of the index for good (they are excluded)."""
+        return self._backend.call(EDIT, "forget", list(paths))
+
+    def exclude(self, pattern: str) -> Call[int]:
+        """Never index what ``pattern`` names (a path, or a name such as ``*.tmp``); its files
+        leave results now. Returns how many vectors went."""
+        return self._backend.call(EDIT, "exclude", pattern)
+
+    def include(self, pattern: str) -> Call[bool]:
+        """Stop excluding ``pattern`` (its files come back at the next scan)."""
+        return self._backend.call(EDIT, "include", pattern)
 
 
 class LocalBackend:

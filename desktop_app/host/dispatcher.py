@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from desktop_app.core.records import FileChanges
-from desktop_app.host.protocol import MEDIA, MODEL, READ, WRITE
+from desktop_app.host.protocol import EDIT, MEDIA, MODEL, READ, WRITE
 from desktop_app.host.service import LibraryService
 
 ProgressSink = Callable[[Any], None]
@@ -24,6 +24,7 @@ class Dispatcher:
         self._lanes = {
             READ: ThreadPoolExecutor(2, thread_name_prefix="lumen-read"),
             WRITE: ThreadPoolExecutor(1, thread_name_prefix="lumen-write"),
+            EDIT: ThreadPoolExecutor(1, thread_name_prefix="lumen-edit"),
             MODEL: ThreadPoolExecutor(1, thread_name_prefix="lumen-model"),
             MEDIA: ThreadPoolExecutor(2, thread_name_prefix="lumen-media"),
         }
@@ -65,5 +66,5 @@ class Dispatcher:
             for event in self._cancels.values():
                 event.set()
         self.service.close()
-        for lane in (READ, MEDIA, MODEL, WRITE):
+        for lane in (READ, MEDIA, MODEL, EDIT, WRITE):
             self._lanes[lane].shutdown(wait=True, cancel_futures=True)

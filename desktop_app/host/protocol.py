@@ -38,13 +38,15 @@ __all__ = [
     "Progress",
 ]
 
-# Lanes: where the host runs a call. WRITE is the one writer: every call that changes the
-# catalog, the index or the folders goes there, indexing included.
+# Lanes: where the host runs a call. WRITE is the one writer: indexing, and calls that add
+# folders to it. EDIT: quick changes that must not wait for a running index (forget, exclude,
+# remove or pause a folder); the library serialises them with the run's own writes.
 READ: Final = "read"
 WRITE: Final = "write"
+EDIT: Final = "edit"
 MODEL: Final = "model"
 MEDIA: Final = "media"
-LANES: Final = (READ, WRITE, MODEL, MEDIA)
+LANES: Final = (READ, WRITE, EDIT, MODEL, MEDIA)
 
 # Events the host reports, with their value.
 READY: Final = "ready"  # LibraryStatus: the library is open, calls may start

@@ -265,6 +265,15 @@ class LibraryService:
                 self._watcher.stop()
                 self._watcher = None
 
+    def exclusions(self) -> tuple[str, ...]:
+        return tuple(self.library.exclusions())
+
+    def exclude(self, pattern: str) -> int:
+        return self.library.exclude(pattern)
+
+    def include(self, pattern: str) -> bool:
+        return self.library.include(pattern)
+
     def forget(self, paths: Sequence[Path]) -> Forgotten:
         vectors = sum(self.library.forget(path) for path in paths)
         return Forgotten(tuple(paths), vectors)

@@ -6,12 +6,16 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from desktop_app.core.embedder import Embedder
 from desktop_app.core.library import Library
+from desktop_app.core.records import Progress
 from desktop_app.core.results import BY_MEANING, BY_NAME
-from desktop_app.host.protocol import MODEL_READY, Col, Query
+from desktop_app.host.client import LibraryClient, LocalBackend
+from desktop_app.host.protocol import MODEL_READY, READY, Col, Query
 from desktop_app.host.service import LibraryService
 from tests.support.photos import write_shape_photos
 from tests.support.settings import tiny_model_settings
@@ -53,3 +57,43 @@ def test_the_window_and_lumen_search_rank_a_query_the_same(
     assert by_window == by_cli
     assert by_cli[0][1] == BY_MEANING
     assert by_cli[-1] == (str(late), BY_NAME)
+
+
+def test_the_windows_forget_and_exclude_take_effect_while_it_indexes(
+    tiny_library: Library, tmp_path: Path
+) -> None:
+    photos = tmp_path / "photos"
+    write_shape_photos(photos / "a", seeds=(1,))
+    write_shape_photos(photos / "b", seeds=(1,))
+    ready = threading.Event()
+    backend = LocalBackend(
+        lambda: LibraryService(tiny_library),
+        lambda kind, _value: ready.set() if kind == READY else None,
+        close_library=False,
+    )
+    backend.start()
+    assert ready.wait(60)
+    client = LibraryClient(backend)
+    edited = threading.Event()
+    held: list[bool] = []
+
+    def progress(p: Progress) -> None:
+        # The run holds the writer lane here until the edits are done: edits that waited for
+        # that lane would never finish, and this wait would give up.
+        if p.phase == "indexing" and not held:
+            held.append(edited.wait(120))
+
+    run = client.index([photos], progress)
+    try:
+        while not tiny_library.status().indexed and not run.future.done():
+            time.sleep(0.05)
+        assert client.forget([photos / "b"]).result(timeout=60).vectors >= 0
+        assert client.exclude("*.tmp").result(timeout=60) == 0
+        assert not run.future.done()  # the edits finished while the run was still going
+    finally:
+        edited.set()
+        run.result(timeout=300)
+        backend.close()
+    assert held == [True]
+    assert {"*.tmp", str(photos / "b")} <= set(tiny_library.exclusions())
+    assert not any(p.is_relative_to(photos / "b") for p in tiny_library.catalog.files_under(photos))
