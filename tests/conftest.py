@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,31 @@ def tiny_library(tiny_settings: Settings, tiny_embedder: Embedder) -> Iterator[L
 @pytest.fixture(scope="session")
 def real_weights() -> list[RealWeights]:
     return find_real_weights(REPO.parent / "shared")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(config: pytest.Config, report: Any) -> Iterator[Any]:
+    """Reports that name files whose names are not UTF-8 still reach pytest-xdist's controller.
+
+    A log line or failure message holding such a path (``caf\\udce9.jpg``) made the worker's
+    report unsendable ("strings must be utf-8 encodable"): the worker crashed and a test that
+    had passed was reported as failed. Such characters are sent as ``\\udce9`` escapes.
+    """
+    data = yield
+    return _sendable(data)
+
+
+def _sendable(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {key: _sendable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_sendable(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_sendable(item) for item in value)
+    return value
