@@ -215,7 +215,9 @@ class MainWindow(QMainWindow):
         self.grid.open_requested.connect(lambda: self._open_selected())
         self.grid.zoom_requested.connect(lambda step: self.zoom(step))
         self.preview.open_requested.connect(lambda _p: self._open_previewed())
-        self.preview.similar_requested.connect(self.find_similar)
+        self.preview.similar_requested.connect(
+            lambda p: self.find_similar(p, self.preview.moment)  # a video: the frame shown
+        )
         self.preview.reveal_requested.connect(reveal)
         self.preview.close_requested.connect(lambda: self.commands.preview.setChecked(False))
         self.index_status.pause_clicked.connect(lib.toggle_pause)
@@ -402,13 +404,15 @@ class MainWindow(QMainWindow):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
-    def find_similar(self, path: Path) -> None:
-        """Replace the results with files that look like ``path`` (indexed or not)."""
+    def find_similar(self, path: Path, at_s: float | None = None) -> None:
+        """Replace the results with files that look like ``path`` (indexed or not); a video
+        looks from its frame at ``at_s`` seconds when given.
+        """
         self.search.clear()
         self.filters.set_sort_mode(SORT_RELEVANCE)
         if self.info and self.info.folders:
             self._set_page(PAGE_RESULTS)
-        self.query.find_similar(path)
+        self.query.find_similar(path, at_s)
 
     def _show_result(self, result: QueryResult) -> None:
         self.results.show_result(result, self.query.similar_to)
@@ -475,7 +479,7 @@ class MainWindow(QMainWindow):
     def _similar_to_current(self) -> None:
         item = self.current_item()
         if item is not None:
-            self.find_similar(item.path)
+            self.find_similar(item.path, item.at_s)  # a video hit: from the moment that matched
 
     def _reveal_current(self) -> None:
         item = self.current_item()

@@ -50,6 +50,7 @@ class SearchPresenter(QObject):
         self.model = model
         self._inputs = inputs
         self.similar_to: Path | None = None
+        self.similar_at: float | None = None  # a video's moment to look from
         self.show_all = False
         self.limit = SEARCH_LIMIT
         self.last_query: Query | None = None
@@ -72,6 +73,7 @@ class SearchPresenter(QObject):
         if self.similar_to is not None:
             return Query(
                 similar_to=self.similar_to,
+                similar_at=self.similar_at,
                 filters=filters,
                 limit=self.limit,
                 show_all=self.show_all,
@@ -120,13 +122,16 @@ class SearchPresenter(QObject):
         self._reset(similar_to=None)
         self.run_query()
 
-    def find_similar(self, path: Path) -> None:
-        """Replace the results with files that look like ``path`` (indexed or not)."""
-        self._reset(similar_to=Path(path))
+    def find_similar(self, path: Path, at_s: float | None = None) -> None:
+        """Replace the results with files that look like ``path`` (indexed or not); for a
+        video, like its frame at ``at_s`` seconds when given.
+        """
+        self._reset(similar_to=Path(path), similar_at=at_s)
         self.run_query()
 
-    def _reset(self, similar_to: Path | None) -> None:
+    def _reset(self, similar_to: Path | None, similar_at: float | None = None) -> None:
         self.similar_to = similar_to
+        self.similar_at = similar_at
         self.show_all = False
         self.limit = SEARCH_LIMIT
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop_app.core.records import readable
+from desktop_app.gui.results_model import clock
 from desktop_app.host.protocol import Col, QueryResult
 
 
@@ -62,6 +63,8 @@ class ResultsSummary(QWidget):
         if query.similar_to is not None:
             look = "looks" if count == 1 else "look"
             text = f"{shown} that {look} like <b>{html.escape(readable(query.similar_to.name))}</b>"
+            if query.similar_at is not None:
+                text += f" at {clock(query.similar_at)}"
         elif query.is_recent:
             text = f"Recent files · {count:,}" if count else "Recent files"
         else:

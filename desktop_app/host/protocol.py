@@ -67,6 +67,7 @@ class Query:
 
     text: str = ""
     similar_to: Path | None = None
+    similar_at: float | None = None  # similar_to is a video: look from its frame at this time
     filters: FileFilter = field(default_factory=FileFilter)
     limit: int = 200
     show_all: bool = False  # include hits below the relevance cutoff

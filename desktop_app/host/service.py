@@ -112,7 +112,12 @@ class LibraryService:
         file_filter = None if query.filters.is_empty else query.filters
         if query.similar_to is not None:
             found = results.similar_files(
-                self.library, query.similar_to, query.limit, file_filter, query.show_all
+                self.library,
+                query.similar_to,
+                query.limit,
+                file_filter,
+                query.show_all,
+                query.similar_at,
             )
         elif query.is_recent:
             found = results.recent_files(self.library, query.limit, file_filter)

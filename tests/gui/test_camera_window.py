@@ -23,7 +23,7 @@ from desktop_app.gui.settings_dialog import SettingsDialog
 from desktop_app.host.protocol import Item
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.raw import write_dng
-from tests.support.shapes import COLOURS, caption_for_text, render
+from tests.support.shapes import COLOURS, Caption, caption_for_text, render
 from tests.support.videos import write_shape_video
 
 RED = caption_for_text("a red circle on the left")
@@ -59,7 +59,8 @@ def _camera_roll(window: MainWindow, windows: WindowFactory, folder: Path) -> No
 
 def _search(qtbot: QtBot, window: MainWindow, kind: str, text: str) -> list[Item]:
     window.filters.kind.setCurrentIndex(window.filters.kind.findData(kind))
-    window.search.setText(text)
+    window.search.clear()
+    qtbot.keyClicks(window.search, text)  # typing leaves "similar to" for a text search
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
     result = wait_for_result(
         qtbot,
@@ -80,7 +81,11 @@ def _fake_player(folder: Path, name: str) -> Path:
 
 @pytest.mark.skipif(os.name != "posix", reason="the fake player is a shell script")
 def test_a_video_hit_shows_and_plays_the_moment_that_matched(
-    qtbot: QtBot, windows: WindowFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    windows: WindowFactory,
+    photos: dict[Path, Caption],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     played = _fake_player(tmp_path / "bin", "mpv")
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -124,6 +129,28 @@ def test_a_video_hit_shows_and_plays_the_moment_that_matched(
     start, _dashes, path = played.read_text().splitlines()
     assert path == str(hit.path)
     assert float(start.removeprefix("--start=")) == pytest.approx(hit.at_s, abs=0.001)
+
+    def similar_photos(at_s: float) -> list[Caption]:
+        wait_for_result(qtbot, window, lambda r: r.query.similar_at == at_s)
+        window.filters.kind.setCurrentIndex(window.filters.kind.findData("image"))
+        result = wait_for_result(
+            qtbot,
+            window,
+            lambda r: r.query.similar_at == at_s and r.query.filters.kinds == {"image"},
+        )
+        assert result.query.similar_to == hit.path
+        assert f"like <b>party.mp4</b> at 0:0{int(at_s)}" in window.summary.label.text()
+        return [photos[item.path] for item in result.items[:2]]
+
+    # Find similar from the frame shown in the preview (the red start): photos of that scene.
+    window.preview.similar_requested.emit(hit.path)
+    assert similar_photos(0.0) == [RED, RED]
+    # Find similar on the video hit in the grid: from its matched moment, the blue scene.
+    [hit] = _search(qtbot, window, "video", "a blue square on the right")
+    assert hit.at_s is not None
+    window.grid.setCurrentIndex(window.model.index(0))
+    window.commands.find_similar.trigger()
+    assert similar_photos(hit.at_s) == [BLUE, BLUE]
 
 
 def test_the_raw_filter_and_the_setting_for_which_file_of_a_shot_opens(
