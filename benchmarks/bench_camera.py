@@ -1,7 +1,7 @@
 """Videos and RAW photos: keyframes per video minute, indexing cost per video minute, how many
 frames per video a scene needs to be found, and RAW preview extraction against a full render.
 
-Run: python3 benchmarks/bench_camera.py [--minutes 2] [--vitb32]
+Run: python3 benchmarks/bench_camera.py [--minutes 2] [--vitb32] [--only window]
 Videos are written with PyAV (x264, 1 s between keyframes like phone cameras); the RAW file is a
 24-megapixel DNG written with tifffile. ``--vitb32`` also times ViT-B-32 (random full-size
 weights in the Hugging Face cache layout; speed is real, vectors are meaningless).
@@ -29,7 +29,7 @@ from desktop_app.core.embedder import Embedder, load_embedder
 from desktop_app.core.extractors import raw as raw_module
 from desktop_app.core.extractors import video as video_module
 from desktop_app.core.extractors.raw import extract_raw
-from desktop_app.core.extractors.video import extract_video
+from desktop_app.core.extractors.video import extract_video, frame_strip, video_frame
 from tests.support.raw import write_dng
 from tests.support.shapes import all_captions, render
 
@@ -172,16 +172,39 @@ def bench_raw(work: Path) -> None:
     print(f"| full-size demosaic (for comparison) | {full * 1000:.0f} ms |")
 
 
+def bench_window(work: Path, minutes: float) -> None:
+    """What the window asks of a video: the matched frame as a thumbnail, the preview's strip."""
+    print("The window, per video (thumbnail: the frame at a time, 256 px; strip: 8 frames, 96 px):")
+    print("| video | thumbnail at a time | preview strip |")
+    print("|---|---|---|")
+    seconds = round(minutes * 60)
+    for label, size, length in (
+        (f"1080p30, {seconds} s", (1920, 1080), seconds),
+        ("4K30, 10 s", (3840, 2160), 10),
+    ):
+        path = work / f"window_{size[0]}.mp4"
+        if not path.exists():
+            write_video(path, length, size, 30)
+        thumbnail = timed(lambda p=path, t=length: video_frame(p, t * 0.6, 256), runs=3)
+        strip = timed(lambda p=path: frame_strip(p, 8, 96), runs=3)
+        print(f"| {label} | {thumbnail * 1000:.0f} ms | {strip * 1000:.0f} ms |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--vitb32", action="store_true")
+    parser.add_argument("--only", choices=["window"], help="run only this part")
     args = parser.parse_args()
     import torch
 
     print(f"PyAV {av.__version__}, {os.cpu_count()} cores, torch {torch.get_num_threads()} threads")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.only == "window":
+            bench_window(work, args.minutes)
+            return
         tiny = load_embedder("lumen-tiny", TINY, work / "cache", "cpu")
         embedders = {"lumen-tiny": tiny}
         if args.vitb32:
@@ -194,6 +217,7 @@ def main() -> None:
         bench_video_cost(work, args.minutes, embedders)
         bench_frame_count(work, tiny)
         bench_raw(work)
+        bench_window(work, args.minutes)
 
 
 if __name__ == "__main__":
