@@ -13,6 +13,7 @@ import numpy as np
 
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.fingerprint import fingerprint_file
+from desktop_app.core.hf_text import prepare_hf_text
 from desktop_app.core.models import ModelSpec, get_model_spec
 from desktop_app.core.weights import DownloadCallback, resolve_weights
 
@@ -201,6 +202,8 @@ def load_embedder(
 
     if spec.config_file is not None:
         open_clip.add_model_config(spec.config_file)
+    if spec.architecture in open_clip.list_models():
+        prepare_hf_text(spec.architecture, cache_dir)  # a multilingual text tower's tokenizer
     if spec.architecture not in open_clip.list_models():
         known = ", ".join(sorted(k for k, s in _visible_models().items()))
         raise ModelUnavailableError(f"Unknown model {model_key!r}. Known models: {known}.")
@@ -264,7 +267,12 @@ def load_embedder(
                 load_fp32()
                 _quantize_image_tower(model)
 
-    tokenizer = open_clip.get_tokenizer(spec.architecture)
+    try:
+        tokenizer = open_clip.get_tokenizer(spec.architecture)
+    except Exception as exc:  # a Hugging Face tokenizer whose files are missing or damaged
+        raise ModelUnavailableError(
+            f"The tokenizer of {spec.key} could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
     space = f"{spec.key}#{fingerprint_file(source.path)[:16]}#p{PREPROCESSING_VERSION}"
     embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path, image_tower)
     log.info(

@@ -86,7 +86,8 @@ MODELS: dict[str, ModelSpec] = {
             dim=512,
             download_mb=1470,
             speed="fast images, slower queries",
-            note="Multilingual: understands queries in many languages (Chinese, German, …).",
+            note="Multilingual: understands queries in many languages (Chinese, German, …). "
+            "Needs transformers (pip install 'lumen[multilingual]'); its tokenizer is fetched once.",
             licence="MIT",
         ),
         ModelSpec(
