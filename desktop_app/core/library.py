@@ -27,7 +27,7 @@ from desktop_app.core.exclusions import Exclusions, normalise
 from desktop_app.core.extractors import extract
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
 from desktop_app.core.fingerprint import fingerprint_file
-from desktop_app.core.model_switch import reembed
+from desktop_app.core.model_switch import SwitchSummary, reembed
 from desktop_app.core.models import ModelSpec, get_model_spec
 from desktop_app.core.pairs import pair_up, same_shot
 from desktop_app.core.pipeline import (
@@ -463,11 +463,15 @@ class Library:
         with self._write_lock:
             indexer = self._indexer(on_change)
             try:
-                if self._model_changed():
-                    if not self._switch_model(progress, cancel):
-                        return IndexSummary(cancelled=True)
+                switched = self._switch_model(progress, cancel) if self._model_changed() else None
+                if switched is not None and switched.cancelled:
+                    return IndexSummary(embedded=switched.embedded, cancelled=True)
+                if switched is not None:
                     self._embedder_for_indexing()
                 summary = indexer.run([f for f in folders if not f.paused], progress, cancel)
+                if switched is not None:  # every file embedded again counts
+                    summary.embedded += switched.embedded
+                    summary.embed_s += switched.elapsed_s
                 if not (cancel and cancel.is_set()):
                     self._tag_pending(cancel)
             except ModelUnavailableError:
@@ -566,10 +570,13 @@ class Library:
         self.claim_writer()
         with self._write_lock:
             indexer = self._indexer(on_change)
-            if self._model_changed() and not self._switch_model(progress, cancel):
-                return IndexSummary(cancelled=True)
+            switched = self._switch_model(progress, cancel) if self._model_changed() else None
+            if switched is not None and switched.cancelled:
+                return IndexSummary(embedded=switched.embedded, cancelled=True)
             folders = [f for f in self.catalog.folders() if not f.paused]
             summary = indexer.run_paths(folders, paths, progress, cancel, save=False)
+            if switched is not None:
+                summary.embedded += switched.embedded
             if not (cancel and cancel.is_set()):
                 self._tag_pending(cancel)
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
@@ -614,12 +621,13 @@ class Library:
 
     def _switch_model(
         self, progress: Callable[[Progress], None] | None, cancel: threading.Event | None
-    ) -> bool:
+    ) -> SwitchSummary | None:
         """Embed everything again with the settings' model while the old index answers, then
-        adopt the new one. False when cancelled (the new vectors made so far are kept)."""
+        adopt the new one (unless cancelled: the new vectors made so far are kept). None when
+        there was nothing to switch."""
         embedder = self.embedder()
         if not self._space or embedder.space == self._space:
-            return True
+            return None
         old_model = self.catalog.get_meta("model")
         log.warning(
             "Model changed from %s to %s: embedding every file again", old_model, embedder.spec.key
@@ -646,7 +654,7 @@ class Library:
         finally:
             self._switching = None
         if summary.cancelled:
-            return False
+            return summary
         with self._store_lock:
             dropped = self.catalog.drop_vectors_outside(embedder.space)
             self._space = embedder.space
@@ -671,7 +679,7 @@ class Library:
             summary.failed,
             dropped,
         )
-        return True
+        return summary
 
     def model_switch(self) -> Progress | None:
         """How a running switch to another model stands (phase "re-embedding"), else None."""
