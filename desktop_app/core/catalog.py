@@ -369,17 +369,17 @@ class Catalog:
                     out[row.id] = FileRecord.from_row(row)
         return out
 
-    def visible_file_ids(self, file_ids: Iterable[int]) -> set[int]:
-        """Those of ``file_ids`` that may show in results (indexed: not offline, not pending)."""
+    def visible_file_ids(
+        self, file_ids: Iterable[int], file_filter: FileFilter | None = None
+    ) -> set[int]:
+        """Those of ``file_ids`` that may show in results (indexed: not offline, not pending),
+        and pass ``file_filter`` when given."""
         ids = list(set(file_ids))
         out: set[int] = set()
         with self.session() as s:
             for chunk in chunks(ids, 900):
-                out.update(
-                    s.scalars(
-                        select(FileRow.id).where(FileRow.id.in_(chunk), FileRow.status == INDEXED)
-                    )
-                )
+                query = select(FileRow.id).where(FileRow.id.in_(chunk), FileRow.status == INDEXED)
+                out.update(s.scalars(apply_filter(query, file_filter)))
         return out
 
     def files_with_status(self, status: str, limit: int | None = None) -> list[FileRecord]:
@@ -849,6 +849,13 @@ class Catalog:
                     .values(status=PENDING)
                 )
             )
+
+    def known_allowed_vector_ids(self, space: str, file_filter: FileFilter) -> np.ndarray | None:
+        """``allowed_vector_ids``' answer if it is kept (nothing changed since), else None."""
+        cached = self._allowed_cache
+        if cached is not None and cached[0] == (self._generation, space, file_filter):
+            return cached[1]
+        return None
 
     def allowed_vector_ids(self, space: str, file_filter: FileFilter) -> np.ndarray:
         """Ids of the vectors of indexed files that pass ``file_filter``, sorted.

@@ -1,0 +1,68 @@
+"""A filter's first query checks the best candidates instead of resolving the whole filter:
+the results are the same either way, and every hit passes the filter."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core import search
+from desktop_app.core.catalog import FileFilter
+from desktop_app.core.library import Library
+from tests.support.photos import file_name, write_shape_photos
+from tests.support.shapes import caption_for_text
+
+QUERY = "a green square on the right"
+
+
+def test_a_new_filter_finds_what_the_resolved_filter_finds(
+    tiny_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_shape_photos(tmp_path / "photos" / "a", seeds=(1,))
+    write_shape_photos(tmp_path / "photos" / "b", seeds=(2, 3))
+    old = tmp_path / "photos" / "b" / file_name(caption_for_text(QUERY), 3)
+    os.utime(old, (datetime(2015, 6, 1).timestamp(),) * 2)
+    assert tiny_library.index([tmp_path / "photos"]).failed == 0
+    filters = {
+        "folder a": FileFilter(folders=(tmp_path / "photos" / "a",)),
+        "before 2016": FileFilter(date_to=datetime(2016, 1, 1)),
+        "folder b since 2016": FileFilter(
+            folders=(tmp_path / "photos" / "b",), date_from=datetime(2016, 1, 1)
+        ),
+        "documents": FileFilter(kinds=frozenset({"document"})),
+    }
+    passes = {
+        "folder a": lambda p: p.parent.name == "a",
+        "before 2016": lambda p: p == old,
+        "folder b since 2016": lambda p: p.parent.name == "b" and p != old,
+        "documents": lambda p: False,
+    }
+
+    def found(file_filter: FileFilter) -> list[Path]:
+        hits = tiny_library.search(QUERY, k=40, file_filter=file_filter, show_all=True).hits
+        return [h.file.path for h in hits]
+
+    catalog = tiny_library.catalog
+    space = catalog.get_meta("space") or ""
+    other = FileFilter(kinds=frozenset({"video"}))
+    resolved: dict[str, list[Path]] = {}
+    for name, file_filter in filters.items():
+        first = found(file_filter)  # new: the best candidates are checked
+        assert all(passes[name](p) for p in first), name
+        assert catalog.known_allowed_vector_ids(space, file_filter) is None  # no full scan
+        catalog.allowed_vector_ids(space, file_filter)  # resolved and kept
+        resolved[name] = found(file_filter)
+        assert resolved[name] == first, name
+    assert resolved["before 2016"] == [old]
+    assert len(resolved["folder a"]) == 40
+
+    # A filter too narrow for the candidates checked is resolved as a whole (and kept for the
+    # next query): the same results again.
+    monkeypatch.setattr(search, "CHECKED_FETCH", 8)
+    for name, file_filter in filters.items():
+        catalog.allowed_vector_ids(space, other)  # the catalog keeps another filter now
+        assert found(file_filter) == resolved[name], name
+        assert catalog.known_allowed_vector_ids(space, file_filter) is not None
