@@ -4,6 +4,8 @@ video, a strip of frames over its length (a click shows that moment) and the mom
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +37,7 @@ PREVIEW_MAX_SIDE = 1600
 STRIP_FRAMES = 8  # frames in a video's strip, spread over its length
 STRIP_SIDE = 96  # their longest side, in pixels
 AT_ROLE = Qt.ItemDataRole.UserRole + 1  # a strip frame's time in seconds
+_RICH = frozenset({"why", "tags", "passage"})  # fields shown as rich text (words in bold)
 
 
 class _Picture(QLabel):
@@ -144,12 +147,18 @@ class PreviewPane(QFrame):
             ("size", "Size"),
             ("shot", "Same shot"),
             ("match", "Match"),
+            ("why", "Why"),
+            ("tags", "Tags"),
             ("passage", "Passage"),
         ):
             value = QLabel()
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            if key in _RICH:  # the query's words in bold
+                value.setTextFormat(Qt.TextFormat.RichText)
+            else:
+                value.setTextFormat(Qt.TextFormat.PlainText)
             self.fields[key] = value
             form.addRow(label + ":", value)
         self._form = form
@@ -309,9 +318,13 @@ class PreviewPane(QFrame):
             values["match"] = "by file name"
         if not item.indexed:
             values["match"] = values.get("match", "") + " (still being indexed)"
+        if item.why:
+            values["why"] = highlight(item.why, item.words)
+        if item.tags:
+            values["tags"] = highlight(", ".join(item.tags), item.words)
         if item.passage:
             page = f"page {item.page}: " if item.page else ""
-            values["passage"] = f"{page}“{item.passage[:300]}”"
+            values["passage"] = highlight(f"{page}“{item.passage[:300]}”", item.words)
         for key, label in self.fields.items():
             label.setText(values.get(key, ""))
         self._show_rows(set(values))
@@ -319,6 +332,15 @@ class PreviewPane(QFrame):
     def _show_rows(self, keys: set[str]) -> None:
         for key, label in self.fields.items():
             self._form.setRowVisible(label, key in keys)
+
+
+def highlight(text: str, words: tuple[str, ...]) -> str:
+    """``text`` as rich text (escaped) with the query's ``words`` in bold, whole words only."""
+    escaped = html.escape(text)
+    for word in sorted({html.escape(w) for w in words if w.strip()}, key=len, reverse=True):
+        pattern = rf"(?<![\w>])({re.escape(word)})(?!\w)"
+        escaped = re.sub(pattern, r"<b>\1</b>", escaped, flags=re.IGNORECASE)
+    return escaped
 
 
 def _exposure(details: dict[str, Any]) -> str:

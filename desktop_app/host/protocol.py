@@ -109,6 +109,9 @@ class Col:
     AT_S = 18  # a video hit: the time of the frame that matched (seconds)
     DURATION = 19  # a video's length in seconds
     COMPANIONS = 20  # tuple of str: the other files of the same shot (RAW+JPEG, Live Photo)
+    WHY = 21  # str or None: why a hit matched, in words (MatchReason.describe)
+    WORDS = 22  # tuple of str: the query's words found in it (to highlight)
+    TAGS = 23  # tuple of str: its tags, automatic and the user's
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,9 @@ class Item:
     at_s: float | None = None  # a video hit: the moment that matched
     duration_s: float | None = None  # a video's length
     companions: tuple[Path, ...] = ()  # the other files of the same shot
+    why: str | None = None  # why a hit matched, in words
+    words: tuple[str, ...] = ()  # the query's words found in its name, folder, text or tags
+    tags: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -169,6 +175,9 @@ class Item:
             at_s=row[Col.AT_S],
             duration_s=row[Col.DURATION],
             companions=tuple(Path(p) for p in row[Col.COMPANIONS]),
+            why=row[Col.WHY],
+            words=tuple(row[Col.WORDS] or ()),
+            tags=tuple(row[Col.TAGS] or ()),
         )
 
 

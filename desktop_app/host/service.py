@@ -315,4 +315,7 @@ def _row(found: results.ResultFile) -> ItemRow:
         hit.at_s if hit is not None else None,
         record.duration_s,
         tuple(str(p) for p in hit.companions) if hit is not None else (),
+        (hit.why.describe() or None) if hit is not None else None,
+        hit.why.words if hit is not None else (),
+        hit.tags if hit is not None else (),
     )
