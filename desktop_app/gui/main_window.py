@@ -56,7 +56,13 @@ from desktop_app.gui.library_dialogs import LibraryDialogs
 from desktop_app.gui.library_presenter import LibraryPresenter
 from desktop_app.gui.results_model import SORT_RELEVANCE, ResultsModel
 from desktop_app.gui.results_view import ResultsView
-from desktop_app.gui.search_bar import FilterBar, SearchField, dropped_paths
+from desktop_app.gui.search_bar import (
+    PICTURE_PLACEHOLDER,
+    PLACEHOLDER,
+    FilterBar,
+    SearchField,
+    dropped_paths,
+)
 from desktop_app.gui.search_presenter import SearchPresenter
 from desktop_app.gui.widgets import Banner, IndexStatus, MessagePage, ModelBadge
 from desktop_app.gui.window_state import WindowState
@@ -397,6 +403,7 @@ class MainWindow(QMainWindow):
 
     def clear_search(self) -> None:
         self.search.clear()
+        self.search.setPlaceholderText(PLACEHOLDER)
         self.query.clear()
         self.focus_search()
 
@@ -404,15 +411,17 @@ class MainWindow(QMainWindow):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
-    def find_similar(self, path: Path, at_s: float | None = None) -> None:
+    def find_similar(self, path: Path, at_s: float | None = None, picture: bool = False) -> None:
         """Replace the results with files that look like ``path`` (indexed or not); a video
-        looks from its frame at ``at_s`` seconds when given.
+        looks from its frame at ``at_s`` seconds when given. ``picture``: a picture the user
+        gave (dropped, pasted, chosen): words typed next are added to it.
         """
         self.search.clear()
+        self.search.setPlaceholderText(PICTURE_PLACEHOLDER if picture else PLACEHOLDER)
         self.filters.set_sort_mode(SORT_RELEVANCE)
         if self.info and self.info.folders:
             self._set_page(PAGE_RESULTS)
-        self.query.find_similar(path, at_s)
+        self.query.find_similar(path, at_s, picture)
 
     def _show_result(self, result: QueryResult) -> None:
         self.results.show_result(result, self.query.similar_to)
@@ -547,7 +556,7 @@ class MainWindow(QMainWindow):
             return
         files = [p for p in paths if p.is_file()]
         if files:
-            self.find_similar(files[0])
+            self.find_similar(files[0], picture=True)
 
     def paste_image(self) -> None:
         """Find files like the image (or image file) on the clipboard."""
@@ -560,7 +569,7 @@ class MainWindow(QMainWindow):
     def choose_similar_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Find files similar to…")
         if path:
-            self.find_similar(Path(path))
+            self.find_similar(Path(path), picture=True)
 
     # -- folders, indexing and settings (dialogs; the work is the library presenter's) ----
 

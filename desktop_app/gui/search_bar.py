@@ -28,13 +28,16 @@ from desktop_app.host.protocol import FileFilter, Folder
 
 HISTORY_LIMIT = 50
 PLACEHOLDER = "Describe what you are looking for, e.g. “sunset over the sea”, or drop an image here"
+# With a picture dropped, pasted or chosen: words typed are added to it.
+PICTURE_PLACEHOLDER = "Add words to the picture, e.g. “at night” or “-people” (Esc: clear)"
 SYNTAX_TIP = (
     "<b>Describe it</b> in your own words: <i>kids on a beach at sunset</i><br>"
     '<b>"exact words"</b> must appear in the file: <i>invoice "2023-0147"</i><br>'
     '<b>-word</b> leaves out what matches it: <i>beach -people</i>, <i>-"red car"</i><br>'
     '<b>word:2</b> weighs a part: <i>dog:2 snow</i>, <i>"old town":0.5 night</i><br>'
     "<b>tag:beach</b> only photos with that tag, <b>-tag:people</b> none with it<br>"
-    "<b>Drop or paste a photo</b> to find ones that look like it"
+    "<b>Drop or paste a photo</b> to find ones that look like it, then type to add words: "
+    "<i>at night</i>"
 )
 
 

@@ -51,6 +51,9 @@ class SearchPresenter(QObject):
         self._inputs = inputs
         self.similar_to: Path | None = None
         self.similar_at: float | None = None  # a video's moment to look from
+        # The similar-to file is a picture the user gave (dropped, pasted, chosen): words typed
+        # then are added to it ("this photo, but at night") instead of replacing it.
+        self.picture_query = False
         self.show_all = False
         self.limit = SEARCH_LIMIT
         self.last_query: Query | None = None
@@ -70,6 +73,15 @@ class SearchPresenter(QObject):
     def current_query(self) -> Query:
         """The query the window's state asks for now."""
         filters = self._inputs.query_filters()
+        text = self._inputs.query_text().strip()
+        if self.similar_to is not None and self.picture_query and text:
+            return Query(
+                text=text,
+                similar_to=self.similar_to,
+                filters=filters,
+                limit=self.limit,
+                show_all=self.show_all,
+            )
         if self.similar_to is not None:
             return Query(
                 similar_to=self.similar_to,
@@ -78,7 +90,6 @@ class SearchPresenter(QObject):
                 limit=self.limit,
                 show_all=self.show_all,
             )
-        text = self._inputs.query_text().strip()
         limit = self.limit if text else RECENT_LIMIT
         return Query(text=text, filters=filters, limit=limit, show_all=self.show_all)
 
@@ -96,8 +107,13 @@ class SearchPresenter(QObject):
         self._busy.start()
 
     def typed(self) -> None:
-        """The search text changed: a new text query, asked for now (no typing pause)."""
-        self._reset(similar_to=None)
+        """The search text changed: a new text query, asked for now (no typing pause); with a
+        picture the user gave, the words are added to the picture."""
+        if self.picture_query and self.similar_to is not None:
+            self.show_all = False
+            self.limit = SEARCH_LIMIT
+        else:
+            self._reset(similar_to=None)
         self.run_query()
 
     def filters_changed(self) -> None:
@@ -122,14 +138,18 @@ class SearchPresenter(QObject):
         self._reset(similar_to=None)
         self.run_query()
 
-    def find_similar(self, path: Path, at_s: float | None = None) -> None:
+    def find_similar(self, path: Path, at_s: float | None = None, picture: bool = False) -> None:
         """Replace the results with files that look like ``path`` (indexed or not); for a
-        video, like its frame at ``at_s`` seconds when given.
+        video, like its frame at ``at_s`` seconds when given. ``picture``: the user gave it
+        (dropped, pasted or chose it): words typed next are added to it.
         """
         self._reset(similar_to=Path(path), similar_at=at_s)
+        self.picture_query = picture
         self.run_query()
 
     def _reset(self, similar_to: Path | None, similar_at: float | None = None) -> None:
+        if similar_to is None:
+            self.picture_query = False
         self.similar_to = similar_to
         self.similar_at = similar_at
         self.show_all = False

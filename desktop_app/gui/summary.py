@@ -60,7 +60,10 @@ class ResultsSummary(QWidget):
         query = result.query
         count = len(result.rows)
         shown = f"{count:,} result{'s' if count != 1 else ''}"
-        if query.similar_to is not None:
+        if query.similar_to is not None and query.text.strip():
+            picture = html.escape(readable(query.similar_to.name))
+            text = f"{shown} like <b>{picture}</b> + <b>“{html.escape(query.text)}”</b>"
+        elif query.similar_to is not None:
             look = "looks" if count == 1 else "look"
             text = f"{shown} that {look} like <b>{html.escape(readable(query.similar_to.name))}</b>"
             if query.similar_at is not None:

@@ -110,7 +110,16 @@ class LibraryService:
         """Results for ``query``: by meaning when the model is ready, else by file name."""
         started = time.perf_counter()
         file_filter = None if query.filters.is_empty else query.filters
-        if query.similar_to is not None:
+        if query.similar_to is not None and query.text.strip():
+            found = results.search_files(  # "this photo, but at night"
+                self.library,
+                query.text,
+                query.limit,
+                file_filter,
+                query.show_all,
+                like=query.similar_to,
+            )
+        elif query.similar_to is not None:
             found = results.similar_files(
                 self.library,
                 query.similar_to,

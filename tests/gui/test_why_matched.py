@@ -1,5 +1,6 @@
 """The preview says why a result matched: the query's words found in its tags, name or text (in
-bold), and how much it looks like the query; tags and tag filters work from the search field."""
+bold), and how much it looks like the query; tag filters and a dropped photo plus typed words
+work from the search field."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.preview import highlight
+from desktop_app.host.protocol import Item
 from tests.gui.conftest import WindowFactory, wait_for_result
-from tests.support.shapes import Caption
+from tests.support.shapes import Caption, render
 
 
 def _search(qtbot: QtBot, window: MainWindow, text: str) -> None:
@@ -69,3 +71,38 @@ def test_a_tag_filter_typed_in_the_search_field(
 
 def test_highlight_escapes_and_bolds_whole_words() -> None:
     assert highlight("a <red> reddish red", ("red",)) == "a &lt;<b>red</b>&gt; reddish <b>red</b>"
+
+
+def test_drop_a_photo_and_type_words_to_add_to_it(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption], tmp_path: Path
+) -> None:
+    """ "This photo, but at the top": a dropped red circle on the left plus the words."""
+    window = windows.open()
+    dropped = tmp_path / "red on the left.png"
+    render(Caption("red", "circle", "left"), (160, 120), seed=997).save(dropped)
+    window.handle_dropped([dropped])
+    looks = wait_for_result(qtbot, window, lambda r: r.query.similar_to == dropped)
+    assert "Add words to the picture" in window.search.placeholderText()
+    rank_by_looks = _rank_of(looks.items, photos, Caption("red", "circle", "top"))
+
+    qtbot.keyClicks(window.search, "at the top")
+    both = wait_for_result(
+        qtbot, window, lambda r: r.query.similar_to == dropped and r.query.text == "at the top"
+    )
+    assert _rank_of(both.items, photos, Caption("red", "circle", "top")) < rank_by_looks
+    top = photos[both.items[0].path]
+    assert (top.colour, top.shape, top.position) == ("red", "circle", "top")
+    assert "like <b>red on the left.png</b> + <b>“at the top”</b>" in window.summary.label.text()
+
+    window.commands.clear.trigger()  # Esc: back to the recent files, the picture let go
+    wait_for_result(qtbot, window, lambda r: r.query.is_recent)
+    assert "Add words" not in window.search.placeholderText()
+    qtbot.keyClicks(window.search, "red")
+    words = wait_for_result(qtbot, window, lambda r: r.query.text == "red")
+    assert words.query.similar_to is None
+
+
+def _rank_of(items: tuple[Item, ...], photos: dict[Path, Caption], caption: Caption) -> int:
+    """Where the first photo of ``caption`` stands (after the end: not shown at all)."""
+    ranks = (n for n, item in enumerate(items) if photos.get(item.path) == caption)
+    return next(ranks, len(items))
