@@ -23,11 +23,11 @@ from desktop_app.gui import icons
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.workers import LibraryBridge
 from desktop_app.host.client import Backend, EventSink, LocalBackend, ProcessBackend
-from desktop_app.host.protocol import MODEL_LOADING, ModelState
+from desktop_app.host.protocol import MODEL_LOADING, ModelState, QueryResult
 
 log = logging.getLogger("desktop_app")
 
-EXIT_AFTER = ("shown", "ready", "model", "indexed")
+EXIT_AFTER = ("shown", "ready", "model", "indexed", "answered")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     # For benchmarks: print timing events as JSON lines and quit after one of them.
     parser.add_argument("--report-timings", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--exit-after", choices=EXIT_AFTER, help=argparse.SUPPRESS)
+    # ... and type this query as soon as the window shows ("answered": its answer by meaning)
+    parser.add_argument("--type-query", metavar="TEXT", help=argparse.SUPPRESS)
     return parser
 
 
@@ -98,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(settings, bridge)
     holder["window"] = window
     if args.report_timings or args.exit_after:
-        _report_timings(window, bridge, started, args.exit_after)
+        _report_timings(window, bridge, started, args.exit_after, args.type_query)
     window.show()
     QTimer.singleShot(0, window.start)
     if args.paths:
@@ -120,9 +122,14 @@ def _close_on_sigint(window: MainWindow) -> None:
 
 
 def _report_timings(
-    window: MainWindow, bridge: LibraryBridge, started: float, exit_after: str | None
+    window: MainWindow,
+    bridge: LibraryBridge,
+    started: float,
+    exit_after: str | None,
+    type_query: str | None = None,
 ) -> None:
-    """Print when the window was shown, the library opened and the model loaded (JSON lines)."""
+    """Print when the window was shown, the library opened, the model loaded and (with
+    ``type_query``, typed when the window shows) the query was answered by meaning (JSON lines)."""
 
     def report(event: str) -> None:
         payload = {
@@ -135,6 +142,19 @@ def _report_timings(
             QTimer.singleShot(0, window.close)
 
     window.shown.connect(lambda _t: report("shown"))
+    if type_query:
+
+        def type_it(_t: object) -> None:
+            window.search.setText(type_query)
+            window.search.textEdited.emit(type_query)  # as a user's typing does
+
+        def answered(result: QueryResult) -> None:
+            if result.semantic and result.query.text == type_query:
+                bridge.results.disconnect(answered)
+                report("answered")
+
+        window.shown.connect(type_it)
+        bridge.results.connect(answered)
     bridge.ready.connect(lambda _i: report("ready"))
 
     def model(state: ModelState) -> None:
