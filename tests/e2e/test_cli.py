@@ -19,6 +19,7 @@ from tests.support.photos import (
     write_shape_photos,
 )
 from tests.support.shapes import caption_for_text
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -162,7 +163,6 @@ def test_missing_weights_file_is_reported(tmp_path: Path, photos: Path) -> None:
 def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_weights: Path) -> None:
     import signal
     import sqlite3
-    import time
 
     photos = tmp_path / "photos"
     write_shape_photos(photos, seeds=(1, 2, 3, 4))
@@ -183,24 +183,26 @@ def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_wei
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     catalog = lumen.data_dir / "catalog.sqlite3"
-    deadline = time.monotonic() + 120
-    indexed = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        if catalog.exists():
-            try:
-                with sqlite3.connect(catalog, timeout=1) as db:
-                    indexed = db.execute(
-                        "select count(*) from files where status='indexed'"
-                    ).fetchone()[0]
-            except sqlite3.OperationalError:
-                indexed = 0
-            if indexed:
-                break
-        time.sleep(0.05)
+
+    def indexed() -> int:
+        try:
+            with sqlite3.connect(catalog, timeout=1) as db:
+                count: int = db.execute(
+                    "select count(*) from files where status='indexed'"
+                ).fetchone()[0]
+                return count
+        except sqlite3.OperationalError:  # not created yet, or busy
+            return 0
+
+    wait_until(
+        lambda: proc.poll() is not None or (catalog.exists() and indexed()),
+        timeout=120,
+        what="the run to embed its first files",
+    )
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    assert indexed, "the run never got to embedding"
+    assert indexed(), "the run never got to embedding"
 
     status = lumen.json("status", model=False)
     assert status["vectors"] == status["index_size"]  # reconciled on open

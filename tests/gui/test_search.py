@@ -14,6 +14,7 @@ from desktop_app.core.search import SearchResults
 from desktop_app.gui.main_window import PAGE_RESULTS
 from desktop_app.host.protocol import FileFilter
 from tests.gui.conftest import WindowFactory, wait_for_result
+from tests.support.documents import write_text_pdf
 from tests.support.shapes import Caption, caption_for_text, render
 
 QUERY = "a red circle on the left"
@@ -190,24 +191,36 @@ def test_show_more_reveals_results_below_the_cutoff(qtbot: QtBot, windows: Windo
     assert any(not item.relevant for item in more.items)  # drawn dimmed, after the cutoff
 
 
-def test_filters_restrict_results(qtbot: QtBot, windows: WindowFactory) -> None:
+def test_filters_restrict_results(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption], tmp_path: Path
+) -> None:
     window = windows.open()
-    wait_for_result(qtbot, window, lambda r: r.query.is_recent and bool(r.items))
-    window.filters.kind.setCurrentIndex(window.filters.kind.findData("document"))
-    result = wait_for_result(
-        qtbot, window, lambda r: r.query.filters.kinds == frozenset({"document"})
+    papers = tmp_path / "Papers"
+    papers.mkdir()
+    report = write_text_pdf(papers / "report.pdf", ["Quarterly report, summary."])
+    with qtbot.waitSignal(window.bridge.index_finished, timeout=60_000):
+        window.add_folders([papers])
+    wait_for_result(  # the library now holds photos and a document
+        qtbot, window, lambda r: r.query.is_recent and len(r.items) == len(photos) + 1
     )
+    kind = window.filters.kind
+
+    kind.setCurrentIndex(kind.findData("document"))
+    result = wait_for_result(qtbot, window, lambda r: r.query.filters.kinds == {"document"})
+    assert [item.path for item in result.items] == [report]  # every photo filtered out
+
+    kind.setCurrentIndex(kind.findData("video"))
+    result = wait_for_result(qtbot, window, lambda r: r.query.filters.kinds == {"video"})
     assert result.items == ()
     assert window.no_results.isVisibleTo(window)
-    window.filters.kind.setCurrentIndex(window.filters.kind.findData("video"))
-    result = wait_for_result(qtbot, window, lambda r: r.query.filters.kinds == frozenset({"video"}))
-    assert result.items == ()  # this library holds photos only
 
-    window.filters.kind.setCurrentIndex(window.filters.kind.findData("image"))
+    kind.setCurrentIndex(kind.findData("image"))
+    result = wait_for_result(qtbot, window, lambda r: r.query.filters.kinds == {"image"})
+    assert {item.path for item in result.items} == set(photos)  # the document filtered out
+
+    kind.setCurrentIndex(kind.findData(None))  # any kind, one folder
     folder = window.filters.folder
-    folder.setCurrentIndex(1)
+    folder.setCurrentIndex(folder.findData(str(papers)))
     result = wait_for_result(qtbot, window, lambda r: r.query.filters.folders is not None)
-    assert result.query.filters == FileFilter(
-        kinds=frozenset({"image"}), folders=(Path(str(folder.currentData())),)
-    )
-    assert len(result.items) == 144
+    assert result.query.filters == FileFilter(folders=(papers,))
+    assert [item.path for item in result.items] == [report]
