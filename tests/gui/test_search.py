@@ -220,7 +220,10 @@ def test_filters_restrict_results(
 
     kind.setCurrentIndex(kind.findData(None))  # any kind, one folder
     folder = window.filters.folder
-    folder.setCurrentIndex(folder.findData(str(papers)))
+    offered = [folder.itemData(i) for i in range(folder.count())]
+    folder.setCurrentIndex(
+        next(i for i, data in enumerate(offered) if data and Path(data) == papers)
+    )
     result = wait_for_result(qtbot, window, lambda r: r.query.filters.folders is not None)
     assert result.query.filters == FileFilter(folders=(papers,))
     assert [item.path for item in result.items] == [report]
