@@ -29,7 +29,9 @@ ItemRole = Qt.ItemDataRole.UserRole + 1
 PixmapRole = Qt.ItemDataRole.UserRole + 2  # the thumbnail if loaded, else None (no request made)
 
 # How a file matched this query: kept when fresh details of the file arrive.
-_RANK_COLUMNS = frozenset({Col.SCORE, Col.RELEVANT, Col.MATCH, Col.PAGE, Col.PASSAGE, Col.AT_S})
+_RANK_COLUMNS = frozenset(
+    {Col.SCORE, Col.RELEVANT, Col.MATCH, Col.PAGE, Col.PASSAGE, Col.AT_S, Col.WHY, Col.WORDS}
+)
 
 SORT_RELEVANCE = "relevance"
 SORT_NEWEST = "newest"
