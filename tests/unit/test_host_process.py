@@ -16,6 +16,11 @@ from desktop_app.host import protocol
 from desktop_app.host.client import BackendError, LibraryClient, ProcessBackend
 from desktop_app.host.protocol import LibraryStatus, Query, QueryResult
 from tests.support.fake_hub import fake_hub
+from tests.support.shapes import caption_for_text
+from tests.support.videos import write_shape_video
+
+RED_LEFT = caption_for_text("a red circle on the left")
+BLUE_RIGHT = caption_for_text("a blue square on the right")
 
 
 class Events:
@@ -59,6 +64,17 @@ def test_calls_and_errors_cross_the_process_boundary(tmp_path: Path) -> None:
             host.call(protocol.WRITE, "drop_everything").result(30)
         with pytest.raises(BackendError, match="unknown library call"):
             host.call("no-such-lane", "info").result(30)
+
+        # A video's preview strip and the thumbnail of a moment come back as pictures.
+        video = write_shape_video(tmp_path / "party.mp4", [(RED_LEFT, 2), (BLUE_RIGHT, 2)])
+        duration, strip = client.video_strip(video, 4, 64).result(30)
+        assert duration == pytest.approx(4.0, abs=0.2)
+        assert len(strip) == 4 and all(jpeg.startswith(b"\xff\xd8") for _at, jpeg in strip)
+        [thumbnail] = client.thumbnails([(video, "ab" * 16, "video", 3.0)]).result(30)
+        assert thumbnail is not None and Path(thumbnail).stat().st_size > 0
+        (tmp_path / "broken.mp4").write_bytes(b"not a video" * 100)
+        with pytest.raises(LumenError, match="not a video"):
+            client.video_strip(tmp_path / "broken.mp4", 4, 64).result(30)
 
         assert host.pid is not None
         os.kill(host.pid, signal.SIGKILL)
