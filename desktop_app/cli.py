@@ -25,7 +25,7 @@ from desktop_app.core.extractors.video import format_time, video_limits
 from desktop_app.core.library import Library, default_embedder_loader
 from desktop_app.core.models import MODELS
 from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
-from desktop_app.core.records import file_to_open
+from desktop_app.core.records import RAW, file_to_open
 from desktop_app.core.results import (
     QueryResults,
     ResultFile,
@@ -850,6 +850,7 @@ def _status(library: Library, args: argparse.Namespace) -> int:
             "Kinds:   "
             + ", ".join(
                 f"{st.kinds[k]} {n}{'' if st.kinds[k] == 1 else 's'}"
+                + (f" ({st.kinds[RAW]} RAW)" if k == "image" and st.kinds.get(RAW) else "")
                 for k, n in names
                 if st.kinds.get(k)
             )

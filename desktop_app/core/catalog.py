@@ -43,6 +43,7 @@ from desktop_app.core.exclusions import DEFAULT_PATTERNS
 from desktop_app.core.keyword_index import KEYWORD_ROWID_BITS, KEYWORD_TABLE
 from desktop_app.core.pathtext import PathText
 from desktop_app.core.records import (
+    RAW,
     EmbeddedFile,
     FileFilter,
     FileRecord,
@@ -601,9 +602,11 @@ class Catalog:
             return out
 
     def indexed_kinds(self) -> dict[str, int]:
-        """Number of indexed files of each kind ("image", "document", "video")."""
+        """Number of indexed files of each kind ("image", "document", "video"), and under
+        ``RAW`` how many of the images are camera RAW files (when any are).
+        """
         with self.session() as s:
-            return {
+            counts: dict[str, int] = {
                 kind: n
                 for kind, n in s.execute(
                     select(FileRow.kind, func.count())
@@ -611,6 +614,16 @@ class Catalog:
                     .group_by(FileRow.kind)
                 )
             }
+            if counts.get("image"):
+                raws = s.scalar(
+                    apply_filter(
+                        select(func.count()).select_from(FileRow).where(FileRow.status == INDEXED),
+                        FileFilter(kinds=frozenset({RAW})),
+                    )
+                )
+                if raws:
+                    counts[RAW] = int(raws)
+            return counts
 
     def failed_files(self, limit: int = 1000) -> list[FileRecord]:
         return self.files_with_status(FAILED, limit)

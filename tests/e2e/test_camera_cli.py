@@ -73,5 +73,5 @@ def test_video_hits_print_their_moment(tmp_path: Path, tiny_weights: Path) -> No
     assert Path(str(raw_hits()[0]["opens"])).name == "dsc_0042.nef"
 
     status = _lumen(data, tiny_weights, "status")
-    assert "74 photos, 1 video" in status
+    assert "74 photos (1 RAW), 1 video" in status
     assert "up to 16 frames per video" in status
