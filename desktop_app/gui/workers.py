@@ -88,6 +88,7 @@ class LibraryBridge(QObject):
         self._queued_search: tuple[int, Query] | None = None
         self._index_job: Call[IndexSummary] | None = None
         self._index_again: list[Path] | bool | None = False
+        self._index_when_open: list[Path] | None = None  # folders given before the library opened
         self._closed = False
 
     # -- lifetime -------------------------------------------------------------------------
@@ -237,6 +238,8 @@ class LibraryBridge(QObject):
             return
         client = self.client
         if client is None:
+            if paths:  # (e.g. `lumen-gui ~/Pictures`: the folder comes before the library opens)
+                self._index_when_open = (self._index_when_open or []) + list(paths)
             return
         self._index_again = False
         try:
@@ -296,6 +299,9 @@ class LibraryBridge(QObject):
             info: LibraryStatus = value
             self._is_ready = True
             self.ready.emit(info)
+            waiting, self._index_when_open = self._index_when_open, None
+            if waiting:
+                self.index(waiting)
         elif name == events.FATAL:
             self.fatal.emit(str(value))
         elif name == events.DOWNLOAD:

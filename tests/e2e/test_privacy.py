@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
+import shutil
 import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +111,43 @@ def test_pasted_images_are_cleaned_up(tmp_path: Path, qapp: Any) -> None:
     assert stat.S_IMODE(second[0].stat().st_mode) & 0o077 == 0
     forget_pasted(folder)  # what the window does when it closes
     assert list(folder.iterdir()) == []
+
+
+def _no_network_namespace() -> list[str] | None:
+    """A command prefix that runs a program with no network at all (its own empty namespace)."""
+    if shutil.which("unshare") is None:
+        return None
+    prefix = ["unshare", "--map-root-user", "--net"]
+    tried = subprocess.run([*prefix, "true"], capture_output=True, timeout=30)
+    return prefix if tried.returncode == 0 else None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_no_network_namespace() is None, reason="cannot make a network namespace")
+def test_the_window_indexes_and_lumen_searches_with_no_network_at_all(
+    tmp_path: Path, tiny_weights: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    render(caption_for_text(RED)).save(photos / "red.png")
+    render(caption_for_text("a blue square at the top")).save(photos / "blue.png")
+    data = tmp_path / "data"
+    offline = _no_network_namespace()
+    assert offline is not None
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}  # no switch to hide behind
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    model = ["--data-dir", str(data), "--model", "lumen-tiny", "--weights", str(tiny_weights)]
+    timings = ["--report-timings", "--exit-after", "indexed"]
+    window = subprocess.run(
+        [*offline, sys.executable, "-m", "desktop_app", *model, str(photos), *timings],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert window.returncode == 0, window.stderr
+    events = [json.loads(line)["event"] for line in window.stdout.splitlines() if line.strip()]
+    assert {"shown", "ready", "model", "indexed"} <= set(events)  # its library host ran offline
+    found = subprocess.run(
+        [*offline, sys.executable, "-m", "desktop_app.cli", *model, "search", RED, "--json"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["results"][0]["path"] == str(photos / "red.png")
