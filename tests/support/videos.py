@@ -21,12 +21,15 @@ def write_shape_video(
     fps: int = 12,
     metadata: dict[str, str] | None = None,
     rotation: int = 0,
+    hflip: bool = False,
+    vflip: bool = False,
 ) -> Path:
     """A video showing each caption for its number of seconds, in order; keyframe every 0.5 s.
 
     The shape moves a little from frame to frame (a new seed every few frames), like a
     hand-held camera. ``rotation`` (degrees counter-clockwise) goes into the stream's display
-    matrix, as phones record a clip filmed upright: the pictures stay as the sensor saw them.
+    matrix, as phones record a clip filmed upright: the pictures stay as the sensor saw them;
+    ``hflip``/``vflip`` add a mirror after the turn (some front cameras).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
@@ -36,8 +39,8 @@ def write_shape_video(
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         stream.codec_context.gop_size = max(1, fps // 2)
-        if rotation:
-            stream.set_display_rotation(rotation)
+        if rotation or hflip or vflip:
+            stream.set_display_rotation(rotation, hflip=hflip, vflip=vflip)
         for index, (caption, seconds) in enumerate(scenes):
             for n in range(round(seconds * fps)):
                 picture = render(caption, size, seed=index * 100 + n // 4)

@@ -125,21 +125,30 @@ def _red_centre(image: Image.Image) -> tuple[float, float]:
 
 
 # A phone writes the sensor's landscape pictures plus a turn in the stream's display matrix
-# (degrees counter-clockwise). The red circle, on the left of the stored pictures, is where
-# the person filming saw it once the turn is applied.
+# (degrees counter-clockwise), sometimes with a mirror. The red shape is where the person filming
+# saw it once the turn is applied.
 @pytest.mark.parametrize(
-    ("rotation", "shape", "where"),
+    ("caption", "rotation", "mirror", "shape", "where"),
     [
-        (0, (160, 120), "left"),
-        (-90, (120, 160), "top"),  # an iPhone held upright (portrait)
-        (90, (120, 160), "bottom"),  # held upside down in portrait
-        (180, (160, 120), "right"),  # landscape with the button on the left
+        ("a red circle on the left", 0, "", (160, 120), "left"),
+        ("a red circle on the left", -90, "", (120, 160), "top"),  # an iPhone held upright
+        ("a red circle on the left", 90, "", (120, 160), "bottom"),  # upside down in portrait
+        ("a red circle on the left", 180, "", (160, 120), "right"),  # button on the left
+        ("a red circle at the top", 0, "h", (160, 120), "top"),  # mirrored left to right
+        ("a red circle at the top", 0, "v", (160, 120), "bottom"),  # mirrored top to bottom
+        ("a red circle at the top", -90, "h", (120, 160), "left"),  # portrait, mirrored
     ],
 )
 def test_a_phone_clip_with_a_rotation_comes_out_as_filmed(
-    tmp_path: Path, rotation: int, shape: tuple[int, int], where: str
+    tmp_path: Path, caption: str, rotation: int, mirror: str, shape: tuple[int, int], where: str
 ) -> None:
-    path = write_shape_video(tmp_path / "portrait.mov", [(RED_LEFT, 2)], rotation=rotation)
+    path = write_shape_video(
+        tmp_path / "portrait.mov",
+        [(caption_for_text(caption), 2)],
+        rotation=rotation,
+        hflip=mirror == "h",
+        vflip=mirror == "v",
+    )
     extraction = extract(path)
     assert (extraction.width, extraction.height) == shape  # what the catalog and window show
     pictures = [f.image for f in extraction.frames]

@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import stat
+import struct
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,13 +143,41 @@ def _duration_s(container: Any, stream: Any) -> float | None:
     return None
 
 
-def _upright(image: Image.Image, rotation: int) -> Image.Image:
-    """Applies the display matrix's turn (degrees counter-clockwise) that phones record."""
-    turn = {
-        90: Image.Transpose.ROTATE_90,
-        180: Image.Transpose.ROTATE_180,
-        270: Image.Transpose.ROTATE_270,
-    }.get(rotation % 360)
+# The display matrix's 2×2 part (its signs: a, b, c, d as FFmpeg stores them, x' = a·x + c·y,
+# y' = b·x + d·y with y down) as the turn or mirror that shows the picture as filmed.
+_MATRIX_TURNS = {
+    (-1, 0, 0, 1): Image.Transpose.FLIP_LEFT_RIGHT,
+    (1, 0, 0, -1): Image.Transpose.FLIP_TOP_BOTTOM,
+    (-1, 0, 0, -1): Image.Transpose.ROTATE_180,
+    (0, -1, 1, 0): Image.Transpose.ROTATE_90,  # counter-clockwise
+    (0, 1, -1, 0): Image.Transpose.ROTATE_270,  # clockwise: a phone held upright
+    (0, 1, 1, 0): Image.Transpose.TRANSPOSE,
+    (0, -1, -1, 0): Image.Transpose.TRANSVERSE,
+}
+_ROTATION_TURNS = {
+    90: Image.Transpose.ROTATE_90,
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_270,
+}
+
+
+def _display_turn(frame: Any) -> Image.Transpose | None:
+    """How the frame must turn (or mirror) to show as recorded: from the display matrix phones
+    write, which says both the turn and a mirror (``frame.rotation`` reads a mirror as a turn).
+    """
+    for data in getattr(frame, "side_data", ()):
+        if getattr(data.type, "name", "") != "DISPLAYMATRIX":
+            continue
+        raw = bytes(data)
+        if len(raw) < 36:
+            break
+        values = struct.unpack("=9i", raw[:36])
+        a, b, c, d = (int(np.sign(round(values[i] / 65536))) for i in (0, 1, 3, 4))  # 16.16
+        return _MATRIX_TURNS.get((a, b, c, d))  # None: upright, or not a multiple of 90°
+    return _ROTATION_TURNS.get(int(getattr(frame, "rotation", 0) or 0) % 360)
+
+
+def _upright(image: Image.Image, turn: Image.Transpose | None) -> Image.Image:
     return image if turn is None else image.transpose(turn)
 
 
@@ -162,7 +191,7 @@ def _picture(frame: Any, shortest: int | None = None, longest: int | None = None
         scale = min(scale, longest / max(1, width, height))
     size = (max(2, round(width * scale)), max(2, round(height * scale)))
     image: Image.Image = frame.to_image(width=size[0], height=size[1])
-    return _upright(image.convert("RGB"), int(getattr(frame, "rotation", 0) or 0))
+    return _upright(image.convert("RGB"), _display_turn(frame))
 
 
 def _signature(image: Image.Image) -> np.ndarray:
