@@ -419,7 +419,8 @@ def _give_way_to_queries(*_args: object) -> None:
 
 
 def _install_checkpoints(embedder: Embedder) -> None:
-    """Give way to queries before each attention and MLP step of the image tower.
+    """Give way to queries before each step of the image tower's blocks (attention, each
+    MLP layer, the norms): a query waits at most for the step that is running.
 
     Only indexing's threads ever wait there: on any other thread (a query embedding a picture
     for "find similar") the hook returns at once. Installed once per model.
@@ -429,8 +430,11 @@ def _install_checkpoints(embedder: Embedder) -> None:
         return
     blocks = getattr(getattr(getattr(model, "visual", None), "transformer", None), "resblocks", [])
     for block in blocks:
-        steps = [getattr(block, name, None) for name in ("attn", "mlp")]
-        for step in [s for s in steps if s is not None] or [block]:
+        # the block's parts, and inside them the innermost modules (the MLP's layers one by
+        # one); int8 quantisation may swap those layers later, the parts stay
+        steps = [block, *block.children()]
+        steps += [m for m in block.modules() if not next(m.children(), None)]
+        for step in steps:
             step.register_forward_pre_hook(_give_way_to_queries)
     model._lumen_checkpoints = True
 
@@ -548,4 +552,6 @@ def _prepare(
         "page_count": extraction.page_count,
         "duration_s": extraction.duration_s,
     }
+    # The pictures are prepared tensors now: the decoded copies need not wait for the model.
+    extraction.image, extraction.frames = None, []
     return _Prepared(record, extraction, pixels, values, chunks=chunks, frames=frames)
