@@ -204,6 +204,7 @@ class WindowActions(QObject):
         self.reindex = make("&Re-index Now", keys.Refresh)
         self.pause = make("&Pause Indexing")
         self.failures = make("&Skipped Files…")
+        self.duplicates = make("&Duplicates…")
         self.about = make("&About Lumen")
 
         self.refresh_icons()
@@ -239,7 +240,7 @@ class WindowActions(QObject):
         for action in (self.preview, None, self.zoom_in, self.zoom_out, None, self.show_more):
             _add(view, action)
         index = bar.addMenu("&Index")
-        for action in (self.reindex, self.pause, None, self.failures):
+        for action in (self.reindex, self.pause, None, self.failures, self.duplicates):
             _add(index, action)
         bar.addMenu("&Help").addAction(self.about)
 

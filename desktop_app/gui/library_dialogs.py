@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop_app import __version__
 from desktop_app.core.records import readable
+from desktop_app.gui.duplicates_dialog import DuplicatesDialog
 from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
 from desktop_app.gui.library_presenter import LibraryPresenter
-from desktop_app.host.protocol import Failure
+from desktop_app.gui.workers import Fetch
+from desktop_app.host.protocol import DuplicateRows, Failure
 
 
 class LibraryDialogs:
@@ -30,6 +32,7 @@ class LibraryDialogs:
         self._parent = parent
         self._library = library
         self._add_folders = add_folders
+        self.duplicates_dialog: DuplicatesDialog | None = None  # the last one shown
 
     def choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(
@@ -53,6 +56,17 @@ class LibraryDialogs:
             FailuresDialog(failures, self._parent).exec()
 
         self._library.failures(show)
+
+    def show_duplicates(self, fetch: Fetch, trashed: Callable[[list[Path]], None]) -> None:
+        """The duplicates view, once the library has found the groups."""
+
+        def show(groups: tuple[DuplicateRows, ...]) -> None:
+            dialog = DuplicatesDialog(groups, fetch, self._parent)
+            dialog.trashed.connect(trashed)
+            self.duplicates_dialog = dialog
+            dialog.open()
+
+        self._library.duplicates(show)
 
     def show_folders(self) -> None:
         self.folders_dialog().exec()

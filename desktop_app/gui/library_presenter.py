@@ -19,6 +19,7 @@ from desktop_app.gui.search_presenter import SearchPresenter
 from desktop_app.gui.workers import LibraryBridge
 from desktop_app.host.protocol import (
     MODEL_READY,
+    DuplicateRows,
     Failure,
     IndexSummary,
     LibraryStatus,
@@ -150,6 +151,10 @@ class LibraryPresenter(QObject):
         if self.bridge.watch and on != self._watching:
             self._watching = on
             self.bridge.run(lambda c: c.set_watching(on), failed=lambda e: log.warning("%s", e))
+
+    def duplicates(self, show: Callable[[tuple[DuplicateRows, ...]], None]) -> None:
+        """The groups of near-duplicate photos, handed to ``show``."""
+        self.bridge.run(lambda c: c.duplicates(), done=show)
 
     def failures(self, show: Callable[[tuple[Failure, ...]], None]) -> None:
         """The files indexing skipped, and why, handed to ``show``."""

@@ -255,6 +255,12 @@ class MainWindow(QMainWindow):
         a.reindex.triggered.connect(lambda: lib.start_indexing())
         a.pause.triggered.connect(lib.toggle_pause)
         a.failures.triggered.connect(self.dialogs.show_failures)
+        a.duplicates.triggered.connect(
+            # files moved to the Trash leave the index with the rescan
+            lambda: self.dialogs.show_duplicates(
+                lambda: self.bridge.client, lambda _gone: lib.start_indexing()
+            )
+        )
         a.about.triggered.connect(self.dialogs.show_about)
 
     # -- QueryInputs, for the search presenter -------------------------------------------

@@ -39,6 +39,7 @@ from desktop_app.host.protocol import (
     READY,
     WRITE,
     BackendError,
+    DuplicateRows,
     Failure,
     Forgotten,
     ItemRow,
@@ -111,6 +112,10 @@ class LibraryClient:
 
     def query(self, query: Query) -> Call[QueryResult]:
         return self._backend.call(READ, "query", query)
+
+    def duplicates(self) -> Call[tuple[DuplicateRows, ...]]:
+        """Groups of photos that are the same picture (copies, edits, bursts), biggest first."""
+        return self._backend.call(READ, "duplicates")
 
     def rows(self, paths: Sequence[Path]) -> Call[tuple[ItemRow | None, ...]]:
         """Each file's current details as a row without a rank (None: not in the library)."""

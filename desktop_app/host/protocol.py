@@ -200,6 +200,18 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class DuplicateRows:
+    """Photos that are the same picture, as rows (biggest groups come first)."""
+
+    similarity: float  # the lowest cosine of a pair linking them
+    rows: tuple[ItemRow, ...]
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(Item.from_row(row) for row in self.rows)
+
+
+@dataclass(frozen=True)
 class Failure:
     """A file that could not be indexed, and why."""
 

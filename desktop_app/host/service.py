@@ -39,6 +39,7 @@ from desktop_app.core.weights import DownloadControl
 from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,
+    DuplicateRows,
     Failure,
     Forgotten,
     ItemRow,
@@ -147,6 +148,19 @@ class LibraryService:
             found.semantic,
             found.notice,
             elapsed_s=time.perf_counter() - started,
+        )
+
+    def duplicates(self) -> tuple[DuplicateRows, ...]:
+        """Groups of photos that are the same picture, biggest first."""
+        return tuple(
+            DuplicateRows(
+                group.similarity,
+                tuple(
+                    _row(results.ResultFile(r, results.thumb_key(r), results.BY_DATE))
+                    for r in group.files
+                ),
+            )
+            for group in self.library.duplicates()
         )
 
     def rows(self, paths: Sequence[Path]) -> tuple[ItemRow | None, ...]:
