@@ -114,8 +114,11 @@ class LibraryClient:
         return self._backend.call(READ, "query", query)
 
     def duplicates(self) -> Call[tuple[DuplicateRows, ...]]:
-        """Groups of photos that are the same picture (copies, edits, bursts), biggest first."""
-        return self._backend.call(READ, "duplicates")
+        """Groups of photos that are the same picture (copies, edits, bursts), biggest first.
+
+        Not on the read lane: on a large library it takes a while, and searches must not wait.
+        """
+        return self._backend.call(MEDIA, "duplicates")
 
     def rows(self, paths: Sequence[Path]) -> Call[tuple[ItemRow | None, ...]]:
         """Each file's current details as a row without a rank (None: not in the library)."""

@@ -68,6 +68,7 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     client.exclusions()
     client.query(Query("cat"))
     client.rows([folder / "a.jpg"])
+    client.duplicates()
     client.warm_model()
     client.cancel_download()
     client.thumbnails([(folder / "a.jpg", "ab", "image", None)])
@@ -85,3 +86,4 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     assert {name for name, lane in lanes.items() if lane == EDIT} == edits
     assert set(lanes.values()) <= set(LANES)
     assert lanes["cancel_download"] != lanes["warm_model"]  # the download holds the model's lane
+    assert lanes["duplicates"] != lanes["query"]  # a long look for duplicates: searches go on
