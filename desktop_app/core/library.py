@@ -258,8 +258,10 @@ class Library:
     def _space_embedder(self) -> Embedder:
         """The model of the library's vector space: the current one, or during a switch to
         another model the one the library was built with (loaded beside it)."""
-        embedder = self.embedder()
-        if embedder.space == self._space or not self._space:
+        embedder = self._embedder
+        if embedder is None and not (self._space and self._model_changed()):
+            embedder = self.embedder()  # (a search before the switch: only the old one loads)
+        if embedder is not None and (embedder.space == self._space or not self._space):
             return embedder
         with self._embedder_lock:
             old = self._old_embedder

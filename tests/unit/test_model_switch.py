@@ -157,3 +157,28 @@ def test_an_interrupted_switch_goes_on_where_it_stopped(
         assert library.catalog.get_meta("space") == new_embedder.space
         assert library.status().vectors == 72
         assert library.status().switching is None
+
+
+def test_a_search_before_the_switch_loads_only_the_old_model(
+    tiny_settings: Settings, tiny_embedder: Embedder, tiny_weights: Path, tmp_path: Path
+) -> None:
+    photos = tmp_path / "photos"
+    write_shape_photos(photos, seeds=(1,))
+    new_weights = _other_weights(tiny_weights, tmp_path / "tiny-2.safetensors")
+    loaded: list[Path] = []
+
+    def loader(settings: Settings) -> Embedder:
+        assert settings.weights is not None
+        loaded.append(settings.weights.resolve())
+        assert settings.weights.resolve() == tiny_weights.resolve(), "the new model was loaded"
+        return tiny_embedder
+
+    with Library.open(tiny_settings, loader) as library:
+        library.index([photos])
+    (tiny_settings.data_dir / "text_encoder.json").unlink(missing_ok=True)  # the torch path
+    loaded.clear()
+    # The settings already name the new model (the window saved them), the switch has not run.
+    with Library.open(tiny_settings.replace(weights=new_weights), loader) as library:
+        hits = library.search("a red circle on the left").hits
+        assert hits[0].file.path.name == file_name(RED, 1)
+    assert loaded == [tiny_weights.resolve()]  # the old model only, once
