@@ -118,6 +118,7 @@ class Library:
         self._excluded_checked_at = 0.0
         self._writer = WriterLock(settings.data_dir)  # one indexing process per data dir
         self._claimed = False
+        self._stale = False  # another process may have indexed since this one gave up writing
         self._saved_at = time.monotonic()
         self._space = catalog.get_meta("space") or ""
         self._vocabulary: TagVocabulary | None = None
@@ -152,6 +153,21 @@ class Library:
             self._writer.holder = holder
         self._writer.acquire()
         self._claimed = True
+        if self._stale:  # what another writer added meanwhile is in the catalog: take it in
+            self._stale = False
+            self._catch_up()
+
+    def release_writer(self) -> None:
+        """Stop being the indexing process until the next ``index``/``update_paths`` (the
+        window does, paused): another Lumen may index meanwhile, instead of waiting."""
+        with self._write_lock:
+            if not self._claimed:
+                return
+            if self._space:
+                self._save_index()  # this copy is the newest one
+            self._writer.release()
+            self._claimed = False
+            self._stale = True
 
     @property
     def is_writer(self) -> bool:
@@ -322,6 +338,9 @@ class Library:
     def _save_index(self) -> None:
         """Save the index file, unless another process is the writer (its copy is newer)."""
         self._saved_at = time.monotonic()
+        if self._stale:
+            log.debug("Not saving the index: another process may have written a newer one")
+            return
         if not self._writer.try_acquire():
             log.debug("Not saving the index: %s is the writer", self._writer.describe_holder())
             return

@@ -271,7 +271,8 @@ class LibraryService:
     def set_watching(self, on: bool, on_change: ChangeSink) -> bool:
         """Follow changes in the watched folders as they happen (the core's FolderWatcher), or stop.
 
-        ``on_change`` hears what changed, from the watcher's thread.
+        ``on_change`` hears what changed, from the watcher's thread. Stopping (the window
+        paused) also stops being the library's writer until the next index run.
         """
         with self._watch_lock:
             if on and self._watcher is None and not self._closed:
@@ -281,6 +282,8 @@ class LibraryService:
             elif not on and self._watcher is not None:
                 self._watcher.stop()
                 self._watcher = None
+                # Paused: let `lumen index` run meanwhile instead of waiting for the window.
+                self.library.release_writer()
             return self._watcher is not None
 
     def close(self) -> None:

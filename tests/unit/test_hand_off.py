@@ -13,6 +13,7 @@ from desktop_app.core.library import Library
 from desktop_app.core.pipeline import IndexSummary, Progress
 from desktop_app.core.watcher import FolderWatcher
 from desktop_app.core.writer_lock import LibraryBusyError
+from desktop_app.host.service import LibraryService
 from tests.support.shapes import caption_for_text, render
 from tests.support.waiting import wait_until
 
@@ -123,3 +124,32 @@ def test_stopping_to_wait_keeps_the_handed_folder_for_the_writer(
     finally:
         second.close()
         first.close()
+
+
+def test_a_paused_window_lets_lumen_index_run_and_takes_in_its_work_on_resume(
+    tiny_settings: Settings, tiny_embedder: Embedder, tmp_path: Path
+) -> None:
+    photos = _folder(tmp_path, "photos", {"red.png": RED, "blue.png": BLUE})
+    more = _folder(tmp_path, "more", {"green.png": GREEN})
+    window = _open(tiny_settings, tiny_embedder)
+    service = LibraryService(window)
+    cli = _open(tiny_settings, tiny_embedder)
+    try:
+        window.index([photos])
+        assert service.set_watching(True, lambda _c: None)
+        assert service.set_watching(False, lambda _c: None) is False  # the user paused
+        assert not window.is_writer
+
+        summary = cli.index([more], hand_off=True)  # runs at once: nothing to wait for
+        assert summary.new == 1 and cli.is_writer
+        cli.close()
+
+        resumed = window.index()  # resume: the window is the writer again, up to date
+        assert window.is_writer and resumed.new == 0 and resumed.unchanged == 3
+        assert window.search(GREEN, 1).hits[0].file.path == more / "green.png"
+        status = window.status()
+        assert status.vectors == status.index_size == 3
+    finally:
+        service.close()
+        cli.close()
+        window.close()
