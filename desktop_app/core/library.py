@@ -264,7 +264,10 @@ class Library:
         return self._space_embedder()
 
     def _built_with(self) -> Settings:
-        """The settings with the model and weights file the library's vectors were made with."""
+        """The settings with the model and weights file the library's vectors were made with
+        (the settings themselves unless they name another model, whose switch is pending)."""
+        if not self._model_changed():
+            return self.settings
         model = self.catalog.get_meta("model") or self.settings.model
         weights = self.catalog.get_meta("weights")
         if weights is None:  # (a library from before this was recorded)
