@@ -96,8 +96,12 @@ def tooltip(item: Item) -> str:
     if item.score is not None:
         relevance = "" if item.relevant else " (below the relevance cutoff)"
         rows.append(f"Relevance: {item.score:.0f} of 100{relevance}")
+        if item.why:
+            rows.append(f"Why: {html.escape(item.why)}")
     elif item.match == BY_NAME:
         rows.append("Matched by file name")
+    if item.tags:
+        rows.append(f"Tags: {html.escape(', '.join(item.tags))}")
     if not item.indexed:
         rows.append("<i>Not searchable by meaning yet: still being indexed</i>")
     if item.passage:

@@ -47,6 +47,8 @@ def test_the_preview_says_why_a_photo_matched(
     assert "looks like the query (similarity 0." in why.text()
     assert "<b>red</b>" in window.preview.fields["tags"].text()
     assert window.preview.fields["match"].text().startswith("relevance ")
+    tip = window.model.data(window.model.index(0), Qt.ItemDataRole.ToolTipRole)
+    assert "Why: “red” in the tags" in tip and "Tags: red" in tip  # the thumbnail's tooltip
 
     # A description: its words among the tags, and how much the picture looks like it.
     _search(qtbot, window, "a blue square at the top")
