@@ -49,6 +49,9 @@ TEXT_BATCH = 64
 IMAGE_BATCH = 64  # pictures per image-tower call (a batch of videos holds many frames)
 # Videos read ahead at most: each holds up to MAX_FRAMES prepared frames (~0.6 MB each).
 VIDEOS_IN_FLIGHT = 6
+# Decoding waits at most this long for the model to finish a batch (a slow batch of video
+# frames must not stop reading the next files altogether).
+MODEL_WAIT_S = 5.0
 
 
 ChangeCallback = Callable[[FileChanges], None]
@@ -276,9 +279,22 @@ class Indexer:
             priority.mark_background()
             _checkpoints.priority = priority
 
+        # Decoding waits while the model runs: the model's threads use every core, and sharing
+        # them made each batch ~1.7x slower than the decoding it overlapped was worth (2 cores).
+        model_idle = threading.Event()
+        model_idle.set()
+
         def prepare(record: FileRecord) -> _Prepared:
             priority.checkpoint()  # a query runs: decode this file after it
+            model_idle.wait(MODEL_WAIT_S)
             return _prepare(record, embedder, splitter, self._ocr)
+
+        def embed(batch: list[_Prepared]) -> _Vectors:
+            model_idle.clear()
+            try:
+                return _embed_batch(batch, embedder)
+            finally:
+                model_idle.set()
 
         def store(finished: tuple[list[_Prepared], Future[_Vectors]]) -> None:
             nonlocal done, last_save
@@ -354,7 +370,7 @@ class Indexer:
                         or frames >= IMAGE_BATCH
                         or (not queue and batch)
                     ):
-                        handed = (batch, model.submit(_embed_batch, batch, embedder))
+                        handed = (batch, model.submit(embed, batch))
                         batch = []
                         if running is not None:
                             store(running)  # the model works on ``handed`` meanwhile
@@ -365,7 +381,7 @@ class Indexer:
                         future.cancel()
                 # finished files of a cancelled run are kept, not thrown away
                 if batch:
-                    handed = (batch, model.submit(_embed_batch, batch, embedder))
+                    handed = (batch, model.submit(embed, batch))
                     batch = []
                     if running is not None:
                         store(running)
