@@ -266,6 +266,7 @@ class Indexer:
         splitter = PassageSplitter.for_tokenizer(embedder.tokenizer)
         priority = self._priority
         _install_checkpoints(embedder)
+        embedder.load_image_tower()  # start-up, not part of the rate reported while indexing
         started = time.perf_counter()
         last_save = started
         done = 0
