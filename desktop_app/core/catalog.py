@@ -666,18 +666,7 @@ class Catalog:
                     continue
                 old += s.scalars(select(VectorRow.id).where(VectorRow.file_id == item.file_id))
                 s.execute(delete(VectorRow).where(VectorRow.file_id == item.file_id))
-                rows = [
-                    VectorRow(
-                        file_id=item.file_id,
-                        space=space,
-                        role=v.role,
-                        page=v.page,
-                        passage=v.passage,
-                        at_ms=v.at_ms,
-                        embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
-                    )
-                    for v in item.vectors
-                ]
+                rows = _vector_rows(item.file_id, space, item.vectors)
                 s.add_all(rows)
                 s.execute(
                     update(FileRow)
@@ -829,18 +818,7 @@ class Catalog:
                         VectorRow.file_id == item.file_id, VectorRow.space == space
                     )
                 )
-                rows = [
-                    VectorRow(
-                        file_id=item.file_id,
-                        space=space,
-                        role=v.role,
-                        page=v.page,
-                        passage=v.passage,
-                        at_ms=v.at_ms,
-                        embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
-                    )
-                    for v in item.vectors
-                ]
+                rows = _vector_rows(item.file_id, space, item.vectors)
                 s.add_all(rows)
                 s.flush()
                 out.append([r.id for r in rows])
@@ -942,3 +920,19 @@ class Catalog:
         """Add (``present``) or remove a tag of a file; whether anything changed."""
         with self.session() as s:
             return tag_store.set_user_tag(s, file_id, tag, present)
+
+
+def _vector_rows(file_id: int, space: str, vectors: Iterable[NewVector]) -> list[VectorRow]:
+    """Catalog rows for one file's vectors in ``space`` (embeddings as float32 bytes)."""
+    return [
+        VectorRow(
+            file_id=file_id,
+            space=space,
+            role=v.role,
+            page=v.page,
+            passage=v.passage,
+            at_ms=v.at_ms,
+            embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
+        )
+        for v in vectors
+    ]
