@@ -31,10 +31,10 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_search import clustered  # noqa: E402
-from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRow, VectorRow  # noqa: E402
-from desktop_app.core.search import SearchService  # noqa: E402
-from desktop_app.core.vector_index import VectorIndex  # noqa: E402
+from benchmarks.bench_search import clustered
+from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRow, VectorRow
+from desktop_app.core.search import SearchService
+from desktop_app.core.vector_index import VectorIndex
 
 DIM = 512
 SPACE = "bench"
@@ -143,7 +143,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     n = args.n
-    print(f"{n:,} files, 512-d clustered vectors, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"{n:,} files, 512-d clustered vectors, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
+    )
     vectors, queries = data(n, args.queries)
     catalog, index = build(n, vectors, args.workdir / f"library-{n}")
     file_kb = (args.workdir / f"library-{n}" / "vectors.hnsw").stat().st_size / n / 1024
@@ -197,7 +199,9 @@ def main() -> None:
         print(f"| {label} | {p50:.1f} | {p95:.1f} |")
     times = []
     for number, q in enumerate(queries[:20]):
-        new = FileFilter(folders=(Path("/photos/a"),), date_to=datetime(2030, 1, 1) + timedelta(seconds=number))
+        new = FileFilter(
+            folders=(Path("/photos/a"),), date_to=datetime(2030, 1, 1) + timedelta(seconds=number)
+        )
         t = time.perf_counter()
         service.by_vector(q, k=50, file_filter=new)
         times.append(1000 * (time.perf_counter() - t))

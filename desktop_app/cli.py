@@ -23,6 +23,7 @@ from desktop_app.core.duplicates import DUPLICATE_COSINE
 from desktop_app.core.errors import LumenError
 from desktop_app.core.extractors.video import format_time, video_limits
 from desktop_app.core.library import Library, default_embedder_loader
+from desktop_app.core.memory import limit_heap_growth
 from desktop_app.core.models import MODELS
 from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
 from desktop_app.core.records import RAW, file_to_open
@@ -325,6 +326,7 @@ def _quiet_root_chatter(record: logging.LogRecord) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lumen`` command."""
     args = build_parser().parse_args(argv)
+    limit_heap_growth()
     # A path that is not valid UTF-8 prints as its own bytes, whatever the locale says.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):

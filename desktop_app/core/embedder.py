@@ -11,11 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from desktop_app.core.clip_native import (
+    ClipPreprocess,
+    ClipShape,
+    ClipTokens,
+    Towers,
+    build_clip,
+    native_shape,
+)
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.hf_text import prepare_hf_text
 from desktop_app.core.models import ModelSpec, get_model_spec
-from desktop_app.core.weights import DownloadCallback, resolve_weights
+from desktop_app.core.weights import DownloadCallback, WeightsSource, resolve_weights
 
 if TYPE_CHECKING:
     import torch
@@ -59,13 +67,16 @@ class Embedder:
         space: str,
         weights_path: Path | None = None,
         image_tower: Callable[[], None] | None = None,
+        towers: Towers | None = None,
     ) -> None:
+        """``image_tower`` loads the image tower's weights on first use (None: loaded);
+        ``towers`` (Lumen's own CLIP) loads and releases the text tower's too."""
         import torch
 
         self.weights_path = weights_path  # the file the weights came from
-        # Loads the image tower's weights on first use (None: already loaded).
         self._image_tower = image_tower
         self._image_tower_lock = threading.Lock()
+        self._towers = towers
         self.model = model
         self.preprocess = preprocess
         self.tokenizer = tokenizer
@@ -73,10 +84,15 @@ class Embedder:
         self.device = device
         self.space = space
         self._dtype = torch.float16 if device == "cuda" else torch.float32
-        self._can_truncate = _supports_eot_truncation(model)
-        with torch.inference_mode():
-            probe = model.encode_text(tokenizer(["a"]).to(device))
-        self.dim = int(probe.shape[-1])
+        native: ClipShape | None = getattr(model, "shape", None)
+        if isinstance(native, ClipShape):  # Lumen's own CLIP: its text encoding is truncated
+            self._can_truncate = False
+            self.dim = native.embed_dim
+        else:
+            self._can_truncate = _supports_eot_truncation(model)
+            with torch.inference_mode():
+                probe = model.encode_text(tokenizer(["a"]).to(device))
+            self.dim = int(probe.shape[-1])
         image_size = getattr(getattr(model, "visual", None), "image_size", 224)
         self.image_size = int(
             image_size[0] if isinstance(image_size, (tuple, list)) else image_size
@@ -134,6 +150,8 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._towers is not None:
+            self._towers.load_text()
         tokens = self.tokenizer(list(texts)).to(self.device)
         with torch.inference_mode():
             if truncate and self._can_truncate:
@@ -147,6 +165,12 @@ class Embedder:
         """One query's vector, shape (dim,)."""
         vector: np.ndarray = self.encode_texts([text])[0]
         return vector
+
+    def release_text_tower(self) -> None:
+        """Let the text tower's weights go until texts are encoded again (Lumen's own CLIP;
+        open_clip's models keep theirs)."""
+        if self._towers is not None:
+            self._towers.release_text()
 
 
 def _supports_eot_truncation(model: Any) -> bool:
@@ -198,6 +222,25 @@ def load_embedder(
         raise ModelUnavailableError(
             f"Model {model_key!r} names no pretrained weights; use ARCH/TAG or pass --weights FILE."
         )
+    if spec.config_file is not None and weights is None and spec.pretrained is None:
+        raise ModelUnavailableError(
+            f"Model {model_key!r} is a local model; pass its weights file with --weights FILE."
+        )
+    chosen = choose_device(device)
+    shape = native_shape(spec)
+    if shape is not None and chosen == "cpu":
+        source = resolve_weights(spec, weights, cache_dir, on_download)
+        if source.path.suffix == ".safetensors":
+            embedder = _native_embedder(spec, shape, source, int8)
+            if embedder is not None:
+                log.info(
+                    "Loaded %s from %s (%s) on cpu in %.1f s",
+                    spec.key,
+                    source.path,
+                    source.origin,
+                    time.perf_counter() - started,
+                )
+                return embedder
     import open_clip
 
     if spec.config_file is not None:
@@ -207,12 +250,7 @@ def load_embedder(
     if spec.architecture not in open_clip.list_models():
         known = ", ".join(sorted(k for k, s in _visible_models().items()))
         raise ModelUnavailableError(f"Unknown model {model_key!r}. Known models: {known}.")
-    if spec.config_file is not None and weights is None and spec.pretrained is None:
-        raise ModelUnavailableError(
-            f"Model {model_key!r} is a local model; pass its weights file with --weights FILE."
-        )
     source = resolve_weights(spec, weights, cache_dir, on_download)
-    chosen = choose_device(device)
     tag_cfg: dict[str, Any] = (
         open_clip.get_pretrained_cfg(spec.architecture, spec.pretrained) if spec.pretrained else {}
     ) or {}
@@ -244,18 +282,7 @@ def load_embedder(
                 cache_dir=str(cache_dir),
             )
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        if source.origin != "file":  # Lumen's own copy (model cache): getting it again fixes it
-            raise ModelUnavailableError(
-                f"The model cache holds a damaged copy of the weights of {spec.key}: "
-                f"{source.path} ({reason}).\nDelete that file and run again: Lumen downloads "
-                f"the weights again (about {spec.download_mb} MB). Or, if you have the weights "
-                "file, pass it with --weights FILE."
-            ) from exc
-        raise ModelUnavailableError(
-            f"The weights file {source.path} could not be loaded as {spec.key}: {reason}\n"
-            "Check that the file is complete and belongs to this model (see `lumen models`)."
-        ) from exc
+        raise _unloadable(spec, source, exc) from exc
     model.eval()
     if int8 and chosen == "cpu":
         if image_tower is None:
@@ -284,6 +311,49 @@ def load_embedder(
         time.perf_counter() - started,
     )
     return embedder
+
+
+def _native_embedder(
+    spec: ModelSpec, shape: ClipShape, source: WeightsSource, int8: bool
+) -> Embedder | None:
+    """Lumen's own CLIP (no ``import open_clip``) with ``source``'s weights; None when the
+    file's tensors are not a plain CLIP's (open_clip's loader then tries)."""
+    try:
+        built = build_clip(shape, source.path)
+    except Exception as exc:
+        raise _unloadable(spec, source, exc) from exc
+    if built is None:
+        return None
+    model, towers = built
+    load_image_tower = towers.load_image
+    if int8:
+
+        def load_image_tower() -> None:
+            towers.load_image()
+            _quantize_image_tower(model)
+
+    space = f"{spec.key}#{fingerprint_file(source.path)[:16]}#p{PREPROCESSING_VERSION}"
+    preprocess = ClipPreprocess(shape.image_size, spec.mean, spec.std)
+    tokens = ClipTokens(shape.context_length)
+    return Embedder(
+        model, preprocess, tokens, spec, "cpu", space, source.path, load_image_tower, towers
+    )
+
+
+def _unloadable(spec: ModelSpec, source: WeightsSource, exc: Exception) -> ModelUnavailableError:
+    """What to tell the user of a weights file that could not be loaded, and what to do."""
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if source.origin != "file":  # Lumen's own copy (model cache): getting it again fixes it
+        return ModelUnavailableError(
+            f"The model cache holds a damaged copy of the weights of {spec.key}: "
+            f"{source.path} ({reason}).\nDelete that file and run again: Lumen downloads "
+            f"the weights again (about {spec.download_mb} MB). Or, if you have the weights "
+            "file, pass it with --weights FILE."
+        )
+    return ModelUnavailableError(
+        f"The weights file {source.path} could not be loaded as {spec.key}: {reason}\n"
+        "Check that the file is complete and belongs to this model (see `lumen models`)."
+    )
 
 
 def _quantize_image_tower(model: Any) -> None:

@@ -228,6 +228,7 @@ class Library:
             write_manifest(self.settings.data_dir, embedder, embedder.weights_path)
         except Exception:  # an optimisation only: never a reason to fail loading the model
             log.exception("Could not check the numpy text encoder")
+        embedder.release_text_tower()  # (queries take the numpy path; batches load it again)
         self._fast_text = None
         self._fast_text_tried = False
 
@@ -641,6 +642,13 @@ class Library:
         embedder = self.embedder()
         self._adopt_space(embedder)
         self.settings.save()  # the model that indexed this library is the one later searches use
+        if not embedder.image_tower_loaded:
+            # The tag labels are encoded before the image tower loads, and the text tower let go
+            # after: both towers are never resident at once (peak RSS; photos need no text).
+            try:
+                self._tag_vocabulary()
+            except LumenError as exc:
+                log.warning("Photos will not be tagged: %s", exc)
         return embedder
 
     def _switch_model(
@@ -739,12 +747,21 @@ class Library:
         except (OSError, ValueError):
             vectors = None
         if vectors is None or vectors.shape[0] != len(labels):
-            encoder = self._query_encoder()
+            # A loaded model encodes the few hundred labels in one batch; the numpy query
+            # encoder takes them one at a time (≈ 10 s for ViT-B-32 on 2 cores).
+            loaded = self._embedder
+            encoder: Embedder | NumpyTextEncoder = (
+                loaded
+                if loaded is not None and loaded.space == self._space
+                else self._query_encoder()
+            )
             self._check_space(encoder)
             texts = prompts(spec, labels)
             vectors = np.concatenate(
                 [encoder.encode_texts(texts[i : i + 64]) for i in range(0, len(texts), 64)]
             ).astype(np.float32)
+            if isinstance(encoder, Embedder):
+                encoder.release_text_tower()
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 np.save(cache, vectors, allow_pickle=False)

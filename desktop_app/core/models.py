@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
+OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 # The tiny model's tag threshold, measured by `python3 -m benchmarks.bench_tags` (best F0.5).
 TINY_TAG_THRESHOLD = 1.0
 
@@ -28,6 +30,14 @@ class ModelSpec:
     tag_words: tuple[str, ...] | None = None
     tag_prompt: str = "a photo of {}."
     tag_threshold: float | None = None
+    # What open_clip's table of pretrained weights says of these (``tests/unit/test_models.py``
+    # checks they agree), so that loading them needs no ``import open_clip``: where the hub
+    # holds them ("owner/repo/" or "owner/repo/file"), whether the model was trained with
+    # QuickGELU, and the pixel statistics its pictures are normalised with.
+    hf_hub: str | None = None
+    quick_gelu: bool = False
+    mean: tuple[float, float, float] = OPENAI_MEAN
+    std: tuple[float, float, float] = OPENAI_STD
 
     @property
     def config_file(self) -> Path | None:
@@ -48,6 +58,7 @@ MODELS: dict[str, ModelSpec] = {
             speed="fast (≈15 photos/s on 2 CPU cores)",
             note="Default. Good English retrieval (Flickr30k R@1 66.8).",
             licence="MIT",
+            hf_hub="laion/CLIP-ViT-B-32-laion2B-s34B-b79K/",
         ),
         ModelSpec(
             key="ViT-B-32/openai",
@@ -58,6 +69,8 @@ MODELS: dict[str, ModelSpec] = {
             speed="fast",
             note="The original CLIP weights; a little weaker than the LAION ones.",
             licence="MIT",
+            hf_hub="timm/vit_base_patch32_clip_224.openai/",
+            quick_gelu=True,
         ),
         ModelSpec(
             key="ViT-B-16/laion2b_s34b_b88k",
@@ -68,6 +81,7 @@ MODELS: dict[str, ModelSpec] = {
             speed="medium (≈4× slower than ViT-B-32)",
             note="Finer detail; better on small objects and text in photos.",
             licence="MIT",
+            hf_hub="laion/CLIP-ViT-B-16-laion2B-s34B-b88K/",
         ),
         ModelSpec(
             key="ViT-L-14/laion2b_s32b_b82k",
@@ -78,6 +92,9 @@ MODELS: dict[str, ModelSpec] = {
             speed="slow on CPU; use with a GPU",
             note="Best quality of these; large download.",
             licence="MIT",
+            hf_hub="laion/CLIP-ViT-L-14-laion2B-s32B-b82K/",
+            mean=(0.5, 0.5, 0.5),
+            std=(0.5, 0.5, 0.5),
         ),
         ModelSpec(
             key="xlm-roberta-base-ViT-B-32/laion5b_s13b_b90k",
@@ -89,6 +106,7 @@ MODELS: dict[str, ModelSpec] = {
             note="Multilingual: understands queries in many languages (Chinese, German, …). "
             "Needs transformers (pip install 'lumen[multilingual]'); its tokenizer is fetched once.",
             licence="MIT",
+            hf_hub="laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k/",
         ),
         ModelSpec(
             key="lumen-tiny",

@@ -319,6 +319,16 @@ class NumpyTextEncoder:
 
 def _text_tower_shape(embedder: Embedder) -> TextTowerShape | None:
     """The shape of the embedder's text tower when it is the plain CLIP one, else None."""
+    from desktop_app.core.clip_native import ClipShape
+
+    native = getattr(embedder.model, "shape", None)
+    if isinstance(native, ClipShape):  # Lumen's own CLIP (without open_clip)
+        return TextTowerShape(
+            layers=native.text_layers,
+            heads=native.text_heads,
+            context_length=native.context_length,
+            quick_gelu=native.quick_gelu,
+        )
     import open_clip
     import torch
     from open_clip import tokenizer as oc_tokenizer

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence

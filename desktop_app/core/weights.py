@@ -251,7 +251,7 @@ def _reporter(
     (which may raise ``DownloadCancelled``: it then stops the download)."""
     from tqdm.auto import tqdm
 
-    class Reporter(tqdm):  # type: ignore[misc, type-arg]
+    class Reporter(tqdm):  # type: ignore[misc, type-arg, unused-ignore]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)
@@ -297,12 +297,14 @@ def _hub_logging_contained() -> Iterator[None]:
 
 
 def _hf_repo_and_file(spec: ModelSpec) -> tuple[str, str] | None:
-    import open_clip
-
     if not spec.pretrained:
         return None
-    cfg = open_clip.get_pretrained_cfg(spec.architecture, spec.pretrained)
-    hub = cfg.get("hf_hub") if cfg else None
+    hub = spec.hf_hub
+    if hub is None:  # a model Lumen does not list: open_clip's table knows where it is
+        import open_clip
+
+        cfg = open_clip.get_pretrained_cfg(spec.architecture, spec.pretrained)
+        hub = cfg.get("hf_hub") if cfg else None
     if not hub:
         return None
     repo, filename = os.path.split(hub)

@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.config import Settings
+from desktop_app.core.memory import limit_heap_growth
 from desktop_app.host.protocol import CHANGES, DOWNLOAD, FATAL, READY, BackendError
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ def host_main(
 ) -> None:
     """The library host process: open the library, serve calls until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the window decides when this process stops
+    limit_heap_growth()
     # No ``nice``: that made indexing give way to every program on a busy machine. The window's
     # queries go first through the library's QueryPriority (indexing waits while one runs).
     logging.basicConfig(level=log_level, format="lumen-library %(levelname)s: %(message)s")

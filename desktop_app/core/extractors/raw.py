@@ -11,7 +11,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PIL import ExifTags, Image
 
@@ -234,8 +234,10 @@ def read_raw_metadata(path: Path, size: tuple[int, int] | None = None) -> ImageM
     metadata = _metadata(size, "RAW", exif)
     if metadata["taken_at"] is None or metadata["camera"] is None:
         fallback = _metadata(size, "RAW", _preview_exif(path))
+        # (a plain dict's view of the TypedDict: the keys are known, the loop variable is not)
+        values, extra = cast(dict[str, Any], metadata), cast(dict[str, Any], fallback)
         for key in ("taken_at", "camera", "lens", "exposure_time", "f_number", "iso"):
-            if metadata[key] is None:  # type: ignore[literal-required]
-                metadata[key] = fallback[key]  # type: ignore[literal-required]
+            if values[key] is None:
+                values[key] = extra[key]
     metadata["width"], metadata["height"] = size
     return metadata
