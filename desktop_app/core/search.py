@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import re
@@ -624,15 +625,21 @@ def _with_words(results: SearchResults, terms: tuple[str, ...]) -> SearchResults
     return SearchResults(hits, results.hidden, results.cutoff)
 
 
-def tokens(text: str) -> list[str]:
-    """Words as the keyword index sees them: letters and digits, case and accents folded."""
+@functools.lru_cache(maxsize=8192)
+def tokens(text: str) -> tuple[str, ...]:
+    """Words as the keyword index sees them: letters and digits, case and accents folded.
+
+    Remembered: every search asks it of the query's words and of each hit's name and folders.
+    """
     folded = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _TOKEN.findall(plain)
+    return tuple(_TOKEN.findall(plain))
 
 
 def found_terms(terms: tuple[str, ...], text: str) -> tuple[str, ...]:
     """The terms (words or phrases) of a query that occur in ``text`` as whole words, in order."""
+    if not terms or not text:
+        return ()
     haystack = tokens(text)
     if not haystack:
         return ()
@@ -640,7 +647,10 @@ def found_terms(terms: tuple[str, ...], text: str) -> tuple[str, ...]:
     for term in terms:
         needle = tokens(term)
         n = len(needle)
-        if n and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1)):
+        if n == 1:
+            if needle[0] in haystack:
+                found.append(term)
+        elif n and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1)):
             found.append(term)
     return tuple(found)
 

@@ -185,7 +185,10 @@ class LibraryService:
         a tenth of the way in.
         """
         made: list[str | None] = []
+        priority = self.library.priority
         for path, key, kind, at_s in wanted:
+            with priority.background():  # a query being answered goes first (the GIL, the cores)
+                priority.checkpoint()
             render: Renderer | None = None
             if kind == "video" and at_s is not None:
                 render = functools.partial(_frame_at, at_s=at_s)
