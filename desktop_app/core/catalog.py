@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, delete, event, func, or_, select, text, update
+from sqlalchemy import create_engine, delete, event, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,7 +42,7 @@ from desktop_app.core.catalog_tables import (
 from desktop_app.core.errors import DataDirError
 from desktop_app.core.exclusions import DEFAULT_PATTERNS
 from desktop_app.core.keyword_index import KEYWORD_ROWID_BITS, KEYWORD_TABLE
-from desktop_app.core.pathtext import PathText, to_db
+from desktop_app.core.pathtext import to_db
 from desktop_app.core.records import (
     RAW,
     EmbeddedFile,
