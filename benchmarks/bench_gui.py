@@ -59,7 +59,7 @@ def render_photos(folder: Path, count: int, size: tuple[int, int] = (96, 72)) ->
 
 def build_library(work: Path, items: int) -> Path:
     """A data dir with ``items`` indexed photos (reused when it is already there)."""
-    data = work / f"library-{items}"
+    data = work / (f"library-{items}" if MODEL_ARGS[1] == "lumen-tiny" else f"vit-b-32-{items}")
     if (data / "ready").exists():
         return data
     shutil.rmtree(data, ignore_errors=True)
@@ -407,7 +407,22 @@ def main() -> int:
         help="measure only these figures (repeatable); all of them by default",
     )
     parser.add_argument("--model-load-probe", choices=["thread", "process"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--vit-b-32",
+        action="store_true",
+        help="the startup figures with the default model (random full-size ViT-B-32 weights in "
+        "the Hugging Face cache layout, HF_HUB_OFFLINE=1) instead of the tiny one",
+    )
     args = parser.parse_args()
+    if args.vit_b_32:
+        from benchmarks.fake_model_cache import make_fake_cache
+
+        cache = Path(tempfile.gettempdir()) / "lumen-bench-models"
+        make_fake_cache(cache)
+        os.environ.update(HF_HUB_OFFLINE="1", LUMEN_MODEL_CACHE=str(cache))
+        MODEL_ARGS[:] = ["--model", "ViT-B-32/laion2b_s34b_b79k", "--device", "cpu"]
+        if "keystrokes" in (args.only or FIGURES) or "indexing" in (args.only or FIGURES):
+            parser.error("--vit-b-32 measures the startup figures only (--only startup)")
     if args.model_load_probe:
         model_load_probe(args.model_load_probe)
         return 0

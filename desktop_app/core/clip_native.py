@@ -17,7 +17,8 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -255,6 +256,7 @@ class Towers:
         self._names = names
         self._lock = threading.Lock()
         self.text_loaded = False
+        self._text_users = 0
 
     def _assign(self, visual: bool) -> None:
         from safetensors import safe_open
@@ -280,18 +282,27 @@ class Towers:
         with self._lock:
             self._assign(visual=True)
 
-    def load_text(self) -> None:
+    @contextmanager
+    def text(self) -> Iterator[None]:
+        """Hold while encoding texts: the text tower is loaded, and stays while held."""
         with self._lock:
             if not self.text_loaded:
                 self._assign(visual=False)
                 self.text_loaded = True
+            self._text_users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._text_users -= 1
 
     def release_text(self) -> None:
-        """Drop the text tower's weights (they are read again from the file when next needed)."""
+        """Drop the text tower's weights (they are read again from the file when next needed);
+        while another thread encodes texts, they stay."""
         import torch
 
         with self._lock:
-            if self.text_loaded:
+            if self.text_loaded and not self._text_users:
                 self._put(
                     {
                         k: torch.empty(self._model.get_parameter(k).shape, device="meta")

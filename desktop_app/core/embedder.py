@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -150,16 +151,17 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self._towers is not None:
-            self._towers.load_text()
         tokens = self.tokenizer(list(texts)).to(self.device)
-        with torch.inference_mode():
+        with self._text_tower(), torch.inference_mode():
             if truncate and self._can_truncate:
                 features = _encode_text_until_eot(self.model, tokens)
             else:
                 features = self.model.encode_text(tokens)
             features = torch.nn.functional.normalize(features.float(), dim=-1)
         return features.cpu().numpy().astype(np.float32)
+
+    def _text_tower(self) -> AbstractContextManager[None]:
+        return self._towers.text() if self._towers is not None else nullcontext()
 
     def encode_text(self, text: str) -> np.ndarray:
         """One query's vector, shape (dim,)."""
@@ -233,13 +235,7 @@ def load_embedder(
         if source.path.suffix == ".safetensors":
             embedder = _native_embedder(spec, shape, source, int8)
             if embedder is not None:
-                log.info(
-                    "Loaded %s from %s (%s) on cpu in %.1f s",
-                    spec.key,
-                    source.path,
-                    source.origin,
-                    time.perf_counter() - started,
-                )
+                _log_loaded(embedder, source, started)
                 return embedder
     import open_clip
 
@@ -302,15 +298,19 @@ def load_embedder(
         ) from exc
     space = f"{spec.key}#{fingerprint_file(source.path)[:16]}#p{PREPROCESSING_VERSION}"
     embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path, image_tower)
+    _log_loaded(embedder, source, started)
+    return embedder
+
+
+def _log_loaded(embedder: Embedder, source: WeightsSource, started: float) -> None:
     log.info(
         "Loaded %s from %s (%s) on %s in %.1f s",
-        spec.key,
+        embedder.spec.key,
         source.path,
         source.origin,
-        chosen,
+        embedder.device,
         time.perf_counter() - started,
     )
-    return embedder
 
 
 def _native_embedder(

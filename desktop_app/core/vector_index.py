@@ -61,8 +61,10 @@ HNSW_EF_CONSTRUCTION: Final = 200
 # Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items. M=32 at 100k: recall@10
 # 0.77 / 0.92 / 0.96 / 0.985 / 0.996 at ef 32 / 64 / 100 / 128 / 200 (10k: 0.995 at ef 100).
 EF_SEARCH: Final = 100
-# Beyond, the same beam finds less of the true top 10 (1M: 0.867 at ef 100), so it grows with
-# the square root of the size.
+# Beyond, the same beam finds less of the true top 10, so it grows with the square root of the
+# size (filtered searches' too). At 1M (benchmarks/bench_search_1m.py, quiet 2-core machine):
+# recall@10 0.845 / 0.945 / 0.980 / 0.985 at ef 100 / 200 / 300 / 316 (the beam chosen there),
+# p50 0.82 / 1.10 / 1.27 / 1.31 ms.
 EF_GROWS_FROM: Final = 100_000
 # Filtered HNSW queries (hnswlib's filter callback) explore until they hold ef *allowed*
 # items, so the same beam gives the same or better recall (0.996 at 30% allowed, 1.0 at 5%
@@ -429,14 +431,17 @@ class VectorIndex:
                 return empty_result()
             if n <= self._exact_threshold or m * m <= FILTER_BALANCE * n:
                 return self._exact(subset.ids, subset.rows, q, k)
-            beam = max(ef or self._ef_filtered, 2 * k)
+            beam = max(ef or round(self._ef_filtered * self._growth()), 2 * k)
             found = self._hnsw_search(q, k, min(beam, m), subset.members())
             return found if found is not None else self._exact(subset.ids, subset.rows, q, k)
 
     def beam(self, k: int) -> int:
         """The HNSW beam an unfiltered search for ``k`` results uses at the index's size."""
-        grown = self._ef_search * math.sqrt(max(1.0, len(self._store) / EF_GROWS_FROM))
-        return max(round(grown), 2 * k)
+        return max(round(self._ef_search * self._growth()), 2 * k)
+
+    def _growth(self) -> float:
+        """How much wider than at EF_GROWS_FROM items a beam must be to find as much."""
+        return math.sqrt(max(1.0, len(self._store) / EF_GROWS_FROM))
 
     def _search_all(self, q: FloatArray, k: int, ef: int | None) -> tuple[IdArray, FloatArray]:
         n = len(self._store)
