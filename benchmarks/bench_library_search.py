@@ -39,19 +39,17 @@ def clustered(n: int, rng: np.random.Generator) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def build(n: int, folder: Path) -> tuple[Catalog, VectorIndex, np.ndarray]:
-    rng = np.random.default_rng(0)
-    vectors = clustered(n, rng)
-    catalog = Catalog.open(folder / "catalog.sqlite3")
-    started = time.perf_counter()
+def insert_photos(catalog: Catalog, ids: range, vectors: np.ndarray) -> None:
+    """Catalog rows for photos ``ids`` (0-based; file and vector ids are one more), half of
+    them in /photos/a and half in /photos/b, each with its vector of ``vectors``."""
     with catalog.session() as s:
         s.execute(
             insert(FileRow),
             [
                 {
                     "id": i + 1,
-                    "path": f"/photos/{'ab'[i % 2]}/img_{i:06d}.jpg",
-                    "name": f"img_{i:06d}.jpg",
+                    "path": f"/photos/{'ab'[i % 2]}/img_{i:07d}.jpg",
+                    "name": f"img_{i:07d}.jpg",
                     "size": 1000 + i,
                     "mtime_ns": 1_600_000_000_000_000_000 + i * 10**9,
                     "fingerprint": f"{i:032x}",
@@ -59,7 +57,7 @@ def build(n: int, folder: Path) -> tuple[Catalog, VectorIndex, np.ndarray]:
                     "status": INDEXED,
                     "added_at": 0.0,
                 }
-                for i in range(n)
+                for i in ids
             ],
         )
         s.execute(
@@ -72,9 +70,17 @@ def build(n: int, folder: Path) -> tuple[Catalog, VectorIndex, np.ndarray]:
                     "role": "image",
                     "embedding": vectors[i].tobytes(),
                 }
-                for i in range(n)
+                for i in ids
             ],
         )
+
+
+def build(n: int, folder: Path) -> tuple[Catalog, VectorIndex, np.ndarray]:
+    rng = np.random.default_rng(0)
+    vectors = clustered(n, rng)
+    catalog = Catalog.open(folder / "catalog.sqlite3")
+    started = time.perf_counter()
+    insert_photos(catalog, range(n), vectors)
     index = VectorIndex(DIM)
     index.add(np.arange(1, n + 1, dtype=np.int64), vectors)
     print(f"  built {n} files in {time.perf_counter() - started:.1f} s")

@@ -23,21 +23,21 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.bench_library_search import SPACE, insert_photos
 from benchmarks.bench_search import clustered
-from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRow, VectorRow
+from desktop_app.core.catalog import Catalog, FileFilter
 from desktop_app.core.search import SearchService
 from desktop_app.core.vector_index import VectorIndex
 
 DIM = 512
-SPACE = "bench"
 K = 10
 CHUNK = 50_000
 
@@ -69,38 +69,7 @@ def build(n: int, vectors: np.ndarray, folder: Path) -> tuple[Catalog, VectorInd
         return catalog, index
     started = time.perf_counter()
     for start in range(0, n, CHUNK):
-        ids = range(start, min(n, start + CHUNK))
-        with catalog.session() as s:
-            s.execute(
-                insert(FileRow),
-                [
-                    {
-                        "id": i + 1,
-                        "path": f"/photos/{'ab'[i % 2]}/img_{i:07d}.jpg",
-                        "name": f"img_{i:07d}.jpg",
-                        "size": 1000 + i,
-                        "mtime_ns": 1_600_000_000_000_000_000 + i * 10**9,
-                        "fingerprint": f"{i:032x}",
-                        "kind": "image",
-                        "status": INDEXED,
-                        "added_at": 0.0,
-                    }
-                    for i in ids
-                ],
-            )
-            s.execute(
-                insert(VectorRow),
-                [
-                    {
-                        "id": i + 1,
-                        "file_id": i + 1,
-                        "space": SPACE,
-                        "role": "image",
-                        "embedding": vectors[i].tobytes(),
-                    }
-                    for i in ids
-                ],
-            )
+        insert_photos(catalog, range(start, min(n, start + CHUNK)), vectors)
     print(f"  catalog of {n:,} files written in {time.perf_counter() - started:.0f} s", flush=True)
     index = VectorIndex(DIM, capacity=n)
     started = time.perf_counter()
@@ -132,6 +101,20 @@ def exact_top(base: np.ndarray, queries: np.ndarray, step: int = 1) -> list[set[
 def percentiles(times: list[float]) -> tuple[float, float]:
     ordered = sorted(times)
     return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def timed_recall(
+    search: Callable[[np.ndarray], np.ndarray], queries: np.ndarray, truth: list[set[int]]
+) -> tuple[float, float, float]:
+    """p50 and p95 milliseconds of ``search`` (a query's ids) and its recall@K against ``truth``."""
+    times, hits = [], 0
+    for q, want in zip(queries, truth, strict=True):
+        t = time.perf_counter()
+        ids = search(q)
+        times.append(1000 * (time.perf_counter() - t))
+        hits += len(want & set(ids.tolist()))
+    p50, p95 = percentiles(times)
+    return p50, p95, hits / (K * len(queries))
 
 
 def main() -> None:
@@ -170,27 +153,18 @@ def main() -> None:
     print("|---|---|---|---|")
     chosen = index.beam(K)
     for ef in sorted({*args.ef, chosen}):
-        times, hits = [], 0
-        for q, want in zip(queries, truth, strict=True):
-            t = time.perf_counter()
-            ids, _ = index.search(q, K, ef=ef)
-            times.append(1000 * (time.perf_counter() - t))
-            hits += len(want & set(ids.tolist()))
-        p50, p95 = percentiles(times)
+        p50, p95, recall = timed_recall(
+            lambda q, ef=ef: index.search(q, K, ef=ef)[0], queries, truth
+        )
         mark = " (Lumen's beam at this size)" if ef == chosen else ""
-        print(f"| {ef}{mark} | {p50:.2f} | {p95:.2f} | {hits / (K * len(queries)):.3f} |")
+        print(f"| {ef}{mark} | {p50:.2f} | {p95:.2f} | {recall:.3f} |")
 
     half_ids = np.arange(1, n + 1, 2, dtype=np.int64)  # folder a's files (every other one)
-    times, hits = [], 0
-    for q, want in zip(queries, half_truth, strict=True):
-        t = time.perf_counter()
-        ids, _ = index.search(q, K, allowed=half_ids)
-        times.append(1000 * (time.perf_counter() - t))
-        hits += len(want & set(ids.tolist()))
-    p50, p95 = percentiles(times)
+    p50, p95, recall = timed_recall(
+        lambda q: index.search(q, K, allowed=half_ids)[0], queries, half_truth
+    )
     print(
-        f"| Lumen's filtered beam, half the files allowed | {p50:.2f} | {p95:.2f} "
-        f"| {hits / (K * len(queries)):.3f} |"
+        f"| Lumen's filtered beam, half the files allowed | {p50:.2f} | {p95:.2f} | {recall:.3f} |"
     )
 
     service = SearchService(catalog, index, SPACE)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from desktop_app.core.clip_native import (
     open_clip_config_path,
     plain_clip_shape,
 )
-from desktop_app.core.embedder import load_embedder
+from desktop_app.core.embedder import Embedder, load_embedder
 from desktop_app.core.models import MODELS, get_model_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ def _pictures(seed: int = 0) -> list[Image.Image]:
     ]
 
 
-def _open_clip_reference(config: Path, weights: Path, quick_gelu: bool) -> tuple[object, object]:
+def _open_clip_reference(config: Path, weights: Path, quick_gelu: bool) -> tuple[Any, Any]:
     """The model as open_clip builds it (random init, then the file), and its tokenizer."""
     import open_clip
 
@@ -76,8 +77,15 @@ def _random_weights(tmp_path: Path, quick_gelu: bool) -> tuple[Path, Path]:
     return config, weights
 
 
-def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.sum(a * b, axis=1)
+def _assert_same_vectors(
+    embedder: Embedder, reference: Any, tokenizer: Any, pictures: torch.Tensor
+) -> None:
+    """The embedder's image and text vectors are open_clip's (cosine 1 to float precision)."""
+    with torch.inference_mode():
+        images = torch.nn.functional.normalize(reference.encode_image(pictures), dim=-1)
+        texts = torch.nn.functional.normalize(reference.encode_text(tokenizer(TEXTS)), dim=-1)
+    assert np.sum(embedder.encode_prepared(pictures) * images.numpy(), axis=1).min() > 0.99999
+    assert np.sum(embedder.encode_texts(TEXTS) * texts.numpy(), axis=1).min() > 0.99999
 
 
 def test_the_tiny_models_vectors_are_open_clips(tiny_weights: Path, tmp_path: Path) -> None:
@@ -93,13 +101,7 @@ def test_the_tiny_models_vectors_are_open_clips(tiny_weights: Path, tmp_path: Pa
     mine = torch.stack([embedder.prepare_image(p) for p in pictures])
     theirs = torch.stack([preprocess(p) for p in pictures])
     assert torch.equal(mine, theirs)
-    with torch.inference_mode():
-        expected_images = torch.nn.functional.normalize(reference.encode_image(theirs), dim=-1)
-        expected_texts = torch.nn.functional.normalize(
-            reference.encode_text(tokenizer(TEXTS)), dim=-1
-        )
-    assert _cosines(embedder.encode_prepared(mine), expected_images.numpy()).min() > 0.99999
-    assert _cosines(embedder.encode_texts(TEXTS), expected_texts.numpy()).min() > 0.99999
+    _assert_same_vectors(embedder, reference, tokenizer, mine)
 
 
 @pytest.mark.parametrize("quick_gelu", [False, True])
@@ -107,7 +109,6 @@ def test_another_shape_in_half_precision_gives_open_clips_vectors(
     tmp_path: Path, quick_gelu: bool
 ) -> None:
     from desktop_app.core.clip_native import build_clip
-    from desktop_app.core.embedder import Embedder
 
     config, weights = _random_weights(tmp_path, quick_gelu)
     shape = plain_clip_shape(config, quick_gelu=False)
@@ -131,13 +132,7 @@ def test_another_shape_in_half_precision_gives_open_clips_vectors(
     )
     reference, tokenizer = _open_clip_reference(config, weights, quick_gelu)
     pictures = torch.stack([embedder.prepare_image(p) for p in _pictures(1)])
-    with torch.inference_mode():
-        expected = torch.nn.functional.normalize(reference.encode_image(pictures), dim=-1)
-        expected_texts = torch.nn.functional.normalize(
-            reference.encode_text(tokenizer(TEXTS)), dim=-1
-        )
-    assert _cosines(embedder.encode_prepared(pictures), expected.numpy()).min() > 0.99999
-    assert _cosines(embedder.encode_texts(TEXTS), expected_texts.numpy()).min() > 0.99999
+    _assert_same_vectors(embedder, reference, tokenizer, pictures)
 
 
 def test_the_text_tower_lets_go_of_its_weights_and_comes_back_the_same(
@@ -245,7 +240,7 @@ def test_indexing_and_encoding_never_import_open_clip(tmp_path: Path, tiny_weigh
 import sys
 from pathlib import Path
 from PIL import Image
-from desktop_app.core.embedder import load_embedder
+from desktop_app.core.embedder import Embedder, load_embedder
 e = load_embedder("lumen-tiny", Path({str(tiny_weights)!r}), Path({str(tmp_path)!r}), "cpu")
 e.encode_images([Image.new("RGB", (64, 48), "red")])
 e.encode_texts(["a red circle"])
