@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_app.core.catalog import Catalog, FileFilter, FileRecord, KeywordHit
+from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRecord, KeywordHit
 from desktop_app.core.tags import normalise_tag
 from desktop_app.core.vector_index import VectorIndex
 
@@ -32,6 +32,9 @@ RELATIVE_CUTOFF = 0.5
 KEYWORD_CANDIDATES = 200
 # Candidates checked against a new filter before the filter is resolved as a whole instead.
 CHECKED_FETCH = 4096
+# Vectors asked for beyond the files wanted times the vectors they hold on average: hidden,
+# offline and excluded files, and files with more vectors than the average.
+FETCH_SLACK = 1.25
 # Files looked at per negative term (``-people``): those it matches are left out.
 NEGATIVE_CANDIDATES = 1000
 # A negative term also pulls the query vector away from it, with this weight.
@@ -268,6 +271,7 @@ class SearchService:
         self._index = index
         self._space = space
         self._background: dict[str, tuple[int, np.ndarray]] = {}
+        self._per_file: tuple[int, float] | None = None  # (index size, vectors per file)
 
     def by_vector(
         self,
@@ -468,7 +472,8 @@ class SearchService:
         vectors (kept by the catalog for the next query) and searched within.
         """
         total = len(self._index) if allowed is None else len(allowed)
-        fetch = min(total, k * 3 + 16)
+        # (a filter checked on the candidates passes only some of them: ask for more at once)
+        fetch = min(total, self._first_fetch(k) if check is None else k * 3 + 16)
         while True:
             if check is not None and fetch > CHECKED_FETCH:
                 narrowed = self._catalog.allowed_vector_ids(self._space, check)
@@ -477,7 +482,7 @@ class SearchService:
                 total = len(allowed)
                 if total == 0:
                     return []
-                fetch = min(total, k * 3 + 16)
+                fetch = min(total, self._first_fetch(k))
             ids, scores = self._index.search(query, fetch, allowed=allowed)
             best: dict[int, tuple[float, int]] = {}
             owners = self._catalog.owners([int(i) for i in ids])
@@ -498,6 +503,20 @@ class SearchService:
             for fid, (score, vid) in ranked
             for o in (owners[vid],)
         ]
+
+    def _first_fetch(self, k: int) -> int:
+        """Vectors to ask the index for first, to find ``k`` files: as many as the files hold
+        on average (one a photo; a document's passages and a video's frames more), with room.
+
+        Fewer vectors asked is a narrower graph search and fewer catalog lookups: at 1M photos
+        the window's 200 results cost 24 ms with 3·k + 16 vectors asked.
+        """
+        size = len(self._index)
+        cached = self._per_file
+        if cached is None or not 0.8 * cached[0] <= size <= 1.25 * cached[0]:
+            files = self._catalog.counts().get(INDEXED, 0)
+            cached = self._per_file = (size, max(1.0, size / files) if files else 3.0)
+        return math.ceil(k * min(cached[1], 3.0) * FETCH_SLACK) + 16
 
     def _score_file(
         self, file_id: int, query: np.ndarray, calibrations: dict[str, _Calibration]
