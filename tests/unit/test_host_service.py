@@ -97,3 +97,28 @@ def test_the_windows_forget_and_exclude_take_effect_while_it_indexes(
     assert held == [True]
     assert {"*.tmp", str(photos / "b")} <= set(tiny_library.exclusions())
     assert not any(p.is_relative_to(photos / "b") for p in tiny_library.catalog.files_under(photos))
+
+
+def test_thumbnails_wait_while_a_query_is_answered(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    """The window asks for a screenful of thumbnails as results arrive; the next keystroke's
+    query must not queue behind them for the cores."""
+    from tests.support.waiting import wait_until
+
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    photos = tmp_path / "photos"
+    write_shape_photos(photos, seeds=(7,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        library.index([photos])
+        service = LibraryService(library)
+        wanted = [(p, f"{i:032x}", "image", None) for i, p in enumerate(sorted(photos.iterdir()))]
+        made: list[list[str | None]] = []
+        with library.priority.query():  # a query is being answered
+            worker = threading.Thread(target=lambda: made.append(service.thumbnails(wanted)))
+            worker.start()
+            wait_until(lambda: library.priority.waits > 0, what="the thumbnails to stand aside")
+            assert not made
+        worker.join(30)
+        service.close()
+    assert made and len(made[0]) == len(wanted) and all(made[0])
