@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -423,8 +423,14 @@ class Catalog:
         """
         return self.files_named_like_each([path])[path]
 
-    def files_named_like_each(self, paths: Sequence[Path]) -> dict[Path, list[FileRecord]]:
-        """``files_named_like`` for each of ``paths``, in one transaction and few statements."""
+    def files_named_like_each(
+        self, paths: Sequence[Path], known: Mapping[Path, FileRecord] | None = None
+    ) -> dict[Path, list[FileRecord]]:
+        """``files_named_like`` for each of ``paths``, in one transaction and few statements.
+
+        ``known``: records the caller holds already (a page of hits), used as they are.
+        """
+        held = {str(path): record for path, record in (known or {}).items()}
 
         # (strings, not Path methods: this runs for every search's page of results)
         def key(path: str) -> tuple[str, str]:  # the folder, and the stem folded as lower()
@@ -454,7 +460,10 @@ class Catalog:
                         continue
                     row_key = key(row.path)
                     if row_key in wanted:
-                        found.setdefault(row_key, []).append(FileRecord.from_row(row))
+                        record = held.get(row.path)
+                        if record is None or record.id != row.id:
+                            record = FileRecord.from_row(row)
+                        found.setdefault(row_key, []).append(record)
         return {path: found.get(keys[path], []) for path in paths}
 
     def add_file(

@@ -46,7 +46,9 @@ def pair_up(results: SearchResults, catalog: Catalog) -> SearchResults:
     """
     kept = []
     taken: set[Path] = set()
-    named_alike = catalog.files_named_like_each([hit.file.path for hit in results.hits])
+    named_alike = catalog.files_named_like_each(
+        [hit.file.path for hit in results.hits], {hit.file.path: hit.file for hit in results.hits}
+    )
     for hit in results.hits:
         if hit.file.path in taken:
             continue
