@@ -5,10 +5,11 @@ takes several. The text tower of a CLIP model is a small causal transformer; for
 its cost is reading the weights, which numpy does straight from the memory-mapped safetensors
 file (only the text tower's pages and the query's embedding rows are touched).
 
-The numpy path is only used for a library whose model was once loaded through open_clip: at that
-moment ``write_manifest`` records the text tower's shape and checks the numpy encoder against
-the torch model on a few probe texts. A model whose text tower differs in any way (another
-tokenizer, layer scale, other pooling) gets no manifest and keeps the torch path.
+The numpy path is only used for a library whose model was once loaded (by Lumen's own CLIP or
+through open_clip): at that moment ``write_manifest`` records the text tower's shape and checks
+the numpy encoder against the torch model on a few probe texts. A model whose text tower
+differs in any way (another tokenizer, layer scale, other pooling) gets no manifest and keeps
+the torch path.
 """
 
 from __future__ import annotations
