@@ -394,14 +394,15 @@ class Catalog:
     def recent_files(self, limit: int, file_filter: FileFilter | None = None) -> list[FileRecord]:
         """Indexed files, newest first (by date taken, else modification time)."""
         with self.session() as s:
-            query = select(FileRow).where(FileRow.status == INDEXED)
+            # Plain rows, not ORM objects: the window's first screen is up to 20k of them.
+            query = select(FileRow.__table__).where(FileRow.status == INDEXED)
             query = apply_filter(query, file_filter)
             query = query.order_by(
                 func.coalesce(
                     FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
                 ).desc()
             ).limit(limit)
-            return [FileRecord.from_row(r) for r in s.scalars(query)]
+            return [FileRecord.from_row(r) for r in s.execute(query)]
 
     def find_by_name(
         self, words: Sequence[str], limit: int, file_filter: FileFilter | None = None
