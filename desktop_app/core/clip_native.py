@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.models import OPENAI_MEAN, OPENAI_STD, ModelSpec
 from desktop_app.core.text_encoder import clip_tokenizer
 
@@ -287,7 +288,13 @@ class Towers:
         """Hold while encoding texts: the text tower is loaded, and stays while held."""
         with self._lock:
             if not self.text_loaded:
-                self._assign(visual=False)
+                try:
+                    self._assign(visual=False)
+                except Exception as exc:  # the file went away or changed since it was loaded
+                    raise ModelUnavailableError(
+                        f"The text tower could not be read again from {self._weights}: "
+                        f"{type(exc).__name__}: {exc}. Restart Lumen to load the model anew."
+                    ) from exc
                 self.text_loaded = True
             self._text_users += 1
         try:

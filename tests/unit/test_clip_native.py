@@ -251,3 +251,18 @@ print("heavy:", heavy)
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout
     assert "heavy: []" in out, out
+
+
+def test_a_weights_file_gone_before_the_text_tower_comes_back_is_reported(
+    tiny_weights: Path, tmp_path: Path
+) -> None:
+    from desktop_app.core.errors import ModelUnavailableError
+
+    own = tmp_path / "tiny.safetensors"
+    own.write_bytes(tiny_weights.read_bytes())
+    embedder = load_embedder("lumen-tiny", own, tmp_path, "cpu")
+    embedder.encode_texts(TEXTS)
+    embedder.release_text_tower()
+    own.unlink()
+    with pytest.raises(ModelUnavailableError, match="could not be read again"):
+        embedder.encode_texts(TEXTS)
