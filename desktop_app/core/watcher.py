@@ -52,6 +52,8 @@ DEFAULT_RECONCILE_EVERY_S = 15 * 60.0  # full safety-net rescan
 DEFAULT_POLL_INTERVAL_S = 30.0  # for folders that inotify cannot watch (each poll stats all)
 DEFAULT_RECHECK_S = 2.0  # how often folder roots are checked (gone, back, added, removed)
 MAX_BATCH = 2000  # paths handed to the library at once
+# How long ``start`` waits for the first watches (a huge tree takes a while to watch).
+WATCHES_READY_S = 30.0
 
 # What the watcher listens to; opens and reads (the indexer's own among them) are left out.
 EVENTS: list[type[FileSystemEvent]] = [
@@ -286,6 +288,7 @@ class FolderWatcher:
         self._polling: set[Path] = set()
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._watching = threading.Event()  # the folders' first watches are in place
         self._cancel = threading.Event()
         self._reconcile_requested = threading.Event()
         self._busy = False
@@ -318,6 +321,10 @@ class FolderWatcher:
             self._reconcile_requested.set()
         self._thread = threading.Thread(target=self._run, name="lumen-watch", daemon=True)
         self._thread.start()
+        # Return once the folders are watched: a change made right after must not be missed
+        # (with ``reconcile=False`` nothing else would see it before the next rescan).
+        if not self._watching.wait(WATCHES_READY_S):
+            log.warning("Watching the folders takes long; changes meanwhile wait for a rescan")
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop watching; a batch or rescan in progress is cancelled (finished files are kept)."""
@@ -386,7 +393,10 @@ class FolderWatcher:
 
     def _run(self) -> None:
         try:
-            self._sync_folders(initial=True)
+            try:
+                self._sync_folders(initial=True)
+            finally:
+                self._watching.set()
             next_reconcile = self._next_reconcile()
             next_check = time.monotonic() + self._recheck_s
             while not self._stopping.is_set():

@@ -445,3 +445,32 @@ def test_lumen_watch_logs_changes_and_stops_on_ctrl_c(
         found = reopened.search(PURPLE.text, 1).hits
         assert [h.file.path for h in found] == [root / "violet.png"]
         assert reopened.status().indexed == 2
+
+
+def test_a_file_saved_the_moment_watching_starts_is_not_missed(
+    tiny_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``start`` returns once the folders are watched, even when placing the watches takes a
+    while (a big tree): the window starts watching without a rescan, so a change made in
+    between would otherwise wait for the next one (15 minutes)."""
+    root = tmp_path / "photos"
+    root.mkdir()
+    helper = Live(tiny_library, root)
+    helper.write("old_0.png", RED)
+    tiny_library.index([root])
+    slow_sync = FolderWatcher._sync_folders
+
+    def slow(watcher: FolderWatcher, initial: bool) -> None:
+        if initial:
+            time.sleep(0.5)
+        slow_sync(watcher, initial)
+
+    monkeypatch.setattr(FolderWatcher, "_sync_folders", slow)
+    watcher = FolderWatcher(tiny_library, settle_s=0.3, recheck_s=0.2, reconcile_every_s=None)
+    watcher.start(reconcile=False)  # as the window does after its own index run
+    try:
+        new = helper.write("purple.png", PURPLE)
+        helper.wait_found(new, PURPLE)
+    finally:
+        watcher.stop()
+    assert watcher.error is None
