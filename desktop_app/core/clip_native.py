@@ -256,7 +256,7 @@ class Towers:
         self._weights = weights
         self._names = names
         self._lock = threading.Lock()
-        self.text_loaded = False
+        self._text_loaded = False
         self._text_users = 0
 
     def _assign(self, visual: bool) -> None:
@@ -287,7 +287,7 @@ class Towers:
     def text(self) -> Iterator[None]:
         """Hold while encoding texts: the text tower is loaded, and stays while held."""
         with self._lock:
-            if not self.text_loaded:
+            if not self._text_loaded:
                 try:
                     self._assign(visual=False)
                 except Exception as exc:  # the file went away or changed since it was loaded
@@ -295,7 +295,7 @@ class Towers:
                         f"The text tower could not be read again from {self._weights}: "
                         f"{type(exc).__name__}: {exc}. Restart Lumen to load the model anew."
                     ) from exc
-                self.text_loaded = True
+                self._text_loaded = True
             self._text_users += 1
         try:
             yield
@@ -309,7 +309,7 @@ class Towers:
         import torch
 
         with self._lock:
-            if self.text_loaded and not self._text_users:
+            if self._text_loaded and not self._text_users:
                 self._put(
                     {
                         k: torch.empty(self._model.get_parameter(k).shape, device="meta")
@@ -317,7 +317,7 @@ class Towers:
                         if not k.startswith("visual.")
                     }
                 )
-                self.text_loaded = False
+                self._text_loaded = False
 
 
 def build_clip(shape: ClipShape, weights: Path) -> tuple[Any, Towers] | None:

@@ -230,6 +230,7 @@ def load_embedder(
         )
     chosen = choose_device(device)
     shape = native_shape(spec)
+    source: WeightsSource | None = None
     if shape is not None and chosen == "cpu":
         source = resolve_weights(spec, weights, cache_dir, on_download)
         if source.path.suffix == ".safetensors":
@@ -246,7 +247,8 @@ def load_embedder(
     if spec.architecture not in open_clip.list_models():
         known = ", ".join(sorted(k for k, s in _visible_models().items()))
         raise ModelUnavailableError(f"Unknown model {model_key!r}. Known models: {known}.")
-    source = resolve_weights(spec, weights, cache_dir, on_download)
+    if source is None:  # (found above when Lumen's own CLIP could not take the file)
+        source = resolve_weights(spec, weights, cache_dir, on_download)
     tag_cfg: dict[str, Any] = (
         open_clip.get_pretrained_cfg(spec.architecture, spec.pretrained) if spec.pretrained else {}
     ) or {}
@@ -296,10 +298,16 @@ def load_embedder(
         raise ModelUnavailableError(
             f"The tokenizer of {spec.key} could not be loaded: {type(exc).__name__}: {exc}"
         ) from exc
-    space = f"{spec.key}#{fingerprint_file(source.path)[:16]}#p{PREPROCESSING_VERSION}"
+    space = vector_space(spec, source.path)
     embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path, image_tower)
     _log_loaded(embedder, source, started)
     return embedder
+
+
+def vector_space(spec: ModelSpec, weights: Path) -> str:
+    """The name of the vector space ``weights`` make for ``spec``: vectors of different spaces
+    are never compared (another model, other weights, other preprocessing)."""
+    return f"{spec.key}#{fingerprint_file(weights)[:16]}#p{PREPROCESSING_VERSION}"
 
 
 def _log_loaded(embedder: Embedder, source: WeightsSource, started: float) -> None:
@@ -332,7 +340,7 @@ def _native_embedder(
             towers.load_image()
             _quantize_image_tower(model)
 
-    space = f"{spec.key}#{fingerprint_file(source.path)[:16]}#p{PREPROCESSING_VERSION}"
+    space = vector_space(spec, source.path)
     preprocess = ClipPreprocess(shape.image_size, spec.mean, spec.std)
     tokens = ClipTokens(shape.context_length)
     return Embedder(
