@@ -35,6 +35,9 @@ CHECKED_FETCH = 4096
 # Vectors asked for beyond the files wanted times the vectors they hold on average: hidden,
 # offline and excluded files, and files with more vectors than the average.
 FETCH_SLACK = 1.25
+# Vectors asked per file wanted at most on the first try (a filter checked on the candidates
+# always asks this many: only some of them pass it).
+FETCH_PER_FILE_MAX = 3
 # Files looked at per negative term (``-people``): those it matches are left out.
 NEGATIVE_CANDIDATES = 1000
 # A negative term also pulls the query vector away from it, with this weight.
@@ -472,8 +475,7 @@ class SearchService:
         vectors (kept by the catalog for the next query) and searched within.
         """
         total = len(self._index) if allowed is None else len(allowed)
-        # (a filter checked on the candidates passes only some of them: ask for more at once)
-        fetch = min(total, self._first_fetch(k) if check is None else k * 3 + 16)
+        fetch = min(total, self._first_fetch(k) if check is None else k * FETCH_PER_FILE_MAX + 16)
         while True:
             if check is not None and fetch > CHECKED_FETCH:
                 narrowed = self._catalog.allowed_vector_ids(self._space, check)
@@ -516,7 +518,7 @@ class SearchService:
         if cached is None or not 0.8 * cached[0] <= size <= 1.25 * cached[0]:
             files = self._catalog.counts().get(INDEXED, 0)
             cached = self._per_file = (size, max(1.0, size / files) if files else 3.0)
-        return math.ceil(k * min(cached[1], 3.0) * FETCH_SLACK) + 16
+        return math.ceil(k * min(cached[1], FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16
 
     def _score_file(
         self, file_id: int, query: np.ndarray, calibrations: dict[str, _Calibration]
