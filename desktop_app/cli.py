@@ -7,6 +7,7 @@ import functools
 import io
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -43,6 +44,7 @@ log = logging.getLogger("desktop_app")
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # as a shell reports a command killed by SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -375,6 +377,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lumen: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `lumen search … | head`: the reader has what it wanted
+        # (Python would report the pipe again flushing stdout at exit; point it at nothing.)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 READ_ONLY = {"search", "similar", "related", "status", "forget", "tags"}

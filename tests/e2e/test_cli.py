@@ -216,3 +216,28 @@ def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_wei
         file_name(caption_for_text("a green circle at the bottom"), seed) for seed in (1, 2, 3, 4)
     }
     assert Path(hits[0]["path"]).name in green
+
+
+def test_results_piped_into_a_reader_that_stops_early_end_quietly(
+    tmp_path: Path, tiny_weights: Path, photos: Path
+) -> None:
+    """`lumen search … | head -2`: no traceback when the reader closes the pipe."""
+    lumen = Lumen(tmp_path / "data", tiny_weights)
+    lumen("index", str(photos / "shapes"))
+    command = [
+        sys.executable, "-m", "desktop_app.cli", "--data-dir", str(lumen.data_dir),
+        "search", "a red circle on the left", "--all", "-k", "200",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, HF_HUB_OFFLINE="1"),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does once it has its line
+    errors = proc.stderr.read().decode()
+    assert proc.wait(120) == 141, errors
+    assert b"results for" in first
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
