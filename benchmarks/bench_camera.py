@@ -25,7 +25,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.extractors import raw as raw_module
 from desktop_app.core.extractors import video as video_module
 from desktop_app.core.extractors.raw import extract_raw

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop_app.core.extractors.ocr import OcrUnavailableError, load_ocr_engine
 from desktop_app.core.extractors.pdf import OCR_RENDER_SIDE, extract_pdf
-from desktop_app.core.passages import PassageSplitter
+from desktop_app.core.indexing.passages import PassageSplitter
 
 WORDS = (  # noqa: SIM905
     "the of and to in is that for it as was with be by on not he this are or his from at which "
@@ -137,7 +137,7 @@ def bench_embed(folder: Path) -> None:
     import open_clip
     import torch
 
-    from desktop_app.core.embedder import _encode_text_until_eot
+    from desktop_app.core.embedding.embedder import _encode_text_until_eot
 
     torch.set_num_threads(os.cpu_count() or 2)
     model = open_clip.create_model("ViT-B-32").eval()

@@ -1,6 +1,6 @@
 """How similar an edited copy stays to its original, against how similar distinct photos get.
 
-Chooses the near-duplicate threshold (``desktop_app.core.duplicates.DUPLICATE_COSINE``): for each
+Chooses the near-duplicate threshold (``desktop_app.core.query.duplicates.DUPLICATE_COSINE``): for each
 edit (resize, recompress, crop, brightness) the share of copies at or above each threshold, and the
 share of pairs of distinct photos (different captions) and of look-alike photos (same caption,
 another seed: a different shot of the same thing) that reach it. Run from the repository root::
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance
 
-from desktop_app.core.embedder import load_embedder
+from desktop_app.core.embedding.embedder import load_embedder
 from tests.support.shapes import all_captions, render
 
 REPO = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.fake_model_cache import make_fake_cache
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.library import Library
 
 REPO = Path(__file__).resolve().parent.parent

@@ -330,7 +330,7 @@ def indexing_stalls(loop: Loop, work: Path, count: int, process: bool) -> None:
 
 def _load_model() -> None:
     """Import torch and open_clip, create the tiny model, encode a few queries."""
-    from desktop_app.core.embedder import load_embedder
+    from desktop_app.core.embedding.embedder import load_embedder
 
     embedder = load_embedder("lumen-tiny", WEIGHTS, Path(tempfile.gettempdir()), "cpu")
     for _ in range(3):

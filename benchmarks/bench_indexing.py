@@ -33,9 +33,9 @@ import numpy as np  # noqa: E402
 from benchmarks.bench_embed import write_photos  # noqa: E402
 from benchmarks.fake_model_cache import make_fake_cache  # noqa: E402
 from desktop_app.config import Settings  # noqa: E402
-from desktop_app.core.embedder import Embedder, load_embedder  # noqa: E402
+from desktop_app.core.embedding.embedder import Embedder, load_embedder  # noqa: E402
+from desktop_app.core.indexing.pipeline import _prepare  # noqa: E402
 from desktop_app.core.library import Library  # noqa: E402
-from desktop_app.core.pipeline import _prepare  # noqa: E402
 from desktop_app.core.records import FileRecord  # noqa: E402
 
 MODEL = "ViT-B-32/laion2b_s34b_b79k"

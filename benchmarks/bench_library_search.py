@@ -23,9 +23,9 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRow, VectorRow
-from desktop_app.core.search import SearchService
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.query.search import SearchService
+from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRow, VectorRow
+from desktop_app.core.storage.vector_index import VectorIndex
 
 DIM = 512
 SPACE = "bench"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
-from desktop_app.core.catalog import Catalog
+from desktop_app.core.storage.catalog import Catalog
 
 FOLDER = "/photos/2024/DCIM/100CANON"
 LOOKUPS = 200

@@ -17,8 +17,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from desktop_app.core.query.results import BY_MEANING, ResultFile
 from desktop_app.core.records import INDEXED, FileRecord
-from desktop_app.core.results import BY_MEANING, ResultFile
 from desktop_app.host.service import _row
 
 

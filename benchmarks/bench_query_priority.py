@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.bench_embed import write_photos  # noqa: E402
 from benchmarks.fake_model_cache import make_fake_cache  # noqa: E402
 from desktop_app.config import Settings  # noqa: E402
-from desktop_app.core.embedder import Embedder, load_embedder  # noqa: E402
+from desktop_app.core.embedding.embedder import Embedder, load_embedder  # noqa: E402
 from desktop_app.core.library import Library  # noqa: E402
 
 MODEL = "ViT-B-32/laion2b_s34b_b79k"

@@ -17,8 +17,8 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop_app.core import vector_index as vi
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.storage import vector_index as vi
+from desktop_app.core.storage.vector_index import VectorIndex
 
 Floats = npt.NDArray[np.float32]
 Ids = npt.NDArray[np.int64]

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_library_search import SPACE, insert_photos
 from benchmarks.bench_search import clustered
-from desktop_app.core.catalog import Catalog, FileFilter
-from desktop_app.core.search import SearchService
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.query.search import SearchService
+from desktop_app.core.storage.catalog import Catalog, FileFilter
+from desktop_app.core.storage.vector_index import VectorIndex
 
 DIM = 512
 K = 10

@@ -1,7 +1,7 @@
 """Chooses the automatic-tag threshold: precision and recall of tags at each threshold.
 
 Generated photos of coloured shapes (every caption, several render seeds) are scored against the
-model's tag vocabulary (``desktop_app.core.tags``); a tag is right when the photo's caption names
+model's tag vocabulary (``desktop_app.core.embedding.tags``); a tag is right when the photo's caption names
 it (its colour or its shape). For each threshold the table gives precision, recall, F0.5
 (precision counts twice as much as recall: a wrong tag misleads, a missing one is only missing)
 and tags per photo; the best F0.5 is marked. With ``--labels FILE`` (CSV rows ``image,tag``, one
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from desktop_app.core.embedder import Embedder, load_embedder
-from desktop_app.core.tags import (
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.tags import (
     label_scores,
     normalise_tag,
     prompts,

@@ -18,8 +18,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop_app.config import Settings
+from desktop_app.core.indexing.watcher import FolderWatcher
 from desktop_app.core.library import Library
-from desktop_app.core.watcher import FolderWatcher
 from tests.support.shapes import all_captions, render
 
 REPO = Path(__file__).resolve().parent.parent

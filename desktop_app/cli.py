@@ -19,25 +19,29 @@ from typing import Any
 
 from desktop_app import __version__
 from desktop_app.config import Settings, default_data_dir
-from desktop_app.core.catalog import FileFilter
-from desktop_app.core.duplicates import DUPLICATE_COSINE
+from desktop_app.core.embedding.weights import DownloadProgress
 from desktop_app.core.errors import LumenError
 from desktop_app.core.extractors.video import format_time, video_limits
+from desktop_app.core.indexing.pipeline import FileChanges, IndexSummary, Progress
+from desktop_app.core.indexing.watcher import (
+    DEFAULT_RECONCILE_EVERY_S,
+    DEFAULT_SETTLE_S,
+    FolderWatcher,
+)
+from desktop_app.core.indexing.writer_lock import LibraryBusyError
 from desktop_app.core.library import Library, default_embedder_loader
 from desktop_app.core.memory import limit_heap_growth
 from desktop_app.core.models import MODELS
-from desktop_app.core.pipeline import FileChanges, IndexSummary, Progress
-from desktop_app.core.records import RAW, file_to_open
-from desktop_app.core.results import (
+from desktop_app.core.query.duplicates import DUPLICATE_COSINE
+from desktop_app.core.query.results import (
     QueryResults,
     ResultFile,
     related_documents,
     search_files,
     similar_files,
 )
-from desktop_app.core.watcher import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S, FolderWatcher
-from desktop_app.core.weights import DownloadProgress
-from desktop_app.core.writer_lock import LibraryBusyError
+from desktop_app.core.records import RAW, file_to_open
+from desktop_app.core.storage.catalog import FileFilter
 
 log = logging.getLogger("desktop_app")
 
@@ -788,7 +792,12 @@ def _duplicates(library: Library, args: argparse.Namespace) -> int:
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     """``lumen eval PAIRS``: the model's retrieval quality on a captioned set, as a table."""
-    from desktop_app.core.evaluation import evaluate, load_pairs, report_json, report_table
+    from desktop_app.core.embedding.evaluation import (
+        evaluate,
+        load_pairs,
+        report_json,
+        report_table,
+    )
     from desktop_app.core.library import default_embedder_loader
 
     pairs = load_pairs(args.pairs, args.images)

@@ -135,8 +135,8 @@ def window_finding(env: dict[str, str]) -> Finding:
 
 def model_finding(settings: Settings) -> Finding:
     """Whether the model's weights are at hand (a file, or the cache), or will be downloaded."""
+    from desktop_app.core.embedding.weights import cached_weights, hub_endpoint, unreachable_reason
     from desktop_app.core.models import get_model_spec
-    from desktop_app.core.weights import cached_weights, hub_endpoint, unreachable_reason
 
     spec = get_model_spec(settings.model)
     if settings.weights is not None:

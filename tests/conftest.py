@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.library import Library
 from tests.support.real_weights import RealWeights, find_real_weights
 from tests.support.settings import tiny_model_settings

@@ -14,32 +14,45 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.config import Settings
-from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRecord, Folder
-from desktop_app.core.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.model_switch import SwitchSummary, reembed
+from desktop_app.core.embedding.tags import (
+    TagVocabulary,
+    normalise_tag,
+    prompts,
+    threshold_for,
+    vocabulary_labels,
+    vocabulary_version,
+)
+from desktop_app.core.embedding.text_encoder import (
+    NumpyTextEncoder,
+    load_numpy_text_encoder,
+    write_manifest,
+)
+from desktop_app.core.embedding.weights import DownloadCallback
 from desktop_app.core.errors import (
     ExtractionError,
     IndexMismatchError,
     LumenError,
     ModelUnavailableError,
 )
-from desktop_app.core.exclusions import Exclusions, normalise
 from desktop_app.core.extractors import extract
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
-from desktop_app.core.fingerprint import fingerprint_file
-from desktop_app.core.model_switch import SwitchSummary, reembed
-from desktop_app.core.models import ModelSpec, get_model_spec
-from desktop_app.core.pairs import pair_up, same_shot
-from desktop_app.core.pipeline import (
+from desktop_app.core.indexing.exclusions import Exclusions, normalise
+from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.indexing.pipeline import (
     SAVE_EVERY_S,
     ChangeCallback,
     Indexer,
     IndexSummary,
     Progress,
 )
-from desktop_app.core.priority import QueryPriority
-from desktop_app.core.records import LibraryStatus, Tag
-from desktop_app.core.search import (
+from desktop_app.core.indexing.priority import QueryPriority
+from desktop_app.core.indexing.writer_lock import LibraryBusyError, WriterLock
+from desktop_app.core.models import ModelSpec, get_model_spec
+from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
+from desktop_app.core.query.pairs import pair_up, same_shot
+from desktop_app.core.query.search import (
     MatchReason,
     ParsedQuery,
     SearchHit,
@@ -49,18 +62,9 @@ from desktop_app.core.search import (
     found_terms,
     parse_query,
 )
-from desktop_app.core.tags import (
-    TagVocabulary,
-    normalise_tag,
-    prompts,
-    threshold_for,
-    vocabulary_labels,
-    vocabulary_version,
-)
-from desktop_app.core.text_encoder import NumpyTextEncoder, load_numpy_text_encoder, write_manifest
-from desktop_app.core.vector_index import IndexFileError, VectorIndex
-from desktop_app.core.weights import DownloadCallback
-from desktop_app.core.writer_lock import LibraryBusyError, WriterLock
+from desktop_app.core.records import LibraryStatus, Tag
+from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, Folder
+from desktop_app.core.storage.vector_index import IndexFileError, VectorIndex
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]
 

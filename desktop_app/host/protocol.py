@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from desktop_app.core.query.results import BY_DATE, BY_MEANING, BY_NAME
 from desktop_app.core.records import (
     DownloadProgress,
     FileChanges,
@@ -22,7 +23,6 @@ from desktop_app.core.records import (
     LibraryStatus,
     Progress,
 )
-from desktop_app.core.results import BY_DATE, BY_MEANING, BY_NAME
 
 # The core's records that cross the pipe as they are.
 __all__ = [

@@ -66,8 +66,8 @@ def host_main(
 def open_service(settings: Settings, on_event: Callable[[str, Any], None]) -> LibraryService:
     """The library of ``settings``, served; a download of the model's weights is reported as
     ``DOWNLOAD`` events (and can be cancelled with ``LibraryService.cancel_download``)."""
+    from desktop_app.core.embedding.weights import DownloadControl
     from desktop_app.core.library import Library, default_embedder_loader
-    from desktop_app.core.weights import DownloadControl
     from desktop_app.host.service import LibraryService
 
     downloads = DownloadControl(lambda progress: on_event(DOWNLOAD, progress))

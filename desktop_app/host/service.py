@@ -18,12 +18,14 @@ from typing import Any
 
 from PIL import Image
 
-from desktop_app.core import results
+from desktop_app.core.embedding.weights import DownloadControl
 from desktop_app.core.errors import LumenError
 from desktop_app.core.extractors import document_thumbnail
 from desktop_app.core.extractors.images import open_for_display, read_image_metadata
 from desktop_app.core.extractors.video import frame_strip, video_frame
+from desktop_app.core.indexing.watcher import FolderWatcher
 from desktop_app.core.library import Library
+from desktop_app.core.query import results
 from desktop_app.core.records import (
     INDEXED,
     OFFLINE,
@@ -34,8 +36,6 @@ from desktop_app.core.records import (
     Progress,
 )
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
-from desktop_app.core.watcher import FolderWatcher
-from desktop_app.core.weights import DownloadControl
 from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from desktop_app.config import Settings
-from desktop_app.core.catalog import FileFilter
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.extractors.ocr import ocr_available
+from desktop_app.core.indexing.passages import MAX_PASSAGES_PER_FILE
 from desktop_app.core.library import Library
-from desktop_app.core.passages import MAX_PASSAGES_PER_FILE
+from desktop_app.core.storage.catalog import FileFilter
 from tests.support.documents import (
     write_corrupt_pdf,
     write_docx,

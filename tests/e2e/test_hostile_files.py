@@ -18,9 +18,9 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from desktop_app.core.catalog import FAILED, INDEXED
+from desktop_app.core.indexing.pipeline import Progress
 from desktop_app.core.library import Library
-from desktop_app.core.pipeline import Progress
+from desktop_app.core.storage.catalog import FAILED, INDEXED
 from tests.support.documents import write_corrupt_pdf, write_encrypted_pdf, write_text_pdf
 from tests.support.photos import write_huge_dimension_png
 from tests.support.shapes import caption_for_text, render

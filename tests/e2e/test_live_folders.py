@@ -21,10 +21,10 @@ from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
+from desktop_app.core.indexing.pipeline import FileChanges
+from desktop_app.core.indexing.watcher import FolderWatcher
 from desktop_app.core.library import Library
-from desktop_app.core.pipeline import FileChanges
-from desktop_app.core.watcher import FolderWatcher
 from tests.support.processes import child, reap
 from tests.support.shapes import Caption, all_captions, caption_for_text, render
 from tests.support.waiting import wait_until
@@ -356,7 +356,7 @@ def test_a_catalog_locked_too_long_is_reported_and_the_watcher_goes_on(
         return real_update(*args, **kwargs)
 
     monkeypatch.setattr(live.library, "update_paths", locked_the_first_time)
-    with caplog.at_level(logging.ERROR, logger="desktop_app.core.watcher"):
+    with caplog.at_level(logging.ERROR, logger="desktop_app.core.indexing.watcher"):
         live.write("purple.png", PURPLE)
         wait_until(lambda: calls, what="the watcher to update the index")
         assert live.watcher is not None and live.watcher.wait_idle(30)
@@ -379,7 +379,7 @@ def test_without_inotify_watches_a_folder_is_polled(
     live: Live, caplog: pytest.LogCaptureFixture
 ) -> None:
     live.stop()
-    with caplog.at_level(logging.WARNING, logger="desktop_app.core.watcher"):
+    with caplog.at_level(logging.WARNING, logger="desktop_app.core.indexing.watcher"):
         watcher = live.start(observer_factory=_NoWatchesLeft, poll_interval_s=0.2)
     assert watcher.polling_folders == [live.root]
     assert "fs.inotify.max_user_watches" in caplog.text and str(live.root) in caplog.text

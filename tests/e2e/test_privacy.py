@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.errors import ModelUnavailableError
+from desktop_app.core.indexing.watcher import FolderWatcher
 from desktop_app.core.library import Library
-from desktop_app.core.watcher import FolderWatcher
 from tests.support.shapes import caption_for_text, render
 from tests.support.waiting import wait_until
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.writer_lock import WriterLock
+from desktop_app.core.indexing.writer_lock import WriterLock
 from tests.support.processes import child, reap
 from tests.support.shapes import caption_for_text, render
 from tests.support.waiting import wait_until

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer
 from pytestqt.qtbot import QtBot
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.workers import LibraryBridge

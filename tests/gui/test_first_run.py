@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.models import ModelSpec
 from desktop_app.gui.first_run import ModelDownloadDialog
@@ -60,7 +60,7 @@ def online(monkeypatch: pytest.MonkeyPatch) -> None:
     """The network allowed (tests are offline otherwise) and the tiny model on the hub."""
     import huggingface_hub.constants
 
-    from desktop_app.core import weights
+    from desktop_app.core.embedding import weights
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)

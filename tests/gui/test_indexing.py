@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.gui.main_window import PAGE_MESSAGE, PAGE_RESULTS
 from desktop_app.host.protocol import MODEL_UNAVAILABLE, IndexSummary

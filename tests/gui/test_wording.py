@@ -8,9 +8,9 @@ import pytest
 
 
 def test_the_core_s_missing_model_messages_name_the_window_s_button(tmp_path: Path) -> None:
+    from desktop_app.core.embedding.weights import resolve_weights
     from desktop_app.core.errors import ModelUnavailableError
     from desktop_app.core.models import DEFAULT_MODEL, get_model_spec
-    from desktop_app.core.weights import resolve_weights
     from desktop_app.gui.wording import window_wording
 
     spec = get_model_spec(DEFAULT_MODEL)

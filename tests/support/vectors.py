@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.storage.vector_index import VectorIndex
 
 DIM = 32
 

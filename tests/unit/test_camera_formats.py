@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from desktop_app.core.catalog import FileFilter
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.records import RAW
+from desktop_app.core.storage.catalog import FileFilter
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.raw import write_dng
 from tests.support.settings import tiny_model_settings

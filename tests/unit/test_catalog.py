@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core import catalog as catalog_module
-from desktop_app.core.catalog import Catalog
 from desktop_app.core.errors import DataDirError
+from desktop_app.core.storage import catalog as catalog_module
+from desktop_app.core.storage.catalog import Catalog
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ import pytest
 import torch
 from PIL import Image
 
-from desktop_app.core.clip_native import (
+from desktop_app.core.embedding.clip_native import (
     ClipPreprocess,
     native_shape,
     open_clip_config_path,
     plain_clip_shape,
 )
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.models import MODELS, get_model_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def _assert_same_vectors(
 
 def test_the_tiny_models_vectors_are_open_clips(tiny_weights: Path, tmp_path: Path) -> None:
     embedder = load_embedder("lumen-tiny", tiny_weights, tmp_path, "cpu")
-    assert type(embedder.model).__module__ == "desktop_app.core.clip_native"
+    assert type(embedder.model).__module__ == "desktop_app.core.embedding.clip_native"
     spec = get_model_spec("lumen-tiny")
     assert spec.config_file is not None
     reference, tokenizer = _open_clip_reference(spec.config_file, tiny_weights, False)
@@ -108,7 +108,7 @@ def test_the_tiny_models_vectors_are_open_clips(tiny_weights: Path, tmp_path: Pa
 def test_another_shape_in_half_precision_gives_open_clips_vectors(
     tmp_path: Path, quick_gelu: bool
 ) -> None:
-    from desktop_app.core.clip_native import build_clip
+    from desktop_app.core.embedding.clip_native import build_clip
 
     config, weights = _random_weights(tmp_path, quick_gelu)
     shape = plain_clip_shape(config, quick_gelu=False)
@@ -116,7 +116,7 @@ def test_another_shape_in_half_precision_gives_open_clips_vectors(
     built = build_clip(shape, weights)
     assert built is not None
     model, towers = built
-    from desktop_app.core.clip_native import ClipTokens
+    from desktop_app.core.embedding.clip_native import ClipTokens
 
     spec = get_model_spec("lumen-test-odd")
     embedder = Embedder(
@@ -240,7 +240,7 @@ def test_indexing_and_encoding_never_import_open_clip(tmp_path: Path, tiny_weigh
 import sys
 from pathlib import Path
 from PIL import Image
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
 e = load_embedder("lumen-tiny", Path({str(tiny_weights)!r}), Path({str(tmp_path)!r}), "cpu")
 e.encode_images([Image.new("RGB", (64, 48), "red")])
 e.encode_texts(["a red circle"])

@@ -19,8 +19,8 @@ from desktop_app.core.extractors import (
 from desktop_app.core.extractors.ocr import load_ocr_engine, ocr_available
 from desktop_app.core.extractors.pdf import render_pdf_page
 from desktop_app.core.extractors.text import MAX_TEXT_CHARS
+from desktop_app.core.indexing.passages import MAX_PASSAGES_PER_FILE, PassageSplitter
 from desktop_app.core.models import MODEL_CONFIG_DIR
-from desktop_app.core.passages import MAX_PASSAGES_PER_FILE, PassageSplitter
 from desktop_app.core.thumbnails import ThumbnailCache
 from tests.support.documents import (
     write_corrupt_pdf,

@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.core.embedder import Embedder
-from desktop_app.core.errors import LumenError
-from desktop_app.core.evaluation import (
+from desktop_app.core.embedding.embedder import Embedder
+from desktop_app.core.embedding.evaluation import (
     Pair,
     evaluate,
     load_pairs,
     report_table,
     retrieval_scores,
 )
+from desktop_app.core.errors import LumenError
 from tests.support.photos import write_captioned_set
 
 # Measured with the committed fixture on the generated set (72 captions x 2 unseen images):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import search
-from desktop_app.core.catalog import FileFilter
 from desktop_app.core.library import Library
+from desktop_app.core.query import search
+from desktop_app.core.storage.catalog import FileFilter
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.shapes import caption_for_text
 

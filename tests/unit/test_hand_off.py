@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
+from desktop_app.core.indexing.pipeline import IndexSummary, Progress
+from desktop_app.core.indexing.watcher import FolderWatcher
+from desktop_app.core.indexing.writer_lock import LibraryBusyError
 from desktop_app.core.library import Library
-from desktop_app.core.pipeline import IndexSummary, Progress
-from desktop_app.core.watcher import FolderWatcher
-from desktop_app.core.writer_lock import LibraryBusyError
 from desktop_app.host.service import LibraryService
 from tests.support.shapes import caption_for_text, render
 from tests.support.waiting import wait_until

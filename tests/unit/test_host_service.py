@@ -10,10 +10,10 @@ import threading
 import time
 from pathlib import Path
 
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
+from desktop_app.core.query.results import BY_MEANING, BY_NAME
 from desktop_app.core.records import Progress
-from desktop_app.core.results import BY_MEANING, BY_NAME
 from desktop_app.host.client import LibraryClient, LocalBackend
 from desktop_app.host.protocol import MODEL_READY, READY, Col, Query
 from desktop_app.host.service import LibraryService

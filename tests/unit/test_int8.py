@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.library import Library
 from tests.support.photos import write_shape_photos
 from tests.support.shapes import all_captions

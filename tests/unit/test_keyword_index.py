@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.core.catalog import Catalog, FileFilter, NewText, NewVector
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.search import parse_query
+from desktop_app.core.query.search import parse_query
+from desktop_app.core.storage.catalog import Catalog, FileFilter, NewText, NewVector
 
 
 def _catalog_with_a_document(tmp_path: Path) -> tuple[Catalog, int]:

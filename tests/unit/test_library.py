@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from desktop_app.config import Settings
-from desktop_app.core.catalog import FileFilter
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
+from desktop_app.core.storage.catalog import FileFilter
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.shapes import all_captions, caption_for_text
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from desktop_app.core.catalog import INDEXED
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
+from desktop_app.core.storage.catalog import INDEXED
 from tests.support.settings import tiny_model_settings
 from tests.support.shapes import all_captions, render
 
@@ -25,7 +25,7 @@ _EMBEDDER: list[Embedder] = []
 
 def embedder() -> Embedder:
     if not _EMBEDDER:
-        from desktop_app.core.embedder import load_embedder
+        from desktop_app.core.embedding.embedder import load_embedder
 
         _EMBEDDER.append(load_embedder("lumen-tiny", TINY_WEIGHTS, Path(tempfile.mkdtemp()), "cpu"))
     return _EMBEDDER[0]

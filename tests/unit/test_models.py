@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.weights import resolve_weights
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.library import Library
 from desktop_app.core.models import get_model_spec
-from desktop_app.core.weights import resolve_weights
 from tests.support.photos import write_shape_photos
 from tests.support.real_weights import RealWeights
 from tests.support.shapes import all_captions

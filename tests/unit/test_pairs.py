@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from desktop_app.config import Settings
-from desktop_app.core.catalog import Catalog, FileFilter, NewVector
-from desktop_app.core.pairs import pair_up, same_shot
+from desktop_app.core.query.pairs import pair_up, same_shot
+from desktop_app.core.query.search import SearchHit, SearchResults
 from desktop_app.core.records import RAW, file_to_open
-from desktop_app.core.search import SearchHit, SearchResults
+from desktop_app.core.storage.catalog import Catalog, FileFilter, NewVector
 
 CARD = Path("/photos/DCIM/100CANON")
 

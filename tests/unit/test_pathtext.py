@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.core.catalog import Catalog
-from desktop_app.core.pathtext import ESC, from_db, readable, to_db
+from desktop_app.core.storage.catalog import Catalog
+from desktop_app.core.storage.pathtext import ESC, from_db, readable, to_db
 
 names = st.binary(min_size=1, max_size=40).map(lambda b: b.replace(b"/", b"_").replace(b"\0", b"_"))
 

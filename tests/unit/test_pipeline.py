@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_app.core.pipeline import GPU_BATCH, plan_for
+from desktop_app.core.indexing.pipeline import GPU_BATCH, plan_for
 
 
 def test_on_the_cpu_decoding_waits_for_the_model_and_a_few_threads_decode() -> None:

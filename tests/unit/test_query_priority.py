@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.records import IndexSummary, Progress
 from tests.support.photos import write_shape_photos

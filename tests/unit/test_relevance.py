@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
-from desktop_app.core.search import RELEVANCE_CUTOFF, SearchResults, found_terms
+from desktop_app.core.query.search import RELEVANCE_CUTOFF, SearchResults, found_terms
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.settings import tiny_model_settings
 from tests.support.shapes import all_captions, caption_for_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from desktop_app.core.rwlock import RWLock
+from desktop_app.core.storage.rwlock import RWLock
 from tests.support.waiting import wait_until
 
 WAIT = 10.0  # seconds; only reached when the lock is broken

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core.catalog import Catalog, Folder
-from desktop_app.core.fingerprint import fingerprint_file
-from desktop_app.core.scanner import Scanner, is_ignored_name, mount_point_key
+from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.indexing.scanner import Scanner, is_ignored_name, mount_point_key
+from desktop_app.core.storage.catalog import Catalog, Folder
 
 
 def _catalogue(catalog: Catalog, folder: Folder, path: Path) -> int:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.catalog import Catalog
+from desktop_app.core.embedding.tags import everyday_tags, vocabulary_labels
 from desktop_app.core.library import Library
 from desktop_app.core.models import get_model_spec
-from desktop_app.core.tags import everyday_tags, vocabulary_labels
+from desktop_app.core.storage.catalog import Catalog
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.shapes import all_captions, caption_for_text
 

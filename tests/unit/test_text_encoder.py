@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from desktop_app.config import Settings
-from desktop_app.core.embedder import Embedder, load_embedder
-from desktop_app.core.library import Library
-from desktop_app.core.models import MODEL_CONFIG_DIR
-from desktop_app.core.text_encoder import (
+from desktop_app.core.embedding.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.text_encoder import (
     MANIFEST_NAME,
     clip_tokenizer,
     load_numpy_text_encoder,
     write_manifest,
 )
+from desktop_app.core.library import Library
+from desktop_app.core.models import MODEL_CONFIG_DIR
 from tests.support.photos import write_shape_photos
 from tests.support.settings import tiny_model_settings
 from tests.support.shapes import all_captions, caption_for_text

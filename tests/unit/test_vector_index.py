@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from desktop_app.core import vector_index
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.storage import vector_index
+from desktop_app.core.storage.vector_index import VectorIndex
 from tests.support.vectors import DIM, build, clustered, exact_top, sparse_ids, unit_vectors
 
 # -- exact path --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from desktop_app.core.errors import LumenError
-from desktop_app.core.vector_index import IndexFileError, VectorIndex
+from desktop_app.core.storage.vector_index import IndexFileError, VectorIndex
 from tests.support.vectors import DIM, build, unit_vectors
 
 

@@ -16,7 +16,7 @@ from watchdog.events import (
     FileOpenedEvent,
 )
 
-from desktop_app.core.watcher import Coalescer, StatKey, _EventHandler
+from desktop_app.core.indexing.watcher import Coalescer, StatKey, _EventHandler
 
 
 class FakeDisk:

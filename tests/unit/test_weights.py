@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.embedding.weights import DownloadControl, DownloadProgress, resolve_weights
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.models import get_model_spec
-from desktop_app.core.weights import DownloadControl, DownloadProgress, resolve_weights
 from tests.support.fake_hub import closed_port, fake_hub
 
 DEFAULT = "ViT-B-32/laion2b_s34b_b79k"

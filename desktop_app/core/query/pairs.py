@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from desktop_app.core.catalog import Catalog
 from desktop_app.core.extractors.images import IMAGE_EXTENSIONS
 from desktop_app.core.extractors.raw import RAW_EXTENSIONS
 from desktop_app.core.extractors.video import VIDEO_EXTENSIONS
-from desktop_app.core.search import SearchResults
+from desktop_app.core.query.search import SearchResults
+from desktop_app.core.storage.catalog import Catalog
 
 __all__ = ["pair_up", "same_shot"]
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop_app.core.catalog import Catalog
 from desktop_app.core.records import FileRecord
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.storage.catalog import Catalog
+from desktop_app.core.storage.vector_index import VectorIndex
 
 # Measured by ``python3 -m benchmarks.bench_duplicates`` with the tiny test model (see
 # docs in that file): at 0.92 every resized (50 %) and recompressed (JPEG q=40) copy groups with its

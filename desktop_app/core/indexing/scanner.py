@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from desktop_app.core.catalog import FAILED, Catalog, FileRecord, Folder
-from desktop_app.core.exclusions import Exclusions
 from desktop_app.core.extractors import kind_for_path
-from desktop_app.core.fingerprint import fingerprint_file
+from desktop_app.core.indexing.exclusions import Exclusions
+from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.storage.catalog import FAILED, Catalog, FileRecord, Folder
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from desktop_app.core.records import INDEXED, FileFilter, FileRecord
 
 if TYPE_CHECKING:
     from desktop_app.core.library import Library
-    from desktop_app.core.search import SearchHit, SearchResults
+    from desktop_app.core.query.search import SearchHit, SearchResults
 
 # How a file got into the results.
 BY_MEANING = "meaning"

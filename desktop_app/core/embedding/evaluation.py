@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_app.core.embedder import Embedder
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.errors import ExtractionError, LumenError
 from desktop_app.core.extractors import extract
 

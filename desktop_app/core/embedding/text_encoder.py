@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from desktop_app.core.embedder import Embedder
+    from desktop_app.core.embedding.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ class NumpyTextEncoder:
 
 def _text_tower_shape(embedder: Embedder) -> TextTowerShape | None:
     """The shape of the embedder's text tower when it is the plain CLIP one, else None."""
-    from desktop_app.core.clip_native import ClipShape
+    from desktop_app.core.embedding.clip_native import ClipShape
 
     native = getattr(embedder.model, "shape", None)
     if isinstance(native, ClipShape):  # Lumen's own CLIP (without open_clip)

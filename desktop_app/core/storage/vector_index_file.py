@@ -23,7 +23,7 @@ import hnswlib
 import numpy as np
 
 from desktop_app.core.errors import LumenError
-from desktop_app.core.vector_store import FloatArray, IdArray
+from desktop_app.core.storage.vector_store import FloatArray, IdArray
 
 _log = logging.getLogger(__name__)
 

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_app.core.catalog import (
+from desktop_app.core.errors import ExtractionError
+from desktop_app.core.extractors import Extraction, Passage, extract
+from desktop_app.core.indexing.exclusions import Exclusions
+from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.indexing.passages import PassageSplitter
+from desktop_app.core.indexing.priority import QueryPriority
+from desktop_app.core.indexing.scanner import Scanner, ScanResult, mount_point_key
+from desktop_app.core.records import FileChanges, IndexSummary, Progress
+from desktop_app.core.storage.catalog import (
     PENDING,
     Catalog,
     EmbeddedFile,
@@ -24,20 +32,12 @@ from desktop_app.core.catalog import (
     NewText,
     NewVector,
 )
-from desktop_app.core.errors import ExtractionError
-from desktop_app.core.exclusions import Exclusions
-from desktop_app.core.extractors import Extraction, Passage, extract
-from desktop_app.core.fingerprint import fingerprint_file
-from desktop_app.core.passages import PassageSplitter
-from desktop_app.core.priority import QueryPriority
-from desktop_app.core.records import FileChanges, IndexSummary, Progress
-from desktop_app.core.scanner import Scanner, ScanResult, mount_point_key
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.storage.vector_index import VectorIndex
 
 if TYPE_CHECKING:
     import torch
 
-    from desktop_app.core.embedder import Embedder
+    from desktop_app.core.embedding.embedder import Embedder
     from desktop_app.core.extractors.ocr import OcrEngine
 
 __all__ = ["ChangeCallback", "FileChanges", "IndexSummary", "Indexer", "Progress"]

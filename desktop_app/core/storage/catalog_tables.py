@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from desktop_app.core.pathtext import PathText
 from desktop_app.core.records import FAILED, INDEXED, OFFLINE, PENDING, RAW, RAW_EXTENSIONS
+from desktop_app.core.storage.pathtext import PathText
 
 if TYPE_CHECKING:
     from desktop_app.core.records import FileFilter

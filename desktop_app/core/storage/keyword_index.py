@@ -19,9 +19,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from desktop_app.core.catalog_tables import INDEXED, FileRow, FolderRow
-from desktop_app.core.pathtext import from_db, readable
 from desktop_app.core.records import KeywordHit, NewText
+from desktop_app.core.storage.catalog_tables import INDEXED, FileRow, FolderRow
+from desktop_app.core.storage.pathtext import from_db, readable
 
 KEYWORD_TABLE = "keyword_index"
 KEYWORD_ROWID_BITS = 20

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_app.core.catalog import INDEXED, Catalog, FileFilter, FileRecord, KeywordHit
-from desktop_app.core.tags import normalise_tag
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.embedding.tags import normalise_tag
+from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, KeywordHit
+from desktop_app.core.storage.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 

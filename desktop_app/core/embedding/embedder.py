@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_app.core.clip_native import (
+from desktop_app.core.embedding.clip_native import (
     ClipPreprocess,
     ClipShape,
     ClipTokens,
@@ -20,11 +20,11 @@ from desktop_app.core.clip_native import (
     build_clip,
     native_shape,
 )
+from desktop_app.core.embedding.hf_text import prepare_hf_text
+from desktop_app.core.embedding.weights import DownloadCallback, WeightsSource, resolve_weights
 from desktop_app.core.errors import ModelUnavailableError
-from desktop_app.core.fingerprint import fingerprint_file
-from desktop_app.core.hf_text import prepare_hf_text
+from desktop_app.core.indexing.fingerprint import fingerprint_file
 from desktop_app.core.models import ModelSpec, get_model_spec
-from desktop_app.core.weights import DownloadCallback, WeightsSource, resolve_weights
 
 if TYPE_CHECKING:
     import torch

@@ -12,10 +12,16 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from desktop_app.core import keyword_index
-from desktop_app.core.catalog_tables import INDEXED, FileRow, TagRow, VectorRow, apply_filter
+from desktop_app.core.embedding.tags import AUTO, HIDDEN, USER
 from desktop_app.core.records import FileFilter, FileRecord, Tag
-from desktop_app.core.tags import AUTO, HIDDEN, USER
+from desktop_app.core.storage import keyword_index
+from desktop_app.core.storage.catalog_tables import (
+    INDEXED,
+    FileRow,
+    TagRow,
+    VectorRow,
+    apply_filter,
+)
 
 _SHOWN = (AUTO, USER)
 

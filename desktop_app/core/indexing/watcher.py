@@ -36,9 +36,9 @@ from watchdog.observers.polling import PollingObserver
 
 from desktop_app.core.errors import LumenError, ModelUnavailableError
 from desktop_app.core.extractors import kind_for_path
-from desktop_app.core.pipeline import ChangeCallback, IndexSummary
-from desktop_app.core.scanner import is_ignored_name
-from desktop_app.core.writer_lock import LibraryBusyError
+from desktop_app.core.indexing.pipeline import ChangeCallback, IndexSummary
+from desktop_app.core.indexing.scanner import is_ignored_name
+from desktop_app.core.indexing.writer_lock import LibraryBusyError
 
 R = TypeVar("R")
 

@@ -20,8 +20,22 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desktop_app.core import keyword_index, tag_store
-from desktop_app.core.catalog_tables import (
+from desktop_app.core.errors import DataDirError
+from desktop_app.core.indexing.exclusions import DEFAULT_PATTERNS
+from desktop_app.core.records import (
+    RAW,
+    EmbeddedFile,
+    FileFilter,
+    FileRecord,
+    Folder,
+    KeywordHit,
+    NewText,
+    NewVector,
+    Tag,
+    VectorOwner,
+)
+from desktop_app.core.storage import keyword_index, tag_store
+from desktop_app.core.storage.catalog_tables import (
     FAILED,
     INDEXED,
     OFFLINE,
@@ -39,22 +53,8 @@ from desktop_app.core.catalog_tables import (
     path_prefix,
     rowcount,
 )
-from desktop_app.core.errors import DataDirError
-from desktop_app.core.exclusions import DEFAULT_PATTERNS
-from desktop_app.core.keyword_index import KEYWORD_ROWID_BITS, KEYWORD_TABLE
-from desktop_app.core.pathtext import to_db
-from desktop_app.core.records import (
-    RAW,
-    EmbeddedFile,
-    FileFilter,
-    FileRecord,
-    Folder,
-    KeywordHit,
-    NewText,
-    NewVector,
-    Tag,
-    VectorOwner,
-)
+from desktop_app.core.storage.keyword_index import KEYWORD_ROWID_BITS, KEYWORD_TABLE
+from desktop_app.core.storage.pathtext import to_db
 
 __all__ = [
     "FAILED",

@@ -16,10 +16,10 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.core import vector_index_file
-from desktop_app.core.rwlock import RWLock
-from desktop_app.core.vector_index_file import IndexFileError
-from desktop_app.core.vector_store import (
+from desktop_app.core.storage import vector_index_file
+from desktop_app.core.storage.rwlock import RWLock
+from desktop_app.core.storage.vector_index_file import IndexFileError
+from desktop_app.core.storage.vector_store import (
     GROWTH_FACTOR,
     MIN_CAPACITY,
     FloatArray,

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from desktop_app.core.catalog import Catalog
-from desktop_app.core.exclusions import Exclusions
-from desktop_app.core.passages import PassageSplitter
-from desktop_app.core.pipeline import embed_batch, prepare_file
+from desktop_app.core.indexing.exclusions import Exclusions
+from desktop_app.core.indexing.passages import PassageSplitter
+from desktop_app.core.indexing.pipeline import embed_batch, prepare_file
 from desktop_app.core.records import Progress
-from desktop_app.core.vector_index import VectorIndex
+from desktop_app.core.storage.catalog import Catalog
+from desktop_app.core.storage.vector_index import VectorIndex
 
 if TYPE_CHECKING:
-    from desktop_app.core.embedder import Embedder
+    from desktop_app.core.embedding.embedder import Embedder
     from desktop_app.core.extractors.ocr import OcrEngine
 
 log = logging.getLogger(__name__)

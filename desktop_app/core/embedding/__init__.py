@@ -1,0 +1,1 @@
+"""Embedding: the CLIP towers, the torch-free text encoder, weights, model switching and automatic tags."""

@@ -1,0 +1,1 @@
+"""Query: the search policy, what results show, files that are one shot, and near-duplicates."""
