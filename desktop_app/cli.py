@@ -458,7 +458,7 @@ def _dispatch(library: Library, args: argparse.Namespace) -> int:
     if args.command == "watch":
         return _watch(library, args)
     if args.command == "forget":
-        n = library.forget(args.path)
+        n = library.forget(args.path).vectors_removed
         print(
             f"Forgot {plural(n, 'vector')} under {args.path}; it stays out "
             "(`lumen exclude remove` undoes that)"
@@ -891,7 +891,7 @@ def _folders(library: Library, args: argparse.Namespace) -> int:
         folder = library.add_folder(args.path)
         print(f"Watching {folder.path}; run `lumen index` to index it.")
     elif args.folders_command == "remove":
-        n = library.remove_folder(args.path)
+        n = library.remove_folder(args.path).vectors_removed
         print(f"Stopped watching {args.path} ({n} vectors removed).")
     else:
         folders = library.folders()
@@ -904,7 +904,7 @@ def _folders(library: Library, args: argparse.Namespace) -> int:
 
 def _exclude(library: Library, args: argparse.Namespace) -> int:
     if args.exclude_command == "add":
-        n = library.exclude(args.pattern)
+        n = library.exclude(args.pattern).vectors_removed
         print(f"Excluded {args.pattern} ({n} vectors removed).")
     elif args.exclude_command == "remove":
         if not library.include(args.pattern):

@@ -41,7 +41,6 @@ from desktop_app.host.protocol import (
     MODEL_UNAVAILABLE,
     DuplicateRows,
     Failure,
-    Forgotten,
     ItemRow,
     ModelState,
     Query,
@@ -265,11 +264,11 @@ class LibraryService:
     def add_folder(self, path: Path) -> Folder:
         return self.library.add_folder(path)
 
-    def remove_folder(self, path: Path) -> int:
+    def remove_folder(self, path: Path) -> FileChanges:
         return self.library.remove_folder(path)
 
-    def set_folder_paused(self, path: Path, paused: bool) -> None:
-        self.library.set_folder_paused(path, paused)
+    def set_folder_paused(self, path: Path, paused: bool) -> FileChanges:
+        return self.library.set_folder_paused(path, paused)
 
     def set_watching(self, on: bool, on_change: ChangeSink) -> bool:
         """Follow changes in the watched folders as they happen (the core's FolderWatcher), or stop.
@@ -302,15 +301,21 @@ class LibraryService:
     def exclusions(self) -> tuple[str, ...]:
         return tuple(self.library.exclusions())
 
-    def exclude(self, pattern: str) -> int:
+    def exclude(self, pattern: str) -> FileChanges:
         return self.library.exclude(pattern)
 
-    def include(self, pattern: str) -> bool:
+    def include(self, pattern: str) -> FileChanges:
         return self.library.include(pattern)
 
-    def forget(self, paths: Sequence[Path]) -> Forgotten:
-        vectors = sum(self.library.forget(path) for path in paths)
-        return Forgotten(tuple(paths), vectors)
+    def forget(self, paths: Sequence[Path]) -> FileChanges:
+        changes = FileChanges()
+        for path in paths:
+            changes += self.library.forget(path)
+        return changes
+
+    def set_tag(self, path: Path, tag: str, present: bool) -> FileChanges:
+        """Give a file a tag of the user's, or take it away."""
+        return self.library.set_tag(path, tag, present)
 
 
 def _frame_at(path: Path, size: int, at_s: float) -> Image.Image:
