@@ -88,9 +88,7 @@ def test_the_windows_forget_and_exclude_take_effect_while_it_indexes(
         while not tiny_library.status().indexed and not run.future.done():
             time.sleep(0.05)
         forgotten = client.forget([photos / "b"]).result(timeout=60)
-        # b's photos were embedded in the run's first batch, the one it is held after
-        assert forgotten.removed and forgotten.vectors_removed == len(forgotten.removed)
-        assert all(p.is_relative_to(photos / "b") for p in forgotten.removed)
+        assert set(forgotten.removed) == set((photos / "b").iterdir())  # each of b's files
         assert not client.exclude("*.tmp").result(timeout=60).removed
         assert not run.future.done()  # the edits finished while the run was still going
     finally:
