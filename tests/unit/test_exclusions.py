@@ -36,7 +36,9 @@ def _consistent(library: Library) -> None:
     status = library.status()
     assert status.vectors == status.index_size
     space = library.catalog.get_meta("space") or ""
-    assert np.array_equal(np.sort(library.catalog.vector_ids(space)), np.sort(library.store.index.ids()))
+    assert np.array_equal(
+        np.sort(library.catalog.vector_ids(space)), np.sort(library.store.index.ids())
+    )
 
 
 def test_default_exclusions_and_forget_stay_out_of_later_runs(

@@ -53,7 +53,7 @@ def crashed(tmp_path: Path) -> tuple[Catalog, list[int], int, int]:
     """A library whose process died between a catalog write and the next index save: one file
     was embedded (its vector is in the catalog only), another forgotten (its vector is still in
     the index file)."""
-    catalog, store, ids = _library(tmp_path, 6)
+    catalog, _store, ids = _library(tmp_path, 6)
     forgotten = _vector_of(catalog, ids[0])
     catalog.delete_files([ids[0]])  # the index file still has its vector
     new_vector = catalog.store_embeddings(ids[1], SPACE, [NewVector("image", unit_vectors(1)[0])])
