@@ -163,16 +163,16 @@ class LibraryService:
         )
 
     def rows(self, paths: Sequence[Path]) -> tuple[ItemRow | None, ...]:
-        """Each file's current details (size, dates, thumbnail key, indexed), unranked."""
+        """Each file's current details (size, dates, thumbnail key, indexed, tags), unranked."""
         found: list[ItemRow | None] = []
         for path in paths:
             record = self.library.file(path)
             if record is None or record.status == OFFLINE:
                 found.append(None)
             else:
-                found.append(
-                    _row(results.ResultFile(record, results.thumb_key(record), results.BY_DATE))
-                )
+                shown = results.ResultFile(record, results.thumb_key(record), results.BY_DATE)
+                tags = tuple(t.name for t in self.library.tagging.of(record))
+                found.append(_row(shown, tags))
         return tuple(found)
 
     # -- pictures -------------------------------------------------------------------------
@@ -322,8 +322,8 @@ def _frame_at(path: Path, size: int, at_s: float) -> Image.Image:
     return video_frame(path, at_s, size)
 
 
-def _row(found: results.ResultFile) -> ItemRow:
-    """A result as an ``ItemRow`` (see ``Col`` for the order)."""
+def _row(found: results.ResultFile, tags: tuple[str, ...] = ()) -> ItemRow:
+    """A result as an ``ItemRow`` (see ``Col`` for the order); ``tags`` when it is no hit."""
     record, hit = found.file, found.hit
     modified = record.mtime_ns / 1e9
     taken = record.taken_at
@@ -351,5 +351,5 @@ def _row(found: results.ResultFile) -> ItemRow:
         tuple(str(p) for p in hit.companions) if hit is not None else (),
         (hit.why.describe() or None) if hit is not None else None,
         hit.why.words if hit is not None else (),
-        hit.tags if hit is not None else (),
+        hit.tags if hit is not None else tags,
     )
