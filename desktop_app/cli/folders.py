@@ -48,7 +48,7 @@ def folders(library: Library, args: argparse.Namespace) -> int:
         folder = library.add_folder(args.path)
         print(f"Watching {folder.path}; run `lumen index` to index it.")
     elif args.folders_command == "remove":
-        n = library.remove_folder(args.path)
+        n = library.remove_folder(args.path).vectors_removed
         print(f"Stopped watching {args.path} ({n} vectors removed).")
     else:
         watched = library.folders()
@@ -61,7 +61,7 @@ def folders(library: Library, args: argparse.Namespace) -> int:
 
 def forget(library: Library, args: argparse.Namespace) -> int:
     """``lumen forget PATH``."""
-    n = library.forget(args.path)
+    n = library.forget(args.path).vectors_removed
     print(
         f"Forgot {plural(n, 'vector')} under {args.path}; it stays out "
         "(`lumen exclude remove` undoes that)"
@@ -72,7 +72,7 @@ def forget(library: Library, args: argparse.Namespace) -> int:
 def exclude(library: Library, args: argparse.Namespace) -> int:
     """``lumen exclude list|add|remove``."""
     if args.exclude_command == "add":
-        n = library.exclude(args.pattern)
+        n = library.exclude(args.pattern).vectors_removed
         print(f"Excluded {args.pattern} ({n} vectors removed).")
     elif args.exclude_command == "remove":
         if not library.include(args.pattern):
