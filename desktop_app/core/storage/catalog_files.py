@@ -77,6 +77,7 @@ class FolderFiles(CatalogPart):
             keyword_index.refresh_names(s, moved)
 
     def folders(self) -> list[Folder]:
+        """The watched folders, by path."""
         with self._db.session() as s:
             return [_folder(r) for r in s.scalars(select(FolderRow).order_by(FolderRow.path))]
 
@@ -88,6 +89,7 @@ class FolderFiles(CatalogPart):
         online: bool | None = None,
         scanned: bool = False,
     ) -> None:
+        """Pause or resume a folder, mark it on- or offline (its files with it), or scanned now."""
         values: dict[str, Any] = {}
         if paused is not None:
             values["paused"] = paused
@@ -116,6 +118,7 @@ class FolderFiles(CatalogPart):
             return {Path(r.path): FileRecord.from_row(r) for r in rows}
 
     def file_by_path(self, path: Path) -> FileRecord | None:
+        """The catalogued file at exactly ``path``, if any."""
         with self._db.session() as s:
             row = s.scalar(select(FileRow).where(FileRow.path == str(path)))
             return FileRecord.from_row(row) if row else None
@@ -157,6 +160,7 @@ class FolderFiles(CatalogPart):
             return first is not None
 
     def files_by_ids(self, file_ids: Iterable[int]) -> dict[int, FileRecord]:
+        """The catalogued files with these ids, by id (ids forgotten meanwhile are left out)."""
         ids = list(set(file_ids))
         out: dict[int, FileRecord] = {}
         with self._db.session() as s:
@@ -180,6 +184,7 @@ class FolderFiles(CatalogPart):
         return out
 
     def files_with_status(self, status: str, limit: int | None = None) -> list[FileRecord]:
+        """Files with this status, oldest catalogued first."""
         with self._db.session() as s:
             query = select(FileRow).where(FileRow.status == status).order_by(FileRow.id)
             if limit:
@@ -376,6 +381,7 @@ class FolderFiles(CatalogPart):
             return counts
 
     def failed_files(self, limit: int = 1000) -> list[FileRecord]:
+        """Files that could not be read (each with its reason)."""
         return self.files_with_status(FAILED, limit)
 
 

@@ -160,6 +160,7 @@ class VectorRows(CatalogPart):
         return out
 
     def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
+        """A file's vectors of ``space`` with what each stands for, in the order stored."""
         with self._db.session() as s:
             rows = s.execute(
                 select(VectorRow)
@@ -175,6 +176,7 @@ class VectorRows(CatalogPart):
             ]
 
     def owners(self, vector_ids: Sequence[int]) -> dict[int, VectorOwner]:
+        """What each vector stands for (file, role, page, passage, time), by vector id."""
         out: dict[int, VectorOwner] = {}
         with self._db.session() as s:
             for chunk in chunks(list(vector_ids), 900):
