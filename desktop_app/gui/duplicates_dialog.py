@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QFile, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.records import readable
+from desktop_app.gui.latest_loader import LatestLoader, Picture, picture
 from desktop_app.gui.results_model import human_size
-from desktop_app.gui.workers import Fetch, PreviewLoader
+from desktop_app.gui.workers import Fetch
 from desktop_app.host.protocol import DuplicateRows, Item
 
 log = logging.getLogger(__name__)
@@ -64,15 +65,15 @@ class _Photo(QWidget):
         layout.addWidget(self.details)
         layout.addWidget(self.keep)
         layout.addStretch(1)
-        self._loader = PreviewLoader(fetch)
+        self._loader = LatestLoader(fetch)
         self._loader.loaded.connect(self._loaded)
-        self._loader.load(item.path, item.kind, PICTURE_SIDE * 2)
+        self._loader.load(picture(item.path, item.kind, PICTURE_SIDE * 2))
 
-    def _loaded(self, _ticket: int, image: QImage, details: dict[str, object]) -> None:
-        if image.isNull():
-            self.picture.setText(str(details.get("error", "No picture")))
+    def _loaded(self, _ticket: int, answer: Picture) -> None:
+        if answer.image.isNull():
+            self.picture.setText(str(answer.details.get("error", "No picture")))
             return
-        pixmap = QPixmap.fromImage(image).scaled(
+        pixmap = QPixmap.fromImage(answer.image).scaled(
             self.picture.size(),
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
