@@ -24,6 +24,7 @@ from desktop_app.core.storage.vector_index import VectorIndex
 DUPLICATE_COSINE = 0.92
 NEIGHBOURS = 16  # nearest photos looked at per photo, to find which photos may be duplicates
 _CHUNK = 256  # photos searched between two progress reports
+_KEEPERS_AT_ONCE = 256
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,18 @@ def _tight_groups(
     vectors = index.get_vectors([vector_of[r.id] for r in members])
     left = np.ones(len(members), dtype=bool)
     groups: list[DuplicateGroup] = []
-    for keeper in range(len(members)):
-        if not left[keeper]:
-            continue
-        left[keeper] = False
-        rest = np.flatnonzero(left)
-        scores = vectors[rest] @ vectors[keeper]
-        near = rest[scores >= threshold]
-        if len(near) == 0:
-            continue
-        left[near] = False
-        others = sorted((members[i] for i in near.tolist()), key=lambda r: str(r.path))
-        similarity = float(scores[scores >= threshold].min())
-        groups.append(DuplicateGroup([members[keeper], *others], min(similarity, 1.0)))
+    while left.any():
+        # The next keepers' cosines to every member in one product (one at a time is ~10× slower).
+        batch = np.flatnonzero(left)[:_KEEPERS_AT_ONCE]
+        for keeper, scores in zip(batch.tolist(), vectors[batch] @ vectors.T, strict=True):
+            if not left[keeper]:  # taken by a keeper of this batch
+                continue
+            left[keeper] = False
+            near = np.flatnonzero(left & (scores >= threshold))
+            if len(near) == 0:
+                continue
+            left[near] = False
+            others = sorted((members[i] for i in near.tolist()), key=lambda r: str(r.path))
+            similarity = min(float(scores[near].min()), 1.0)
+            groups.append(DuplicateGroup([members[keeper], *others], similarity))
     return groups
