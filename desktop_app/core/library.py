@@ -35,9 +35,9 @@ from desktop_app.core.embedding.tagging import Tagging
 from desktop_app.core.errors import LumenError
 from desktop_app.core.indexing.folders import Folders
 from desktop_app.core.indexing.pipeline import ChangeCallback
-from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.indexing.runs import SWITCH_KEY, IndexRuns
 from desktop_app.core.indexing.writer import Writer
+from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup
 from desktop_app.core.query.policy import QueryPolicy
 from desktop_app.core.query.search import SearchResults

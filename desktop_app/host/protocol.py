@@ -203,7 +203,7 @@ class QueryResult:
 class DuplicateRows:
     """Photos that are the same picture, as rows (biggest groups come first)."""
 
-    similarity: float  # the lowest cosine of a pair linking them
+    similarity: float  # the lowest cosine of a photo to the one the group keeps (listed first)
     rows: tuple[ItemRow, ...]
 
     @property

@@ -9,9 +9,9 @@ import pytest
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.embedding.model_slot import ModelSlot
-from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.indexing.writer_lock import WriterLock
 from desktop_app.core.library import Library
+from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query import results
 from desktop_app.core.query.policy import QueryPolicy
 from desktop_app.core.storage.catalog import Catalog

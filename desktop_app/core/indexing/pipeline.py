@@ -20,8 +20,8 @@ from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import Extraction, Passage, extract
 from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.indexing.passages import PassageSplitter
-from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.indexing.scanner import Scanner, ScanResult, mount_point_key
+from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import FileChanges, IndexSummary, Progress
 from desktop_app.core.storage.catalog import (
     PENDING,

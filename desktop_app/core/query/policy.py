@@ -16,7 +16,7 @@ import numpy as np
 from desktop_app.core.embedding.model_slot import ModelSlot
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import extract
-from desktop_app.core.indexing.priority import QueryPriority
+from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
 from desktop_app.core.query.search import (
