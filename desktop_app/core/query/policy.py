@@ -19,16 +19,16 @@ from desktop_app.core.extractors import extract
 from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
-from desktop_app.core.query.search import (
+from desktop_app.core.query.query_text import (
     MatchReason,
     ParsedQuery,
     SearchHit,
     SearchResults,
-    SearchService,
     combine,
     found_terms,
     parse_query,
 )
+from desktop_app.core.query.search import SearchService
 from desktop_app.core.records import PENDING, FileFilter, FileRecord
 from desktop_app.core.storage.store import Store
 
