@@ -33,7 +33,6 @@ from desktop_app.core.embedding.model_slot import (
 )
 from desktop_app.core.embedding.tagging import Tagging
 from desktop_app.core.errors import LumenError
-from desktop_app.core.indexing.exclusions import Exclusions
 from desktop_app.core.indexing.folders import Folders
 from desktop_app.core.indexing.pipeline import ChangeCallback
 from desktop_app.core.indexing.priority import QueryPriority
@@ -54,6 +53,7 @@ from desktop_app.core.records import (
     Tag,
 )
 from desktop_app.core.storage.catalog import Catalog
+from desktop_app.core.storage.exclusions import Exclusions
 from desktop_app.core.storage.store import Store
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]

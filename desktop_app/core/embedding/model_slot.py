@@ -23,7 +23,7 @@ from desktop_app.core.embedding.text_encoder import (
 from desktop_app.core.embedding.weights import DownloadCallback
 from desktop_app.core.errors import IndexMismatchError
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
-from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.models import ModelSpec, get_model_spec
 from desktop_app.core.records import Progress
 from desktop_app.core.storage.store import Store

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from desktop_app.core.errors import LumenError
-from desktop_app.core.indexing.exclusions import Exclusions, normalise
 from desktop_app.core.records import FileChanges, FileRecord, Folder
+from desktop_app.core.storage.exclusions import Exclusions, normalise
 from desktop_app.core.storage.store import Store
 
 __all__ = ["Folders"]

@@ -18,7 +18,6 @@ from desktop_app.core.indexing.embed_pass import (
     Plan,
     plan_for,
 )
-from desktop_app.core.indexing.exclusions import Exclusions
 from desktop_app.core.indexing.prepare import (
     BatchVectors,
     PreparedFile,
@@ -33,6 +32,7 @@ from desktop_app.core.storage.catalog import (
     Catalog,
     Folder,
 )
+from desktop_app.core.storage.exclusions import Exclusions
 from desktop_app.core.storage.store import Store
 
 if TYPE_CHECKING:

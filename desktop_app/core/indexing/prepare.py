@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import Extraction, Passage, extract
-from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.indexing.passages import PassageSplitter
 from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.records import EmbeddedFile, FileRecord, NewText, NewVector

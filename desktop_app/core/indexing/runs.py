@@ -18,10 +18,10 @@ from pathlib import Path
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.embedding.model_slot import ModelSlot
-from desktop_app.core.embedding.model_switch import SwitchSummary, reembed
 from desktop_app.core.embedding.tagging import Tagging
 from desktop_app.core.errors import LumenError, ModelUnavailableError
 from desktop_app.core.indexing.folders import Folders
+from desktop_app.core.indexing.model_switch import SwitchSummary, reembed
 from desktop_app.core.indexing.pipeline import SAVE_EVERY_S, ChangeCallback, Indexer
 from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.indexing.writer import Writer

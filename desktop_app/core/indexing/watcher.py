@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import logging
 import os
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from watchdog.events import (
@@ -36,14 +35,47 @@ from watchdog.observers.polling import PollingObserver
 from desktop_app.core.errors import LumenError, ModelUnavailableError
 from desktop_app.core.extractors import kind_for_path
 from desktop_app.core.indexing.coalescer import Coalescer
+from desktop_app.core.indexing.inotify_limits import (
+    inotify_watch_limit_reached,
+    limit_advice,
+    uses_inotify,
+)
 from desktop_app.core.indexing.pipeline import ChangeCallback, IndexSummary
 from desktop_app.core.indexing.scanner import is_ignored_name
 from desktop_app.core.indexing.writer_lock import LibraryBusyError
+from desktop_app.core.records import Folder, Progress
+from desktop_app.core.storage.catalog import Catalog
 
 R = TypeVar("R")
 
-if TYPE_CHECKING:
-    from desktop_app.core.library import Library
+
+class Followed(Protocol):
+    """What the watcher needs of a library (``Library`` is one; this module is below it)."""
+
+    catalog: Catalog
+
+    def update_paths(
+        self,
+        paths: Iterable[Path],
+        progress: Callable[[Progress], None] | None = ...,
+        cancel: threading.Event | None = ...,
+        on_change: ChangeCallback | None = ...,
+    ) -> IndexSummary: ...
+
+    def index(
+        self,
+        paths: Sequence[Path] | None = ...,
+        progress: Callable[[Progress], None] | None = ...,
+        cancel: threading.Event | None = ...,
+        on_change: ChangeCallback | None = ...,
+    ) -> IndexSummary: ...
+
+    def rescan_wanted(self) -> bool: ...
+
+    def folders(self) -> list[Folder]: ...
+
+    def set_following(self, on: bool) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +177,7 @@ class FolderWatcher:
 
     def __init__(
         self,
-        library: Library,
+        library: Followed,
         *,
         settle_s: float = DEFAULT_SETTLE_S,
         reconcile_every_s: float | None = DEFAULT_RECONCILE_EVERY_S,
@@ -192,7 +224,7 @@ class FolderWatcher:
             log.warning(
                 "Cannot watch folders for changes (%s)%s; looking for changes every %g s instead",
                 exc.strerror or exc,
-                _limit_advice(exc),
+                limit_advice(exc),
                 self._poll_interval_s,
             )
         logging.getLogger(_INOTIFY_OVERFLOW_LOGGER).addHandler(self._overflow)
@@ -393,11 +425,11 @@ class FolderWatcher:
                     "Cannot watch %s for changes (%s)%s; looking for changes in it every %g s",
                     path,
                     exc.strerror or exc,
-                    _limit_advice(exc),
+                    limit_advice(exc),
                     self._poll_interval_s,
                 )
             else:
-                if not _uses_inotify(self._observer) or not _inotify_watch_limit_reached(path):
+                if not uses_inotify(self._observer) or not inotify_watch_limit_reached(path):
                     self._watches[path] = _Watch(identity, watch, self._observer)
                     return
                 self._observer.unschedule(watch)
@@ -405,7 +437,7 @@ class FolderWatcher:
                     "Not every subfolder of %s could be watched for changes: the limit on "
                     "inotify watches is reached%s; looking for changes in it every %g s",
                     path,
-                    _limit_advice(OSError(errno.ENOSPC, "")),
+                    limit_advice(OSError(errno.ENOSPC, "")),
                     self._poll_interval_s,
                 )
         self._polling.add(path)
@@ -431,44 +463,3 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
-
-
-def _limit_advice(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return (
-            " (fs.inotify.max_user_watches is too low for this many folders; raise it with "
-            "`sudo sysctl fs.inotify.max_user_watches=524288`, and add that line to "
-            "/etc/sysctl.conf to keep it)"
-        )
-    if exc.errno == errno.EMFILE:
-        return (
-            " (fs.inotify.max_user_instances is reached; raise it with "
-            "`sudo sysctl fs.inotify.max_user_instances=1024`)"
-        )
-    return ""
-
-
-def _uses_inotify(observer: BaseObserver) -> bool:
-    return type(observer).__name__ == "InotifyObserver"
-
-
-def _inotify_watch_limit_reached(path: Path) -> bool:
-    """Whether one more inotify watch fails for lack of watches.
-
-    watchdog silently skips subfolders it cannot watch, so after scheduling a folder this probe
-    tells whether the limit was hit on the way (then the folder is only partly watched).
-    """
-    try:
-        from watchdog.observers import inotify_c
-    except Exception:  # not Linux
-        return False
-    fd = inotify_c.inotify_init()
-    if fd < 0:
-        return ctypes.get_errno() == errno.EMFILE
-    try:
-        wd = inotify_c.inotify_add_watch(
-            fd, os.fsencode(path), inotify_c.InotifyConstants.IN_DELETE_SELF
-        )
-        return wd < 0 and ctypes.get_errno() == errno.ENOSPC
-    finally:
-        os.close(fd)
