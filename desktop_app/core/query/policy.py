@@ -9,30 +9,38 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from desktop_app.core.embedding.model_slot import ModelSlot
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import extract
-from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
-from desktop_app.core.query.search import (
+from desktop_app.core.query.query_text import (
     MatchReason,
     ParsedQuery,
     SearchHit,
     SearchResults,
-    SearchService,
     combine,
     found_terms,
     parse_query,
 )
+from desktop_app.core.query.search import SearchService
 from desktop_app.core.records import PENDING, FileFilter, FileRecord
 from desktop_app.core.storage.store import Store
 
-__all__ = ["QueryPolicy"]
+__all__ = ["QueryGate", "QueryPolicy"]
+
+
+class QueryGate(Protocol):
+    """Held while a query runs so that background work gives way (``QueryPriority``)."""
+
+    def query(self) -> AbstractContextManager[None]: ...
+
 
 FileQuery = tuple[np.ndarray, str, frozenset[int]]  # a file's query vector, its role, its id
 
@@ -40,7 +48,7 @@ FileQuery = tuple[np.ndarray, str, frozenset[int]]  # a file's query vector, its
 class QueryPolicy:
     """Answers a library's queries from its store, with the model the slot says answers."""
 
-    def __init__(self, store: Store, models: ModelSlot, priority: QueryPriority) -> None:
+    def __init__(self, store: Store, models: ModelSlot, priority: QueryGate) -> None:
         self._store = store
         self._models = models
         self.priority = priority  # indexing's threads wait while a query runs

@@ -19,7 +19,7 @@ from desktop_app.core.errors import IndexMismatchError, ModelUnavailableError
 from desktop_app.core.records import INDEXED, FileFilter, FileRecord
 
 if TYPE_CHECKING:  # (the window imports this module's names: it must not load the catalog)
-    from desktop_app.core.query.search import SearchHit, SearchResults
+    from desktop_app.core.query.query_text import SearchHit, SearchResults
 
 # How a file got into the results.
 BY_MEANING = "meaning"
