@@ -7,8 +7,9 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from desktop_app.core.indexing.exclusions import Exclusions
 from desktop_app.core.indexing.fingerprint import fingerprint_file
 from desktop_app.core.indexing.passages import PassageSplitter
 from desktop_app.core.indexing.priority import QueryPriority
+from desktop_app.core.indexing.progress_rate import RateMeter
 from desktop_app.core.indexing.scanner import Scanner, ScanResult, mount_point_key
 from desktop_app.core.records import FileChanges, IndexSummary, Progress
 from desktop_app.core.storage.catalog import (
@@ -52,6 +54,7 @@ VIDEOS_IN_FLIGHT = 6
 # Decoding waits at most this long for the model to finish a batch (a slow batch of video
 # frames must not stop reading the next files altogether).
 MODEL_WAIT_S = 5.0
+CANCEL_POLL_S = 0.1  # how often a wait for a file being read looks whether the run is cancelled
 
 
 ChangeCallback = Callable[[FileChanges], None]
@@ -287,6 +290,9 @@ class Indexer:
             return
         report(Progress("loading model", 0, len(pending)))
         embedder = self._get_embedder()
+        if cancel.is_set():
+            summary.cancelled = True
+            return
         plan = plan_for(embedder.device, os.cpu_count() or 2, self._batch_size, self._workers)
         splitter = PassageSplitter.for_tokenizer(embedder.tokenizer)
         priority = self._priority
@@ -295,6 +301,7 @@ class Indexer:
         started = time.perf_counter()
         last_save = started
         done = 0
+        meter = RateMeter()
         queue: deque[Future[_Prepared]] = deque()
         todo = iter(pending)
         batch: list[_Prepared] = []
@@ -304,6 +311,7 @@ class Indexer:
         def background() -> None:
             priority.mark_background()
             _checkpoints.priority = priority
+            _checkpoints.cancel = cancel  # the model stops at its next step once cancelled
 
         # On the CPU, decoding waits while the model runs (see ``plan_for``).
         model_idle = threading.Event()
@@ -328,9 +336,8 @@ class Indexer:
             self._store_batch(items, vectors.result(), embedder)
             summary.embedded += len(items)
             done += len(items)
-            elapsed = time.perf_counter() - started
-            rate = done / elapsed if elapsed > 0 else 0.0
-            eta = (len(pending) - done) / rate if rate > 0 else None
+            meter.add(done)
+            rate, eta = meter.rate, meter.eta_s(len(pending) - done)
             report(
                 Progress(
                     "indexing", done, len(pending), summary.failed, rate, eta, items[-1].record.path
@@ -344,9 +351,7 @@ class Indexer:
         # thread, so it starts the next batch the moment it finishes one, while this thread
         # stores the finished batch and gathers the one after.
         with (
-            ThreadPoolExecutor(
-                plan.decoders, thread_name_prefix="lumen-extract", initializer=background
-            ) as pool,
+            _decoders(plan.decoders, background, cancel) as pool,
             ThreadPoolExecutor(
                 1, thread_name_prefix="lumen-model", initializer=background
             ) as model,
@@ -374,7 +379,9 @@ class Indexer:
                 while queue and not cancel.is_set():
                     taken = queue.popleft()
                     queued_videos.discard(taken)
-                    item = taken.result()
+                    item = _result_unless_cancelled(taken, cancel)
+                    if item is None:
+                        break
                     refill()
                     if item.vanished:
                         summary.removed += 1
@@ -402,19 +409,15 @@ class Indexer:
                             store(running)  # the model works on ``handed`` meanwhile
                         running = handed
                 if cancel.is_set():
+                    # finished files of a cancelled run are kept; the batch not yet embedded
+                    # stays pending for the next run
                     summary.cancelled = True
-                    for future in queue:
-                        future.cancel()
-                # finished files of a cancelled run are kept, not thrown away
-                if batch:
-                    handed = (batch, model.submit(embed, batch))
                     batch = []
-                    if running is not None:
-                        store(running)
-                    running = handed
                 if running is not None:
                     store(running)
                     running = None
+            except _Cancelled:  # the model stopped inside a batch: its files stay pending
+                summary.cancelled = True
             finally:
                 for future in queue:
                     future.cancel()
@@ -454,10 +457,48 @@ _Vectors = tuple[
 _checkpoints = threading.local()
 
 
+class _Cancelled(Exception):
+    """Raised on the model's thread at its next step once the run is cancelled."""
+
+
 def _give_way_to_queries(*_args: object) -> None:
     priority: QueryPriority | None = getattr(_checkpoints, "priority", None)
     if priority is not None:
         priority.checkpoint()
+    _stop_if_cancelled()
+
+
+def _stop_if_cancelled(*_args: object) -> None:
+    """Raise ``_Cancelled`` on an indexing thread whose run is cancelled (elsewhere: nothing)."""
+    cancel: threading.Event | None = getattr(_checkpoints, "cancel", None)
+    if cancel is not None and cancel.is_set():
+        raise _Cancelled
+
+
+def _result_unless_cancelled(
+    future: Future[_Prepared], cancel: threading.Event
+) -> _Prepared | None:
+    """The file ``future`` prepares, or None once the run is cancelled (a long file is not
+    waited for)."""
+    while True:
+        try:
+            return future.result(timeout=CANCEL_POLL_S)
+        except TimeoutError:
+            if cancel.is_set():
+                return None
+
+
+@contextmanager
+def _decoders(
+    workers: int, initializer: Callable[[], None], cancel: threading.Event
+) -> Iterator[ThreadPoolExecutor]:
+    """The decoding threads; a cancelled run does not wait for the files still being read
+    (nothing of theirs is written)."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="lumen-extract", initializer=initializer)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=not cancel.is_set(), cancel_futures=True)
 
 
 def _install_checkpoints(embedder: Embedder) -> None:
@@ -465,7 +506,8 @@ def _install_checkpoints(embedder: Embedder) -> None:
     MLP layer, the norms): a query waits at most for the step that is running.
 
     Only indexing's threads ever wait there: on any other thread (a query embedding a picture
-    for "find similar") the hook returns at once. Installed once per model.
+    for "find similar") the hook returns at once. Installed once per model. Both towers' blocks
+    also stop a cancelled run's batch (Ctrl-C stops within a block, not a batch of passages).
     """
     model = embedder.model
     if getattr(model, "_lumen_checkpoints", False):
@@ -478,6 +520,8 @@ def _install_checkpoints(embedder: Embedder) -> None:
         steps += [m for m in block.modules() if not next(m.children(), None)]
         for step in steps:
             step.register_forward_pre_hook(_give_way_to_queries)
+    for block in getattr(getattr(model, "transformer", None), "resblocks", []):
+        block.register_forward_pre_hook(_stop_if_cancelled)
     model._lumen_checkpoints = True
 
 
@@ -491,17 +535,17 @@ def _embed_batch(batch: list[_Prepared], embedder: Embedder) -> _Vectors:
         if item.pixels is not None:
             pictures.append((item, item.pixels, None))
         pictures += [(item, pixels, at_ms) for pixels, at_ms in item.frames]
-    image_vectors = [
-        embedder.encode_prepared(
-            torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
-        )
-        for start in range(0, len(pictures), IMAGE_BATCH)
-    ]
+    image_vectors = []
+    for start in range(0, len(pictures), IMAGE_BATCH):
+        _stop_if_cancelled()
+        stack = torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
+        image_vectors.append(embedder.encode_prepared(stack))
     passages = [(item, passage) for item in batch for passage in item.chunks]
-    text_vectors = [
-        embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
-        for start in range(0, len(passages), TEXT_BATCH)
-    ]
+    text_vectors = []
+    for start in range(0, len(passages), TEXT_BATCH):
+        _stop_if_cancelled()
+        texts = [p.text for _, p in passages[start : start + TEXT_BATCH]]
+        text_vectors.append(embedder.encode_texts(texts))
     empty = np.zeros((0, embedder.dim), dtype=np.float32)
     return (
         pictures,
