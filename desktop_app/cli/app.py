@@ -33,6 +33,15 @@ READ_ONLY = {"search", "similar", "related", "status", "forget", "tags"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lumen`` command."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("lumen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """Parse, refuse what cannot be done, run the command; errors become exit codes."""
     args = build_parser().parse_args(argv)
     limit_heap_growth()
     _set_up_terminal(args.verbose)
@@ -53,9 +62,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LumenError as exc:
         print(f"lumen: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("lumen: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `lumen search … | head`: the reader has what it wanted
         # (Python would report the pipe again flushing stdout at exit; point it at nothing.)
         devnull = os.open(os.devnull, os.O_WRONLY)

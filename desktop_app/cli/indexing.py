@@ -101,10 +101,10 @@ def _run_until_done_or_stopped(library: Library, args: argparse.Namespace) -> _O
     # Ctrl-C only asks the run to stop: the main thread never leaves before the run has ended
     # (a KeyboardInterrupt could hit it anywhere, even in a join that then returns too early).
     previous = _on_sigint(lambda *_: cancel.set())
+    told = False
     try:
         threading.Thread(target=work, name="lumen-index").start()
-        told = False
-        while not finished.wait(0.2):
+        while not finished.wait(0.2) or (cancel.is_set() and not told):
             if cancel.is_set() and not told:
                 told = True
                 display.close()

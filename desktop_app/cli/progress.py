@@ -163,8 +163,9 @@ def plain_line(progress: Progress) -> str:
     if progress.phase == "scanning":
         return f"scanning: {progress.done:,} files seen"
     if progress.phase == "loading model":
-        files = f" ({progress.total:,} files to index)" if progress.total else ""
-        return f"loading the model{files}"
+        if progress.total:  # until the first batch is stored
+            return f"loading the model and reading the first files ({progress.total:,} to index)"
+        return "loading the model"
     if progress.phase == "saving":
         return "saving the index"
     if progress.phase in COUNTED:
