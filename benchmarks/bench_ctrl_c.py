@@ -70,7 +70,7 @@ def one_round(corpus: Path, work: Path, model: list[str], env: dict[str, str], a
     def read_output() -> None:
         assert proc.stdout is not None
         for line in iter(proc.stdout.readline, ""):
-            if line.startswith("Seen "):
+            if line.startswith(("Seen ", "Stopped while starting")):
                 summary_at.append(time.monotonic())
 
     readers = [threading.Thread(target=f, daemon=True) for f in (read_errors, read_output)]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from desktop_app.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, Subparsers, no_such_folders, plural
 from desktop_app.cli.progress import IndexProgress
@@ -74,6 +76,7 @@ class _Outcome:
     summary: IndexSummary | None = None
     error: BaseException | None = None
     waited: bool = False  # another Lumen was the writer for a while
+    phase: str = ""  # the last phase the run reported
 
 
 def _run_until_done_or_stopped(library: Library, args: argparse.Namespace) -> _Outcome:
@@ -84,6 +87,7 @@ def _run_until_done_or_stopped(library: Library, args: argparse.Namespace) -> _O
     display = IndexProgress(args.quiet, sys.stderr.isatty(), stopped=cancel)
 
     def progress(p: Progress) -> None:
+        outcome.phase = p.phase
         if p.phase == "waiting":  # another Lumen is the writer: said once, not drawn as a bar
             outcome.waited = True
             display.say(f"lumen: {p.note} (Ctrl-C stops waiting)…")
@@ -101,19 +105,36 @@ def _run_until_done_or_stopped(library: Library, args: argparse.Namespace) -> _O
     # Ctrl-C only asks the run to stop: the main thread never leaves before the run has ended
     # (a KeyboardInterrupt could hit it anywhere, even in a join that then returns too early).
     previous = _on_sigint(lambda *_: cancel.set())
-    told = False
+    told_at: float | None = None
     try:
         threading.Thread(target=work, name="lumen-index").start()
-        while not finished.wait(0.2) or (cancel.is_set() and not told):
-            if cancel.is_set() and not told:
-                told = True
+        while not finished.wait(0.2) or (cancel.is_set() and told_at is None):
+            if cancel.is_set() and told_at is None:
+                told_at = time.monotonic()
                 display.close()
                 print("lumen: stopping; finished files are kept…", file=sys.stderr, flush=True)
             display.tick()
+            starting = outcome.phase in STARTING_PHASES and previous is not None
+            if told_at is not None and starting and time.monotonic() - told_at > GRACE_S:
+                _end_during_start_up()
     finally:
         _on_sigint(previous)
     display.close()
     return outcome
+
+
+def _end_during_start_up() -> NoReturn:
+    """End the process now: the run is still starting (the model loads, and that cannot be
+    interrupted), and nothing of it needs saving (the store survives even a SIGKILL)."""
+    print("Stopped while starting; nothing was lost. Run `lumen index` again to continue.")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+# Phases before any file is embedded: a run stopped there ends at once (see _end_during_start_up).
+STARTING_PHASES = ("", "scanning", "loading model")
+GRACE_S = 1.0  # how long a run still starting is given to stop by itself after Ctrl-C
 
 
 def _on_sigint(handler: Any) -> Any:
