@@ -15,6 +15,7 @@ import subprocess
 import sys
 import termios
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,30 @@ def test_ctrl_c_while_documents_are_embedded_stops_with_the_summary(
     after = err.rsplit("stopping", 1)[-1]
     assert "stopping" in err and "%|" not in after and "indexing" not in after, err
     assert kept <= indexed(data, tiny_weights) < FILES
+
+
+@pytest.mark.parametrize("after_s", [1.5, 4.0])
+def test_ctrl_c_while_lumen_starts_ends_quietly(
+    tmp_path: Path, tiny_weights: Path, after_s: float
+) -> None:
+    notes, data = tmp_path / "notes", tmp_path / "data"
+    write_long_notes(notes, 4)
+    proc = subprocess.Popen(
+        [*lumen(data, tiny_weights), "index", str(notes)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, HF_HUB_OFFLINE="1"),
+    )
+    try:
+        # somewhere in start-up: imports, opening, scanning, the model (not Python's own
+        # start-up, before any of Lumen runs: a Ctrl-C there is Python's to report)
+        time.sleep(after_s)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode in (0, 130), out + err  # 0: it had finished already
+    assert "Traceback" not in err, err
