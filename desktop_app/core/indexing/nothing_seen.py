@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from desktop_app.core.extractors import SUPPORTED_EXTENSIONS
-from desktop_app.core.indexing.exclusions import Exclusions
 from desktop_app.core.indexing.scanner import is_ignored_name
+from desktop_app.core.storage.exclusions import Exclusions
 
 LOOK_AT_MOST = 20_000  # entries looked at to say what a folder holds (a quick look, not a scan)
 
