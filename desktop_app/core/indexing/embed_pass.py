@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,11 +17,13 @@ from desktop_app.core.indexing.passages import PassageSplitter
 from desktop_app.core.indexing.prepare import (
     IMAGE_BATCH,
     BatchVectors,
+    Cancelled,
     PreparedFile,
     model_step,
     prepare_file,
     set_checkpoint_priority,
 )
+from desktop_app.core.indexing.progress_rate import RateMeter
 from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import FileRecord, IndexSummary, Progress
 
@@ -36,6 +39,7 @@ VIDEOS_IN_FLIGHT = 6
 # Decoding waits at most this long for the model to finish a batch (a slow batch of video
 # frames must not stop reading the next files altogether).
 MODEL_WAIT_S = 5.0
+CANCEL_POLL_S = 0.1  # how often a wait for a file being read looks whether the run is cancelled
 # Pictures per model call on a GPU: the model there is fast enough that small batches leave it
 # waiting for launches; ViT-B-32 in fp16 needs well under 2 GB for 128 pictures.
 GPU_BATCH = 128
@@ -88,6 +92,7 @@ class EmbedPass:
     _batch: list[PreparedFile] = field(default_factory=list)
     _running: Handed | None = None  # handed to the model; stored once the next one is handed
     _model_idle: threading.Event = field(default_factory=threading.Event)
+    _meter: RateMeter = field(default_factory=RateMeter)
 
     def __post_init__(self) -> None:
         self._splitter = PassageSplitter.for_tokenizer(self.embedder.tokenizer)
@@ -96,7 +101,7 @@ class EmbedPass:
 
     def _background(self) -> None:
         self.priority.mark_background()
-        set_checkpoint_priority(self.priority)
+        set_checkpoint_priority(self.priority, self.cancel)
 
     def _prepare(self, record: FileRecord) -> PreparedFile:
         self.priority.checkpoint()  # a query runs: decode this file after it
@@ -117,9 +122,7 @@ class EmbedPass:
         stores the finished batch and gathers the one after."""
         plan = self.plan
         with (
-            ThreadPoolExecutor(
-                plan.decoders, thread_name_prefix="lumen-extract", initializer=self._background
-            ) as pool,
+            _decoders(plan.decoders, self._background, self.cancel) as pool,
             ThreadPoolExecutor(
                 1, thread_name_prefix="lumen-model", initializer=self._background
             ) as model,
@@ -127,24 +130,32 @@ class EmbedPass:
             try:
                 self._refill(pool)
                 while self._queue and not self.cancel.is_set():
-                    self._take(pool, model)
+                    if not self._take(pool, model):
+                        break
                 if self.cancel.is_set():
+                    # finished files of a cancelled run are kept; the batch not yet embedded
+                    # stays pending for the next run
                     self.summary.cancelled = True
-                # finished files of a cancelled run are kept, not thrown away
-                if self._batch:
+                    self._batch = []
+                elif self._batch:
                     self._hand(model)
                 if self._running is not None:
                     self._store(self._running)
                     self._running = None
+            except Cancelled:  # the model stopped inside a batch: its files stay pending
+                self.summary.cancelled = True
             finally:
                 for future in self._queue:
                     future.cancel()
 
-    def _take(self, pool: ThreadPoolExecutor, model: ThreadPoolExecutor) -> None:
-        """Take the next prepared file; hand a full batch to the model."""
+    def _take(self, pool: ThreadPoolExecutor, model: ThreadPoolExecutor) -> bool:
+        """Take the next prepared file; hand a full batch to the model. False once the run is
+        cancelled while waiting for the file (a long file is not waited for)."""
         taken = self._queue.popleft()
         self._videos.discard(taken)
-        item = taken.result()
+        item = _result_unless_cancelled(taken, self.cancel)
+        if item is None:
+            return False
         self._refill(pool)
         if item.vanished or item.error is not None:
             self.not_embedded(item)
@@ -155,6 +166,7 @@ class EmbedPass:
         full = len(self._batch) >= self.plan.batch_size or frames >= IMAGE_BATCH
         if full or (not self._queue and self._batch):
             self._hand(model)
+        return True
 
     def _hand(self, model: ThreadPoolExecutor) -> None:
         handed = (self._batch, model.submit(self._embed, self._batch))
@@ -184,11 +196,35 @@ class EmbedPass:
         self.summary.embedded += len(items)
         self.done += len(items)
         total = len(self.pending)
-        elapsed = time.perf_counter() - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (total - self.done) / rate if rate > 0 else None
+        self._meter.add(self.done)
+        rate, eta = self._meter.rate, self._meter.eta_s(total - self.done)
         path = items[-1].record.path
         self.report(Progress("indexing", self.done, total, self.summary.failed, rate, eta, path))
         if time.perf_counter() - self._last_save > SAVE_EVERY_S:
             self.save()
             self._last_save = time.perf_counter()
+
+
+def _result_unless_cancelled(
+    future: Future[PreparedFile], cancel: threading.Event
+) -> PreparedFile | None:
+    """The file ``future`` prepares, or None once the run is cancelled."""
+    while True:
+        try:
+            return future.result(timeout=CANCEL_POLL_S)
+        except TimeoutError:
+            if cancel.is_set():
+                return None
+
+
+@contextmanager
+def _decoders(
+    workers: int, initializer: Callable[[], None], cancel: threading.Event
+) -> Iterator[ThreadPoolExecutor]:
+    """The decoding threads; a cancelled run does not wait for the files still being read
+    (nothing of theirs is written)."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="lumen-extract", initializer=initializer)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=not cancel.is_set(), cancel_futures=True)

@@ -257,6 +257,9 @@ class Indexer:
             return
         report(Progress("loading model", 0, len(pending)))
         embedder = self._get_embedder()
+        if cancel.is_set():
+            summary.cancelled = True
+            return
         plan = plan_for(embedder.device, os.cpu_count() or 2, self._batch_size, self._workers)
         install_checkpoints(embedder)
         embedder.load_image_tower()  # start-up, not part of the rate reported while indexing

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchVectors",
+    "Cancelled",
     "PreparedFile",
     "embed_batch",
     "embedded_files",
@@ -72,16 +73,29 @@ BatchVectors = tuple[
 _checkpoints = threading.local()
 
 
-def set_checkpoint_priority(priority: QueryPriority) -> None:
+class Cancelled(Exception):
+    """Raised on the model's thread at its next step once the run is cancelled."""
+
+
+def set_checkpoint_priority(priority: QueryPriority, cancel: threading.Event | None = None) -> None:
     """Make the calling thread (one of indexing's) give way to ``priority``'s queries inside
-    the image tower."""
+    the image tower, and stop at the model's next step once ``cancel`` is set."""
     _checkpoints.priority = priority
+    _checkpoints.cancel = cancel
 
 
 def _give_way_to_queries(*_args: object) -> None:
     priority: QueryPriority | None = getattr(_checkpoints, "priority", None)
     if priority is not None:
         priority.checkpoint()
+    stop_if_cancelled()
+
+
+def stop_if_cancelled(*_args: object) -> None:
+    """Raise ``Cancelled`` on an indexing thread whose run is cancelled (elsewhere: nothing)."""
+    cancel: threading.Event | None = getattr(_checkpoints, "cancel", None)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled
 
 
 def install_checkpoints(embedder: Embedder) -> None:
@@ -89,7 +103,8 @@ def install_checkpoints(embedder: Embedder) -> None:
     MLP layer, the norms): a query waits at most for the step that is running.
 
     Only indexing's threads ever wait there: on any other thread (a query embedding a picture
-    for "find similar") the hook returns at once. Installed once per model.
+    for "find similar") the hook returns at once. Installed once per model. Both towers' blocks
+    also stop a cancelled run's batch (Ctrl-C stops within a block, not a batch of passages).
     """
     model = embedder.model
     if getattr(model, "_lumen_checkpoints", False):
@@ -102,6 +117,8 @@ def install_checkpoints(embedder: Embedder) -> None:
         steps += [m for m in block.modules() if not next(m.children(), None)]
         for step in steps:
             step.register_forward_pre_hook(_give_way_to_queries)
+    for block in getattr(getattr(model, "transformer", None), "resblocks", []):
+        block.register_forward_pre_hook(stop_if_cancelled)
     model._lumen_checkpoints = True
 
 
@@ -115,17 +132,17 @@ def model_step(batch: list[PreparedFile], embedder: Embedder) -> BatchVectors:
         if item.pixels is not None:
             pictures.append((item, item.pixels, None))
         pictures += [(item, pixels, at_ms) for pixels, at_ms in item.frames]
-    image_vectors = [
-        embedder.encode_prepared(
-            torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
-        )
-        for start in range(0, len(pictures), IMAGE_BATCH)
-    ]
+    image_vectors = []
+    for start in range(0, len(pictures), IMAGE_BATCH):
+        stop_if_cancelled()
+        stack = torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
+        image_vectors.append(embedder.encode_prepared(stack))
     passages = [(item, passage) for item in batch for passage in item.chunks]
-    text_vectors = [
-        embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
-        for start in range(0, len(passages), TEXT_BATCH)
-    ]
+    text_vectors = []
+    for start in range(0, len(passages), TEXT_BATCH):
+        stop_if_cancelled()
+        texts = [p.text for _, p in passages[start : start + TEXT_BATCH]]
+        text_vectors.append(embedder.encode_texts(texts))
     empty = np.zeros((0, embedder.dim), dtype=np.float32)
     return (
         pictures,
