@@ -94,7 +94,7 @@ def test_damaged_pdf_is_refused_clearly(tmp_path: Path, damage: str) -> None:
         path.write_bytes(whole[: len(whole) // 3])
     else:
         path.write_bytes(b"")
-    reason = "empty file" if damage == "empty" else "corrupt or not a PDF"
+    reason = "empty file" if damage == "empty" else "damaged PDF, or not a PDF"
     with pytest.raises(ExtractionError, match=reason):
         extract(path)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import io
 import logging
 import math
 import os
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError, features
 
@@ -42,6 +44,7 @@ __all__ = [
     "MAX_PIXELS",
     "ImageMetadata",
     "extract_image",
+    "extract_image_data",
     "open_for_display",
     "read_image_metadata",
 ]
@@ -149,36 +152,42 @@ def _open_file(path: Path) -> int:
 @contextmanager
 def _opened(path: Path) -> Iterator[Image.Image]:
     """Opens ``path`` as an image; any failure in the ``with`` body becomes ExtractionError."""
+    with open(_open_file(path), "rb") as fp, _opened_stream(fp, str(path)) as image:
+        yield image
+
+
+@contextmanager
+def _opened_stream(fp: BinaryIO, name: str) -> Iterator[Image.Image]:
+    """Opens the image in ``fp``; any failure in the ``with`` body becomes ExtractionError."""
     formats = _open_formats()
     fmt: str | None = None
-    with open(_open_file(path), "rb") as fp:
-        try:
-            image = Image.open(fp, formats=formats)
-            fmt = image.format
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise _too_large(width, height)
-            yield image
-        except ExtractionError:
-            raise
-        except UnidentifiedImageError as exc:
-            raise ExtractionError("not an image, or a format Lumen cannot read") from exc
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            # Pillow's process-wide limit, hit inside Image.open before our own check.
-            found = re.search(r"\((\d+) pixels\)", str(exc))
-            size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else short_reason(exc)
-            raise ExtractionError(f"image is too large ({size})") from exc
-        except MemoryError as exc:
-            raise ExtractionError("not enough memory to decode this image") from exc
-        except OSError as exc:
-            if exc.errno is not None:  # the OS failed to read, the data may be fine
-                raise ExtractionError(os_reason(exc)) from exc
-            log.debug("decoding %s failed", path, exc_info=True)
-            raise decoder_failure(exc, "image", fmt) from exc
-        except (*DECODE_ERRORS, NotImplementedError, KeyError, TypeError, ZeroDivisionError) as exc:
-            # Pillow's plugins raise these on data they do not expect (found on real files).
-            log.debug("decoding %s failed", path, exc_info=True)
-            raise decoder_failure(exc, "image", fmt) from exc
+    try:
+        image = Image.open(fp, formats=formats)
+        fmt = image.format
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise _too_large(width, height)
+        yield image
+    except ExtractionError:
+        raise
+    except UnidentifiedImageError as exc:
+        raise ExtractionError("not an image, or a format Lumen cannot read") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's process-wide limit, hit inside Image.open before our own check.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else short_reason(exc)
+        raise ExtractionError(f"image is too large ({size})") from exc
+    except MemoryError as exc:
+        raise ExtractionError("not enough memory to decode this image") from exc
+    except OSError as exc:
+        if exc.errno is not None:  # the OS failed to read, the data may be fine
+            raise ExtractionError(os_reason(exc)) from exc
+        log.debug("decoding %s failed", name, exc_info=True)
+        raise decoder_failure(exc, "image", fmt) from exc
+    except (*DECODE_ERRORS, NotImplementedError, KeyError, TypeError, ZeroDivisionError) as exc:
+        # Pillow's plugins raise these on data they do not expect (found on real files).
+        log.debug("decoding %s failed", name, exc_info=True)
+        raise decoder_failure(exc, "image", fmt) from exc
 
 
 def extract_image(path: Path, image_size: int = 224) -> Extraction:
@@ -191,15 +200,26 @@ def extract_image(path: Path, image_size: int = 224) -> Extraction:
     if image_size < 1:
         raise ValueError(f"image_size must be positive, not {image_size}")
     with _opened(path) as image:
-        full_size = image.size
-        image.draft("RGB", (image_size, image_size))
-        with decode_lane(_decoded_bytes(image)):
-            image.load()
-            exif = read_exif(image)
-            metadata = image_metadata(full_size, image.format, exif)
-            turn = orientation(exif)
-            small = fit_shortest(resizable(image), round(image_size * _EMBED_HEADROOM))
-            pixels = plain(to_rgb(oriented(small, turn), keep_alpha=False))
+        return _extracted(image, image_size)
+
+
+def extract_image_data(data: bytes, image_size: int = 224) -> Extraction:
+    """``extract_image`` for a picture held in memory (one embedded in a document)."""
+    with _opened_stream(io.BytesIO(data), "embedded picture") as image:
+        return _extracted(image, image_size)
+
+
+def _extracted(image: Image.Image, image_size: int) -> Extraction:
+    """The small upright RGB copy and the metadata of an opened image."""
+    full_size = image.size
+    image.draft("RGB", (image_size, image_size))
+    with decode_lane(_decoded_bytes(image)):
+        image.load()
+        exif = read_exif(image)
+        metadata = image_metadata(full_size, image.format, exif)
+        turn = orientation(exif)
+        small = fit_shortest(resizable(image), round(image_size * _EMBED_HEADROOM))
+        pixels = plain(to_rgb(oriented(small, turn), keep_alpha=False))
     oriented_width, oriented_height = oriented_size(full_size, turn)
     return Extraction(
         kind="image",

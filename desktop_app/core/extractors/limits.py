@@ -73,13 +73,13 @@ def decode_lane(decoded_bytes: int) -> Iterator[None]:
         yield
 
 
-def render_scale(width: float, height: float, scale: float, what: str = "page") -> float:
+def render_scale(width: float, height: float, scale: float, min_short: int = 8) -> float:
     """``scale`` lowered so a ``width`` × ``height`` area renders within ``MAX_RENDER_PIXELS``;
-    raises "too large to render" when that would leave its short side under 8 pixels."""
+    raises ``ExtractionError`` when that leaves its short side under ``min_short`` pixels."""
     width, height = max(width, 1e-6), max(height, 1e-6)
     pixels = width * height * scale * scale
     if pixels > MAX_RENDER_PIXELS:
         scale *= (MAX_RENDER_PIXELS / pixels) ** 0.5
-    if min(width, height) * scale < 8 or max(width, height) * scale > 65_000:
-        raise ExtractionError(f"{what} too large to render ({width:.0f} × {height:.0f} points)")
+    if min(width, height) * scale < min_short or max(width, height) * scale > 65_000:
+        raise ExtractionError(f"too large to render ({width:.0f} × {height:.0f} points)")
     return scale

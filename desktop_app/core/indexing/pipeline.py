@@ -17,6 +17,7 @@ import numpy as np
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import Extraction, Passage, extract
+from desktop_app.core.extractors.chatter import native_stderr_logged
 from desktop_app.core.indexing.exclusions import Exclusions
 from desktop_app.core.indexing.fingerprint import fingerprint_file
 from desktop_app.core.indexing.passages import PassageSplitter
@@ -131,6 +132,7 @@ class Indexer:
         self._workers = workers  # decoding threads; None: as many as the device wants
         self._batch_size = batch_size
 
+    @native_stderr_logged  # libtiff, LibRaw and FFmpeg write to fd 2: into the debug log
     def run(
         self,
         folders: Sequence[Folder],
@@ -149,6 +151,7 @@ class Indexer:
         )
         return self._apply_and_embed(scan, started, report, cancel, save=True)
 
+    @native_stderr_logged
     def run_paths(
         self,
         folders: Sequence[Folder],
