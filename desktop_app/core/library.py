@@ -429,10 +429,11 @@ class Library:
         if cached is not None and now - self._excluded_checked_at < EXCLUSIONS_RECHECK_S:
             return cached[1]
         self._excluded_checked_at = now
-        version = self.catalog.exclusions_version()
+        roots = [f.path for f in self.catalog.folders()]  # named folders: see Exclusions.roots
+        version = f"{self.catalog.exclusions_version()}|{roots}"
         if cached is None or cached[0] != version:
             always = [self.settings.data_dir, self.settings.model_cache_dir]
-            cached = (version, Exclusions.of(self.catalog.exclusions(), always))
+            cached = (version, Exclusions.of(self.catalog.exclusions(), always).within(roots))
             self._excluded = cached
         return cached[1]
 

@@ -126,7 +126,9 @@ class _Capture:
         sys.stderr = self._terminal
         streams = (self._old_stderr, sys.__stderr__)
         for handler in _all_handlers():
-            if any(getattr(handler, "stream", None) is stream for stream in streams):
+            if not isinstance(handler, logging.StreamHandler):
+                continue
+            if any(handler.stream is stream for stream in streams):
                 handler.setStream(self._terminal)
                 self._moved.append(handler)
         self._reader = threading.Thread(

@@ -20,6 +20,7 @@ from desktop_app.core.extractors import Extraction, Passage, extract
 from desktop_app.core.extractors.chatter import native_stderr_logged
 from desktop_app.core.indexing.exclusions import Exclusions
 from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.indexing.other_kinds import record_other_kinds
 from desktop_app.core.indexing.passages import PassageSplitter
 from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.indexing.scanner import Scanner, ScanResult, mount_point_key
@@ -149,6 +150,8 @@ class Indexer:
             on_progress=lambda n: report(Progress("scanning", done=n)),
             is_cancelled=cancel.is_set,
         )
+        if not cancel.is_set():  # what `lumen status` says of files Lumen does not read
+            record_other_kinds(self._catalog, scan.other_kinds)
         return self._apply_and_embed(scan, started, report, cancel, save=True)
 
     @native_stderr_logged
