@@ -205,6 +205,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path.home() / ".cache/lumen-bench/world")
     parser.add_argument("--lumen-tree", type=Path, default=REPO)
     parser.add_argument("--no-extract", action="store_true", help="skip the per-file pass")
+    parser.add_argument(
+        "--in-place", action="store_true", help="index the corpus where it is (under ~/.cache)"
+    )
     parser.add_argument("--limit-gb", type=float, default=8.0, help="address-space cap")
     args = parser.parse_args()
     corpus = build_corpus(args.corpus)
@@ -212,7 +215,11 @@ def main() -> None:
     total = sum(1 for p in corpus.rglob("*") if p.is_file())
     with tempfile.TemporaryDirectory(prefix="lumen-world-") as scratch:
         data_dir = Path(scratch) / "data"
-        outcome = run_index(tree, corpus, data_dir, args.limit_gb)
+        indexed_folder = corpus
+        if not args.in_place:  # a copy whose path has no hidden folder (older Lumen skips them)
+            indexed_folder = Path(scratch) / "world"
+            shutil.copytree(corpus, indexed_folder)
+        outcome = run_index(tree, indexed_folder, data_dir, args.limit_gb)
         catalogued, indexed, reasons = catalog_outcome(data_dir)
     print(f"Lumen tree: {tree}")
     print(f"corpus: {corpus} ({total} files)")

@@ -23,19 +23,8 @@ def picture(
     return render(caption_for_text(text), size, seed=3)
 
 
-def write_pdf_with_mediabox(path: Path, width: int, height: int) -> Path:
-    """A minimal valid one-page PDF whose MediaBox is ``[0 0 width height]`` (a few hundred bytes)."""
-    content = b"BT /F1 12 Tf 20 20 Td (Hello) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] "
-            "/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
-        ).encode(),
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
+def _write_pdf(path: Path, objects: list[bytes]) -> Path:
+    """A PDF of these objects (numbered from 1, the first the catalog) with a valid xref."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -46,11 +35,36 @@ def write_pdf_with_mediabox(path: Path, width: int, height: int) -> Path:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    )
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
     path.write_bytes(out.getvalue())
     return path
+
+
+def write_pdf_with_mediabox(path: Path, width: int, height: int, text: str = "Hello") -> Path:
+    """A valid one-page PDF whose MediaBox is ``[0 0 width height]`` (a few hundred bytes)."""
+    content = b"BT /F1 12 Tf 20 20 Td (%s) Tj ET" % text.encode("latin-1")
+    return _write_pdf(
+        path,
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            (
+                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] "
+                "/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
+            ).encode(),
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ],
+    )
+
+
+def write_pdf_without_pages(path: Path) -> Path:
+    """A well-formed PDF whose page tree is empty (no /Encrypt anywhere)."""
+    return _write_pdf(
+        path,
+        [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"],
+    )
 
 
 def write_damaged_pdf(path: Path) -> Path:

@@ -160,7 +160,8 @@ def _opened(path: Path) -> Iterator[Image.Image]:
 def _opened_stream(fp: BinaryIO, name: str) -> Iterator[Image.Image]:
     """Opens the image in ``fp``; any failure in the ``with`` body becomes ExtractionError."""
     formats = _open_formats()
-    fmt: str | None = None
+    suffix = Path(name).suffix.lstrip(".").upper()
+    fmt: str | None = suffix if suffix in formats else None  # until Pillow names it
     try:
         image = Image.open(fp, formats=formats)
         fmt = image.format

@@ -41,8 +41,8 @@ def resizable(image: Image.Image) -> Image.Image:
         return image.convert("RGBA" if has_alpha else "RGB")
     if image.mode == "1":
         return image.convert("L")
-    if image.mode == "La":
-        return image.convert("RGBa").convert("RGBA")
+    if image.mode == "La":  # Pillow converts premultiplied grey to nothing: read it as LA
+        return Image.frombuffer("LA", image.size, image.tobytes(), "raw", "LA", 0, 1)
     if image.mode == "RGBa":
         return image.convert("RGBA")
     return image
@@ -52,6 +52,7 @@ def resized(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     """``image`` resized to ``size`` (bicubic); works for every mode Pillow opens."""
     if size == image.size:
         return image
+    image = resizable(image)  # palette indices must not be averaged
     if image.mode in _NO_REDUCE_MODES:
         return image.resize(size, Image.Resampling.BICUBIC)
     return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
