@@ -794,3 +794,28 @@ def test_an_unsupported_variant_is_not_called_corrupt(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     reason = _error_text(path)
     assert "variant" in reason and "corrupt" not in reason
+
+
+def _with_compression(path: Path, code: int) -> Path:
+    """Rewrites the Compression tag (259) of a little-endian one-IFD TIFF to ``code``."""
+    data = bytearray(path.read_bytes())
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for index in range(struct.unpack_from("<H", data, ifd)[0]):
+        entry = ifd + 2 + 12 * index
+        if struct.unpack_from("<H", data, entry)[0] == 259:
+            struct.pack_into("<H", data, entry + 8, code)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_tiff_whose_codec_this_build_lacks_is_a_variant(tmp_path: Path) -> None:
+    """A TIFF compressed with a codec libtiff was built without (WEBP, 50001, in Pillow's
+    wheels) is "a variant Lumen cannot read", not "corrupt"."""
+    path = _with_compression(save(quadrants(64, 48), tmp_path / "webp.tif"), 50001)
+    try:
+        Image.open(path).load()
+        pytest.skip("this libtiff decodes WEBP")
+    except OSError:
+        pass
+    reason = _error_text(path)
+    assert reason.startswith("a variant of TIFF image") and "webp" in reason

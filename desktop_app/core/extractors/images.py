@@ -83,6 +83,14 @@ _ALLOWED_FORMATS = (
     "JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "DIB", "TIFF", "HEIF", "AVIF",
     *_OPTIONAL_FORMATS,
 )  # fmt: skip
+# TIFF compressions every libtiff decodes; a failure with another (WEBP, JPEG XL, LERC…)
+# is most likely a codec this build lacks, not damage.
+_BASELINE_TIFF_CODECS = frozenset(
+    {
+        None, "raw", "tiff_ccitt", "group3", "group4", "tiff_lzw", "tiff_jpeg", "jpeg",
+        "tiff_adobe_deflate", "tiff_deflate", "packbits", "tiff_raw_16",
+    }
+)  # fmt: skip
 # Bytes of memory per pixel a decoded picture takes in Pillow, by mode ("P" is converted to
 # RGB(A) at full size before it is resized: both count).
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 5, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
@@ -162,8 +170,10 @@ def _opened_stream(fp: BinaryIO, name: str) -> Iterator[Image.Image]:
     formats = _open_formats()
     suffix = Path(name).suffix.lstrip(".").upper()
     fmt: str | None = suffix if suffix in formats else None  # until Pillow names it
+    compression: object = None
     try:
         image = Image.open(fp, formats=formats)
+        compression = image.info.get("compression")
         fmt = image.format
         width, height = image.size
         if width * height > MAX_PIXELS:
@@ -184,6 +194,10 @@ def _opened_stream(fp: BinaryIO, name: str) -> Iterator[Image.Image]:
         if exc.errno is not None:  # the OS failed to read, the data may be fine
             raise ExtractionError(os_reason(exc)) from exc
         log.debug("decoding %s failed", name, exc_info=True)
+        if fmt == "TIFF" and compression not in _BASELINE_TIFF_CODECS:
+            raise ExtractionError(
+                f"a variant of TIFF image Lumen cannot read ({compression} compression)"
+            ) from exc
         raise decoder_failure(exc, "image", fmt) from exc
     except (*DECODE_ERRORS, NotImplementedError, KeyError, TypeError, ZeroDivisionError) as exc:
         # Pillow's plugins raise these on data they do not expect (found on real files).
