@@ -1,6 +1,7 @@
 """Index files nobody in this project wrote, and print what became of them.
 
 Run: python3 benchmarks/bench_world_files.py [--corpus DIR] [--lumen-tree DIR] [--no-extract]
+     [--model ViT-B-32/laion2b_s34b_b79k] [--in-place] [--limit-gb 8]
 
 The corpus is built once (cached in ``--corpus``, default ~/.cache/lumen-bench/world) from the
 test files that public packages ship in their source distributions (Pillow's ~900 odd images,
@@ -115,7 +116,9 @@ def _peak_rss_mb(time_output: str) -> float | None:
     return int(found.group(1)) / 1024 if found else None
 
 
-def run_index(tree: Path, corpus: Path, data_dir: Path, limit_gb: float) -> dict[str, object]:
+def run_index(
+    tree: Path, corpus: Path, data_dir: Path, limit_gb: float, model: str
+) -> dict[str, object]:
     """``lumen index`` of ``corpus`` with Lumen from ``tree``: exit code, RSS, stderr.
 
     Its address space is capped at ``limit_gb`` so that a version without memory bounds
@@ -126,10 +129,16 @@ def run_index(tree: Path, corpus: Path, data_dir: Path, limit_gb: float) -> dict
         "prlimit", f"--as={int(limit_gb * 1024**3)}", "/usr/bin/time", "-v", "-o", str(timing),
         sys.executable, "-c",
         "import sys; from desktop_app.cli import main; sys.exit(main())",
-        "--data-dir", str(data_dir), "--model", "lumen-tiny", "--weights",
-        str(REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"), "index", str(corpus),
+        "--data-dir", str(data_dir), "--model", model, "index", str(corpus),
     ]  # fmt: skip
     env = {"PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    if model == "lumen-tiny":
+        command[-2:-2] = ["--weights", str(REPO / "tests" / "fixtures" / "lumen-tiny.safetensors")]
+    else:  # random full-size weights where the real ones would be: real speed and memory
+        from benchmarks.fake_model_cache import make_fake_cache
+
+        make_fake_cache(data_dir.parent / "models")
+        env["LUMEN_MODEL_CACHE"] = str(data_dir.parent / "models")
     started = time.perf_counter()
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -206,6 +215,9 @@ def main() -> None:
     parser.add_argument("--lumen-tree", type=Path, default=REPO)
     parser.add_argument("--no-extract", action="store_true", help="skip the per-file pass")
     parser.add_argument(
+        "--model", default="lumen-tiny", help="lumen-tiny, or ViT-B-32/laion2b_s34b_b79k (random)"
+    )
+    parser.add_argument(
         "--in-place", action="store_true", help="index the corpus where it is (under ~/.cache)"
     )
     parser.add_argument("--limit-gb", type=float, default=8.0, help="address-space cap")
@@ -219,9 +231,9 @@ def main() -> None:
         if not args.in_place:  # a copy whose path has no hidden folder (older Lumen skips them)
             indexed_folder = Path(scratch) / "world"
             shutil.copytree(corpus, indexed_folder)
-        outcome = run_index(tree, indexed_folder, data_dir, args.limit_gb)
+        outcome = run_index(tree, indexed_folder, data_dir, args.limit_gb, args.model)
         catalogued, indexed, reasons = catalog_outcome(data_dir)
-    print(f"Lumen tree: {tree}")
+    print(f"Lumen tree: {tree}, model {args.model}")
     print(f"corpus: {corpus} ({total} files)")
     print(f"{'files in corpus':<40}{total:>10}")
     print(f"{'files Lumen took up':<40}{catalogued:>10}")

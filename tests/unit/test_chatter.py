@@ -61,3 +61,14 @@ def test_decoder_warnings_never_reach_the_terminal() -> None:
     )
     assert "Tag data larger than file" not in done.stderr
     assert "a Lumen warning" in done.stderr
+
+
+def test_a_stream_taken_during_the_run_still_writes_after_it(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The CLI's progress bar picks up sys.stderr mid-run and closes after the run ends."""
+    with native_stderr_to_log():
+        bar_stream = sys.stderr
+    bar_stream.write("indexing 100%\n")
+    bar_stream.flush()
+    assert "indexing 100%" in capfd.readouterr().err

@@ -112,13 +112,7 @@ class _Capture:
         sys.stderr.flush()
         self._saved_fd = os.dup(2)
         self._old_stderr = sys.stderr
-        encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
-        self._terminal: TextIO = io.TextIOWrapper(
-            open(os.dup(self._saved_fd), "wb", buffering=0),  # noqa: SIM115  # closed in stop
-            encoding=encoding,
-            errors="backslashreplace",
-            line_buffering=True,
-        )
+        self._terminal = _terminal_stream(self._saved_fd)
         self._moved: list[logging.StreamHandler[Any]] = []
         read_fd, write_fd = os.pipe()
         os.dup2(write_fd, 2)
@@ -154,8 +148,28 @@ class _Capture:
             handler.setStream(self._old_stderr)
         if sys.stderr is self._terminal:
             sys.stderr = self._old_stderr
-        self._terminal.flush()
-        self._terminal.close()
+        self._terminal.flush()  # left open: a progress bar made during the run may still write
+
+
+# Python's side of the terminal while fd 2 is captured, one per file fd 2 pointed at (so
+# repeated runs reuse it instead of leaking a descriptor each).
+_terminals: dict[tuple[int, int], TextIO] = {}
+
+
+def _terminal_stream(fd: int) -> TextIO:
+    """A text stream writing where ``fd`` writes now (kept for later runs)."""
+    info = os.fstat(fd)
+    key = (info.st_dev, info.st_ino)
+    stream = _terminals.get(key)
+    if stream is None:
+        stream = io.TextIOWrapper(
+            open(os.dup(fd), "wb", buffering=0),  # noqa: SIM115  # kept for the process's life
+            encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
+            errors="backslashreplace",
+            line_buffering=True,
+        )
+        _terminals[key] = stream
+    return stream
 
 
 def _all_handlers() -> list[logging.Handler]:
