@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError, features
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction
+from desktop_app.core.extractors.chatter import quiet_decoder_warnings
 from desktop_app.core.extractors.exif import (
     DECODE_ERRORS,
     ImageMetadata,
@@ -124,11 +125,15 @@ IMAGE_EXTENSIONS: frozenset[str] = _supported_extensions()
 
 @functools.cache
 def _open_formats() -> tuple[str, ...]:
-    """Registers optional decoders with Pillow (once, on first use); the formats to try."""
+    """Registers optional decoders with Pillow (once, on first use); the formats to try.
+
+    Also sends decoder warnings to the debug log (thumbnails and previews open images too).
+    """
     heif = _pillow_heif()
     if heif is not None:
         heif.register_heif_opener()
     Image.init()
+    quiet_decoder_warnings()
     return tuple(name for name in _ALLOWED_FORMATS if name in Image.OPEN)
 
 
