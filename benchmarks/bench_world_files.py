@@ -244,7 +244,7 @@ def main() -> None:
     print(f"{'exit status':<40}{outcome['exit']:>10}")
     print(f"{'wall time (s)':<40}{outcome['wall_s']:>10.1f}")
     peak = outcome["peak_rss_mb"]
-    print(f"{'peak RSS (MB)':<40}{peak if peak is None else round(peak):>10}")
+    print(f"{'peak RSS (MB)':<40}{peak if not isinstance(peak, float) else round(peak):>10}")
     print(f"{'tracebacks on the terminal':<40}{outcome['tracebacks']:>10}")
     foreign = outcome["foreign"]
     assert isinstance(foreign, list)
@@ -255,7 +255,7 @@ def main() -> None:
         rows = per_file(tree, corpus, args.limit_gb)
         for title, key in (("slowest files", 1), ("largest peak-RSS steps (MB)", 2)):
             print(title)
-            for row in sorted(rows, key=lambda r: -r[key])[:5]:
+            for row in sorted(rows, key=lambda r: -float(r[key]))[:5]:
                 print(f"    {row[1]:7.2f} s  {row[2]:8.0f} MB  {row[3]:<16} {Path(row[0]).name}")
 
 

@@ -104,7 +104,8 @@ def write_dng(
 def _append_exif_ifd(path: Path, taken: str, lens: str) -> None:
     """Appends an Exif IFD (date, lens, exposure 1/125 s, f/4, ISO 200) and points IFD0 at it."""
     with tifffile.TiffFile(path) as tif:
-        pointer = tif.pages[0].tags[_EXIF_PLACEHOLDER].valueoffset
+        first = tif.pages.first
+        pointer = first.tags[_EXIF_PLACEHOLDER].valueoffset
     data = bytearray(path.read_bytes())
     data += b"\0" * (len(data) % 2)
     start = len(data)

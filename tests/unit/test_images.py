@@ -745,9 +745,9 @@ def test_a_16_bit_greyscale_image_is_indexed_with_its_tones(tmp_path: Path, name
     path = write_grey16(tmp_path / name, (2000, 1600))
     extraction = extract_image(path)
     assert extraction.image is not None and (extraction.width, extraction.height) == (2000, 1600)
-    grey = extraction.image.convert("L")
-    assert grey.getpixel((2, grey.height - 2)) < 20  # the ramp's dark end…
-    assert grey.getpixel((grey.width - 3, grey.height - 2)) > 235  # …and its bright end
+    grey = np.asarray(extraction.image.convert("L"))
+    assert grey[-2, 2] < 20  # the ramp's dark end…
+    assert grey[-2, -3] > 235  # …and its bright end
 
 
 def test_a_picture_too_large_to_decode_is_refused_in_plain_words(
@@ -819,3 +819,27 @@ def test_a_tiff_whose_codec_this_build_lacks_is_a_variant(tmp_path: Path) -> Non
         pass
     reason = _error_text(path)
     assert reason.startswith("a variant of TIFF image") and "webp" in reason
+
+
+def test_a_large_jpeg_2000_is_decoded_at_a_reduced_resolution(tmp_path: Path) -> None:
+    """JPEG 2000 keeps lower resolutions: a big .jp2 need not be decoded in full."""
+    if not features.check("jpg_2000"):
+        pytest.skip("Pillow built without OpenJPEG")
+    path = tmp_path / "big.jp2"
+    quadrants(2400, 1800).save(path, "JPEG2000")
+    from PIL import Jpeg2KImagePlugin
+
+    decoded: list[tuple[int, int]] = []
+    original = Jpeg2KImagePlugin.Jpeg2KImageFile.load
+
+    def load(self: Jpeg2KImagePlugin.Jpeg2KImageFile) -> Any:
+        pixels = original(self)
+        decoded.append(self.size)  # the size actually decoded
+        return pixels
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Jpeg2KImagePlugin.Jpeg2KImageFile, "load", load)
+        extraction = extract_image(path)
+    assert (extraction.width, extraction.height) == (2400, 1800)
+    assert extraction.image is not None and close_to(extraction.image.getpixel((2, 2)), RED)
+    assert decoded and max(w * h for w, h in decoded) <= 2400 * 1800 // 16

@@ -92,6 +92,7 @@ _BASELINE_TIFF_CODECS = frozenset(
         "tiff_adobe_deflate", "tiff_deflate", "packbits", "tiff_raw_16",
     }
 )  # fmt: skip
+_SOURCE = "_lumen_source"  # the file object an opened image reads from
 # Bytes of memory per pixel a decoded picture takes in Pillow, by mode ("P" is converted to
 # RGB(A) at full size before it is resized: both count).
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 5, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
@@ -178,6 +179,7 @@ def _opened_stream(fp: BinaryIO, name: str) -> Iterator[Image.Image]:
     compression: object = None
     try:
         image = Image.open(fp, formats=formats)
+        setattr(image, _SOURCE, fp)  # for _load's second try
         compression = image.info.get("compression")
         fmt = image.format
         width, height = image.size
@@ -210,6 +212,39 @@ def _opened_stream(fp: BinaryIO, name: str) -> Iterator[Image.Image]:
         raise decoder_failure(exc, "image", fmt) from exc
 
 
+def _draft(image: Image.Image, wanted: tuple[int, int]) -> None:
+    """Asks the decoder for a smaller picture, at least ``wanted`` on both sides: JPEG's DCT
+    scaling, JPEG 2000's resolution levels (a 10-megapixel .jp2 decodes at a quarter)."""
+    if image.format == "JPEG2000":
+        level = 0
+        while level < 5 and all(
+            s >> (level + 1) >= w for s, w in zip(image.size, wanted, strict=True)
+        ):
+            level += 1
+        if level:
+            image.reduce = level  # type: ignore[assignment,method-assign]  # Jpeg2KImageFile
+        return
+    image.draft("RGB", wanted)
+
+
+def _load(image: Image.Image) -> Image.Image:
+    """Decodes the pixels; a JPEG 2000 that OpenJPEG cannot decode at the resolution level
+    asked for (some files fail at some levels) is decoded again at full size."""
+    try:
+        image.load()
+        return image
+    except OSError:
+        source: BinaryIO | None = getattr(image, _SOURCE, None)
+        if image.format != "JPEG2000" or not getattr(image, "_reduce", 0) or source is None:
+            raise
+    log.debug("JPEG 2000 reduced decode failed; decoding at full size", exc_info=True)
+    source.seek(0)
+    full = Image.open(source, formats=["JPEG2000"])
+    with decode_lane(_decoded_bytes(full)):
+        full.load()
+    return full
+
+
 def extract_image(path: Path, image_size: int = 224) -> Extraction:
     """Reads a photo for indexing: a small upright RGB copy plus size, date and camera.
 
@@ -232,9 +267,9 @@ def extract_image_data(data: bytes, image_size: int = 224) -> Extraction:
 def _extracted(image: Image.Image, image_size: int) -> Extraction:
     """The small upright RGB copy and the metadata of an opened image."""
     full_size = image.size
-    image.draft("RGB", (image_size, image_size))
+    _draft(image, (image_size, image_size))
     with decode_lane(_decoded_bytes(image)):
-        image.load()
+        image = _load(image)
         exif = read_exif(image)
         metadata = image_metadata(full_size, image.format, exif)
         turn = orientation(exif)
@@ -274,9 +309,9 @@ def open_for_display(path: Path, max_side: int) -> Image.Image:
         if scale < 1:
             # Ask for at least the final size on both axes: the longest side stays >= max_side.
             wanted = (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
-            image.draft("RGB", wanted)
+            _draft(image, wanted)
         with decode_lane(_decoded_bytes(image)):
-            image.load()
+            image = _load(image)
             turn = orientation(read_exif(image))
             working = resizable(image)
             if scale < 1:

@@ -33,7 +33,7 @@ MAX_DECODE_BYTES = 600_000_000
 # Decodes larger than this take turns: one at a time in the whole process.
 LARGE_DECODE_BYTES = 100_000_000
 
-_LARGE_LANE = threading.Lock()
+_LARGE_LANE = threading.RLock()  # a retry inside a large decode takes it again
 _state = threading.local()
 
 
