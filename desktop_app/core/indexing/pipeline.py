@@ -45,7 +45,6 @@ __all__ = ["ChangeCallback", "FileChanges", "IndexSummary", "Indexer", "Progress
 log = logging.getLogger(__name__)
 
 SAVE_EVERY_S = 30.0
-TEXT_BATCH = 64
 IMAGE_BATCH = 64  # pictures per image-tower call (a batch of videos holds many frames)
 # Videos read ahead at most: each holds up to MAX_FRAMES prepared frames (~0.6 MB each).
 VIDEOS_IN_FLIGHT = 6
@@ -498,16 +497,12 @@ def _embed_batch(batch: list[_Prepared], embedder: Embedder) -> _Vectors:
         for start in range(0, len(pictures), IMAGE_BATCH)
     ]
     passages = [(item, passage) for item in batch for passage in item.chunks]
-    text_vectors = [
-        embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
-        for start in range(0, len(passages), TEXT_BATCH)
-    ]
     empty = np.zeros((0, embedder.dim), dtype=np.float32)
     return (
         pictures,
         np.concatenate(image_vectors) if image_vectors else empty,
         passages,
-        np.concatenate(text_vectors) if text_vectors else empty,
+        embedder.encode_passages([p.text for _, p in passages]) if passages else empty,
     )
 
 
