@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop_app.core.records import EmbeddedFile, NewText  # noqa: E402
-from desktop_app.core.storage.catalog import Catalog  # noqa: E402
+from desktop_app.core.records import EmbeddedFile, NewText
+from desktop_app.core.storage.catalog import Catalog
 
 FILLER = (  # noqa: SIM905
     "the of and to in is that for it as was with be by on not this are or from at which but have "
@@ -86,14 +86,19 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--passages", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--catalog", type=Path, help="keep the catalog here (reused if there)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        catalog = Catalog.open(Path(tmp) / "catalog.db")
+        path = args.catalog or Path(tmp) / "catalog.db"
+        fresh = not path.exists()
+        catalog = Catalog.open(path)
         started = time.perf_counter()
-        rows = build(catalog, Path(tmp) / "docs", args.files, args.passages)
-        print(
-            f"{args.files} files, {rows} keyword rows built in {time.perf_counter() - started:.0f} s"
-        )
+        if fresh:
+            rows = build(catalog, Path(tmp) / "docs", args.files, args.passages)
+            built = time.perf_counter() - started
+            print(f"{args.files} files, {rows} keyword rows built in {built:.0f} s")
+        else:
+            print(f"reusing {path}")
         for word in WORDS:
             ms, hits = time_search(catalog, word, args.repeat)
             print(f"keyword_search({word!r}): {ms:.1f} ms median, {hits} files shown")

@@ -57,6 +57,38 @@ def test_keyword_index_finds_words_phrases_names_and_folders(tmp_path: Path) -> 
     catalog.close()
 
 
+def test_a_file_that_says_a_word_on_every_page_does_not_crowd_out_the_others(
+    tmp_path: Path,
+) -> None:
+    # A licence text of 600 short passages, each saying "licence", and 30 letters that say it
+    # once: a search for the word shows one hit per file, as many files as asked for.
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    folder = catalog.add_folder(tmp_path / "docs")
+    files = []
+    for n in range(31):
+        file_id = catalog.add_file(
+            folder_id=folder.id,
+            path=tmp_path / "docs" / f"file{n}.txt",
+            size=1,
+            mtime_ns=1,
+            inode=None,
+            fingerprint=f"{n:02x}",
+            kind="document",
+        )
+        if n == 0:
+            texts = [NewText(f"licence clause {i}", i + 1) for i in range(600)]
+        else:
+            texts = [NewText(f"Dear Jane, letter {n} about the flat, the rent and its licence.")]
+        catalog.store_embeddings(file_id, "space", [], texts)
+        files.append(file_id)
+    hits = catalog.keyword_search("licence", 20)
+    assert len(hits) == 20 and len({h.file_id for h in hits}) == 20
+    assert hits[0].file_id == files[0] and hits[0].snippet is not None
+    assert all(h.snippet and "licence" in h.snippet for h in hits)
+    assert [h.rank for h in hits] == sorted(h.rank for h in hits)  # best first
+    catalog.close()
+
+
 def test_an_old_catalog_gains_a_keyword_index_of_its_files(tmp_path: Path) -> None:
     catalog, file_id = _catalog_with_a_document(tmp_path)
     catalog.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import column as sql_column
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import func, literal_column, select, text
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -54,38 +54,61 @@ def search(s: Session, match: str, limit: int, visible: Any) -> list[KeywordHit]
 
     Best first (bm25), one hit per file: the passage that matched best, with its page and a
     snippet around the matched words. Raises OperationalError for an expression FTS5 cannot parse.
+
+    The ranking reads only the index (each matching row's score, grouped by file in SQL, the
+    first ``limit`` files kept): a word in every passage of every file costs one pass over its
+    posting list, not a read of every passage. Pages and snippets are read for the rows shown.
     """
+    best = _best_rows(s, match, limit, visible)
+    if not best:
+        return []
     table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"))
-    score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
     snippet: Any = literal_column(
         f"snippet({KEYWORD_TABLE}, 0, '{_HIT_START}', '{_HIT_END}', '…', 24)"
     )
     matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
-    ranked = (
-        select(table.c.rowid, table.c.page, score)
-        .where(matches)
-        .where(table.c.rowid.op(">>")(KEYWORD_ROWID_BITS).in_(visible))
-        .order_by(score)
-        .limit(max(limit, 1) * 20)
-    )
-    best: dict[int, tuple[int, int | None, float]] = {}  # file id -> its best row
-    for rowid, page, rank in s.execute(ranked):
-        best.setdefault(int(rowid) >> KEYWORD_ROWID_BITS, (rowid, page, float(rank)))
-        if len(best) >= limit:
-            break
-    rows = [row for row, _, _ in best.values()]
-    # Snippets only for the rows shown: snippet() is the costly part.
-    shown = select(table.c.rowid, snippet).where(matches, table.c.rowid.in_(rows))
-    snippets: dict[int, str] = {int(r): str(t or "") for r, t in s.execute(shown)}
+    rows = [rowid for rowid, _ in best]
+    shown = select(table.c.rowid, table.c.page, snippet).where(matches, table.c.rowid.in_(rows))
+    found = {int(r): (page, str(t or "")) for r, page, t in s.execute(shown)}
     hits = []
-    for file_id, (rowid, page, rank) in best.items():
-        snip = snippets.get(rowid) or ""
+    for rowid, rank in best:
+        page, snip = found.get(rowid, (None, ""))
         in_body = _HIT_START in snip  # else the words were in the name or folder only
         passage = " ".join(snip.replace(_HIT_START, "").replace(_HIT_END, "").split())
         hits.append(
-            KeywordHit(file_id, rank, page if in_body else None, passage if in_body else None)
+            KeywordHit(
+                rowid >> KEYWORD_ROWID_BITS,
+                rank,
+                page if in_body else None,
+                passage if in_body else None,
+            )
         )
     return hits
+
+
+def _best_rows(s: Session, match: str, limit: int, visible: Any) -> list[tuple[int, float]]:
+    """The best-scoring row of each of the ``limit`` best files among ``visible``, best first."""
+    table = sql_table(KEYWORD_TABLE, sql_column("rowid"))
+    score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
+    matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
+    # Materialised: bm25() may only run in the query that reads the FTS5 table itself.
+    scored = (
+        select(table.c.rowid.label("row"), score.label("score"))
+        .where(matches)
+        .cte("scored")
+        .prefix_with("MATERIALIZED")
+    )
+    file_id = scored.c.row.op(">>")(KEYWORD_ROWID_BITS)
+    best = func.min(scored.c.score)
+    # SQLite gives a bare column of an aggregate query with one min() the value of that row.
+    ranked = (
+        select(scored.c.row, best)
+        .where(file_id.in_(visible))
+        .group_by(file_id)
+        .order_by(best, file_id)
+        .limit(max(limit, 1))
+    )
+    return [(int(rowid), float(rank)) for rowid, rank in s.execute(ranked)]
 
 
 def create_keyword_index(conn: Connection) -> None:
