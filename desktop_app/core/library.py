@@ -18,8 +18,10 @@ from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.embedding.model_switch import SwitchSummary, reembed
 from desktop_app.core.embedding.tags import (
     TagVocabulary,
+    keep_tag_vectors,
     normalise_tag,
     prompts,
+    stored_tag_vectors,
     threshold_for,
     vocabulary_labels,
     vocabulary_version,
@@ -744,13 +746,10 @@ class Library:
         version = vocabulary_version(spec, self._space, labels)
         if self._vocabulary is not None and self._vocabulary.version == version:
             return self._vocabulary
-        cache = self.settings.data_dir / "tag_vectors" / f"{version}.npy"
-        vectors: np.ndarray | None = None
-        try:
-            vectors = np.load(cache, allow_pickle=False)
-        except (OSError, ValueError):
-            vectors = None
-        if vectors is None or vectors.shape[0] != len(labels):
+        # The vectors depend on the model and labels only: every library of the model shares them.
+        folders = (self.settings.model_cache_dir, self.settings.data_dir)
+        vectors = stored_tag_vectors(folders, version, len(labels))
+        if vectors is None:
             # A loaded model encodes the few hundred labels in one batch; the numpy query
             # encoder takes them one at a time (≈ 10 s for ViT-B-32 on 2 cores).
             loaded = self._embedder
@@ -766,11 +765,7 @@ class Library:
             ).astype(np.float32)
             if isinstance(encoder, Embedder):
                 encoder.release_text_tower()
-            try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                np.save(cache, vectors, allow_pickle=False)
-            except OSError as exc:
-                log.warning("Could not keep the tag vectors in %s: %s", cache, exc)
+            keep_tag_vectors(folders, version, vectors)
         self._vocabulary = TagVocabulary(labels, vectors, threshold_for(spec), version)
         return self._vocabulary
 

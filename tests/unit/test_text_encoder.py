@@ -105,6 +105,24 @@ def test_numpy_encoder_is_not_used_once_the_weights_file_changes(
     assert load_numpy_text_encoder(tmp_path, "lumen-tiny", weights, tiny_embedder.space) is None
 
 
+def test_the_numpy_encoder_is_checked_once_per_weights_file(
+    tiny_embedder: Embedder, tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each indexing run notes the numpy encoder; probing it loads the text tower (seconds for
+    # ViT-B-32), needed only when the weights file is new or changed.
+    weights = tmp_path / "tiny.safetensors"
+    shutil.copy(tiny_weights, weights)
+    assert write_manifest(tmp_path, tiny_embedder, weights)
+    probed: list[object] = []
+    encode = tiny_embedder.encode_texts
+    monkeypatch.setattr(tiny_embedder, "encode_texts", lambda t: probed.append(t) or encode(t))
+    assert write_manifest(tmp_path, tiny_embedder, weights)
+    assert probed == []
+    os.utime(weights, ns=(1, 1))  # replaced by another file of the same name
+    assert write_manifest(tmp_path, tiny_embedder, weights)
+    assert len(probed) == 1
+
+
 def _refuse_model(_settings: Settings) -> Embedder:
     raise AssertionError("the model was loaded for a text query")
 

@@ -260,6 +260,8 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
     is removed.
     """
     target = data_dir / MANIFEST_NAME
+    if _manifest_matches(target, embedder, weights):
+        return True  # checked already against this very file (probing costs seconds)
     try:
         shape = _text_tower_shape(embedder) if weights.suffix == ".safetensors" else None
         if shape is not None:
@@ -293,6 +295,21 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
         log.info("Could not write %s: %s", target, exc)
         return False
     return True
+
+
+def _manifest_matches(target: Path, embedder: Embedder, weights: Path) -> bool:
+    """Whether ``target`` already records this model and weights file, unchanged since."""
+    try:
+        manifest = json.loads(target.read_text(encoding="utf-8"))
+        return bool(
+            manifest.get("version") == MANIFEST_VERSION
+            and manifest["model"] == embedder.spec.key
+            and manifest["space"] == embedder.space
+            and Path(manifest["weights"]) == weights
+            and _file_stamp(weights) == {"size": manifest["size"], "mtime_ns": manifest["mtime_ns"]}
+        )
+    except (OSError, KeyError, TypeError, ValueError):
+        return False
 
 
 def load_numpy_text_encoder(
