@@ -11,6 +11,7 @@ import pytest
 from desktop_app.core.errors import DataDirError
 from desktop_app.core.query.search import parse_query
 from desktop_app.core.storage.catalog import Catalog, FileFilter, NewText, NewVector
+from desktop_app.core.storage.keyword_index import SCORED_ROWS
 
 
 def _catalog_with_a_document(tmp_path: Path) -> tuple[Catalog, int]:
@@ -86,6 +87,35 @@ def test_a_file_that_says_a_word_on_every_page_does_not_crowd_out_the_others(
     assert hits[0].file_id == files[0] and hits[0].snippet is not None
     assert all(h.snippet and "licence" in h.snippet for h in hits)
     assert [h.rank for h in hits] == sorted(h.rank for h in hits)  # best first
+    catalog.close()
+
+
+def test_a_word_in_thousands_of_passages_still_finds_the_file_named_for_it(
+    tmp_path: Path,
+) -> None:
+    # Only the newest SCORED_ROWS passages saying a common word are ranked (bm25 costs per
+    # row); a file whose name says it is found wherever it stands.
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    folder = catalog.add_folder(tmp_path / "docs")
+    ids = {}
+    for name, texts in (
+        ("LICENCE", []),
+        ("handbook.txt", [NewText(f"licence clause {i}", i + 1) for i in range(SCORED_ROWS + 100)]),
+        ("letter.txt", [NewText("Dear Jane, about the licence of the flat.")]),
+    ):
+        ids[name] = catalog.add_file(
+            folder_id=folder.id,
+            path=tmp_path / "docs" / name,
+            size=1,
+            mtime_ns=1,
+            inode=None,
+            fingerprint=name,
+            kind="document",
+        )
+        catalog.store_embeddings(ids[name], "space", [], texts)
+    hits = catalog.keyword_search("licence", 10)
+    assert {h.file_id for h in hits} == set(ids.values())
+    assert hits[0].file_id == ids["LICENCE"] and hits[0].snippet is None  # by its name
     catalog.close()
 
 

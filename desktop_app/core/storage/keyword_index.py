@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from desktop_app.core.records import KeywordHit, NewText
 from desktop_app.core.storage.catalog_tables import INDEXED, FileRow, FolderRow
 from desktop_app.core.storage.pathtext import from_db, readable
+from desktop_app.core.storage.snippets import snippet, wanted_terms
 
 KEYWORD_TABLE = "keyword_index"
 KEYWORD_ROWID_BITS = 20
@@ -32,6 +33,8 @@ _KEYWORD_WEIGHTS = "1.0, 2.0, 0.5, 0.0, 2.0"
 _COLUMNS = "body, name, folder, page UNINDEXED, tags"
 _TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2'"
 _HIT_START, _HIT_END = "\x02", "\x03"
+# Rows a keyword search scores at most, per part (see ``_best_rows``).
+SCORED_ROWS = 2000
 
 
 # What SQLite says about an FTS5 expression it cannot parse (as opposed to a disk or lock error).
@@ -56,24 +59,23 @@ def search(s: Session, match: str, limit: int, visible: Any) -> list[KeywordHit]
     snippet around the matched words. Raises OperationalError for an expression FTS5 cannot parse.
 
     The ranking reads only the index (each matching row's score, grouped by file in SQL, the
-    first ``limit`` files kept): a word in every passage of every file costs one pass over its
-    posting list, not a read of every passage. Pages and snippets are read for the rows shown.
+    first ``limit`` files kept), at most ``SCORED_ROWS`` rows of it. Pages and snippets are read
+    for the rows shown, by row id.
     """
     best = _best_rows(s, match, limit, visible)
     if not best:
         return []
-    table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"))
-    snippet: Any = literal_column(
-        f"snippet({KEYWORD_TABLE}, 0, '{_HIT_START}', '{_HIT_END}', '…', 24)"
-    )
-    matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
+    # The rows shown, by row id: found again through MATCH, each cost ~1 ms for a common word.
+    table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"), sql_column("body"))
     rows = [rowid for rowid, _ in best]
-    shown = select(table.c.rowid, table.c.page, snippet).where(matches, table.c.rowid.in_(rows))
-    found = {int(r): (page, str(t or "")) for r, page, t in s.execute(shown)}
+    shown = select(table.c.rowid, table.c.page, table.c.body).where(table.c.rowid.in_(rows))
+    found = {int(r): (page, str(body or "")) for r, page, body in s.execute(shown)}
+    terms = wanted_terms(match)
     hits = []
     for rowid, rank in best:
-        page, snip = found.get(rowid, (None, ""))
-        in_body = _HIT_START in snip  # else the words were in the name or folder only
+        page, body = found.get(rowid, (None, ""))
+        snip = snippet(body, terms, _HIT_START, _HIT_END)
+        in_body = bool(snip)  # else the words were in the name, folders or tags only
         passage = " ".join(snip.replace(_HIT_START, "").replace(_HIT_END, "").split())
         hits.append(
             KeywordHit(
@@ -87,17 +89,54 @@ def search(s: Session, match: str, limit: int, visible: Any) -> list[KeywordHit]
 
 
 def _best_rows(s: Session, match: str, limit: int, visible: Any) -> list[tuple[int, float]]:
-    """The best-scoring row of each of the ``limit`` best files among ``visible``, best first."""
+    """The best-scoring row of each of the ``limit`` best files among ``visible``, best first.
+
+    A word in more than ``SCORED_ROWS`` passages is ranked among the newest ``SCORED_ROWS`` of
+    them, and among as many of the rows whose file name, folders or tags hold it: bm25 costs
+    ~10 µs a row, and a word that common says little about which of its files is meant.
+    """
+    floor = _newest_rows_floor(s, match)
+    if floor is None:
+        return _ranked(s, match, limit, visible, None)
+    by_name = f"{{name folder tags}} : ({match})"
+    try:
+        named = _ranked(s, by_name, limit, visible, _newest_rows_floor(s, by_name))
+    except OperationalError as exc:  # an expression that takes no column filter
+        if not is_query_error(exc):
+            raise
+        named = []
+    best: dict[int, tuple[int, float]] = {}  # file id -> its best row and score
+    for rowid, rank in [*_ranked(s, match, limit, visible, floor), *named]:
+        file_id = rowid >> KEYWORD_ROWID_BITS
+        if file_id not in best or rank < best[file_id][1]:
+            best[file_id] = (rowid, rank)
+    return sorted(best.values(), key=lambda row: (row[1], row[0]))[:limit]
+
+
+def _newest_rows_floor(s: Session, match: str) -> int | None:
+    """The row id of the ``SCORED_ROWS``-th newest row matching ``match``; None if fewer match."""
+    found = s.execute(
+        text(
+            f"SELECT rowid FROM {KEYWORD_TABLE} WHERE {KEYWORD_TABLE} MATCH :match "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET :offset"
+        ),
+        {"match": match, "offset": SCORED_ROWS - 1},
+    ).first()
+    return None if found is None else int(found[0])
+
+
+def _ranked(
+    s: Session, match: str, limit: int, visible: Any, floor: int | None
+) -> list[tuple[int, float]]:
+    """Each file's best row matching ``match`` (rows from ``floor`` on), the best ``limit``."""
     table = sql_table(KEYWORD_TABLE, sql_column("rowid"))
     score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
     matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
+    query = select(table.c.rowid.label("row"), score.label("score")).where(matches)
+    if floor is not None:
+        query = query.where(table.c.rowid >= floor)
     # Materialised: bm25() may only run in the query that reads the FTS5 table itself.
-    scored = (
-        select(table.c.rowid.label("row"), score.label("score"))
-        .where(matches)
-        .cte("scored")
-        .prefix_with("MATERIALIZED")
-    )
+    scored = query.cte("scored").prefix_with("MATERIALIZED")
     file_id = scored.c.row.op(">>")(KEYWORD_ROWID_BITS)
     best = func.min(scored.c.score)
     # SQLite gives a bare column of an aggregate query with one min() the value of that row.
