@@ -82,7 +82,7 @@ class Library:
         self.models = models
         self.priority = priority or QueryPriority()  # queries go first: indexing waits
         self.query = QueryPolicy(store, models, self.priority)
-        self.tagging = Tagging(store, models, settings.data_dir)
+        self.tagging = Tagging(store, models, (settings.model_cache_dir, settings.data_dir))
         self.watched = Folders(store, [settings.data_dir, settings.model_cache_dir])
         self.runs = IndexRuns(
             settings, store, writer, models, self.tagging, self.watched, self.priority

@@ -64,8 +64,20 @@ def write_documents(folder: Path) -> None:
     write_odt(folder / "notes.odt", "Notes", ["the circle on the left is red"], title="Notes")
     (folder / "todo.md").write_text("# To do\n\n- call the plumber\n- a blue square at the top\n")
     (folder / "big.txt").write_text("lorem ipsum dolor sit amet consectetur " * 200_000)
+    write_text_pdf(folder / "ferry guide.pdf", _guide_pages())
     write_encrypted_pdf(folder / "locked.pdf")
     write_corrupt_pdf(folder / "broken.pdf")
+
+
+DIARY_TOPIC = "a green triangle at the bottom"
+
+
+def _guide_pages() -> list[str]:
+    """A 40-page guide that keeps coming back to one caption, and names a booking reference
+    once, on page 24."""
+    pages = [DIARY_TOPIC if n % 2 else f"Chapter {n // 2}: timetables." for n in range(1, 41)]
+    pages[23] = "The ferry booking reference is QX-7781."
+    return pages
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +97,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, tiny_weights: Path) -> Se
 def library(folder: Path, settings: Settings, tiny_embedder: Embedder) -> Iterator[Library]:
     with Library.open(settings, lambda _s: tiny_embedder) as library:
         summary = library.index([folder])
-        assert summary.embedded == 72 + 7, summary.failures
+        assert summary.embedded == 72 + 8, summary.failures
         yield library
 
 
@@ -97,7 +109,7 @@ def test_unreadable_documents_are_skipped_with_a_reason(library: Library) -> Non
     reasons = {f.path.name: f.error for f in library.failures()}
     assert set(reasons) == {"locked.pdf", "broken.pdf"}
     assert "password-protected" in (reasons["locked.pdf"] or "")
-    assert "corrupt" in (reasons["broken.pdf"] or "")
+    assert "damaged" in (reasons["broken.pdf"] or "")
 
 
 def test_an_invoice_number_finds_the_invoice_and_its_page(library: Library) -> None:
@@ -164,7 +176,27 @@ def test_an_enormous_text_file_is_capped(library: Library, folder: Path) -> None
     record = library.file(folder / "documents" / "big.txt")
     assert record is not None and record.status == "indexed"
     vectors = library.catalog.file_vectors(record.id, library.catalog.get_meta("space") or "")
-    assert len(vectors) == MAX_PASSAGES_PER_FILE + 1  # passages plus its page picture
+    assert 0 < len(vectors) <= MAX_PASSAGES_PER_FILE  # a sample of its passages
+    assert all(owner.role == "text" for owner, _ in vectors)  # no picture of a text file
+    assert _names(library.search("consectetur", k=3))[0] == "big.txt"  # every word still found
+
+
+def test_a_long_documents_topic_and_any_of_its_words_are_found(
+    library: Library, folder: Path, tiny_embedder: Embedder
+) -> None:
+    # Only a sample of the guide's 40 pages is embedded: its topic (the caption it keeps coming
+    # back to) is found by meaning; a word said once, on a page left out, by keyword.
+    record = library.file(folder / "documents" / "ferry guide.pdf")
+    assert record is not None
+    space = library.catalog.get_meta("space") or ""
+    embedded = {owner.page for owner, _ in library.catalog.file_vectors(record.id, space)}
+    assert 24 not in embedded and len(embedded) < 20
+    only_documents = FileFilter(kinds=frozenset({"document"}))
+    query = tiny_embedder.encode_text(DIARY_TOPIC)
+    assert _names(library.similar_to_vector(query, 3, only_documents))[0] == "ferry guide.pdf"
+    found = library.search("QX-7781", k=3)
+    assert _names(found)[0] == "ferry guide.pdf" and found.hits[0].page == 24
+    assert found.hits[0].passage is not None and "QX-7781" in found.hits[0].passage
 
 
 def test_cli_filters_by_type_and_shows_page_and_snippet(

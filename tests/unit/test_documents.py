@@ -19,7 +19,12 @@ from desktop_app.core.extractors import (
 from desktop_app.core.extractors.ocr import load_ocr_engine, ocr_available
 from desktop_app.core.extractors.pdf import render_pdf_page
 from desktop_app.core.extractors.text import MAX_TEXT_CHARS
-from desktop_app.core.indexing.passages import MAX_PASSAGES_PER_FILE, PassageSplitter
+from desktop_app.core.indexing.passages import (
+    MAX_PASSAGES_PER_FILE,
+    MIN_PASSAGES_PER_FILE,
+    PassageSplitter,
+    passage_budget,
+)
 from desktop_app.core.models import MODEL_CONFIG_DIR
 from desktop_app.core.thumbnails import ThumbnailCache
 from tests.support.documents import (
@@ -132,7 +137,7 @@ def test_docx_paragraphs_tables_and_title(tmp_path: Path) -> None:
         assert expected in text
     assert extraction.title == "Lease for the flat"
     assert all(p.page is None for p in extraction.passages)
-    assert extraction.image is not None  # its text on a page, for the image tower
+    assert extraction.image is None  # its passages are its vectors: no page picture to embed
 
 
 def test_odt_text_and_title(tmp_path: Path) -> None:
@@ -218,14 +223,15 @@ def test_enormous_text_file_gives_bounded_text_passages_and_memory(tmp_path: Pat
     assert sum(len(p.text) for p in extraction.passages) <= MAX_TEXT_CHARS
     tokenizer = _tokenizer("lumen-tiny")
     pieces = PassageSplitter.for_tokenizer(tokenizer).split(extraction.passages)
-    assert len(pieces) == MAX_PASSAGES_PER_FILE
+    assert 0 < len(pieces) <= MAX_PASSAGES_PER_FILE
+    assert len({p.text for p in pieces}) == len(pieces)  # its one line repeated: embedded once
     assert all(_fits(tokenizer, p.text) for p in pieces)
 
 
 @pytest.mark.parametrize("architecture", ["lumen-tiny", "ViT-B-32"])
 def test_passages_fit_the_context_with_overlap(architecture: str) -> None:
     tokenizer = _tokenizer(architecture)
-    splitter = PassageSplitter.for_tokenizer(tokenizer)
+    splitter = PassageSplitter.for_tokenizer(tokenizer, 10**6, sampled=False)  # every piece
     words = [f"word{n} invoice 2023-{n:04d}." for n in range(60)]
     text = " ".join(words) + " " + "x" * 600  # and one word longer than the whole context
     pieces = splitter.split([Passage(text, page=4)])
@@ -244,6 +250,42 @@ def test_capped_passages_are_spread_over_all_pages() -> None:
     pieces = splitter.split(pages)
     assert [p.page for p in pieces] == [1, 1, 2, 2, 3, 3]  # two from each page, in order
     assert pieces[0].text == "p1w0 p1w1 p1w2 p1w3 p1w4"
+
+
+def _report_pages(pages: int) -> list[Passage]:
+    """A report of ``pages`` pages, each about 1,500 characters of its own prose."""
+    return [
+        Passage(" ".join(f"page{n} sentence{i} about the budget review." for i in range(40)), n)
+        for n in range(1, pages + 1)
+    ]
+
+
+def test_a_long_document_embeds_a_sample_spread_over_all_its_pages() -> None:
+    splitter = PassageSplitter.for_tokenizer(_tokenizer("ViT-B-32"))
+    pages = _report_pages(40)
+    pieces = splitter.split(pages)
+    budget = passage_budget([len(p.text) for p in pages])
+    assert len(pieces) == budget < MAX_PASSAGES_PER_FILE  # far fewer than the ~300 it makes
+    found = [p.page or 0 for p in pieces]
+    assert found == sorted(found)  # in document order
+    assert found[0] == 1 and found[-1] == 40  # the beginning and the end
+    assert any(15 <= page <= 25 for page in found)  # and the middle
+
+
+def test_a_short_document_embeds_every_passage() -> None:
+    splitter = PassageSplitter.for_tokenizer(_tokenizer("ViT-B-32"))
+    pages = [
+        Passage(f"Page {n} of the lease for the flat at 5 Main Street.", n)
+        for n in range(1, MIN_PASSAGES_PER_FILE + 1)
+    ]
+    assert [p.text for p in splitter.split(pages)] == [p.text for p in pages]
+
+
+def test_a_passage_repeated_in_a_document_is_embedded_once() -> None:
+    splitter = PassageSplitter.for_tokenizer(_tokenizer("ViT-B-32"))
+    footer = "Confidential. Company registered in Luxembourg, number B 123456."
+    pages = [Passage(footer, n) for n in range(1, 4)] + [Passage("The quarterly figures.", 4)]
+    assert [p.text for p in splitter.split(pages)] == [footer, "The quarterly figures."]
 
 
 # -- thumbnails -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from desktop_app.core.errors import DataDirError
 from desktop_app.core.query.query_text import parse_query
 from desktop_app.core.storage.catalog import Catalog, FileFilter, NewText, NewVector
+from desktop_app.core.storage.keyword_index import SCORED_ROWS
 
 
 def _catalog_with_a_document(tmp_path: Path) -> tuple[Catalog, int]:
@@ -54,6 +55,67 @@ def test_keyword_index_finds_words_phrases_names_and_folders(tmp_path: Path) -> 
     assert found("taxes") == [] and found("archive renamed") == [(file_id, None)]
     catalog.delete_files([file_id])
     assert found("invoice") == []
+    catalog.close()
+
+
+def test_a_file_that_says_a_word_on_every_page_does_not_crowd_out_the_others(
+    tmp_path: Path,
+) -> None:
+    # A licence text of 600 short passages, each saying "licence", and 30 letters that say it
+    # once: a search for the word shows one hit per file, as many files as asked for.
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    folder = catalog.add_folder(tmp_path / "docs")
+    files = []
+    for n in range(31):
+        file_id = catalog.add_file(
+            folder_id=folder.id,
+            path=tmp_path / "docs" / f"file{n}.txt",
+            size=1,
+            mtime_ns=1,
+            inode=None,
+            fingerprint=f"{n:02x}",
+            kind="document",
+        )
+        if n == 0:
+            texts = [NewText(f"licence clause {i}", i + 1) for i in range(600)]
+        else:
+            texts = [NewText(f"Dear Jane, letter {n} about the flat, the rent and its licence.")]
+        catalog.store_embeddings(file_id, "space", [], texts)
+        files.append(file_id)
+    hits = catalog.keyword_search("licence", 20)
+    assert len(hits) == 20 and len({h.file_id for h in hits}) == 20
+    assert hits[0].file_id == files[0] and hits[0].snippet is not None
+    assert all(h.snippet and "licence" in h.snippet for h in hits)
+    assert [h.rank for h in hits] == sorted(h.rank for h in hits)  # best first
+    catalog.close()
+
+
+def test_a_word_in_thousands_of_passages_still_finds_the_file_named_for_it(
+    tmp_path: Path,
+) -> None:
+    # Only the newest SCORED_ROWS passages saying a common word are ranked (bm25 costs per
+    # row); a file whose name says it is found wherever it stands.
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    folder = catalog.add_folder(tmp_path / "docs")
+    ids = {}
+    for name, texts in (
+        ("LICENCE", []),
+        ("handbook.txt", [NewText(f"licence clause {i}", i + 1) for i in range(SCORED_ROWS + 100)]),
+        ("letter.txt", [NewText("Dear Jane, about the licence of the flat.")]),
+    ):
+        ids[name] = catalog.add_file(
+            folder_id=folder.id,
+            path=tmp_path / "docs" / name,
+            size=1,
+            mtime_ns=1,
+            inode=None,
+            fingerprint=name,
+            kind="document",
+        )
+        catalog.store_embeddings(ids[name], "space", [], texts)
+    hits = catalog.keyword_search("licence", 10)
+    assert {h.file_id for h in hits} == set(ids.values())
+    assert hits[0].file_id == ids["LICENCE"] and hits[0].snippet is None  # by its name
     catalog.close()
 
 

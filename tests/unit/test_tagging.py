@@ -45,12 +45,15 @@ def test_untagged_photos_are_tagged_and_reported(tiny_library: Library, photos: 
 
 def test_the_labels_are_encoded_once_and_kept(tiny_library: Library, photos: Path) -> None:
     first = tiny_library.tagging.vocabulary()
-    kept = list((tiny_library.settings.data_dir / "tag_vectors").glob("*.npy"))
+    # kept in the model cache, where every library of this model finds them
+    kept = list((tiny_library.settings.model_cache_dir / "tag_vectors").glob("*.npy"))
     assert [p.stem for p in kept] == [first.version]
     # A new start reads them from disk: no model is needed for it.
     settings = tiny_library.settings
     no_model = ModelSlot(settings, tiny_library.store, _no_model)
-    again = Tagging(tiny_library.store, no_model, settings.data_dir).vocabulary()
+    again = Tagging(
+        tiny_library.store, no_model, (settings.model_cache_dir, settings.data_dir)
+    ).vocabulary()
     assert again.version == first.version and again.labels == first.labels
 
 

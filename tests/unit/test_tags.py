@@ -9,9 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from desktop_app.core.embedding.tags import everyday_tags, vocabulary_labels
+from desktop_app.core.embedding.tags import (
+    everyday_tags,
+    keep_tag_vectors,
+    stored_tag_vectors,
+    vocabulary_labels,
+)
 from desktop_app.core.library import Library
 from desktop_app.core.models import get_model_spec
 from desktop_app.core.storage.catalog import Catalog
@@ -153,3 +159,21 @@ def test_the_vocabulary_is_everyday_words_and_the_tiny_model_has_its_own() -> No
     assert {"beach", "receipt", "cat", "screenshot", "document", "food", "snow"} <= set(words)
     assert vocabulary_labels(get_model_spec("ViT-B-32/laion2b_s34b_b79k")) == words
     assert set(vocabulary_labels(get_model_spec("lumen-tiny"))) >= {"red", "circle"}
+
+
+def test_tag_vectors_are_kept_once_for_every_library_of_a_model(tmp_path: Path) -> None:
+    models, first, second = tmp_path / "models", tmp_path / "library1", tmp_path / "library2"
+    vectors = np.eye(3, 4, dtype=np.float32)
+    keep_tag_vectors((models, first), "v1", vectors)
+    found = stored_tag_vectors((models, second), "v1", 3)  # another library, the same model
+    assert found is not None and np.array_equal(found, vectors)
+    assert stored_tag_vectors((models, second), "v1", 4) is None  # other labels: encode again
+    assert stored_tag_vectors((models, second), "v2", 3) is None
+
+
+def test_tag_vectors_go_to_the_library_when_the_model_cache_is_read_only(tmp_path: Path) -> None:
+    models, library = tmp_path / "models", tmp_path / "library"
+    models.write_text("not a folder")  # cannot hold tag_vectors/
+    keep_tag_vectors((models, library), "v1", np.ones((2, 4), dtype=np.float32))
+    assert (library / "tag_vectors" / "v1.npy").exists()
+    assert stored_tag_vectors((models, library), "v1", 2) is not None

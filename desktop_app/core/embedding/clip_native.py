@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_app.core.embedding.text_encoder import TextTowerShape, clip_tokenizer
+from desktop_app.core.embedding.clip_tokenizer import clip_tokenizer
+from desktop_app.core.embedding.text_encoder import TextTowerShape
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.models import OPENAI_MEAN, OPENAI_STD, ModelSpec
 

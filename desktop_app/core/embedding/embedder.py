@@ -21,6 +21,7 @@ from desktop_app.core.embedding.clip_native import (
     native_shape,
 )
 from desktop_app.core.embedding.hf_text import prepare_hf_text
+from desktop_app.core.embedding.passage_encoder import PassageEncoder
 from desktop_app.core.embedding.weights import DownloadCallback, WeightsSource, resolve_weights
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.fingerprint import fingerprint_file
@@ -98,6 +99,7 @@ class Embedder:
         self.image_size = int(
             image_size[0] if isinstance(image_size, (tuple, list)) else image_size
         )
+        self._passages = PassageEncoder(self.encode_texts, self.dim)
 
     def prepare_image(self, image: Image.Image) -> torch.Tensor:
         """The model's own preprocessing (resize, crop, normalise); thread-safe, CPU only."""
@@ -159,6 +161,11 @@ class Embedder:
                 features = self.model.encode_text(tokens)
             features = torch.nn.functional.normalize(features.float(), dim=-1)
         return features.cpu().numpy().astype(np.float32)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode a document's (or many documents') passages into (N, dim) vectors: a passage
+        seen lately (a licence in many files) is not embedded again."""
+        return self._passages.encode(texts)
 
     def _text_tower(self) -> AbstractContextManager[None]:
         return self._towers.text() if self._towers is not None else nullcontext()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,8 +19,10 @@ from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.embedding.model_slot import ModelSlot, QueryEncoder
 from desktop_app.core.embedding.tags import (
     TagVocabulary,
+    keep_tag_vectors,
     normalise_tag,
     prompts,
+    stored_tag_vectors,
     threshold_for,
     vocabulary_labels,
     vocabulary_version,
@@ -44,10 +46,12 @@ def _at_once(write: Callable[[], T]) -> T:
 class Tagging:
     """A library's tags: who has which, tagging what is not tagged yet, the user's edits."""
 
-    def __init__(self, store: Store, models: ModelSlot, data_dir: Path) -> None:
+    def __init__(self, store: Store, models: ModelSlot, cache_folders: Sequence[Path]) -> None:
         self._store = store
         self._models = models
-        self._cache_dir = data_dir / "tag_vectors"
+        # where the labels' vectors are kept: the model cache first (every library of the model
+        # shares them), else the library's own data dir
+        self._cache_folders = tuple(cache_folders)
         self._vocabulary: TagVocabulary | None = None
 
     def vocabulary(self) -> TagVocabulary:
@@ -57,18 +61,10 @@ class Tagging:
         version = vocabulary_version(spec, self._store.space, labels)
         if self._vocabulary is not None and self._vocabulary.version == version:
             return self._vocabulary
-        cache = self._cache_dir / f"{version}.npy"
-        try:
-            vectors: np.ndarray | None = np.load(cache, allow_pickle=False)
-        except (OSError, ValueError):
-            vectors = None
-        if vectors is None or vectors.shape[0] != len(labels):
+        vectors = stored_tag_vectors(self._cache_folders, version, len(labels))
+        if vectors is None:
             vectors = self._encode(prompts(spec, labels))
-            try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                np.save(cache, vectors, allow_pickle=False)
-            except OSError as exc:
-                log.warning("Could not keep the tag vectors in %s: %s", cache, exc)
+            keep_tag_vectors(self._cache_folders, version, vectors)
         self._vocabulary = TagVocabulary(labels, vectors, threshold_for(spec), version)
         return self._vocabulary
 

@@ -12,6 +12,7 @@ tag when its score reaches ``TAG_THRESHOLD`` (measured by ``benchmarks/bench_tag
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.core.models import ModelSpec
+
+log = logging.getLogger(__name__)
 
 # Standard deviations above the photo's mean similarity to the vocabulary that a label needs to
 # be a tag, for models without a measured threshold of their own (``ModelSpec.tag_threshold``).
@@ -102,3 +105,31 @@ def choose_tags(
 def normalise_tag(tag: str) -> str:
     """A tag as stored and matched: lower case, single spaces (``"Ice  Cream"`` → ``ice cream``)."""
     return " ".join(tag.casefold().split())
+
+
+def stored_tag_vectors(folders: Sequence[Path], version: str, count: int) -> np.ndarray | None:
+    """The label vectors of vocabulary ``version`` kept in the first of ``folders`` holding
+    them (``count`` rows), or None: they must be encoded."""
+    for folder in folders:
+        try:
+            vectors = np.load(folder / "tag_vectors" / f"{version}.npy", allow_pickle=False)
+        except (OSError, ValueError):
+            continue
+        if vectors.shape[0] == count:
+            return np.asarray(vectors, dtype=np.float32)
+    return None
+
+
+def keep_tag_vectors(folders: Sequence[Path], version: str, vectors: np.ndarray) -> None:
+    """Keep the label vectors in the first of ``folders`` that can be written (the model cache:
+    every library of this model shares them; else the library's own data dir)."""
+    for folder in folders:
+        target = folder / "tag_vectors" / f"{version}.npy"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp.npy")
+            np.save(tmp, vectors, allow_pickle=False)
+            tmp.replace(target)
+            return
+        except OSError as exc:
+            log.info("Could not keep the tag vectors in %s: %s", target, exc)

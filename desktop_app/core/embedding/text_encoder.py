@@ -14,19 +14,17 @@ the torch path.
 
 from __future__ import annotations
 
-import gzip
-import html
-import importlib.util
 import json
 import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from desktop_app.core.embedding.clip_tokenizer import clip_tokenizer
 
 if TYPE_CHECKING:
     from desktop_app.core.embedding.embedder import Embedder
@@ -37,121 +35,6 @@ MANIFEST_NAME = "text_encoder.json"
 MANIFEST_VERSION = 1
 PROBES = ("a", "kids on a beach at sunset", "Invoice 2023-0147 from Müller & Söhne!", "日本の猫")
 MIN_PROBE_COSINE = 0.9999
-_N_MERGES = 49152 - 256 - 2
-_SPECIALS = ("<start_of_text>", "<end_of_text>")
-
-
-# -- tokenizer ------------------------------------------------------------------------------
-
-
-def _byte_alphabet() -> dict[int, str]:
-    """Each byte as one printable character: printable Latin-1 bytes as themselves, the rest
-    (controls, space, …) moved to code points from 256 up, in byte order."""
-    printable = [
-        *range(ord("!"), ord("~") + 1),
-        *range(ord("¡"), ord("¬") + 1),
-        *range(ord("®"), ord("ÿ") + 1),
-    ]
-    alphabet = {b: chr(b) for b in printable}
-    extra = 256
-    for b in range(256):
-        if b not in alphabet:
-            alphabet[b] = chr(extra)
-            extra += 1
-    return alphabet
-
-
-def _bpe_vocab_path() -> Path:
-    """open_clip's BPE merge list, found without importing open_clip (or torch)."""
-    spec = importlib.util.find_spec("open_clip")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("open_clip is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "bpe_simple_vocab_16e6.txt.gz"
-
-
-class ClipTokenizer:
-    """CLIP's byte-level BPE tokenizer (lower-cased, ftfy-cleaned), giving open_clip's token ids."""
-
-    def __init__(self, vocab_path: Path | None = None) -> None:
-        import regex
-
-        merges: list[tuple[str, str]] = []
-        with gzip.open(vocab_path or _bpe_vocab_path(), "rt", encoding="utf-8") as lines:
-            next(lines)  # a version header
-            for line in lines:
-                if len(merges) == _N_MERGES:
-                    break
-                first, second = line.split()
-                merges.append((first, second))
-        self._bytes = _byte_alphabet()
-        symbols = list(self._bytes.values())
-        vocab = symbols + [s + "</w>" for s in symbols] + [a + b for a, b in merges]
-        vocab += list(_SPECIALS)
-        self._ids = {token: i for i, token in enumerate(vocab)}
-        self._rank = {pair: i for i, pair in enumerate(merges)}
-        self.sot_id = self._ids[_SPECIALS[0]]
-        self.eot_id = self._ids[_SPECIALS[1]]
-        self._pattern = regex.compile(
-            "|".join(_SPECIALS) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
-            regex.IGNORECASE,
-        )
-        self._cache: dict[str, list[int]] = {s: [self._ids[s]] for s in _SPECIALS}
-
-    def _word_ids(self, word: str) -> list[int]:
-        cached = self._cache.get(word)
-        if cached is not None:
-            return cached
-        parts = [*word[:-1], word[-1] + "</w>"]
-        while len(parts) > 1:
-            ranked = [
-                (self._rank.get((parts[i], parts[i + 1]), _N_MERGES), i)
-                for i in range(len(parts) - 1)
-            ]
-            best, _ = min(ranked)
-            if best == _N_MERGES:
-                break
-            pair = next(
-                (parts[i], parts[i + 1]) for r, i in ranked if r == best
-            )  # the lowest-ranked pair, merged everywhere it occurs (left to right)
-            merged: list[str] = []
-            i = 0
-            while i < len(parts):
-                if i + 1 < len(parts) and (parts[i], parts[i + 1]) == pair:
-                    merged.append(parts[i] + parts[i + 1])
-                    i += 2
-                else:
-                    merged.append(parts[i])
-                    i += 1
-            parts = merged
-        ids = [self._ids[p] for p in parts]
-        self._cache[word] = ids
-        return ids
-
-    def encode(self, text: str) -> list[int]:
-        """Token ids of ``text`` without start/end tokens."""
-        import ftfy
-
-        cleaned = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
-        cleaned = " ".join(cleaned.split()).lower()
-        ids: list[int] = []
-        for piece in self._pattern.findall(cleaned):
-            word = "".join(self._bytes[b] for b in piece.encode("utf-8"))
-            ids.extend(self._word_ids(word))
-        return ids
-
-    def __call__(self, texts: Sequence[str], context_length: int) -> np.ndarray:
-        """(N, context_length) int64 ids: start, text (cut to fit), end, zeros."""
-        out = np.zeros((len(texts), context_length), dtype=np.int64)
-        for row, text in enumerate(texts):
-            ids = [*[self.sot_id, *self.encode(text)][: context_length - 1], self.eot_id]
-            out[row, : len(ids)] = ids
-        return out
-
-
-@lru_cache(maxsize=1)
-def clip_tokenizer() -> ClipTokenizer:
-    """The process's one tokenizer (building it reads the 49k-entry merge list)."""
-    return ClipTokenizer()
 
 
 # -- weights --------------------------------------------------------------------------------
@@ -373,6 +256,8 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
     is removed.
     """
     target = data_dir / MANIFEST_NAME
+    if _manifest_matches(target, embedder, weights):
+        return True  # checked already against this very file (probing costs seconds)
     try:
         shape = _text_tower_shape(embedder) if weights.suffix == ".safetensors" else None
         if shape is not None:
@@ -406,6 +291,21 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
         log.info("Could not write %s: %s", target, exc)
         return False
     return True
+
+
+def _manifest_matches(target: Path, embedder: Embedder, weights: Path) -> bool:
+    """Whether ``target`` already records this model and weights file, unchanged since."""
+    try:
+        manifest = json.loads(target.read_text(encoding="utf-8"))
+        return bool(
+            manifest.get("version") == MANIFEST_VERSION
+            and manifest["model"] == embedder.spec.key
+            and manifest["space"] == embedder.space
+            and Path(manifest["weights"]) == weights
+            and _file_stamp(weights) == {"size": manifest["size"], "mtime_ns": manifest["mtime_ns"]}
+        )
+    except (OSError, KeyError, TypeError, ValueError):
+        return False
 
 
 def load_numpy_text_encoder(

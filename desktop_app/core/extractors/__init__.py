@@ -60,7 +60,6 @@ def kind_for_path(path: Path) -> FileKind | None:
 # A photo is scanned for text only when OCR is on; it keeps lines with at least this many
 # letters and digits in all (a few stray characters read from a texture are not text).
 MIN_OCR_LETTERS = 8
-_EMBED_HEADROOM = 1.15
 
 
 def extract(path: Path, image_size: int = 224, ocr: OcrEngine | None = None) -> Extraction:
@@ -102,23 +101,17 @@ def _extract(path: Path, image_size: int, ocr: OcrEngine | None) -> Extraction:
     suffix = path.suffix.lower()
     if suffix in PDF_EXTENSIONS:
         return extract_pdf(path, image_size, ocr)
+    # A text or Office file has no layout of its own: its text drawn on a page (what its
+    # thumbnail shows) would cost an image-tower pass per file (as much as ~12 passages) for a
+    # vector that says "a page of text" of every one of them. Its passages are its vectors.
     if suffix in TEXT_EXTENSIONS:
-        extraction = extract_text_file(path)
-    elif suffix in OFFICE_EXTENSIONS:
+        return extract_text_file(path)
+    if suffix in OFFICE_EXTENSIONS:
         extraction = extract_office(path)
         if not extraction.passages:  # a document of pictures: its largest one is its cover
             extraction.image = largest_picture(path, image_size)
-            return extraction
-    else:
-        raise ExtractionError(f"unsupported file type {path.suffix!r}")
-    if extraction.passages:  # the visual vector of a layout-less document: its text on a page
-        extraction.image = _text_page(extraction, round(image_size * _EMBED_HEADROOM))
-    return extraction
-
-
-def _text_page(extraction: Extraction, width: int) -> Image.Image:
-    text = "\n".join(p.text for p in extraction.passages[:4])
-    return text_page_image(text, width, extraction.title)
+        return extraction
+    raise ExtractionError(f"unsupported file type {path.suffix!r}")
 
 
 def _ocr_image(path: Path, ocr: OcrEngine) -> list[Passage]:

@@ -43,7 +43,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TEXT_BATCH = 64
 IMAGE_BATCH = 64  # pictures per image-tower call (a batch of videos holds many frames)
 
 
@@ -138,17 +137,13 @@ def model_step(batch: list[PreparedFile], embedder: Embedder) -> BatchVectors:
         stack = torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
         image_vectors.append(embedder.encode_prepared(stack))
     passages = [(item, passage) for item in batch for passage in item.chunks]
-    text_vectors = []
-    for start in range(0, len(passages), TEXT_BATCH):
-        stop_if_cancelled()
-        texts = [p.text for _, p in passages[start : start + TEXT_BATCH]]
-        text_vectors.append(embedder.encode_texts(texts))
+    stop_if_cancelled()  # the text tower's blocks stop a cancelled run too (install_checkpoints)
     empty = np.zeros((0, embedder.dim), dtype=np.float32)
     return (
         pictures,
         np.concatenate(image_vectors) if image_vectors else empty,
         passages,
-        np.concatenate(text_vectors) if text_vectors else empty,
+        embedder.encode_passages([p.text for _, p in passages]) if passages else empty,
     )
 
 

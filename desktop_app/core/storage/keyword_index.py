@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import column as sql_column
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import func, literal_column, select, text
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from desktop_app.core.records import KeywordHit, NewText
 from desktop_app.core.storage.catalog_tables import INDEXED, FileRow, FolderRow
 from desktop_app.core.storage.pathtext import from_db, readable
+from desktop_app.core.storage.snippets import snippet, wanted_terms
 
 KEYWORD_TABLE = "keyword_index"
 KEYWORD_ROWID_BITS = 20
@@ -32,6 +33,8 @@ _KEYWORD_WEIGHTS = "1.0, 2.0, 0.5, 0.0, 2.0"
 _COLUMNS = "body, name, folder, page UNINDEXED, tags"
 _TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2'"
 _HIT_START, _HIT_END = "\x02", "\x03"
+# Rows a keyword search scores at most, per part (see ``_best_rows``).
+SCORED_ROWS = 2000
 
 
 # What SQLite says about an FTS5 expression it cannot parse (as opposed to a disk or lock error).
@@ -54,38 +57,97 @@ def search(s: Session, match: str, limit: int, visible: Any) -> list[KeywordHit]
 
     Best first (bm25), one hit per file: the passage that matched best, with its page and a
     snippet around the matched words. Raises OperationalError for an expression FTS5 cannot parse.
+
+    The ranking reads only the index (each matching row's score, grouped by file in SQL, the
+    first ``limit`` files kept), at most ``SCORED_ROWS`` rows of it. Pages and snippets are read
+    for the rows shown, by row id.
     """
-    table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"))
-    score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
-    snippet: Any = literal_column(
-        f"snippet({KEYWORD_TABLE}, 0, '{_HIT_START}', '{_HIT_END}', '…', 24)"
-    )
-    matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
-    ranked = (
-        select(table.c.rowid, table.c.page, score)
-        .where(matches)
-        .where(table.c.rowid.op(">>")(KEYWORD_ROWID_BITS).in_(visible))
-        .order_by(score)
-        .limit(max(limit, 1) * 20)
-    )
-    best: dict[int, tuple[int, int | None, float]] = {}  # file id -> its best row
-    for rowid, page, rank in s.execute(ranked):
-        best.setdefault(int(rowid) >> KEYWORD_ROWID_BITS, (rowid, page, float(rank)))
-        if len(best) >= limit:
-            break
-    rows = [row for row, _, _ in best.values()]
-    # Snippets only for the rows shown: snippet() is the costly part.
-    shown = select(table.c.rowid, snippet).where(matches, table.c.rowid.in_(rows))
-    snippets: dict[int, str] = {int(r): str(t or "") for r, t in s.execute(shown)}
+    best = _best_rows(s, match, limit, visible)
+    if not best:
+        return []
+    # The rows shown, by row id: found again through MATCH, each cost ~1 ms for a common word.
+    table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"), sql_column("body"))
+    rows = [rowid for rowid, _ in best]
+    shown = select(table.c.rowid, table.c.page, table.c.body).where(table.c.rowid.in_(rows))
+    found = {int(r): (page, str(body or "")) for r, page, body in s.execute(shown)}
+    terms = wanted_terms(match)
     hits = []
-    for file_id, (rowid, page, rank) in best.items():
-        snip = snippets.get(rowid) or ""
-        in_body = _HIT_START in snip  # else the words were in the name or folder only
+    for rowid, rank in best:
+        page, body = found.get(rowid, (None, ""))
+        snip = snippet(body, terms, _HIT_START, _HIT_END)
+        in_body = bool(snip)  # else the words were in the name, folders or tags only
         passage = " ".join(snip.replace(_HIT_START, "").replace(_HIT_END, "").split())
         hits.append(
-            KeywordHit(file_id, rank, page if in_body else None, passage if in_body else None)
+            KeywordHit(
+                rowid >> KEYWORD_ROWID_BITS,
+                rank,
+                page if in_body else None,
+                passage if in_body else None,
+            )
         )
     return hits
+
+
+def _best_rows(s: Session, match: str, limit: int, visible: Any) -> list[tuple[int, float]]:
+    """The best-scoring row of each of the ``limit`` best files among ``visible``, best first.
+
+    A word in more than ``SCORED_ROWS`` passages is ranked among the newest ``SCORED_ROWS`` of
+    them, and among as many of the rows whose file name, folders or tags hold it: bm25 costs
+    ~10 µs a row, and a word that common says little about which of its files is meant.
+    """
+    floor = _newest_rows_floor(s, match)
+    if floor is None:
+        return _ranked(s, match, limit, visible, None)
+    by_name = f"{{name folder tags}} : ({match})"
+    try:
+        named = _ranked(s, by_name, limit, visible, _newest_rows_floor(s, by_name))
+    except OperationalError as exc:  # an expression that takes no column filter
+        if not is_query_error(exc):
+            raise
+        named = []
+    best: dict[int, tuple[int, float]] = {}  # file id -> its best row and score
+    for rowid, rank in [*_ranked(s, match, limit, visible, floor), *named]:
+        file_id = rowid >> KEYWORD_ROWID_BITS
+        if file_id not in best or rank < best[file_id][1]:
+            best[file_id] = (rowid, rank)
+    return sorted(best.values(), key=lambda row: (row[1], row[0]))[:limit]
+
+
+def _newest_rows_floor(s: Session, match: str) -> int | None:
+    """The row id of the ``SCORED_ROWS``-th newest row matching ``match``; None if fewer match."""
+    found = s.execute(
+        text(
+            f"SELECT rowid FROM {KEYWORD_TABLE} WHERE {KEYWORD_TABLE} MATCH :match "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET :offset"
+        ),
+        {"match": match, "offset": SCORED_ROWS - 1},
+    ).first()
+    return None if found is None else int(found[0])
+
+
+def _ranked(
+    s: Session, match: str, limit: int, visible: Any, floor: int | None
+) -> list[tuple[int, float]]:
+    """Each file's best row matching ``match`` (rows from ``floor`` on), the best ``limit``."""
+    table = sql_table(KEYWORD_TABLE, sql_column("rowid"))
+    score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
+    matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
+    query = select(table.c.rowid.label("row"), score.label("score")).where(matches)
+    if floor is not None:
+        query = query.where(table.c.rowid >= floor)
+    # Materialised: bm25() may only run in the query that reads the FTS5 table itself.
+    scored = query.cte("scored").prefix_with("MATERIALIZED")
+    file_id = scored.c.row.op(">>")(KEYWORD_ROWID_BITS)
+    best = func.min(scored.c.score)
+    # SQLite gives a bare column of an aggregate query with one min() the value of that row.
+    ranked = (
+        select(scored.c.row, best)
+        .where(file_id.in_(visible))
+        .group_by(file_id)
+        .order_by(best, file_id)
+        .limit(max(limit, 1))
+    )
+    return [(int(rowid), float(rank)) for rowid, rank in s.execute(ranked)]
 
 
 def create_keyword_index(conn: Connection) -> None:

@@ -1,0 +1,50 @@
+"""CLIP's tokenizer without open_clip: the same ids as open_clip's, and no import cycle."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from desktop_app.core.embedding.clip_tokenizer import clip_tokenizer
+
+
+def test_tokenizer_gives_open_clips_ids_on_awkward_text() -> None:
+    import open_clip
+
+    reference = open_clip.get_tokenizer("ViT-B-32")
+    mine = clip_tokenizer()
+    texts = [
+        "a cat",
+        "It's &amp; they'll   don't",
+        "Straße über 日本の猫 😀👍",
+        "invoice 2023-0147, total: $1,234.56",
+        "x" * 300,
+        "\ttabs\nand newlines ",
+        "",
+    ]
+    for text in texts:
+        assert mine([text], 77).tolist() == reference([text]).tolist(), text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=40))
+def test_tokenizer_matches_open_clip_on_any_text(text: str) -> None:
+    import open_clip
+
+    reference = open_clip.get_tokenizer("ViT-B-32")
+    assert clip_tokenizer()([text], 77).tolist() == reference([text]).tolist()
+
+
+def test_the_text_towers_import_each_other_in_one_direction_only() -> None:
+    """clip_native and text_encoder share the tokenizer: the torch-free query encoder never
+    loads the torch towers (clip_native may name the text tower's shape: no cycle)."""
+    probe = (
+        "import sys\n"
+        "import desktop_app.core.embedding.text_encoder\n"
+        "assert 'desktop_app.core.embedding.clip_native' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
