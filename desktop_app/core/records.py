@@ -27,6 +27,8 @@ RAW_EXTENSIONS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 RAW = "raw"  # a FileFilter kind: the RAW photos among the images
+PDF = "pdf"  # a FileFilter kind: the PDF files among the documents
+SCREENSHOT = "screenshot"  # a FileFilter kind: images named as screenshots, or camera-less PNGs
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
@@ -193,6 +195,8 @@ class FileFilter:
     date_to: datetime | None = None
     tags: frozenset[str] = frozenset()  # files with every one of these tags (tag:beach)
     without_tags: frozenset[str] = frozenset()  # and none of these (-tag:people)
+    # Taken at this place (issue 21): "PT", "PT|Lisbon" (a region), "PT|Lisbon|Lisbon" (a city).
+    place: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -203,6 +207,7 @@ class FileFilter:
             or self.date_to
             or self.tags
             or self.without_tags
+            or self.place
         )
 
 
