@@ -40,6 +40,7 @@ from desktop_app.core.extractors import extract
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
 from desktop_app.core.indexing.exclusions import Exclusions, normalise
 from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.indexing.locate import locate_pending
 from desktop_app.core.indexing.pipeline import (
     SAVE_EVERY_S,
     ChangeCallback,
@@ -65,6 +66,7 @@ from desktop_app.core.query.search import (
 from desktop_app.core.records import LibraryStatus, Tag
 from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, Folder
 from desktop_app.core.storage.vector_index import IndexFileError, VectorIndex
+from desktop_app.core.understanding.geodata import Geocoder
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]
 
@@ -129,6 +131,7 @@ class Library:
         dim = int(catalog.get_meta("dim") or 0)
         self._index = self._open_index(dim) if dim else VectorIndex(1)
         self._search = SearchService(catalog, self._index, self._space)
+        self.geocoder = Geocoder()  # issue 21: places; its data loads on the first GPS found
 
     @classmethod
     def open(
@@ -503,6 +506,7 @@ class Library:
                     summary.embed_s += switched.elapsed_s
                 if not (cancel and cancel.is_set()):
                     self._tag_pending(cancel)
+                    locate_pending(self.catalog, self.geocoder, cancel)  # issue 21: places
             except ModelUnavailableError:
                 for folder in folders:  # leave the library as it was before this call
                     if folder.id not in known_before:
@@ -608,6 +612,7 @@ class Library:
                 summary.embedded += switched.embedded
             if not (cancel and cancel.is_set()):
                 self._tag_pending(cancel)
+                locate_pending(self.catalog, self.geocoder, cancel)  # issue 21: places
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
                 self._save_index()
         return summary

@@ -34,7 +34,7 @@ from desktop_app.core.records import (
     Tag,
     VectorOwner,
 )
-from desktop_app.core.storage import keyword_index, tag_store
+from desktop_app.core.storage import keyword_index, place_store, tag_store
 from desktop_app.core.storage.catalog_tables import (
     FAILED,
     INDEXED,
@@ -84,7 +84,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 EXCLUSIONS_VERSION_KEY = "exclusions_version"
 RESCAN_ASKED_KEY = "rescan_asked"  # tickets handed to the writer by other processes
@@ -193,6 +193,10 @@ class Catalog:
             TagRow.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
             _add_column(conn, "files", "tags_version", "VARCHAR(16)")
             keyword_index.add_tags_column(conn)
+        if version < 7:
+            # Step 7 (issue 21): where photos and videos were taken; files already indexed are
+            # located at the next index run without being embedded again.
+            place_store.create_table(conn)
         # Later steps go here, one commented ``if version < N`` block each.
         if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
             conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))

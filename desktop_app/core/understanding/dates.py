@@ -39,7 +39,13 @@ _DECADE = re.compile(
     rf"{_LEAD}(?<![\w\-/.])(?:(?P<century>19|20)(?P<d4>\d)0|'?(?P<d2>\d)0)'?s{_TAIL}",
     re.IGNORECASE,
 )
-_SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
+_SEASONS = {
+    "spring": (3, 5),
+    "summer": (6, 8),
+    "autumn": (9, 11),
+    "fall": (9, 11),
+    "winter": (12, 2),
+}
 _SEASON = re.compile(
     rf"{_LEAD}\b(?:(?P<rel>last|this)\s+)?(?P<season>spring|summer|autumn|fall|winter)"
     rf"(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d\d))?{_TAIL}",
@@ -165,7 +171,11 @@ def _holiday(text: str, masked: str, now: datetime) -> Found | None:
         label = f"Valentine's Day {year}"
     elif name == "easter":
         sunday = easter_sunday(year)
-        first, last, label = sunday - timedelta(days=2), sunday + timedelta(days=1), f"Easter {year}"
+        first, last, label = (
+            sunday - timedelta(days=2),
+            sunday + timedelta(days=1),
+            f"Easter {year}",
+        )
     else:  # thanksgiving (US): the fourth Thursday of November, and the weekend after it
         first_thursday = 1 + (3 - date(year, 11, 1).weekday()) % 7
         first = date(year, 11, first_thursday + 21)
@@ -204,9 +214,13 @@ def _relative(text: str, masked: str, now: datetime) -> Found | None:
         first, last, label = period
         if _day_start(first) > now:
             continue
-        lead = re.search(r"(?:\b(?:in|from|during|on|of|since|taken)\s+)?(?:\bthe\s+)?$", masked[:start])
+        lead = re.search(
+            r"(?:\b(?:in|from|during|on|of|since|taken)\s+)?(?:\bthe\s+)?$", masked[:start]
+        )
         begin = lead.start() if lead else start
-        part = DatePart(text[begin:end].strip(), _label(words, label), _day_start(first), _day_end(last))
+        part = DatePart(
+            text[begin:end].strip(), _label(words, label), _day_start(first), _day_end(last)
+        )
         return Found(part, begin, end)
     return None
 

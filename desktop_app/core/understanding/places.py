@@ -9,6 +9,7 @@ capitalised name ("Michael Jordan") is a subject.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -108,7 +109,9 @@ def find_place(text: str, masked: str, gazetteer: Gazetteer) -> Found | None:
     for i in range(len(words)):
         for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
             span = words[i : i + n]
-            if any(re.search(r"[^\s'’.-]", masked[a[1] : b[0]]) for a, b in zip(span, span[1:])):
+            if any(
+                re.search(r"[^\s'’.-]", masked[a[1] : b[0]]) for a, b in itertools.pairwise(span)
+            ):
                 continue  # words of a name are next to each other
             place = gazetteer.lookup(" ".join(w for _, _, w in span))
             if place is None:

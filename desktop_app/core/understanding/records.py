@@ -73,7 +73,11 @@ class Understood:
 
     def without(self, part: str) -> Understood:
         """The same query with ``part`` ("date", "place", "kind") no longer a filter."""
-        return replace(self, **{part: None})
+        if part == DATE:
+            return replace(self, date=None)
+        if part == PLACE:
+            return replace(self, place=None)
+        return replace(self, kind=None)
 
     def describe(self) -> str:
         """One line: ``date July 2023 · place Lisbon, Portugal · "beach"``."""
@@ -110,5 +114,34 @@ class Understood:
             },
             "kind": None
             if self.kind is None
-            else {"label": self.kind.label, "kinds": sorted(self.kind.kinds), "text": self.kind.text},
+            else {
+                "label": self.kind.label,
+                "kinds": sorted(self.kind.kinds),
+                "text": self.kind.text,
+            },
         }
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a file was taken: its coordinates and the nearest city, its region and country."""
+
+    latitude: float
+    longitude: float
+    city: str | None = None
+    region: str | None = None
+    country_code: str | None = None
+    country: str | None = None
+
+    @property
+    def label(self) -> str:
+        """For people: "Lisbon, Portugal", or the coordinates when no place is near."""
+        names = [n for n in (self.city, self.country) if n]
+        return ", ".join(names) if names else f"{self.latitude:.4f}, {self.longitude:.4f}"
+
+    @property
+    def key(self) -> str | None:
+        """The city's place key ("PT|Lisbon|Lisbon"), or None when no place is near."""
+        if not self.country_code:
+            return None
+        return "|".join((self.country_code, self.region or "", self.city or ""))
