@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from desktop_app import __version__
+from desktop_app import __version__, cli_places
 from desktop_app.config import Settings, default_data_dir
 from desktop_app.core.embedding.weights import DownloadProgress
 from desktop_app.core.errors import LumenError
@@ -37,11 +37,11 @@ from desktop_app.core.query.results import (
     QueryResults,
     ResultFile,
     related_documents,
-    search_files,
     similar_files,
 )
 from desktop_app.core.records import RAW, file_to_open
 from desktop_app.core.storage.catalog import FileFilter
+from desktop_app.core.understanding.apply import search_understood
 
 log = logging.getLogger("desktop_app")
 
@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="FILE",
                 help="also look like this photo: lumen search 'at night' --like street.jpg",
             )
+            cli_places.add_search_options(p)  # issue 21
         else:
             p.add_argument("file", type=Path, help="an image or document (indexed or not)")
         p.add_argument(
@@ -242,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tags_args", nargs="*", metavar="[add|remove] FILE [TAG…]")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
+    cli_places.add_parser(sub, parents)  # issue 21: lumen places
     sub.add_parser("models", parents=parents, help="list the supported models")
     sub.add_parser(
         "doctor",
@@ -388,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
 
 
-READ_ONLY = {"search", "similar", "related", "status", "forget", "tags"}
+READ_ONLY = {"search", "similar", "related", "status", "forget", "tags", "places"}
 
 
 def _before_opening(settings: Settings, args: argparse.Namespace) -> int | None:
@@ -468,6 +470,8 @@ def _dispatch(library: Library, args: argparse.Namespace) -> int:
         return _exclude(library, args)
     if args.command == "tags":
         return _tags(library, args)
+    if args.command == "places":
+        return cli_places.run(library, args)
     raise AssertionError(args.command)
 
 
@@ -651,8 +655,8 @@ def _search(library: Library, args: argparse.Namespace) -> int:
         if not indexed and not args.file.expanduser().exists():
             return _no_such_file(args.file)
     if args.command == "search":
-        results = search_files(
-            library, args.query, args.limit, file_filter, args.all, like=args.like
+        results = search_understood(  # issue 21: dates, places and kinds become filters
+            library, args.query, args.limit, file_filter, args.all, like=args.like, sort=args.sort
         )
     elif args.command == "similar":
         results = similar_files(library, args.file, args.limit, file_filter, args.all, args.at_s)
@@ -660,11 +664,20 @@ def _search(library: Library, args: argparse.Namespace) -> int:
         results = related_documents(library, args.file, args.limit, file_filter, args.all)
     if results.notice:
         print(results.notice, file=sys.stderr)
+    sort = getattr(args, "sort", "relevance")
     if args.json:
-        print(json.dumps(_results_json(results, library.settings.open_raw), indent=2))
+        out = _results_json(results, library.settings.open_raw)
+        out.update(cli_places.json_fields(library, results, sort))  # issue 21
+        extra = cli_places.result_json(library, results)
+        for entry, found in zip(out["results"], results.files, strict=True):
+            entry.update(extra.get(found.file.id, {}))
+        print(json.dumps(out, indent=2))
         return 0
+    understood = cli_places.understood_line(results)  # issue 21
+    if understood:
+        print(understood)
     print(_header(results, args))
-    _print_results(results, args.limit, args.all)
+    _print_results(results, args.limit, args.all, cli_places.result_notes(library, results, sort))
     return 0
 
 
@@ -727,7 +740,9 @@ def _result_json(found: ResultFile, open_raw: bool) -> dict[str, Any]:
     }
 
 
-def _print_results(results: QueryResults, limit: int, show_all: bool) -> None:
+def _print_results(
+    results: QueryResults, limit: int, show_all: bool, notes: dict[int, str] | None = None
+) -> None:
     """One line per hit: relevance (0–100), path, page; then the passage and why it matched."""
     if not results.files:
         print("No results.")
@@ -751,6 +766,8 @@ def _print_results(results: QueryResults, limit: int, show_all: bool) -> None:
         reason = hit.why.describe()
         if reason:
             print(f"      why: {reason}")
+        if notes and hit.file.id in notes:  # issue 21: when and where it was taken
+            print(f"      {notes[hit.file.id]}")
     if results.hidden and all(found.relevant for found in results.files):
         print(f"… {plural(results.hidden, 'less relevant result')} hidden; add --all to see them.")
     elif show_all and len(results.files) >= limit:

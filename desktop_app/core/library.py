@@ -66,6 +66,7 @@ from desktop_app.core.query.search import (
 from desktop_app.core.records import LibraryStatus, Tag
 from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, Folder
 from desktop_app.core.storage.vector_index import IndexFileError, VectorIndex
+from desktop_app.core.understanding.apply import PlaceNames
 from desktop_app.core.understanding.geodata import Geocoder
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]
@@ -132,6 +133,7 @@ class Library:
         self._index = self._open_index(dim) if dim else VectorIndex(1)
         self._search = SearchService(catalog, self._index, self._space)
         self.geocoder = Geocoder()  # issue 21: places; its data loads on the first GPS found
+        self.place_names = PlaceNames(catalog)  # issue 21: the gazetteer queries are read with
 
     @classmethod
     def open(

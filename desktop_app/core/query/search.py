@@ -17,6 +17,7 @@ import numpy as np
 from desktop_app.core.embedding.tags import normalise_tag
 from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, KeywordHit
 from desktop_app.core.storage.vector_index import VectorIndex
+from desktop_app.core.understanding.stopwords import is_stop_word
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,9 @@ def parse_query(query: str) -> ParsedQuery:
             weighted.append((piece, float(m["weight"])))
         elif piece:
             plain.append(piece)
-        if _has_token(piece):  # a weighted phrase lifts, it is not required literally
+        # A weighted phrase lifts, it is not required literally; a word that carries no
+        # meaning ("a", "on", "the") is neither required nor a reason (issue 21).
+        if _has_token(piece) and (is_phrase or not all(map(is_stop_word, tokens(piece)))):
             (phrases if is_phrase and m["weight"] is None else words).append(piece)
     typed = [*phrases, *words][:MAX_QUERY_TERMS]
     text = " ".join(plain)

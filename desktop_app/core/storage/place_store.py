@@ -113,6 +113,13 @@ def store(catalog: Catalog, found: Sequence[tuple[ToLocate, Place | None]]) -> N
             s.execute(sql, wanted)
 
 
+def stamp(catalog: Catalog) -> tuple[int, int]:
+    """Changes when places are added or removed: (rows, highest file id)."""
+    with catalog.session() as s:
+        rows, highest = s.execute(text("SELECT COUNT(*), MAX(file_id) FROM places")).one()
+    return int(rows), int(highest or 0)
+
+
 def places_of(catalog: Catalog, file_ids: Iterable[int]) -> dict[int, Place]:
     """The place of each of these files that has one."""
     ids = list(file_ids)

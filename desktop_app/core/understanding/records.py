@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop_app.core.records import FileRecord
 
 # The parts of a query that can be understood, by the name of their field in ``Understood``.
 DATE = "date"
@@ -145,3 +149,10 @@ class Place:
         if not self.country_code:
             return None
         return "|".join((self.country_code, self.region or "", self.city or ""))
+
+
+def taken_or_modified(file: FileRecord) -> tuple[datetime, bool]:
+    """When a file was taken, and True; or when it was last modified, and False."""
+    if file.taken_at is not None:
+        return file.taken_at, True
+    return datetime.fromtimestamp(file.mtime_ns / 1e9), False
