@@ -54,7 +54,7 @@ def fold(text: str) -> str:
     """Lower case without accents, words joined by one space: "São  Paulo" → "sao paulo"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.replace("’", "'").split())
+    return " ".join(plain.replace("’", "'").replace("-", " ").split())
 
 
 class Gazetteer:
