@@ -26,7 +26,9 @@ CAPTION = all_captions()[0]
 
 
 def close(found: tuple[float, float] | None, expected: tuple[float, float]) -> bool:
-    return found is not None and all(abs(a - b) < 1e-3 for a, b in zip(found, expected, strict=True))
+    return found is not None and all(
+        abs(a - b) < 1e-3 for a, b in zip(found, expected, strict=True)
+    )
 
 
 def test_gps_of_a_jpeg_south_and_west_included(tmp_path: Path) -> None:
