@@ -113,6 +113,10 @@ class LibraryClient:
     def query(self, query: Query) -> Call[QueryResult]:
         return self._backend.call(READ, "query", query)
 
+    def places(self) -> Call[tuple[tuple[str, str, int], ...]]:
+        """(place key, label, files): each country where files were taken, then its cities."""
+        return self._backend.call(READ, "places")
+
     def duplicates(self) -> Call[tuple[DuplicateRows, ...]]:
         """Groups of photos that are the same picture (copies, edits, bursts), biggest first.
 

@@ -35,7 +35,10 @@ from desktop_app.core.records import (
     LibraryStatus,
     Progress,
 )
+from desktop_app.core.storage import place_store
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
+from desktop_app.core.understanding.apply import search_understood
+from desktop_app.core.understanding.records import Place
 from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,
@@ -132,23 +135,39 @@ class LibraryService:
         elif query.is_recent:
             found = results.recent_files(self.library, query.limit, file_filter)
         else:
-            found = results.search_files(
+            found = search_understood(  # issue 21: dates, places and kinds become filters
                 self.library,
                 query.text,
                 query.limit,
                 file_filter,
                 query.show_all,
                 load_model=self.library.queries_ready,
+                literal=query.literal,
             )
+        places = place_store.places_of(self.library.catalog, (f.file.id for f in found.files))
         return QueryResult(
             query,
-            tuple(_row(f) for f in found.files),
+            tuple(_row(f, places.get(f.file.id)) for f in found.files),
             found.hidden,
             found.cutoff,
             found.semantic,
             found.notice,
             elapsed_s=time.perf_counter() - started,
+            understood=found.understood,
         )
+
+    def places(self) -> tuple[tuple[str, str, int], ...]:
+        """(place key, label, files) of each country, then its cities, most files first."""
+        out: list[tuple[str, str, int]] = []
+        counts = place_store.place_counts(self.library.catalog)  # grouped by country
+        for c in counts:
+            if not out or out[-1][0].split("|")[0] != c.country_code:
+                total = sum(x.files for x in counts if x.country_code == c.country_code)
+                out.append((c.country_code, c.country, total))
+            if c.city:
+                key = f"{c.country_code}|{c.region or ''}|{c.city}"
+                out.append((key, f"{c.city}, {c.country}", c.files))
+        return tuple(out)
 
     def duplicates(self) -> tuple[DuplicateRows, ...]:
         """Groups of photos that are the same picture, biggest first."""
@@ -317,7 +336,7 @@ def _frame_at(path: Path, size: int, at_s: float) -> Image.Image:
     return video_frame(path, at_s, size)
 
 
-def _row(found: results.ResultFile) -> ItemRow:
+def _row(found: results.ResultFile, place: Place | None = None) -> ItemRow:
     """A result as an ``ItemRow`` (see ``Col`` for the order)."""
     record, hit = found.file, found.hit
     modified = record.mtime_ns / 1e9
@@ -347,4 +366,5 @@ def _row(found: results.ResultFile) -> ItemRow:
         (hit.why.describe() or None) if hit is not None else None,
         hit.why.words if hit is not None else (),
         hit.tags if hit is not None else (),
+        place.label if place is not None else None,
     )
