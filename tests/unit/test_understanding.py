@@ -24,6 +24,7 @@ GAZETTEER = Gazetteer(
         KnownPlace("JO", "Jordan", "Jordan", "country", 1),
         KnownPlace("GB", "United Kingdom", "United Kingdom", "country", 1),
         KnownPlace("BR|Sao Paulo|São Paulo", "São Paulo", "São Paulo, Brazil", "city", 1),
+        KnownPlace("TR", "Turkey", "Turkey", "country", 0),
     ]
 ).with_aliases()
 
@@ -115,6 +116,7 @@ def test_each_place_form_is_a_filter(query: str, label: str, rest: str) -> None:
         "invoice 2023-0147",
         "kids on a beach at sunset",
         "new year 2099",  # the future holds no photos
+        "roast turkey",  # a country the library has no files from, without "in"
     ],
 )
 def test_words_that_are_the_subject_do_not_filter(query: str) -> None:
@@ -169,6 +171,11 @@ def test_a_part_taken_back_stays_a_word() -> None:
 
 def test_places_unknown_to_the_library_are_not_filters() -> None:
     assert not read("bridges in Springfield").any
+
+
+def test_a_country_without_files_filters_only_when_asked_for() -> None:
+    understood = read("mosques in Turkey")
+    assert understood.place is not None and understood.place.key == "TR"
 
 
 def test_stop_words_are_neither_required_nor_a_reason() -> None:

@@ -2,9 +2,10 @@
 
 The gazetteer holds every country (GeoNames' names) and the cities and regions where the
 library's files were taken, so reading a query never loads the world's cities. A place is a
-filter when a preposition introduces it ("snow in Japan") or when it ends the query ("beach
-Lisbon"); a name that qualifies the next word ("Paris Hilton", "jordan shoes") or follows a
-capitalised name ("Michael Jordan") is a subject.
+filter when a preposition introduces it ("snow in Japan") or when it ends the query and the
+library holds files taken there ("beach Lisbon"); a name that qualifies the next word ("Paris
+Hilton", "jordan shoes"), follows a capitalised name ("Michael Jordan") or names a country the
+library has never been to ("roast turkey") is a subject.
 """
 
 from __future__ import annotations
@@ -145,5 +146,7 @@ def _as_filter(
             return None  # "Paris Hilton", "jordan shoes": it qualifies what follows
         if before is not None and before[2][:1].isupper() and not is_stop_word(before[2]):
             return None  # "Michael Jordan": part of a name
+        if place.files == 0:
+            return None  # "roast turkey", "a red jersey": no file was taken there
     part = PlacePart(text[start:end], place.label, place.key, place.level)
     return Found(part, start, end)
