@@ -64,6 +64,7 @@ from desktop_app.gui.search_bar import (
     dropped_paths,
 )
 from desktop_app.gui.search_presenter import SearchPresenter
+from desktop_app.gui.understood_chips import UnderstoodChips
 from desktop_app.gui.widgets import Banner, IndexStatus, MessagePage, ModelBadge
 from desktop_app.gui.window_state import WindowState
 from desktop_app.gui.wording import CHOOSE_WEIGHTS, TRY_AGAIN, window_wording
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         self.search = SearchField()
+        self.chips = UnderstoodChips()  # issue 21: what the search box understood
         self.filters = FilterBar()
         add = QToolButton()
         add.setDefaultAction(self.commands.add_folder)
@@ -163,6 +165,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(12, 10, 12, 4)
         layout.setSpacing(8)
         layout.addLayout(top)
+        layout.addWidget(self.chips)
         layout.addWidget(self.filters)
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
@@ -184,6 +187,8 @@ class MainWindow(QMainWindow):
         lib = self.library
         b = self.bridge
         q.results_ready.connect(self._show_result)
+        q.results_ready.connect(lambda r: self.chips.show_understood(r.understood))
+        self.chips.removed.connect(q.take_back)
         q.results_changed.connect(lambda r: self.summary.show_result(r, q.similar_to))
         q.failed.connect(self._query_failed)
         q.busy.connect(self.summary.show_busy)
@@ -307,6 +312,7 @@ class MainWindow(QMainWindow):
 
     def _status_changed(self, info: LibraryStatus) -> None:
         self.filters.set_folders(tuple(info.folders))
+        self.bridge.run(lambda c: c.places(), done=self.filters.place.set_places)
         self.index_status.show_info(info)
         if not info.folders:
             self._show_welcome()

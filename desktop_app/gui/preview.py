@@ -139,6 +139,7 @@ class PreviewPane(QFrame):
         for key, label in (
             ("path", "Path"),
             ("date", "Date"),
+            ("place", "Place"),
             ("camera", "Camera"),
             ("exposure", "Exposure"),
             ("dimensions", "Dimensions"),
@@ -285,8 +286,10 @@ class PreviewPane(QFrame):
         values["date"] = (
             f"{taken:%d %B %Y, %H:%M} (taken)"
             if taken
-            else f"{item.modified:%d %B %Y, %H:%M} (modified)"
+            else f"{item.modified:%d %B %Y, %H:%M} (modified; no capture date)"
         )
+        if item.place:  # issue 21: where it was taken
+            values["place"] = item.place
         camera = details.get("camera") or item.camera
         if camera:
             lens = details.get("lens")

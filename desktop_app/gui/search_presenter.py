@@ -56,6 +56,8 @@ class SearchPresenter(QObject):
         self.picture_query = False
         self.show_all = False
         self.limit = SEARCH_LIMIT
+        # Understood parts the user took back (removed chips): searched as words (issue 21).
+        self.literal: frozenset[str] = frozenset()
         self.last_query: Query | None = None
         self.active = False  # the results are on screen (not the welcome or an error page)
         self._closed = False
@@ -91,7 +93,9 @@ class SearchPresenter(QObject):
                 show_all=self.show_all,
             )
         limit = self.limit if text else RECENT_LIMIT
-        return Query(text=text, filters=filters, limit=limit, show_all=self.show_all)
+        return Query(
+            text=text, filters=filters, limit=limit, show_all=self.show_all, literal=self.literal
+        )
 
     def run_query(self) -> None:
         """Ask for the current query's results (``results_ready`` follows).
@@ -114,6 +118,14 @@ class SearchPresenter(QObject):
             self.limit = SEARCH_LIMIT
         else:
             self._reset(similar_to=None)
+        self.literal = frozenset()  # new words: read them afresh
+        self.run_query()
+
+    def take_back(self, part: str) -> None:
+        """A chip was removed: search again with that part ("date", "place", "kind") as words."""
+        self.literal = self.literal | {part}
+        self.show_all = False
+        self.limit = SEARCH_LIMIT
         self.run_query()
 
     def filters_changed(self) -> None:
