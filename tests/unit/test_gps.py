@@ -17,6 +17,7 @@ from tests.support.geotagged import (
     PARIS,
     REYKJAVIK,
     TOKYO,
+    gps_exif,
     write_geotagged_photo,
     write_geotagged_video,
 )
@@ -73,6 +74,30 @@ def test_odd_rational_forms_still_read(tmp_path: Path) -> None:
     gps = {1: "S", 2: (rational(3372, 100),), 3: "W", 4: (rational(58, 1), rational(23, 1))}
     photo = write_geotagged_photo(tmp_path / "odd.jpg", CAPTION, 1, raw_gps=gps)
     assert close(read_gps(photo, "image"), (-33.72, -(58 + 23 / 60)))
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"),
+    [
+        ("shot.dng", b"II*\x00"),
+        ("shot.nef", b"II*\x00"),
+        ("shot.orf", b"IIRO"),
+        ("shot.rw2", b"IIU\x00"),
+    ],
+)
+def test_gps_of_raw_files_that_are_tiff_inside(tmp_path: Path, name: str, magic: bytes) -> None:
+    exif = gps_exif(datetime(2023, 7, 1), REYKJAVIK)
+    exif.endian = "<"  # little-endian, as these cameras write
+    tiff = exif.tobytes()[6:]  # without the "Exif\0\0" of a JPEG segment
+    raw = tmp_path / name
+    raw.write_bytes(magic + tiff[4:] + bytes(4096))
+    assert close(read_gps(raw, "image"), REYKJAVIK)
+
+
+def test_raw_files_that_are_not_tiff_inside_have_no_position(tmp_path: Path) -> None:
+    cr3 = tmp_path / "shot.cr3"
+    cr3.write_bytes(b"\x00\x00\x00\x18ftypcrx " + bytes(4096))
+    assert read_gps(cr3, "image") is None
 
 
 def test_unreadable_files_have_no_position(tmp_path: Path) -> None:

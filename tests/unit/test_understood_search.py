@@ -16,6 +16,7 @@ from desktop_app.core.query.results import QueryResults, search_files
 from desktop_app.core.storage import place_store
 from desktop_app.core.understanding.apply import search_understood
 from desktop_app.core.understanding.records import PLACE
+from tests.support.documents import write_docx, write_text_pdf
 from tests.support.geotagged import (
     LISBON,
     NEW_YORK,
@@ -24,7 +25,7 @@ from tests.support.geotagged import (
     write_geotagged_photo,
     write_geotagged_video,
 )
-from tests.support.shapes import caption_for_text
+from tests.support.shapes import caption_for_text, render
 
 RED = caption_for_text("a red circle on the left")
 BLUE = caption_for_text("a blue square on the right")
@@ -164,3 +165,22 @@ def test_words_without_meaning_are_no_reason(tiny_library: Library, tmp_path: Pa
     why = results.files[0].hit
     assert why is not None
     assert not {"a", "on", "the"} & set(why.why.words)
+
+
+def test_kinds_named_in_the_query_filter(tiny_library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shot = folder / "Screenshot 2024-03-01 at 10.00.png"
+    photo = write_geotagged_photo(folder / "beach.jpg", RED, 1, datetime(2024, 3, 1))
+    render(RED, seed=7).save(shot)
+    write_text_pdf(folder / "taxes.pdf", ["Income tax return for the year, a red circle"])
+    write_docx(folder / "notes.docx", "Notes", ["a red circle on the left"], ["red"], "Notes")
+    assert tiny_library.index([folder]).failed == 0
+    assert paths(search(tiny_library, "screenshots")) == {shot}
+    assert paths(search(tiny_library, "a red circle screenshots")) == {shot}
+    assert paths(search(tiny_library, "pdfs about a red circle")) == {folder / "taxes.pdf"}
+    assert photo in paths(search(tiny_library, "photos of a red circle"))
+    assert paths(search(tiny_library, "documents about a red circle")) == {
+        folder / "taxes.pdf",
+        folder / "notes.docx",
+    }

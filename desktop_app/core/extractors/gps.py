@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,8 @@ def _register_heif() -> None:
 def _image_gps(path: Path) -> tuple[float, float] | None:
     if path.suffix.lower() in (".heic", ".heif", ".hif"):
         _register_heif()
-    with Image.open(path) as image:  # reads the header and EXIF only, not the pixels
+    with warnings.catch_warnings(), Image.open(path) as image:  # the header and EXIF only
+        warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data": no position, quietly
         return from_exif(image.getexif())
 
 
@@ -87,8 +89,10 @@ def _raw_gps(path: Path) -> tuple[float, float] | None:
         else:
             return None  # CR3, RAF and others: not TIFF inside
     exif = Image.Exif()
-    exif.load(head)
-    return from_exif(exif)
+    with warnings.catch_warnings():  # Pillow warns of a damaged directory: no position then
+        warnings.simplefilter("ignore")
+        exif.load(head)
+        return from_exif(exif)
 
 
 def from_exif(exif: Image.Exif) -> tuple[float, float] | None:
