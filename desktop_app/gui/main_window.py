@@ -52,6 +52,7 @@ from desktop_app.gui.actions import (
     reveal,
 )
 from desktop_app.gui.first_run import ModelDownloadDialog
+from desktop_app.gui.heat_overlay import wire_heat_map
 from desktop_app.gui.library_dialogs import LibraryDialogs
 from desktop_app.gui.library_presenter import LibraryPresenter
 from desktop_app.gui.results_model import SORT_RELEVANCE, ResultsModel
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         q.results_ready.connect(self._show_result)
         q.results_ready.connect(lambda r: self.chips.show_understood(r.understood))
         self.chips.removed.connect(q.take_back)
+        wire_heat_map(self.preview.heat, self.bridge, self.search.text)  # issue 21
         q.results_changed.connect(lambda r: self.summary.show_result(r, q.similar_to))
         q.failed.connect(self._query_failed)
         q.busy.connect(self.summary.show_busy)

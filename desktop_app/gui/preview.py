@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.records import readable
 from desktop_app.gui import icons
+from desktop_app.gui.heat_overlay import HeatMapButton
 from desktop_app.gui.results_model import clock, display_name, human_size
 from desktop_app.gui.workers import Fetch, PreviewLoader, StripLoader
 from desktop_app.host.protocol import BY_NAME, Item
@@ -172,10 +173,12 @@ class PreviewPane(QFrame):
         similar.clicked.connect(lambda: self._emit(self.similar_requested))
         reveal = QPushButton("Show in folder")
         reveal.clicked.connect(lambda: self._emit(self.reveal_requested))
+        self.heat = HeatMapButton(self.picture)  # issue 21: where the photo matches
         buttons = QHBoxLayout()
         buttons.addWidget(open_button)
         buttons.addWidget(similar)
         buttons.addWidget(reveal)
+        buttons.addWidget(self.heat)
         buttons.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -206,6 +209,7 @@ class PreviewPane(QFrame):
         if item == self._item:
             return
         self._item = item
+        self.heat.reset(item)
         self._moment = item.at_s if item is not None else None
         self._duration = item.duration_s if item is not None else None
         self._details = {}
@@ -277,6 +281,7 @@ class PreviewPane(QFrame):
         else:
             self.picture.setText("")
             self.picture.set_source(QPixmap.fromImage(image))
+            self.heat.picture_shown(QPixmap.fromImage(image))
         self._details = details
         self._fill(self._item, details)
 

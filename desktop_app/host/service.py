@@ -7,6 +7,7 @@ caller's own process for tests and ``--in-process``. What a query shows is decid
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import logging
@@ -18,6 +19,7 @@ from typing import Any
 
 from PIL import Image
 
+from desktop_app.core.embedding.heatmap import HeatMap, heat_map
 from desktop_app.core.embedding.weights import DownloadControl
 from desktop_app.core.errors import LumenError
 from desktop_app.core.extractors import document_thumbnail
@@ -26,6 +28,7 @@ from desktop_app.core.extractors.video import frame_strip, video_frame
 from desktop_app.core.indexing.watcher import FolderWatcher
 from desktop_app.core.library import Library
 from desktop_app.core.query import results
+from desktop_app.core.query.search import parse_query
 from desktop_app.core.records import (
     INDEXED,
     OFFLINE,
@@ -38,6 +41,7 @@ from desktop_app.core.records import (
 from desktop_app.core.storage import place_store
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
 from desktop_app.core.understanding.apply import search_understood
+from desktop_app.core.understanding.parse import understand
 from desktop_app.core.understanding.records import Place
 from desktop_app.host.protocol import (
     MODEL_READY,
@@ -155,6 +159,17 @@ class LibraryService:
             elapsed_s=time.perf_counter() - started,
             understood=found.understood,
         )
+
+    def heat_map(self, path: Path, text: str) -> HeatMap:
+        """Where the photo ``path`` matches the query ``text`` (its words searched by meaning)."""
+        started = time.perf_counter()
+        understood = understand(text, self.library.place_names.gazetteer())
+        words = parse_query(understood.rest).text
+        if not any(ch.isalnum() for ch in words):
+            raise LumenError("Type what to look for first: the heat-map shows where it is.")
+        embedder = self.library.embedder()
+        found = heat_map(embedder, open_for_display(path, 1024), embedder.encode_text(words))
+        return dataclasses.replace(found, elapsed_s=time.perf_counter() - started)
 
     def places(self) -> tuple[tuple[str, str, int], ...]:
         """(place key, label, files) of each country, then its cities, most files first."""

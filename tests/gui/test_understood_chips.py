@@ -99,3 +99,26 @@ def test_places_filter_preview_and_month_headers(
     window.filters.set_sort_mode(SORT_NEWEST)
     headers = [window.model.index(i).data(HeaderRole) for i in range(window.model.rowCount())]
     assert headers == ["July 2023", None, "December 2022", "July 2021"]
+
+
+def test_the_preview_shows_where_a_photo_matches(
+    qtbot: QtBot, travels: tuple[WindowFactory, dict[str, Path]]
+) -> None:
+    factory, _files = travels
+    window = factory.open()
+    _search(qtbot, window, "a red circle on the left in Lisbon")
+    window.grid.setFocus()
+    window.grid.setCurrentIndex(window.model.index(0))
+    if not window.preview.isVisible():
+        qtbot.keyClick(window.grid, Qt.Key.Key_Space)
+    button = window.preview.heat
+    qtbot.waitUntil(lambda: window.preview.picture.pixmap() is not None)
+    qtbot.waitUntil(lambda: not window.preview.picture.pixmap().isNull())
+    assert button.isVisible()
+    plain = window.preview.picture._source.toImage()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: button.toolTip().startswith("Computed in"), timeout=20_000)
+    tinted = window.preview.picture._source.toImage()
+    assert tinted.size() == plain.size() and tinted != plain
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # off: the photo as it is
+    assert window.preview.picture._source.toImage() == plain
