@@ -50,9 +50,9 @@ class HeatMapButton(QPushButton):
     wanted = Signal(object)  # Path: compute the heat-map of this photo for the current query
 
     def __init__(self, picture: Any, parent: QWidget | None = None) -> None:
-        super().__init__("Where it matches", parent)
+        super().__init__("Heat-map", parent)
         self.setCheckable(True)
-        self.setToolTip("Tint the parts of the photo that make it match the search")
+        self.setToolTip("Where it matches: tint the parts of the photo that make it match the search")
         self._picture = picture  # the preview's picture label (has set_source)
         self._plain = QPixmap()
         self._path: Path | None = None
