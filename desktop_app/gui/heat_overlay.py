@@ -52,7 +52,9 @@ class HeatMapButton(QPushButton):
     def __init__(self, picture: Any, parent: QWidget | None = None) -> None:
         super().__init__("Heat-map", parent)
         self.setCheckable(True)
-        self.setToolTip("Where it matches: tint the parts of the photo that make it match the search")
+        self.setToolTip(
+            "Where it matches: tint the parts of the photo that make it match the search"
+        )
         self._picture = picture  # the preview's picture label (has set_source)
         self._plain = QPixmap()
         self._path: Path | None = None
