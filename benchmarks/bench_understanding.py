@@ -19,7 +19,6 @@ from pathlib import Path
 from sqlalchemy import text
 
 from desktop_app.core.indexing.locate import locate_pending
-from desktop_app.core.storage import place_store
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.understanding.geodata import Geocoder, country_names
 from desktop_app.core.understanding.parse import understand
@@ -126,7 +125,8 @@ def bench_migration(files: int, geocoder: Geocoder) -> None:
             )  # fmt: skip
             catalog.update_file(file_id, status="indexed")
         t = time.perf_counter()
-        done = locate_pending(catalog, geocoder)
+        locate_pending(catalog, geocoder)
+        done = files
         took = time.perf_counter() - t
         with catalog.session() as s:
             located = s.execute(text("SELECT COUNT(*) FROM places WHERE city = 'Lisbon'")).scalar()
@@ -135,7 +135,7 @@ def bench_migration(files: int, geocoder: Geocoder) -> None:
             f"({took / done * 1e3:.2f} ms each), {located} in Lisbon; nothing embedded"
         )
         t = time.perf_counter()
-        place_store.place_counts(catalog)
+        catalog.place_counts()
         print(
             f"places listing (lumen places) over {files} files: {(time.perf_counter() - t) * 1e3:.1f} ms"
         )

@@ -38,17 +38,13 @@ from desktop_app.core.records import (
     LibraryStatus,
     Progress,
 )
-from desktop_app.core.storage import place_store
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
-from desktop_app.core.understanding.apply import search_understood
-from desktop_app.core.understanding.parse import understand
 from desktop_app.core.understanding.records import Place
 from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,
     DuplicateRows,
     Failure,
-    Forgotten,
     ItemRow,
     ModelState,
     Query,
@@ -139,8 +135,7 @@ class LibraryService:
         elif query.is_recent:
             found = results.recent_files(self.library, query.limit, file_filter)
         else:
-            found = search_understood(  # issue 21: dates, places and kinds become filters
-                self.library,
+            found = self.library.search_understood(  # dates, places and kinds become filters
                 query.text,
                 query.limit,
                 file_filter,
@@ -148,10 +143,10 @@ class LibraryService:
                 load_model=self.library.queries_ready,
                 literal=query.literal,
             )
-        places = place_store.places_of(self.library.catalog, (f.file.id for f in found.files))
+        places = self.library.catalog.places_of(f.file.id for f in found.files)
         return QueryResult(
             query,
-            tuple(_row(f, places.get(f.file.id)) for f in found.files),
+            tuple(_row(f, place=places.get(f.file.id)) for f in found.files),
             found.hidden,
             found.cutoff,
             found.semantic,
@@ -163,8 +158,7 @@ class LibraryService:
     def heat_map(self, path: Path, text: str) -> HeatMap:
         """Where the photo ``path`` matches the query ``text`` (its words searched by meaning)."""
         started = time.perf_counter()
-        understood = understand(text, self.library.place_names.gazetteer())
-        words = parse_query(understood.rest).text
+        words = parse_query(self.library.understand(text).rest).text
         if not any(ch.isalnum() for ch in words):
             raise LumenError("Type what to look for first: the heat-map shows where it is.")
         embedder = self.library.embedder()
@@ -174,7 +168,7 @@ class LibraryService:
     def places(self) -> tuple[tuple[str, str, int], ...]:
         """(place key, label, files) of each country, then its cities, most files first."""
         out: list[tuple[str, str, int]] = []
-        counts = place_store.place_counts(self.library.catalog)  # grouped by country
+        counts = self.library.catalog.place_counts()  # grouped by country
         for c in counts:
             if not out or out[-1][0].split("|")[0] != c.country_code:
                 total = sum(x.files for x in counts if x.country_code == c.country_code)
@@ -198,16 +192,18 @@ class LibraryService:
         )
 
     def rows(self, paths: Sequence[Path]) -> tuple[ItemRow | None, ...]:
-        """Each file's current details (size, dates, thumbnail key, indexed), unranked."""
+        """Each file's current details (size, dates, thumbnail key, indexed, tags, place),
+        unranked."""
+        records = [self.library.file(path) for path in paths]
+        places = self.library.catalog.places_of(r.id for r in records if r is not None)
         found: list[ItemRow | None] = []
-        for path in paths:
-            record = self.library.file(path)
+        for record in records:
             if record is None or record.status == OFFLINE:
                 found.append(None)
             else:
-                found.append(
-                    _row(results.ResultFile(record, results.thumb_key(record), results.BY_DATE))
-                )
+                shown = results.ResultFile(record, results.thumb_key(record), results.BY_DATE)
+                tags = tuple(t.name for t in self.library.tagging.of(record))
+                found.append(_row(shown, tags, places.get(record.id)))
         return tuple(found)
 
     # -- pictures -------------------------------------------------------------------------
@@ -299,11 +295,11 @@ class LibraryService:
     def add_folder(self, path: Path) -> Folder:
         return self.library.add_folder(path)
 
-    def remove_folder(self, path: Path) -> int:
+    def remove_folder(self, path: Path) -> FileChanges:
         return self.library.remove_folder(path)
 
-    def set_folder_paused(self, path: Path, paused: bool) -> None:
-        self.library.set_folder_paused(path, paused)
+    def set_folder_paused(self, path: Path, paused: bool) -> FileChanges:
+        return self.library.set_folder_paused(path, paused)
 
     def set_watching(self, on: bool, on_change: ChangeSink) -> bool:
         """Follow changes in the watched folders as they happen (the core's FolderWatcher), or stop.
@@ -336,23 +332,31 @@ class LibraryService:
     def exclusions(self) -> tuple[str, ...]:
         return tuple(self.library.exclusions())
 
-    def exclude(self, pattern: str) -> int:
+    def exclude(self, pattern: str) -> FileChanges:
         return self.library.exclude(pattern)
 
-    def include(self, pattern: str) -> bool:
+    def include(self, pattern: str) -> FileChanges:
         return self.library.include(pattern)
 
-    def forget(self, paths: Sequence[Path]) -> Forgotten:
-        vectors = sum(self.library.forget(path) for path in paths)
-        return Forgotten(tuple(paths), vectors)
+    def forget(self, paths: Sequence[Path]) -> FileChanges:
+        changes = FileChanges()
+        for path in paths:
+            changes += self.library.forget(path)
+        return changes
+
+    def set_tag(self, path: Path, tag: str, present: bool) -> FileChanges:
+        """Give a file a tag of the user's, or take it away."""
+        return self.library.set_tag(path, tag, present)
 
 
 def _frame_at(path: Path, size: int, at_s: float) -> Image.Image:
     return video_frame(path, at_s, size)
 
 
-def _row(found: results.ResultFile, place: Place | None = None) -> ItemRow:
-    """A result as an ``ItemRow`` (see ``Col`` for the order)."""
+def _row(
+    found: results.ResultFile, tags: tuple[str, ...] = (), place: Place | None = None
+) -> ItemRow:
+    """A result as an ``ItemRow`` (see ``Col`` for the order); ``tags`` when it is no hit."""
     record, hit = found.file, found.hit
     modified = record.mtime_ns / 1e9
     taken = record.taken_at
@@ -380,6 +384,6 @@ def _row(found: results.ResultFile, place: Place | None = None) -> ItemRow:
         tuple(str(p) for p in hit.companions) if hit is not None else (),
         (hit.why.describe() or None) if hit is not None else None,
         hit.why.words if hit is not None else (),
-        hit.tags if hit is not None else (),
+        hit.tags if hit is not None else tags,
         place.label if place is not None else None,
     )

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.query.results import QueryResults, search_files
-from desktop_app.core.storage import place_store
-from desktop_app.core.understanding.apply import search_understood
 from desktop_app.core.understanding.records import PLACE
 from tests.support.documents import write_docx, write_text_pdf
 from tests.support.geotagged import (
@@ -58,12 +57,12 @@ def paths(results: QueryResults) -> set[Path]:
 def search(library: Library, query: str, **kw: object) -> QueryResults:
     """Every file that passes the filters (below the relevance cutoff too, unless told)."""
     kw.setdefault("show_all", True)
-    return search_understood(library, query, 20, now=NOW, **kw)  # type: ignore[arg-type]
+    return library.search_understood(query, 20, now=NOW, **kw)  # type: ignore[arg-type]
 
 
 def test_places_are_read_while_indexing(tiny_library: Library, trips: dict[str, Path]) -> None:
     assert tiny_library.index([trips["lisbon1"].parent]).failed == 0
-    counts = {(c.country, c.city): c.files for c in place_store.place_counts(tiny_library.catalog)}
+    counts = {(c.country, c.city): c.files for c in tiny_library.catalog.place_counts()}
     assert counts == {
         ("Portugal", "Lisbon"): 2,
         ("Portugal", "Porto"): 1,
@@ -141,7 +140,7 @@ def test_sorted_by_date_newest_first(tiny_library: Library, trips: dict[str, Pat
 
 
 def test_an_older_library_gets_places_without_embedding_again(
-    tiny_library: Library, trips: dict[str, Path]
+    tiny_library: Library, trips: dict[str, Path], tiny_embedder: Embedder
 ) -> None:
     tiny_library.index([trips["lisbon1"].parent])
     catalog_path = tiny_library.settings.catalog_path
@@ -150,11 +149,11 @@ def test_an_older_library_gets_places_without_embedding_again(
     with sqlite3.connect(catalog_path) as db:  # as a library written before places existed
         db.execute("DROP TABLE places")
         db.execute("PRAGMA user_version = 6")
-    with Library.open(settings, embedder_loader=tiny_library._embedder_loader) as reopened:
-        assert place_store.place_counts(reopened.catalog) == []
+    with Library.open(settings, lambda _s: tiny_embedder) as reopened:
+        assert reopened.catalog.place_counts() == []
         summary = reopened.index()
         assert summary.embedded == 0
-        assert len(place_store.place_counts(reopened.catalog)) == 4
+        assert len(reopened.catalog.place_counts()) == 4
 
 
 def test_words_without_meaning_are_no_reason(tiny_library: Library, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -11,17 +12,16 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import Extraction, Passage, extract
-from desktop_app.core.indexing.exclusions import Exclusions
-from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.indexing.passages import PassageSplitter
-from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.indexing.scanner import Scanner, ScanResult, mount_point_key
+from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import FileChanges, IndexSummary, Progress
 from desktop_app.core.storage.catalog import (
     PENDING,
@@ -32,7 +32,8 @@ from desktop_app.core.storage.catalog import (
     NewText,
     NewVector,
 )
-from desktop_app.core.storage.vector_index import VectorIndex
+from desktop_app.core.storage.exclusions import Exclusions
+from desktop_app.core.storage.store import Store
 
 if TYPE_CHECKING:
     import torch
@@ -55,6 +56,13 @@ MODEL_WAIT_S = 5.0
 
 
 ChangeCallback = Callable[[FileChanges], None]
+T = TypeVar("T")
+Commit = Callable[[Callable[[], T]], T]  # runs a write on the library's writer (``Writer.run``)
+
+
+def _at_once(write: Callable[[], T]) -> T:
+    return write()
+
 
 # Pictures per model call on a GPU: the model there is fast enough that small batches leave it
 # waiting for launches; ViT-B-32 in fp16 needs well under 2 GB for 128 pictures.
@@ -98,12 +106,16 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class Indexer:
-    """Runs indexing for a library. Call from one thread at a time (the single writer)."""
+    """Runs indexing for a library. Call from one thread at a time (one run at a time).
+
+    Reading, decoding and the model run on this run's own threads; every write to the store
+    (the scan's findings, a batch's vectors, a failed or vanished file) is handed to ``commit``
+    (the library's writer), so other writes (forget, a tag) take their turn between batches.
+    """
 
     def __init__(
         self,
-        catalog: Catalog,
-        get_index: Callable[[], VectorIndex],
+        store: Store,
         get_embedder: Callable[[], Embedder],
         save_index: Callable[[], None],
         workers: int | None = None,
@@ -111,21 +123,19 @@ class Indexer:
         on_change: ChangeCallback | None = None,
         ocr: OcrEngine | None = None,
         exclusions: Callable[[], Exclusions] | None = None,
-        store_lock: threading.Lock | None = None,
+        commit: Commit[Any] = _at_once,
         priority: QueryPriority | None = None,
     ) -> None:
-        self._catalog = catalog
+        self._store = store
+        self._catalog: Catalog = store.catalog
         # The exclusions as they are now: asked again while a run goes on, so a file excluded
         # mid-run is not read.
         self._exclusions = exclusions or Exclusions
-        # Held around each catalog write + index update pair, so a file forgotten while this
-        # runs loses its vectors in both, whichever writes first.
-        self._store_lock = store_lock or threading.Lock()
+        self._commit = commit
         # Queries go first: this run's threads wait at checkpoints while one runs.
         self._priority = priority or QueryPriority()
         self._on_change = on_change
         self._ocr = ocr  # recognises text in photos and scanned pages when given
-        self._get_index = get_index  # the library swaps its index when the model changes
         self._get_embedder = get_embedder
         self._save_index = save_index
         self._workers = workers  # decoding threads; None: as many as the device wants
@@ -186,7 +196,7 @@ class Indexer:
             # Load the model before writing anything, so a missing model leaves no half-done run.
             report(Progress("loading model"))
             self._get_embedder()
-        self.apply_scan(scan, summary)
+        self._commit(lambda: self.apply_scan(scan, summary))
         self.embed_pending(summary, report, cancel, save=save)
         summary.elapsed_s = time.perf_counter() - started
         report(Progress("done", summary.embedded, summary.embedded, summary.failed))
@@ -210,7 +220,7 @@ class Indexer:
         for path, reason in scan.unreadable:
             log.warning("Skipped %s: %s", path, reason)
             summary.failures.append((path, reason))
-        removed_vectors = catalog.delete_files([r.id for r in scan.removed])
+        removed_vectors = self._store.delete_files([r.id for r in scan.removed])
         summary.removed += len(scan.removed)
         for record, found in scan.moved:
             log.info("Moved: %s -> %s", record.path, found.path)
@@ -250,14 +260,13 @@ class Indexer:
         summary.new += len(scan.new)
         for folder_id in {f.folder_id for f in scan.new} | {f.folder_id for _, f in scan.moved}:
             catalog.set_folder_state(folder_id, scanned=True)
-        if removed_vectors:
-            self._get_index().remove(removed_vectors)
         self._report(
             FileChanges(
                 moved=tuple((r.path, f.path) for r, f in scan.moved),
                 removed=tuple(r.path for r in scan.removed),
                 offline=tuple(f.path for f in scan.offline_folders if f.online),
                 online=tuple(f.path for f in back),
+                vectors_removed=len(removed_vectors),
             )
         )
 
@@ -337,7 +346,7 @@ class Indexer:
                 )
             )
             if time.perf_counter() - last_save > SAVE_EVERY_S:
-                self._save_index()
+                self._commit(self._save_index)
                 last_save = time.perf_counter()
 
         # Decoding threads keep prepared files ahead of the model; the model runs on its own
@@ -376,17 +385,8 @@ class Indexer:
                     queued_videos.discard(taken)
                     item = taken.result()
                     refill()
-                    if item.vanished:
-                        summary.removed += 1
-                        self._get_index().remove(self._catalog.delete_files([item.record.id]))
-                        self._report(FileChanges(removed=(item.record.path,)))
-                        done += 1
-                    elif item.error is not None:
-                        log.warning("Skipped %s: %s", item.record.path, item.error)
-                        self._catalog.update_file(item.record.id, status="failed", error=item.error)
-                        summary.failed += 1
-                        summary.failures.append((item.record.path, item.error))
-                        self._report(FileChanges(failed=((item.record.path, item.error),)))
+                    if item.vanished or item.error is not None:
+                        self._commit(functools.partial(self._not_embedded, item, summary))
                         done += 1
                     else:
                         batch.append(item)
@@ -421,25 +421,34 @@ class Indexer:
         summary.embed_s += time.perf_counter() - started
         if save:
             report(Progress("saving", done, len(pending), summary.failed))
-            self._save_index()
+            self._commit(self._save_index)
+
+    def _not_embedded(self, item: _Prepared, summary: IndexSummary) -> None:
+        """A file that vanished is forgotten; one that could not be read is marked failed."""
+        if item.vanished:
+            summary.removed += 1
+            gone = self._store.delete_files([item.record.id])
+            self._report(FileChanges(removed=(item.record.path,), vectors_removed=len(gone)))
+            return
+        error = item.error or "unknown reason"
+        log.warning("Skipped %s: %s", item.record.path, error)
+        self._catalog.update_file(item.record.id, status="failed", error=error)
+        summary.failed += 1
+        summary.failures.append((item.record.path, error))
+        self._report(FileChanges(failed=((item.record.path, error),)))
 
     def _store_batch(self, batch: list[_Prepared], vectors: _Vectors, embedder: Embedder) -> None:
-        """Write a batch's vectors and texts to the catalog and the vector index."""
+        """Write a batch's vectors and texts to the catalog and the vector index (one writer
+        operation: the store's lock covers both)."""
         stored = _embedded_files(batch, vectors)
-        with self._store_lock:
-            ids_per_file, old_ids = self._catalog.store_embedded_files(embedder.space, stored)
-            new_ids = [vid for ids in ids_per_file for vid in ids]
-            new_vectors = [
-                v.embedding
-                for item, ids in zip(stored, ids_per_file, strict=True)
-                if ids  # none: the file was forgotten while it was being embedded
-                for v in item.vectors
-            ]
-            if old_ids:
-                self._get_index().remove(old_ids)
-            if new_ids:
-                self._get_index().add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
-        self._report(FileChanges(indexed=tuple(item.record.path for item in batch)))
+        ids_per_file = self._commit(lambda: self._store.store_embedded(embedder.space, stored))
+        kept = [item.record for item, ids in zip(batch, ids_per_file, strict=True) if ids]
+        self._report(
+            FileChanges(
+                added=tuple(r.path for r in kept if r.indexed_at is None),
+                changed=tuple(r.path for r in kept if r.indexed_at is not None),
+            )
+        )
 
 
 # What the model made of a batch: its pictures and their vectors, its passages and theirs.

@@ -247,8 +247,9 @@ class FolderWatcher:
     """Keeps a library's index in step with its watched folders while it runs.
 
     File-system events go through a ``Coalescer`` (a file is read only once its size and mtime
-    have settled) to ``Library.update_paths`` in batches, on one worker thread that is also the
-    only writer this watcher uses (it shares the library's write lock with any other indexing).
+    have settled) to ``Library.update_paths`` in batches, from one worker thread: it reads and
+    embeds there, and hands each write to the library's one writer (``Writer.run``), so its
+    batches take turns with every other mutation instead of writing on a thread of their own.
     That thread also runs a full reconciliation (``Library.index``) at start, on
     ``reconcile_now``, after the kernel drops events, and every ``reconcile_every_s`` seconds,
     and every ``recheck_s`` seconds it checks folder roots: a folder that vanished (unmounted
@@ -256,9 +257,10 @@ class FolderWatcher:
     when a folder is added to the library, it is watched and reconciled. Folders that inotify
     cannot watch (``fs.inotify.max_user_watches`` reached) are polled every ``poll_interval_s``.
 
-    ``on_change(FileChanges)`` is called on the worker thread (named ``lumen-watch``), never on
-    the caller's, each time files become searchable, move, vanish or fail, or a folder goes
-    offline or comes back; a GUI should hop to its own thread and re-run the current query.
+    ``on_change(FileChanges)`` is called on the worker thread (named ``lumen-watch``) or the
+    library's writer thread, never on the caller's, each time files become searchable, move,
+    vanish or fail, or a folder goes offline or comes back; a GUI should hop to its own thread
+    and apply the changes to what it shows.
     ``on_reconciled(IndexSummary)`` is called on the same thread after each full rescan.
     """
 

@@ -1,5 +1,7 @@
 """Where files were taken: the ``places`` table (issue 21), one row per photo or video looked at.
 
+Functions over a session; ``catalog_places`` is the catalog's part that gives each its own.
+
 A row holds the file's coordinates and the city, region and country they resolve to (all NULL
 when the file has no position), with the fingerprint of the content it was read from: a file
 whose content changes is looked at again, a moved file keeps its row (it keeps its id).
@@ -16,7 +18,7 @@ from sqlalchemy import Connection, column, select, table, text
 from desktop_app.core.understanding.records import Place
 
 if TYPE_CHECKING:
-    from desktop_app.core.storage.catalog import Catalog
+    from sqlalchemy.orm import Session
 
 PLACES = table(
     "places",
@@ -69,7 +71,7 @@ class PlaceCount:
     files: int
 
 
-def files_to_locate(catalog: Catalog, limit: int) -> list[ToLocate]:
+def files_to_locate(s: Session, limit: int) -> list[ToLocate]:
     """Indexed photos and videos whose position is not read yet, at most ``limit``."""
     sql = text(
         "SELECT f.id, f.kind, f.fingerprint FROM files f"
@@ -78,11 +80,10 @@ def files_to_locate(catalog: Catalog, limit: int) -> list[ToLocate]:
         " AND (p.file_id IS NULL OR p.fingerprint != f.fingerprint)"
         " ORDER BY f.id LIMIT :limit"
     )
-    with catalog.session() as s:
-        return [ToLocate(*row) for row in s.execute(sql, {"limit": limit})]
+    return [ToLocate(*row) for row in s.execute(sql, {"limit": limit})]
 
 
-def store(catalog: Catalog, found: Sequence[tuple[ToLocate, Place | None]]) -> None:
+def store(s: Session, found: Sequence[tuple[ToLocate, Place | None]]) -> None:
     """Record each file's place (None: it has no position)."""
     rows = [
         {
@@ -104,38 +105,35 @@ def store(catalog: Catalog, found: Sequence[tuple[ToLocate, Place | None]]) -> N
         " country_code, country) VALUES (:file_id, :fingerprint, :latitude, :longitude, :city,"
         " :region, :country_code, :country)"
     )
-    with catalog.session() as s:
-        # A file deleted meanwhile has no row to point at: skip it rather than fail the batch.
-        ids = ",".join(str(item.file_id) for item, _ in found)
-        live = {r[0] for r in s.execute(text(f"SELECT id FROM files WHERE id IN ({ids})"))}
-        wanted = [r for r in rows if r["file_id"] in live]
-        if wanted:
-            s.execute(sql, wanted)
+    # A file deleted meanwhile has no row to point at: skip it rather than fail the batch.
+    ids = ",".join(str(item.file_id) for item, _ in found)
+    live = {r[0] for r in s.execute(text(f"SELECT id FROM files WHERE id IN ({ids})"))}
+    wanted = [r for r in rows if r["file_id"] in live]
+    if wanted:
+        s.execute(sql, wanted)
 
 
-def stamp(catalog: Catalog) -> tuple[int, int]:
+def stamp(s: Session) -> tuple[int, int]:
     """Changes when places are added or removed: (rows, highest file id)."""
-    with catalog.session() as s:
-        rows, highest = s.execute(text("SELECT COUNT(*), MAX(file_id) FROM places")).one()
+    rows, highest = s.execute(text("SELECT COUNT(*), MAX(file_id) FROM places")).one()
     return int(rows), int(highest or 0)
 
 
-def places_of(catalog: Catalog, file_ids: Iterable[int]) -> dict[int, Place]:
+def places_of(s: Session, file_ids: Iterable[int]) -> dict[int, Place]:
     """The place of each of these files that has one."""
     ids = list(file_ids)
     if not ids:
         return {}
     query = select(PLACES).where(PLACES.c.file_id.in_(ids), PLACES.c.latitude.is_not(None))
-    with catalog.session() as s:
-        return {
-            row.file_id: Place(
-                row.latitude, row.longitude, row.city, row.region, row.country_code, row.country
-            )
-            for row in s.execute(query)
-        }
+    return {
+        row.file_id: Place(
+            row.latitude, row.longitude, row.city, row.region, row.country_code, row.country
+        )
+        for row in s.execute(query)
+    }
 
 
-def place_counts(catalog: Catalog) -> list[PlaceCount]:
+def place_counts(s: Session) -> list[PlaceCount]:
     """Files per city among indexed files, by country then city, most files first."""
     sql = text(
         "SELECT p.country_code, p.country, p.region, p.city, COUNT(*) FROM places p"
@@ -143,8 +141,7 @@ def place_counts(catalog: Catalog) -> list[PlaceCount]:
         " WHERE f.status = 'indexed' AND p.country_code IS NOT NULL"
         " GROUP BY p.country_code, p.region, p.city"
     )
-    with catalog.session() as s:
-        rows = [PlaceCount(*row) for row in s.execute(sql)]
+    rows = [PlaceCount(*row) for row in s.execute(sql)]
     by_country: dict[str, int] = {}
     for row in rows:
         by_country[row.country_code] = by_country.get(row.country_code, 0) + row.files

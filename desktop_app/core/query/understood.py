@@ -1,7 +1,8 @@
 """The search policy's part of query understanding: understood parts become filters, a filter
 that leaves nothing falls back (and says so), and results can be ordered by date taken.
 
-One entry point for the CLI and the window (through the host): ``search_understood``.
+``QueryPolicy.search_understood`` (``Library.search_understood``) is the one entry point for the
+CLI and the window (through the host); the parsing itself is ``core.understanding``'s.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from desktop_app.core.query.results import QueryResults, recent_files, search_files
+from desktop_app.core.query.results import QueryResults, Searcher, recent_files, search_files
 from desktop_app.core.records import FileFilter
-from desktop_app.core.storage import place_store
 from desktop_app.core.understanding.geodata import country_names
 from desktop_app.core.understanding.parse import understand
 from desktop_app.core.understanding.places import Gazetteer, KnownPlace
@@ -21,7 +21,6 @@ from desktop_app.core.understanding.records import BY_DATE, Understood, taken_or
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from desktop_app.core.library import Library
     from desktop_app.core.storage.catalog import Catalog
 
 
@@ -36,12 +35,12 @@ class PlaceNames:
 
     def gazetteer(self) -> Gazetteer:
         """The current gazetteer (one cheap COUNT query when nothing changed)."""
-        stamp = place_store.stamp(self._catalog)
+        stamp = self._catalog.places_stamp()
         if self._cached is not None and self._cached[0] == stamp:
             return self._cached[1]
         if self._countries is None:
             self._countries = country_names()
-        counts = place_store.place_counts(self._catalog)
+        counts = self._catalog.place_counts()
         by_country: dict[str, int] = {}
         known: list[KnownPlace] = []
         for c in counts:
@@ -80,7 +79,8 @@ def narrowed(file_filter: FileFilter | None, understood: Understood) -> FileFilt
 
 
 def search_understood(
-    library: Library,
+    searcher: Searcher,
+    gazetteer: Gazetteer,
     text: str,
     limit: int,
     file_filter: FileFilter | None = None,
@@ -92,29 +92,30 @@ def search_understood(
     literal: frozenset[str] = frozenset(),
     now: datetime | None = None,
 ) -> QueryResults:
-    """Files for a typed query whose dates, places and kinds are filters (see ``understand``).
+    """Files for a typed query whose dates, places and kinds are filters (see ``understand``),
+    the place names read with ``gazetteer``.
 
     ``literal`` names understood parts the user took back (a removed chip): they are searched
     as words. When the filters leave nothing, the query is run as typed and ``notice`` says so.
     ``sort="date"`` orders the relevant results newest first (files without a capture date by
     their modification time).
     """
-    understood = understand(text, library.place_names.gazetteer(), now, literal)
+    understood = understand(text, gazetteer, now, literal)
     if not understood.any:
         results = search_files(
-            library, text, limit, file_filter, show_all, like=like, load_model=load_model
+            searcher, text, limit, file_filter, show_all, like=like, load_model=load_model
         )
     else:
         narrow = narrowed(file_filter, understood)
         if understood.rest.strip() or like is not None:
             results = search_files(
-                library, understood.rest, limit, narrow, show_all, like=like, load_model=load_model
+                searcher, understood.rest, limit, narrow, show_all, like=like, load_model=load_model
             )
         else:  # only filters ("July 2023", "videos in Japan"): the newest files that pass them
-            results = recent_files(library, limit, narrow)
+            results = recent_files(searcher, limit, narrow)
         if not results.files:
             fallback = search_files(
-                library, text, limit, file_filter, show_all, like=like, load_model=load_model
+                searcher, text, limit, file_filter, show_all, like=like, load_model=load_model
             )
             notice = f"Nothing matched {_filters(understood)}; showing results for the whole query."
             results = dataclasses.replace(fallback, notice=notice)
