@@ -14,6 +14,7 @@ import pytest
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.query.results import QueryResults, search_files
+from desktop_app.core.records import FileChanges
 from desktop_app.core.understanding.records import PLACE
 from tests.support.documents import write_docx, write_text_pdf
 from tests.support.geotagged import (
@@ -61,7 +62,11 @@ def search(library: Library, query: str, **kw: object) -> QueryResults:
 
 
 def test_places_are_read_while_indexing(tiny_library: Library, trips: dict[str, Path]) -> None:
-    assert tiny_library.index([trips["lisbon1"].parent]).failed == 0
+    changes: list[FileChanges] = []
+    assert tiny_library.index([trips["lisbon1"].parent], on_change=changes.append).failed == 0
+    # The window hears which files got a place (it refreshes those rows); not the one without.
+    located = {p for c in changes for p in c.located}
+    assert located == set(trips.values()) - {trips["nowhere"]}
     counts = {(c.country, c.city): c.files for c in tiny_library.catalog.place_counts()}
     assert counts == {
         ("Portugal", "Lisbon"): 2,
