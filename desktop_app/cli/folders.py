@@ -32,12 +32,16 @@ def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None
         "exclude", parents=parents, help="files, folders and name patterns never indexed"
     )
     esub = p.add_subparsers(dest="exclude_command", required=True, metavar="ACTION")
-    esub.add_parser("list", help="list exclusions")
+    esub.add_parser("list", parents=parents, help="list exclusions")
     ep = esub.add_parser(
-        "add", help="exclude a path (/x, ~/x, ./x) or a name (node_modules, *.tmp)"
+        "add",
+        parents=parents,
+        help="exclude a path (/x, ~/x, ./x) or a name (node_modules, *.tmp)",
     )
     ep.add_argument("pattern")
-    ep = esub.add_parser("remove", help="index it again (at the next index or watch rescan)")
+    ep = esub.add_parser(
+        "remove", parents=parents, help="index it again (at the next index or watch rescan)"
+    )
     ep.add_argument("pattern")
     p.set_defaults(run_library=exclude)
 

@@ -41,8 +41,8 @@ from desktop_app.core.indexing.writer import Writer
 from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup
 from desktop_app.core.query.policy import QueryPolicy
+from desktop_app.core.query.query_text import SearchResults
 from desktop_app.core.query.results import QueryResults
-from desktop_app.core.query.search import SearchResults
 from desktop_app.core.records import (
     INDEXED,
     FileChanges,

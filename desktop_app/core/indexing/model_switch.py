@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from desktop_app.core.indexing.passages import PassageSplitter
-from desktop_app.core.indexing.pipeline import embed_batch, prepare_file
+from desktop_app.core.indexing.prepare import embed_batch, prepare_file
 from desktop_app.core.records import Progress
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.exclusions import Exclusions

@@ -2,43 +2,51 @@
 
 Search, similar, related documents, a file as a query, tag filters, tags on results, pairing
 the files of one shot, and the dates, places and kinds a typed query names (``understood``),
-over the store and the model slot. Nothing here writes: no
-writer lock, no index save, no catalog write (``results`` adds the name fallback on top).
+over the store and the model slot. Nothing here writes: no writer lock, no index save, no
+catalog write (``results`` adds the name fallback on top).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from desktop_app.core.embedding.model_slot import ModelSlot
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import extract
-from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
-from desktop_app.core.query.results import QueryResults
-from desktop_app.core.query.search import (
+from desktop_app.core.query.query_text import (
     MatchReason,
     ParsedQuery,
     SearchHit,
     SearchResults,
-    SearchService,
     combine,
     found_terms,
     parse_query,
 )
+from desktop_app.core.query.results import QueryResults
+from desktop_app.core.query.search import SearchService
 from desktop_app.core.query.understood import PlaceNames, search_understood
 from desktop_app.core.records import PENDING, FileFilter, FileRecord
 from desktop_app.core.storage.store import Store
 from desktop_app.core.understanding.parse import understand
 from desktop_app.core.understanding.records import BY_RELEVANCE, Understood
 
-__all__ = ["QueryPolicy"]
+__all__ = ["QueryGate", "QueryPolicy"]
+
+
+class QueryGate(Protocol):
+    """Held while a query runs so that background work gives way (``QueryPriority``)."""
+
+    def query(self) -> AbstractContextManager[None]: ...
+
 
 FileQuery = tuple[np.ndarray, str, frozenset[int]]  # a file's query vector, its role, its id
 
@@ -46,7 +54,7 @@ FileQuery = tuple[np.ndarray, str, frozenset[int]]  # a file's query vector, its
 class QueryPolicy:
     """Answers a library's queries from its store, with the model the slot says answers."""
 
-    def __init__(self, store: Store, models: ModelSlot, priority: QueryPriority) -> None:
+    def __init__(self, store: Store, models: ModelSlot, priority: QueryGate) -> None:
         self._store = store
         self._models = models
         self.priority = priority  # indexing's threads wait while a query runs

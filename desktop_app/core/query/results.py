@@ -20,7 +20,7 @@ from desktop_app.core.records import INDEXED, FileFilter, FileRecord
 from desktop_app.core.understanding.stopwords import is_stop_word
 
 if TYPE_CHECKING:  # (the window imports this module's names: it must not load the catalog)
-    from desktop_app.core.query.search import SearchHit, SearchResults
+    from desktop_app.core.query.query_text import SearchHit, SearchResults
     from desktop_app.core.understanding.records import Understood
 
 # How a file got into the results.
