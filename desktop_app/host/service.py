@@ -28,7 +28,7 @@ from desktop_app.core.extractors.video import frame_strip, video_frame
 from desktop_app.core.indexing.watcher import FolderWatcher
 from desktop_app.core.library import Library
 from desktop_app.core.query import results
-from desktop_app.core.query.search import parse_query
+from desktop_app.core.query.query_text import parse_query
 from desktop_app.core.records import (
     INDEXED,
     OFFLINE,

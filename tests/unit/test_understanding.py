@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from desktop_app.core.query.search import parse_query
+from desktop_app.core.query.query_text import parse_query
 from desktop_app.core.understanding.parse import understand
 from desktop_app.core.understanding.places import Gazetteer, KnownPlace
 from desktop_app.core.understanding.records import DATE, PLACE, Understood
