@@ -125,8 +125,11 @@ class Folders:
             return cached[1]
         with self._lock:
             self._excluded_checked_at = now
-            version = self._store.catalog.exclusions_version()
+            catalog = self._store.catalog
+            roots = [f.path for f in catalog.folders()]  # named folders: see Exclusions.roots
+            version = f"{catalog.exclusions_version()}|{roots}"
             if cached is None or cached[0] != version:
-                cached = (version, Exclusions.of(self._store.catalog.exclusions(), self._always))
+                excluded = Exclusions.of(catalog.exclusions(), self._always).within(roots)
+                cached = (version, excluded)
                 self._excluded = cached
             return cached[1]

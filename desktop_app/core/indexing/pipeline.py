@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from desktop_app.core.extractors.chatter import native_stderr_logged
 from desktop_app.core.indexing.embed_pass import (
     GPU_BATCH,
     SAVE_EVERY_S,
@@ -18,6 +19,7 @@ from desktop_app.core.indexing.embed_pass import (
     Plan,
     plan_for,
 )
+from desktop_app.core.indexing.other_kinds import record_other_kinds
 from desktop_app.core.indexing.prepare import (
     BatchVectors,
     PreparedFile,
@@ -102,6 +104,7 @@ class Indexer:
         self._workers = workers  # decoding threads; None: as many as the device wants
         self._batch_size = batch_size
 
+    @native_stderr_logged  # libtiff, LibRaw and FFmpeg write to fd 2: into the debug log
     def run(
         self,
         folders: Sequence[Folder],
@@ -118,8 +121,11 @@ class Indexer:
             on_progress=lambda n: report(Progress("scanning", done=n)),
             is_cancelled=cancel.is_set,
         )
+        if not cancel.is_set():  # what `lumen status` says of files Lumen does not read
+            self._commit(lambda: record_other_kinds(self._catalog, scan.other_kinds))
         return self._apply_and_embed(scan, started, report, cancel, save=True)
 
+    @native_stderr_logged
     def run_paths(
         self,
         folders: Sequence[Folder],
