@@ -74,8 +74,11 @@ def result_json(found: ResultFile, open_raw: bool) -> dict[str, Any]:
     }
 
 
-def print_results(results: QueryResults, limit: int, show_all: bool) -> None:
-    """One line per hit: relevance (0–100), path, page; then the passage and why it matched."""
+def print_results(
+    results: QueryResults, limit: int, show_all: bool, notes: dict[int, str] | None = None
+) -> None:
+    """One line per hit: relevance (0–100), path, page; then the passage, why it matched, and
+    its note in ``notes`` (by file id: when and where it was taken)."""
     if not results.files:
         print("No results.")
         return
@@ -98,6 +101,8 @@ def print_results(results: QueryResults, limit: int, show_all: bool) -> None:
         reason = hit.why.describe()
         if reason:
             print(f"      why: {reason}")
+        if notes and hit.file.id in notes:
+            print(f"      {notes[hit.file.id]}")
     if results.hidden and all(found.relevant for found in results.files):
         print(f"… {plural(results.hidden, 'less relevant result')} hidden; add --all to see them.")
     elif show_all and len(results.files) >= limit:

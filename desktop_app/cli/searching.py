@@ -7,11 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from desktop_app.cli import output
+from desktop_app.cli import output, understood
 from desktop_app.cli.common import Subparsers, no_such_file, parse_date, parse_seconds
 from desktop_app.core.library import Library
-from desktop_app.core.query.results import related_documents, search_files, similar_files
+from desktop_app.core.query.results import related_documents, similar_files
 from desktop_app.core.storage.catalog import FileFilter
+from desktop_app.core.understanding.records import BY_DATE, BY_RELEVANCE
 
 COMMANDS = (
     ("search", "find files matching a description"),
@@ -36,6 +37,13 @@ def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None
                 type=Path,
                 metavar="FILE",
                 help="also look like this photo: lumen search 'at night' --like street.jpg",
+            )
+            p.add_argument(
+                "--sort",
+                choices=[BY_RELEVANCE, BY_DATE],
+                default=BY_RELEVANCE,
+                help="order: by relevance, or newest first by date taken (files without a "
+                "capture date by their modification time); the relevance cutoff applies either way",
             )
         else:
             p.add_argument("file", type=Path, help="an image or document (indexed or not)")
@@ -126,9 +134,9 @@ def run(library: Library, args: argparse.Namespace) -> int:
         indexed = library.catalog.file_by_path(args.file.expanduser().absolute()) is not None
         if not indexed and not args.file.expanduser().exists():
             return no_such_file(args.file)
-    if args.command == "search":
-        results = search_files(
-            library, args.query, args.limit, file_filter, args.all, like=args.like
+    if args.command == "search":  # dates, places and kinds named in the query become filters
+        results = library.search_understood(
+            args.query, args.limit, file_filter, args.all, like=args.like, sort=args.sort
         )
     elif args.command == "similar":
         results = similar_files(library, args.file, args.limit, file_filter, args.all, args.at_s)
@@ -136,9 +144,20 @@ def run(library: Library, args: argparse.Namespace) -> int:
         results = related_documents(library, args.file, args.limit, file_filter, args.all)
     if results.notice:
         print(results.notice, file=sys.stderr)
+    sort = getattr(args, "sort", BY_RELEVANCE)
     if args.json:
-        print(json.dumps(output.results_json(results, library.settings.open_raw), indent=2))
+        out = output.results_json(results, library.settings.open_raw)
+        out.update(understood.json_fields(results, sort))
+        extra = understood.result_json(library, results)
+        for entry, found in zip(out["results"], results.files, strict=True):
+            entry.update(extra.get(found.file.id, {}))
+        print(json.dumps(out, indent=2))
         return 0
+    line = understood.understood_line(results)
+    if line:
+        print(line)
     print(output.header(results, args))
-    output.print_results(results, args.limit, args.all)
+    output.print_results(
+        results, args.limit, args.all, understood.result_notes(library, results, sort)
+    )
     return 0

@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup
 from desktop_app.core.query.policy import QueryPolicy
 from desktop_app.core.query.query_text import SearchResults
+from desktop_app.core.query.results import QueryResults
 from desktop_app.core.records import (
     INDEXED,
     FileChanges,
@@ -55,6 +57,7 @@ from desktop_app.core.records import (
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.exclusions import Exclusions
 from desktop_app.core.storage.store import Store
+from desktop_app.core.understanding.records import BY_RELEVANCE, Understood
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]
 
@@ -322,6 +325,39 @@ class Library:
         ``like`` adds a picture (or document) to the query: "this photo, but at night".
         """
         return self.query.search(text, k, file_filter, show_all, like)
+
+    def search_understood(
+        self,
+        text: str,
+        limit: int,
+        file_filter: FileFilter | None = None,
+        show_all: bool = False,
+        *,
+        like: Path | None = None,
+        load_model: bool = True,
+        sort: str = BY_RELEVANCE,
+        literal: frozenset[str] = frozenset(),
+        now: datetime | None = None,
+    ) -> QueryResults:
+        """What a typed query shows: the dates, places and kinds it names ("beach July 2023 in
+        Lisbon") become filters, the rest is searched; a filter that leaves nothing falls back
+        to the whole query and says so. ``sort="date"``: newest first; ``literal``: understood
+        parts the user took back ("place"), searched as words."""
+        return self.query.search_understood(
+            text,
+            limit,
+            file_filter,
+            show_all,
+            like=like,
+            load_model=load_model,
+            sort=sort,
+            literal=literal,
+            now=now,
+        )
+
+    def understand(self, text: str) -> Understood:
+        """How ``text`` reads: its dates, places and kinds, and the rest to search by meaning."""
+        return self.query.understand(text)
 
     def similar(
         self,

@@ -27,6 +27,8 @@ RAW_EXTENSIONS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 RAW = "raw"  # a FileFilter kind: the RAW photos among the images
+PDF = "pdf"  # a FileFilter kind: the PDF files among the documents
+SCREENSHOT = "screenshot"  # a FileFilter kind: images named as screenshots, or camera-less PNGs
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
@@ -193,6 +195,8 @@ class FileFilter:
     date_to: datetime | None = None
     tags: frozenset[str] = frozenset()  # files with every one of these tags (tag:beach)
     without_tags: frozenset[str] = frozenset()  # and none of these (-tag:people)
+    # Taken at this place (issue 21): "PT", "PT|Lisbon" (a region), "PT|Lisbon|Lisbon" (a city).
+    place: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -203,6 +207,7 @@ class FileFilter:
             or self.date_to
             or self.tags
             or self.without_tags
+            or self.place
         )
 
 
@@ -279,6 +284,7 @@ class FileChanges:
     offline: tuple[Path, ...] = ()  # watched folders now unreachable: their files are hidden
     online: tuple[Path, ...] = ()  # watched folders back again: their files show again
     tags: tuple[Path, ...] = ()  # files whose tags changed
+    located: tuple[Path, ...] = ()  # files found to have been taken at a place (GPS, issue 21)
     folders: tuple[Path, ...] = ()  # watched folders added, removed, paused or resumed
     exclusions: tuple[str, ...] = ()  # exclusion patterns added or taken away
     vectors_removed: int = 0  # vectors that left the index with the removed files
@@ -294,6 +300,7 @@ class FileChanges:
                 self.offline,
                 self.online,
                 self.tags,
+                self.located,
                 self.folders,
                 self.exclusions,
                 self.vectors_removed,
@@ -309,6 +316,7 @@ class FileChanges:
     def paths(self) -> tuple[Path, ...]:
         """Every path whose place in results changed (files, and folders gone offline or back)."""
         paths = [*self.indexed, *self.removed, *self.offline, *self.online, *self.tags]
+        paths += self.located
         for old, new in self.moved:
             paths += [old, new]
         return tuple(paths)
@@ -327,6 +335,7 @@ class FileChanges:
                     "offline",
                     "online",
                     "tags",
+                    "located",
                     "folders",
                     "exclusions",
                     "vectors_removed",

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.gui import icons
 from desktop_app.gui.results_model import ItemRole, PixmapRole, video_badge
+from desktop_app.gui.timeline import HeaderRole, draw_header
 from desktop_app.host.protocol import Item
 
 MIN_ICON = 64
@@ -94,6 +95,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         badge = video_badge(item)
         if badge:
             self._draw_badge(painter, frame, badge, option)
+        header = index.data(HeaderRole)
+        if header:  # issue 21: the first file of a month, when sorted by date
+            draw_header(painter, frame, header, option)
         text_rect = QRect(
             rect.left() + PADDING,
             frame.bottom() + TEXT_GAP,

@@ -51,6 +51,7 @@ from desktop_app.gui.actions import (
     reveal,
 )
 from desktop_app.gui.first_run import ModelDownloadDialog
+from desktop_app.gui.heat_overlay import wire_heat_map
 from desktop_app.gui.latest_loader import LatestLoader, Picture, picture
 from desktop_app.gui.library_dialogs import LibraryDialogs
 from desktop_app.gui.library_presenter import LibraryPresenter
@@ -64,6 +65,7 @@ from desktop_app.gui.search_bar import (
     dropped_paths,
 )
 from desktop_app.gui.search_presenter import SearchPresenter
+from desktop_app.gui.understood_chips import UnderstoodChips
 from desktop_app.gui.widgets import Banner, IndexStatus, MessagePage, ModelBadge
 from desktop_app.gui.window_state import WindowState
 from desktop_app.gui.wording import CHOOSE_WEIGHTS, TRY_AGAIN, window_wording
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         self.search = SearchField()
+        self.chips = UnderstoodChips()  # issue 21: what the search box understood
         self.filters = FilterBar()
         add = QToolButton()
         add.setDefaultAction(self.commands.add_folder)
@@ -163,6 +166,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(12, 10, 12, 4)
         layout.setSpacing(8)
         layout.addLayout(top)
+        layout.addWidget(self.chips)
         layout.addWidget(self.filters)
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
@@ -184,6 +188,9 @@ class MainWindow(QMainWindow):
         lib = self.library
         b = self.bridge
         q.results_ready.connect(self._show_result)
+        q.results_ready.connect(lambda r: self.chips.show_understood(r.understood))
+        self.chips.removed.connect(q.take_back)
+        wire_heat_map(self.preview.heat, self.bridge, self.search.text)  # issue 21
         q.results_changed.connect(lambda r: self.summary.show_result(r, q.similar_to))
         q.failed.connect(self._query_failed)
         q.busy.connect(self.summary.show_busy)
@@ -307,6 +314,7 @@ class MainWindow(QMainWindow):
 
     def _status_changed(self, info: LibraryStatus) -> None:
         self.filters.set_folders(tuple(info.folders))
+        self.bridge.run(lambda c: c.places(), done=self.filters.place.set_places)
         self.index_status.show_info(info)
         if not info.folders:
             self._show_welcome()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.records import readable
 from desktop_app.gui import icons
+from desktop_app.gui.heat_overlay import HeatMapButton
 from desktop_app.gui.latest_loader import LatestLoader, Picture, Strip, frame_strip, picture
 from desktop_app.gui.results_model import clock, display_name, human_size
 from desktop_app.gui.workers import Fetch
@@ -140,6 +141,7 @@ class PreviewPane(QFrame):
         for key, label in (
             ("path", "Path"),
             ("date", "Date"),
+            ("place", "Place"),
             ("camera", "Camera"),
             ("exposure", "Exposure"),
             ("dimensions", "Dimensions"),
@@ -172,10 +174,12 @@ class PreviewPane(QFrame):
         similar.clicked.connect(lambda: self._emit(self.similar_requested))
         reveal = QPushButton("Show in folder")
         reveal.clicked.connect(lambda: self._emit(self.reveal_requested))
+        self.heat = HeatMapButton(self.picture)  # issue 21: where the photo matches
         buttons = QHBoxLayout()
         buttons.addWidget(open_button)
         buttons.addWidget(similar)
         buttons.addWidget(reveal)
+        buttons.addWidget(self.heat)
         buttons.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -206,6 +210,7 @@ class PreviewPane(QFrame):
         if item == self._item:
             return
         self._item = item
+        self.heat.reset(item)
         self._moment = item.at_s if item is not None else None
         self._duration = item.duration_s if item is not None else None
         self._details = {}
@@ -280,6 +285,7 @@ class PreviewPane(QFrame):
         else:
             self.picture.setText("")
             self.picture.set_source(QPixmap.fromImage(image))
+            self.heat.picture_shown(QPixmap.fromImage(image))
         self._details = details
         self._fill(self._item, details)
 
@@ -289,8 +295,10 @@ class PreviewPane(QFrame):
         values["date"] = (
             f"{taken:%d %B %Y, %H:%M} (taken)"
             if taken
-            else f"{item.modified:%d %B %Y, %H:%M} (modified)"
+            else f"{item.modified:%d %B %Y, %H:%M} (modified; no capture date)"
         )
+        if item.place:  # issue 21: where it was taken
+            values["place"] = item.place
         camera = details.get("camera") or item.camera
         if camera:
             lens = details.get("lens")

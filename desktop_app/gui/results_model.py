@@ -22,6 +22,7 @@ from PySide6.QtGui import QImage, QPixmap
 
 from desktop_app.core.records import readable
 from desktop_app.gui.actions import file_url
+from desktop_app.gui.timeline import HeaderRole, month_header
 from desktop_app.gui.workers import ThumbnailLoader
 from desktop_app.host.protocol import BY_NAME, Col, Item, ItemRow, QueryResult
 
@@ -270,6 +271,8 @@ class ResultsModel(QAbstractListModel):
             return self._pixmap(self._rows_shown[number])
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(self._item(number))
+        if role == HeaderRole:  # issue 21: month headers when sorted by date
+            return month_header(self._rows_shown, number, self._sort)
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

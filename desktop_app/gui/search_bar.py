@@ -24,6 +24,7 @@ from desktop_app.core.records import RAW, readable
 from desktop_app.gui import icons
 from desktop_app.gui.grid import MAX_ICON, MIN_ICON
 from desktop_app.gui.results_model import SORT_NAME, SORT_NEWEST, SORT_OLDEST, SORT_RELEVANCE
+from desktop_app.gui.understood_chips import PlaceFilter
 from desktop_app.host.protocol import FileFilter, Folder
 
 HISTORY_LIMIT = 50
@@ -213,6 +214,7 @@ class FilterBar(QWidget):
             self.date.addItem(label, days)
         self._custom: tuple[date, date] | None = None
         self._date_index = 0  # the last date choice that took effect
+        self.place = PlaceFilter()  # issue 21
         self.sort = QComboBox()
         self.sort.setAccessibleName("Sort")
         for label, mode in (
@@ -233,7 +235,7 @@ class FilterBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        for widget in (self.kind, self.folder, self.date):
+        for widget in (self.kind, self.folder, self.date, self.place):
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.addWidget(QLabel("Sort:"))
@@ -248,6 +250,7 @@ class FilterBar(QWidget):
 
         self.kind.currentIndexChanged.connect(self.filters_changed)
         self.folder.currentIndexChanged.connect(self.filters_changed)
+        self.place.currentIndexChanged.connect(self.filters_changed)
         self.date.activated.connect(self._date_chosen)
         self.sort.currentIndexChanged.connect(lambda _i: self.sort_changed.emit(self.sort_mode))
         self.zoom.valueChanged.connect(self.zoom_changed)
@@ -300,6 +303,7 @@ class FilterBar(QWidget):
             folders=(folder,) if isinstance(folder, Path) else None,
             date_from=date_from,
             date_to=date_to,
+            place=self.place.currentData(),
         )
 
     def _date_range(self) -> tuple[datetime | None, datetime | None]:

@@ -56,6 +56,8 @@ class SearchPresenter(QObject):
         self.picture_query = False
         self.show_all = False
         self.limit = SEARCH_LIMIT
+        # Understood parts the user took back (removed chips): searched as words (issue 21).
+        self.literal: frozenset[str] = frozenset()
         self.last_query: Query | None = None
         self.active = False  # the results are on screen (not the welcome or an error page)
         self._closed = False
@@ -91,7 +93,9 @@ class SearchPresenter(QObject):
                 show_all=self.show_all,
             )
         limit = self.limit if text else RECENT_LIMIT
-        return Query(text=text, filters=filters, limit=limit, show_all=self.show_all)
+        return Query(
+            text=text, filters=filters, limit=limit, show_all=self.show_all, literal=self.literal
+        )
 
     def run_query(self) -> None:
         """Ask for the current query's results (``results_ready`` follows).
@@ -114,6 +118,14 @@ class SearchPresenter(QObject):
             self.limit = SEARCH_LIMIT
         else:
             self._reset(similar_to=None)
+        self.literal = frozenset()  # new words: read them afresh
+        self.run_query()
+
+    def take_back(self, part: str) -> None:
+        """A chip was removed: search again with that part ("date", "place", "kind") as words."""
+        self.literal = self.literal | {part}
+        self.show_all = False
+        self.limit = SEARCH_LIMIT
         self.run_query()
 
     def filters_changed(self) -> None:
@@ -185,8 +197,8 @@ class SearchPresenter(QObject):
 
         Applied to the rows without a new query: a removed (deleted, forgotten, excluded) file's
         row goes, as do the rows of a folder gone offline; a moved file's row takes its new
-        path; a shown file that was embedded again, failed or got other tags gets fresh details
-        (its row is refreshed in place). Only a file that is not shown yet (added, or changed
+        path; a shown file that was embedded again, failed, got other tags or a place gets fresh
+        details (its row is refreshed in place). Only a file that is not shown yet (added, or changed
         so that it may match now, or in a folder back online) makes the query run again: where
         it belongs among the results is the ranking's to say, which only the core knows, and
         that at most once per ``REFRESH_MS``.
@@ -202,7 +214,7 @@ class SearchPresenter(QObject):
         touched = model.remove_paths(changes.removed) + model.remove_under(changes.offline)
         touched += model.rename(changes.moved)
         failed = [path for path, _why in changes.failed]
-        refreshed = (*changes.indexed, *failed, *changes.tags)
+        refreshed = (*changes.indexed, *failed, *changes.tags, *changes.located)
         shown = [path for path in dict.fromkeys(refreshed) if model.row_of(path) is not None]
         if shown:
             self.bridge.run(

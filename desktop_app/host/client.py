@@ -48,6 +48,7 @@ from desktop_app.host.protocol import (
 from desktop_app.host.serve import host_main, open_service
 
 if TYPE_CHECKING:
+    from desktop_app.core.embedding.heatmap import HeatMap
     from desktop_app.host.dispatcher import Dispatcher
     from desktop_app.host.service import LibraryService
 
@@ -110,6 +111,14 @@ class LibraryClient:
 
     def query(self, query: Query) -> Call[QueryResult]:
         return self._backend.call(READ, "query", query)
+
+    def heat_map(self, path: Path, text: str) -> Call[HeatMap]:
+        """Where the photo ``path`` matches ``text``: computed now, for this photo only."""
+        return self._backend.call(MEDIA, "heat_map", path, text)
+
+    def places(self) -> Call[tuple[tuple[str, str, int], ...]]:
+        """(place key, label, files): each country where files were taken, then its cities."""
+        return self._backend.call(READ, "places")
 
     def duplicates(self) -> Call[tuple[DuplicateRows, ...]]:
         """Groups of photos that are the same picture (copies, edits, bursts), biggest first.

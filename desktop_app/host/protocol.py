@@ -23,6 +23,7 @@ from desktop_app.core.records import (
     LibraryStatus,
     Progress,
 )
+from desktop_app.core.understanding.records import Understood
 
 # The core's records that cross the pipe as they are.
 __all__ = [
@@ -71,6 +72,8 @@ class Query:
     filters: FileFilter = field(default_factory=FileFilter)
     limit: int = 200
     show_all: bool = False  # include hits below the relevance cutoff
+    # Issue 21: understood parts the user took back (a removed chip): "date", "place", "kind".
+    literal: frozenset[str] = frozenset()
 
     @property
     def is_recent(self) -> bool:
@@ -112,6 +115,7 @@ class Col:
     WHY = 21  # str or None: why a hit matched, in words (MatchReason.describe)
     WORDS = 22  # tuple of str: the query's words found in it (to highlight)
     TAGS = 23  # tuple of str: its tags, automatic and the user's
+    PLACE = 24  # str or None: where it was taken ("Lisbon, Portugal"), issue 21
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ class Item:
     why: str | None = None  # why a hit matched, in words
     words: tuple[str, ...] = ()  # the query's words found in its name, folder, text or tags
     tags: tuple[str, ...] = ()
+    place: str | None = None  # where it was taken ("Lisbon, Portugal")
 
     @property
     def name(self) -> str:
@@ -178,6 +183,7 @@ class Item:
             why=row[Col.WHY],
             words=tuple(row[Col.WORDS] or ()),
             tags=tuple(row[Col.TAGS] or ()),
+            place=row[Col.PLACE] if len(row) > Col.PLACE else None,
         )
 
 
@@ -192,6 +198,7 @@ class QueryResult:
     semantic: bool = True  # False: the model was not ready, only file-name matches were used
     notice: str | None = None  # something the user should know about these results
     elapsed_s: float = 0.0
+    understood: Understood | None = None  # issue 21: dates, places, kinds read as filters
 
     @property
     def items(self) -> tuple[Item, ...]:

@@ -7,6 +7,7 @@ caller's own process for tests and ``--in-process``. What a query shows is decid
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import logging
@@ -18,6 +19,7 @@ from typing import Any
 
 from PIL import Image
 
+from desktop_app.core.embedding.heatmap import HeatMap, heat_map
 from desktop_app.core.embedding.weights import DownloadControl
 from desktop_app.core.errors import LumenError
 from desktop_app.core.extractors import document_thumbnail
@@ -26,6 +28,7 @@ from desktop_app.core.extractors.video import frame_strip, video_frame
 from desktop_app.core.indexing.watcher import FolderWatcher
 from desktop_app.core.library import Library
 from desktop_app.core.query import results
+from desktop_app.core.query.query_text import parse_query
 from desktop_app.core.records import (
     INDEXED,
     OFFLINE,
@@ -36,6 +39,7 @@ from desktop_app.core.records import (
     Progress,
 )
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
+from desktop_app.core.understanding.records import Place
 from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,
@@ -131,23 +135,48 @@ class LibraryService:
         elif query.is_recent:
             found = results.recent_files(self.library, query.limit, file_filter)
         else:
-            found = results.search_files(
-                self.library,
+            found = self.library.search_understood(  # dates, places and kinds become filters
                 query.text,
                 query.limit,
                 file_filter,
                 query.show_all,
                 load_model=self.library.queries_ready,
+                literal=query.literal,
             )
+        places = self.library.catalog.places_of(f.file.id for f in found.files)
         return QueryResult(
             query,
-            tuple(_row(f) for f in found.files),
+            tuple(_row(f, place=places.get(f.file.id)) for f in found.files),
             found.hidden,
             found.cutoff,
             found.semantic,
             found.notice,
             elapsed_s=time.perf_counter() - started,
+            understood=found.understood,
         )
+
+    def heat_map(self, path: Path, text: str) -> HeatMap:
+        """Where the photo ``path`` matches the query ``text`` (its words searched by meaning)."""
+        started = time.perf_counter()
+        words = parse_query(self.library.understand(text).rest).text
+        if not any(ch.isalnum() for ch in words):
+            raise LumenError("Type what to look for first: the heat-map shows where it is.")
+        embedder = self.library.embedder()
+        found = heat_map(embedder, open_for_display(path, 1024), embedder.encode_text(words))
+        return dataclasses.replace(found, elapsed_s=time.perf_counter() - started)
+
+    def places(self) -> tuple[tuple[str, str, int], ...]:
+        """(place key, label, files) of each country, then its cities, most files first."""
+        out: list[tuple[str, str, int]] = []
+        counts = self.library.catalog.place_counts()  # grouped by country
+        for c in counts:
+            if not out or out[-1][0].split("|")[0] != c.country_code:
+                total = sum(x.files for x in counts if x.country_code == c.country_code)
+                out.append((c.country_code, c.country, total))
+            if c.city:
+                key = f"{c.country_code}|{c.region or ''}|{c.city}"
+                out.append((key, f"{c.city}, {c.country}", c.files))
+        return tuple(out)
 
     def duplicates(self) -> tuple[DuplicateRows, ...]:
         """Groups of photos that are the same picture, biggest first."""
@@ -163,16 +192,18 @@ class LibraryService:
         )
 
     def rows(self, paths: Sequence[Path]) -> tuple[ItemRow | None, ...]:
-        """Each file's current details (size, dates, thumbnail key, indexed, tags), unranked."""
+        """Each file's current details (size, dates, thumbnail key, indexed, tags, place),
+        unranked."""
+        records = [self.library.file(path) for path in paths]
+        places = self.library.catalog.places_of(r.id for r in records if r is not None)
         found: list[ItemRow | None] = []
-        for path in paths:
-            record = self.library.file(path)
+        for record in records:
             if record is None or record.status == OFFLINE:
                 found.append(None)
             else:
                 shown = results.ResultFile(record, results.thumb_key(record), results.BY_DATE)
                 tags = tuple(t.name for t in self.library.tagging.of(record))
-                found.append(_row(shown, tags))
+                found.append(_row(shown, tags, places.get(record.id)))
         return tuple(found)
 
     # -- pictures -------------------------------------------------------------------------
@@ -322,7 +353,9 @@ def _frame_at(path: Path, size: int, at_s: float) -> Image.Image:
     return video_frame(path, at_s, size)
 
 
-def _row(found: results.ResultFile, tags: tuple[str, ...] = ()) -> ItemRow:
+def _row(
+    found: results.ResultFile, tags: tuple[str, ...] = (), place: Place | None = None
+) -> ItemRow:
     """A result as an ``ItemRow`` (see ``Col`` for the order); ``tags`` when it is no hit."""
     record, hit = found.file, found.hit
     modified = record.mtime_ns / 1e9
@@ -352,4 +385,5 @@ def _row(found: results.ResultFile, tags: tuple[str, ...] = ()) -> ItemRow:
         (hit.why.describe() or None) if hit is not None else None,
         hit.why.words if hit is not None else (),
         hit.tags if hit is not None else tags,
+        place.label if place is not None else None,
     )

@@ -54,13 +54,13 @@ def test_typing_sends_at_once_and_coalesces_keystrokes_while_a_query_runs(
     qtbot.waitUntil(lambda: window.query.settled)
     library = windows.libraries[-1]
     asked: list[str] = []
-    real_search = library.search
+    real_search = library.query.search  # the search policy answers the window's queries
 
     def search(text: str, *args: Any, **kwargs: Any) -> SearchResults:
         asked.append(text)
         return real_search(text, *args, **kwargs)
 
-    monkeypatch.setattr(library, "search", search)
+    monkeypatch.setattr(library.query, "search", search)
     shown: list[str] = []
     window.bridge.results.connect(lambda r: shown.append(r.query.text))
 

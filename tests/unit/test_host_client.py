@@ -75,6 +75,8 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     client.thumbnails([(folder / "a.jpg", "ab", "image", None)])
     client.picture(folder / "a.jpg", "image", 800)
     client.video_strip(folder / "a.mp4", 8, 160)
+    client.heat_map(folder / "a.jpg", "cat")
+    client.places()
     assert set(recorder.sent) == set(_public(LibraryClient))
     lanes = {name: lane for name, (lane, _args) in recorder.sent.items()}
     # Every call that writes is on the one writer lane (edits run between a run's batches).
@@ -84,3 +86,4 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     assert set(lanes.values()) <= set(LANES)
     assert lanes["cancel_download"] != lanes["warm_model"]  # the download holds the model's lane
     assert lanes["duplicates"] != lanes["query"]  # a long look for duplicates: searches go on
+    assert lanes["heat_map"] != lanes["query"]  # the model over one photo: searches go on

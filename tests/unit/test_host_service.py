@@ -17,8 +17,10 @@ from desktop_app.core.records import Progress
 from desktop_app.host.client import LibraryClient, LocalBackend
 from desktop_app.host.protocol import MODEL_READY, READY, Col, Query
 from desktop_app.host.service import LibraryService
+from tests.support.geotagged import LISBON, write_geotagged_photo
 from tests.support.photos import write_shape_photos
 from tests.support.settings import tiny_model_settings
+from tests.support.shapes import caption_for_text
 
 
 def test_the_window_and_lumen_search_rank_a_query_the_same(
@@ -123,3 +125,20 @@ def test_thumbnails_wait_while_a_query_is_answered(
         worker.join(30)
         service.close()
     assert made and len(made[0]) == len(wanted) and all(made[0])
+
+
+def test_a_refreshed_row_says_where_its_photo_was_taken(
+    tiny_library: Library, tmp_path: Path
+) -> None:
+    photo = write_geotagged_photo(
+        tmp_path / "trip" / "l1.jpg", caption_for_text("a red circle on the left"), 1, None, LISBON
+    )
+    tiny_library.index([photo.parent])
+    service = LibraryService(tiny_library)
+    try:
+        (row,) = service.rows([photo])  # what the window asks for a file a change names
+        found = service.query(Query(text="a red circle on the left", limit=5))
+    finally:
+        service.close()
+    assert row is not None and row[Col.PLACE] == "Lisbon, Portugal"
+    assert [r[Col.PLACE] for r in found.rows] == ["Lisbon, Portugal"]

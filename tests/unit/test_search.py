@@ -6,8 +6,9 @@ from desktop_app.core.query.query_text import parse_query
 
 
 def test_query_parsing_quotes_words_and_phrases() -> None:
-    parsed = parse_query('invoice "red circle" 2023-0147 OR -')
-    assert parsed.text == "invoice red circle 2023-0147 OR -"
+    parsed = parse_query('invoice "red circle" 2023-0147 NEAR OR -')
+    assert parsed.text == "invoice red circle 2023-0147 NEAR OR -"
     assert parsed.phrases == ("red circle",)
-    assert parsed.match == '"red circle" "invoice" "2023-0147" "OR"'
+    # Operators are words like any other; "or" carries no meaning, so it is not required.
+    assert parsed.match == '"red circle" "invoice" "2023-0147" "NEAR"'
     assert parse_query("  ").match is None

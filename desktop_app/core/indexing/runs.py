@@ -21,6 +21,7 @@ from desktop_app.core.embedding.model_slot import ModelSlot
 from desktop_app.core.embedding.tagging import Tagging
 from desktop_app.core.errors import LumenError, ModelUnavailableError
 from desktop_app.core.indexing.folders import Folders
+from desktop_app.core.indexing.locate import locate_pending
 from desktop_app.core.indexing.model_switch import SwitchSummary, reembed
 from desktop_app.core.indexing.pipeline import SAVE_EVERY_S, ChangeCallback, Indexer
 from desktop_app.core.indexing.writer import Writer
@@ -28,6 +29,7 @@ from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import FileChanges, Folder, IndexSummary, Progress
 from desktop_app.core.storage.store import Store
 from desktop_app.core.storage.vector_index import VectorIndex
+from desktop_app.core.understanding.geodata import Geocoder
 
 __all__ = ["SWITCH_KEY", "IndexRuns"]
 
@@ -58,6 +60,7 @@ class IndexRuns:
         self._folders = folders
         self._priority = priority
         self._saved_at = time.monotonic()
+        self.geocoder = Geocoder()  # where photos were taken; its data loads on the first GPS
 
     def index(
         self,
@@ -110,6 +113,7 @@ class IndexRuns:
             summary.embed_s += switched.elapsed_s
         if not (cancel and cancel.is_set()):
             self._tag(cancel, on_change)
+            self._locate(cancel, on_change)
         return summary
 
     def update_paths(
@@ -134,6 +138,7 @@ class IndexRuns:
                 summary.embedded += switched.embedded
             if not (cancel and cancel.is_set()):
                 self._tag(cancel, on_change)
+                self._locate(cancel, on_change)
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
                 writer.run(self.save)
         return summary
@@ -146,6 +151,12 @@ class IndexRuns:
 
     def _tag(self, cancel: threading.Event | None, on_change: ChangeCallback | None) -> None:
         changes = self._tagging.tag_pending(cancel, self._writer.run)
+        if changes and on_change is not None:
+            on_change(changes)
+
+    def _locate(self, cancel: threading.Event | None, on_change: ChangeCallback | None) -> None:
+        """Where the photos and videos not located yet were taken (GPS, offline place names)."""
+        changes = locate_pending(self._store.catalog, self.geocoder, cancel, self._writer.run)
         if changes and on_change is not None:
             on_change(changes)
 

@@ -1,8 +1,9 @@
 """The search policy of a library: text, a picture, or both → ranked files; only reads.
 
-Search, similar, related documents, a file as a query, tag filters, tags on results, and
-pairing the files of one shot, over the store and the model slot. Nothing here writes: no
-writer lock, no index save, no catalog write (``results`` adds the name fallback on top).
+Search, similar, related documents, a file as a query, tag filters, tags on results, pairing
+the files of one shot, and the dates, places and kinds a typed query names (``understood``),
+over the store and the model slot. Nothing here writes: no writer lock, no index save, no
+catalog write (``results`` adds the name fallback on top).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -29,9 +31,13 @@ from desktop_app.core.query.query_text import (
     found_terms,
     parse_query,
 )
+from desktop_app.core.query.results import QueryResults
 from desktop_app.core.query.search import SearchService
+from desktop_app.core.query.understood import PlaceNames, search_understood
 from desktop_app.core.records import PENDING, FileFilter, FileRecord
 from desktop_app.core.storage.store import Store
+from desktop_app.core.understanding.parse import understand
+from desktop_app.core.understanding.records import BY_RELEVANCE, Understood
 
 __all__ = ["QueryGate", "QueryPolicy"]
 
@@ -54,6 +60,7 @@ class QueryPolicy:
         self.priority = priority  # indexing's threads wait while a query runs
         self._service: SearchService | None = None
         self._service_for: tuple[object, str] | None = None  # the (index, space) it ranks over
+        self.place_names = PlaceNames(store.catalog)  # the gazetteer queries are read with
 
     def _search(self) -> SearchService:
         """The ranking over the store's current index and space (both change on a switch)."""
@@ -94,6 +101,39 @@ class QueryPolicy:
             return SearchResults()
         with self.priority.query():  # indexing's threads wait meanwhile
             return self._by_meaning(parsed, k, file_filter, show_all, like)
+
+    def search_understood(
+        self,
+        text: str,
+        limit: int,
+        file_filter: FileFilter | None = None,
+        show_all: bool = False,
+        *,
+        like: Path | None = None,
+        load_model: bool = True,
+        sort: str = BY_RELEVANCE,
+        literal: frozenset[str] = frozenset(),
+        now: datetime | None = None,
+    ) -> QueryResults:
+        """What a typed query shows: its dates, places and kinds as filters, the rest searched
+        (see ``understood.search_understood``); the one query the CLI and the window ask."""
+        return search_understood(
+            self,
+            self.place_names.gazetteer(),
+            text,
+            limit,
+            file_filter,
+            show_all,
+            like=like,
+            load_model=load_model,
+            sort=sort,
+            literal=literal,
+            now=now,
+        )
+
+    def understand(self, text: str, literal: frozenset[str] = frozenset()) -> Understood:
+        """How ``text`` reads: its dates, places and kinds, and the rest to search by meaning."""
+        return understand(text, self.place_names.gazetteer(), None, literal)
 
     def _by_meaning(
         self,

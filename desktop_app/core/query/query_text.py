@@ -14,6 +14,7 @@ import numpy as np
 
 from desktop_app.core.embedding.tags import normalise_tag
 from desktop_app.core.records import FileRecord
+from desktop_app.core.understanding.stopwords import is_stop_word
 
 __all__ = [
     "MatchReason",
@@ -176,7 +177,9 @@ def parse_query(query: str) -> ParsedQuery:
             weighted.append((piece, float(m["weight"])))
         elif piece:
             plain.append(piece)
-        if has_token(piece):  # a weighted phrase lifts, it is not required literally
+        # A weighted phrase lifts, it is not required literally; a word that carries no
+        # meaning ("a", "on", "the") is neither required nor a reason (issue 21).
+        if has_token(piece) and (is_phrase or not all(map(is_stop_word, tokens(piece)))):
             (phrases if is_phrase and m["weight"] is None else words).append(piece)
     typed = [*phrases, *words][:MAX_QUERY_TERMS]
     text = " ".join(plain)

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from desktop_app.core.errors import IndexMismatchError, ModelUnavailableError
 from desktop_app.core.records import INDEXED, FileFilter, FileRecord
+from desktop_app.core.understanding.stopwords import is_stop_word
 
 if TYPE_CHECKING:  # (the window imports this module's names: it must not load the catalog)
     from desktop_app.core.query.query_text import SearchHit, SearchResults
+    from desktop_app.core.understanding.records import Understood
 
 # How a file got into the results.
 BY_MEANING = "meaning"
@@ -99,6 +101,7 @@ class QueryResults:
     cutoff: float | None = None
     semantic: bool = True  # False: meaning was not used (model not loaded or unusable)
     notice: str | None = None  # something the user should know about these results
+    understood: Understood | None = None  # issue 21: the dates, places, kinds read as filters
 
 
 def search_files(
@@ -134,7 +137,7 @@ def search_files(
         for t in text.lower().split()
         if not t.startswith(("-", "tag:"))  # negatives and tag filters are no file names
     )
-    words = [w for w in _WORD_SPLIT.split(wanted) if len(w) >= 2]
+    words = [w for w in _WORD_SPLIT.split(wanted) if len(w) >= 2 and not is_stop_word(w)]
     if words:
         seen = {f.file.path for f in files}
         for record in library.find_by_name(words, NAME_MATCH_LIMIT, file_filter):

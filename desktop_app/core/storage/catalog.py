@@ -2,10 +2,10 @@
 
 ``Catalog`` is made of parts over one database (``catalog_db``): files and folders
 (``catalog_files``), vector rows and keyword text (``catalog_vectors``), metadata such as
-exclusions and rescan tickets (``catalog_meta``) and tags (``catalog_tags``). The schema and its
-migrations are in ``catalog_schema``, the tables in ``catalog_tables``, the plain records it
-returns in ``records`` and the FTS5 keyword index in ``keyword_index``; this module re-exports
-their public names.
+exclusions and rescan tickets (``catalog_meta``), tags (``catalog_tags``) and where files were
+taken (``catalog_places``). The schema and its migrations are in ``catalog_schema``, the tables
+in ``catalog_tables``, the plain records it returns in ``records`` and the FTS5 keyword index in
+``keyword_index``; this module re-exports their public names.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from desktop_app.core.records import (
 from desktop_app.core.storage.catalog_db import CatalogDb, open_engine
 from desktop_app.core.storage.catalog_files import FolderFiles
 from desktop_app.core.storage.catalog_meta import CatalogMeta
+from desktop_app.core.storage.catalog_places import CatalogPlaces
 from desktop_app.core.storage.catalog_schema import SCHEMA_VERSION
 from desktop_app.core.storage.catalog_tables import (
     FAILED,
@@ -77,7 +78,7 @@ __all__ = [
 ]
 
 
-class Catalog(FolderFiles, VectorRows, CatalogMeta, CatalogTags):
+class Catalog(FolderFiles, VectorRows, CatalogMeta, CatalogTags, CatalogPlaces):
     """The catalog of one library. Writes go through one writer; reads may come from any thread.
 
     Each part owns one responsibility and its state (the vector rows their cache); they share

@@ -8,11 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.storage import keyword_index
+from desktop_app.core.storage import keyword_index, place_store
 from desktop_app.core.storage.catalog_tables import Base, ExclusionRow, TagRow
 from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
@@ -62,6 +62,10 @@ def migrate(conn: Connection) -> None:
         TagRow.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
         _add_column(conn, "files", "tags_version", "VARCHAR(16)")
         keyword_index.add_tags_column(conn)
+    if version < 7:
+        # Step 7 (issue 21): where photos and videos were taken; files already indexed are
+        # located at the next index run without being embedded again.
+        place_store.create_table(conn)
     # Later steps go here, one commented ``if version < N`` block each.
     if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))

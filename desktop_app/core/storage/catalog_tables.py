@@ -23,7 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from desktop_app.core.records import FAILED, INDEXED, OFFLINE, PENDING, RAW, RAW_EXTENSIONS
+from desktop_app.core.storage.kind_clauses import kind_clause
 from desktop_app.core.storage.pathtext import PathText
+from desktop_app.core.storage.place_store import place_clause
 
 if TYPE_CHECKING:
     from desktop_app.core.records import FileFilter
@@ -142,6 +144,11 @@ def apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
         if RAW in kinds:
             kinds.discard(RAW)
             clauses.append((FileRow.kind == "image") & _is_raw())
+        for kind in sorted(kinds):  # issue 21: PDFs and screenshots (kind_clauses)
+            clause = kind_clause(kind, FileRow)
+            if clause is not None:
+                kinds.discard(kind)
+                clauses.append(clause)
         if kinds:
             clauses.append(FileRow.kind.in_(sorted(kinds)))
         query = query.where(or_(*clauses))
@@ -157,6 +164,8 @@ def apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
             query = query.where(when >= file_filter.date_from)
         if file_filter.date_to:
             query = query.where(when <= file_filter.date_to)
+    if file_filter.place:  # issue 21: taken at a place (place_store)
+        query = query.where(place_clause(file_filter.place, FileRow.id))
     shown = TagRow.source.in_(("auto", "user"))
     for tag in sorted(file_filter.tags):
         query = query.where(FileRow.id.in_(select(TagRow.file_id).where(TagRow.tag == tag, shown)))

@@ -1,0 +1,40 @@
+"""The catalog's places part: where photos and videos were taken, each call one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from desktop_app.core.storage import place_store
+from desktop_app.core.storage.catalog_db import CatalogPart
+from desktop_app.core.storage.place_store import PlaceCount, ToLocate
+from desktop_app.core.understanding.records import Place
+
+
+class CatalogPlaces(CatalogPart):
+    """Places of files (the rows live in ``place_store``; this part gives each call its session)."""
+
+    def files_to_locate(self, limit: int) -> list[ToLocate]:
+        """Indexed photos and videos whose position is not read yet (or read from old content)."""
+        with self._db.session() as s:
+            return place_store.files_to_locate(s, limit)
+
+    def store_places(self, found: Sequence[tuple[ToLocate, Place | None]]) -> None:
+        """Record each file's place (None: it has no position); files gone meanwhile are skipped."""
+        if found:
+            with self._db.session() as s:
+                place_store.store(s, found)
+
+    def places_stamp(self) -> tuple[int, int]:
+        """Changes whenever places are added or removed (a cache of place names checks it)."""
+        with self._db.session() as s:
+            return place_store.stamp(s)
+
+    def places_of(self, file_ids: Iterable[int]) -> dict[int, Place]:
+        """The place of each of these files that has one."""
+        with self._db.session() as s:
+            return place_store.places_of(s, file_ids)
+
+    def place_counts(self) -> list[PlaceCount]:
+        """Files per city among indexed files, by country (most files first), then city."""
+        with self._db.session() as s:
+            return place_store.place_counts(s)
