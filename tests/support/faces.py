@@ -99,12 +99,14 @@ def write_face_video(path: Path, person: str, seconds: float = 2.0, fps: int = 1
     return path
 
 
-def many_tiny_faces(count: int = 200, face_px: int = 24) -> Image.Image:
-    """A picture holding ``count`` copies of a real face, each ``face_px`` wide (a crowd far away)."""
-    face = photo(PEOPLE["astronaut"]).crop(_FACE_AREA["astronaut"]).resize((face_px, face_px))
-    columns = 20
+def many_faces(count: int, face_px: int, columns: int = 20, gap: float = 2.0) -> Image.Image:
+    """A picture holding ``count`` copies of a real face, each about ``face_px`` wide (a crowd),
+    ``columns`` to a row, each in a cell ``gap`` times its size."""
+    face = photo(PEOPLE["astronaut"]).crop((165, 65, 275, 175))  # the face and a little more
+    face = face.resize((face_px, face_px))
+    cell = round(face_px * gap)
     rows = -(-count // columns)
-    out = Image.new("RGB", (columns * face_px * 2, rows * face_px * 2), (200, 200, 200))
+    out = Image.new("RGB", (columns * cell, rows * cell), (200, 200, 200))
     for i in range(count):
-        out.paste(face, ((i % columns) * face_px * 2, (i // columns) * face_px * 2))
+        out.paste(face, ((i % columns) * cell, (i // columns) * cell))
     return out

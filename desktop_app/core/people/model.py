@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,11 @@ MIN_FACE_PX = 40
 # The detector's score a face needs. Measured on the test photos: real faces scored 1.0-1.6,
 # the one false detection (a badge on a space suit) 0.13 at most.
 MIN_SCORE = 0.5
-# Faces described per picture at most, the largest first: a crowd costs bounded time.
+# Faces described per picture at most, the largest first, and seconds spent describing one
+# picture's faces (at least one is always described): a crowd costs bounded time. A face
+# costs about 0.4 s on a busy 2-core machine (benchmarks/bench_faces.py).
 MAX_FACES = 24
+DESCRIBE_BUDGET_S = 5.0
 INSTALL_HINT = "pip install dlib-bin face-recognition-models"
 
 
@@ -113,8 +117,11 @@ class FaceModel:
             if score >= MIN_SCORE and min(rect.width(), rect.height()) / scale >= MIN_FACE_PX
         ]
         found.sort(key=lambda item: -item[0].area())
-        faces = []
+        faces: list[DetectedFace] = []
+        deadline = time.monotonic() + DESCRIBE_BUDGET_S
         for rect, score in found[:MAX_FACES]:
+            if faces and time.monotonic() > deadline:
+                break
             shape = self._landmarks(pixels, rect)
             descriptor = np.asarray(
                 self._describer.compute_face_descriptor(pixels, shape), dtype=np.float32
