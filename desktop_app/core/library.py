@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -50,6 +51,8 @@ from desktop_app.core.indexing.pipeline import (
 from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.indexing.writer_lock import LibraryBusyError, WriterLock
 from desktop_app.core.models import ModelSpec, get_model_spec
+from desktop_app.core.people.search_hook import people_query, people_results
+from desktop_app.core.people.service import People
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
 from desktop_app.core.query.search import (
@@ -503,6 +506,7 @@ class Library:
                     summary.embed_s += switched.elapsed_s
                 if not (cancel and cancel.is_set()):
                     self._tag_pending(cancel)
+                self._faces_pending(cancel, progress)  # people (issue 23): after the vectors
             except ModelUnavailableError:
                 for folder in folders:  # leave the library as it was before this call
                     if folder.id not in known_before:
@@ -608,6 +612,7 @@ class Library:
                 summary.embedded += switched.embedded
             if not (cancel and cancel.is_set()):
                 self._tag_pending(cancel)
+            self._faces_pending(cancel, None)  # people (issue 23): after the vectors
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
                 self._save_index()
         return summary
@@ -796,6 +801,26 @@ class Library:
             log.info("Tagged %d files", done)
         return done
 
+    # -- people (issue 23): faces found, grouped and named; see core/people ----------------
+
+    @functools.cached_property
+    def people(self) -> People:
+        """The library's people (their tables are created on first use)."""
+        return People(self.catalog.session)
+
+    def _faces_pending(
+        self, cancel: threading.Event | None, progress: Callable[[Progress], None] | None
+    ) -> None:
+        """The face pass over what waits for it, after the vectors (a query goes first)."""
+        if cancel is not None and cancel.is_set():
+            return
+
+        def report(done: int, total: int) -> None:
+            if progress is not None:
+                progress(Progress("faces", done, total))
+
+        self.people.scan_pending_quietly(cancel, self.priority.checkpoint, report)
+
     def update_tags(self) -> int:
         """Tag the photos not tagged yet (``index`` does this itself); returns how many."""
         self.claim_writer()
@@ -867,6 +892,18 @@ class Library:
         ``-word`` leaves out what matches it, ``word:2`` weighs a part (see ``parse_query``), and
         ``like`` adds a picture (or document) to the query: "this photo, but at night".
         """
+        # People (issue 23): person:NAME, -person:NAME and a person's name typed in the query.
+        rest, people_filter, person_terms = people_query(self.people, text, file_filter)
+        if person_terms.any:
+            return people_results(
+                self.people,
+                person_terms,
+                rest,
+                people_filter,
+                k,
+                lambda q, f: self.search(q, k, f, show_all, like),
+                self.catalog.recent_files,
+            )
         parsed = parse_query(text)
         if parsed.tags or parsed.without_tags:
             file_filter = dataclasses.replace(

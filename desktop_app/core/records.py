@@ -193,6 +193,8 @@ class FileFilter:
     date_to: datetime | None = None
     tags: frozenset[str] = frozenset()  # files with every one of these tags (tag:beach)
     without_tags: frozenset[str] = frozenset()  # and none of these (-tag:people)
+    people: frozenset[int] = frozenset()  # files showing every one of these people (person:Ann)
+    without_people: frozenset[int] = frozenset()  # and none of these (-person:Ann)
 
     @property
     def is_empty(self) -> bool:
@@ -203,6 +205,8 @@ class FileFilter:
             or self.date_to
             or self.tags
             or self.without_tags
+            or self.people
+            or self.without_people
         )
 
 

@@ -72,11 +72,14 @@ class People:
         return total
 
     def scan_pending_quietly(
-        self, cancel: threading.Event | None = None, checkpoint: Callable[[], None] | None = None
+        self,
+        cancel: threading.Event | None = None,
+        checkpoint: Callable[[], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> int:
         """``scan_pending`` after indexing: a missing face model is logged, not raised."""
         try:
-            return self.scan_pending(cancel, checkpoint).faces
+            return self.scan_pending(cancel, checkpoint, progress).faces
         except LumenError as exc:
             log.warning("Faces were not looked for: %s", exc)
             return 0

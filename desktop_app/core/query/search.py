@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.core.embedding.tags import normalise_tag
+from desktop_app.core.people.query import describe_people
 from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, KeywordHit
 from desktop_app.core.storage.vector_index import VectorIndex
 
@@ -83,6 +84,8 @@ class MatchReason:
     similarity: float | None = None
     role: str | None = None
     keyword: bool = False  # every word of the query was found (a keyword hit)
+    people: tuple[str, ...] = ()  # the people the query named who are in it (core/people)
+    person_terms: tuple[str, ...] = ()  # the query's parts that named them, as typed
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -101,6 +104,8 @@ class MatchReason:
             if words:
                 quoted = ", ".join(f"“{w}”" for w in words)
                 parts.append(f"{quoted} in the {where}")
+        if self.people:
+            parts.insert(0, describe_people(self.people))
         if self.similarity is not None:
             what = "looks like the query" if self.role == "image" else "close in meaning"
             parts.append(f"{what} (similarity {self.similarity:.2f})")
