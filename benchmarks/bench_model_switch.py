@@ -25,7 +25,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 from benchmarks.bench_embed import write_photos
 from benchmarks.fake_model_cache import make_fake_cache
 from desktop_app.config import Settings
-from desktop_app.core.embedding.model_switch import REEMBEDDING
+from desktop_app.core.indexing.model_switch import REEMBEDDING
 from desktop_app.core.library import Library
 from desktop_app.core.records import Progress
 

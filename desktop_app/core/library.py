@@ -16,7 +16,6 @@ import numpy as np
 
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
-from desktop_app.core.embedding.model_switch import SwitchSummary, reembed
 from desktop_app.core.embedding.tags import (
     TagVocabulary,
     normalise_tag,
@@ -39,8 +38,8 @@ from desktop_app.core.errors import (
 )
 from desktop_app.core.extractors import extract
 from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
-from desktop_app.core.indexing.exclusions import Exclusions, normalise
-from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.fingerprint import fingerprint_file
+from desktop_app.core.indexing.model_switch import SwitchSummary, reembed
 from desktop_app.core.indexing.pipeline import (
     SAVE_EVERY_S,
     ChangeCallback,
@@ -67,6 +66,7 @@ from desktop_app.core.query.search import (
 )
 from desktop_app.core.records import LibraryStatus, Tag
 from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, Folder
+from desktop_app.core.storage.exclusions import Exclusions, normalise
 from desktop_app.core.storage.vector_index import IndexFileError, VectorIndex
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]

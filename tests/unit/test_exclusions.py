@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_app.core.indexing.exclusions import Exclusions, normalise
 from desktop_app.core.indexing.pipeline import Progress
 from desktop_app.core.library import Library
+from desktop_app.core.storage.exclusions import Exclusions, normalise
 from tests.support.photos import write_shape_photos
 from tests.support.shapes import caption_for_text, render
 

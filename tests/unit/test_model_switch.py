@@ -14,7 +14,7 @@ from safetensors.numpy import load_file, save_file
 
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
-from desktop_app.core.embedding.model_switch import REEMBEDDING
+from desktop_app.core.indexing.model_switch import REEMBEDDING
 from desktop_app.core.library import Library
 from desktop_app.core.records import IndexSummary, Progress
 from tests.support.photos import file_name, write_shape_photos

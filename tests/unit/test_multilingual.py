@@ -11,8 +11,8 @@ import pytest
 
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
-from desktop_app.core.embedding.model_switch import REEMBEDDING
 from desktop_app.core.errors import ModelUnavailableError
+from desktop_app.core.indexing.model_switch import REEMBEDDING
 from desktop_app.core.library import Library
 from desktop_app.core.models import get_model_spec
 from desktop_app.core.records import IndexSummary, Progress

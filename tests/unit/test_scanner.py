@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.indexing.scanner import Scanner, is_ignored_name, mount_point_key
 from desktop_app.core.storage.catalog import Catalog, Folder
 

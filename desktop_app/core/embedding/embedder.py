@@ -23,7 +23,7 @@ from desktop_app.core.embedding.clip_native import (
 from desktop_app.core.embedding.hf_text import prepare_hf_text
 from desktop_app.core.embedding.weights import DownloadCallback, WeightsSource, resolve_weights
 from desktop_app.core.errors import ModelUnavailableError
-from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.models import ModelSpec, get_model_spec
 
 if TYPE_CHECKING:

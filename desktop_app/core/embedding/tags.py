@@ -30,9 +30,6 @@ from desktop_app.core.models import ModelSpec
 TAG_THRESHOLD = 3.0
 MAX_TAGS = 5
 
-# Where a tag came from: the model ("auto"), the user ("user"), or an automatic tag the user
-# removed ("hidden": kept so that tagging again does not bring it back).
-AUTO, USER, HIDDEN = "auto", "user", "hidden"
 
 # The built-in vocabulary: a few hundred everyday concepts, one per line in tag_words.txt.
 TAG_WORDS_FILE = Path(__file__).parent / "tag_words.txt"

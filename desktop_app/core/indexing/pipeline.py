@@ -17,8 +17,7 @@ import numpy as np
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import Extraction, Passage, extract
-from desktop_app.core.indexing.exclusions import Exclusions
-from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.indexing.passages import PassageSplitter
 from desktop_app.core.indexing.priority import QueryPriority
 from desktop_app.core.indexing.scanner import Scanner, ScanResult, mount_point_key
@@ -32,6 +31,7 @@ from desktop_app.core.storage.catalog import (
     NewText,
     NewVector,
 )
+from desktop_app.core.storage.exclusions import Exclusions
 from desktop_app.core.storage.vector_index import VectorIndex
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop_app.core.extractors import kind_for_path
-from desktop_app.core.indexing.exclusions import Exclusions
-from desktop_app.core.indexing.fingerprint import fingerprint_file
+from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.storage.catalog import FAILED, Catalog, FileRecord, Folder
+from desktop_app.core.storage.exclusions import Exclusions
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.indexing.exclusions import DEFAULT_PATTERNS
 from desktop_app.core.records import (
     RAW,
     EmbeddedFile,
@@ -53,6 +52,7 @@ from desktop_app.core.storage.catalog_tables import (
     path_prefix,
     rowcount,
 )
+from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
 from desktop_app.core.storage.keyword_index import KEYWORD_ROWID_BITS, KEYWORD_TABLE
 from desktop_app.core.storage.pathtext import to_db
 

@@ -120,7 +120,7 @@ class TagRow(Base):
         ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(Text, primary_key=True, index=True)  # tags.normalise_tag
-    source: Mapped[str] = mapped_column(String(8))  # tags.AUTO, USER or HIDDEN
+    source: Mapped[str] = mapped_column(String(8))  # tag_store.AUTO, USER or HIDDEN
     score: Mapped[float | None] = mapped_column(Float, nullable=True)  # an automatic tag's score
 
 

@@ -12,7 +12,6 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from desktop_app.core.embedding.tags import AUTO, HIDDEN, USER
 from desktop_app.core.records import FileFilter, FileRecord, Tag
 from desktop_app.core.storage import keyword_index
 from desktop_app.core.storage.catalog_tables import (
@@ -23,6 +22,9 @@ from desktop_app.core.storage.catalog_tables import (
     apply_filter,
 )
 
+# Where a tag came from: the model ("auto"), the user ("user"), or an automatic tag the user
+# removed ("hidden": kept so that tagging again does not bring it back).
+AUTO, USER, HIDDEN = "auto", "user", "hidden"
 _SHOWN = (AUTO, USER)
 
 

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from desktop_app.core.indexing.exclusions import Exclusions
 from desktop_app.core.indexing.passages import PassageSplitter
 from desktop_app.core.indexing.pipeline import embed_batch, prepare_file
 from desktop_app.core.records import Progress
 from desktop_app.core.storage.catalog import Catalog
+from desktop_app.core.storage.exclusions import Exclusions
 from desktop_app.core.storage.vector_index import VectorIndex
 
 if TYPE_CHECKING:

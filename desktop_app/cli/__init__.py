@@ -1,0 +1,16 @@
+"""The `lumen` command line, one module per command group.
+
+Where a new command goes: a module of its own in this package (or the group it belongs to)
+with an ``add_parsers(sub, parents)`` function that adds its sub-parser and sets its handler
+with ``set_defaults`` (``run_library=`` for a handler given the open ``Library``,
+``run_settings=`` for one given only the settings, ``run_alone=`` for one that needs neither;
+``check=`` for a one-line refusal of bad input, exit 2). Then add the module to ``GROUPS`` in
+``parser.py``. Output shared by several commands goes in ``output.py``, progress in
+``progress.py``, exit codes and messages in ``common.py``; ``app.py`` opens the library and
+turns errors into exit codes.
+"""
+
+from desktop_app.cli.app import main
+from desktop_app.cli.parser import build_parser
+
+__all__ = ["build_parser", "main"]
