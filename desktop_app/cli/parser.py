@@ -13,6 +13,7 @@ from desktop_app.cli import (
     folders,
     indexing,
     machine,
+    people,
     searching,
     status,
     tags,
@@ -21,7 +22,18 @@ from desktop_app.cli import (
 from desktop_app.config import default_data_dir
 
 # In the order `lumen --help` lists them.
-GROUPS = (indexing, searching, status, folders, watching, duplicates, evaluate, tags, machine)
+GROUPS = (
+    indexing,
+    searching,
+    status,
+    folders,
+    watching,
+    duplicates,
+    evaluate,
+    tags,
+    people,
+    machine,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

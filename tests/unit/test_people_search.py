@@ -4,6 +4,10 @@ hit says who is in it."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +88,51 @@ def test_person_terms_are_read_from_the_query() -> None:
     assert terms.rest == "beach"
     assert parse_person_terms("annual report", people).wanted == ()  # not a word of its own
     assert parse_person_terms("person:Bob", people).unknown == ("Bob",)
+
+
+def test_people_from_the_command_line(
+    named: tuple[Library, dict[str, set[Path]]], tmp_path: Path
+) -> None:
+    library, photos = named
+    library.settings.save()
+    data_dir = tmp_path / "library"
+    shutil.copytree(library.settings.data_dir, data_dir)  # this test changes its copy
+
+    def lumen(*args: str) -> str:
+        command = [sys.executable, "-m", "desktop_app.cli", "--data-dir", str(data_dir), *args]
+        done = subprocess.run(command, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert not done.stderr
+        return done.stdout
+
+    listed = json.loads(lumen("people", "--json"))["people"]
+    assert [(p["name"], p["count"]) for p in listed] == [("Eileen Collins", 8), ("Grace", 8)]
+    assert {Path(f) for f in listed[1]["files"]} == photos["hopper"]
+    text = lumen("people")
+    assert "Eileen Collins  8 photos  e.g. " in text and "Grace  8 photos" in text
+    hopper = sorted(photos["hopper"])[0]
+    assert lumen("people", str(hopper)).startswith("Grace  [")
+    assert lumen("people", str(sorted(photos[""])[0])).startswith("No faces found")
+    found = json.loads(lumen("search", "Grace a red circle", "--json", "--all"))["results"]
+    assert {Path(r["path"]) for r in found} == photos["hopper"]
+    assert found[0]["why"]["people"] == ["Grace"] and found[0]["why"]["person_terms"] == ["Grace"]
+    assert "why: Grace is in it" in lumen("search", "Grace a red circle")
+    grace, eileen = listed[1]["id"], listed[0]["id"]
+    assert "is now Gracie" in lumen("people", "name", str(grace), "Gracie")
+    assert "Merged into person" in lumen("people", "merge", str(grace), str(eileen))
+    assert [p["count"] for p in json.loads(lumen("people", "--json"))["people"]] == [16]
+    assert "16 face descriptors" in lumen("people", "--off")
+    assert json.loads(lumen("people", "--json"))["people"] == []
+    assert lumen("people").startswith("Face recognition is off")
+
+
+def test_a_person_the_cli_does_not_know_is_a_plain_error(
+    named: tuple[Library, dict[str, set[Path]]],
+) -> None:
+    library, _photos = named
+    library.settings.save()
+    command = [sys.executable, "-m", "desktop_app.cli", "--data-dir"]
+    command += [str(library.settings.data_dir), "people", "name", "999", "Nobody"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "lumen: There is no person 999; `lumen people --all` lists them"
