@@ -12,6 +12,7 @@ from typing import Any
 from desktop_app.cli.common import EXIT_USAGE, Subparsers, plural
 from desktop_app.core.errors import LumenError
 from desktop_app.core.library import Library
+from desktop_app.core.people.model import face_model_problem
 from desktop_app.core.people.service import People
 from desktop_app.core.people.store import Face, Person
 
@@ -106,7 +107,10 @@ def _list(people: People, everyone: bool, as_json: bool) -> int:
         print("Face recognition is off (`lumen people --on` turns it on).")
         return 0
     waiting = people.store.pending_count()
-    if waiting:
+    problem = face_model_problem() if waiting else None
+    if problem:
+        print(f"lumen people: {problem}", file=sys.stderr)
+    elif waiting:
         print(
             f"{plural(waiting, 'photo')} not looked at for faces yet: "
             "`lumen people scan` (or `lumen index`) does it.",

@@ -4,17 +4,28 @@ and the off switch do what they say."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from desktop_app.core.people.model import FaceModel, load_face_model
+from desktop_app.core.library import Library
+from desktop_app.core.people import model as model_module
+from desktop_app.core.people.model import (
+    FaceModel,
+    FaceModelMissingError,
+    face_model_problem,
+    load_face_model,
+)
 from desktop_app.core.people.service import People
 from desktop_app.core.records import INDEXED
 from desktop_app.core.storage.catalog import Catalog
 from tests.support.faces import write_face_video, write_people_photos
+from tests.support.photos import write_shape_photos
 
 
 def catalogue(catalog: Catalog, paths: list[Path]) -> None:
@@ -141,3 +152,28 @@ def test_turning_off_deletes_every_descriptor_and_stops_the_pass(
 def test_an_unknown_person_is_a_plain_error(people: People) -> None:
     with pytest.raises(Exception, match="There is no person 999"):
         people.name(999, "Nobody")
+
+
+def test_without_dlib_indexing_and_search_work_and_people_say_why(
+    tiny_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "dlib", None)  # as if dlib were not installed
+    monkeypatch.setattr(model_module.importlib.util, "find_spec", _no_dlib_spec)
+    photos = tmp_path / "photos"
+    written = write_shape_photos(photos, seeds=(1,))
+    assert tiny_library.index([photos]).failed == 0
+    assert tiny_library.search("a red circle", k=5).hits
+    assert face_model_problem() == (
+        "Face recognition is not installed (dlib is missing); run: "
+        "pip install dlib-bin face-recognition-models"
+    )
+    with pytest.raises(FaceModelMissingError, match="dlib is missing"):
+        tiny_library.people.scan_pending()
+    assert tiny_library.people.store.pending_count() == len(written)  # once dlib is there
+
+
+_real_find_spec = importlib.util.find_spec
+
+
+def _no_dlib_spec(name: str, *args: Any) -> Any:
+    return None if name == "dlib" else _real_find_spec(name, *args)

@@ -79,6 +79,22 @@ def models_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
+def face_model_problem() -> str | None:
+    """Why faces cannot be looked for (dlib or a model file missing), or None; imports nothing."""
+    try:
+        if importlib.util.find_spec("dlib") is None:
+            raise FaceModelMissingError(
+                f"Face recognition is not installed (dlib is missing); run: {INSTALL_HINT}"
+            )
+        folder = models_folder()
+    except (FaceModelMissingError, ImportError, ValueError) as exc:
+        return str(exc)
+    for name in (LANDMARKS_FILE, DESCRIPTOR_FILE):
+        if not (folder / name).is_file():
+            return f"The face model file {folder / name} is missing; reinstall it: {INSTALL_HINT}"
+    return None
+
+
 def _dlib() -> Any:
     try:
         return importlib.import_module("dlib")
