@@ -24,7 +24,7 @@ from desktop_app.core.people.model import (
 from desktop_app.core.people.service import People
 from desktop_app.core.records import INDEXED
 from desktop_app.core.storage.catalog import Catalog
-from tests.support.faces import write_face_video, write_people_photos
+from tests.support.faces import photo, write_face_video, write_people_photos
 from tests.support.photos import write_shape_photos
 
 
@@ -177,3 +177,18 @@ _real_find_spec = importlib.util.find_spec
 
 def _no_dlib_spec(name: str, *args: Any) -> Any:
     return None if name == "dlib" else _real_find_spec(name, *args)
+
+
+def test_a_large_photos_face_box_is_in_its_own_pixels(tmp_path: Path, model: FaceModel) -> None:
+    """Faces are looked for on a smaller copy; the box is given in the photo's full size."""
+    path = tmp_path / "large.jpg"
+    photo("astronaut.jpg").resize((2560, 2560)).save(path, quality=90)
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    catalogue(catalog, [path])
+    file_id = catalog.file_by_path(path).id  # type: ignore[union-attr]
+    catalog.update_file(file_id, width=2560, height=2560)  # as the indexer records it
+    people = People(catalog.session, lambda: model)
+    people.scan_pending()
+    (face,) = people.in_file(path)
+    assert 5 * 170 < face.box.left < 5 * 185 and 5 * 80 < face.box.width < 5 * 100
+    catalog.close()

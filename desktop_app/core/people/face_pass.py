@@ -9,6 +9,7 @@ by benchmarks/bench_faces.py on 12-MP photos with ViT-B-32: about 11 % more inde
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.images import open_for_display
 from desktop_app.core.extractors.video import VIDEO_EXTENSIONS, frame_strip
 from desktop_app.core.people.clustering import Clusters, recluster
-from desktop_app.core.people.model import DETECT_SIDE, DetectedFace, FaceModel
+from desktop_app.core.people.model import DETECT_SIDE, Box, DetectedFace, FaceModel
 from desktop_app.core.people.store import PeopleStore
 
 log = logging.getLogger(__name__)
@@ -51,18 +52,28 @@ def _pictures(path: Path) -> list[tuple[Image.Image, float | None]]:
     return [(open_for_display(path, DETECT_SIDE), None)]
 
 
-def _faces_of(model: FaceModel, path: Path) -> list[tuple[DetectedFace, float | None]]:
-    """Every face in the file at ``path`` (a face seen in several video frames: once)."""
+def _faces_of(
+    model: FaceModel, path: Path, full_width: int | None = None
+) -> list[tuple[DetectedFace, float | None]]:
+    """Every face in the file at ``path`` (a face seen in several video frames: once), its
+    box in the pixels of the file's full size when ``full_width`` (upright) is known."""
     found: list[tuple[DetectedFace, float | None]] = []
     for picture, at_s in _pictures(path):
+        scale = full_width / picture.width if full_width and picture.width else 1.0
         for face in model.faces(picture):
             if at_s is not None and any(
                 float(np.linalg.norm(face.descriptor - seen.descriptor)) < SAME_FACE_IN_VIDEO
                 for seen, _at in found
             ):
                 continue
-            found.append((face, at_s))
+            found.append((dataclasses.replace(face, box=_scaled(face.box, scale)), at_s))
     return found
+
+
+def _scaled(box: Box, scale: float) -> Box:
+    if abs(scale - 1.0) < 1e-3:
+        return box
+    return Box(*(round(v * scale) for v in (box.left, box.top, box.width, box.height)))
 
 
 class FacePass:
@@ -90,13 +101,14 @@ class FacePass:
         noted with its reason and skipped. ``checkpoint`` is called before each file (a
         query running meanwhile goes first)."""
         summary = FacePassSummary()
+        widths = self._store.widths(f for f, _path in files)
         for done, (file_id, path) in enumerate(files, start=1):
             if cancel is not None and cancel.is_set():
                 break
             if checkpoint is not None:
                 checkpoint()
             try:
-                faces = _faces_of(self._model, path)
+                faces = _faces_of(self._model, path, widths.get(file_id))
             except (ExtractionError, OSError) as exc:
                 reason = str(exc) or type(exc).__name__
                 summary.failed.append((path, reason))

@@ -210,6 +210,19 @@ class PeopleStore:
             )
             return ids
 
+    def widths(self, file_ids: Iterable[int]) -> dict[int, int]:
+        """The upright width of each file's picture, where the catalog knows it."""
+        ids = sorted(set(file_ids))
+        out: dict[int, int] = {}
+        with self._sessions() as s:
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ",".join(str(i) for i in ids[start : start + _IN_CHUNK])
+                rows = s.execute(
+                    text(f"SELECT id, width FROM files WHERE id IN ({chunk}) AND width > 0")
+                )
+                out.update((int(r[0]), int(r[1])) for r in rows)
+        return out
+
     def new_person(self) -> int:
         """A new unnamed person's id."""
         with self._sessions() as s:
