@@ -36,6 +36,7 @@ from desktop_app.core.records import (
     Progress,
 )
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
+from desktop_app.host.people_calls import PeopleCalls
 from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 ChangeSink = Callable[[FileChanges], None]
 
 
-class LibraryService:
+class LibraryService(PeopleCalls):
     """Answers the window's calls; may be called from several threads, like ``Library``.
 
     ``downloads``: the control the library's model loader reports a weights download to (see

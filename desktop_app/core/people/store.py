@@ -336,6 +336,24 @@ class PeopleStore:
                     out.setdefault(int(r[1]), []).append(_face(r))
         return out
 
+    def largest_faces(self, person_ids: Iterable[int]) -> dict[int, tuple[Path, Face, int | None]]:
+        """Each person's largest face, with its file's path and full width (if known)."""
+        wanted = set(person_ids)
+        out: dict[int, tuple[Path, Face, int | None]] = {}
+        with self._sessions() as s:
+            rows = s.execute(
+                text(
+                    "SELECT f.id, f.file_id, f.box_left, f.box_top, f.box_width, f.box_height, "
+                    "f.at_ms, f.person_id, p.name, x.path, x.width FROM faces f "
+                    "JOIN people p ON p.id = f.person_id JOIN files x ON x.id = f.file_id "
+                    "ORDER BY f.box_width * f.box_height"
+                )
+            )
+            for r in rows:  # the largest comes last and stays
+                if int(r[7]) in wanted:
+                    out[int(r[7])] = (Path(r[9]), _face(r), r[10])
+        return out
+
     def file_id(self, path: Path) -> int | None:
         """The catalog id of the file at ``path``, if catalogued."""
         with self._sessions() as s:
