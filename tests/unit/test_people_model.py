@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop_app import doctor
 from desktop_app.core.people import model as face_model
 from desktop_app.core.people.clustering import THRESHOLD
 from desktop_app.core.people.model import (
@@ -96,6 +97,9 @@ def test_no_model_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(face_model.importlib.util, "find_spec", lambda _name: None)
     with pytest.raises(FaceModelMissingError, match="face-recognition-models"):
         load_face_model()
+    finding = doctor.faces_finding()  # `lumen doctor` says so too, without blocking anything
+    assert finding.state == doctor.WARN and "dlib is missing" in finding.detail
+    assert finding.advice == "People need it: pip install dlib-bin face-recognition-models"
 
 
 def test_a_missing_or_damaged_model_file_is_named(tmp_path: Path) -> None:
