@@ -8,7 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop_app.core.records import Progress
 from desktop_app.gui.people_dialog import PeopleDialog
+from desktop_app.gui.widgets import describe_progress
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.faces import write_people_photos
 
@@ -49,3 +51,7 @@ def test_people_are_shown_renamed_searched_and_merged(
     assert len(merged.args[1]) == 1
     qtbot.waitUntil(lambda: faces.count() == 1 and faces.item(0).toolTip() == "Grace: 16 photos")
     dialog.close()
+
+
+def test_the_face_pass_has_its_own_words_in_the_status_bar() -> None:
+    assert describe_progress(Progress("faces", 3, 1200)) == "Looking for faces: 3 of 1,200 files"
