@@ -96,6 +96,11 @@ def default_embedder_loader(
     )
 
 
+# Files a batch of watched changes looks at for faces at most (the rest: at the next batch or
+# index run), so that a library indexed before faces existed does not hold up new files.
+FACES_PER_BATCH = 64
+
+
 class Library:
     """One Lumen library (a data dir): its catalog, vector index and model.
 
@@ -612,7 +617,8 @@ class Library:
                 summary.embedded += switched.embedded
             if not (cancel and cancel.is_set()):
                 self._tag_pending(cancel)
-            self._faces_pending(cancel, None)  # people (issue 23): after the vectors
+            # People (issue 23): after the vectors, a bounded share per batch of changes.
+            self._faces_pending(cancel, None, FACES_PER_BATCH)
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
                 self._save_index()
         return summary
@@ -809,9 +815,13 @@ class Library:
         return People(self.catalog.session)
 
     def _faces_pending(
-        self, cancel: threading.Event | None, progress: Callable[[Progress], None] | None
+        self,
+        cancel: threading.Event | None,
+        progress: Callable[[Progress], None] | None,
+        max_files: int | None = None,
     ) -> None:
-        """The face pass over what waits for it, after the vectors (a query goes first)."""
+        """The face pass over what waits for it (or its first ``max_files``), after the
+        vectors; a query goes first."""
         if cancel is not None and cancel.is_set():
             return
 
@@ -819,7 +829,7 @@ class Library:
             if progress is not None:
                 progress(Progress("faces", done, total))
 
-        self.people.scan_pending_quietly(cancel, self.priority.checkpoint, report)
+        self.people.scan_pending_quietly(cancel, self.priority.checkpoint, report, max_files)
 
     def update_tags(self) -> int:
         """Tag the photos not tagged yet (``index`` does this itself); returns how many."""

@@ -147,6 +147,8 @@ def test_turning_off_deletes_every_descriptor_and_stops_the_pass(
     assert people.scan_pending().files == 0
     people.turn_on()
     assert people.store.pending_count() == 19  # 16 + 2 without faces + the video
+    assert people.scan_pending(max_files=3).files == 3  # a share of them (a watcher batch)
+    assert people.store.pending_count() == 16
 
 
 def test_an_unknown_person_is_a_plain_error(people: People) -> None:

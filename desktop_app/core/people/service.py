@@ -45,8 +45,10 @@ class People:
         cancel: threading.Event | None = None,
         checkpoint: Callable[[], None] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        max_files: int | None = None,
     ) -> FacePassSummary:
-        """Look for faces in every indexed photo and video that waits for it (none when off)."""
+        """Look for faces in the indexed photos and videos that wait for it (every one, or the
+        first ``max_files``; none when face recognition is off)."""
         total = FacePassSummary()
         if not self.store.enabled():
             return total
@@ -56,7 +58,10 @@ class People:
         face_pass = FacePass(self.store, self.model())
         seen = 0
         while not (cancel and cancel.is_set()):
-            files = self.store.files_to_scan(BATCH)
+            if max_files is not None and seen >= max_files:
+                break
+            step = BATCH if max_files is None else min(BATCH, max_files - seen)
+            files = self.store.files_to_scan(step)
             if not files:
                 break
             done = face_pass.run(files, cancel, checkpoint=checkpoint, regroup_after=False)
@@ -76,10 +81,11 @@ class People:
         cancel: threading.Event | None = None,
         checkpoint: Callable[[], None] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        max_files: int | None = None,
     ) -> int:
         """``scan_pending`` after indexing: a missing face model is logged, not raised."""
         try:
-            return self.scan_pending(cancel, checkpoint, progress).faces
+            return self.scan_pending(cancel, checkpoint, progress, max_files).faces
         except LumenError as exc:
             log.warning("Faces were not looked for: %s", exc)
             return 0
