@@ -83,6 +83,9 @@ def main() -> None:
 
 
 def _row(name: str, cos: np.ndarray) -> None:
+    if len(cos) == 0:  # (--seeds 1: no look-alikes)
+        print(f"{name:<28}{0:>7}   (no pairs)")
+        return
     shares = "".join(f"{float(np.mean(cos >= t)):>7.3f}" for t in THRESHOLDS)
     print(f"{name:<28}{len(cos):>7}{float(cos.min()):>7.3f}{shares}")
 

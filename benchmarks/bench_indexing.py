@@ -5,7 +5,7 @@ Run: python3 benchmarks/bench_indexing.py [--photos 48] [--cache DIR] [--rounds 
 For each precision, in the same process and run, interleaved (term, index, term, index, ...)
 so that a machine whose load drifts weighs on both sides alike:
 - decode: median seconds of the per-file work outside the model (fingerprint, decode with
-  draft, EXIF, preprocess: the pipeline's own ``_prepare``), one file at a time on one thread;
+  draft, EXIF, preprocess: the pipeline's own ``prepare_file``), one file at a time on one thread;
 - model: images/s of the image tower on prepared batches of ``batch_size`` (warm);
 - the bound ``1 / (decode_s / cores + 1 / model_rate)``: every core busy, no overhead;
 - ``Library.index`` on camera-like 12-MP JPEGs, files/s once the model (both towers) is loaded.
@@ -34,7 +34,7 @@ from benchmarks.bench_embed import write_photos  # noqa: E402
 from benchmarks.fake_model_cache import make_fake_cache  # noqa: E402
 from desktop_app.config import Settings  # noqa: E402
 from desktop_app.core.embedding.embedder import Embedder, load_embedder  # noqa: E402
-from desktop_app.core.indexing.pipeline import _prepare  # noqa: E402
+from desktop_app.core.indexing.prepare import prepare_file  # noqa: E402
 from desktop_app.core.library import Library  # noqa: E402
 from desktop_app.core.records import FileRecord  # noqa: E402
 
@@ -52,7 +52,7 @@ def decode_seconds(embedder: Embedder, photos: list[Path], n: int = 12) -> float
     for path in photos[:n]:
         record = _record(path)
         started = time.perf_counter()
-        item = _prepare(record, embedder)
+        item = prepare_file(record, embedder)
         times.append(time.perf_counter() - started)
         assert item.pixels is not None, item.error
     return statistics.median(times)
@@ -61,7 +61,7 @@ def decode_seconds(embedder: Embedder, photos: list[Path], n: int = 12) -> float
 def model_rate(embedder: Embedder, photos: list[Path], batch: int, rounds: int = 3) -> float:
     import torch
 
-    pixels = _prepare(_record(photos[0]), embedder).pixels
+    pixels = prepare_file(_record(photos[0]), embedder).pixels
     assert pixels is not None
     stacked = torch.stack([pixels] * batch)
     embedder.encode_prepared(stacked[:2])  # load + warm up

@@ -33,8 +33,8 @@ def _catalog(folder: Path, photos: int) -> Catalog:
         for extension in (".JPG", ".cr2") if i % 2 else (".JPG",):
             name = f"IMG_{i:06d}{extension}"
             rows.append({"p": f"{FOLDER}/{name}", "n": name})
-    with catalog._engine.begin() as conn:  # bulk rows: the public API adds one file at a time
-        conn.execute(
+    with catalog.session() as s:  # bulk rows: the public API adds one file at a time
+        s.execute(
             text(
                 "INSERT INTO files (path, name, size, mtime_ns, fingerprint, kind, status, "
                 "added_at) VALUES (:p, :n, 1, 1, 'f', 'image', 'indexed', 0)"

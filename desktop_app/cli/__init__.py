@@ -10,7 +10,31 @@ with ``set_defaults`` (``run_library=`` for a handler given the open ``Library``
 turns errors into exit codes.
 """
 
-from desktop_app.cli.app import main
-from desktop_app.cli.parser import build_parser
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from desktop_app.cli.common import EXIT_INTERRUPTED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lumen`` command (a Ctrl-C while it starts up ends it quietly too:
+    the command's modules are imported here, not when this package is)."""
+    try:
+        from desktop_app.cli.app import main as run
+    except KeyboardInterrupt:
+        print("lumen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return run(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``lumen``."""
+    from desktop_app.cli.parser import build_parser as build
+
+    return build()
+
 
 __all__ = ["build_parser", "main"]

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from desktop_app.cli.common import (
     EXIT_BROKEN_PIPE,
@@ -21,7 +22,7 @@ from desktop_app.cli.common import (
 )
 from desktop_app.cli.parser import build_parser
 from desktop_app.cli.progress import DownloadBar
-from desktop_app.config import Settings
+from desktop_app.config import Settings, default_data_dir
 from desktop_app.core.errors import LumenError
 from desktop_app.core.library import Library, default_embedder_loader
 from desktop_app.core.memory import limit_heap_growth
@@ -32,9 +33,22 @@ READ_ONLY = {"search", "similar", "related", "status", "forget", "tags", "people
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lumen`` command."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("lumen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """Parse, refuse what cannot be done, run the command; errors become exit codes."""
     args = build_parser().parse_args(argv)
     limit_heap_growth()
     _set_up_terminal(args.verbose)
+    refusal = _data_dir_refusal(args.data_dir)
+    if refusal is not None:
+        print(f"lumen: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     run_alone = getattr(args, "run_alone", None)
     if run_alone is not None:
         return int(run_alone(args))
@@ -48,14 +62,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LumenError as exc:
         print(f"lumen: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("lumen: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `lumen search … | head`: the reader has what it wanted
         # (Python would report the pipe again flushing stdout at exit; point it at nothing.)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def _data_dir_refusal(given: Path | None) -> str | None:
+    """Why the data dir cannot hold a library (it, or a folder above it, is a file), or None."""
+    data_dir = (given or default_data_dir()).expanduser().absolute()
+    for path in (data_dir, *data_dir.parents):
+        if path.exists():
+            if path.is_dir():
+                return None
+            option = "--data-dir" if given is not None else "the data folder"
+            what = "is a file" if path == data_dir else f"is inside {path}, which is a file"
+            return f"{option} {data_dir} {what}, not a folder; give a folder for the library"
+    return None
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -32,12 +32,16 @@ def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None
         "exclude", parents=parents, help="files, folders and name patterns never indexed"
     )
     esub = p.add_subparsers(dest="exclude_command", required=True, metavar="ACTION")
-    esub.add_parser("list", help="list exclusions")
+    esub.add_parser("list", parents=parents, help="list exclusions")
     ep = esub.add_parser(
-        "add", help="exclude a path (/x, ~/x, ./x) or a name (node_modules, *.tmp)"
+        "add",
+        parents=parents,
+        help="exclude a path (/x, ~/x, ./x) or a name (node_modules, *.tmp)",
     )
     ep.add_argument("pattern")
-    ep = esub.add_parser("remove", help="index it again (at the next index or watch rescan)")
+    ep = esub.add_parser(
+        "remove", parents=parents, help="index it again (at the next index or watch rescan)"
+    )
     ep.add_argument("pattern")
     p.set_defaults(run_library=exclude)
 
@@ -48,7 +52,7 @@ def folders(library: Library, args: argparse.Namespace) -> int:
         folder = library.add_folder(args.path)
         print(f"Watching {folder.path}; run `lumen index` to index it.")
     elif args.folders_command == "remove":
-        n = library.remove_folder(args.path)
+        n = library.remove_folder(args.path).vectors_removed
         print(f"Stopped watching {args.path} ({n} vectors removed).")
     else:
         watched = library.folders()
@@ -61,7 +65,7 @@ def folders(library: Library, args: argparse.Namespace) -> int:
 
 def forget(library: Library, args: argparse.Namespace) -> int:
     """``lumen forget PATH``."""
-    n = library.forget(args.path)
+    n = library.forget(args.path).vectors_removed
     print(
         f"Forgot {plural(n, 'vector')} under {args.path}; it stays out "
         "(`lumen exclude remove` undoes that)"
@@ -72,7 +76,7 @@ def forget(library: Library, args: argparse.Namespace) -> int:
 def exclude(library: Library, args: argparse.Namespace) -> int:
     """``lumen exclude list|add|remove``."""
     if args.exclude_command == "add":
-        n = library.exclude(args.pattern)
+        n = library.exclude(args.pattern).vectors_removed
         print(f"Excluded {args.pattern} ({n} vectors removed).")
     elif args.exclude_command == "remove":
         if not library.include(args.pattern):

@@ -10,8 +10,8 @@ from typing import Any
 
 from desktop_app.cli.common import plural
 from desktop_app.core.extractors.video import format_time
+from desktop_app.core.query.query_text import SearchHit
 from desktop_app.core.query.results import QueryResults, ResultFile
-from desktop_app.core.query.search import SearchHit
 from desktop_app.core.records import file_to_open
 
 

@@ -102,6 +102,15 @@ def check(args: argparse.Namespace) -> str | None:
     """The line refusing input that cannot make a query, or None."""
     if args.command == "search" and not args.query.strip() and args.like is None:
         return 'the query is empty; say what to look for, e.g. lumen search "a red bike"'
+    if args.limit < 1:
+        return f"-k must be 1 or more (it says how many results to show; got {args.limit})"
+    given = args.like if args.command == "search" else args.file
+    if given is not None and given.expanduser().is_dir():
+        where = "--like" if args.command == "search" else args.command
+        return (
+            f"{given.expanduser().absolute()} is a folder; {where} takes a file "
+            f"(a photo or document), e.g. lumen {args.command} ~/Pictures/beach.jpg"
+        )
     return None
 
 

@@ -104,7 +104,7 @@ MODELS: dict[str, ModelSpec] = {
             download_mb=1470,
             speed="fast images, slower queries",
             note="Multilingual: understands queries in many languages (Chinese, German, …). "
-            "Needs transformers (pip install 'lumen[multilingual]'); its tokenizer is fetched once.",
+            "Needs transformers (pip install 'lumen-search[multilingual]'); its tokenizer is fetched once.",
             licence="MIT",
             hf_hub="laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k/",
         ),

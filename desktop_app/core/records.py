@@ -264,32 +264,79 @@ class IndexSummary:
 
 @dataclass(frozen=True)
 class FileChanges:
-    """Files whose place in search results just changed, reported as soon as it is committed.
+    """What one write to the library changed, reported as soon as it is committed.
 
-    Sent (from the thread that runs the indexing) to the ``on_change`` callback of ``Indexer``,
-    ``Library.index``/``Library.update_paths`` and ``FolderWatcher``, so a view can re-run its
-    query. Lists only what is visible to a user: a touched-but-unchanged file is not reported.
-    The callback runs while the library's write lock is held: it must return quickly and must
-    not call the library's indexing methods itself (hand the work to another thread).
+    Every mutation returns one (``Library.forget``, ``exclude``, ``set_tag``, folders …), and
+    indexing runs send one per step to their ``on_change`` callback, so a view applies them to
+    the rows it shows instead of asking its query again: a removed file's row goes, a moved
+    file's row takes its new path, a changed file's or re-tagged file's row is refreshed, and
+    only an added file (or a folder back online) needs the query's ranking to find its place.
+    Lists only what a user can see: a touched-but-unchanged file is not reported. A callback
+    runs on the library's writer thread: it must return quickly and must not wait for a write.
     """
 
-    indexed: tuple[Path, ...] = ()  # new or re-embedded files, now searchable
+    added: tuple[Path, ...] = ()  # files embedded for the first time, now searchable
+    changed: tuple[Path, ...] = ()  # files embedded again (their content changed)
     moved: tuple[tuple[Path, Path], ...] = ()  # (old path, new path); the vectors were kept
-    removed: tuple[Path, ...] = ()  # deleted, or moved out of every watched folder
+    removed: tuple[Path, ...] = ()  # deleted, forgotten, excluded, or their folder removed
     failed: tuple[tuple[Path, str], ...] = ()  # could not be indexed, and why
     offline: tuple[Path, ...] = ()  # watched folders now unreachable: their files are hidden
     online: tuple[Path, ...] = ()  # watched folders back again: their files show again
+    tags: tuple[Path, ...] = ()  # files whose tags changed
+    folders: tuple[Path, ...] = ()  # watched folders added, removed, paused or resumed
+    exclusions: tuple[str, ...] = ()  # exclusion patterns added or taken away
+    vectors_removed: int = 0  # vectors that left the index with the removed files
 
     def __bool__(self) -> bool:
-        return any((self.indexed, self.moved, self.removed, self.failed, self.offline, self.online))
+        return any(
+            (
+                self.added,
+                self.changed,
+                self.moved,
+                self.removed,
+                self.failed,
+                self.offline,
+                self.online,
+                self.tags,
+                self.folders,
+                self.exclusions,
+                self.vectors_removed,
+            )
+        )
+
+    @property
+    def indexed(self) -> tuple[Path, ...]:
+        """Files (re-)embedded, now searchable: the added and the changed."""
+        return (*self.added, *self.changed)
 
     @property
     def paths(self) -> tuple[Path, ...]:
         """Every path whose place in results changed (files, and folders gone offline or back)."""
-        paths = [*self.indexed, *self.removed, *self.offline, *self.online]
+        paths = [*self.indexed, *self.removed, *self.offline, *self.online, *self.tags]
         for old, new in self.moved:
             paths += [old, new]
         return tuple(paths)
+
+    def __add__(self, other: FileChanges) -> FileChanges:
+        """Both records as one (the changes of a batch of operations)."""
+        return FileChanges(
+            *(
+                getattr(self, f) + getattr(other, f)
+                for f in (
+                    "added",
+                    "changed",
+                    "moved",
+                    "removed",
+                    "failed",
+                    "offline",
+                    "online",
+                    "tags",
+                    "folders",
+                    "exclusions",
+                    "vectors_removed",
+                )
+            )
+        )
 
 
 @dataclass(frozen=True)

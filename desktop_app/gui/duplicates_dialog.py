@@ -1,5 +1,5 @@
 """The duplicates view: groups of photos that are the same picture, compared side by side; keep
-one and move the others to the Trash."""
+one and move the others to the Trash (never deleted: a file the Trash refuses stays where it is)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QFile, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -28,19 +28,28 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.records import readable
+from desktop_app.gui.latest_loader import LatestLoader, Picture, picture
 from desktop_app.gui.results_model import human_size
-from desktop_app.gui.workers import Fetch, PreviewLoader
+from desktop_app.gui.workers import Fetch
 from desktop_app.host.protocol import DuplicateRows, Item
 
 log = logging.getLogger(__name__)
 
 PICTURE_SIDE = 260  # each photo of a group, compared side by side
+COLUMNS = 3  # photos side by side (the view is made wide enough for them)
+PHOTO_MARGIN = 6  # around each photo of the comparison
 MAX_SHOWN = 8  # photos of one group shown at once
+LARGE_GROUP = 10  # moving this many photos or more: the question's default answer is No
+NAMES_ASKED = 12  # names listed in the question; the others are counted
 
 
 def move_to_trash(path: Path) -> bool:
-    """Move a file to the desktop's Trash (it can be restored from there); whether it went."""
-    return bool(QFile.moveToTrash(str(path))[0])
+    """Move a file to the desktop's Trash (it can be restored from there); whether it went.
+
+    Qt only renames into a Trash folder: a file it cannot put there is left as it is.
+    """
+    went: object = QFile.moveToTrash(str(path))  # a bool (PySide6 6.11), (bool, path) before
+    return bool(went[0] if isinstance(went, tuple) else went)
 
 
 class _Photo(QWidget):
@@ -55,24 +64,27 @@ class _Photo(QWidget):
         self.picture.setFixedSize(PICTURE_SIDE, PICTURE_SIDE * 3 // 4)
         self.details = QLabel(_describe(item))
         self.details.setWordWrap(True)
+        self.details.setFixedWidth(PICTURE_SIDE)  # (a long folder name must not widen it)
+        self.details.setToolTip(readable(item.path))
         self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.keep = QRadioButton("Keep this one")
         keep.addButton(self.keep)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(PHOTO_MARGIN, PHOTO_MARGIN, PHOTO_MARGIN, PHOTO_MARGIN)
         layout.addWidget(self.picture)
         layout.addWidget(self.details)
         layout.addWidget(self.keep)
         layout.addStretch(1)
-        self._loader = PreviewLoader(fetch)
+        self._loader = LatestLoader(fetch)
         self._loader.loaded.connect(self._loaded)
-        self._loader.load(item.path, item.kind, PICTURE_SIDE * 2)
+        self._loader.load(picture(item.path, item.kind, PICTURE_SIDE * 2))
 
-    def _loaded(self, _ticket: int, image: QImage, details: dict[str, object]) -> None:
-        if image.isNull():
-            self.picture.setText(str(details.get("error", "No picture")))
+    def _loaded(self, _ticket: int, answer: Picture) -> None:
+        if answer.image.isNull():
+            self.picture.setText(str(answer.details.get("error", "No picture")))
             return
-        pixmap = QPixmap.fromImage(image).scaled(
+        pixmap = QPixmap.fromImage(answer.image).scaled(
             self.picture.size(),
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
@@ -94,29 +106,40 @@ class DuplicatesDialog(QDialog):
         groups: tuple[DuplicateRows, ...],
         fetch: Fetch,
         parent: QWidget | None = None,
-        confirm: Callable[[str], bool] | None = None,
+        confirm: Callable[[str, int], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Duplicates")
-        self.resize(1000, 640)
         self._fetch = fetch
-        self._confirm = confirm  # None: ask with a message box
+        self._confirm = confirm  # (question, photos to move) -> yes; None: a message box
         self._groups = [g.items for g in groups]
         self._photos: list[_Photo] = []
 
         self.summary = QLabel()
+        self.summary.setWordWrap(True)
         self.groups = QListWidget()
         self.groups.setAccessibleName("Groups of duplicates")
+        self.groups.setWordWrap(True)  # a long entry wraps instead of being cut off
+        self.groups.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.groups.setMinimumWidth(200)
         self.groups.currentRowChanged.connect(self._show_group)
+        self.shown = QLabel()
         self._compare = QWidget()
         self._grid = QGridLayout(self._compare)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self._compare)
+        self.compare = QScrollArea()
+        self.compare.setWidgetResizable(True)
+        self.compare.setWidget(self._compare)
+        self.compare.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.shown)
+        right_layout.addWidget(self.compare, 1)
         split = QSplitter()
         split.addWidget(self.groups)
-        split.addWidget(scroll)
-        split.setSizes([280, 720])
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
 
         self._keep = QButtonGroup(self)
         self._keep.buttonToggled.connect(lambda *_: self._update_buttons())
@@ -134,7 +157,18 @@ class DuplicatesDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
         layout.addLayout(row)
+        self._fit_columns()
+        self.resize(max(1000, self.minimumSizeHint().width()), 640)
         self._fill()
+
+    def _fit_columns(self) -> None:
+        """Make the comparison wide enough for ``COLUMNS`` photos beside its vertical scroll bar."""
+        margins = self._grid.contentsMargins()
+        width = COLUMNS * (PICTURE_SIDE + 2 * PHOTO_MARGIN)
+        width += (COLUMNS - 1) * max(self._grid.horizontalSpacing(), 0)
+        width += margins.left() + margins.right() + 2 * self.compare.frameWidth()
+        width += self.compare.verticalScrollBar().sizeHint().width()
+        self.compare.setMinimumWidth(width)
 
     def _fill(self) -> None:
         self.groups.clear()
@@ -148,8 +182,8 @@ class DuplicatesDialog(QDialog):
             )
         for group in self._groups:
             names = ", ".join(readable(item.name) for item in group[:3])
-            more = f" and {len(group) - 3} more" if len(group) > 3 else ""
-            entry = QListWidgetItem(f"{len(group)} photos: {names}{more}")
+            more = f" and {len(group) - 3:,} more" if len(group) > 3 else ""
+            entry = QListWidgetItem(f"{len(group):,} photos: {names}{more}")
             entry.setToolTip("\n".join(readable(item.path) for item in group))
             self.groups.addItem(entry)
         if self._groups:
@@ -163,11 +197,17 @@ class DuplicatesDialog(QDialog):
             self._keep.removeButton(photo.keep)
             photo.deleteLater()
         self._photos = []
+        self.shown.setText("")
         if 0 <= row < len(self._groups):
-            for n, item in enumerate(self._groups[row][:MAX_SHOWN]):
+            group = self._groups[row]
+            for n, item in enumerate(group[:MAX_SHOWN]):
                 photo = _Photo(item, self._fetch, self._keep)
                 self._photos.append(photo)
-                self._grid.addWidget(photo, n // 3, n % 3)
+                self._grid.addWidget(photo, n // COLUMNS, n % COLUMNS)
+            if len(group) > MAX_SHOWN:
+                self.shown.setText(
+                    f"Showing {MAX_SHOWN} of the {len(group):,} photos in this group."
+                )
         self._update_buttons()
 
     @property
@@ -184,15 +224,10 @@ class DuplicatesDialog(QDialog):
         if kept is None or not 0 <= row < len(self._groups):
             return
         others = [item.path for item in self._groups[row] if item.path != kept.path]
-        names = "\n".join(readable(p.name) for p in others)
-        if not (self._confirm or self._ask)(
-            f"Keep {readable(kept.name)} and move these to the Trash?\n\n{names}"
-        ):
+        if not (self._confirm or self._ask)(_question(kept.name, others), len(others)):
             return
         gone = [path for path in others if move_to_trash(path)]
         failed = [path for path in others if path not in gone]
-        if failed:
-            log.warning("Could not move to the Trash: %s", ", ".join(map(str, failed)))
         if gone:
             self.trashed.emit(gone)
         left = [item for item in self._groups[row] if item.path not in gone]
@@ -201,15 +236,45 @@ class DuplicatesDialog(QDialog):
         else:
             del self._groups[row]
         self._fill()
+        if failed:
+            log.warning("Could not move to the Trash: %s", ", ".join(map(str, failed)))
+            self.summary.setText(
+                f"{_photos(len(failed))} could not be moved to the Trash and "
+                f"{'was' if len(failed) == 1 else 'were'} left where "
+                f"{'it was' if len(failed) == 1 else 'they were'}: "
+                + ", ".join(readable(p.name) for p in failed[:NAMES_ASKED])
+                + (f" and {len(failed) - NAMES_ASKED:,} more" if len(failed) > NAMES_ASKED else "")
+            )
 
-    def _ask(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Move to Trash", question)
-        return answer == QMessageBox.StandardButton.Yes
+    def _ask(self, question: str, moving: int) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "Move to Trash", question, parent=self)
+        yes = box.addButton(f"Move {_photos(moving)} to Trash", QMessageBox.ButtonRole.YesRole)
+        no = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(no if moving >= LARGE_GROUP else yes)
+        box.exec()
+        return box.clickedButton() is yes
 
     def done(self, result: int) -> None:
         for photo in self._photos:
             photo.close_loader()
         super().done(result)
+
+
+def _photos(n: int) -> str:
+    return f"{n:,} photo{'' if n == 1 else 's'}"
+
+
+def _question(kept: str, others: list[Path]) -> str:
+    """Whether to keep ``kept`` and move ``others`` to the Trash, naming how many (and which)."""
+    names = "\n".join(readable(p.name) for p in others[:NAMES_ASKED])
+    if len(others) > NAMES_ASKED:
+        names += f"\n… and {len(others) - NAMES_ASKED:,} more"
+    question = f"Keep {readable(kept)} and move {_photos(len(others))} to the Trash?"
+    if len(others) >= LARGE_GROUP:
+        question += (
+            f" That is a large group: check that all {len(others) + 1:,} are the same picture."
+        )
+    return f"{question}\n\n{names}\n\nThey can be restored from the Trash."
 
 
 def _describe(item: Item) -> str:

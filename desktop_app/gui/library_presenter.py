@@ -21,11 +21,11 @@ from desktop_app.host.protocol import (
     MODEL_READY,
     DuplicateRows,
     Failure,
+    FileChanges,
     IndexSummary,
     LibraryStatus,
     ModelState,
     PersonRow,
-    Progress,
 )
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ class LibraryPresenter(QObject):
         bridge.info_changed.connect(self._info_changed)
         bridge.model_state.connect(self._model_changed)
         bridge.download.connect(self.download.emit)
-        bridge.index_progress.connect(self._index_progress)
+        # (Progress only moves the status bar: what a run changes reaches the results through
+        # its change events, ``SearchPresenter.files_changed``, the one trigger of a re-query.)
         bridge.index_finished.connect(self._index_finished)
         bridge.index_failed.connect(self.index_failed.emit)
 
@@ -135,10 +136,6 @@ class LibraryPresenter(QObject):
         self.paused = paused
         self.paused_changed.emit(paused)
 
-    def _index_progress(self, progress: Progress) -> None:
-        if progress.phase == "indexing":
-            self.search.files_changed()  # show what was just embedded (the end refreshes again)
-
     def _index_finished(self, outcome: IndexSummary) -> None:
         if outcome.embedded or outcome.removed or outcome.new:
             self.search.refresh_now()
@@ -185,9 +182,9 @@ class LibraryPresenter(QObject):
         resume = self.bridge.indexing
         self.bridge.cancel_indexing()  # (no point in it embedding the folder's files meanwhile)
 
-        def removed(_count: int) -> None:
+        def removed(changes: FileChanges) -> None:
             self.bridge.refresh_info()
-            self.search.refresh()
+            self.search.files_changed(changes)  # its files' rows go; no new query
             if resume:
                 self.start_indexing()
 
@@ -198,7 +195,7 @@ class LibraryPresenter(QObject):
         resume = self.bridge.indexing
         self.bridge.cancel_indexing()
 
-        def changed(_none: None) -> None:
+        def changed(_changes: FileChanges) -> None:  # (a paused folder's files stay shown)
             self.bridge.refresh_info()
             if resume:
                 self.start_indexing()
@@ -214,9 +211,9 @@ class LibraryPresenter(QObject):
     def exclude(self, pattern: str, then: Callable[[], None] | None = None) -> None:
         """Never index what ``pattern`` names; its files leave the results at once."""
 
-        def done(_vectors: int) -> None:
+        def done(changes: FileChanges) -> None:
             self.bridge.refresh_info()
-            self.search.refresh()
+            self.search.files_changed(changes)  # the excluded files' rows go; no new query
             if then is not None:
                 then()
 
@@ -225,7 +222,7 @@ class LibraryPresenter(QObject):
     def include(self, pattern: str, then: Callable[[], None] | None = None) -> None:
         """Stop excluding ``pattern``; its files come back with the next index run (started)."""
 
-        def done(_known: bool) -> None:
+        def done(_changes: FileChanges) -> None:
             if then is not None:
                 then()
             self.start_indexing()

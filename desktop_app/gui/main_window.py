@@ -23,7 +23,6 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
-    QImage,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -52,6 +51,7 @@ from desktop_app.gui.actions import (
     reveal,
 )
 from desktop_app.gui.first_run import ModelDownloadDialog
+from desktop_app.gui.latest_loader import LatestLoader, Picture, picture
 from desktop_app.gui.library_dialogs import LibraryDialogs
 from desktop_app.gui.library_presenter import LibraryPresenter
 from desktop_app.gui.results_model import SORT_RELEVANCE, ResultsModel
@@ -67,7 +67,7 @@ from desktop_app.gui.search_presenter import SearchPresenter
 from desktop_app.gui.widgets import Banner, IndexStatus, MessagePage, ModelBadge
 from desktop_app.gui.window_state import WindowState
 from desktop_app.gui.wording import CHOOSE_WEIGHTS, TRY_AGAIN, window_wording
-from desktop_app.gui.workers import LibraryBridge, PreviewLoader, ThumbnailLoader
+from desktop_app.gui.workers import LibraryBridge, ThumbnailLoader
 from desktop_app.host.protocol import (
     MODEL_LOADING,
     MODEL_UNAVAILABLE,
@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._flash)
         self.statusBar().addPermanentWidget(self.model_badge)
         self.statusBar().setSizeGripEnabled(True)
-        self._copier = PreviewLoader(lambda: self.bridge.client)
+        self._copier = LatestLoader(lambda: self.bridge.client)
 
     def _connect(self) -> None:
         q = self.query
@@ -510,9 +510,10 @@ class MainWindow(QMainWindow):
     def copy_image(self) -> None:
         item = self.current_item()
         if item is not None and item.kind == "image":
-            self._copier.load(item.path, item.kind, 4096)
+            self._copier.load(picture(item.path, item.kind, 4096))
 
-    def _image_for_clipboard(self, _ticket: int, image: QImage, details: dict[str, Any]) -> None:
+    def _image_for_clipboard(self, _ticket: int, answer: Picture) -> None:
+        image, details = answer.image, answer.details
         if image.isNull():
             self.flash(f"Cannot copy the image: {details.get('error', '')}", 6000)
         else:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QIcon, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.records import readable
 from desktop_app.gui import icons
+from desktop_app.gui.latest_loader import LatestLoader, Picture, Strip, frame_strip, picture
 from desktop_app.gui.results_model import clock, display_name, human_size
-from desktop_app.gui.workers import Fetch, PreviewLoader, StripLoader
+from desktop_app.gui.workers import Fetch
 from desktop_app.host.protocol import BY_NAME, Item
 
 PREVIEW_MAX_SIDE = 1600
@@ -88,9 +89,9 @@ class PreviewPane(QFrame):
         self.setMinimumWidth(280)
         self._item: Item | None = None
         self._ticket = 0
-        self._loader = PreviewLoader(fetch)
+        self._loader = LatestLoader(fetch)
         self._loader.loaded.connect(self._loaded)
-        self._strip_loader = StripLoader(fetch)
+        self._strip_loader = LatestLoader(fetch)
         self._strip_loader.loaded.connect(self._strip_loaded)
         self._strip_ticket = 0
         self._moment: float | None = None  # the video's time shown in the picture
@@ -230,27 +231,29 @@ class PreviewPane(QFrame):
             self._load(self._item)
 
     def _load(self, item: Item) -> None:
-        self._ticket = self._loader.load(item.path, item.kind, PREVIEW_MAX_SIDE, self._moment)
+        self._ticket = self._loader.load(
+            picture(item.path, item.kind, PREVIEW_MAX_SIDE, self._moment)
+        )
         if item.kind == "video" and self.strip.count() == 0:
-            self._strip_ticket = self._strip_loader.load(item.path, STRIP_FRAMES, STRIP_SIDE)
+            self._strip_ticket = self._strip_loader.load(
+                frame_strip(item.path, STRIP_FRAMES, STRIP_SIDE)
+            )
 
     def shutdown(self) -> None:
         self._loader.wait()
         self._strip_loader.wait()
 
-    def _strip_loaded(
-        self, ticket: int, duration: float | None, frames: list[tuple[float, QImage]]
-    ) -> None:
+    def _strip_loaded(self, ticket: int, strip: Strip) -> None:
         if ticket != self._strip_ticket or self._item is None:
             return
         self.strip.clear()
-        for at_s, image in frames:
+        for at_s, image in strip.frames:
             entry = QListWidgetItem(QIcon(QPixmap.fromImage(image)), clock(at_s))
             entry.setData(AT_ROLE, at_s)
             entry.setToolTip(f"Show the frame at {clock(at_s)}")
             self.strip.addItem(entry)
-        if duration is not None:
-            self._duration = duration
+        if strip.duration is not None:
+            self._duration = strip.duration
             self._fill(self._item, self._details)
 
     def _frame_clicked(self, entry: QListWidgetItem) -> None:
@@ -259,7 +262,7 @@ class PreviewPane(QFrame):
             return
         self._moment = float(entry.data(AT_ROLE))
         self._ticket = self._loader.load(
-            self._item.path, self._item.kind, PREVIEW_MAX_SIDE, self._moment
+            picture(self._item.path, self._item.kind, PREVIEW_MAX_SIDE, self._moment)
         )
         self._fill(self._item, self._details)
 
@@ -267,9 +270,10 @@ class PreviewPane(QFrame):
         if self._item is not None:
             signal.emit(self._item.path)
 
-    def _loaded(self, ticket: int, image: QImage, details: dict[str, Any]) -> None:
+    def _loaded(self, ticket: int, answer: Picture) -> None:
         if ticket != self._ticket or self._item is None:
             return
+        image, details = answer.image, answer.details
         if image.isNull():
             self.picture.set_source(QPixmap())
             self.picture.setText(details.get("error", "No preview for this file"))

@@ -180,12 +180,16 @@ class SearchPresenter(QObject):
         self.refresh()
 
     def files_changed(self, changes: FileChanges | None = None) -> None:
-        """Files changed (watcher or indexer): update the shown rows, or ask again (throttled).
+        """Files changed (an edit, the watcher or the indexer): update the shown rows, or ask
+        again (throttled).
 
-        Gone, moved and offline files leave or change their rows here, and shown files that
-        changed get fresh details from the library, all without a new query. A file that is
-        not shown yet (new, or back online) needs the query's ranking, so the query runs again,
-        at most once per ``REFRESH_MS``.
+        Applied to the rows without a new query: a removed (deleted, forgotten, excluded) file's
+        row goes, as do the rows of a folder gone offline; a moved file's row takes its new
+        path; a shown file that was embedded again, failed or got other tags gets fresh details
+        (its row is refreshed in place). Only a file that is not shown yet (added, or changed
+        so that it may match now, or in a folder back online) makes the query run again: where
+        it belongs among the results is the ranking's to say, which only the core knows, and
+        that at most once per ``REFRESH_MS``.
         """
         if changes is None or not self._apply(changes):
             self._refresh_later()
@@ -198,7 +202,8 @@ class SearchPresenter(QObject):
         touched = model.remove_paths(changes.removed) + model.remove_under(changes.offline)
         touched += model.rename(changes.moved)
         failed = [path for path, _why in changes.failed]
-        shown = [path for path in (*changes.indexed, *failed) if model.row_of(path) is not None]
+        refreshed = (*changes.indexed, *failed, *changes.tags)
+        shown = [path for path in dict.fromkeys(refreshed) if model.row_of(path) is not None]
         if shown:
             self.bridge.run(
                 lambda c: c.rows(shown),
@@ -235,9 +240,20 @@ class SearchPresenter(QObject):
             self._refresh.start()
 
     def forget(self, paths: list[Path], done: Callable[[], None] | None = None) -> None:
-        """Take ``paths`` out of the index (the files stay on disk); they leave the results now."""
+        """Take ``paths`` out of the index (the files stay on disk); they leave the results now
+        (and the files below a forgotten folder when the library says which they were)."""
         self.model.remove_paths(paths)
-        self.bridge.run(lambda c: c.forget(paths), done=lambda _n: done() if done else None)
+
+        def forgotten(changes: FileChanges) -> None:
+            self.files_changed(changes)
+            if done is not None:
+                done()
+
+        self.bridge.run(lambda c: c.forget(paths), done=forgotten)
+
+    def set_tag(self, path: Path, tag: str, present: bool = True) -> None:
+        """Give a file a tag of the user's (or take it away); its row shows it, no new query."""
+        self.bridge.run(lambda c: c.set_tag(path, tag, present), done=self.files_changed)
 
     def close(self) -> None:
         """Stop asking: the window is closing."""

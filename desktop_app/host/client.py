@@ -2,8 +2,8 @@
 
 ``LibraryClient`` has one method per library call: typed arguments, a typed ``Call[R]``
 (a future) back, and the lane the host runs it on declared beside it. Indexing runs on WRITE,
-the one writer; quick edits (forget, exclude, remove or pause a folder) on EDIT, so they take
-effect at once even while an index run goes on.
+the one writer, and so do the edits (forget, exclude, remove or pause a folder, tags): each
+returns the ``FileChanges`` it made, and takes effect between two batches of a running index.
 
 Where the library lives: a host process (``ProcessBackend``, the default) or this process
 (``LocalBackend``, for tests and ``--in-process``). Importing torch and creating the model hold
@@ -27,11 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from desktop_app.config import Settings
-from desktop_app.core.records import Folder, IndexSummary, LibraryStatus, Progress
+from desktop_app.core.records import FileChanges, Folder, IndexSummary, LibraryStatus, Progress
 from desktop_app.host.protocol import (
     CHANGES,
     DIED,
-    EDIT,
     FATAL,
     MEDIA,
     MODEL,
@@ -41,7 +40,6 @@ from desktop_app.host.protocol import (
     BackendError,
     DuplicateRows,
     Failure,
-    Forgotten,
     ItemRow,
     ModelState,
     PersonRow,
@@ -129,10 +127,10 @@ class LibraryClient:
         return self._backend.call(MEDIA, "people")
 
     def name_person(self, person_id: int, name: str) -> Call[PersonRow]:
-        return self._backend.call(EDIT, "name_person", person_id, name)
+        return self._backend.call(WRITE, "name_person", person_id, name)
 
     def merge_people(self, into: int, others: Sequence[int]) -> Call[PersonRow]:
-        return self._backend.call(EDIT, "merge_people", into, list(others))
+        return self._backend.call(WRITE, "merge_people", into, list(others))
 
     def rows(self, paths: Sequence[Path]) -> Call[tuple[ItemRow | None, ...]]:
         """Each file's current details as a row without a rank (None: not in the library)."""
@@ -181,26 +179,30 @@ class LibraryClient:
     def set_watching(self, on: bool) -> Call[bool]:
         return self._backend.call(WRITE, "set_watching", on)
 
-    # -- edits: take effect at once, even while an index run goes on ----------------------
+    # -- edits: the writer's too, between two batches of a running index -----------------
 
-    def remove_folder(self, path: Path) -> Call[int]:
-        return self._backend.call(EDIT, "remove_folder", path)
+    def remove_folder(self, path: Path) -> Call[FileChanges]:
+        return self._backend.call(WRITE, "remove_folder", path)
 
-    def set_folder_paused(self, path: Path, paused: bool) -> Call[None]:
-        return self._backend.call(EDIT, "set_folder_paused", path, paused)
+    def set_folder_paused(self, path: Path, paused: bool) -> Call[FileChanges]:
+        return self._backend.call(WRITE, "set_folder_paused", path, paused)
 
-    def forget(self, paths: Sequence[Path]) -> Call[Forgotten]:
+    def forget(self, paths: Sequence[Path]) -> Call[FileChanges]:
         """Take ``paths`` out of the index for good (they are excluded)."""
-        return self._backend.call(EDIT, "forget", list(paths))
+        return self._backend.call(WRITE, "forget", list(paths))
 
-    def exclude(self, pattern: str) -> Call[int]:
+    def exclude(self, pattern: str) -> Call[FileChanges]:
         """Never index what ``pattern`` names (a path, or a name such as ``*.tmp``); its files
-        leave results now. Returns how many vectors went."""
-        return self._backend.call(EDIT, "exclude", pattern)
+        leave results now."""
+        return self._backend.call(WRITE, "exclude", pattern)
 
-    def include(self, pattern: str) -> Call[bool]:
-        """Stop excluding ``pattern`` (its files come back at the next scan)."""
-        return self._backend.call(EDIT, "include", pattern)
+    def include(self, pattern: str) -> Call[FileChanges]:
+        """Stop excluding ``pattern`` (its files come back at the next scan); empty if unknown."""
+        return self._backend.call(WRITE, "include", pattern)
+
+    def set_tag(self, path: Path, tag: str, present: bool = True) -> Call[FileChanges]:
+        """Give a file a tag of the user's, or take it away; the row shows it at once."""
+        return self._backend.call(WRITE, "set_tag", path, tag, present)
 
 
 class LocalBackend:

@@ -1,5 +1,9 @@
 """Runs service calls on their lanes (anki's taskman): a reader pool, the one writer, the model
-loader and the picture makers. The same code serves the host process and ``LocalBackend``."""
+loader and the picture makers. The same code serves the host process and ``LocalBackend``.
+
+The WRITE lane is the library's writer thread itself (``Writer.submit``): every edit runs
+there, in order. Indexing and following changes run on a thread of their own beside it and hand
+each of their writes to it, so an edit waits for one batch of a run at most."""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from desktop_app.core.records import FileChanges
-from desktop_app.host.protocol import EDIT, MEDIA, MODEL, READ, WRITE
+from desktop_app.host.protocol import MEDIA, MODEL, READ, WRITE
 from desktop_app.host.service import LibraryService
 
 ProgressSink = Callable[[Any], None]
+RUNS = frozenset({"index", "set_watching"})  # WRITE calls that run beside the writer thread
 
 
 class Dispatcher:
@@ -21,13 +26,13 @@ class Dispatcher:
     def __init__(self, service: LibraryService, on_change: Callable[[FileChanges], None]):
         self.service = service
         self._on_change = on_change
-        self._lanes = {
+        self._lanes: dict[str, ThreadPoolExecutor] = {
             READ: ThreadPoolExecutor(2, thread_name_prefix="lumen-read"),
-            WRITE: ThreadPoolExecutor(1, thread_name_prefix="lumen-write"),
-            EDIT: ThreadPoolExecutor(1, thread_name_prefix="lumen-edit"),
             MODEL: ThreadPoolExecutor(1, thread_name_prefix="lumen-model"),
             MEDIA: ThreadPoolExecutor(2, thread_name_prefix="lumen-media"),
         }
+        # Index runs and the folder watcher's control: long calls whose writes go to the writer.
+        self._runs = ThreadPoolExecutor(1, thread_name_prefix="lumen-index")
         self._cancels: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
 
@@ -35,10 +40,13 @@ class Dispatcher:
         self, rid: int, lane: str, method: str, args: tuple[Any, ...], progress: ProgressSink
     ) -> Future[Any]:
         """Start ``method(*args)`` on ``lane``; ValueError for an unknown call or lane."""
-        executor = self._lanes.get(lane)
         function: Callable[..., Any] | None = getattr(self.service, method, None)
-        if executor is None or function is None or method.startswith("_") or method == "close":
+        known = lane == WRITE or lane in self._lanes
+        if not known or function is None or method.startswith("_") or method == "close":
             raise ValueError(f"unknown library call {method!r} on lane {lane!r}")
+        if lane == WRITE and method not in RUNS:
+            return self.service.library.writer.submit(function, *args)
+        executor = self._runs if lane == WRITE else self._lanes[lane]
         if method == "set_watching":
             return executor.submit(function, *args, self._on_change)
         if method != "index":
@@ -66,5 +74,6 @@ class Dispatcher:
             for event in self._cancels.values():
                 event.set()
         self.service.close()
-        for lane in (READ, MEDIA, MODEL, EDIT, WRITE):
+        for lane in (READ, MEDIA, MODEL):
             self._lanes[lane].shutdown(wait=True, cancel_futures=True)
+        self._runs.shutdown(wait=True, cancel_futures=True)

@@ -38,15 +38,15 @@ __all__ = [
     "Progress",
 ]
 
-# Lanes: where the host runs a call. WRITE is the one writer: indexing, and calls that add
-# folders to it. EDIT: quick changes that must not wait for a running index (forget, exclude,
-# remove or pause a folder); the library serialises them with the run's own writes.
+# Lanes: where the host runs a call. WRITE is the library's one writer: every call that changes
+# the catalog or the index runs on its thread and returns the ``FileChanges`` it made; indexing
+# (``index``, and following changes) runs beside it and hands it each of its writes, so an edit
+# waits for one batch at most, never for a whole run.
 READ: Final = "read"
 WRITE: Final = "write"
-EDIT: Final = "edit"
 MODEL: Final = "model"
 MEDIA: Final = "media"
-LANES: Final = (READ, WRITE, EDIT, MODEL, MEDIA)
+LANES: Final = (READ, WRITE, MODEL, MEDIA)
 
 # Events the host reports, with their value.
 READY: Final = "ready"  # LibraryStatus: the library is open, calls may start
@@ -224,7 +224,7 @@ class PersonRow:
 class DuplicateRows:
     """Photos that are the same picture, as rows (biggest groups come first)."""
 
-    similarity: float  # the lowest cosine of a pair linking them
+    similarity: float  # the lowest cosine of a photo to the one the group keeps (listed first)
     rows: tuple[ItemRow, ...]
 
     @property
@@ -248,14 +248,6 @@ class ModelState:
     model: str
     message: str = ""
     load_s: float | None = None
-
-
-@dataclass(frozen=True)
-class Forgotten:
-    """The result of removing files from the index."""
-
-    paths: tuple[Path, ...] = field(default_factory=tuple)
-    vectors: int = 0
 
 
 class BackendError(Exception):

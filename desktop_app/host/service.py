@@ -42,7 +42,6 @@ from desktop_app.host.protocol import (
     MODEL_UNAVAILABLE,
     DuplicateRows,
     Failure,
-    Forgotten,
     ItemRow,
     ModelState,
     Query,
@@ -165,16 +164,16 @@ class LibraryService(PeopleCalls):
         )
 
     def rows(self, paths: Sequence[Path]) -> tuple[ItemRow | None, ...]:
-        """Each file's current details (size, dates, thumbnail key, indexed), unranked."""
+        """Each file's current details (size, dates, thumbnail key, indexed, tags), unranked."""
         found: list[ItemRow | None] = []
         for path in paths:
             record = self.library.file(path)
             if record is None or record.status == OFFLINE:
                 found.append(None)
             else:
-                found.append(
-                    _row(results.ResultFile(record, results.thumb_key(record), results.BY_DATE))
-                )
+                shown = results.ResultFile(record, results.thumb_key(record), results.BY_DATE)
+                tags = tuple(t.name for t in self.library.tagging.of(record))
+                found.append(_row(shown, tags))
         return tuple(found)
 
     # -- pictures -------------------------------------------------------------------------
@@ -266,11 +265,11 @@ class LibraryService(PeopleCalls):
     def add_folder(self, path: Path) -> Folder:
         return self.library.add_folder(path)
 
-    def remove_folder(self, path: Path) -> int:
+    def remove_folder(self, path: Path) -> FileChanges:
         return self.library.remove_folder(path)
 
-    def set_folder_paused(self, path: Path, paused: bool) -> None:
-        self.library.set_folder_paused(path, paused)
+    def set_folder_paused(self, path: Path, paused: bool) -> FileChanges:
+        return self.library.set_folder_paused(path, paused)
 
     def set_watching(self, on: bool, on_change: ChangeSink) -> bool:
         """Follow changes in the watched folders as they happen (the core's FolderWatcher), or stop.
@@ -303,23 +302,29 @@ class LibraryService(PeopleCalls):
     def exclusions(self) -> tuple[str, ...]:
         return tuple(self.library.exclusions())
 
-    def exclude(self, pattern: str) -> int:
+    def exclude(self, pattern: str) -> FileChanges:
         return self.library.exclude(pattern)
 
-    def include(self, pattern: str) -> bool:
+    def include(self, pattern: str) -> FileChanges:
         return self.library.include(pattern)
 
-    def forget(self, paths: Sequence[Path]) -> Forgotten:
-        vectors = sum(self.library.forget(path) for path in paths)
-        return Forgotten(tuple(paths), vectors)
+    def forget(self, paths: Sequence[Path]) -> FileChanges:
+        changes = FileChanges()
+        for path in paths:
+            changes += self.library.forget(path)
+        return changes
+
+    def set_tag(self, path: Path, tag: str, present: bool) -> FileChanges:
+        """Give a file a tag of the user's, or take it away."""
+        return self.library.set_tag(path, tag, present)
 
 
 def _frame_at(path: Path, size: int, at_s: float) -> Image.Image:
     return video_frame(path, at_s, size)
 
 
-def _row(found: results.ResultFile) -> ItemRow:
-    """A result as an ``ItemRow`` (see ``Col`` for the order)."""
+def _row(found: results.ResultFile, tags: tuple[str, ...] = ()) -> ItemRow:
+    """A result as an ``ItemRow`` (see ``Col`` for the order); ``tags`` when it is no hit."""
     record, hit = found.file, found.hit
     modified = record.mtime_ns / 1e9
     taken = record.taken_at
@@ -347,5 +352,5 @@ def _row(found: results.ResultFile) -> ItemRow:
         tuple(str(p) for p in hit.companions) if hit is not None else (),
         (hit.why.describe() or None) if hit is not None else None,
         hit.why.words if hit is not None else (),
-        hit.tags if hit is not None else (),
+        hit.tags if hit is not None else tags,
     )

@@ -10,7 +10,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from pytest import MonkeyPatch
 from pytestqt.qtbot import QtBot
 
-from desktop_app.core.query.search import SearchResults
+from desktop_app.core.query.query_text import SearchResults
 from desktop_app.gui.main_window import PAGE_RESULTS
 from desktop_app.host.protocol import FileFilter
 from tests.gui.conftest import WindowFactory, wait_for_result

@@ -10,20 +10,20 @@ from typing import Any
 import pytest
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.storage import catalog as catalog_module
+from desktop_app.core.storage import catalog_db
 from desktop_app.core.storage.catalog import Catalog
 
 
 @pytest.fixture
 def impatient_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Catalog]:
     """A catalog that waits 0.1 s (not 10 s) for another program's lock."""
-    real = catalog_module._set_sqlite_pragmas
+    real = catalog_db.set_sqlite_pragmas
 
     def pragmas(connection: Any, record: Any) -> None:
         real(connection, record)
         connection.execute("PRAGMA busy_timeout=100")
 
-    monkeypatch.setattr(catalog_module, "_set_sqlite_pragmas", pragmas)
+    monkeypatch.setattr(catalog_db, "set_sqlite_pragmas", pragmas)
     catalog = Catalog.open(tmp_path / "library" / "catalog.sqlite3")
     yield catalog
     catalog.close()

@@ -11,7 +11,7 @@ import pytest
 
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
-from desktop_app.core.query.search import SearchResults, parse_query
+from desktop_app.core.query.query_text import SearchResults, parse_query
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.settings import tiny_model_settings
 from tests.support.shapes import Caption, caption_for_text

@@ -94,7 +94,7 @@ def test_damaged_pdf_is_refused_clearly(tmp_path: Path, damage: str) -> None:
         path.write_bytes(whole[: len(whole) // 3])
     else:
         path.write_bytes(b"")
-    reason = "empty file" if damage == "empty" else "corrupt or not a PDF"
+    reason = "empty file" if damage == "empty" else "damaged PDF, or not a PDF"
     with pytest.raises(ExtractionError, match=reason):
         extract(path)
 
@@ -262,3 +262,68 @@ def test_document_thumbnails_show_the_first_page(tmp_path: Path) -> None:
             assert max(picture.size) == 128 and picture.height > picture.width  # a portrait page
     locked = write_encrypted_pdf(tmp_path / "locked.pdf")
     assert cache.get(locked, "cc03", render=document_thumbnail) is None
+
+
+def test_a_page_with_a_huge_mediabox_is_refused_without_rendering_it(tmp_path: Path) -> None:
+    """A 340-byte PDF whose page is 2^31 points tall took 15 GB to render for its cover."""
+    from tests.support.world import write_pdf_with_mediabox
+
+    path = write_pdf_with_mediabox(tmp_path / "tall.pdf", 595, 2147483647, text="")
+    with pytest.raises(ExtractionError, match="page too large to render"):
+        extract(path)
+    with pytest.raises(ExtractionError, match="page too large to render"):
+        render_pdf_page(path, 256)  # its thumbnail says the same
+
+
+def test_page_renders_are_capped_by_pixels_and_the_text_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.extractors import limits
+    from tests.support.world import write_pdf_with_mediabox
+
+    monkeypatch.setattr(limits, "MAX_RENDER_PIXELS", 100_000)
+    path = write_pdf_with_mediabox(tmp_path / "long.pdf", 595, 20_000, "A very long receipt roll")
+    extraction = extract(path)
+    assert [p.text for p in extraction.passages] == ["A very long receipt roll"]
+    cover = extraction.image
+    assert cover is not None and cover.width * cover.height <= 100_000 * 1.01  # within the cap
+    assert render_pdf_page(path, 256).size[1] == 256  # a thumbnail is small anyway
+
+
+def test_a_pdf_is_never_given_another_files_reason(tmp_path: Path) -> None:
+    """PDFium's last error outlives the document it belongs to (never reset)."""
+    from tests.support.world import write_pdf_without_pages
+
+    with pytest.raises(ExtractionError, match="password"):
+        extract(write_encrypted_pdf(tmp_path / "locked.pdf"))
+    with pytest.raises(ExtractionError) as refused:
+        extract(write_pdf_without_pages(tmp_path / "empty-tree.pdf"))
+    assert str(refused.value) == "PDF has no pages"
+
+
+def test_a_damaged_pdf_alone_gets_a_plain_reason(tmp_path: Path) -> None:
+    from tests.support.world import write_damaged_pdf
+
+    with pytest.raises(ExtractionError) as refused:
+        extract(write_damaged_pdf(tmp_path / "cut.pdf"))
+    assert str(refused.value).startswith("damaged PDF")
+    assert "Success" not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["photos.docx"])
+def test_an_office_file_of_pictures_is_indexed_by_its_pictures(tmp_path: Path, name: str) -> None:
+    """A .docx holding only pictures (scans, a photo report) has no text but is not empty."""
+    import numpy as np
+
+    from tests.support.world import picture, write_picture_docx
+
+    small = picture("a blue square on the right", (160, 120))
+    large = picture("a red circle on the left", (640, 480))
+    path = write_picture_docx(tmp_path / name, [small, large])
+    extraction = extract(path)
+    assert extraction.passages == []
+    assert extraction.image is not None and min(extraction.image.size) >= 224
+    pixels = np.asarray(extraction.image.convert("RGB"), dtype=np.int32)
+    red = (pixels[..., 0] - pixels[..., 1:].max(axis=-1) > 80).mean()
+    assert red > 0.02  # the largest picture (the red circle) is the cover
+    assert max(document_thumbnail(path, 128).size) == 128

@@ -36,7 +36,9 @@ def _consistent(library: Library) -> None:
     status = library.status()
     assert status.vectors == status.index_size
     space = library.catalog.get_meta("space") or ""
-    assert np.array_equal(np.sort(library.catalog.vector_ids(space)), np.sort(library._index.ids()))
+    assert np.array_equal(
+        np.sort(library.catalog.vector_ids(space)), np.sort(library.store.index.ids())
+    )
 
 
 def test_default_exclusions_and_forget_stay_out_of_later_runs(
@@ -51,7 +53,8 @@ def test_default_exclusions_and_forget_stay_out_of_later_runs(
     summary = tiny_library.index([photos])
     assert summary.seen == 2 and _library_files(tiny_library) == {"red.png", "blue.png"}
 
-    assert tiny_library.forget(photos / "red.png") == 1
+    forgotten = tiny_library.forget(photos / "red.png")
+    assert (forgotten.removed, forgotten.vectors_removed) == ((photos / "red.png",), 1)
     assert "red.png" not in {h.file.path.name for h in tiny_library.search(RED, 5).hits}
     render(caption_for_text(RED), seed=3).save(photos / "red.png")  # changed on disk, too
     summary = tiny_library.index()
@@ -76,7 +79,8 @@ def test_a_name_pattern_takes_matching_files_out_of_results_at_once(
         "drafts" in str(h.file.path) for h in tiny_library.search(RED, 10, show_all=True).hits
     )
     removed = tiny_library.exclude("draft*")
-    assert removed == 72
+    assert removed.vectors_removed == 72
+    assert len(removed.removed) == 72 and all("drafts" in str(p) for p in removed.removed)
     hits = tiny_library.search(RED, 200, show_all=True).hits
     assert hits and not any("drafts" in str(h.file.path) for h in hits)
     assert tiny_library.index().new == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.host.client import Call, LibraryClient
-from desktop_app.host.protocol import EDIT, LANES, WRITE, Query
+from desktop_app.host.protocol import LANES, WRITE, Query
 from desktop_app.host.service import LibraryService
 
 # Arguments the host adds itself (progress, cancel, change callbacks), not sent by the client.
@@ -63,6 +63,7 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     client.forget([folder / "a.jpg"])
     client.exclude("*.tmp")
     client.include("*.tmp")
+    client.set_tag(folder / "a.jpg", "holiday")
     client.info()
     client.failures()
     client.exclusions()
@@ -76,14 +77,10 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     client.video_strip(folder / "a.mp4", 8, 160)
     assert set(recorder.sent) == set(_public(LibraryClient))
     lanes = {name: lane for name, (lane, _args) in recorder.sent.items()}
-    assert {name for name, lane in lanes.items() if lane == WRITE} == {
-        "index",
-        "add_folder",
-        "set_watching",
-    }
-    # Edits take effect while an index run holds the writer lane (the library serialises them).
-    edits = {"remove_folder", "set_folder_paused", "forget", "exclude", "include"}
-    assert {name for name, lane in lanes.items() if lane == EDIT} == edits
+    # Every call that writes is on the one writer lane (edits run between a run's batches).
+    writes = {"index", "add_folder", "set_watching", "remove_folder", "set_folder_paused"}
+    writes |= {"forget", "exclude", "include", "set_tag"}
+    assert {name for name, lane in lanes.items() if lane == WRITE} == writes
     assert set(lanes.values()) <= set(LANES)
     assert lanes["cancel_download"] != lanes["warm_model"]  # the download holds the model's lane
     assert lanes["duplicates"] != lanes["query"]  # a long look for duplicates: searches go on

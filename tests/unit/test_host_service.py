@@ -87,8 +87,9 @@ def test_the_windows_forget_and_exclude_take_effect_while_it_indexes(
     try:
         while not tiny_library.status().indexed and not run.future.done():
             time.sleep(0.05)
-        assert client.forget([photos / "b"]).result(timeout=60).vectors >= 0
-        assert client.exclude("*.tmp").result(timeout=60) == 0
+        forgotten = client.forget([photos / "b"]).result(timeout=60)
+        assert set(forgotten.removed) == set((photos / "b").iterdir())  # each of b's files
+        assert not client.exclude("*.tmp").result(timeout=60).removed
         assert not run.future.done()  # the edits finished while the run was still going
     finally:
         edited.set()

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import ExifTags, Image, ImageFile, ImageOps, JpegImagePlugin, TiffImagePlugin
+from PIL import ExifTags, Image, ImageFile, ImageOps, JpegImagePlugin, TiffImagePlugin, features
 
 from desktop_app.core.errors import ExtractionError
-from desktop_app.core.extractors import images
+from desktop_app.core.extractors import extract, images, kind_for_path
 from desktop_app.core.extractors.images import (
     IMAGE_EXTENSIONS,
     extract_image,
@@ -603,7 +603,7 @@ def test_truncated_file_is_refused_with_a_clear_reason(tmp_path: Path, name: str
 
     message = _error_text(path)
 
-    assert message.startswith("corrupt or truncated image")
+    assert message.startswith("truncated image")
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # global state left alone
 
 
@@ -735,3 +735,111 @@ def test_threads_can_extract_side_by_side(tmp_path: Path) -> None:
         results = list(pool.map(extract_image, paths))
     assert [(r.width, r.height) for r in results] == [(800 + 10 * i, 600) for i in range(8)]
     assert all(r.image is not None and close_to(corner(r.image, "tl"), RED) for r in results)
+
+
+@pytest.mark.parametrize("name", ["scan.tif", "scan.png"])
+def test_a_16_bit_greyscale_image_is_indexed_with_its_tones(tmp_path: Path, name: str) -> None:
+    """Scientific, medical and scanner images are often 16-bit; large ones were refused."""
+    from tests.support.world import write_grey16
+
+    path = write_grey16(tmp_path / name, (2000, 1600))
+    extraction = extract_image(path)
+    assert extraction.image is not None and (extraction.width, extraction.height) == (2000, 1600)
+    grey = np.asarray(extraction.image.convert("L"))
+    assert grey[-2, 2] < 20  # the ramp's dark end…
+    assert grey[-2, -3] > 235  # …and its bright end
+
+
+def test_a_picture_too_large_to_decode_is_refused_in_plain_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.extractors import limits
+
+    monkeypatch.setattr(limits, "MAX_DECODE_BYTES", 100_000)
+    path = save(quadrants(400, 300), tmp_path / "wide.png")
+    assert _error_text(path).startswith("image is too large to decode")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("a.tga", "TGA"), ("a.pcx", "PCX"), ("a.dds", "DDS"), ("a.jp2", "JPEG2000")],
+)
+def test_raster_formats_pillow_reads_are_indexed(tmp_path: Path, name: str, fmt: str) -> None:
+    if name.endswith(".jp2") and not features.check("jpg_2000"):
+        pytest.skip("Pillow built without OpenJPEG")
+    path = tmp_path / name
+    quadrants(64, 48).save(path, fmt)
+    extraction = extract(path)
+    assert extraction.kind == "image" and extraction.image is not None
+    assert close_to(extraction.image.getpixel((2, 2)), RED)
+
+
+def test_multi_picture_jpegs_are_picked_up_by_the_walk(tmp_path: Path) -> None:
+    """Cameras and phones write .mpo files (a JPEG plus more pictures)."""
+    path = tmp_path / "stereo.mpo"
+    first, second = quadrants(64, 48), quadrants(64, 48).transpose(Image.Transpose.ROTATE_180)
+    first.save(path, "MPO", save_all=True, append_images=[second])
+    assert kind_for_path(path) == "image"
+    extraction = extract(path)
+    assert extraction.image is not None and close_to(extraction.image.getpixel((2, 2)), RED)
+
+
+def test_an_unsupported_variant_is_not_called_corrupt(tmp_path: Path) -> None:
+    """A valid BMP whose compression this Pillow does not decode is a variant, not damage."""
+    whole = io.BytesIO()
+    quadrants(32, 24).save(whole, "BMP")
+    data = bytearray(whole.getvalue())
+    data[30:34] = struct.pack("<I", 4)  # BI_JPEG: legal BMP, not decoded by Pillow
+    path = tmp_path / "variant.bmp"
+    path.write_bytes(bytes(data))
+    reason = _error_text(path)
+    assert "variant" in reason and "corrupt" not in reason
+
+
+def _with_compression(path: Path, code: int) -> Path:
+    """Rewrites the Compression tag (259) of a little-endian one-IFD TIFF to ``code``."""
+    data = bytearray(path.read_bytes())
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for index in range(struct.unpack_from("<H", data, ifd)[0]):
+        entry = ifd + 2 + 12 * index
+        if struct.unpack_from("<H", data, entry)[0] == 259:
+            struct.pack_into("<H", data, entry + 8, code)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_tiff_whose_codec_this_build_lacks_is_a_variant(tmp_path: Path) -> None:
+    """A TIFF compressed with a codec libtiff was built without (WEBP, 50001, in Pillow's
+    wheels) is "a variant Lumen cannot read", not "corrupt"."""
+    path = _with_compression(save(quadrants(64, 48), tmp_path / "webp.tif"), 50001)
+    try:
+        Image.open(path).load()
+        pytest.skip("this libtiff decodes WEBP")
+    except OSError:
+        pass
+    reason = _error_text(path)
+    assert reason.startswith("a variant of TIFF image") and "webp" in reason
+
+
+def test_a_large_jpeg_2000_is_decoded_at_a_reduced_resolution(tmp_path: Path) -> None:
+    """JPEG 2000 keeps lower resolutions: a big .jp2 need not be decoded in full."""
+    if not features.check("jpg_2000"):
+        pytest.skip("Pillow built without OpenJPEG")
+    path = tmp_path / "big.jp2"
+    quadrants(2400, 1800).save(path, "JPEG2000")
+    from PIL import Jpeg2KImagePlugin
+
+    decoded: list[tuple[int, int]] = []
+    original = Jpeg2KImagePlugin.Jpeg2KImageFile.load
+
+    def load(self: Jpeg2KImagePlugin.Jpeg2KImageFile) -> Any:
+        pixels = original(self)
+        decoded.append(self.size)  # the size actually decoded
+        return pixels
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Jpeg2KImagePlugin.Jpeg2KImageFile, "load", load)
+        extraction = extract_image(path)
+    assert (extraction.width, extraction.height) == (2400, 1800)
+    assert extraction.image is not None and close_to(extraction.image.getpixel((2, 2)), RED)
+    assert decoded and max(w * h for w, h in decoded) <= 2400 * 1800 // 16

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.query.search import parse_query
+from desktop_app.core.query.query_text import parse_query
 from desktop_app.core.storage.catalog import Catalog, FileFilter, NewText, NewVector
 
 

@@ -94,7 +94,7 @@ class LibraryMachine(RuleBasedStateMachine):
     def catalog_and_index_agree(self) -> None:
         space = self.library.catalog.get_meta("space") or ""
         catalog_ids = np.sort(self.library.catalog.vector_ids(space))
-        index_ids = np.sort(self.library._index.ids())
+        index_ids = np.sort(self.library.store.index.ids())
         assert np.array_equal(catalog_ids, index_ids)
 
     @invariant()

@@ -10,7 +10,7 @@ import pytest
 
 from desktop_app.config import Settings
 from desktop_app.core.query.pairs import pair_up, same_shot
-from desktop_app.core.query.search import SearchHit, SearchResults
+from desktop_app.core.query.query_text import SearchHit, SearchResults
 from desktop_app.core.records import RAW, file_to_open
 from desktop_app.core.storage.catalog import Catalog, FileFilter, NewVector
 

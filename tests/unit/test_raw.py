@@ -136,3 +136,38 @@ def test_broken_raw_files_fail_with_a_reason(tmp_path: Path, content: bytes) -> 
     path.write_bytes(content)
     with pytest.raises(ExtractionError):
         extract(path)
+
+
+def test_a_raw_with_a_standard_exif_ifd_is_read_with_its_details(tmp_path: Path) -> None:
+    """Real DNG, NEF and CR2 files keep date, lens and exposure in an Exif IFD (tag 34665)."""
+    from tests.support.world import write_dng_with_exif_ifd
+
+    path = write_dng_with_exif_ifd(tmp_path / "IMG_0100.DNG", RED_CIRCLE)
+    extraction = extract(path)
+    assert extraction.taken_at == datetime(2023, 5, 6, 7, 8, 9)
+    assert extraction.camera == "Canon EOS R5"
+    details = read_image_metadata(path)  # what `lumen similar FILE.dng` and the preview read
+    assert details["lens"] == "RF24-105mm F4 L IS USM"
+    assert details["exposure_time"] == pytest.approx(1 / 125)
+    assert details["f_number"] == 4.0 and details["iso"] == 200
+
+
+@pytest.mark.parametrize("keep", [12_000, 200_000, 1_000_000])
+def test_a_truncated_raw_is_refused_as_truncated(tmp_path: Path, keep: int) -> None:
+    """A RAW cut short is not indexed from LibRaw's guesses (stripes, black)."""
+    from tests.support.world import write_truncated_raw
+
+    path = write_truncated_raw(tmp_path / "IMG_0101.DNG", keep)
+    with pytest.raises(ExtractionError) as refused:
+        extract(path)
+    reason = str(refused.value)
+    assert reason.startswith("truncated RAW photo")
+    assert "b'" not in reason and "Errno" not in reason
+
+
+def test_a_raw_whose_sensor_data_is_all_missing_is_refused(tmp_path: Path) -> None:
+    """LibRaw renders data that is not there as one flat colour, without an error."""
+    blank = Image.new("RGB", (320, 240), (0, 0, 0))
+    path = write_dng(tmp_path / "IMG_0102.DNG", blank, preview=blank.resize((32, 24)))
+    with pytest.raises(ExtractionError, match="truncated"):
+        extract(path)

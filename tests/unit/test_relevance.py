@@ -13,7 +13,8 @@ import pytest
 
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
-from desktop_app.core.query.search import RELEVANCE_CUTOFF, SearchResults, found_terms
+from desktop_app.core.query.query_text import SearchResults, found_terms
+from desktop_app.core.query.search import RELEVANCE_CUTOFF
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.settings import tiny_model_settings
 from tests.support.shapes import all_captions, caption_for_text

@@ -255,3 +255,30 @@ def test_folder_paths_are_case_sensitive(tmp_path: Path) -> None:
     assert catalog.files_under(upper) == {}
     assert catalog.file_by_path(upper / "a.jpg") is None
     assert catalog.file_by_path(lower / "a.jpg") is not None
+
+
+def test_a_folder_named_inside_a_hidden_one_is_walked(tmp_path: Path) -> None:
+    """`lumen index ~/.cache/x`: hidden and excluded-by-name folders are skipped only below
+    the folder the user named."""
+    from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS, Exclusions
+
+    root = tmp_path / ".cache" / "exports"
+    (root / ".thumbs").mkdir(parents=True)
+    (root / "a.jpg").write_bytes(b"a" * 10)
+    (root / ".thumbs" / "b.jpg").write_bytes(b"b" * 10)
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    folder = catalog.add_folder(root)
+    exclusions = Exclusions.of(DEFAULT_PATTERNS)
+    result = Scanner(catalog, exclusions).scan([folder])
+    assert [f.path.name for f in result.new] == ["a.jpg"]
+    # the indexer's own check (files excluded since the scan) agrees once it knows the folders
+    assert not exclusions.within([root]).excludes(root / "a.jpg")
+    assert exclusions.within([root]).excludes(root / "node_modules" / "c.jpg")
+
+
+def test_files_of_other_kinds_are_counted_by_extension(tmp_path: Path) -> None:
+    catalog, folder, root = _setup(tmp_path)
+    for name in ("a.jpg", "b.svg", "c.SVG", "d.xcf", "README", ".hidden.svg"):
+        (root / name).write_bytes(b"x")
+    result = Scanner(catalog).scan([folder])
+    assert dict(result.other_kinds) == {".svg": 2, ".xcf": 1, "(no extension)": 1}

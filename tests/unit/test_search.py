@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_app.core.query.search import parse_query
+from desktop_app.core.query.query_text import parse_query
 
 
 def test_query_parsing_quotes_words_and_phrases() -> None:

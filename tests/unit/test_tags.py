@@ -142,7 +142,7 @@ def test_a_catalog_from_before_tags_gains_them(tagged: Library) -> None:
         name = file_name(all_captions()[0], 1)
         assert [h.file_id for h in catalog.keyword_search(f'"{name}"', 5)]  # names still found
         assert catalog.tag_counts() == []
-        assert len(catalog.files_to_tag(tagged._space, "any version")) == len(CAPTIONS)
+        assert len(catalog.files_to_tag(tagged.store.space, "any version")) == len(CAPTIONS)
     finally:
         catalog.close()
 

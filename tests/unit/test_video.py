@@ -201,3 +201,44 @@ def test_sound_only_file_is_not_a_video(tmp_path: Path) -> None:
             container.mux(packet)
     with pytest.raises(ExtractionError, match="no video stream"):
         extract(path)
+
+
+def _reason(path: Path) -> str:
+    with pytest.raises(ExtractionError) as refused:
+        extract(path)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("suffix", [".avi", ".mov"])
+def test_a_motion_jpeg_video_is_indexed(tmp_path: Path, suffix: str) -> None:
+    """Old cameras write MJPEG: every frame a keyframe."""
+    from tests.support.world import write_mjpeg_video
+
+    extraction = extract(write_mjpeg_video(tmp_path / f"clip{suffix}"))
+    assert extraction.kind == "video" and extraction.frames
+
+
+def test_a_trimmed_motion_jpeg_avi_keeps_the_frames_before_the_cut(tmp_path: Path) -> None:
+    from tests.support.world import truncate, write_mjpeg_video
+
+    path = truncate(write_mjpeg_video(tmp_path / "clip.avi", seconds=3.0), 0.6)
+    assert extract(path).frames
+
+
+def test_video_reasons_are_plain_words(tmp_path: Path) -> None:
+    """Never an errno, a library's repr or the file's path."""
+    from tests.support.world import truncate, write_mjpeg_video
+
+    trimmed_mov = truncate(write_mjpeg_video(tmp_path / "trimmed.mov"), 0.5)
+    cut_mkv = truncate(
+        write_shape_video(
+            tmp_path / "cut.mkv", [(caption_for_text("a red circle on the left"), 2.0)]
+        ),
+        0.05,
+    )
+    wmv = tmp_path / "fake.wmv"
+    wmv.write_bytes(b"0&\xb2u\x8ef\xcf\x11" + bytes(200))  # an ASF header, then nothing
+    for path in (trimmed_mov, cut_mkv, wmv):
+        reason = _reason(path)
+        assert "Errno" not in reason and str(tmp_path) not in reason, reason
+        assert "Operation not permitted" not in reason, reason

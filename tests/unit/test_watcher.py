@@ -16,7 +16,8 @@ from watchdog.events import (
     FileOpenedEvent,
 )
 
-from desktop_app.core.indexing.watcher import Coalescer, StatKey, _EventHandler
+from desktop_app.core.indexing.coalescer import Coalescer, StatKey
+from desktop_app.core.indexing.watcher import _EventHandler
 
 
 class FakeDisk:

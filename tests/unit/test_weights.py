@@ -15,7 +15,7 @@ from tests.support.fake_hub import closed_port, fake_hub
 DEFAULT = "ViT-B-32/laion2b_s34b_b79k"
 
 
-def test_without_a_network_one_attempt_one_line_and_advice(
+def test_without_a_network_one_attempt_one_message_and_advice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
@@ -24,8 +24,8 @@ def test_without_a_network_one_attempt_one_line_and_advice(
     with pytest.raises(ModelUnavailableError) as error:
         resolve_weights(get_model_spec(DEFAULT), None, tmp_path / "cache")
     assert "--weights" in str(error.value) and "cannot reach 127.0.0.1" in str(error.value)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1 and "No internet connection" in warnings[0]
+    # the error is the one thing said (the command line printed a warning beside it)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert not any("Retry" in r.getMessage() for r in caplog.records)  # no HTTP retry loop
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_app.core.embedding.text_encoder import clip_tokenizer
+from desktop_app.core.embedding.text_encoder import TextTowerShape, clip_tokenizer
 from desktop_app.core.errors import ModelUnavailableError
 from desktop_app.core.models import OPENAI_MEAN, OPENAI_STD, ModelSpec
 
@@ -71,6 +71,15 @@ class ClipShape:
     text_heads: int
     text_layers: int
     quick_gelu: bool
+
+    def text_tower(self) -> TextTowerShape:
+        """The text tower's shape, as the torch-free text encoder needs it."""
+        return TextTowerShape(
+            layers=self.text_layers,
+            heads=self.text_heads,
+            context_length=self.context_length,
+            quick_gelu=self.quick_gelu,
+        )
 
 
 def _matches(cfg: dict[str, Any], allowed: dict[str, Any]) -> bool:

@@ -27,7 +27,7 @@ TEXT_FILES = (
     "special_tokens_map.json",
     "sentencepiece.bpe.model",
 )
-INSTALL_HINT = "pip install 'lumen[multilingual]' (or: pip install transformers)"
+INSTALL_HINT = "pip install 'lumen-search[multilingual]' (or: pip install transformers)"
 
 
 def hf_text_model(architecture: str) -> str | None:

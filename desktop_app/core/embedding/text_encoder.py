@@ -320,16 +320,12 @@ class NumpyTextEncoder:
 
 def _text_tower_shape(embedder: Embedder) -> TextTowerShape | None:
     """The shape of the embedder's text tower when it is the plain CLIP one, else None."""
-    from desktop_app.core.embedding.clip_native import ClipShape
-
-    native = getattr(embedder.model, "shape", None)
-    if isinstance(native, ClipShape):  # Lumen's own CLIP (without open_clip)
-        return TextTowerShape(
-            layers=native.text_layers,
-            heads=native.text_heads,
-            context_length=native.context_length,
-            quick_gelu=native.quick_gelu,
-        )
+    # Lumen's own CLIP (without open_clip) says its shape itself (``ClipShape.text_tower``):
+    # this module is below ``clip_native`` and does not import it.
+    native = getattr(getattr(embedder.model, "shape", None), "text_tower", None)
+    if callable(native):
+        shape = native()
+        return shape if isinstance(shape, TextTowerShape) else None
     import open_clip
     import torch
     from open_clip import tokenizer as oc_tokenizer

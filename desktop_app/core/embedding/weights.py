@@ -156,7 +156,8 @@ def resolve_weights(
                 if path is not None:
                     return WeightsSource(path, "download")
             else:
-                log.warning("No internet connection (%s); not downloading %s", reason, spec.key)
+                # the error below says why, once (a warning too would say it twice)
+                log.info("No internet connection (%s); not downloading %s", reason, spec.key)
     raise ModelUnavailableError(
         f"Lumen needs the weights of the model {spec.key} (about {spec.download_mb} MB) but could "
         f"not get them: they are not in the model cache ({cache_dir}) and downloading them failed "

@@ -10,9 +10,13 @@ from PIL import Image
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, FileKind, Passage
+from desktop_app.core.extractors.chatter import quiet_decoder_warnings
+from desktop_app.core.extractors.embedded import largest_picture
 from desktop_app.core.extractors.images import IMAGE_EXTENSIONS, extract_image, open_for_display
+from desktop_app.core.extractors.limits import file_budget
 from desktop_app.core.extractors.office import OFFICE_EXTENSIONS, extract_office
 from desktop_app.core.extractors.pdf import PDF_EXTENSIONS, extract_pdf, render_pdf_page
+from desktop_app.core.extractors.pixels import fit_longest
 from desktop_app.core.extractors.raw import RAW_EXTENSIONS, extract_raw
 from desktop_app.core.extractors.render import text_page_image
 from desktop_app.core.extractors.text import TEXT_EXTENSIONS, clean_text, extract_text_file
@@ -62,8 +66,29 @@ _EMBED_HEADROOM = 1.15
 def extract(path: Path, image_size: int = 224, ocr: OcrEngine | None = None) -> Extraction:
     """Read one file for indexing; raises ``ExtractionError`` with a readable reason on bad input.
 
-    With ``ocr``, text is also recognised in photos and in scanned PDF pages.
+    With ``ocr``, text is also recognised in photos and in scanned PDF pages. Each file has a
+    time budget (``limits.FILE_BUDGET_S``); a decoder's own bug on an odd file is reported as
+    a plain reason too (with the traceback in the debug log), never as a crash.
     """
+    if image_size < 1:
+        raise ValueError(f"image_size must be positive, not {image_size}")
+    quiet_decoder_warnings()
+    with file_budget():
+        try:
+            return _extract(path, image_size, ocr)
+        except (ExtractionError, FileNotFoundError, PermissionError):
+            raise
+        except MemoryError as exc:
+            raise ExtractionError("not enough memory to read this file") from exc
+        except Exception as exc:
+            log.debug("reading %s failed", path, exc_info=True)
+            kind = kind_for_path(path) or "file"
+            raise ExtractionError(
+                f"Lumen's {kind} reader failed on this file ({type(exc).__name__})"
+            ) from exc
+
+
+def _extract(path: Path, image_size: int, ocr: OcrEngine | None) -> Extraction:
     kind = kind_for_path(path)
     if path.suffix.lower() in RAW_EXTENSIONS:
         return extract_raw(path, image_size)
@@ -81,6 +106,9 @@ def extract(path: Path, image_size: int = 224, ocr: OcrEngine | None = None) -> 
         extraction = extract_text_file(path)
     elif suffix in OFFICE_EXTENSIONS:
         extraction = extract_office(path)
+        if not extraction.passages:  # a document of pictures: its largest one is its cover
+            extraction.image = largest_picture(path, image_size)
+            return extraction
     else:
         raise ExtractionError(f"unsupported file type {path.suffix!r}")
     if extraction.passages:  # the visual vector of a layout-less document: its text on a page
@@ -120,6 +148,10 @@ def document_thumbnail(path: Path, size: int) -> Image.Image:
         return render_pdf_page(path, size)
     if suffix in TEXT_EXTENSIONS or suffix in OFFICE_EXTENSIONS:
         extraction = extract_text_file(path) if suffix in TEXT_EXTENSIONS else extract_office(path)
+        if not extraction.passages and suffix in OFFICE_EXTENSIONS:
+            picture = largest_picture(path, size)
+            if picture is not None:
+                return fit_longest(picture, size)
         text = "\n".join(p.text for p in extraction.passages[:4])
         return text_page_image(text, round(size / 1.414), extraction.title)
     return open_for_display(path, size)

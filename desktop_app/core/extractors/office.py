@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, Passage
+from desktop_app.core.extractors.files import os_reason, readable_file, short_reason
 from desktop_app.core.extractors.text import MAX_TEXT_CHARS, blocks, clean_text
 
 __all__ = ["OFFICE_EXTENSIONS", "extract_office"]
@@ -260,13 +261,12 @@ def _odf(archive: zipfile.ZipFile, budget: _Text, suffix: str) -> list[Passage]:
 def extract_office(path: Path) -> Extraction:
     """Reads the text of an Office Open XML or OpenDocument file; raises ``ExtractionError``."""
     suffix = path.suffix.lower()
+    readable_file(path)
     try:
         with path.open("rb") as stream:
             head = stream.read(8)
     except OSError as exc:
-        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
-    if not head:
-        raise ExtractionError("empty file")
+        raise ExtractionError(os_reason(exc)) from exc
     if head == _OLE_MAGIC:
         raise ExtractionError(
             "password-protected or old binary Office file (save it as a regular .docx/.xlsx/.pptx)"
@@ -286,12 +286,16 @@ def extract_office(path: Path) -> Extraction:
             else:
                 raise ExtractionError(f"not a {suffix[1:]} document (its main part is missing)")
     except zipfile.BadZipFile as exc:
-        raise ExtractionError(f"corrupt or not a {suffix[1:]} document: {exc}") from exc
+        raise ExtractionError(
+            f"corrupt or not a {suffix[1:]} document: {short_reason(exc)}"
+        ) from exc
     except (RuntimeError, NotImplementedError) as exc:  # encrypted member, unknown compression
-        raise ExtractionError(f"cannot read this {suffix[1:]} document: {exc}") from exc
+        raise ExtractionError(
+            f"a variant of {suffix[1:]} document Lumen cannot read ({short_reason(exc)})"
+        ) from exc
     except OSError as exc:
-        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
+        raise ExtractionError(os_reason(exc)) from exc
     except (ValueError, EOFError, zlib.error) as exc:  # damaged deflate stream (found by fuzzing)
-        raise ExtractionError(f"corrupt {suffix[1:]} document: {exc}") from exc
+        raise ExtractionError(f"corrupt {suffix[1:]} document: {short_reason(exc)}") from exc
     page_count = max((p.page or 0 for p in passages), default=0) or None
     return Extraction(kind="document", passages=passages, title=title, page_count=page_count)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,8 @@ from PIL import Image
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, Passage
+from desktop_app.core.extractors.files import readable_file
+from desktop_app.core.extractors.limits import check_time, render_scale
 from desktop_app.core.extractors.text import MAX_TEXT_CHARS, clean_text
 
 if TYPE_CHECKING:
@@ -40,24 +43,30 @@ _PDFIUM_LOCK = threading.Lock()
 
 
 def _open(path: Path) -> Any:
-    """Opens a PDF (call with the lock held); raises ``ExtractionError`` with a clear reason."""
+    """Opens a PDF (call with the lock held); raises ``ExtractionError`` with a clear reason.
+
+    The document is loaded here rather than by ``PdfDocument(path)``: PDFium's last-error code
+    is only set when loading fails and is never reset, so pypdfium2 reads a stale code (another
+    file's reason) for a document that loads but has no pages.
+    """
     import pypdfium2 as pdfium
-
-    try:
-        if path.stat().st_size == 0:
-            raise ExtractionError("empty file")
-        return pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as exc:
-        raise _refusal(exc) from exc
-    except OSError as exc:
-        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
-
-
-def _refusal(exc: Exception) -> ExtractionError:
-    """What a PDFium error means for the user: encrypted, unsupported, or damaged."""
     import pypdfium2.raw as pdfium_c
 
-    code = getattr(exc, "err_code", None)
+    readable_file(path)
+    raw = pdfium_c.FPDF_LoadDocument(os.fsencode(path) + b"\0", None)
+    if not raw:
+        raise _refusal(int(pdfium_c.FPDF_GetLastError()))
+    document = pdfium.PdfDocument(raw)
+    if len(document) < 1:
+        document.close()
+        raise ExtractionError("PDF has no pages")
+    return document
+
+
+def _refusal(code: int) -> ExtractionError:
+    """What PDFium's load error means for the user: encrypted, unreadable, or damaged."""
+    import pypdfium2.raw as pdfium_c
+
     if code == pdfium_c.FPDF_ERR_PASSWORD:
         return ExtractionError("password-protected PDF: Lumen cannot read it without the password")
     if code == pdfium_c.FPDF_ERR_SECURITY:
@@ -67,18 +76,26 @@ def _refusal(exc: Exception) -> ExtractionError:
     if code == pdfium_c.FPDF_ERR_FILE:
         return ExtractionError("cannot read file: PDFium could not open it")
     if code == pdfium_c.FPDF_ERR_FORMAT:
-        return ExtractionError(f"corrupt or not a PDF ({_reason(exc)})")
-    return ExtractionError(f"damaged PDF ({_reason(exc)})")
+        return ExtractionError("damaged PDF, or not a PDF (its structure cannot be read)")
+    return ExtractionError("damaged PDF (PDFium cannot read it)")
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    if "(PDFium: " in text:
-        return text.split("(PDFium: ", 1)[1].rstrip(").")
-    return text or type(exc).__name__
+def _damaged_page(exc: Exception) -> ExtractionError:
+    log.debug("PDF page failed", exc_info=exc)
+    return ExtractionError("damaged PDF (a page cannot be read)")
 
 
-def _render(page: Any, scale: float) -> Image.Image:
+def _page_too_large(width: float, height: float) -> ExtractionError:
+    return ExtractionError(f"page too large to render ({width:.0f} × {height:.0f} points)")
+
+
+def _render(page: Any, scale: float, min_short: int = 8) -> Image.Image:
+    """The page rendered at ``scale`` (lowered to stay within the render pixel cap)."""
+    width, height = page.get_size()
+    try:
+        scale = render_scale(width, height, scale, min_short)
+    except ExtractionError as exc:
+        raise _page_too_large(width, height) from exc
     bitmap = page.render(scale=scale, may_draw_forms=True)
     try:
         picture: Image.Image = bitmap.to_pil().convert("RGB")
@@ -108,51 +125,65 @@ def _title(document: Any) -> str | None:
     return " ".join(title.split()) or None
 
 
+def _cover(page: Any, image_size: int) -> tuple[Image.Image | None, ExtractionError | None]:
+    """The first page rendered for the image tower, or why it cannot be (a page too large)."""
+    width, height = page.get_size()
+    try:
+        return _render(page, image_size * _EMBED_HEADROOM / max(1.0, min(width, height))), None
+    except ExtractionError as exc:  # the text may still be indexed
+        return None, exc
+
+
+def _read_pages(document: Any, image_size: int) -> tuple[Any, list[Passage], list[int]]:
+    """The cover (or why there is none), each page's text layer, and the pages without one."""
+    passages: list[Passage] = []
+    scanned: list[int] = []
+    cover: tuple[Image.Image | None, ExtractionError | None] = (None, None)
+    total = 0
+    for index in range(min(len(document), MAX_PAGES)):
+        check_time()
+        page = document[index]
+        try:
+            if index == 0:
+                cover = _cover(page, image_size)
+            if total >= MAX_TEXT_CHARS:
+                continue
+            text = _page_text(page)[: MAX_TEXT_CHARS - total]
+        finally:
+            page.close()
+        if _letters(text) >= MIN_TEXT_LAYER_CHARS:
+            passages.append(Passage(text, page=index + 1))
+            total += len(text)
+        else:
+            scanned.append(index)
+    return cover, passages, scanned
+
+
 def extract_pdf(path: Path, image_size: int = 224, ocr: OcrEngine | None = None) -> Extraction:
     """The text of each page (OCR for pages without a text layer when ``ocr`` is given) and the
     first page rendered for the image tower. Raises ``ExtractionError`` for encrypted or damaged
-    files.
+    files, and for a page too large to render when the file has no text either.
     """
     import pypdfium2 as pdfium
 
-    passages: list[Passage] = []
-    scanned: list[int] = []
     with _PDFIUM_LOCK:
         document = _open(path)
     try:
         with _PDFIUM_LOCK:
             page_count = len(document)
-            if page_count == 0:
-                raise ExtractionError("PDF has no pages")
             title = _title(document)
-            total = 0
-            cover: Image.Image | None = None
-            for index in range(min(page_count, MAX_PAGES)):
-                page = document[index]
-                try:
-                    if index == 0:
-                        width, height = page.get_size()
-                        scale = image_size * _EMBED_HEADROOM / max(1.0, min(width, height))
-                        cover = _render(page, scale)
-                    if total >= MAX_TEXT_CHARS:
-                        continue
-                    text = _page_text(page)[: MAX_TEXT_CHARS - total]
-                finally:
-                    page.close()
-                if _letters(text) >= MIN_TEXT_LAYER_CHARS:
-                    passages.append(Passage(text, page=index + 1))
-                    total += len(text)
-                else:
-                    scanned.append(index)
+            (cover, why_not), passages, scanned = _read_pages(document, image_size)
         if ocr is not None:
             passages += _ocr_pages(document, scanned[:MAX_OCR_PAGES], ocr)
             if len(scanned) > MAX_OCR_PAGES:
                 log.info("%s: OCR of %d scanned pages skipped", path, len(scanned) - MAX_OCR_PAGES)
     except pdfium.PdfiumError as exc:  # a damaged page
-        raise _refusal(exc) from exc
+        raise _damaged_page(exc) from exc
     finally:
         with _PDFIUM_LOCK:
             document.close()
+    if cover is None and why_not is not None and not passages:
+        raise why_not
     passages.sort(key=lambda p: p.page or 0)
     return Extraction(
         kind="document",
@@ -168,11 +199,15 @@ def extract_pdf(path: Path, image_size: int = 224, ocr: OcrEngine | None = None)
 def _ocr_pages(document: Any, indices: list[int], ocr: OcrEngine) -> list[Passage]:
     out = []
     for index in indices:
+        check_time()
         with _PDFIUM_LOCK:
             page = document[index]
             try:
                 width, height = page.get_size()
                 picture = _render(page, OCR_RENDER_SIDE / max(1.0, width, height))
+            except ExtractionError as exc:  # a page too large to render: its text is missing
+                log.info("OCR of page %d skipped: %s", index + 1, exc)
+                continue
             finally:
                 page.close()
         try:
@@ -199,10 +234,10 @@ def render_pdf_page(path: Path, max_side: int, index: int = 0) -> Image.Image:
             page = document[index]
             try:
                 width, height = page.get_size()
-                return _render(page, max_side / max(1.0, width, height))
+                return _render(page, max_side / max(1.0, width, height), min_short=1)
             finally:
                 page.close()
         except pdfium.PdfiumError as exc:
-            raise _refusal(exc) from exc
+            raise _damaged_page(exc) from exc
         finally:
             document.close()

@@ -6,25 +6,26 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 from PIL import ExifTags, Image
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction
-from desktop_app.core.extractors.images import (
+from desktop_app.core.extractors.exif import (
     ImageMetadata,
-    _exif,
-    _metadata,
-    _plain,
-    _resized,
-    _to_rgb,
+    exif_details,
+    image_metadata,
+    read_exif,
 )
+from desktop_app.core.extractors.files import readable_file
+from desktop_app.core.extractors.limits import decode_lane
+from desktop_app.core.extractors.pixels import fit_longest, fit_shortest, plain, to_rgb
+from desktop_app.core.extractors.reasons import decoder_failure
 from desktop_app.core.records import RAW_EXTENSIONS
 
 __all__ = [
@@ -38,6 +39,13 @@ log = logging.getLogger(__name__)
 
 # Files larger than this are refused before LibRaw reads them (medium-format RAWs are ~250 MB).
 MAX_RAW_BYTES = 1_000_000_000
+# Sensors larger than this are refused before their data is read (medium format is ~150 MP).
+MAX_SENSOR_PIXELS = 400_000_000
+# Even a lossy compressed RAW keeps more than one bit per sensor pixel: a file holding less
+# than this per pixel its header declares has lost its data (a copy cut short).
+_MIN_BYTES_PER_PIXEL = 1 / 8
+# A render whose brightest and darkest pixels differ by less than this (0-255) shows no data.
+_CONSTANT_RANGE = 2
 _EMBED_HEADROOM = 1.15
 # LibRaw's "flip" (how the sensor data must turn to be upright) as a Pillow transpose.
 _EXIF_IN_IFD0 = (
@@ -51,9 +59,17 @@ _EXIF_IN_IFD0 = (
 _FLIP = {3: Image.Transpose.ROTATE_180, 5: Image.Transpose.ROTATE_90, 6: Image.Transpose.ROTATE_270}
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
+def _truncated() -> ExtractionError:
+    return ExtractionError("truncated RAW photo (the file ends before its image data does)")
+
+
+def _check_declared_size(raw: Any, file_size: int) -> None:
+    """Refuses sensors too large to decode and files too small for the data they declare."""
+    pixels = int(raw.sizes.raw_width) * int(raw.sizes.raw_height)
+    if pixels > MAX_SENSOR_PIXELS:
+        raise ExtractionError(f"RAW photo is too large ({pixels / 1e6:.0f} megapixels)")
+    if file_size < pixels * _MIN_BYTES_PER_PIXEL:
+        raise _truncated()
 
 
 @contextmanager
@@ -61,26 +77,20 @@ def _opened(path: Path) -> Iterator[Any]:
     """The file opened by LibRaw; its failures become ``ExtractionError``."""
     import rawpy
 
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
-    if not stat.S_ISREG(info.st_mode):
-        raise ExtractionError("not a regular file")
-    if info.st_size == 0:
-        raise ExtractionError("empty file")
-    if info.st_size > MAX_RAW_BYTES:
-        raise ExtractionError(f"RAW file is too large ({info.st_size / 1e6:.0f} MB)")
+    info = readable_file(path, MAX_RAW_BYTES, "RAW file")
     try:
         raw = rawpy.imread(str(path))
+    except (rawpy.LibRawIOError, rawpy.LibRawDataError) as exc:
+        raise _truncated() from exc
     except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise ExtractionError(f"not a RAW photo LibRaw can read: {_short(exc)}") from exc
+        raise ExtractionError("not a RAW photo, or a camera model LibRaw cannot read") from exc
     try:
+        _check_declared_size(raw, info.st_size)
         yield raw
+    except (rawpy.LibRawIOError, rawpy.LibRawDataError) as exc:
+        raise _truncated() from exc
     except rawpy.LibRawError as exc:
-        raise ExtractionError(f"corrupt RAW photo: {_short(exc)}") from exc
+        raise decoder_failure(exc, "RAW photo") from exc
     except MemoryError as exc:
         raise ExtractionError("not enough memory to decode this RAW photo") from exc
     finally:
@@ -133,23 +143,22 @@ def _preview(raw: Any, min_shortest: int) -> Image.Image | None:
 
 
 def _render(raw: Any) -> Image.Image:
-    """A demosaiced render at half the sensor's size (LibRaw turns it upright)."""
-    pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+    """A demosaiced render at half the sensor's size (LibRaw turns it upright).
+
+    LibRaw renders missing data without a word (black, or a stripe pattern repeated from
+    what it read): a render without any variation is refused as truncated.
+    """
+    sensor = int(raw.sizes.raw_width) * int(raw.sizes.raw_height)
+    with decode_lane(sensor * 2 + sensor * 3 // 4):  # the 16-bit data and the half-size RGB
+        pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+    if pixels.size and int(np.ptp(pixels[:: max(1, pixels.shape[0] // 64)])) < _CONSTANT_RANGE:
+        raise _truncated()
     return Image.fromarray(pixels)
 
 
 def _picture(raw: Any, min_shortest: int) -> Image.Image:
     preview = _preview(raw, min_shortest)
     return preview if preview is not None else _render(raw)
-
-
-def _fit_shortest(picture: Image.Image, shortest: int) -> Image.Image:
-    if min(picture.size) <= shortest:
-        return picture
-    scale = shortest / min(picture.size)
-    return _resized(
-        picture, (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-    )
 
 
 def extract_raw(path: Path, image_size: int = 224) -> Extraction:
@@ -166,7 +175,7 @@ def extract_raw(path: Path, image_size: int = 224) -> Extraction:
     metadata = read_raw_metadata(path, (width, height))
     return Extraction(
         kind="image",
-        image=_plain(_to_rgb(_fit_shortest(picture, shortest), keep_alpha=False)),
+        image=plain(to_rgb(fit_shortest(picture, shortest), keep_alpha=False)),
         width=width,
         height=height,
         taken_at=metadata["taken_at"],
@@ -183,28 +192,26 @@ def open_raw_for_display(path: Path, max_side: int) -> Image.Image:
         # The preview must be large enough for the longest side asked for.
         needed = round(max_side * min(full) / max(1, max(full)))
         picture = _picture(raw, min(needed, min(full)))
-    if max(picture.size) > max_side:
-        scale = max_side / max(picture.size)
-        picture = _resized(
-            picture, (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-        )
-    return _plain(_to_rgb(picture, keep_alpha=False))
+    return plain(to_rgb(fit_longest(picture, max_side), keep_alpha=False))
 
 
-def _tiff_exif(path: Path) -> Image.Exif:
-    """EXIF of a TIFF-based RAW (DNG, CR2, NEF, ARW, PEF…): the header only, no pixels."""
+def _tiff_exif(path: Path) -> tuple[Image.Exif, dict[int, object]]:
+    """EXIF of a TIFF-based RAW (DNG, CR2, NEF, ARW, PEF…) and its Exif IFD: no pixels read.
+
+    The Exif IFD is read while the file is open (Pillow reads it from the file on first use).
+    """
     try:
         with Image.open(path, formats=["TIFF"]) as header:
-            exif = _exif(header)
-    except Exception as exc:  # ORF, RW2, RAF, CR3 are not TIFF to Pillow
+            exif = read_exif(header)
+            details = exif_details(exif)
+    except Exception as exc:  # ORF, RW2, RAF, CR3 are not TIFF to Pillow; any header trouble
         log.debug("no TIFF EXIF in %s: %s", path.name, exc)
-        return Image.Exif()
+        return Image.Exif(), {}
     # DNG allows EXIF tags in IFD0 itself; read them as if they were in the Exif IFD.
-    details = exif.get_ifd(ExifTags.IFD.Exif)
     for tag in _EXIF_IN_IFD0:
         if tag not in details and tag in exif:
             details[tag] = exif[tag]
-    return exif
+    return exif, details
 
 
 def _preview_exif(path: Path) -> Image.Exif:
@@ -217,7 +224,9 @@ def _preview_exif(path: Path) -> Image.Exif:
             if thumb.format != rawpy.ThumbFormat.JPEG:
                 return Image.Exif()
             with Image.open(io.BytesIO(thumb.data), formats=["JPEG"]) as preview:
-                return _exif(preview)
+                exif = read_exif(preview)
+                exif_details(exif)  # read now: the Exif IFD is read lazily from the file
+                return exif
     except (ExtractionError, rawpy.LibRawError, OSError, SyntaxError, ValueError):
         return Image.Exif()
 
@@ -230,10 +239,11 @@ def read_raw_metadata(path: Path, size: tuple[int, int] | None = None) -> ImageM
     if size is None:
         with _opened(path) as raw:
             size = _upright_size(raw)
-    exif = _tiff_exif(path)
-    metadata = _metadata(size, "RAW", exif)
+    exif, details = _tiff_exif(path)
+    metadata = image_metadata(size, "RAW", exif, details)
     if metadata["taken_at"] is None or metadata["camera"] is None:
-        fallback = _metadata(size, "RAW", _preview_exif(path))
+        preview = _preview_exif(path)
+        fallback = image_metadata(size, "RAW", preview, exif_details(preview))
         # (a plain dict's view of the TypedDict: the keys are known, the loop variable is not)
         values, extra = cast(dict[str, Any], metadata), cast(dict[str, Any], fallback)
         for key in ("taken_at", "camera", "lens", "exposure_time", "f_number", "iso"):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import stat
 import struct
 import time
 from collections.abc import Iterator
@@ -26,7 +24,10 @@ from PIL import Image
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, VideoFrame
-from desktop_app.core.extractors.images import _camera
+from desktop_app.core.extractors.exif import camera_name
+from desktop_app.core.extractors.files import readable_file
+from desktop_app.core.extractors.limits import check_time
+from desktop_app.core.extractors.reasons import decoder_failure
 
 __all__ = [
     "DECODE_BUDGET_S",
@@ -86,9 +87,17 @@ def video_limits() -> str:
     )
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
+def _opening_failure(exc: Exception) -> ExtractionError:
+    """Why FFmpeg could not open a file: cut short, damaged, or not a video it knows."""
+    import av
+
+    if isinstance(exc, av.error.EOFError):
+        return ExtractionError("truncated video (the file ends before its data does)")
+    if isinstance(exc, av.error.InvalidDataError):
+        return ExtractionError("not a video, or damaged beyond its header")
+    if isinstance(exc, (av.error.DecoderNotFoundError, av.error.PatchWelcomeError)):
+        return ExtractionError("a video format or codec Lumen cannot read")
+    return decoder_failure(exc, "video")
 
 
 @contextmanager
@@ -96,20 +105,11 @@ def _opened(path: Path) -> Iterator[tuple[Any, Any]]:
     """The container and its first video stream; failures become ``ExtractionError``."""
     import av
 
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
-    if not stat.S_ISREG(info.st_mode):
-        raise ExtractionError("not a regular file")
-    if info.st_size == 0:
-        raise ExtractionError("empty file")
+    readable_file(path)
     try:
         container = av.open(str(path), metadata_errors="replace")
     except av.FFmpegError as exc:
-        raise ExtractionError(f"not a video, or a format Lumen cannot read: {_short(exc)}") from exc
+        raise _opening_failure(exc) from exc
     try:
         if not container.streams.video:
             raise ExtractionError("no video stream (sound only?)")
@@ -120,13 +120,16 @@ def _opened(path: Path) -> Iterator[tuple[Any, Any]]:
                 f"video frames are too large ({width}×{height}, limit "
                 f"{MAX_FRAME_PIXELS / 1e6:g} megapixels)"
             )
+        if width * height == 0:
+            raise ExtractionError("damaged video (its frame size is missing)")
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONKEY"  # keyframes only: a fraction of the cost
         yield container, stream
     except ExtractionError:
         raise
     except av.FFmpegError as exc:
-        raise ExtractionError(f"corrupt or truncated video: {_short(exc)}") from exc
+        log.debug("decoding %s failed", path, exc_info=True)
+        raise decoder_failure(exc, "video") from exc
     except MemoryError as exc:
         raise ExtractionError("not enough memory to decode this video") from exc
     finally:
@@ -205,6 +208,50 @@ def _first_frame(container: Any, stream: Any) -> Any | None:
     return None
 
 
+def _keyframe_at(container: Any, stream: Any, at_s: float) -> Any | None:
+    """The keyframe at or before ``at_s`` seconds, or None where the file cannot seek there."""
+    import av
+
+    if stream.time_base is None:
+        return None
+    start = stream.start_time or 0
+    try:
+        container.seek(start + int(at_s / stream.time_base), stream=stream, backward=True)
+        return _first_frame(container, stream)
+    except av.FFmpegError:
+        log.debug("seek to %.1f s failed", at_s, exc_info=True)
+        return None
+
+
+def _from_start(container: Any, stream: Any) -> Iterator[Any]:
+    """Keyframes from the start (a file without a duration, or one that cannot seek)."""
+    import av
+
+    try:
+        container.seek(0)
+    except av.FFmpegError:
+        log.debug("seek to the start failed", exc_info=True)
+    try:
+        yield from container.decode(stream)
+    except av.FFmpegError:  # frames before a cut are kept
+        log.debug("decoding stopped early", exc_info=True)
+
+
+def _spread(container: Any, stream: Any, times: list[float], deadline: float) -> Iterator[Any]:
+    """The keyframe at or before each of ``times``, each once, until ``deadline``."""
+    seen: set[int] = set()
+    for index, at in enumerate(times):
+        if index and time.monotonic() > deadline:
+            log.info("video decoding stopped at its time budget (%d keyframes)", len(seen))
+            return
+        check_time()
+        frame = _keyframe_at(container, stream, at)
+        if frame is None or frame.pts is None or frame.pts in seen:
+            continue  # one keyframe for two times: taken once
+        seen.add(frame.pts)
+        yield frame
+
+
 def _candidate_times(duration: float) -> list[float]:
     count = min(MAX_CANDIDATES, max(MIN_CANDIDATES, math.ceil(duration / SECONDS_PER_CANDIDATE)))
     return [duration * (i + 0.5) / count for i in range(count)]
@@ -212,31 +259,14 @@ def _candidate_times(duration: float) -> list[float]:
 
 def _samples(container: Any, stream: Any, shortest: int, deadline: float) -> list[_Sample]:
     """Keyframes spread over the video (the one at or before each sampled time), in time order."""
-    import av
-
     duration = _duration_s(container, stream)
     samples: list[_Sample] = []
-    seen: set[int] = set()
-    if duration is not None and stream.time_base is not None:
-        start = stream.start_time or 0
-        for at in _candidate_times(duration):
-            if samples and time.monotonic() > deadline:
-                log.info("video decoding stopped at its time budget (%d keyframes)", len(samples))
-                break
-            try:
-                container.seek(start + int(at / stream.time_base), stream=stream, backward=True)
-                frame = _first_frame(container, stream)
-            except av.FFmpegError:
-                log.debug("seek to %.1f s failed", at, exc_info=True)
-                continue
-            if frame is None or frame.pts is None or frame.pts in seen:
-                continue
-            seen.add(frame.pts)
+    if duration is not None:
+        for frame in _spread(container, stream, _candidate_times(duration), deadline):
             image = _picture(frame, shortest=shortest)
             samples.append(_Sample(float(frame.time or 0.0), image, _signature(image)))
     if not samples:  # no duration, or a file that cannot seek: read keyframes from the start
-        container.seek(0)
-        for frame in container.decode(stream):
+        for frame in _from_start(container, stream):
             if len(samples) >= MAX_CANDIDATES or (samples and time.monotonic() > deadline):
                 break
             image = _picture(frame, shortest=shortest)
@@ -318,7 +348,7 @@ def extract_video(path: Path, image_size: int = 224) -> Extraction:
         width=upright[0],
         height=upright[1],
         taken_at=_recorded_at(tags),
-        camera=_camera(
+        camera=camera_name(
             _metadata_text(tags, "com.apple.quicktime.make", "com.android.manufacturer", "make"),
             _metadata_text(tags, "com.apple.quicktime.model", "com.android.model", "model"),
         ),
@@ -332,23 +362,13 @@ def video_frame(path: Path, at_s: float | None, max_side: int) -> Image.Image:
     """
     if max_side < 1:
         raise ValueError(f"max_side must be positive, not {max_side}")
-    import av
-
     with _opened(path) as (container, stream):
         if at_s is None:
             duration = _duration_s(container, stream)
             at_s = duration * 0.1 if duration else 0.0
-        frame = None
-        if stream.time_base is not None:
-            start = stream.start_time or 0
-            try:
-                container.seek(start + int(at_s / stream.time_base), stream=stream, backward=True)
-                frame = _first_frame(container, stream)
-            except av.FFmpegError:
-                log.debug("seek to %.1f s failed", at_s, exc_info=True)
+        frame = _keyframe_at(container, stream, at_s)
         if frame is None:
-            container.seek(0)
-            frame = _first_frame(container, stream)
+            frame = next(_from_start(container, stream), None)
         if frame is None:
             raise ExtractionError("no frame could be decoded")
         return _picture(frame, longest=max_side)
@@ -362,32 +382,16 @@ def frame_strip(path: Path, count: int, max_side: int) -> tuple[float | None, li
     """
     if count < 1 or max_side < 1:
         raise ValueError(f"count and max_side must be positive, not {count} and {max_side}")
-    import av
-
     deadline = time.monotonic() + DECODE_BUDGET_S
     frames: list[VideoFrame] = []
     with _opened(path) as (container, stream):
         duration = _duration_s(container, stream)
-        if duration is not None and stream.time_base is not None:
-            start = stream.start_time or 0
-            seen: set[int] = set()
-            for i in range(count):
-                if frames and time.monotonic() > deadline:
-                    break
-                at = duration * i / count
-                try:
-                    container.seek(start + int(at / stream.time_base), stream=stream, backward=True)
-                    frame = _first_frame(container, stream)
-                except av.FFmpegError:
-                    log.debug("seek to %.1f s failed", at, exc_info=True)
-                    continue
-                if frame is None or frame.pts is None or frame.pts in seen:
-                    continue  # one keyframe for two slots: shown once
-                seen.add(frame.pts)
+        if duration is not None:
+            times = [duration * i / count for i in range(count)]
+            for frame in _spread(container, stream, times, deadline):
                 frames.append(VideoFrame(_picture(frame, longest=max_side), float(frame.time or 0)))
         if not frames:
-            container.seek(0)
-            frame = _first_frame(container, stream)
+            frame = next(_from_start(container, stream), None)
             if frame is None:
                 raise ExtractionError("no frame could be decoded")
             frames.append(VideoFrame(_picture(frame, longest=max_side), float(frame.time or 0)))

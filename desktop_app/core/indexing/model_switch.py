@@ -8,6 +8,7 @@ new vectors made so far: the next run goes on from there.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from desktop_app.core.indexing.passages import PassageSplitter
-from desktop_app.core.indexing.pipeline import embed_batch, prepare_file
+from desktop_app.core.indexing.prepare import embed_batch, prepare_file
 from desktop_app.core.records import Progress
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.exclusions import Exclusions
@@ -55,12 +56,14 @@ def reembed(
     workers: int = 2,
     ocr: OcrEngine | None = None,
     exclusions: Callable[[], Exclusions] = Exclusions,
+    commit: Callable[[Callable[[], list[list[int]]]], list[list[int]]] = lambda write: write(),
 ) -> tuple[VectorIndex, SwitchSummary]:
     """Embed every indexed file that has no vector of ``embedder``'s space yet, in batches.
 
     Returns the new space's index (all its vectors in the catalog, those of earlier interrupted
     runs too) and the figures. Files that cannot be read now are counted and left for the next
     indexing run (which retries them with the new model). Nothing of the old space is touched.
+    Each batch's vectors are stored through ``commit`` (the library's writer).
     """
     started = time.perf_counter()
     space = embedder.space
@@ -91,7 +94,7 @@ def reembed(
             summary.failed += len(prepared) - len(readable)
             if readable:
                 files = embed_batch(readable, embedder)
-                ids = catalog.add_space_vectors(space, files)
+                ids = commit(functools.partial(catalog.add_space_vectors, space, files))
                 new_ids = [vid for file_ids in ids for vid in file_ids]
                 vectors = [
                     v.embedding for f, got in zip(files, ids, strict=True) if got for v in f.vectors

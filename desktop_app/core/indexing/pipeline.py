@@ -2,108 +2,83 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
-from desktop_app.core.errors import ExtractionError
-from desktop_app.core.extractors import Extraction, Passage, extract
-from desktop_app.core.fingerprint import fingerprint_file
-from desktop_app.core.indexing.passages import PassageSplitter
-from desktop_app.core.indexing.priority import QueryPriority
+from desktop_app.core.extractors.chatter import native_stderr_logged
+from desktop_app.core.indexing.embed_pass import (
+    GPU_BATCH,
+    SAVE_EVERY_S,
+    EmbedPass,
+    Plan,
+    plan_for,
+)
+from desktop_app.core.indexing.other_kinds import record_other_kinds
+from desktop_app.core.indexing.prepare import (
+    BatchVectors,
+    PreparedFile,
+    embedded_files,
+    install_checkpoints,
+)
 from desktop_app.core.indexing.scanner import Scanner, ScanResult, mount_point_key
+from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import FileChanges, IndexSummary, Progress
 from desktop_app.core.storage.catalog import (
     PENDING,
     Catalog,
-    EmbeddedFile,
-    FileRecord,
     Folder,
-    NewText,
-    NewVector,
 )
 from desktop_app.core.storage.exclusions import Exclusions
-from desktop_app.core.storage.vector_index import VectorIndex
+from desktop_app.core.storage.store import Store
 
 if TYPE_CHECKING:
-    import torch
-
     from desktop_app.core.embedding.embedder import Embedder
     from desktop_app.core.extractors.ocr import OcrEngine
 
-__all__ = ["ChangeCallback", "FileChanges", "IndexSummary", "Indexer", "Progress"]
+__all__ = [
+    "GPU_BATCH",
+    "SAVE_EVERY_S",
+    "ChangeCallback",
+    "FileChanges",
+    "IndexSummary",
+    "Indexer",
+    "Plan",
+    "Progress",
+    "plan_for",
+]
 
 log = logging.getLogger(__name__)
 
-SAVE_EVERY_S = 30.0
-TEXT_BATCH = 64
-IMAGE_BATCH = 64  # pictures per image-tower call (a batch of videos holds many frames)
-# Videos read ahead at most: each holds up to MAX_FRAMES prepared frames (~0.6 MB each).
-VIDEOS_IN_FLIGHT = 6
-# Decoding waits at most this long for the model to finish a batch (a slow batch of video
-# frames must not stop reading the next files altogether).
-MODEL_WAIT_S = 5.0
-
 
 ChangeCallback = Callable[[FileChanges], None]
-
-# Pictures per model call on a GPU: the model there is fast enough that small batches leave it
-# waiting for launches; ViT-B-32 in fp16 needs well under 2 GB for 128 pictures.
-GPU_BATCH = 128
-MAX_DECODERS = 16
+T = TypeVar("T")
+Commit = Callable[[Callable[[], T]], T]  # runs a write on the library's writer (``Writer.run``)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """How a run shares the machine between decoding and the model."""
-
-    decoders: int
-    batch_size: int
-    decode_while_model_runs: bool
+def _at_once(write: Callable[[], T]) -> T:
+    return write()
 
 
-def plan_for(device: str, cores: int, batch_size: int, decoders: int | None = None) -> Plan:
-    """On the CPU the model's threads use every core, so decoding waits while a batch runs
-    (sharing them made each batch ~1.7x slower than the decoding it overlapped was worth, on 2
-    cores) and a few decoders suffice. On a GPU the cores are free while it computes: every
-    core decodes, all the time, and batches are larger (not measured: no GPU was at hand)."""
-    if device == "cpu":
-        return Plan(decoders or max(2, min(4, cores)), batch_size, False)
-    return Plan(decoders or max(2, min(MAX_DECODERS, cores)), max(batch_size, GPU_BATCH), True)
-
-
-@dataclass
-class _Prepared:
-    record: FileRecord
-    extraction: Extraction | None
-    pixels: torch.Tensor | None
-    file_values: dict[str, Any]
-    error: str | None = None
-    vanished: bool = False
-    chunks: list[Passage] = field(default_factory=list)  # passages cut to the text encoder's size
-    frames: list[tuple[torch.Tensor, int]] = field(default_factory=list)  # a video's, with ms
-
-
-PreparedFile = _Prepared  # one file read and preprocessed, ready for the model
 ProgressCallback = Callable[[Progress], None]
 
 
 class Indexer:
-    """Runs indexing for a library. Call from one thread at a time (the single writer)."""
+    """Runs indexing for a library. Call from one thread at a time (one run at a time).
+
+    Reading, decoding and the model run on this run's own threads; every write to the store
+    (the scan's findings, a batch's vectors, a failed or vanished file) is handed to ``commit``
+    (the library's writer), so other writes (forget, a tag) take their turn between batches.
+    """
 
     def __init__(
         self,
-        catalog: Catalog,
-        get_index: Callable[[], VectorIndex],
+        store: Store,
         get_embedder: Callable[[], Embedder],
         save_index: Callable[[], None],
         workers: int | None = None,
@@ -111,26 +86,25 @@ class Indexer:
         on_change: ChangeCallback | None = None,
         ocr: OcrEngine | None = None,
         exclusions: Callable[[], Exclusions] | None = None,
-        store_lock: threading.Lock | None = None,
+        commit: Commit[Any] = _at_once,
         priority: QueryPriority | None = None,
     ) -> None:
-        self._catalog = catalog
+        self._store = store
+        self._catalog: Catalog = store.catalog
         # The exclusions as they are now: asked again while a run goes on, so a file excluded
         # mid-run is not read.
         self._exclusions = exclusions or Exclusions
-        # Held around each catalog write + index update pair, so a file forgotten while this
-        # runs loses its vectors in both, whichever writes first.
-        self._store_lock = store_lock or threading.Lock()
+        self._commit = commit
         # Queries go first: this run's threads wait at checkpoints while one runs.
         self._priority = priority or QueryPriority()
         self._on_change = on_change
         self._ocr = ocr  # recognises text in photos and scanned pages when given
-        self._get_index = get_index  # the library swaps its index when the model changes
         self._get_embedder = get_embedder
         self._save_index = save_index
         self._workers = workers  # decoding threads; None: as many as the device wants
         self._batch_size = batch_size
 
+    @native_stderr_logged  # libtiff, LibRaw and FFmpeg write to fd 2: into the debug log
     def run(
         self,
         folders: Sequence[Folder],
@@ -147,8 +121,11 @@ class Indexer:
             on_progress=lambda n: report(Progress("scanning", done=n)),
             is_cancelled=cancel.is_set,
         )
+        if not cancel.is_set():  # what `lumen status` says of files Lumen does not read
+            self._commit(lambda: record_other_kinds(self._catalog, scan.other_kinds))
         return self._apply_and_embed(scan, started, report, cancel, save=True)
 
+    @native_stderr_logged
     def run_paths(
         self,
         folders: Sequence[Folder],
@@ -186,7 +163,7 @@ class Indexer:
             # Load the model before writing anything, so a missing model leaves no half-done run.
             report(Progress("loading model"))
             self._get_embedder()
-        self.apply_scan(scan, summary)
+        self._commit(lambda: self.apply_scan(scan, summary))
         self.embed_pending(summary, report, cancel, save=save)
         summary.elapsed_s = time.perf_counter() - started
         report(Progress("done", summary.embedded, summary.embedded, summary.failed))
@@ -210,7 +187,7 @@ class Indexer:
         for path, reason in scan.unreadable:
             log.warning("Skipped %s: %s", path, reason)
             summary.failures.append((path, reason))
-        removed_vectors = catalog.delete_files([r.id for r in scan.removed])
+        removed_vectors = self._store.delete_files([r.id for r in scan.removed])
         summary.removed += len(scan.removed)
         for record, found in scan.moved:
             log.info("Moved: %s -> %s", record.path, found.path)
@@ -250,14 +227,13 @@ class Indexer:
         summary.new += len(scan.new)
         for folder_id in {f.folder_id for f in scan.new} | {f.folder_id for _, f in scan.moved}:
             catalog.set_folder_state(folder_id, scanned=True)
-        if removed_vectors:
-            self._get_index().remove(removed_vectors)
         self._report(
             FileChanges(
                 moved=tuple((r.path, f.path) for r, f in scan.moved),
                 removed=tuple(r.path for r in scan.removed),
                 offline=tuple(f.path for f in scan.offline_folders if f.online),
                 online=tuple(f.path for f in back),
+                vectors_removed=len(removed_vectors),
             )
         )
 
@@ -287,313 +263,61 @@ class Indexer:
             return
         report(Progress("loading model", 0, len(pending)))
         embedder = self._get_embedder()
+        if cancel.is_set():
+            summary.cancelled = True
+            return
         plan = plan_for(embedder.device, os.cpu_count() or 2, self._batch_size, self._workers)
-        splitter = PassageSplitter.for_tokenizer(embedder.tokenizer)
-        priority = self._priority
-        _install_checkpoints(embedder)
+        install_checkpoints(embedder)
         embedder.load_image_tower()  # start-up, not part of the rate reported while indexing
         started = time.perf_counter()
-        last_save = started
-        done = 0
-        queue: deque[Future[_Prepared]] = deque()
-        todo = iter(pending)
-        batch: list[_Prepared] = []
-        # A batch handed to the model, whose vectors are stored once the next batch is queued.
-        running: tuple[list[_Prepared], Future[_Vectors]] | None = None
-
-        def background() -> None:
-            priority.mark_background()
-            _checkpoints.priority = priority
-
-        # On the CPU, decoding waits while the model runs (see ``plan_for``).
-        model_idle = threading.Event()
-        model_idle.set()
-
-        def prepare(record: FileRecord) -> _Prepared:
-            priority.checkpoint()  # a query runs: decode this file after it
-            if not plan.decode_while_model_runs:
-                model_idle.wait(MODEL_WAIT_S)
-            return _prepare(record, embedder, splitter, self._ocr)
-
-        def embed(batch: list[_Prepared]) -> _Vectors:
-            model_idle.clear()
-            try:
-                return _embed_batch(batch, embedder)
-            finally:
-                model_idle.set()
-
-        def store(finished: tuple[list[_Prepared], Future[_Vectors]]) -> None:
-            nonlocal done, last_save
-            items, vectors = finished
-            self._store_batch(items, vectors.result(), embedder)
-            summary.embedded += len(items)
-            done += len(items)
-            elapsed = time.perf_counter() - started
-            rate = done / elapsed if elapsed > 0 else 0.0
-            eta = (len(pending) - done) / rate if rate > 0 else None
-            report(
-                Progress(
-                    "indexing", done, len(pending), summary.failed, rate, eta, items[-1].record.path
-                )
-            )
-            if time.perf_counter() - last_save > SAVE_EVERY_S:
-                self._save_index()
-                last_save = time.perf_counter()
-
-        # Decoding threads keep prepared files ahead of the model; the model runs on its own
-        # thread, so it starts the next batch the moment it finishes one, while this thread
-        # stores the finished batch and gathers the one after.
-        with (
-            ThreadPoolExecutor(
-                plan.decoders, thread_name_prefix="lumen-extract", initializer=background
-            ) as pool,
-            ThreadPoolExecutor(
-                1, thread_name_prefix="lumen-model", initializer=background
-            ) as model,
-        ):
-            queued_videos: set[Future[_Prepared]] = set()
-            waiting: deque[FileRecord] = deque()
-
-            def refill() -> None:
-                while len(queue) < plan.batch_size * 2:
-                    record = waiting.popleft() if waiting else next(todo, None)
-                    if record is None:
-                        return
-                    if self._exclusions().excludes(record.path):
-                        continue  # excluded since the run began: never read
-                    if record.kind == "video" and len(queued_videos) >= VIDEOS_IN_FLIGHT:
-                        waiting.appendleft(record)  # memory: read on when a video is taken
-                        return
-                    future = pool.submit(prepare, record)
-                    queue.append(future)
-                    if record.kind == "video":
-                        queued_videos.add(future)
-
-            try:
-                refill()
-                while queue and not cancel.is_set():
-                    taken = queue.popleft()
-                    queued_videos.discard(taken)
-                    item = taken.result()
-                    refill()
-                    if item.vanished:
-                        summary.removed += 1
-                        self._get_index().remove(self._catalog.delete_files([item.record.id]))
-                        self._report(FileChanges(removed=(item.record.path,)))
-                        done += 1
-                    elif item.error is not None:
-                        log.warning("Skipped %s: %s", item.record.path, item.error)
-                        self._catalog.update_file(item.record.id, status="failed", error=item.error)
-                        summary.failed += 1
-                        summary.failures.append((item.record.path, item.error))
-                        self._report(FileChanges(failed=((item.record.path, item.error),)))
-                        done += 1
-                    else:
-                        batch.append(item)
-                    frames = sum(len(b.frames) for b in batch)
-                    if (
-                        len(batch) >= plan.batch_size
-                        or frames >= IMAGE_BATCH
-                        or (not queue and batch)
-                    ):
-                        handed = (batch, model.submit(embed, batch))
-                        batch = []
-                        if running is not None:
-                            store(running)  # the model works on ``handed`` meanwhile
-                        running = handed
-                if cancel.is_set():
-                    summary.cancelled = True
-                    for future in queue:
-                        future.cancel()
-                # finished files of a cancelled run are kept, not thrown away
-                if batch:
-                    handed = (batch, model.submit(embed, batch))
-                    batch = []
-                    if running is not None:
-                        store(running)
-                    running = handed
-                if running is not None:
-                    store(running)
-                    running = None
-            finally:
-                for future in queue:
-                    future.cancel()
+        embedding = EmbedPass(
+            pending,
+            embedder,
+            plan,
+            self._ocr,
+            self._priority,
+            lambda path: self._exclusions().excludes(path),
+            summary,
+            report,
+            cancel,
+            store_batch=lambda items, vectors: self._store_batch(items, vectors, embedder),
+            not_embedded=lambda item: self._commit(
+                functools.partial(self._not_embedded, item, summary)
+            ),
+            save=lambda: self._commit(self._save_index),
+        )
+        embedding.run()
+        done = embedding.done
         summary.embed_s += time.perf_counter() - started
         if save:
             report(Progress("saving", done, len(pending), summary.failed))
-            self._save_index()
+            self._commit(self._save_index)
 
-    def _store_batch(self, batch: list[_Prepared], vectors: _Vectors, embedder: Embedder) -> None:
-        """Write a batch's vectors and texts to the catalog and the vector index."""
-        stored = _embedded_files(batch, vectors)
-        with self._store_lock:
-            ids_per_file, old_ids = self._catalog.store_embedded_files(embedder.space, stored)
-            new_ids = [vid for ids in ids_per_file for vid in ids]
-            new_vectors = [
-                v.embedding
-                for item, ids in zip(stored, ids_per_file, strict=True)
-                if ids  # none: the file was forgotten while it was being embedded
-                for v in item.vectors
-            ]
-            if old_ids:
-                self._get_index().remove(old_ids)
-            if new_ids:
-                self._get_index().add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vectors))
-        self._report(FileChanges(indexed=tuple(item.record.path for item in batch)))
+    def _not_embedded(self, item: PreparedFile, summary: IndexSummary) -> None:
+        """A file that vanished is forgotten; one that could not be read is marked failed."""
+        if item.vanished:
+            summary.removed += 1
+            gone = self._store.delete_files([item.record.id])
+            self._report(FileChanges(removed=(item.record.path,), vectors_removed=len(gone)))
+            return
+        error = item.error or "unknown reason"
+        log.warning("Skipped %s: %s", item.record.path, error)
+        self._catalog.update_file(item.record.id, status="failed", error=error)
+        summary.failed += 1
+        summary.failures.append((item.record.path, error))
+        self._report(FileChanges(failed=((item.record.path, error),)))
 
-
-# What the model made of a batch: its pictures and their vectors, its passages and theirs.
-_Vectors = tuple[
-    list[tuple[_Prepared, "torch.Tensor", int | None]],
-    np.ndarray,
-    list[tuple[_Prepared, Passage]],
-    np.ndarray,
-]
-
-# The query gate of the thread running the model now (set on indexing's own threads only).
-_checkpoints = threading.local()
-
-
-def _give_way_to_queries(*_args: object) -> None:
-    priority: QueryPriority | None = getattr(_checkpoints, "priority", None)
-    if priority is not None:
-        priority.checkpoint()
-
-
-def _install_checkpoints(embedder: Embedder) -> None:
-    """Give way to queries before each step of the image tower's blocks (attention, each
-    MLP layer, the norms): a query waits at most for the step that is running.
-
-    Only indexing's threads ever wait there: on any other thread (a query embedding a picture
-    for "find similar") the hook returns at once. Installed once per model.
-    """
-    model = embedder.model
-    if getattr(model, "_lumen_checkpoints", False):
-        return
-    blocks = getattr(getattr(getattr(model, "visual", None), "transformer", None), "resblocks", [])
-    for block in blocks:
-        # the block's parts, and inside them the innermost modules (the MLP's layers one by
-        # one); int8 quantisation may swap those layers later, the parts stay
-        steps = [block, *block.children()]
-        steps += [m for m in block.modules() if not next(m.children(), None)]
-        for step in steps:
-            step.register_forward_pre_hook(_give_way_to_queries)
-    model._lumen_checkpoints = True
-
-
-def _embed_batch(batch: list[_Prepared], embedder: Embedder) -> _Vectors:
-    """The model's step for a batch (on the model thread): every picture's and passage's vector."""
-    import torch
-
-    # Every picture to embed: a photo's or a document page's, and each frame of a video.
-    pictures: list[tuple[_Prepared, torch.Tensor, int | None]] = []
-    for item in batch:
-        if item.pixels is not None:
-            pictures.append((item, item.pixels, None))
-        pictures += [(item, pixels, at_ms) for pixels, at_ms in item.frames]
-    image_vectors = [
-        embedder.encode_prepared(
-            torch.stack([pixels for _, pixels, _ in pictures[start : start + IMAGE_BATCH]])
+    def _store_batch(
+        self, batch: list[PreparedFile], vectors: BatchVectors, embedder: Embedder
+    ) -> None:
+        """Write a batch's vectors and texts to the catalog and the vector index (one writer
+        operation: the store's lock covers both)."""
+        stored = embedded_files(batch, vectors)
+        ids_per_file = self._commit(lambda: self._store.store_embedded(embedder.space, stored))
+        kept = [item.record for item, ids in zip(batch, ids_per_file, strict=True) if ids]
+        self._report(
+            FileChanges(
+                added=tuple(r.path for r in kept if r.indexed_at is None),
+                changed=tuple(r.path for r in kept if r.indexed_at is not None),
+            )
         )
-        for start in range(0, len(pictures), IMAGE_BATCH)
-    ]
-    passages = [(item, passage) for item in batch for passage in item.chunks]
-    text_vectors = [
-        embedder.encode_texts([p.text for _, p in passages[start : start + TEXT_BATCH]])
-        for start in range(0, len(passages), TEXT_BATCH)
-    ]
-    empty = np.zeros((0, embedder.dim), dtype=np.float32)
-    return (
-        pictures,
-        np.concatenate(image_vectors) if image_vectors else empty,
-        passages,
-        np.concatenate(text_vectors) if text_vectors else empty,
-    )
-
-
-def _embedded_files(batch: Sequence[_Prepared], vectors: _Vectors) -> list[EmbeddedFile]:
-    """Each file of a batch with its vectors and the text its keyword index holds."""
-    pictures, picture_vectors, passages, passage_vectors = vectors
-    vectors_of: dict[int, list[NewVector]] = {id(item): [] for item in batch}
-    for (item, _, at_ms), vector in zip(pictures, picture_vectors, strict=True):
-        vectors_of[id(item)].append(NewVector("image", vector, page=None, at_ms=at_ms))
-    for (item, passage), vector in zip(passages, passage_vectors, strict=True):
-        vectors_of[id(item)].append(NewVector("text", vector, passage.page, passage.text))
-    return [
-        EmbeddedFile(
-            item.record.id,
-            vectors_of[id(item)],
-            # the text the keyword index holds for this file
-            [
-                NewText(p.text, p.page)
-                for p in (item.extraction.passages if item.extraction else [])
-            ],
-            item.file_values,
-        )
-        for item in batch
-    ]
-
-
-def embed_batch(batch: Sequence[PreparedFile], embedder: Embedder) -> list[EmbeddedFile]:
-    """The vectors (and keyword-index text) of a batch of prepared files, in order (a model
-    switch stores them beside the old model's)."""
-    return _embedded_files(batch, _embed_batch(list(batch), embedder))
-
-
-def prepare_file(
-    record: FileRecord,
-    embedder: Embedder,
-    splitter: PassageSplitter | None = None,
-    ocr: OcrEngine | None = None,
-) -> PreparedFile:
-    """Read and preprocess one file for the model (what indexing's decoding threads do)."""
-    return _prepare(record, embedder, splitter, ocr)
-
-
-def _prepare(
-    record: FileRecord,
-    embedder: Embedder,
-    splitter: PassageSplitter | None = None,
-    ocr: OcrEngine | None = None,
-) -> _Prepared:
-    """Worker-thread step: fingerprint, decode and preprocess one file, cut its text to size."""
-    path = record.path
-    try:
-        st = path.stat()
-        fingerprint = fingerprint_file(path)
-        extraction = extract(path, embedder.image_size, ocr)
-        pixels = embedder.prepare_image(extraction.image) if extraction.image is not None else None
-        frames = [
-            (embedder.prepare_image(f.image), round(f.at_s * 1000)) for f in extraction.frames
-        ]
-        chunks = splitter.split(extraction.passages) if splitter else extraction.passages
-    except FileNotFoundError:
-        return _Prepared(record, None, None, {}, "file vanished", vanished=True)
-    except PermissionError:
-        return _Prepared(record, None, None, {}, "permission denied")
-    except ExtractionError as exc:
-        if not path.exists():
-            return _Prepared(record, None, None, {}, "file vanished", vanished=True)
-        return _Prepared(record, None, None, {}, str(exc))
-    except OSError as exc:
-        return _Prepared(record, None, None, {}, f"cannot read file: {exc.strerror or exc}")
-    except Exception as exc:  # a bug in a decoder must not stop the run
-        log.exception("Unexpected error while reading %s", path)
-        return _Prepared(record, None, None, {}, f"unexpected error: {type(exc).__name__}: {exc}")
-    if pixels is None and not frames and not extraction.passages:
-        return _Prepared(record, None, None, {}, "nothing to index (no image and no text)")
-    values: dict[str, Any] = {
-        "fingerprint": fingerprint,
-        "size": st.st_size,
-        "mtime_ns": st.st_mtime_ns,
-        "width": extraction.width,
-        "height": extraction.height,
-        "taken_at": extraction.taken_at,
-        "camera": extraction.camera,
-        "title": extraction.title,
-        "page_count": extraction.page_count,
-        "duration_s": extraction.duration_s,
-    }
-    # The pictures are prepared tensors now: the decoded copies need not wait for the model.
-    extraction.image, extraction.frames = None, []
-    return _Prepared(record, extraction, pixels, values, chunks=chunks, frames=frames)

@@ -6,12 +6,14 @@ import errno
 import logging
 import os
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop_app.core.extractors import kind_for_path
 from desktop_app.core.fingerprint import fingerprint_file
+from desktop_app.core.indexing.other_kinds import count_other
 from desktop_app.core.storage.catalog import FAILED, Catalog, FileRecord, Folder
 from desktop_app.core.storage.exclusions import Exclusions
 
@@ -58,6 +60,7 @@ class ScanResult:
     offline_folders: list[Folder] = field(default_factory=list)
     online_folders: list[Folder] = field(default_factory=list)  # reachable folders it looked at
     seen: int = 0
+    other_kinds: Counter[str] = field(default_factory=Counter)  # files Lumen never reads
 
     @property
     def has_changes(self) -> bool:
@@ -65,15 +68,19 @@ class ScanResult:
 
 
 def walk_folder(
-    root: Path, errors: list[tuple[Path, str]], exclusions: Exclusions | None = None
+    root: Path,
+    errors: list[tuple[Path, str]],
+    exclusions: Exclusions | None = None,
+    others: Counter[str] | None = None,
 ) -> Iterator[os.DirEntry[str]]:
     """Yield the supported files under ``root``, following symlinks but never looping.
 
-    Excluded files are never stat-ed or read, and excluded folders never listed.
+    Excluded files are never stat-ed or read, and excluded folders never listed. Files of
+    other kinds are counted by extension in ``others``.
     """
     visited: set[tuple[int, int]] = set()
-    if exclusions is not None and exclusions.excludes(root):
-        return
+    if exclusions is not None and exclusions.within([root]).excludes(root):
+        return  # (a folder named by the user is walked even inside a hidden or excluded-by-name one)
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -97,10 +104,11 @@ def walk_folder(
                     try:
                         if entry.is_dir(follow_symlinks=True):
                             stack.append(Path(entry.path))
-                        elif entry.is_file(follow_symlinks=True) and kind_for_path(
-                            Path(entry.name)
-                        ):
-                            yield entry
+                        elif entry.is_file(follow_symlinks=True):
+                            if kind_for_path(Path(entry.name)):
+                                yield entry
+                            elif others is not None:
+                                count_other(others, entry.name)
                     except OSError as exc:
                         note_unreadable(errors, Path(entry.path), exc)
         except OSError as exc:  # (the indexer logs it, once)
@@ -154,7 +162,8 @@ class Scanner:
             result.online_folders.append(folder)
             known = self._catalog.files_in_folder(folder.id)
             seen_paths: set[Path] = set()
-            for entry in walk_folder(folder.path, result.unreadable, self._exclusions):
+            walk = walk_folder(folder.path, result.unreadable, self._exclusions, result.other_kinds)
+            for entry in walk:
                 if is_cancelled():
                     return result
                 path = Path(entry.path)
@@ -199,7 +208,9 @@ class Scanner:
             folder = next((f for f in folders if path.is_relative_to(f.path)), None)
             if folder is None or any(map(is_ignored_name, path.relative_to(folder.path).parts)):
                 continue
-            if self._exclusions is not None and self._exclusions.excludes(path):
+            if self._exclusions is not None and self._exclusions.within([folder.path]).excludes(
+                path
+            ):
                 continue
             by_folder.setdefault(folder.id, []).append(path)
             folder_of[folder.id] = folder

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import logging
 import os
 import stat
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from watchdog.events import (
@@ -36,14 +34,48 @@ from watchdog.observers.polling import PollingObserver
 
 from desktop_app.core.errors import LumenError, ModelUnavailableError
 from desktop_app.core.extractors import kind_for_path
+from desktop_app.core.indexing.coalescer import Coalescer
+from desktop_app.core.indexing.inotify_limits import (
+    inotify_watch_limit_reached,
+    limit_advice,
+    uses_inotify,
+)
 from desktop_app.core.indexing.pipeline import ChangeCallback, IndexSummary
 from desktop_app.core.indexing.scanner import is_ignored_name
 from desktop_app.core.indexing.writer_lock import LibraryBusyError
+from desktop_app.core.records import Folder, Progress
+from desktop_app.core.storage.catalog import Catalog
 
 R = TypeVar("R")
 
-if TYPE_CHECKING:
-    from desktop_app.core.library import Library
+
+class Followed(Protocol):
+    """What the watcher needs of a library (``Library`` is one; this module is below it)."""
+
+    catalog: Catalog
+
+    def update_paths(
+        self,
+        paths: Iterable[Path],
+        progress: Callable[[Progress], None] | None = ...,
+        cancel: threading.Event | None = ...,
+        on_change: ChangeCallback | None = ...,
+    ) -> IndexSummary: ...
+
+    def index(
+        self,
+        paths: Sequence[Path] | None = ...,
+        progress: Callable[[Progress], None] | None = ...,
+        cancel: threading.Event | None = ...,
+        on_change: ChangeCallback | None = ...,
+    ) -> IndexSummary: ...
+
+    def rescan_wanted(self) -> bool: ...
+
+    def folders(self) -> list[Folder]: ...
+
+    def set_following(self, on: bool) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +83,6 @@ DEFAULT_SETTLE_S = 1.0  # a file must keep its size and mtime this long before i
 DEFAULT_RECONCILE_EVERY_S = 15 * 60.0  # full safety-net rescan
 DEFAULT_POLL_INTERVAL_S = 30.0  # for folders that inotify cannot watch (each poll stats all)
 DEFAULT_RECHECK_S = 2.0  # how often folder roots are checked (gone, back, added, removed)
-MAX_BATCH = 2000  # paths handed to the library at once
 # How long ``start`` waits for the first watches (a huge tree takes a while to watch).
 WATCHES_READY_S = 30.0
 
@@ -68,126 +99,6 @@ EVENTS: list[type[FileSystemEvent]] = [
     DirMovedEvent,
 ]
 _INOTIFY_OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
-
-StatKey = tuple[int, int] | str | None
-
-
-def stat_key(path: Path) -> StatKey:
-    """What must not change for ``path`` to count as settled: (size, mtime), "dir", or None."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if stat.S_ISDIR(st.st_mode):
-        return "dir"
-    return (st.st_size, st.st_mtime_ns)
-
-
-@dataclass
-class _Dirty:
-    key: StatKey
-    changed_at: float
-
-
-class Coalescer:
-    """Dirty paths, each released once it has been quiet and unchanged on disk for ``settle_s``.
-
-    Many events for one path (a file written in chunks, created then modified then closed)
-    collapse into one entry. A file still being written keeps changing size or mtime and is
-    held back; a folder is held back while anything below it is. Both paths of a move are
-    released together, so the library sees the move whole. ``add``/``add_move`` may be called
-    from any thread (the watchdog thread); ``take_ready`` from one consumer.
-    """
-
-    def __init__(
-        self,
-        settle_s: float,
-        clock: Callable[[], float] = time.monotonic,
-        stat: Callable[[Path], StatKey] = stat_key,
-    ) -> None:
-        self.settle_s = settle_s
-        self._clock = clock
-        self._stat = stat
-        self._lock = threading.Lock()
-        self._dirty: OrderedDict[Path, _Dirty] = OrderedDict()  # oldest change first
-        self._partners: dict[Path, set[Path]] = {}
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._dirty)
-
-    def add(self, path: Path) -> None:
-        """Something happened to ``path``: (re)start its settle time."""
-        key = self._stat(path)
-        now = self._clock()
-        with self._lock:
-            self._refresh(path, key, now)
-
-    def _refresh(self, path: Path, key: StatKey, now: float) -> None:
-        """Restart the settle time of ``path`` and of the other end of its moves."""
-        self._dirty.pop(path, None)
-        self._dirty[path] = _Dirty(key, now)
-        for partner in self._partners.get(path, ()):
-            entry = self._dirty.pop(partner, None)
-            if entry is not None:
-                self._dirty[partner] = _Dirty(entry.key, now)
-
-    def add_move(self, src: Path, dest: Path) -> None:
-        """``src`` was renamed to ``dest``: both are dirty, and are released together."""
-        keys = self._stat(src), self._stat(dest)
-        now = self._clock()
-        with self._lock:
-            self._partners.setdefault(src, set()).add(dest)
-            self._partners.setdefault(dest, set()).add(src)
-            self._refresh(src, keys[0], now)
-            self._refresh(dest, keys[1], now)
-
-    def next_due(self) -> float | None:
-        """Seconds until the oldest entry may be ready (0: now), or None when nothing is dirty."""
-        with self._lock:
-            if not self._dirty:
-                return None
-            oldest = next(iter(self._dirty.values()))
-        return max(0.0, oldest.changed_at + self.settle_s - self._clock())
-
-    def take_ready(self, limit: int = MAX_BATCH) -> list[Path]:
-        """Remove and return up to ``limit`` settled paths (plus their move partners)."""
-        now = self._clock()
-        with self._lock:
-            due: list[tuple[Path, _Dirty]] = []
-            for path, entry in self._dirty.items():
-                if entry.changed_at + self.settle_s > now or len(due) >= limit:
-                    break
-                due.append((path, entry))
-        keys = {path: self._stat(path) for path, _ in due}  # outside the lock: may be slow
-        now = self._clock()
-        ready: list[Path] = []
-        with self._lock:
-            for path, entry in due:
-                if self._dirty.get(path) is not entry:  # changed again meanwhile, or released
-                    continue
-                key = keys[path]
-                if key != entry.key or (key == "dir" and self._dirty_below(path)):
-                    self._refresh(path, key, now)  # still changing: wait another settle time
-                    continue
-                self._release(path, ready)
-        return ready
-
-    def _dirty_below(self, folder: Path) -> bool:
-        prefix = str(folder).rstrip(os.sep) + os.sep
-        return any(str(p).startswith(prefix) for p in self._dirty)
-
-    def _release(self, path: Path, ready: list[Path]) -> None:
-        if self._dirty.pop(path, None) is None:
-            return
-        ready.append(path)
-        for partner in self._partners.pop(path, ()):
-            others = self._partners.get(partner)
-            if others is not None:
-                others.discard(path)
-                if not others:
-                    del self._partners[partner]
-            self._release(partner, ready)
 
 
 class _EventHandler(FileSystemEventHandler):
@@ -247,8 +158,9 @@ class FolderWatcher:
     """Keeps a library's index in step with its watched folders while it runs.
 
     File-system events go through a ``Coalescer`` (a file is read only once its size and mtime
-    have settled) to ``Library.update_paths`` in batches, on one worker thread that is also the
-    only writer this watcher uses (it shares the library's write lock with any other indexing).
+    have settled) to ``Library.update_paths`` in batches, from one worker thread: it reads and
+    embeds there, and hands each write to the library's one writer (``Writer.run``), so its
+    batches take turns with every other mutation instead of writing on a thread of their own.
     That thread also runs a full reconciliation (``Library.index``) at start, on
     ``reconcile_now``, after the kernel drops events, and every ``reconcile_every_s`` seconds,
     and every ``recheck_s`` seconds it checks folder roots: a folder that vanished (unmounted
@@ -256,15 +168,16 @@ class FolderWatcher:
     when a folder is added to the library, it is watched and reconciled. Folders that inotify
     cannot watch (``fs.inotify.max_user_watches`` reached) are polled every ``poll_interval_s``.
 
-    ``on_change(FileChanges)`` is called on the worker thread (named ``lumen-watch``), never on
-    the caller's, each time files become searchable, move, vanish or fail, or a folder goes
-    offline or comes back; a GUI should hop to its own thread and re-run the current query.
+    ``on_change(FileChanges)`` is called on the worker thread (named ``lumen-watch``) or the
+    library's writer thread, never on the caller's, each time files become searchable, move,
+    vanish or fail, or a folder goes offline or comes back; a GUI should hop to its own thread
+    and apply the changes to what it shows.
     ``on_reconciled(IndexSummary)`` is called on the same thread after each full rescan.
     """
 
     def __init__(
         self,
-        library: Library,
+        library: Followed,
         *,
         settle_s: float = DEFAULT_SETTLE_S,
         reconcile_every_s: float | None = DEFAULT_RECONCILE_EVERY_S,
@@ -311,7 +224,7 @@ class FolderWatcher:
             log.warning(
                 "Cannot watch folders for changes (%s)%s; looking for changes every %g s instead",
                 exc.strerror or exc,
-                _limit_advice(exc),
+                limit_advice(exc),
                 self._poll_interval_s,
             )
         logging.getLogger(_INOTIFY_OVERFLOW_LOGGER).addHandler(self._overflow)
@@ -512,11 +425,11 @@ class FolderWatcher:
                     "Cannot watch %s for changes (%s)%s; looking for changes in it every %g s",
                     path,
                     exc.strerror or exc,
-                    _limit_advice(exc),
+                    limit_advice(exc),
                     self._poll_interval_s,
                 )
             else:
-                if not _uses_inotify(self._observer) or not _inotify_watch_limit_reached(path):
+                if not uses_inotify(self._observer) or not inotify_watch_limit_reached(path):
                     self._watches[path] = _Watch(identity, watch, self._observer)
                     return
                 self._observer.unschedule(watch)
@@ -524,7 +437,7 @@ class FolderWatcher:
                     "Not every subfolder of %s could be watched for changes: the limit on "
                     "inotify watches is reached%s; looking for changes in it every %g s",
                     path,
-                    _limit_advice(OSError(errno.ENOSPC, "")),
+                    limit_advice(OSError(errno.ENOSPC, "")),
                     self._poll_interval_s,
                 )
         self._polling.add(path)
@@ -550,44 +463,3 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
-
-
-def _limit_advice(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return (
-            " (fs.inotify.max_user_watches is too low for this many folders; raise it with "
-            "`sudo sysctl fs.inotify.max_user_watches=524288`, and add that line to "
-            "/etc/sysctl.conf to keep it)"
-        )
-    if exc.errno == errno.EMFILE:
-        return (
-            " (fs.inotify.max_user_instances is reached; raise it with "
-            "`sudo sysctl fs.inotify.max_user_instances=1024`)"
-        )
-    return ""
-
-
-def _uses_inotify(observer: BaseObserver) -> bool:
-    return type(observer).__name__ == "InotifyObserver"
-
-
-def _inotify_watch_limit_reached(path: Path) -> bool:
-    """Whether one more inotify watch fails for lack of watches.
-
-    watchdog silently skips subfolders it cannot watch, so after scheduling a folder this probe
-    tells whether the limit was hit on the way (then the folder is only partly watched).
-    """
-    try:
-        from watchdog.observers import inotify_c
-    except Exception:  # not Linux
-        return False
-    fd = inotify_c.inotify_init()
-    if fd < 0:
-        return ctypes.get_errno() == errno.EMFILE
-    try:
-        wd = inotify_c.inotify_add_watch(
-            fd, os.fsencode(path), inotify_c.InotifyConstants.IN_DELETE_SELF
-        )
-        return wd < 0 and ctypes.get_errno() == errno.ENOSPC
-    finally:
-        os.close(fd)

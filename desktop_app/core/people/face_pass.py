@@ -10,11 +10,13 @@ by benchmarks/bench_faces.py on 12-MP photos with ViT-B-32: about 11 % more inde
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -27,6 +29,14 @@ from desktop_app.core.people.model import DETECT_SIDE, Box, DetectedFace, FaceMo
 from desktop_app.core.people.store import PeopleStore
 
 log = logging.getLogger(__name__)
+
+Commit = Callable[[Callable[[], Any]], Any]  # runs a write as the library writer's operation
+
+
+def _at_once(operation: Callable[[], Any]) -> Any:
+    """Run a write here and now (no writer thread: tests, tools)."""
+    return operation()
+
 
 # A video's keyframes looked at for faces (spread over it), each at most DETECT_SIDE wide.
 VIDEO_FRAMES = 6
@@ -79,9 +89,10 @@ def _scaled(box: Box, scale: float) -> Box:
 class FacePass:
     """Looks at files for faces and groups them; the store and the model are passed in."""
 
-    def __init__(self, store: PeopleStore, model: FaceModel) -> None:
+    def __init__(self, store: PeopleStore, model: FaceModel, commit: Commit = _at_once) -> None:
         self._store = store
         self._model = model
+        self._commit = commit  # each write, as the library writer's operation
         stored = store.all_faces()
         assigned = [i for i, p in enumerate(stored.person_ids) if p is not None]
         self._clusters = Clusters.from_faces(
@@ -112,27 +123,27 @@ class FacePass:
             except (ExtractionError, OSError) as exc:
                 reason = str(exc) or type(exc).__name__
                 summary.failed.append((path, reason))
-                self._store.save_scan(file_id, [], error=reason)
+                self._commit(functools.partial(self._store.save_scan, file_id, [], reason))
                 continue
             placed = []
             for face, at_s in faces:
                 person, _distance = self._clusters.nearest(face.descriptor)
                 if person is None:
-                    person = self._store.new_person()
+                    person = int(self._commit(self._store.new_person))
                     summary.new_people += 1
                 self._clusters.add(person, face.descriptor)
                 placed.append((face, at_s, person))
-            self._store.save_scan(file_id, placed)
+            self._commit(functools.partial(self._store.save_scan, file_id, placed))
             summary.files += 1
             summary.faces += len(placed)
             if progress is not None:
                 progress(done, len(files))
         if summary.faces and regroup_after:
-            regroup(self._store)
+            regroup(self._store, self._commit)
         return summary
 
 
-def regroup(store: PeopleStore) -> int:
+def regroup(store: PeopleStore, commit: Commit = _at_once) -> int:
     """Re-cluster every face: unpinned faces move to the nearest person's mean; faces far from
     every person are grouped anew. Faces moved."""
     stored = store.all_faces()
@@ -149,10 +160,10 @@ def regroup(store: PeopleStore) -> int:
     for i, person in zip(known, new, strict=True):
         if person is None:  # far from everyone now: grouped with the other loose faces
             found, _distance = loose.nearest(stored.descriptors[i])
-            person = store.new_person() if found is None else found
+            person = int(commit(store.new_person)) if found is None else found
             loose.add(person, stored.descriptors[i])
         if person != current[i]:
             moves[stored.face_ids[i]] = person
     if moves:
-        store.set_persons(moves)
+        commit(lambda: store.set_persons(moves))
     return len(moves)

@@ -59,8 +59,10 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
     for m in _PERSON.finditer(query):
         name = m["phrase"] if m["phrase"] is not None else m["word"]
         person = _find(name, people)
-        if person is None:
+        if person is None and not m["neg"]:
             unknown.append(name)
+        elif person is None:  # leaving out someone unknown leaves out nothing
+            matched.append(m.group(0).strip())
         else:
             (unwanted if m["neg"] else wanted).append(person)
             matched.append(m.group(0).strip())
@@ -125,12 +127,3 @@ def people_in(store: PeopleStore, file_ids: Sequence[int]) -> dict[int, tuple[st
         if names:
             out[file_id] = names
     return out
-
-
-def describe_people(names: Sequence[str]) -> str:
-    """``Ann is in it``, ``Ann and Bo are in it``."""
-    if not names:
-        return ""
-    if len(names) == 1:
-        return f"{names[0]} is in it"
-    return f"{', '.join(names[:-1])} and {names[-1]} are in it"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from desktop_app.core.people.query import PersonTerms, people_in
 from desktop_app.core.people.service import People
-from desktop_app.core.query.search import MatchReason, SearchHit, SearchResults
+from desktop_app.core.query.query_text import MatchReason, SearchHit, SearchResults
 from desktop_app.core.records import FileFilter, FileRecord
 
 NOBODY = -1  # a person id no one has: ``person:X`` of an unknown X keeps no file
@@ -44,7 +44,10 @@ def people_results(
     recent: Recent,
 ) -> SearchResults:
     """The results of a query that named people: ``rest`` searched within their photos (their
-    photos newest first when nothing else was asked), each hit saying who is in it."""
+    photos newest first when nothing else was asked), each hit saying who is in it. A
+    ``person:X`` of no one known finds nothing."""
+    if terms.unknown:
+        return SearchResults()
     if any(ch.isalnum() for ch in rest) or file_filter is None or not terms.wanted:
         results = search(rest, file_filter)
     else:

@@ -7,9 +7,16 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from desktop_app.core.errors import LumenError
-from desktop_app.core.people.face_pass import FacePass, FacePassSummary, regroup
+from desktop_app.core.people.face_pass import (
+    Commit,
+    FacePass,
+    FacePassSummary,
+    _at_once,
+    regroup,
+)
 from desktop_app.core.people.model import FaceModel, load_face_model
 from desktop_app.core.people.query import PersonTerms, parse_person_terms
 from desktop_app.core.people.store import Face, PeopleStore, Person, Sessions
@@ -27,11 +34,24 @@ class People:
     """Faces and people of one library. ``sessions``: the catalog's ``session``."""
 
     def __init__(
-        self, sessions: Sessions, load_model: Callable[[], FaceModel] = load_face_model
+        self,
+        sessions: Sessions,
+        load_model: Callable[[], FaceModel] = load_face_model,
+        commit: Commit = _at_once,
     ) -> None:
         self.store = PeopleStore(sessions)
         self._load_model = load_model
         self._model: FaceModel | None = None
+        self._commit = commit
+
+    def _write(self, operation: Callable[[], Any]) -> Any:
+        """``operation`` as the writer's, after the tables exist."""
+
+        def write() -> Any:
+            self.store.ensure()
+            return operation()
+
+        return self._commit(write)
 
     def model(self) -> FaceModel:
         """The face model, loaded on first use (raises ``FaceModelMissingError`` or
@@ -55,7 +75,9 @@ class People:
         waiting = self.store.pending_count()
         if not waiting:
             return total
-        face_pass = FacePass(self.store, self.model())
+        model = self.model()
+        self._write(lambda: None)  # the tables, before the pass reads them
+        face_pass = FacePass(self.store, model, self._commit)
         seen = 0
         while not (cancel and cancel.is_set()):
             if max_files is not None and seen >= max_files:
@@ -73,7 +95,7 @@ class People:
             if progress is not None:
                 progress(min(seen, waiting), waiting)
         if total.faces:
-            regroup(self.store)
+            regroup(self.store, self._commit)
         return total
 
     def scan_pending_quietly(
@@ -92,11 +114,13 @@ class People:
 
     def listed(self, everyone: bool = False) -> list[Person]:
         """People, most photos first; unnamed people seen once only with ``everyone``."""
+        if not self.store.ready():
+            return []
         return [p for p in self.store.people() if everyone or p.name or p.faces > 1]
 
     def person(self, person_id: int) -> Person:
         """The person with this id (raises ``LumenError`` when there is none)."""
-        found = self.store.people([person_id])
+        found = self.store.people([person_id]) if self.store.ready() else []
         if not found:
             raise LumenError(f"There is no person {person_id}; `lumen people --all` lists them")
         return found[0]
@@ -107,7 +131,7 @@ class People:
         if not name:
             raise LumenError("A name needs at least one letter")
         self.person(person_id)
-        self.store.name(person_id, name)
+        self._write(lambda: self.store.name(person_id, name))
         return self.person(person_id)
 
     def merge(self, into: int, others: list[int]) -> Person:
@@ -118,14 +142,14 @@ class People:
         if target.name is None:  # the merged person takes a name one of them had
             named = next((p.name for p in self.store.people(others) if p.name), None)
             if named:
-                self.store.name(into, named)
-        self.store.merge(into, others)
+                self._write(lambda: self.store.name(into, named))
+        self._write(lambda: self.store.merge(into, others))
         return self.person(into)
 
     def forget(self, person_id: int) -> int:
         """Delete a person and their faces; faces deleted."""
         self.person(person_id)
-        return self.store.forget(person_id)
+        return int(self._write(lambda: self.store.forget(person_id)))
 
     def in_file(self, path: Path) -> list[Face]:
         """The faces found in the file at ``path`` (raises ``LumenError`` when it is not
@@ -133,7 +157,7 @@ class People:
         file_id = self.store.file_id(path)
         if file_id is None:
             raise LumenError(f"{path} is not in the library")
-        if not self.store.was_scanned(file_id):
+        if not (self.store.ready() and self.store.was_scanned(file_id)):
             raise LumenError(
                 f"{path} has not been looked at for faces yet; run `lumen people scan`"
             )
@@ -141,13 +165,13 @@ class People:
 
     def turn_off(self) -> int:
         """Turn face recognition off and delete every face descriptor; faces deleted."""
-        return self.store.set_enabled(False)
+        return int(self._write(lambda: self.store.set_enabled(False)))
 
     def turn_on(self) -> None:
-        self.store.set_enabled(True)
+        self._write(lambda: self.store.set_enabled(True))
 
     def terms(self, query: str) -> PersonTerms:
         """What ``query`` says about people (names count only while face recognition is on)."""
         if "person:" not in query and not self.store.enabled():
             return PersonTerms(query)
-        return parse_person_terms(query, self.store.named())
+        return parse_person_terms(query, self.store.named() if self.store.ready() else [])

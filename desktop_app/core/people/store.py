@@ -98,8 +98,24 @@ class PeopleStore:
 
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
-        with self._sessions() as s:
-            self._migrate(s)
+        self._ready = False  # the tables exist (opening a library only reads)
+
+    def ready(self) -> bool:
+        """Whether the tables exist (``ensure`` creates them: the first write does)."""
+        if not self._ready:
+            with self._sessions() as s:
+                found = s.execute(
+                    text("SELECT value FROM meta WHERE key = :k"), {"k": SCHEMA_KEY}
+                ).scalar_one_or_none()
+            self._ready = found is not None and int(found) >= SCHEMA_VERSION
+        return self._ready
+
+    def ensure(self) -> None:
+        """Create or migrate the tables (a write: run it as the writer's operation)."""
+        if not self.ready():
+            with self._sessions() as s:
+                self._migrate(s)
+            self._ready = True
 
     @staticmethod
     def _migrate(s: Session) -> None:
@@ -158,6 +174,16 @@ class PeopleStore:
 
     def pending_count(self) -> int:
         """How many indexed photos and videos wait for the face pass."""
+        if not self.ready():
+            with self._sessions() as s:
+                return int(
+                    s.execute(
+                        text(
+                            "SELECT COUNT(*) FROM files WHERE status = 'indexed' "
+                            "AND kind IN ('image', 'video')"
+                        )
+                    ).scalar_one()
+                )
         with self._sessions() as s:
             return int(
                 s.execute(

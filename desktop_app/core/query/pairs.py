@@ -13,7 +13,7 @@ from pathlib import Path
 from desktop_app.core.extractors.images import IMAGE_EXTENSIONS
 from desktop_app.core.extractors.raw import RAW_EXTENSIONS
 from desktop_app.core.extractors.video import VIDEO_EXTENSIONS
-from desktop_app.core.query.search import SearchResults
+from desktop_app.core.query.query_text import SearchResults
 from desktop_app.core.storage.catalog import Catalog
 
 __all__ = ["pair_up", "same_shot"]

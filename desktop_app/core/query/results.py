@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from desktop_app.core.errors import IndexMismatchError, ModelUnavailableError
 from desktop_app.core.records import INDEXED, FileFilter, FileRecord
 
-if TYPE_CHECKING:
-    from desktop_app.core.library import Library
-    from desktop_app.core.query.search import SearchHit, SearchResults
+if TYPE_CHECKING:  # (the window imports this module's names: it must not load the catalog)
+    from desktop_app.core.query.query_text import SearchHit, SearchResults
 
 # How a file got into the results.
 BY_MEANING = "meaning"
@@ -32,6 +32,47 @@ MODEL_LOADING_NOTICE = "The model is still loading: showing files whose names ma
 _HEX = re.compile(r"[0-9a-fA-F]{2,128}")
 _WEIGHT = re.compile(r":\d+(\.\d*)?$")  # "part:weight" in a combined query
 _WORD_SPLIT = re.compile(r"[\s_\-.,;:/\\\"']+")
+
+
+class Searcher(Protocol):
+    """What answers the queries below: ``QueryPolicy`` (or ``Library``, which delegates to it)."""
+
+    @property
+    def queries_ready(self) -> bool: ...
+
+    def search(
+        self,
+        text: str,
+        k: int = ...,
+        file_filter: FileFilter | None = ...,
+        show_all: bool = ...,
+        like: Path | None = ...,
+    ) -> SearchResults: ...
+
+    def similar(
+        self,
+        path: Path,
+        k: int = ...,
+        file_filter: FileFilter | None = ...,
+        show_all: bool = ...,
+        at_s: float | None = ...,
+    ) -> SearchResults: ...
+
+    def related_documents(
+        self,
+        path: Path,
+        k: int = ...,
+        file_filter: FileFilter | None = ...,
+        show_all: bool = ...,
+    ) -> SearchResults: ...
+
+    def recent(self, k: int = ..., file_filter: FileFilter | None = ...) -> list[FileRecord]: ...
+
+    def find_by_name(
+        self, words: Sequence[str], limit: int = ..., file_filter: FileFilter | None = ...
+    ) -> list[FileRecord]: ...
+
+    def has_pending(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +102,7 @@ class QueryResults:
 
 
 def search_files(
-    library: Library,
+    library: Searcher,
     text: str,
     limit: int,
     file_filter: FileFilter | None = None,
@@ -104,7 +145,7 @@ def search_files(
 
 
 def similar_files(
-    library: Library,
+    library: Searcher,
     path: Path,
     limit: int,
     file_filter: FileFilter | None = None,
@@ -116,7 +157,7 @@ def similar_files(
 
 
 def related_documents(
-    library: Library,
+    library: Searcher,
     path: Path,
     limit: int,
     file_filter: FileFilter | None = None,
@@ -127,11 +168,11 @@ def related_documents(
 
 
 def recent_files(
-    library: Library, limit: int, file_filter: FileFilter | None = None
+    library: Searcher, limit: int, file_filter: FileFilter | None = None
 ) -> QueryResults:
     """The newest files (an empty query); on a first run, files not embedded yet fill up."""
     records = library.recent(limit, file_filter)
-    if len(records) < limit and library.status().pending:
+    if len(records) < limit and library.has_pending():
         seen = {r.path for r in records}
         extra = library.find_by_name([], limit - len(records), file_filter)
         records += [r for r in extra if r.path not in seen]

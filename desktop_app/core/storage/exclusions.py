@@ -42,6 +42,9 @@ class Exclusions:
 
     patterns: tuple[str, ...] = ()
     always: tuple[Path, ...] = ()
+    # Folders the user chose to index: a name pattern (``.cache``, hidden folders) matches
+    # only below them, so a folder named explicitly is indexed wherever it lies.
+    roots: tuple[Path, ...] = ()
     _paths: frozenset[str] = field(init=False, repr=False, compare=False)
     _path_globs: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _names: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -75,9 +78,30 @@ class Exclusions:
             return True
         return any(fnmatch.fnmatchcase(text, glob) for glob in self._path_globs)
 
+    def within(self, roots: Iterable[Path]) -> Exclusions:
+        """These exclusions with ``roots`` as the folders the user named (see ``roots``)."""
+        return Exclusions(self.patterns, self.always, tuple(roots))
+
     def excludes(self, path: Path) -> bool:
-        """Whether ``path`` or any folder above it is excluded."""
-        return any(self.excludes_entry(p) for p in (path, *path.parents) if p.name or p == path)
+        """Whether ``path`` or any folder above it is excluded.
+
+        Above (and at) the innermost root holding ``path``, only excluded paths count.
+        """
+        root = max((r for r in self.roots if path.is_relative_to(r)), key=_depth, default=None)
+        for part in (path, *path.parents):
+            if not (part.name or part == path):
+                continue
+            if root is not None and not (part != root and part.is_relative_to(root)):
+                if str(part) in self._paths:
+                    return True
+                continue
+            if self.excludes_entry(part):
+                return True
+        return False
+
+
+def _depth(path: Path) -> int:
+    return len(path.parts)
 
 
 def _has_magic(pattern: str) -> bool:

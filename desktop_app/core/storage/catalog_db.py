@@ -1,0 +1,110 @@
+"""The catalog's database: its SQLite engine, sessions, write counter and what errors mean.
+
+Each part of the catalog (files and folders, vector rows, metadata, tags) is a ``CatalogPart``
+over one shared ``CatalogDb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from desktop_app.core.errors import DataDirError
+from desktop_app.core.storage.catalog_schema import migrate
+
+# SQLite's words for a disk that is full, read-only or failing (not a bug in a query).
+_STORAGE_FAILURES = ("disk is full", "readonly", "read-only", "disk i/o error", "unable to open")
+_LOCK_FAILURES = ("database is locked", "database table is locked")  # busy_timeout ran out
+
+
+def set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Settings of every new SQLite connection (WAL, foreign keys, waiting for locks)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    # Paths are case-sensitive (/x/Trip is not /x/trip): folder prefixes use LIKE.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
+    cursor.close()
+
+
+def open_engine(path: Path) -> Engine:
+    """An engine on the catalog file at ``path``, created or migrated to the current schema."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirError(f"Cannot create the data folder {path.parent}: {exc}") from exc
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", set_sqlite_pragmas)
+    try:
+        with engine.begin() as conn:
+            migrate(conn)
+    except OperationalError as exc:
+        engine.dispose()
+        raise DataDirError(f"Cannot open the catalog {path}: {exc.orig}") from exc
+    return engine
+
+
+class CatalogDb:
+    """One catalog file: sessions on it, and a counter of the statements that may have written."""
+
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self.engine = engine
+        self.path = path
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Bumped by every statement that may write, so read results can be cached safely.
+        self.generation = 0
+        event.listen(engine, "before_cursor_execute", self._count_writes)
+
+    def _count_writes(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA")):
+            self.generation += 1
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error.
+
+        A full or read-only disk becomes a ``DataDirError`` for the user (the transaction is
+        rolled back: the catalog stays as it was before it).
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            reason = str(exc.orig).lower()
+            if not any(sign in reason for sign in (*_STORAGE_FAILURES, *_LOCK_FAILURES)):
+                raise
+            raise self.data_dir_error(exc) from exc
+
+    def data_dir_error(self, exc: OperationalError) -> DataDirError:
+        """What an SQLite error after opening means for the user: disk trouble or a lock."""
+        reason = str(exc.orig)
+        if any(sign in reason.lower() for sign in _LOCK_FAILURES):
+            return DataDirError(
+                f"The library in {self.path.parent} stayed locked by another program "
+                f"({reason}). Nothing was lost; Lumen tries again at the next change."
+            )
+        return DataDirError(
+            f"Cannot write to the library in {self.path.parent} ({reason}). Nothing was "
+            "lost: what was saved before is kept. Free some space (or make the folder "
+            "writable) and run again; searching still works meanwhile."
+        )
+
+    def close(self) -> None:
+        """Close every connection to the file."""
+        self.engine.dispose()
+
+
+class CatalogPart:
+    """One responsibility of the catalog, over the database it shares with the other parts."""
+
+    def __init__(self, db: CatalogDb) -> None:
+        self._db = db

@@ -1,0 +1,400 @@
+"""The catalog's files and folders: what is watched, what each file is, finding and forgetting them."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder
+from desktop_app.core.storage import keyword_index
+from desktop_app.core.storage.catalog_db import CatalogPart
+from desktop_app.core.storage.catalog_tables import (
+    FAILED,
+    INDEXED,
+    OFFLINE,
+    PENDING,
+    FileRow,
+    FolderRow,
+    VectorRow,
+    apply_filter,
+    chunks,
+    escape_like,
+    path_prefix,
+)
+from desktop_app.core.storage.pathtext import to_db
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class FolderFiles(CatalogPart):
+    """Watched folders and catalogued files (a file's vectors go when the file goes)."""
+
+    # -- folders --------------------------------------------------------------------------
+
+    def add_folder(self, path: Path) -> Folder:
+        """Watch ``path`` (idempotent)."""
+        with self._db.session() as s:
+            row = s.scalar(select(FolderRow).where(FolderRow.path == str(path)))
+            if row is None:
+                row = FolderRow(path=str(path), added_at=time.time(), paused=False, online=True)
+                s.add(row)
+                s.flush()
+                # Files catalogued before under this folder (e.g. by `forget` of a parent) join it.
+                s.execute(
+                    update(FileRow)
+                    .where(FileRow.path.like(escape_like(path_prefix(path)) + "%", escape="\\"))
+                    .values(folder_id=row.id)
+                )
+            return _folder(row)
+
+    def remove_folder(self, path: Path) -> list[int]:
+        """Stop watching ``path`` and drop its files; returns the vector ids removed."""
+        with self._db.session() as s:
+            row = s.scalar(select(FolderRow).where(FolderRow.path == str(path)))
+            if row is None:
+                return []
+            file_ids = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == row.id)))
+            vector_ids = delete_files_in(s, file_ids)
+            s.delete(row)
+            return vector_ids
+
+    def remove_folder_keep_files(self, folder_id: int, new_folder_id: int) -> None:
+        """Merge a folder into another that contains it (its files and vectors stay)."""
+        with self._db.session() as s:
+            moved = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == folder_id)))
+            s.execute(
+                update(FileRow)
+                .where(FileRow.folder_id == folder_id)
+                .values(folder_id=new_folder_id)
+            )
+            s.execute(delete(FolderRow).where(FolderRow.id == folder_id))
+            keyword_index.refresh_names(s, moved)
+
+    def folders(self) -> list[Folder]:
+        """The watched folders, by path."""
+        with self._db.session() as s:
+            return [_folder(r) for r in s.scalars(select(FolderRow).order_by(FolderRow.path))]
+
+    def set_folder_state(
+        self,
+        folder_id: int,
+        *,
+        paused: bool | None = None,
+        online: bool | None = None,
+        scanned: bool = False,
+    ) -> None:
+        """Pause or resume a folder, mark it on- or offline (its files with it), or scanned now."""
+        values: dict[str, Any] = {}
+        if paused is not None:
+            values["paused"] = paused
+        if online is not None:
+            values["online"] = online
+        if scanned:
+            values["last_scan_at"] = time.time()
+        if values:
+            with self._db.session() as s:
+                s.execute(update(FolderRow).where(FolderRow.id == folder_id).values(**values))
+        if online is not None:
+            with self._db.session() as s:
+                s.execute(
+                    update(FileRow)
+                    .where(FileRow.folder_id == folder_id)
+                    .where(FileRow.status == (INDEXED if not online else OFFLINE))
+                    .values(status=OFFLINE if not online else INDEXED)
+                )
+
+    # -- files ----------------------------------------------------------------------------
+
+    def files_in_folder(self, folder_id: int) -> dict[Path, FileRecord]:
+        """Every catalogued file of a folder, by path."""
+        with self._db.session() as s:
+            rows = s.scalars(select(FileRow).where(FileRow.folder_id == folder_id))
+            return {Path(r.path): FileRecord.from_row(r) for r in rows}
+
+    def file_by_path(self, path: Path) -> FileRecord | None:
+        """The catalogued file at exactly ``path``, if any."""
+        with self._db.session() as s:
+            row = s.scalar(select(FileRow).where(FileRow.path == str(path)))
+            return FileRecord.from_row(row) if row else None
+
+    def files_under(self, path: Path) -> dict[Path, FileRecord]:
+        """Catalogued files at ``path`` or anywhere below it, by path (case-sensitive)."""
+        prefix = path_prefix(path)
+        below = (FileRow.path >= prefix) & (FileRow.path < prefix[:-1] + chr(ord("/") + 1))
+        with self._db.session() as s:
+            rows = s.scalars(select(FileRow).where((FileRow.path == str(path)) | below))
+            return {Path(r.path): FileRecord.from_row(r) for r in rows}
+
+    def files_at(self, paths: Iterable[Path]) -> dict[Path, FileRecord]:
+        """Catalogued files at exactly these paths, by path."""
+        keys = sorted({str(p) for p in paths})
+        out: dict[Path, FileRecord] = {}
+        with self._db.session() as s:
+            for start in range(0, len(keys), 900):
+                chunk = keys[start : start + 900]
+                for row in s.scalars(select(FileRow).where(FileRow.path.in_(chunk))):
+                    out[Path(row.path)] = FileRecord.from_row(row)
+        return out
+
+    def files_with_fingerprints(self, fingerprints: Iterable[str]) -> dict[str, list[FileRecord]]:
+        """Catalogued files whose content fingerprint is one of ``fingerprints``."""
+        keys = sorted(set(fingerprints))
+        out: dict[str, list[FileRecord]] = {}
+        with self._db.session() as s:
+            for start in range(0, len(keys), 900):
+                chunk = keys[start : start + 900]
+                for row in s.scalars(select(FileRow).where(FileRow.fingerprint.in_(chunk))):
+                    out.setdefault(row.fingerprint, []).append(FileRecord.from_row(row))
+        return out
+
+    def has_files(self, folder_id: int) -> bool:
+        """Whether any file of this folder is catalogued."""
+        with self._db.session() as s:
+            first = s.scalar(select(FileRow.id).where(FileRow.folder_id == folder_id).limit(1))
+            return first is not None
+
+    def files_by_ids(self, file_ids: Iterable[int]) -> dict[int, FileRecord]:
+        """The catalogued files with these ids, by id (ids forgotten meanwhile are left out)."""
+        ids = list(set(file_ids))
+        out: dict[int, FileRecord] = {}
+        with self._db.session() as s:
+            for chunk in chunks(ids, 900):
+                # Plain rows, not ORM objects: this runs for every search (≈ 5× faster).
+                for row in s.execute(select(FileRow.__table__).where(FileRow.id.in_(chunk))):
+                    out[row.id] = FileRecord.from_row(row)
+        return out
+
+    def visible_file_ids(
+        self, file_ids: Iterable[int], file_filter: FileFilter | None = None
+    ) -> set[int]:
+        """Those of ``file_ids`` that may show in results (indexed: not offline, not pending),
+        and pass ``file_filter`` when given."""
+        ids = list(set(file_ids))
+        out: set[int] = set()
+        with self._db.session() as s:
+            for chunk in chunks(ids, 900):
+                query = select(FileRow.id).where(FileRow.id.in_(chunk), FileRow.status == INDEXED)
+                out.update(s.scalars(apply_filter(query, file_filter)))
+        return out
+
+    def files_with_status(self, status: str, limit: int | None = None) -> list[FileRecord]:
+        """Files with this status, oldest catalogued first."""
+        with self._db.session() as s:
+            query = select(FileRow).where(FileRow.status == status).order_by(FileRow.id)
+            if limit:
+                query = query.limit(limit)
+            return [FileRecord.from_row(r) for r in s.scalars(query)]
+
+    def recent_files(self, limit: int, file_filter: FileFilter | None = None) -> list[FileRecord]:
+        """Indexed files, newest first (by date taken, else modification time)."""
+        with self._db.session() as s:
+            # Plain rows, not ORM objects: the window's first screen is up to 20k of them.
+            query = select(FileRow.__table__).where(FileRow.status == INDEXED)
+            query = apply_filter(query, file_filter)
+            query = query.order_by(
+                func.coalesce(
+                    FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
+                ).desc()
+            ).limit(limit)
+            return [FileRecord.from_row(r) for r in s.execute(query)]
+
+    def find_by_name(
+        self, words: Sequence[str], limit: int, file_filter: FileFilter | None = None
+    ) -> list[FileRecord]:
+        """Indexed or pending files whose name contains every word (case-insensitive)."""
+        with self._db.session() as s:
+            query = select(FileRow).where(FileRow.status.in_((INDEXED, PENDING)))
+            for word in words:
+                query = query.where(FileRow.name.ilike(f"%{escape_like(word)}%", escape="\\"))
+            query = apply_filter(query, file_filter).limit(limit)
+            return [FileRecord.from_row(r) for r in s.scalars(query)]
+
+    def files_named_like(self, path: Path) -> list[FileRecord]:
+        """Indexed files in ``path``'s folder whose name is ``path``'s up to the extension.
+
+        The name is compared without regard to case (``IMG_1.JPG`` finds ``img_1.cr2``: a
+        camera writes upper case, a computer that copies or renames files often lower case);
+        the folder is compared exactly, as the file system does.
+        """
+        return self.files_named_like_each([path])[path]
+
+    def files_named_like_each(
+        self, paths: Sequence[Path], known: Mapping[Path, FileRecord] | None = None
+    ) -> dict[Path, list[FileRecord]]:
+        """``files_named_like`` for each of ``paths``, in one transaction and few statements.
+
+        ``known``: records the caller holds already (a page of hits), used as they are.
+        """
+        held = {str(path): record for path, record in (known or {}).items()}
+
+        # (strings, not Path methods: this runs for every search's page of results)
+        def key(path: str) -> tuple[str, str]:  # the folder, and the stem folded as lower()
+            folder, name = os.path.split(path)
+            dot = name.rfind(".")
+            stem = name[:dot] if 0 < dot < len(name) - 1 else name  # (Path.stem's rule)
+            return folder, stem.translate(_ASCII_LOWER)
+
+        keys = {p: key(str(p)) for p in paths}
+        wanted = set(keys.values())
+        stems = sorted({stem for _folder, stem in wanted})
+        found: dict[tuple[str, str], list[FileRecord]] = {}
+        with self._db.session() as s:
+            for chunk in chunks(stems, 200):
+                # Each LIKE seeks the name index (step 5). The status is checked here, not in
+                # SQL: SQLite would then scan the files by status instead. (The condition is
+                # written out: 200 LIKE expressions built by SQLAlchemy cost more than the query.)
+                likes = " OR ".join(
+                    f"lower(name) LIKE :n{i} ESCAPE '\\'" for i in range(len(chunk))
+                )
+                query = select(FileRow.__table__).where(text(likes))
+                patterns = {
+                    f"n{i}": to_db(escape_like(stem) + ".%") for i, stem in enumerate(chunk)
+                }
+                for row in s.execute(query, patterns):
+                    if row.status != INDEXED:
+                        continue
+                    row_key = key(row.path)
+                    if row_key in wanted:
+                        record = held.get(row.path)
+                        if record is None or record.id != row.id:
+                            record = FileRecord.from_row(row)
+                        found.setdefault(row_key, []).append(record)
+        return {path: found.get(keys[path], []) for path in paths}
+
+    def add_file(
+        self,
+        *,
+        folder_id: int | None,
+        path: Path,
+        size: int,
+        mtime_ns: int,
+        inode: int | None,
+        fingerprint: str,
+        kind: str,
+    ) -> int:
+        """Catalogue a new file as pending; returns its id."""
+        with self._db.session() as s:
+            row = FileRow(
+                folder_id=folder_id,
+                path=str(path),
+                name=path.name,
+                size=size,
+                mtime_ns=mtime_ns,
+                inode=inode,
+                fingerprint=fingerprint,
+                kind=kind,
+                status=PENDING,
+                added_at=time.time(),
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def update_file(self, file_id: int, **values: Any) -> None:
+        """Change a file's columns (path, size, mtime_ns, status, …)."""
+        if "path" in values:
+            values["path"] = str(values["path"])
+            values["name"] = Path(values["path"]).name
+        with self._db.session() as s:
+            s.execute(update(FileRow).where(FileRow.id == file_id).values(**values))
+            if {"path", "folder_id", "title"} & values.keys():
+                keyword_index.refresh_names(s, [file_id])
+
+    def delete_files(self, file_ids: Sequence[int]) -> list[int]:
+        """Forget files; returns the vector ids that went with them."""
+        with self._db.session() as s:
+            return delete_files_in(s, file_ids)
+
+    def forget_path(self, path: Path) -> list[int]:
+        """Forget a file, or every file under a folder path; returns the vector ids removed."""
+        with self._db.session() as s:
+            ids = list(
+                s.scalars(
+                    select(FileRow.id).where(
+                        (FileRow.path == str(path))
+                        | FileRow.path.like(escape_like(path_prefix(path)) + "%", escape="\\")
+                    )
+                )
+            )
+            return delete_files_in(s, ids)
+
+    # -- forgetting and figures ---------------------------------------------------------
+
+    def forget_matching(self, excluded: Callable[[Path], bool]) -> list[int]:
+        """Forget every file ``excluded`` says is excluded; returns the vector ids removed."""
+        with self._db.session() as s:
+            rows = s.execute(select(FileRow.id, FileRow.path)).all()
+            ids = [file_id for file_id, path in rows if excluded(Path(path))]
+            return delete_files_in(s, ids)
+
+    def missing_by_fingerprint(self, fingerprint: str, candidates: set[int]) -> FileRecord | None:
+        """One of ``candidates`` (file ids whose path vanished) with this fingerprint, if any."""
+        if not candidates:
+            return None
+        with self._db.session() as s:
+            rows = s.scalars(select(FileRow).where(FileRow.fingerprint == fingerprint))
+            for row in rows:
+                if row.id in candidates:
+                    return FileRecord.from_row(row)
+        return None
+
+    def counts(self) -> dict[str, int]:
+        """Number of files per status, plus ``vectors``."""
+        with self._db.session() as s:
+            out = {
+                st: n
+                for st, n in s.execute(
+                    select(FileRow.status, func.count()).group_by(FileRow.status)
+                )
+            }
+            out["vectors"] = s.scalar(select(func.count()).select_from(VectorRow)) or 0
+            return out
+
+    def indexed_kinds(self) -> dict[str, int]:
+        """Number of indexed files of each kind ("image", "document", "video"), and under
+        ``RAW`` how many of the images are camera RAW files (when any are).
+        """
+        with self._db.session() as s:
+            counts: dict[str, int] = {
+                kind: n
+                for kind, n in s.execute(
+                    select(FileRow.kind, func.count())
+                    .where(FileRow.status == INDEXED)
+                    .group_by(FileRow.kind)
+                )
+            }
+            if counts.get("image"):
+                raws = s.scalar(
+                    apply_filter(
+                        select(func.count()).select_from(FileRow).where(FileRow.status == INDEXED),
+                        FileFilter(kinds=frozenset({RAW})),
+                    )
+                )
+                if raws:
+                    counts[RAW] = int(raws)
+            return counts
+
+    def failed_files(self, limit: int = 1000) -> list[FileRecord]:
+        """Files that could not be read (each with its reason)."""
+        return self.files_with_status(FAILED, limit)
+
+
+def _folder(row: FolderRow) -> Folder:
+    return Folder(row.id, Path(row.path), row.paused, row.online, row.last_scan_at)
+
+
+def delete_files_in(s: Session, file_ids: Sequence[int]) -> list[int]:
+    """Delete files with their vectors and keyword rows; returns the vector ids removed."""
+    vector_ids: list[int] = []
+    for chunk in chunks(list(file_ids), 900):
+        vector_ids += s.scalars(select(VectorRow.id).where(VectorRow.file_id.in_(chunk)))
+        s.execute(delete(VectorRow).where(VectorRow.file_id.in_(chunk)))
+        s.execute(delete(FileRow).where(FileRow.id.in_(chunk)))
+        keyword_index.delete_rows(s, chunk)
+    return vector_ids

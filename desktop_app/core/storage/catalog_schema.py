@@ -1,0 +1,67 @@
+"""The catalog's versioned schema: one commented migration step per format version."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from desktop_app.core.errors import DataDirError
+from desktop_app.core.storage import keyword_index
+from desktop_app.core.storage.catalog_tables import Base, ExclusionRow, TagRow
+from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
+
+SCHEMA_VERSION = 6
+
+
+def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
+    """``ALTER TABLE … ADD COLUMN`` unless the table has that column already."""
+    present = {row[1] for row in conn.execute(text(f"PRAGMA table_info({table})"))}
+    if column not in present:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+
+def migrate(conn: Connection) -> None:
+    """Bring the catalog on ``conn`` to ``SCHEMA_VERSION``, keeping its data."""
+    version = conn.execute(text("PRAGMA user_version")).scalar_one()
+    if version > SCHEMA_VERSION:
+        raise DataDirError(
+            f"This library was written by a newer Lumen (format {version}); "
+            f"this version reads format {SCHEMA_VERSION}. Update Lumen."
+        )
+    if version < 1:
+        # Step 1: the initial schema.
+        Base.metadata.create_all(conn)
+    if version < 2:
+        # Step 2: the keyword index over passages, file names and folder names (FTS5), and
+        # an index to find vectors by role; files indexed before become findable by name.
+        keyword_index.create_keyword_index(conn)
+    if version < 3:
+        # Step 3: videos. A frame's vector keeps its time; a video file its duration.
+        # (A new catalog got both columns from step 1.)
+        _add_column(conn, "vectors", "at_ms", "INTEGER")
+        _add_column(conn, "files", "duration_s", "FLOAT")
+    if version < 4:
+        # Step 4: exclusions (files, folders and name patterns never read again), with
+        # folders that hold no one's photos excluded from the start.
+        ExclusionRow.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+        now = time.time()
+        for pattern in DEFAULT_PATTERNS:
+            conn.execute(
+                text("INSERT OR IGNORE INTO exclusions (pattern, added_at) VALUES (:p, :t)"),
+                {"p": pattern, "t": now},
+            )
+    if version < 5:
+        # Step 5: file names without regard to (ASCII) case, to find the files of one shot
+        # (IMG_1.JPG beside img_1.cr2) with an index seek in folders of any size.
+        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_files_name_folded ON files (lower(name))"))
+    if version < 6:
+        # Step 6: tags (automatic ones from the model, and the user's own), searchable as
+        # words: the keyword index gains a tags column; every photo gets tagged next run.
+        TagRow.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+        _add_column(conn, "files", "tags_version", "VARCHAR(16)")
+        keyword_index.add_tags_column(conn)
+    # Later steps go here, one commented ``if version < N`` block each.
+    if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
+        conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))

@@ -1,0 +1,313 @@
+"""The catalog's vector rows: each file's vectors and keyword text, by vector space (model)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import OperationalError
+
+from desktop_app.core.errors import DataDirError
+from desktop_app.core.records import (
+    EmbeddedFile,
+    FileFilter,
+    FileRecord,
+    KeywordHit,
+    NewText,
+    NewVector,
+    VectorOwner,
+)
+from desktop_app.core.storage import keyword_index
+from desktop_app.core.storage.catalog_db import CatalogDb, CatalogPart
+from desktop_app.core.storage.catalog_tables import (
+    INDEXED,
+    PENDING,
+    FileRow,
+    VectorRow,
+    apply_filter,
+    chunks,
+    rowcount,
+)
+
+log = logging.getLogger(__name__)
+
+
+class VectorRows(CatalogPart):
+    """What indexing stored for each file: its vectors (the vector index's source) and text."""
+
+    def __init__(self, db: CatalogDb) -> None:
+        super().__init__(db)
+        self._allowed_cache: tuple[tuple[int, str, FileFilter], np.ndarray] | None = None
+
+    def store_embeddings(
+        self,
+        file_id: int,
+        space: str,
+        vectors: Sequence[NewVector],
+        texts: Sequence[NewText] = (),
+        **file_values: Any,
+    ) -> tuple[list[int], list[int]]:
+        """Replace a file's vectors and keyword-index text and mark it indexed, in one transaction.
+
+        Returns (new vector ids, old vector ids removed).
+        """
+        ids, old = self.store_embedded_files(
+            space, [EmbeddedFile(file_id, vectors, texts, file_values)]
+        )
+        return ids[0], old
+
+    def store_embedded_files(
+        self, space: str, files: Sequence[EmbeddedFile]
+    ) -> tuple[list[list[int]], list[int]]:
+        """``store_embeddings`` for a batch of files in one transaction (one fsync, not one per file).
+
+        Returns the new vector ids of each file, in order, and all old vector ids removed.
+        """
+        new_ids: list[list[int]] = []
+        old: list[int] = []
+        now = time.time()
+        with self._db.session() as s:
+            wanted = [item.file_id for item in files]
+            present = set(s.scalars(select(FileRow.id).where(FileRow.id.in_(wanted))))
+            for item in files:
+                if item.file_id not in present:  # forgotten while it was being embedded
+                    new_ids.append([])
+                    continue
+                old += s.scalars(select(VectorRow.id).where(VectorRow.file_id == item.file_id))
+                s.execute(delete(VectorRow).where(VectorRow.file_id == item.file_id))
+                rows = _vector_rows(item.file_id, space, item.vectors)
+                s.add_all(rows)
+                s.execute(
+                    update(FileRow)
+                    .where(FileRow.id == item.file_id)
+                    .values(
+                        status=INDEXED,
+                        error=None,
+                        indexed_at=now,
+                        tags_version=None,  # new pixels: tagged again
+                        **item.file_values,
+                    )
+                )
+                s.flush()
+                keyword_index.store_rows(s, item.file_id, item.texts)
+                new_ids.append([r.id for r in rows])
+        return new_ids, old
+
+    def role_vector_ids(self, space: str, role: str) -> np.ndarray:
+        """Ids of the vectors of ``space`` with this role ("image" or "text"), sorted."""
+        with self._db.session() as s:
+            ids = s.scalars(
+                select(VectorRow.id)
+                .where(VectorRow.space == space, VectorRow.role == role)
+                .order_by(VectorRow.id)
+            ).all()
+        return np.asarray(ids, dtype=np.int64)
+
+    def spread_vector_ids(self, space: str, role: str, per_file: int) -> np.ndarray:
+        """Ids of at most ``per_file`` vectors of each file, for samples no file dominates."""
+        numbered = (
+            select(
+                VectorRow.id,
+                func.row_number()
+                .over(partition_by=VectorRow.file_id, order_by=VectorRow.id)
+                .label("n"),
+            )
+            .where(VectorRow.space == space, VectorRow.role == role)
+            .subquery()
+        )
+        with self._db.session() as s:
+            ids = s.scalars(select(numbered.c.id).where(numbered.c.n <= per_file)).all()
+        return np.sort(np.asarray(ids, dtype=np.int64))
+
+    def keyword_search(
+        self, match: str, limit: int, file_filter: FileFilter | None = None
+    ) -> list[KeywordHit]:
+        """Indexed files whose text, name or folder names match an FTS5 ``match`` expression.
+
+        Best first (bm25), one hit per file: the passage that matched best, with its page and
+        a snippet around the matched words. An invalid expression matches nothing.
+        """
+        visible = apply_filter(select(FileRow.id).where(FileRow.status == INDEXED), file_filter)
+        try:
+            with self._db.session() as s:
+                return keyword_index.search(s, match, limit, visible)
+        except OperationalError as exc:
+            if not keyword_index.is_query_error(exc):  # disk, lock, a damaged file: not the query
+                raise DataDirError(f"Cannot read the catalog: {exc.orig}") from exc
+            log.debug("keyword query %r failed: %s", match, exc)
+            return []
+
+    def vector_ids(self, space: str) -> np.ndarray:
+        """Ids of every vector of ``space``."""
+        with self._db.session() as s:
+            ids = s.scalars(select(VectorRow.id).where(VectorRow.space == space)).all()
+        return np.asarray(ids, dtype=np.int64)
+
+    def vectors(self, vector_ids: Sequence[int], dim: int) -> np.ndarray:
+        """The stored vectors for ``vector_ids``, in that order."""
+        order = {vid: i for i, vid in enumerate(vector_ids)}
+        out = np.zeros((len(order), dim), dtype=np.float32)
+        with self._db.session() as s:
+            for chunk in chunks(list(order), 900):
+                for vid, blob in s.execute(
+                    select(VectorRow.id, VectorRow.embedding).where(VectorRow.id.in_(chunk))
+                ):
+                    out[order[vid]] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
+        """A file's vectors of ``space`` with what each stands for, in the order stored."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(VectorRow)
+                .where(VectorRow.file_id == file_id, VectorRow.space == space)
+                .order_by(VectorRow.id)
+            ).scalars()
+            return [
+                (
+                    VectorOwner(r.id, r.file_id, r.role, r.page, r.passage, r.at_ms),
+                    np.frombuffer(r.embedding, dtype=np.float32).copy(),
+                )
+                for r in rows
+            ]
+
+    def owners(self, vector_ids: Sequence[int]) -> dict[int, VectorOwner]:
+        """What each vector stands for (file, role, page, passage, time), by vector id."""
+        out: dict[int, VectorOwner] = {}
+        with self._db.session() as s:
+            for chunk in chunks(list(vector_ids), 900):
+                for vid, fid, role, page, passage, at_ms in s.execute(
+                    select(
+                        VectorRow.id,
+                        VectorRow.file_id,
+                        VectorRow.role,
+                        VectorRow.page,
+                        VectorRow.passage,
+                        VectorRow.at_ms,
+                    ).where(VectorRow.id.in_(chunk))
+                ):
+                    out[vid] = VectorOwner(vid, fid, role, page, passage, at_ms)
+        return out
+
+    def drop_other_spaces(self, space: str) -> int:
+        """Delete vectors made by another model and mark their files pending; returns files affected."""
+        with self._db.session() as s:
+            stale_files = select(VectorRow.file_id).where(VectorRow.space != space).distinct()
+            n = rowcount(
+                s.execute(update(FileRow).where(FileRow.id.in_(stale_files)).values(status=PENDING))
+            )
+            s.execute(delete(VectorRow).where(VectorRow.space != space))
+            return n
+
+    def files_without_space(self, space: str) -> list[FileRecord]:
+        """Indexed files with no vector of ``space`` yet (what a model switch still has to do)."""
+        with self._db.session() as s:
+            has_vec = select(VectorRow.file_id).where(VectorRow.space == space)
+            query = (
+                select(FileRow)
+                .where(FileRow.status == INDEXED, FileRow.id.not_in(has_vec))
+                .order_by(FileRow.id)
+            )
+            return [FileRecord.from_row(r) for r in s.scalars(query)]
+
+    def add_space_vectors(self, space: str, files: Sequence[EmbeddedFile]) -> list[list[int]]:
+        """Store vectors of another ``space`` beside a file's current ones (a model switch).
+
+        The file's status, data and keyword text stay as they are. Returns each file's new
+        vector ids, in order (none for a file forgotten meanwhile).
+        """
+        out: list[list[int]] = []
+        with self._db.session() as s:
+            wanted = [item.file_id for item in files]
+            present = set(s.scalars(select(FileRow.id).where(FileRow.id.in_(wanted))))
+            for item in files:
+                if item.file_id not in present:
+                    out.append([])
+                    continue
+                s.execute(
+                    delete(VectorRow).where(
+                        VectorRow.file_id == item.file_id, VectorRow.space == space
+                    )
+                )
+                rows = _vector_rows(item.file_id, space, item.vectors)
+                s.add_all(rows)
+                s.flush()
+                out.append([r.id for r in rows])
+        return out
+
+    def drop_vectors_outside(self, space: str) -> int:
+        """Delete every vector not of ``space`` (a finished model switch); returns how many."""
+        with self._db.session() as s:
+            return rowcount(s.execute(delete(VectorRow).where(VectorRow.space != space)))
+
+    def indexed_without_vectors(self, space: str) -> int:
+        """Mark indexed files that have no vector of ``space`` pending again; returns how many."""
+        with self._db.session() as s:
+            has_vec = select(VectorRow.file_id).where(VectorRow.space == space)
+            return rowcount(
+                s.execute(
+                    update(FileRow)
+                    .where(FileRow.status == INDEXED, FileRow.id.not_in(has_vec))
+                    .values(status=PENDING)
+                )
+            )
+
+    def known_allowed_vector_ids(self, space: str, file_filter: FileFilter) -> np.ndarray | None:
+        """``allowed_vector_ids``' answer if it is kept (nothing changed since), else None."""
+        cached = self._allowed_cache
+        if cached is not None and cached[0] == (self._db.generation, space, file_filter):
+            return cached[1]
+        return None
+
+    def allowed_vector_ids(self, space: str, file_filter: FileFilter) -> np.ndarray:
+        """Ids of the vectors of indexed files that pass ``file_filter``, sorted.
+
+        The last answer is kept until the catalog changes: type-to-search repeats one filter
+        for every keystroke, and at 100k files this query costs tens of milliseconds.
+        """
+        key = (self._db.generation, space, file_filter)
+        cached = self._allowed_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        with self._db.session() as s:
+            query = (
+                select(VectorRow.id)
+                .join(FileRow, FileRow.id == VectorRow.file_id)
+                .where(VectorRow.space == space, FileRow.status == INDEXED)
+                .order_by(VectorRow.id)
+            )
+            query = apply_filter(query, file_filter)
+            ids = np.asarray(s.scalars(query).all(), dtype=np.int64)
+        ids.flags.writeable = False
+        self._allowed_cache = (key, ids)
+        return ids
+
+    def hidden_vector_ids(self, space: str) -> np.ndarray:
+        """Vectors of files that must not show in results (offline, pending re-embedding)."""
+        with self._db.session() as s:
+            query = (
+                select(VectorRow.id)
+                .join(FileRow, FileRow.id == VectorRow.file_id)
+                .where(VectorRow.space == space, FileRow.status != INDEXED)
+            )
+            return np.asarray(s.scalars(query).all(), dtype=np.int64)
+
+
+def _vector_rows(file_id: int, space: str, vectors: Iterable[NewVector]) -> list[VectorRow]:
+    """Catalog rows for one file's vectors in ``space`` (embeddings as float32 bytes)."""
+    return [
+        VectorRow(
+            file_id=file_id,
+            space=space,
+            role=v.role,
+            page=v.page,
+            passage=v.passage,
+            at_ms=v.at_ms,
+            embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
+        )
+        for v in vectors
+    ]

@@ -1,0 +1,64 @@
+"""A long `lumen index` whose output goes to a log shows one plain line every few seconds with
+files/s and the time left; nothing with -q, and nothing after Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+
+from desktop_app.cli.progress import PLAIN_EVERY_S, IndexProgress
+from desktop_app.core.records import Progress
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return capsys.readouterr().err.splitlines()
+
+
+def test_a_log_gets_a_line_every_few_seconds_with_the_pace(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clock, stopped = Clock(), threading.Event()
+    display = IndexProgress(quiet=False, terminal=False, stopped=stopped, clock=clock)
+    display.update(Progress("scanning", done=1200))
+    display.tick()
+    assert lines(capsys) == []  # a short run prints no progress at all
+    clock.now += PLAIN_EVERY_S
+    display.tick()
+    (line,) = lines(capsys)
+    assert re.fullmatch(r"\d\d:\d\d:\d\d scanning: 1,200 files seen", line)
+    display.update(Progress("indexing", 340, 5000, failed=3, rate=11.24, eta_s=414.6))
+    clock.now += 1
+    display.tick()
+    assert lines(capsys) == []
+    clock.now += PLAIN_EVERY_S
+    display.tick()
+    (line,) = lines(capsys)
+    assert line.endswith("indexing: 340 of 5,000 files, 11.2 files/s, about 7 min left, 3 failed")
+    stopped.set()  # Ctrl-C
+    display.update(Progress("indexing", 372, 5000))
+    clock.now += PLAIN_EVERY_S
+    display.tick()
+    assert lines(capsys) == []
+
+
+@pytest.mark.parametrize(("quiet", "terminal"), [(True, False), (False, True)])
+def test_quiet_and_terminal_runs_print_no_plain_lines(
+    capsys: pytest.CaptureFixture[str], quiet: bool, terminal: bool
+) -> None:
+    clock = Clock()
+    display = IndexProgress(quiet, terminal, threading.Event(), clock)
+    display.update(Progress("loading model", 0, 10))
+    clock.now += 2 * PLAIN_EVERY_S
+    display.tick()
+    display.close()
+    assert "loading the model" not in capsys.readouterr().err  # (a terminal gets the bar)
