@@ -41,6 +41,7 @@ def run_checks(settings: Settings, environ: dict[str, str] | None = None) -> lis
         lambda: data_dir_finding(settings),
         lambda: inotify_finding(settings),
         lambda: index_finding(settings),
+        faces_finding,
     ]
     findings = []
     for check in checks:
@@ -131,6 +132,16 @@ def window_finding(env: dict[str, str]) -> Finding:
     state = FAIL if env.get("DISPLAY") else WARN
     advice = "\n".join(line for line in check.advice().splitlines()[1:] if "doctor" not in line)
     return Finding("window", state, f"Qt's X11 plugin misses {', '.join(check.missing)}", advice)
+
+
+def faces_finding() -> Finding:
+    """Whether faces can be found (People): dlib and its two model files, without loading them."""
+    from desktop_app.core.people.model import INSTALL_HINT, face_model_problem, models_folder
+
+    problem = face_model_problem()
+    if problem is not None:
+        return Finding("faces", WARN, problem, f"People need it: {INSTALL_HINT}")
+    return Finding("faces", OK, f"dlib {_version('dlib-bin')}, face models in {models_folder()}")
 
 
 def model_finding(settings: Settings) -> Finding:

@@ -28,7 +28,7 @@ from desktop_app.core.library import Library, default_embedder_loader
 from desktop_app.core.memory import limit_heap_growth
 
 # Commands that only read: without a library there is nothing for them to do.
-READ_ONLY = {"search", "similar", "related", "status", "forget", "tags", "places"}
+READ_ONLY = {"search", "similar", "related", "status", "forget", "tags", "places", "people"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

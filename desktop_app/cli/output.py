@@ -10,6 +10,7 @@ from typing import Any
 
 from desktop_app.cli.common import plural
 from desktop_app.core.extractors.video import format_time
+from desktop_app.core.query.query_text import SearchHit
 from desktop_app.core.query.results import QueryResults, ResultFile
 from desktop_app.core.records import file_to_open
 
@@ -34,6 +35,13 @@ def results_json(results: QueryResults, open_raw: bool) -> dict[str, Any]:
         "hidden_below_cutoff": results.hidden,
         "relevance_cutoff": results.cutoff,
     }
+
+
+def _matched_by(hit: SearchHit) -> str:
+    """ "person" (a query of people alone), "looks" (the picture) or "text" (a passage)."""
+    if hit.why.people and hit.why.similarity is None:
+        return "person"
+    return "looks" if hit.role == "image" else "text"
 
 
 def result_json(found: ResultFile, open_raw: bool) -> dict[str, Any]:
@@ -62,8 +70,10 @@ def result_json(found: ResultFile, open_raw: bool) -> dict[str, Any]:
             "in_text": list(h.why.in_text),
             "in_tags": list(h.why.in_tags),
             "text_source": h.why.text_source,
-            "matched_by": "looks" if h.role == "image" else "text",
+            "matched_by": _matched_by(h),
             "keyword_hit": h.why.keyword,
+            "people": list(h.why.people),  # the people the query named who are in it
+            "person_terms": list(h.why.person_terms),  # the query's parts that named them
         }
         if h
         else None,

@@ -13,6 +13,7 @@ from desktop_app.cli import (
     folders,
     indexing,
     machine,
+    people,
     places,
     searching,
     status,
@@ -32,6 +33,7 @@ GROUPS = (
     evaluate,
     tags,
     places,
+    people,
     machine,
 )
 

@@ -38,6 +38,7 @@ from desktop_app.core.indexing.folders import Folders
 from desktop_app.core.indexing.pipeline import ChangeCallback
 from desktop_app.core.indexing.runs import SWITCH_KEY, IndexRuns
 from desktop_app.core.indexing.writer import Writer
+from desktop_app.core.people.service import People
 from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup
 from desktop_app.core.query.policy import QueryPolicy
@@ -84,11 +85,20 @@ class Library:
         self.writer = writer
         self.models = models
         self.priority = priority or QueryPriority()  # queries go first: indexing waits
-        self.query = QueryPolicy(store, models, self.priority)
+        # People (issue 23): faces found, grouped and named; their writes are the writer's.
+        self.people = People(store.catalog.session, commit=writer.run)
+        self.query = QueryPolicy(store, models, self.priority, self.people)
         self.tagging = Tagging(store, models, (settings.model_cache_dir, settings.data_dir))
         self.watched = Folders(store, [settings.data_dir, settings.model_cache_dir])
         self.runs = IndexRuns(
-            settings, store, writer, models, self.tagging, self.watched, self.priority
+            settings,
+            store,
+            writer,
+            models,
+            self.tagging,
+            self.watched,
+            self.priority,
+            self.people,
         )
 
     @classmethod

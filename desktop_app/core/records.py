@@ -197,6 +197,8 @@ class FileFilter:
     without_tags: frozenset[str] = frozenset()  # and none of these (-tag:people)
     # Taken at this place (issue 21): "PT", "PT|Lisbon" (a region), "PT|Lisbon|Lisbon" (a city).
     place: str | None = None
+    people: frozenset[int] = frozenset()  # files showing every one of these people (person:Ann)
+    without_people: frozenset[int] = frozenset()  # and none of these (-person:Ann)
 
     @property
     def is_empty(self) -> bool:
@@ -208,6 +210,8 @@ class FileFilter:
             or self.tags
             or self.without_tags
             or self.place
+            or self.people
+            or self.without_people
         )
 
 

@@ -205,6 +205,7 @@ class WindowActions(QObject):
         self.pause = make("&Pause Indexing")
         self.failures = make("&Skipped Files…")
         self.duplicates = make("&Duplicates…")
+        self.people = make("P&eople…")
         self.about = make("&About Lumen")
 
         self.refresh_icons()
@@ -240,7 +241,14 @@ class WindowActions(QObject):
         for action in (self.preview, None, self.zoom_in, self.zoom_out, None, self.show_more):
             _add(view, action)
         index = bar.addMenu("&Index")
-        for action in (self.reindex, self.pause, None, self.failures, self.duplicates):
+        for action in (
+            self.reindex,
+            self.pause,
+            None,
+            self.failures,
+            self.duplicates,
+            self.people,
+        ):
             _add(index, action)
         bar.addMenu("&Help").addAction(self.about)
 

@@ -16,8 +16,9 @@ from desktop_app.core.records import readable
 from desktop_app.gui.duplicates_dialog import DuplicatesDialog
 from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
 from desktop_app.gui.library_presenter import LibraryPresenter
+from desktop_app.gui.people_dialog import PeopleDialog
 from desktop_app.gui.workers import Fetch
-from desktop_app.host.protocol import DuplicateRows, Failure
+from desktop_app.host.protocol import DuplicateRows, Failure, PersonRow
 
 
 class LibraryDialogs:
@@ -33,6 +34,7 @@ class LibraryDialogs:
         self._library = library
         self._add_folders = add_folders
         self.duplicates_dialog: DuplicatesDialog | None = None  # the last one shown
+        self.people_dialog: PeopleDialog | None = None
 
     def choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(
@@ -67,6 +69,24 @@ class LibraryDialogs:
             dialog.open()
 
         self._library.duplicates(show)
+
+    def show_people(self, search_for: Callable[[str], None]) -> None:
+        """The People view, once the library has the people; renames and merges go to the
+        library and the view shows the result; choosing a person searches their photos."""
+        library = self._library
+
+        def show(people: tuple[PersonRow, ...]) -> None:
+            dialog = PeopleDialog(people, self._parent)
+            refresh = lambda: library.people(dialog.set_people)  # noqa: E731
+            dialog.renamed.connect(lambda pid, name: library.name_person(pid, name, refresh))
+            dialog.merge_requested.connect(
+                lambda into, others: library.merge_people(into, others, refresh)
+            )
+            dialog.person_chosen.connect(search_for)
+            self.people_dialog = dialog
+            dialog.open()
+
+        library.people(show)
 
     def show_folders(self) -> None:
         self.folders_dialog().exec()

@@ -25,6 +25,7 @@ from desktop_app.host.protocol import (
     IndexSummary,
     LibraryStatus,
     ModelState,
+    PersonRow,
 )
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,18 @@ class LibraryPresenter(QObject):
     def duplicates(self, show: Callable[[tuple[DuplicateRows, ...]], None]) -> None:
         """The groups of near-duplicate photos, handed to ``show``."""
         self.bridge.run(lambda c: c.duplicates(), done=show)
+
+    # -- people (issue 23) ------------------------------------------------------------------
+
+    def people(self, show: Callable[[tuple[PersonRow, ...]], None]) -> None:
+        """The people found in the photos, each with a face picture, handed to ``show``."""
+        self.bridge.run(lambda c: c.people(), done=show)
+
+    def name_person(self, person_id: int, name: str, then: Callable[[], None]) -> None:
+        self.bridge.run(lambda c: c.name_person(person_id, name), done=lambda _p: then())
+
+    def merge_people(self, into: int, others: list[int], then: Callable[[], None]) -> None:
+        self.bridge.run(lambda c: c.merge_people(into, others), done=lambda _p: then())
 
     def failures(self, show: Callable[[tuple[Failure, ...]], None]) -> None:
         """The files indexing skipped, and why, handed to ``show``."""

@@ -268,7 +268,13 @@ class MainWindow(QMainWindow):
                 lambda: self.bridge.client, lambda _gone: lib.start_indexing()
             )
         )
+        a.people.triggered.connect(lambda: self.dialogs.show_people(self.search_for))
         a.about.triggered.connect(self.dialogs.show_about)
+
+    def search_for(self, text: str) -> None:
+        """Search ``text`` as if typed (the People view's "their photos")."""
+        self.search.setText(text)
+        self.search.textEdited.emit(text)
 
     # -- QueryInputs, for the search presenter -------------------------------------------
 

@@ -53,6 +53,8 @@ def describe_progress(progress: Progress) -> str:
         return "Indexing finished"
     if progress.phase == "waiting":  # another Lumen (`lumen watch`) is indexing this library
         return f"{progress.note}…"
+    if progress.phase == "faces":  # after the vectors: searching works meanwhile
+        return f"Looking for faces: {progress.done:,} of {progress.total:,} files"
     text = f"Indexing {progress.done:,} of {progress.total:,}"
     if progress.phase == "re-embedding":  # a model switch; the old index answers meanwhile
         text = (
@@ -107,7 +109,7 @@ class IndexStatus(QWidget):
             return  # reports still on their way from a run that is stopping
         self.label.setText(describe_progress(progress))
         self.bar.show()
-        if progress.phase in ("indexing", "re-embedding") and progress.total:
+        if progress.phase in ("indexing", "re-embedding", "faces") and progress.total:
             self.bar.setRange(0, progress.total)
             self.bar.setValue(progress.done)
         else:

@@ -42,6 +42,7 @@ from desktop_app.host.protocol import (
     Failure,
     ItemRow,
     ModelState,
+    PersonRow,
     Query,
     QueryResult,
 )
@@ -126,6 +127,19 @@ class LibraryClient:
         Not on the read lane: on a large library it takes a while, and searches must not wait.
         """
         return self._backend.call(MEDIA, "duplicates")
+
+    def people(self) -> Call[tuple[PersonRow, ...]]:
+        """The people found in the photos, most photos first, each with a face picture.
+
+        On the media lane: cutting the faces out of their photos takes a while.
+        """
+        return self._backend.call(MEDIA, "people")
+
+    def name_person(self, person_id: int, name: str) -> Call[PersonRow]:
+        return self._backend.call(WRITE, "name_person", person_id, name)
+
+    def merge_people(self, into: int, others: Sequence[int]) -> Call[PersonRow]:
+        return self._backend.call(WRITE, "merge_people", into, list(others))
 
     def rows(self, paths: Sequence[Path]) -> Call[tuple[ItemRow | None, ...]]:
         """Each file's current details as a row without a rank (None: not in the library)."""

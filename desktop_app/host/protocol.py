@@ -207,6 +207,27 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class PersonRow:
+    """One person for the People view: their largest face as a small PNG (None: unreadable)."""
+
+    id: int
+    name: str | None
+    photos: int
+    face_png: bytes | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or "unnamed"
+
+    @property
+    def query(self) -> str:
+        """The query that finds their photos."""
+        if self.name is None:
+            return f"person:{self.id}"
+        return f'person:"{self.name}"' if " " in self.name else f"person:{self.name}"
+
+
+@dataclass(frozen=True)
 class DuplicateRows:
     """Photos that are the same picture, as rows (biggest groups come first)."""
 

@@ -40,6 +40,7 @@ from desktop_app.core.records import (
 )
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
 from desktop_app.core.understanding.records import Place
+from desktop_app.host.people_calls import PeopleCalls
 from desktop_app.host.protocol import (
     MODEL_READY,
     MODEL_UNAVAILABLE,
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 ChangeSink = Callable[[FileChanges], None]
 
 
-class LibraryService:
+class LibraryService(PeopleCalls):
     """Answers the window's calls; may be called from several threads, like ``Library``.
 
     ``downloads``: the control the library's model loader reports a weights download to (see

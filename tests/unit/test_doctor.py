@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ def test_report_on_a_working_library(
     assert "device:" in out and "CPU" in out  # why not a GPU is said on this machine
     assert "not created yet" in out and "GB free" in out
     assert "no library yet" in out
+    assert re.search(r"ok +faces: +dlib", out)  # People can find faces
     assert "Nothing blocks Lumen" in out
 
     photos = tmp_path / "photos"

@@ -25,6 +25,7 @@ from desktop_app.core.indexing.locate import locate_pending
 from desktop_app.core.indexing.model_switch import SwitchSummary, reembed
 from desktop_app.core.indexing.pipeline import SAVE_EVERY_S, ChangeCallback, Indexer
 from desktop_app.core.indexing.writer import Writer
+from desktop_app.core.people.service import People
 from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import FileChanges, Folder, IndexSummary, Progress
 from desktop_app.core.storage.store import Store
@@ -36,6 +37,9 @@ __all__ = ["SWITCH_KEY", "IndexRuns"]
 log = logging.getLogger(__name__)
 
 SWITCH_KEY = "switching_to"  # catalog meta: "MODEL\tSPACE" while a model switch is unfinished
+# Files a batch of watched changes looks at for faces at most (the rest: at the next batch or
+# run), so that a library indexed before faces existed does not hold up new files.
+FACES_PER_BATCH = 64
 ProgressCallback = Callable[[Progress], None]
 
 
@@ -51,8 +55,10 @@ class IndexRuns:
         tagging: Tagging,
         folders: Folders,
         priority: QueryPriority,
+        people: People | None = None,
     ) -> None:
         self.settings = settings
+        self._people = people  # the face pass after the vectors (issue 23)
         self._store = store
         self._writer = writer
         self._models = models
@@ -114,6 +120,7 @@ class IndexRuns:
         if not (cancel and cancel.is_set()):
             self._tag(cancel, on_change)
             self._locate(cancel, on_change)
+        self._faces(cancel, progress, None)
         return summary
 
     def update_paths(
@@ -139,6 +146,7 @@ class IndexRuns:
             if not (cancel and cancel.is_set()):
                 self._tag(cancel, on_change)
                 self._locate(cancel, on_change)
+            self._faces(cancel, None, FACES_PER_BATCH)
             if time.monotonic() - self._saved_at > SAVE_EVERY_S:
                 writer.run(self.save)
         return summary
@@ -159,6 +167,23 @@ class IndexRuns:
         changes = locate_pending(self._store.catalog, self.geocoder, cancel, self._writer.run)
         if changes and on_change is not None:
             on_change(changes)
+
+    def _faces(
+        self,
+        cancel: threading.Event | None,
+        progress: ProgressCallback | None,
+        max_files: int | None,
+    ) -> None:
+        """People (issue 23): the face pass over what waits for it (or its first
+        ``max_files``), after the vectors; a query goes first, each write is the writer's."""
+        if self._people is None or (cancel is not None and cancel.is_set()):
+            return
+
+        def report(done: int, total: int) -> None:
+            if progress is not None:
+                progress(Progress("faces", done, total))
+
+        self._people.scan_pending_quietly(cancel, self._priority.checkpoint, report, max_files)
 
     def save(self) -> None:
         """Save the index file (when this process may: see ``Writer.save``)."""

@@ -20,6 +20,8 @@ import numpy as np
 from desktop_app.core.embedding.model_slot import ModelSlot
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import extract
+from desktop_app.core.people.search_hook import people_query, people_results
+from desktop_app.core.people.service import People
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
 from desktop_app.core.query.query_text import (
@@ -54,9 +56,16 @@ FileQuery = tuple[np.ndarray, str, frozenset[int]]  # a file's query vector, its
 class QueryPolicy:
     """Answers a library's queries from its store, with the model the slot says answers."""
 
-    def __init__(self, store: Store, models: ModelSlot, priority: QueryGate) -> None:
+    def __init__(
+        self,
+        store: Store,
+        models: ModelSlot,
+        priority: QueryGate,
+        people: People | None = None,
+    ) -> None:
         self._store = store
         self._models = models
+        self._people = people  # core/people: a query's person terms (issue 23)
         self.priority = priority  # indexing's threads wait while a query runs
         self._service: SearchService | None = None
         self._service_for: tuple[object, str] | None = None  # the (index, space) it ranks over
@@ -87,6 +96,18 @@ class QueryPolicy:
     ) -> SearchResults:
         """Files that match ``text`` by meaning or by its exact words, best first (see
         ``Library.search``)."""
+        if self._people is not None:  # People (issue 23): person:NAME, -person:, NAME typed
+            rest, narrowed, terms = people_query(self._people, text, file_filter)
+            if terms.any:
+                return people_results(
+                    self._people,
+                    terms,
+                    rest,
+                    narrowed,
+                    k,
+                    lambda q, f: self.search(q, k, f, show_all, like),
+                    self._store.catalog.recent_files,
+                )
         parsed = parse_query(text)
         if parsed.tags or parsed.without_tags:
             base = file_filter or FileFilter()

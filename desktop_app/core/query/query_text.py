@@ -38,6 +38,15 @@ _QUOTED = re.compile(r'"([^"]*)"')
 _TOKEN = re.compile(r"[^\W_]+")  # the keyword index's tokens: letters and digits
 
 
+def describe_people(names: Sequence[str]) -> str:
+    """``Ann is in it``, ``Ann and Bo are in it`` (a hit's people, see core/people)."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"{names[0]} is in it"
+    return f"{', '.join(names[:-1])} and {names[-1]} are in it"
+
+
 @dataclass(frozen=True)
 class MatchReason:
     """Why a hit matched: the query's words found in it, and its similarity by meaning.
@@ -57,6 +66,8 @@ class MatchReason:
     similarity: float | None = None
     role: str | None = None
     keyword: bool = False  # every word of the query was found (a keyword hit)
+    people: tuple[str, ...] = ()  # the people the query named who are in it (core/people)
+    person_terms: tuple[str, ...] = ()  # the query's parts that named them, as typed
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -75,6 +86,8 @@ class MatchReason:
             if words:
                 quoted = ", ".join(f"“{w}”" for w in words)
                 parts.append(f"{quoted} in the {where}")
+        if self.people:
+            parts.insert(0, describe_people(self.people))
         if self.similarity is not None:
             what = "looks like the query" if self.role == "image" else "close in meaning"
             parts.append(f"{what} (similarity {self.similarity:.2f})")

@@ -135,7 +135,7 @@ def search_files(
     wanted = " ".join(
         _WEIGHT.sub("", t)
         for t in text.lower().split()
-        if not t.startswith(("-", "tag:"))  # negatives and tag filters are no file names
+        if not t.startswith(("-", "tag:", "person:"))  # negatives and filters are no file names
     )
     words = [w for w in _WORD_SPLIT.split(wanted) if len(w) >= 2 and not is_stop_word(w)]
     if words:

@@ -16,9 +16,11 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    column,
     func,
     or_,
     select,
+    table,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -174,6 +176,19 @@ def apply_filter(query: Any, file_filter: FileFilter | None) -> Any:
             TagRow.tag.in_(sorted(file_filter.without_tags)), shown
         )
         query = query.where(FileRow.id.not_in(unwanted))
+    # People (issue 23): the faces table is core/people's own (core/people/store.py).
+    if not (file_filter.people or file_filter.without_people):
+        return query
+    faces = table("faces", column("file_id"), column("person_id"))
+    for person in sorted(file_filter.people):
+        query = query.where(
+            FileRow.id.in_(select(faces.c.file_id).where(faces.c.person_id == person))
+        )
+    if file_filter.without_people:
+        in_them = select(faces.c.file_id).where(
+            faces.c.person_id.in_(sorted(file_filter.without_people))
+        )
+        query = query.where(FileRow.id.not_in(in_them))
     return query
 
 

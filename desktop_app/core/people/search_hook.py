@@ -1,0 +1,70 @@
+"""The people part of a search: a query's person terms become a filter on the files, the rest
+of the query is searched as usual, and each hit says who of those asked for is in it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from desktop_app.core.people.query import PersonTerms, people_in
+from desktop_app.core.people.service import People
+from desktop_app.core.query.query_text import MatchReason, SearchHit, SearchResults
+from desktop_app.core.records import FileFilter, FileRecord
+
+NOBODY = -1  # a person id no one has: ``person:X`` of an unknown X keeps no file
+
+Search = Callable[[str, FileFilter | None], SearchResults]
+Recent = Callable[[int, FileFilter], list[FileRecord]]
+
+
+def people_query(
+    people: People, text: str, file_filter: FileFilter | None
+) -> tuple[str, FileFilter | None, PersonTerms]:
+    """``text`` less its person terms, ``file_filter`` narrowed to match them, and the terms."""
+    terms = people.terms(text)
+    if not terms.any:
+        return text, file_filter, terms
+    base = file_filter or FileFilter()
+    wanted = {p.id for p in terms.wanted} | ({NOBODY} if terms.unknown else set())
+    narrowed = dataclasses.replace(
+        base,
+        people=base.people | wanted,
+        without_people=base.without_people | {p.id for p in terms.unwanted},
+    )
+    return terms.rest, narrowed, terms
+
+
+def people_results(
+    people: People,
+    terms: PersonTerms,
+    rest: str,
+    file_filter: FileFilter | None,
+    k: int,
+    search: Search,
+    recent: Recent,
+) -> SearchResults:
+    """The results of a query that named people: ``rest`` searched within their photos (their
+    photos newest first when nothing else was asked), each hit saying who is in it. A
+    ``person:X`` of no one known finds nothing."""
+    if terms.unknown:
+        return SearchResults()
+    if any(ch.isalnum() for ch in rest) or file_filter is None or not terms.wanted:
+        results = search(rest, file_filter)
+    else:
+        hits = [SearchHit(r, 0.0, "image", relevance=100.0) for r in recent(k, file_filter)]
+        results = SearchResults(hits, 0, None)
+    return with_people(people, terms, results)
+
+
+def with_people(people: People, terms: PersonTerms, results: SearchResults) -> SearchResults:
+    """Each hit with the people asked for that are in it, and the query words that named them."""
+    wanted = {p.name for p in terms.wanted if p.name}
+    if not wanted or not results.hits:
+        return results
+    names = people_in(people.store, [h.file.id for h in results.hits])
+    hits = []
+    for hit in results.hits:
+        found = tuple(n for n in names.get(hit.file.id, ()) if n in wanted)
+        why: MatchReason = dataclasses.replace(hit.why, people=found, person_terms=terms.matched)
+        hits.append(dataclasses.replace(hit, why=why))
+    return SearchResults(hits, results.hidden, results.cutoff)
