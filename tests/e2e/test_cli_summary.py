@@ -44,9 +44,16 @@ def test_a_folder_that_gives_nothing_says_why(
     cached = tmp_path / ".cache" / "x"
     cached.mkdir(parents=True)
     (cached / "notes.txt").write_text("a note about the harbour")
+    # a folder named by the user is indexed even inside a hidden or excluded-by-name one
     code, out, _ = run(capsys, *lumen, "index", str(cached))
+    assert code == 0 and "Seen 1 file" in out
+
+    others = tmp_path / "others"
+    others.mkdir()
+    (others / "drawing.xcf").write_bytes(b"gimp xcf file")
+    code, out, _ = run(capsys, *lumen, "index", str(others))
     assert code == 0 and "Seen 0 files" in out
-    assert f"Nothing to index in {cached}: it is excluded by the pattern .cache" in out
+    assert f"Nothing to index in {others}: none of its 1 file is a photo" in out
 
     empty = tmp_path / "empty"
     empty.mkdir()
