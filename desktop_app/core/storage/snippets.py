@@ -65,7 +65,7 @@ def snippet(
     if not marked:
         marked = [(first.start() - lo_char, first.end() - lo_char)]
     spans = [(m.start(), m.end()) for m in _TOKEN.finditer(window)]
-    hits = set()
+    hits: set[int] = set()
     for s, e in marked:
         hits.update(i for i, (a, b) in enumerate(spans) if a < e and s < b)
     if not hits:
