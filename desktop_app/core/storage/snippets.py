@@ -9,6 +9,7 @@ word (letters and digits, case and accents folded).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 # A term of an FTS5 expression: a "quoted string" or a bare word, maybe negated, maybe a prefix.
 _TERM = re.compile(r'(NOT\s+)?(?:"((?:[^"]|"")*)"|([^\W_]+))(\*?)')
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
+_WORD_START, _WORD_END, _MORE_LETTERS = r"(?<![^\W_])", r"(?![^\W_])", r"[^\W_]*"
 SNIPPET_TOKENS = 24
 
 
@@ -48,32 +50,58 @@ def snippet(
 ) -> str:
     """About ``size`` words of ``text`` around its first match of ``terms``, each matched word
     between ``start`` and ``end``, "…" where the text goes on; "" when no term is in ``text``."""
-    spans = [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(text)]
-    folded = [w for _, _, w in spans]
+    pattern = _pattern(tuple((tuple(words), prefix) for words, prefix in terms))
+    if pattern is None:
+        return ""
+    first = pattern.search(text) if text.isascii() else _folded_search(pattern, text)
+    if first is None:
+        return ""
+    # Only the neighbourhood of the first match is cut into words (a passage holds ~2,000
+    # characters; a snippet ~150, words of up to ~12 characters).
+    lo_char = max(0, first.start() - 12 * size)
+    hi_char = min(len(text), first.end() + 12 * size)
+    window = text[lo_char:hi_char]
+    marked = [(m.start(), m.end()) for m in pattern.finditer(window)] if text.isascii() else []
+    if not marked:
+        marked = [(first.start() - lo_char, first.end() - lo_char)]
+    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(window)]
     hits: set[int] = set()
-    for words, prefix in terms:
-        n = len(words)
-        for i in range(len(folded) - n + 1):
-            if folded[i : i + n - 1] == words[:-1] and (
-                folded[i + n - 1].startswith(words[-1])
-                if prefix
-                else folded[i + n - 1] == words[-1]
-            ):
-                hits.update(range(i, i + n))
+    for s, e in marked:
+        hits.update(i for i, (a, b) in enumerate(spans) if a < e and s < b)
     if not hits:
         return ""
-    first = min(hits)
-    lo = max(0, min(first - size // 4, len(spans) - size))
+    first_word = min(hits)
+    lo = max(0, min(first_word - size // 4, len(spans) - size))
     hi = min(len(spans), lo + size)
-    out = ["…" if lo > 0 else ""]
+    out = ["…" if lo > 0 or lo_char > 0 else ""]
     cursor = spans[lo][0]
     for i in range(lo, hi):
-        s, e, _ = spans[i]
-        out.append(text[cursor:s])
-        out.append(f"{start}{text[s:e]}{end}" if i in hits else text[s:e])
-        cursor = e
-    tail = text[cursor : len(text) if hi == len(spans) else spans[hi - 1][1]]
-    out.append(tail)
-    if hi < len(spans):
-        out.append("…")
+        a, b = spans[i]
+        out.append(window[cursor:a])
+        out.append(f"{start}{window[a:b]}{end}" if i in hits else window[a:b])
+        cursor = b
+    at_end = hi == len(spans) and hi_char == len(text)
+    out.append(window[cursor:] if at_end else "…")
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(terms: tuple[tuple[tuple[str, ...], bool], ...]) -> re.Pattern[str] | None:
+    """A case-insensitive pattern of any of ``terms`` (each its words, separated by anything
+    that is not a letter or digit), on word boundaries."""
+    parts = []
+    for words, prefix in terms:
+        body = r"[\W_]+".join(re.escape(w) for w in words)
+        tail = _MORE_LETTERS if prefix else _WORD_END
+        parts.append(_WORD_START + body + tail)
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _folded_search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match in ``text`` as the index sees it (accents removed), at ``text``'s
+    positions where folding kept the length (else the match in the folded text's)."""
+    found = pattern.search(text)
+    if found is not None:
+        return found
+    folded = fold(text)
+    return pattern.search(folded) if len(folded) == len(text) else None
