@@ -321,6 +321,8 @@ class Indexer:
             priority.checkpoint()  # a query runs: decode this file after it
             if not plan.decode_while_model_runs:
                 model_idle.wait(MODEL_WAIT_S)
+            if cancel.is_set():  # not read: the cores go to the stop (never stored, see below)
+                return _Prepared(record, None, None, {}, "cancelled")
             return _prepare(record, embedder, splitter, self._ocr)
 
         def embed(batch: list[_Prepared]) -> _Vectors:
@@ -380,7 +382,7 @@ class Indexer:
                     taken = queue.popleft()
                     queued_videos.discard(taken)
                     item = _result_unless_cancelled(taken, cancel)
-                    if item is None:
+                    if item is None or cancel.is_set():
                         break
                     refill()
                     if item.vanished:
@@ -409,10 +411,11 @@ class Indexer:
                             store(running)  # the model works on ``handed`` meanwhile
                         running = handed
                 if cancel.is_set():
-                    # finished files of a cancelled run are kept; the batch not yet embedded
-                    # stays pending for the next run
+                    # the files stored so far are kept; the batches not stored yet (the one
+                    # the model works on included: storing it would delay the stop by seconds)
+                    # stay pending for the next run
                     summary.cancelled = True
-                    batch = []
+                    batch, running = [], None
                 if running is not None:
                     store(running)
                     running = None
