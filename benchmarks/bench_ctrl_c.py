@@ -99,12 +99,54 @@ def one_round(corpus: Path, work: Path, model: list[str], env: dict[str, str], a
     )
 
 
+def model_stops(model: str, weights: Path | None, cache: Path) -> None:
+    """Seconds from a cancel to the model's stop, inside a text and an image batch."""
+    import threading as th
+
+    import torch
+
+    from desktop_app.core.embedding.embedder import load_embedder
+    from desktop_app.core.indexing import pipeline
+
+    embedder = load_embedder(model, weights, cache, "cpu")
+    pipeline._install_checkpoints(embedder)
+    embedder.load_image_tower()
+    texts = [" ".join(random.Random(i).choice(WORDS) for _ in range(60)) for i in range(64)]
+    pixels = torch.zeros((64, 3, embedder.image_size, embedder.image_size))
+    print("model stop (s): cancel 1 s into a batch of 64 → the model's thread free again")
+    for what, step in (
+        ("passages", lambda: embedder.encode_texts(texts)),
+        ("pictures", lambda: embedder.encode_prepared(pixels)),
+    ):
+        started = time.monotonic()
+        step()
+        whole = time.monotonic() - started
+        cancel, done = th.Event(), th.Event()
+
+        def run(step=step, cancel=cancel, done=done) -> None:  # type: ignore[no-untyped-def]
+            pipeline._checkpoints.cancel = cancel
+            try:
+                step()
+            except pipeline._Cancelled:
+                pass
+            finally:
+                done.set()
+
+        th.Thread(target=run).start()
+        time.sleep(min(1.0, whole / 2))
+        cancel.set()
+        pressed = time.monotonic()
+        done.wait()
+        print(f"  {what}: whole batch {whole:6.2f} s, stopped {time.monotonic() - pressed:5.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="lumen-tiny", choices=["lumen-tiny", "ViT-B-32"])
     parser.add_argument("--at", type=float, nargs="+", default=[4.0, 10.0, 20.0, 40.0])
     parser.add_argument("--notes", type=int, default=96)
     parser.add_argument("--photos", type=int, default=24)
+    parser.add_argument("--model-only", action="store_true", help="only the model's stop")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lumen-ctrl-c-") as tmp:
         work = Path(tmp)
@@ -115,6 +157,12 @@ def main() -> None:
             make_fake_cache(work / "models")
             env["LUMEN_MODEL_CACHE"] = str(work / "models")
             model = ["--model", "ViT-B-32/laion2b_s34b_b79k"]
+        if args.model_only:
+            cache = work / "models"
+            weights = TINY if args.model == "lumen-tiny" else None
+            key = "lumen-tiny" if weights else "ViT-B-32/laion2b_s34b_b79k"
+            model_stops(key, weights, cache)
+            return
         corpus = work / "corpus"
         write_notes(corpus / "notes", args.notes)
         write_photos(corpus / "photos", args.photos)

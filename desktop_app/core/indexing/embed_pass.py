@@ -107,6 +107,8 @@ class EmbedPass:
         self.priority.checkpoint()  # a query runs: decode this file after it
         if not self.plan.decode_while_model_runs:  # on the CPU, decoding waits for the model
             self._model_idle.wait(MODEL_WAIT_S)
+        if self.cancel.is_set():  # not read: the cores go to the stop (never stored, see run)
+            return PreparedFile(record, None, None, {}, "cancelled")
         return prepare_file(record, self.embedder, self._splitter, self.ocr)
 
     def _embed(self, batch: list[PreparedFile]) -> BatchVectors:
@@ -133,10 +135,11 @@ class EmbedPass:
                     if not self._take(pool, model):
                         break
                 if self.cancel.is_set():
-                    # finished files of a cancelled run are kept; the batch not yet embedded
-                    # stays pending for the next run
+                    # the files stored so far are kept; the batches not stored yet (the one
+                    # the model works on included: storing it would delay the stop by seconds)
+                    # stay pending for the next run
                     self.summary.cancelled = True
-                    self._batch = []
+                    self._batch, self._running = [], None
                 elif self._batch:
                     self._hand(model)
                 if self._running is not None:
@@ -154,7 +157,7 @@ class EmbedPass:
         taken = self._queue.popleft()
         self._videos.discard(taken)
         item = _result_unless_cancelled(taken, self.cancel)
-        if item is None:
+        if item is None or self.cancel.is_set():  # a file not read for a cancelled run
             return False
         self._refill(pool)
         if item.vanished or item.error is not None:

@@ -117,7 +117,8 @@ def install_checkpoints(embedder: Embedder) -> None:
         for step in steps:
             step.register_forward_pre_hook(_give_way_to_queries)
     for block in getattr(getattr(model, "transformer", None), "resblocks", []):
-        block.register_forward_pre_hook(stop_if_cancelled)
+        for step in (block, *block.children()):  # attention, MLP: a few per block
+            step.register_forward_pre_hook(stop_if_cancelled)
     model._lumen_checkpoints = True
 
 
