@@ -28,10 +28,13 @@ __all__ = [
 FILE_BUDGET_S = 30.0
 # A render of vector content (a PDF page) never has more pixels than this (≈ 100 MB RGBA).
 MAX_RENDER_PIXELS = 25_000_000
-# Decoded size (bytes of pixels at full size) above which a picture is refused.
-MAX_DECODE_BYTES = 600_000_000
-# Decodes larger than this take turns: one at a time in the whole process.
-LARGE_DECODE_BYTES = 100_000_000
+# Decoded size (bytes of pixels at the decoder's draft size) above which a picture is refused:
+# an 80-megapixel PNG or TIFF (JPEGs decode at a fraction of their size). With ViT-B-32 loaded
+# (~1.1 GB) one such decode keeps the process within 1.5 GB.
+MAX_DECODE_BYTES = 320_000_000
+# Decodes larger than this (8 megapixels of RGB) take turns: one at a time in the process, so
+# several decoding threads never hold several large pictures at once.
+LARGE_DECODE_BYTES = 32_000_000
 
 _LARGE_LANE = threading.RLock()  # a retry inside a large decode takes it again
 _state = threading.local()
