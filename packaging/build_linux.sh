@@ -9,7 +9,7 @@
 # --cuda       PyPI's PyTorch with its CUDA libraries, open_clip included (for NVIDIA GPUs):
 #              several GB; build venv build/bundle-venv-cuda (scripts/install.py --cuda)
 # --venv DIR   build from this virtual environment instead (made as above if absent)
-# --archive    also pack dist/lumen-VERSION-linux-ARCH[-cuda].tar.zst (zstd -19; .tar.xz where
+# --archive    also pack dist/lumen-VERSION-linux-ARCH[-cuda].tar.zst (zstd -10; .tar.xz where
 #              zstd is missing)
 # LUMEN_TORCH_CPU names the CPU build of PyTorch to install (default 2.13.0+cpu). The build is
 # CPU-heavy; run it under `nice` on a shared machine.
@@ -69,7 +69,7 @@ if [ "$ARCHIVE" = 1 ]; then
   suffix=$([ "$VARIANT" = cuda ] && echo -cuda || true)
   base="dist/lumen-$version-linux-$(uname -m)$suffix"
   if command -v zstd >/dev/null; then
-    tar -C dist -cf - lumen | zstd -q -19 -T0 -f -o "$base.tar.zst" && archive=$base.tar.zst
+    tar -C dist -cf - lumen | zstd -q -10 -T0 -f -o "$base.tar.zst" && archive=$base.tar.zst
   else
     tar -C dist -cf - lumen | xz -9 -T0 > "$base.tar.xz" && archive=$base.tar.xz
   fi
