@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Wrap a built bundle (packaging/build_linux.sh) as a Debian package: dist/lumen_VERSION_amd64.deb.
 #
-#   packaging/build_deb.sh [--bundle DIR] [--version VERSION] [--out DIR]
+#   packaging/build_deb.sh [--bundle DIR] [--version VERSION] [--out DIR] [--compress xz|zstd]
 #
+# xz (the default) every dpkg reads; zstd builds several times faster, for dpkg >= 1.21.18
+# (Debian 12, Ubuntu 21.10 and later).
 # The package installs the bundle to /opt/lumen, links /usr/bin/lumen and /usr/bin/lumen-gui to
 # it, and puts the menu entry (with images' "Open with"), the icon in every size and the AppStream
 # metadata where the desktop finds them; its Depends name the X11/EGL/fontconfig libraries Qt's
@@ -12,11 +14,13 @@ cd "$(dirname "$0")/.."
 BUNDLE=dist/lumen
 VERSION=
 OUT=dist
+COMPRESS=xz
 while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) BUNDLE=$2; shift 2 ;;
     --version) VERSION=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --compress) COMPRESS=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +48,10 @@ for icon in "$RES"/icons/hicolor/*/apps/lumen.png; do
   size=$(basename "$(dirname "$(dirname "$icon")")")
   install -D -m 644 "$icon" "$pkg/usr/share/icons/hicolor/$size/apps/lumen.png"
 done
+install -d "$pkg/usr/share/man/man1"
+gzip -9n < packaging/debian/lumen.1 > "$pkg/usr/share/man/man1/lumen.1.gz"
+chmod 644 "$pkg/usr/share/man/man1/lumen.1.gz"
+ln -s lumen.1.gz "$pkg/usr/share/man/man1/lumen-gui.1.gz"
 install -m 644 packaging/debian/copyright "$pkg/usr/share/doc/lumen/copyright"
 install -m 644 packaging/debian/lintian-overrides "$pkg/usr/share/lintian/overrides/lumen"
 sed "s/@VERSION@/$VERSION/; s/@MAINTAINER@/$MAINTAINER/; s/@DATE@/$(date -R)/" \
@@ -61,5 +69,5 @@ sed "s/@VERSION@/$VERSION/; s/@MAINTAINER@/$MAINTAINER/; s/@SIZE@/$installed_kb/
   packaging/debian/control > "$pkg/DEBIAN/control"
 mkdir -p "$OUT"
 deb="$OUT/lumen_${VERSION}_amd64.deb"
-dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb" >/dev/null
+dpkg-deb --root-owner-group "-Z$COMPRESS" --build "$pkg" "$deb" >/dev/null
 echo "Built $deb in $(( $(date +%s) - started )) s: $(du -h "$deb" | cut -f1) ($(( installed_kb / 1024 )) MB installed)"
