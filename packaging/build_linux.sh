@@ -63,7 +63,8 @@ LUMEN_BUNDLE=$VARIANT "$VENV/bin/python" -m PyInstaller --noconfirm --clean --lo
   --distpath dist --workpath build/pyinstaller packaging/lumen.spec
 ln -sf lumen dist/lumen/lumen-gui
 echo "$VARIANT" > dist/lumen/VARIANT
-echo "Built dist/lumen ($VARIANT) in $(( $(date +%s) - started )) s: $(du -sh dist/lumen | cut -f1)"
+echo "Built dist/lumen ($VARIANT) in $(( $(date +%s) - started )) s:" \
+  "$(( $(du -sb dist/lumen | cut -f1) / 1000000 )) MB"
 if [ "$ARCHIVE" = 1 ]; then
   version=$("$VENV/bin/python" -c "import sys; sys.path.insert(0, '.'); import desktop_app; print(desktop_app.__version__)")
   suffix=$([ "$VARIANT" = cuda ] && echo -cuda || true)
@@ -73,6 +74,6 @@ if [ "$ARCHIVE" = 1 ]; then
   else
     tar -C dist -cf - lumen | xz -9 -T0 > "$base.tar.xz" && archive=$base.tar.xz
   fi
-  echo "Archive: $archive, $(du -h "$archive" | cut -f1)"
+  echo "Archive: $archive, $(( $(stat -c %s "$archive") / 1000000 )) MB"
 fi
 packaging/smoke_test.sh dist/lumen
