@@ -4,6 +4,7 @@ still load, and a model only open_clip builds is refused in plain words, not wit
 from __future__ import annotations
 
 import importlib.machinery
+import importlib.metadata
 import shutil
 import sys
 import types
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app import doctor
 from desktop_app.core.embedding.clip_native import open_clip_config_path
 from desktop_app.core.embedding.embedder import load_embedder
 from desktop_app.core.errors import ModelUnavailableError
@@ -61,3 +63,16 @@ def test_the_tiny_model_loads_without_open_clip(
     _open_clip_as_data_only(tmp_path, monkeypatch)
     embedder = load_embedder("lumen-tiny", tiny_weights, tmp_path / "cache", device="cpu")
     assert embedder.encode_text("a red circle").shape == (64,)
+
+
+def test_doctor_does_not_block_on_open_clip_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_version = importlib.metadata.version
+
+    def version(distribution: str) -> str:
+        if distribution == "open_clip_torch":
+            raise importlib.metadata.PackageNotFoundError(distribution)
+        return real_version(distribution)
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    finding = doctor.versions()
+    assert finding.state == doctor.OK and "open_clip not installed" in finding.detail
