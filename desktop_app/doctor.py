@@ -78,11 +78,12 @@ def versions() -> Finding:
         f"Lumen {__version__}",
         f"Python {platform.python_version()}",
         f"PyTorch {_version('torch')}",
-        f"open_clip {_version('open_clip_torch')}",
         f"PySide6 {_version('PySide6-Essentials')}",
         f"SQLite {sqlite3.sqlite_version}",
     ]
     missing = [p.split()[0] for p in parts if p.endswith("not installed")]
+    # open_clip builds only the models Lumen does not build itself (its CPU bundle leaves it out).
+    parts.insert(3, f"open_clip {_version('open_clip_torch')}")
     if missing:
         return Finding(
             "versions",

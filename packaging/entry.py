@@ -20,6 +20,11 @@ def main() -> int:
         from desktop_app.__main__ import main as gui
 
         return gui(sys.argv[1:])
+    if sys.argv[1:] == ["--version"]:  # answered before the CLI imports the whole core (~2 s)
+        from desktop_app import __version__
+
+        print(f"lumen {__version__}")
+        return 0
     from desktop_app.cli import main as cli
 
     return cli(sys.argv[1:])

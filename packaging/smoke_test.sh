@@ -2,11 +2,26 @@
 # Smoke-test a built bundle: version, the window opened offscreen and closed, and the tiny model
 # indexing and finding generated shapes, all in temporary folders.
 #
-#   packaging/smoke_test.sh [BUNDLE_DIR] [PYTHON]    (defaults: dist/lumen, python3)
+#   packaging/smoke_test.sh [BUNDLE_DIR] [PYTHON]
+#
+# BUNDLE_DIR defaults to dist/lumen. PYTHON draws the shapes (scripts/make_shapes.py needs
+# Pillow); by default the first of .venv/bin/python, the bundle's build venvs and python3 that
+# has Pillow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUNDLE=${1:-dist/lumen}
-PYTHON=${2:-python3}
+PYTHON=${2:-}
+if [ -z "$PYTHON" ]; then
+  for candidate in .venv/bin/python build/bundle-venv-cpu/bin/python \
+    build/bundle-venv-cuda/bin/python python3; do
+    if "$candidate" -c "import PIL" 2>/dev/null; then PYTHON=$candidate; break; fi
+  done
+fi
+if [ -z "$PYTHON" ] || ! "$PYTHON" -c "import PIL" 2>/dev/null; then
+  echo "smoke test: no Python with Pillow to draw the test shapes; give one as the second" \
+    "argument (e.g. python3 after: sudo apt install python3-pil)" >&2
+  exit 2
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export HF_HUB_OFFLINE=1 LUMEN_MODEL_CACHE="$tmp/models"

@@ -245,8 +245,7 @@ def load_embedder(
             if embedder is not None:
                 _log_loaded(embedder, source, started)
                 return embedder
-    import open_clip
-
+    open_clip = _open_clip(spec)
     if spec.config_file is not None:
         open_clip.add_model_config(spec.config_file)
     if spec.architecture in open_clip.list_models():
@@ -309,6 +308,22 @@ def load_embedder(
     embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path, image_tower)
     _log_loaded(embedder, source, started)
     return embedder
+
+
+def _open_clip(spec: ModelSpec) -> Any:
+    """open_clip, for the models Lumen's own CLIP does not build; a plain reason where it is left
+    out (Lumen's CPU bundle carries only its model configurations and vocabulary, as files)."""
+    try:
+        import open_clip
+    except ImportError:
+        open_clip = None
+    if not hasattr(open_clip, "create_model_and_transforms"):
+        raise ModelUnavailableError(
+            f"{spec.key} needs open_clip, which this installation of Lumen leaves out: it builds "
+            "the plain CLIP models itself (ViT-B-32, ViT-B-16, ViT-L-14 with .safetensors "
+            "weights, on the CPU). Install Lumen from source (README: From source) for this model."
+        )
+    return open_clip
 
 
 def vector_space(spec: ModelSpec, weights: Path) -> str:
