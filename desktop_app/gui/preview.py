@@ -99,6 +99,24 @@ class PreviewPane(QFrame):
         self._duration: float | None = None
         self._details: dict[str, Any] = {}
 
+        header = self._header()
+        self.picture = _Picture()
+        self.picture.setAccessibleName("Preview picture")
+        self.strip = self._frame_strip()
+        self._form = self._detail_fields()
+        buttons = self._buttons()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.setSpacing(10)
+        layout.addLayout(header)
+        layout.addWidget(self.picture, 1)
+        layout.addWidget(self.strip)
+        layout.addLayout(self._form)
+        layout.addLayout(buttons)
+
+    def _header(self) -> QHBoxLayout:
+        """The file's name, and a button that closes the preview."""
         self.title = QLabel()
         self.title.setWordWrap(True)
         font = self.title.font()
@@ -113,26 +131,29 @@ class PreviewPane(QFrame):
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
         header.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        return header
 
-        self.picture = _Picture()
-        self.picture.setAccessibleName("Preview picture")
+    def _frame_strip(self) -> QListWidget:
+        """A video's frames in a row, hidden until a video is shown."""
+        strip = QListWidget()
+        strip.setAccessibleName("Frames")
+        strip.setToolTip("Frames over the whole video: click one to see that moment")
+        strip.setViewMode(QListView.ViewMode.IconMode)
+        strip.setFlow(QListView.Flow.LeftToRight)
+        strip.setWrapping(False)
+        strip.setMovement(QListView.Movement.Static)
+        strip.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        strip.setIconSize(QSize(STRIP_SIDE, STRIP_SIDE * 3 // 4))
+        strip.setSpacing(2)
+        strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        strip.setFixedHeight(STRIP_SIDE * 3 // 4 + self.fontMetrics().height() + 30)
+        strip.itemClicked.connect(self._frame_clicked)
+        strip.hide()
+        return strip
 
-        self.strip = QListWidget()
-        self.strip.setAccessibleName("Frames")
-        self.strip.setToolTip("Frames over the whole video: click one to see that moment")
-        self.strip.setViewMode(QListView.ViewMode.IconMode)
-        self.strip.setFlow(QListView.Flow.LeftToRight)
-        self.strip.setWrapping(False)
-        self.strip.setMovement(QListView.Movement.Static)
-        self.strip.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.strip.setIconSize(QSize(STRIP_SIDE, STRIP_SIDE * 3 // 4))
-        self.strip.setSpacing(2)
-        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.strip.setFixedHeight(STRIP_SIDE * 3 // 4 + self.fontMetrics().height() + 30)
-        self.strip.itemClicked.connect(self._frame_clicked)
-        self.strip.hide()
-
+    def _detail_fields(self) -> QFormLayout:
+        """The details' labels and values (``self.fields``, by key), empty until an item shows."""
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -164,8 +185,10 @@ class PreviewPane(QFrame):
                 value.setTextFormat(Qt.TextFormat.PlainText)
             self.fields[key] = value
             form.addRow(label + ":", value)
-        self._form = form
+        return form
 
+    def _buttons(self) -> QHBoxLayout:
+        """Open, Find similar, Show in folder, and the heat map over the picture."""
         open_button = QPushButton("Open")
         open_button.setToolTip("Open with the default application (Enter)")
         open_button.clicked.connect(lambda: self._emit(self.open_requested))
@@ -181,15 +204,7 @@ class PreviewPane(QFrame):
         buttons.addWidget(reveal)
         buttons.addWidget(self.heat)
         buttons.addStretch(1)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 10, 12, 12)
-        layout.setSpacing(10)
-        layout.addLayout(header)
-        layout.addWidget(self.picture, 1)
-        layout.addWidget(self.strip)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
+        return buttons
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -64,59 +64,9 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setMinimumWidth(560)
         self._original = settings
-
-        self.model = QComboBox()
-        for spec in MODELS.values():
-            if not spec.hidden or spec.key == settings.model:
-                self.model.addItem(spec.key, spec.key)
-        if self.model.findData(settings.model) < 0:
-            self.model.addItem(settings.model, settings.model)
-        self.model.setCurrentIndex(self.model.findData(settings.model))
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.model.currentIndexChanged.connect(self._model_changed)
-
-        self.weights = QLineEdit(str(settings.weights) if settings.weights else "")
-        self.weights.setPlaceholderText("Downloaded automatically the first time")
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._choose_weights)
-        weights_row = QHBoxLayout()
-        weights_row.addWidget(self.weights, 1)
-        weights_row.addWidget(browse)
-
-        self.device = QComboBox()
-        for label, value in DEVICES:
-            self.device.addItem(label, value)
-        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
-
-        self.thumbnail = QSpinBox()
-        self.thumbnail.setRange(128, 512)
-        self.thumbnail.setSingleStep(64)
-        self.thumbnail.setSuffix(" px")
-        self.thumbnail.setValue(settings.thumbnail_size)
-        self.thumbnail.setToolTip("Resolution of the thumbnails Lumen keeps on disk")
-
-        self.open_raw = QCheckBox("Open the RAW file of a RAW + JPEG shot (else the JPEG)")
-        self.open_raw.setChecked(settings.open_raw)
-        self.open_raw.setToolTip(
-            "A photo kept both as RAW and as JPEG (or HEIC) is one result; this decides which "
-            "of the two Open shows"
-        )
-
-        self.data_dir = QLineEdit(str(settings.data_dir))
-        self.data_dir.setReadOnly(True)
-        change = QPushButton("Change…")
-        change.clicked.connect(self._choose_data_dir)
-        show = QPushButton("Open")
-        show.clicked.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(settings.data_dir)))
-        )
-        data_row = QHBoxLayout()
-        data_row.addWidget(self.data_dir, 1)
-        data_row.addWidget(show)
-        data_row.addWidget(change)
-        self.data_note = QLabel("")
-        self.data_note.setWordWrap(True)
+        weights_row = self._model_fields(settings)
+        self._option_fields(settings)
+        data_row = self._data_fields(settings)
         self._new_data_dir: Path | None = None
 
         self.warning = QLabel("")
@@ -143,6 +93,67 @@ class SettingsDialog(QDialog):
         layout.addStretch(1)
         layout.addWidget(buttons)
         self._model_changed()
+
+    def _model_fields(self, settings: Settings) -> QHBoxLayout:
+        """The model's list and note; returns the weights file's row."""
+        self.model = QComboBox()
+        for spec in MODELS.values():
+            if not spec.hidden or spec.key == settings.model:
+                self.model.addItem(spec.key, spec.key)
+        if self.model.findData(settings.model) < 0:
+            self.model.addItem(settings.model, settings.model)
+        self.model.setCurrentIndex(self.model.findData(settings.model))
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.model.currentIndexChanged.connect(self._model_changed)
+
+        self.weights = QLineEdit(str(settings.weights) if settings.weights else "")
+        self.weights.setPlaceholderText("Downloaded automatically the first time")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._choose_weights)
+        weights_row = QHBoxLayout()
+        weights_row.addWidget(self.weights, 1)
+        weights_row.addWidget(browse)
+        return weights_row
+
+    def _option_fields(self, settings: Settings) -> None:
+        """The device, the thumbnails' size, and which file of a RAW + JPEG shot opens."""
+        self.device = QComboBox()
+        for label, value in DEVICES:
+            self.device.addItem(label, value)
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+
+        self.thumbnail = QSpinBox()
+        self.thumbnail.setRange(128, 512)
+        self.thumbnail.setSingleStep(64)
+        self.thumbnail.setSuffix(" px")
+        self.thumbnail.setValue(settings.thumbnail_size)
+        self.thumbnail.setToolTip("Resolution of the thumbnails Lumen keeps on disk")
+
+        self.open_raw = QCheckBox("Open the RAW file of a RAW + JPEG shot (else the JPEG)")
+        self.open_raw.setChecked(settings.open_raw)
+        self.open_raw.setToolTip(
+            "A photo kept both as RAW and as JPEG (or HEIC) is one result; this decides which "
+            "of the two Open shows"
+        )
+
+    def _data_fields(self, settings: Settings) -> QHBoxLayout:
+        """The library's location and its note; returns the location's row."""
+        self.data_dir = QLineEdit(str(settings.data_dir))
+        self.data_dir.setReadOnly(True)
+        change = QPushButton("Change…")
+        change.clicked.connect(self._choose_data_dir)
+        show = QPushButton("Open")
+        show.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(settings.data_dir)))
+        )
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_dir, 1)
+        data_row.addWidget(show)
+        data_row.addWidget(change)
+        self.data_note = QLabel("")
+        self.data_note.setWordWrap(True)
+        return data_row
 
     def _model_changed(self) -> None:
         key = str(self.model.currentData())

@@ -16,7 +16,7 @@ from PySide6.QtGui import QImage, QPixmap
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.records import RAW
-from desktop_app.gui import main_window
+from desktop_app.gui import selection_commands
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.results_model import PixmapRole
 from desktop_app.gui.settings_dialog import SettingsDialog
@@ -157,7 +157,7 @@ def test_the_raw_filter_and_the_setting_for_which_file_of_a_shot_opens(
     qtbot: QtBot, windows: WindowFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[list[Path]] = []
-    monkeypatch.setattr(main_window, "open_files", opened.append)
+    monkeypatch.setattr(selection_commands, "open_files", opened.append)
     window = windows.open()
     camera = tmp_path / "Camera"
     _camera_roll(window, windows, camera)

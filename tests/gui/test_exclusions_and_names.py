@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.library import Library
 from desktop_app.core.records import Progress
-from desktop_app.gui import actions, folders_dialog, main_window
+from desktop_app.gui import actions, folders_dialog, main_window, selection_commands
 from desktop_app.gui.folders_dialog import FailuresDialog
 from desktop_app.gui.widgets import describe_progress
 from desktop_app.host.service import LibraryService
@@ -110,8 +110,8 @@ def test_a_name_that_is_not_utf8_is_shown_and_opened_by_its_own_bytes(
 
     opened: list[list[Path]] = []
     revealed: list[Path] = []
-    monkeypatch.setattr(main_window, "open_files", opened.append)
-    monkeypatch.setattr(main_window, "reveal", revealed.append)
+    monkeypatch.setattr(selection_commands, "open_files", opened.append)
+    monkeypatch.setattr(selection_commands, "reveal", revealed.append)
     qtbot.keyClick(window.grid, Qt.Key.Key_Return)
     window.commands.reveal.trigger()
     assert [os.fsencode(p) for p in opened[0]] == [os.fsencode(photo)]  # the very bytes on disk

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.errors import ModelUnavailableError
-from desktop_app.gui.main_window import PAGE_MESSAGE, PAGE_RESULTS
+from desktop_app.gui.library_pages import PAGE_MESSAGE, PAGE_RESULTS
 from desktop_app.host.protocol import MODEL_UNAVAILABLE, IndexSummary
 from tests.gui.conftest import LoopLatency, WindowFactory, wait_for_result, write_neutral_photos
 from tests.support.shapes import Caption, caption_for_text, render

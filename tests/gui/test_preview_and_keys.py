@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from desktop_app.gui import main_window
+from desktop_app.gui import selection_commands
 from desktop_app.gui.results_model import SORT_NAME
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.photos import write_exif_rotated_jpeg
@@ -54,7 +54,7 @@ def test_arrow_keys_move_the_preview_and_enter_opens(
     qtbot: QtBot, windows: WindowFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[list[Path]] = []
-    monkeypatch.setattr(main_window, "open_files", opened.append)
+    monkeypatch.setattr(selection_commands, "open_files", opened.append)
     window = windows.open()
     wait_for_result(qtbot, window, lambda r: r.query.is_recent and bool(r.items))
     window.filters.set_sort_mode(SORT_NAME)

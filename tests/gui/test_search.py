@@ -11,7 +11,7 @@ from pytest import MonkeyPatch
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.query.query_text import SearchResults
-from desktop_app.gui.main_window import PAGE_RESULTS
+from desktop_app.gui.library_pages import PAGE_RESULTS
 from desktop_app.host.protocol import FileFilter
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.documents import write_text_pdf

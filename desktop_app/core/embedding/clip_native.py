@@ -149,8 +149,8 @@ def plain_clip_shape(config_file: Path | None, quick_gelu: bool) -> ClipShape | 
 # -- the modules ----------------------------------------------------------------------------
 
 
-def _modules() -> Any:
-    """The module classes (defined on first use: importing torch is the caller's choice)."""
+def _layers() -> tuple[Any, Any]:
+    """The classes both towers are made of: a token embedding and a transformer."""
     import torch
     from torch import nn
 
@@ -198,6 +198,14 @@ def _modules() -> Any:
                 x = block(x, attn_mask)
             return x
 
+    return Embedding, Transformer
+
+
+def _vision_tower(Transformer: Any) -> Any:
+    """The image tower's class, made of ``Transformer`` layers."""
+    import torch
+    from torch import nn
+
     class Vision(nn.Module):
         def __init__(self, s: ClipShape) -> None:
             super().__init__()
@@ -221,6 +229,17 @@ def _modules() -> Any:
             x = self.transformer(self.ln_pre(x))
             pooled: torch.Tensor = self.ln_post(x[:, 0]) @ self.proj
             return pooled
+
+    return Vision
+
+
+def _modules() -> Any:
+    """The model's class (defined on first use: importing torch is the caller's choice)."""
+    import torch
+    from torch import nn
+
+    Embedding, Transformer = _layers()
+    Vision = _vision_tower(Transformer)
 
     class Clip(nn.Module):
         """Both towers, under open_clip's parameter names."""

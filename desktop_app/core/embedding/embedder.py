@@ -21,6 +21,7 @@ from desktop_app.core.embedding.clip_native import (
     native_shape,
 )
 from desktop_app.core.embedding.hf_text import prepare_hf_text
+from desktop_app.core.embedding.int8 import int8_image_tower, quantize_image_tower
 from desktop_app.core.embedding.passage_encoder import PassageEncoder
 from desktop_app.core.embedding.weights import DownloadCallback, WeightsSource, resolve_weights
 from desktop_app.core.errors import ModelUnavailableError
@@ -245,6 +246,24 @@ def load_embedder(
             if embedder is not None:
                 _log_loaded(embedder, source, started)
                 return embedder
+    embedder, source = _open_clip_embedder(
+        spec, weights, cache_dir, chosen, source, on_download, int8
+    )
+    _log_loaded(embedder, source, started)
+    return embedder
+
+
+def _open_clip_embedder(
+    spec: ModelSpec,
+    weights: Path | None,
+    cache_dir: Path,
+    chosen: str,
+    source: WeightsSource | None,
+    on_download: DownloadCallback | None,
+    int8: bool,
+) -> tuple[Embedder, WeightsSource]:
+    """open_clip's model for ``spec`` on the device ``chosen``, and where its weights came from
+    (``source`` when found already, by Lumen's own CLIP that could not take the file)."""
     open_clip = _open_clip(spec)
     if spec.config_file is not None:
         open_clip.add_model_config(spec.config_file)
@@ -252,16 +271,36 @@ def load_embedder(
         prepare_hf_text(spec.architecture, cache_dir)  # a multilingual text tower's tokenizer
     if spec.architecture not in open_clip.list_models():
         known = ", ".join(sorted(k for k, s in _visible_models().items()))
-        raise ModelUnavailableError(f"Unknown model {model_key!r}. Known models: {known}.")
-    if source is None:  # (found above when Lumen's own CLIP could not take the file)
+        raise ModelUnavailableError(f"Unknown model {spec.key!r}. Known models: {known}.")
+    if source is None:
         source = resolve_weights(spec, weights, cache_dir, on_download)
+    model, preprocess, image_tower = _create_open_clip(spec, source, cache_dir, chosen)
+    model.eval()
+    if int8 and chosen == "cpu":
+        image_tower = int8_image_tower(model, image_tower)
+    try:
+        tokenizer = open_clip.get_tokenizer(spec.architecture)
+    except Exception as exc:  # a Hugging Face tokenizer whose files are missing or damaged
+        raise ModelUnavailableError(
+            f"The tokenizer of {spec.key} could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+    space = vector_space(spec, source.path)
+    embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path, image_tower)
+    return embedder, source
+
+
+def _create_open_clip(
+    spec: ModelSpec, source: WeightsSource, cache_dir: Path, chosen: str
+) -> tuple[Any, Any, Callable[[], None] | None]:
+    """open_clip's model, its preprocessing, and its image tower's loader (None: loaded now)."""
+    import open_clip
+
     tag_cfg: dict[str, Any] = (
         open_clip.get_pretrained_cfg(spec.architecture, spec.pretrained) if spec.pretrained else {}
     ) or {}
     preprocess_cfg: dict[str, Any] = {
         k: tag_cfg[k] for k in ("mean", "std", "interpolation", "resize_mode") if k in tag_cfg
     }
-    model, preprocess, image_tower = None, None, None
     try:
         if chosen == "cpu" and source.path.suffix == ".safetensors":
             built = _build_from_safetensors(
@@ -271,43 +310,22 @@ def load_embedder(
                 preprocess_cfg,
             )
             if built is not None:
-                model, preprocess, image_tower = built
-        if model is None:
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                spec.architecture,
-                pretrained=str(source.path),
-                device=chosen,
-                precision="fp16" if chosen == "cuda" else "fp32",
-                force_quick_gelu=bool(tag_cfg.get("quick_gelu", False)),
-                image_mean=preprocess_cfg.get("mean"),
-                image_std=preprocess_cfg.get("std"),
-                image_interpolation=preprocess_cfg.get("interpolation"),
-                image_resize_mode=preprocess_cfg.get("resize_mode"),
-                cache_dir=str(cache_dir),
-            )
+                return built
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            spec.architecture,
+            pretrained=str(source.path),
+            device=chosen,
+            precision="fp16" if chosen == "cuda" else "fp32",
+            force_quick_gelu=bool(tag_cfg.get("quick_gelu", False)),
+            image_mean=preprocess_cfg.get("mean"),
+            image_std=preprocess_cfg.get("std"),
+            image_interpolation=preprocess_cfg.get("interpolation"),
+            image_resize_mode=preprocess_cfg.get("resize_mode"),
+            cache_dir=str(cache_dir),
+        )
     except Exception as exc:
         raise _unloadable(spec, source, exc) from exc
-    model.eval()
-    if int8 and chosen == "cpu":
-        if image_tower is None:
-            _quantize_image_tower(model)
-        else:
-            load_fp32 = image_tower
-
-            def image_tower() -> None:
-                load_fp32()
-                _quantize_image_tower(model)
-
-    try:
-        tokenizer = open_clip.get_tokenizer(spec.architecture)
-    except Exception as exc:  # a Hugging Face tokenizer whose files are missing or damaged
-        raise ModelUnavailableError(
-            f"The tokenizer of {spec.key} could not be loaded: {type(exc).__name__}: {exc}"
-        ) from exc
-    space = vector_space(spec, source.path)
-    embedder = Embedder(model, preprocess, tokenizer, spec, chosen, space, source.path, image_tower)
-    _log_loaded(embedder, source, started)
-    return embedder
+    return model, preprocess, None
 
 
 def _open_clip(spec: ModelSpec) -> Any:
@@ -360,7 +378,7 @@ def _native_embedder(
 
         def load_image_tower() -> None:
             towers.load_image()
-            _quantize_image_tower(model)
+            quantize_image_tower(model)
 
     space = vector_space(spec, source.path)
     preprocess = ClipPreprocess(shape.image_size, spec.mean, spec.std)
@@ -384,20 +402,6 @@ def _unloadable(spec: ModelSpec, source: WeightsSource, exc: Exception) -> Model
         f"The weights file {source.path} could not be loaded as {spec.key}: {reason}\n"
         "Check that the file is complete and belongs to this model (see `lumen models`)."
     )
-
-
-def _quantize_image_tower(model: Any) -> None:
-    """int8 weights for the image tower's Linear layers (activations quantised per batch)."""
-    import warnings
-
-    import torch
-    from torch.ao.quantization import quantize_dynamic
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch's notice that quantised tensors will move
-        quantize_dynamic(  # type: ignore[no-untyped-call]
-            model.visual, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-        )
 
 
 def _build_from_safetensors(
