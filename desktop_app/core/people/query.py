@@ -35,7 +35,7 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _find(name: str, people: Sequence[Person]) -> Person | None:
+def find_person(name: str, people: Sequence[Person]) -> Person | None:
     """The person called ``name`` (any case), or with the id ``name``."""
     folded = _fold(name)
     for person in people:
@@ -58,7 +58,7 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
     unknown: list[str] = []
     for m in _PERSON.finditer(query):
         name = m["phrase"] if m["phrase"] is not None else m["word"]
-        person = _find(name, people)
+        person = find_person(name, people)
         if person is None and not m["neg"]:
             unknown.append(name)
         elif person is None:  # leaving out someone unknown leaves out nothing

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import LumenError
+from desktop_app.core.people.corrections import Corrections
 from desktop_app.core.people.face_pass import (
     Commit,
     FacePass,
@@ -30,7 +31,7 @@ class PeopleOffError(LumenError):
     """Face recognition is turned off."""
 
 
-class People:
+class People(Corrections):
     """Faces and people of one library. ``sessions``: the catalog's ``session``."""
 
     def __init__(
