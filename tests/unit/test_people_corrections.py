@@ -84,3 +84,14 @@ def test_not_this_person_takes_the_face_out(
 def test_an_unknown_face_is_a_plain_error(people: People) -> None:
     with pytest.raises(LumenError, match="no face 99999"):
         people.not_this_person(99999)
+
+
+def test_an_unnamed_person_is_found_by_their_id(
+    people: People, scanned: tuple[Path, dict[str, list[Path]]]
+) -> None:
+    """The People view searches ``person:ID`` for someone not named yet: their photos."""
+    (face,) = people.in_file(scanned[1]["hopper"][0])
+    terms = people.terms(f"person:{face.person_id} a red circle")
+    assert [p.id for p in terms.wanted] == [face.person_id] and not terms.unknown
+    assert terms.rest == "a red circle"
+    assert [p.id for p in people.terms(f"-person:{face.person_id}").unwanted] == [face.person_id]

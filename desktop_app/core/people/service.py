@@ -4,6 +4,7 @@ what waits for it (loading the face model only then), and the user's edits."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from desktop_app.core.people.store import Face, PeopleStore, Person, Sessions
 
 log = logging.getLogger(__name__)
 
+_BY_ID = re.compile(r"(?:^|\s)-?person:(\d+)(?!\S)")
 BATCH = 64  # files per face-pass step (the pass checks for cancelling between files)
 
 
@@ -175,4 +177,12 @@ class People(Corrections):
         """What ``query`` says about people (names count only while face recognition is on)."""
         if "person:" not in query and not self.store.enabled():
             return PersonTerms(query)
-        return parse_person_terms(query, self.store.named() if self.store.ready() else [])
+        if not self.store.ready():
+            return parse_person_terms(query, [])
+        # ``person:ID`` names an unnamed person too (the People view's "their photos").
+        by_id = [
+            Person(int(i), None, 0, 0, None)
+            for i in dict.fromkeys(_BY_ID.findall(query))
+            if self.store.exists(int(i))
+        ]
+        return parse_person_terms(query, [*self.store.named(), *by_id])
