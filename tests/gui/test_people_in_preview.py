@@ -33,7 +33,9 @@ def _previewed(qtbot: QtBot, window: MainWindow, library: Library, path: Path) -
     return window.preview.faces
 
 
-def _people_window(qtbot: QtBot, windows: WindowFactory, folder: Path) -> tuple:
+def _people_window(
+    qtbot: QtBot, windows: WindowFactory, folder: Path
+) -> tuple[MainWindow, Library, dict[str, list[Path]]]:
     window = windows.open()
     photos = write_people_photos(folder)
     library = windows.libraries[-1]
@@ -103,7 +105,7 @@ def test_this_is_names_the_face_and_not_this_person_takes_it_out(
     before = library.people.person(face.person_id or 0).photos
     faces.menu(face.id).actions()[1].trigger()  # "Not this person"
     qtbot.waitUntil(
-        lambda: faces.photo.faces and faces.photo.faces[0].person_id != face.person_id,
+        lambda: bool(faces.photo.faces) and faces.photo.faces[0].person_id != face.person_id,
         timeout=15_000,
     )
     assert library.people.person(face.person_id or 0).photos == before - 1
