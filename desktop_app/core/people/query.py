@@ -25,6 +25,7 @@ class PersonTerms:
     unwanted: tuple[Person, ...] = ()  # results must show none of them
     matched: tuple[str, ...] = ()  # the query's parts that named a person, as typed
     unknown: tuple[str, ...] = ()  # ``person:X`` with no person called X
+    by_name: tuple[str, ...] = ()  # the people recognised from their name typed as words
 
     @property
     def any(self) -> bool:
@@ -46,11 +47,12 @@ def find_person(name: str, people: Sequence[Person]) -> Person | None:
     return None
 
 
-def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
+def parse_person_terms(query: str, people: Sequence[Person], names: bool = True) -> PersonTerms:
     """Split ``query`` into the people it names and the rest.
 
     A name typed as plain words counts when it is a whole word or phrase of the query (any
     case), longest names first; a word in quotes is left alone (it is a phrase to find).
+    ``names=False``: names typed as words are words (the person chip was taken back).
     """
     wanted: list[Person] = []
     unwanted: list[Person] = []
@@ -67,7 +69,8 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
             (unwanted if m["neg"] else wanted).append(person)
             matched.append(m.group(0).strip())
     rest = _PERSON.sub(" ", query)
-    named = sorted((p for p in people if p.name), key=lambda p: -len(p.name or ""))
+    named = sorted((p for p in people if p.name and names), key=lambda p: -len(p.name or ""))
+    by_name: list[str] = []
     for person in named:
         pattern = _name_pattern(person.name or "")
         found = pattern.search(_unquoted(rest))
@@ -76,6 +79,7 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
         start, end = found.span()
         matched.append(rest[start:end])
         rest = rest[:start] + " " + rest[end:]
+        by_name.append(person.name or "")
         if person not in wanted:
             wanted.append(person)
     return PersonTerms(
@@ -84,6 +88,7 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
         tuple(dict.fromkeys(unwanted)),
         tuple(matched),
         tuple(unknown),
+        tuple(dict.fromkeys(by_name)),
     )
 
 

@@ -173,16 +173,16 @@ class People(Corrections):
     def turn_on(self) -> None:
         self._write(lambda: self.store.set_enabled(True))
 
-    def terms(self, query: str) -> PersonTerms:
+    def terms(self, query: str, names: bool = True) -> PersonTerms:
         """What ``query`` says about people (names count only while face recognition is on)."""
         if "person:" not in query and not self.store.enabled():
             return PersonTerms(query)
         if not self.store.ready():
-            return parse_person_terms(query, [])
+            return parse_person_terms(query, [], names)
         # ``person:ID`` names an unnamed person too (the People view's "their photos").
         by_id = [
             Person(int(i), None, 0, 0, None)
             for i in dict.fromkeys(_BY_ID.findall(query))
             if self.store.exists(int(i))
         ]
-        return parse_person_terms(query, [*self.store.named(), *by_id])
+        return parse_person_terms(query, [*self.store.named(), *by_id], names)
