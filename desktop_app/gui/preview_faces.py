@@ -174,11 +174,14 @@ class PreviewFaces(QListWidget):
         self.path: Path | None = None
         self.photo = PhotoFaces(Path(), None)
         self.dialog: ThisIsDialog | None = None
+        self._boxes_drawn = False
         self.hide()
 
     def show_item(self, item: Item | None) -> None:
         """A new item is previewed: its people are asked for (photos and videos)."""
         self.path = item.path if item is not None and item.kind in ("image", "video") else None
+        # A video's faces come from several frames: named, but their boxes are not drawn.
+        self._boxes_drawn = item is not None and item.kind == "image"
         self.show_faces(PhotoFaces(self.path or Path(), None))
         if self.path is not None:
             self.wanted.emit(self.path)
@@ -195,7 +198,7 @@ class PreviewFaces(QListWidget):
             entry.setToolTip("Right-click to say who this is")
             entry.setSizeHint(QSize(self.fontMetrics().horizontalAdvance(entry.text()) + 16, 22))
             self.addItem(entry)
-        self.boxes.set_faces(photo.faces, photo.width)
+        self.boxes.set_faces(photo.faces if self._boxes_drawn else (), photo.width)
         self.setVisible(bool(photo.faces))
 
     def names(self) -> list[str]:
