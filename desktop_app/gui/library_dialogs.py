@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from desktop_app import __version__
 from desktop_app.core.records import readable
 from desktop_app.gui.duplicates_dialog import DuplicatesDialog
+from desktop_app.gui.face_setting import wire_face_setting
 from desktop_app.gui.folders_dialog import FailuresDialog, FoldersDialog
 from desktop_app.gui.library_presenter import LibraryPresenter
 from desktop_app.gui.people_dialog import PeopleDialog
@@ -137,6 +138,7 @@ class LibraryDialogs:
         from desktop_app.gui.settings_dialog import SettingsDialog, remember_data_dir
 
         dialog = SettingsDialog(self._library.settings, self._parent)
+        wire_face_setting(dialog.faces, self._library.bridge)
         if dialog.exec():
             if dialog.new_data_dir is not None:
                 remember_data_dir(dialog.new_data_dir)

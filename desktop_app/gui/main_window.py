@@ -42,6 +42,7 @@ from desktop_app.gui.heat_overlay import wire_heat_map
 from desktop_app.gui.library_dialogs import LibraryDialogs
 from desktop_app.gui.library_pages import PAGE_RESULTS, LibraryPages
 from desktop_app.gui.library_presenter import LibraryPresenter
+from desktop_app.gui.preview_faces import wire_faces
 from desktop_app.gui.results_model import SORT_RELEVANCE, ResultsModel
 from desktop_app.gui.results_view import ResultsView
 from desktop_app.gui.search_bar import (
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
         q.results_ready.connect(lambda r: self.chips.show_understood(r.understood))
         self.chips.removed.connect(q.take_back)
         wire_heat_map(self.preview.heat, self.bridge, self.search.text)  # issue 21
+        wire_faces(self.preview.faces, self.bridge)  # issue 23: who is in the photo
         q.results_changed.connect(lambda r: self.summary.show_result(r, q.similar_to))
         q.failed.connect(self._query_failed)
         q.busy.connect(self.summary.show_busy)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.gui.people_drag import PeopleList
 from desktop_app.host.protocol import PersonRow
 
 FACE_SIDE = 96
@@ -35,12 +36,13 @@ class PeopleDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("People")
         self.resize(720, 520)
-        self.faces = QListWidget()
+        self.faces = PeopleList()  # drag one person onto another to merge them
+        self.faces.dropped.connect(self.merge_requested)
         self.faces.setViewMode(QListWidget.ViewMode.IconMode)
         self.faces.setIconSize(QSize(FACE_SIDE, FACE_SIDE))
         self.faces.setGridSize(QSize(FACE_SIDE + 40, FACE_SIDE + 48))
         self.faces.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.faces.setMovement(QListWidget.Movement.Static)
+        self.faces.setMovement(QListWidget.Movement.Snap)  # Static would forbid dragging
         self.faces.setWordWrap(True)
         self.faces.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.faces.setEditTriggers(
@@ -80,7 +82,8 @@ class PeopleDialog(QDialog):
         self.faces.blockSignals(False)
         self.hint.setText(
             "Double-click a person to see their photos; click a selected name to rename it; "
-            "select several and merge them when they are one person."
+            "drag one person onto another (or select several and merge them) when they are one "
+            "person."
             if people
             else "No people found yet: faces are looked for after photos are indexed."
         )

@@ -31,6 +31,7 @@ from desktop_app.core.records import readable
 from desktop_app.gui import icons
 from desktop_app.gui.heat_overlay import HeatMapButton
 from desktop_app.gui.latest_loader import LatestLoader, Picture, Strip, frame_strip, picture
+from desktop_app.gui.preview_faces import PreviewFaces
 from desktop_app.gui.results_model import clock, display_name, human_size
 from desktop_app.gui.workers import Fetch
 from desktop_app.host.protocol import BY_NAME, Item
@@ -112,6 +113,7 @@ class PreviewPane(QFrame):
         layout.addLayout(header)
         layout.addWidget(self.picture, 1)
         layout.addWidget(self.strip)
+        layout.addWidget(self.faces)
         layout.addLayout(self._form)
         layout.addLayout(buttons)
 
@@ -198,6 +200,7 @@ class PreviewPane(QFrame):
         reveal = QPushButton("Show in folder")
         reveal.clicked.connect(lambda: self._emit(self.reveal_requested))
         self.heat = HeatMapButton(self.picture)  # issue 21: where the photo matches
+        self.faces = PreviewFaces(self.picture)  # issue 23: who is in it
         buttons = QHBoxLayout()
         buttons.addWidget(open_button)
         buttons.addWidget(similar)
@@ -226,6 +229,7 @@ class PreviewPane(QFrame):
             return
         self._item = item
         self.heat.reset(item)
+        self.faces.show_item(item)
         self._moment = item.at_s if item is not None else None
         self._duration = item.duration_s if item is not None else None
         self._details = {}

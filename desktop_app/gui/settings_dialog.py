@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.config import Settings
 from desktop_app.core.models import MODELS, get_model_spec
+from desktop_app.gui.face_setting import FaceRecognitionSetting
 
 DEVICES = (
     ("Automatic (GPU when there is one)", "auto"),
@@ -82,6 +83,8 @@ class SettingsDialog(QDialog):
         form.addRow("RAW photos:", self.open_raw)
         form.addRow("Library data:", data_row)
         form.addRow("", self.data_note)
+        self.faces = FaceRecognitionSetting()  # issue 23 (the library's; wired by the opener)
+        form.addRow("Faces:", self.faces)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

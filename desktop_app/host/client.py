@@ -43,6 +43,7 @@ from desktop_app.host.protocol import (
     ItemRow,
     ModelState,
     PersonRow,
+    PhotoFaces,
     Query,
     QueryResult,
 )
@@ -140,6 +141,26 @@ class LibraryClient:
 
     def merge_people(self, into: int, others: Sequence[int]) -> Call[PersonRow]:
         return self._backend.call(WRITE, "merge_people", into, list(others))
+
+    def faces_in_photo(self, path: Path) -> Call[PhotoFaces]:
+        """Who is in the photo, with their boxes (in its full-size pixels)."""
+        return self._backend.call(MEDIA, "faces_in_photo", path)
+
+    def this_is(self, face_id: int, person_id: int | None, name: str = "") -> Call[PersonRow]:
+        """The face shows ``person_id``, or the person called ``name`` (new if no one is)."""
+        return self._backend.call(WRITE, "this_is", face_id, person_id, name)
+
+    def not_this_person(self, face_id: int) -> Call[PersonRow]:
+        """Take the face out of its person into a new unnamed one."""
+        return self._backend.call(WRITE, "not_this_person", face_id)
+
+    def face_recognition(self) -> Call[tuple[bool, int, int]]:
+        """Whether face recognition is on, and the faces and people kept."""
+        return self._backend.call(READ, "face_recognition")
+
+    def set_face_recognition(self, on: bool) -> Call[int]:
+        """Turn face recognition on, or off (deleting every face descriptor): faces deleted."""
+        return self._backend.call(WRITE, "set_face_recognition", on)
 
     def rows(self, paths: Sequence[Path]) -> Call[tuple[ItemRow | None, ...]]:
         """Each file's current details as a row without a rank (None: not in the library)."""

@@ -228,6 +228,31 @@ class PersonRow:
 
 
 @dataclass(frozen=True)
+class FaceRow:
+    """One face in a photo: its box in the photo's full-size pixels, and whose it is."""
+
+    id: int
+    person_id: int | None
+    name: str | None
+    box: tuple[int, int, int, int]  # left, top, width, height
+    at_s: float | None = None  # a video's frame time
+
+    @property
+    def label(self) -> str:
+        return self.name or "unnamed"
+
+
+@dataclass(frozen=True)
+class PhotoFaces:
+    """The faces in one file; ``width``: the picture width their boxes are measured in."""
+
+    path: Path
+    width: int | None
+    faces: tuple[FaceRow, ...] = ()
+    people: tuple[tuple[int, str], ...] = ()  # everyone named (id, name), for "This is…"
+
+
+@dataclass(frozen=True)
 class DuplicateRows:
     """Photos that are the same picture, as rows (biggest groups come first)."""
 

@@ -136,3 +136,20 @@ def test_a_person_the_cli_does_not_know_is_a_plain_error(
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr.strip() == "lumen: There is no person 999; `lumen people --all` lists them"
+
+
+def test_a_name_typed_is_understood_as_a_person_and_can_be_taken_back(
+    named: tuple[Library, dict[str, set[Path]]],
+) -> None:
+    library, photos = named
+    results = library.search_understood("Grace a red circle", 100, show_all=True)
+    assert results.understood is not None and results.understood.people == ("Grace",)
+    assert ("person", "👤 Grace") in results.understood.chips()
+    assert {f.file.path for f in results.files} <= photos["hopper"]
+    back = library.search_understood(
+        "Grace a red circle", 100, show_all=True, literal=frozenset({"person"})
+    )
+    assert back.understood is not None and back.understood.people == ()
+    assert {f.file.path for f in back.files} - photos["hopper"]  # the name is a word again
+    explicit = library.search_understood("person:Grace", 100, show_all=True)
+    assert explicit.understood is not None and explicit.understood.people == ()  # typed syntax

@@ -25,6 +25,7 @@ class PersonTerms:
     unwanted: tuple[Person, ...] = ()  # results must show none of them
     matched: tuple[str, ...] = ()  # the query's parts that named a person, as typed
     unknown: tuple[str, ...] = ()  # ``person:X`` with no person called X
+    by_name: tuple[str, ...] = ()  # the people recognised from their name typed as words
 
     @property
     def any(self) -> bool:
@@ -35,7 +36,7 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _find(name: str, people: Sequence[Person]) -> Person | None:
+def find_person(name: str, people: Sequence[Person]) -> Person | None:
     """The person called ``name`` (any case), or with the id ``name``."""
     folded = _fold(name)
     for person in people:
@@ -46,11 +47,12 @@ def _find(name: str, people: Sequence[Person]) -> Person | None:
     return None
 
 
-def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
+def parse_person_terms(query: str, people: Sequence[Person], names: bool = True) -> PersonTerms:
     """Split ``query`` into the people it names and the rest.
 
     A name typed as plain words counts when it is a whole word or phrase of the query (any
     case), longest names first; a word in quotes is left alone (it is a phrase to find).
+    ``names=False``: names typed as words are words (the person chip was taken back).
     """
     wanted: list[Person] = []
     unwanted: list[Person] = []
@@ -58,7 +60,7 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
     unknown: list[str] = []
     for m in _PERSON.finditer(query):
         name = m["phrase"] if m["phrase"] is not None else m["word"]
-        person = _find(name, people)
+        person = find_person(name, people)
         if person is None and not m["neg"]:
             unknown.append(name)
         elif person is None:  # leaving out someone unknown leaves out nothing
@@ -67,7 +69,8 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
             (unwanted if m["neg"] else wanted).append(person)
             matched.append(m.group(0).strip())
     rest = _PERSON.sub(" ", query)
-    named = sorted((p for p in people if p.name), key=lambda p: -len(p.name or ""))
+    named = sorted((p for p in people if p.name and names), key=lambda p: -len(p.name or ""))
+    by_name: list[str] = []
     for person in named:
         pattern = _name_pattern(person.name or "")
         found = pattern.search(_unquoted(rest))
@@ -76,6 +79,7 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
         start, end = found.span()
         matched.append(rest[start:end])
         rest = rest[:start] + " " + rest[end:]
+        by_name.append(person.name or "")
         if person not in wanted:
             wanted.append(person)
     return PersonTerms(
@@ -84,6 +88,7 @@ def parse_person_terms(query: str, people: Sequence[Person]) -> PersonTerms:
         tuple(dict.fromkeys(unwanted)),
         tuple(matched),
         tuple(unknown),
+        tuple(dict.fromkeys(by_name)),
     )
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from desktop_app.core.people.query import PersonTerms, people_in
 from desktop_app.core.people.service import People
 from desktop_app.core.query.query_text import MatchReason, SearchHit, SearchResults
+from desktop_app.core.query.results import QueryResults
 from desktop_app.core.records import FileFilter, FileRecord
 
 NOBODY = -1  # a person id no one has: ``person:X`` of an unknown X keeps no file
@@ -18,10 +21,11 @@ Recent = Callable[[int, FileFilter], list[FileRecord]]
 
 
 def people_query(
-    people: People, text: str, file_filter: FileFilter | None
+    people: People, text: str, file_filter: FileFilter | None, names: bool = True
 ) -> tuple[str, FileFilter | None, PersonTerms]:
-    """``text`` less its person terms, ``file_filter`` narrowed to match them, and the terms."""
-    terms = people.terms(text)
+    """``text`` less its person terms, ``file_filter`` narrowed to match them, and the terms
+    (``names=False``: names typed as words stay words)."""
+    terms = people.terms(text, names)
     if not terms.any:
         return text, file_filter, terms
     base = file_filter or FileFilter()
@@ -68,3 +72,36 @@ def with_people(people: People, terms: PersonTerms, results: SearchResults) -> S
         why: MatchReason = dataclasses.replace(hit.why, people=found, person_terms=terms.matched)
         hits.append(dataclasses.replace(hit, why=why))
     return SearchResults(hits, results.hidden, results.cutoff)
+
+
+def with_person_chips(people: People | None, results: QueryResults) -> QueryResults:
+    """``results`` whose understood query names the people recognised by their name typed
+    as words (the window shows each as a removable chip)."""
+    understood = results.understood
+    if people is None or understood is None:
+        return results
+    by_name = people.terms(understood.rest).by_name
+    if not by_name:
+        return results
+    return dataclasses.replace(results, understood=dataclasses.replace(understood, people=by_name))
+
+
+class NamesAsWords:
+    """The search policy with people's names typed as words (the person chip taken back)."""
+
+    def __init__(self, policy: Any) -> None:
+        self._policy = policy
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._policy, name)
+
+    def search(
+        self,
+        text: str,
+        k: int = 50,
+        file_filter: FileFilter | None = None,
+        show_all: bool = False,
+        like: Path | None = None,
+    ) -> SearchResults:
+        """``policy.search`` with ``names=False``."""
+        return self._policy.search(text, k, file_filter, show_all, like, names=False)  # type: ignore[no-any-return]

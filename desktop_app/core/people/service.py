@@ -4,12 +4,14 @@ what waits for it (loading the face model only then), and the user's edits."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import LumenError
+from desktop_app.core.people.corrections import Corrections
 from desktop_app.core.people.face_pass import (
     Commit,
     FacePass,
@@ -23,6 +25,7 @@ from desktop_app.core.people.store import Face, PeopleStore, Person, Sessions
 
 log = logging.getLogger(__name__)
 
+_BY_ID = re.compile(r"(?:^|\s)-?person:(\d+)(?!\S)")
 BATCH = 64  # files per face-pass step (the pass checks for cancelling between files)
 
 
@@ -30,7 +33,7 @@ class PeopleOffError(LumenError):
     """Face recognition is turned off."""
 
 
-class People:
+class People(Corrections):
     """Faces and people of one library. ``sessions``: the catalog's ``session``."""
 
     def __init__(
@@ -170,8 +173,16 @@ class People:
     def turn_on(self) -> None:
         self._write(lambda: self.store.set_enabled(True))
 
-    def terms(self, query: str) -> PersonTerms:
+    def terms(self, query: str, names: bool = True) -> PersonTerms:
         """What ``query`` says about people (names count only while face recognition is on)."""
         if "person:" not in query and not self.store.enabled():
             return PersonTerms(query)
-        return parse_person_terms(query, self.store.named() if self.store.ready() else [])
+        if not self.store.ready():
+            return parse_person_terms(query, [], names)
+        # ``person:ID`` names an unnamed person too (the People view's "their photos").
+        by_id = [
+            Person(int(i), None, 0, 0, None)
+            for i in dict.fromkeys(_BY_ID.findall(query))
+            if self.store.exists(int(i))
+        ]
+        return parse_person_terms(query, [*self.store.named(), *by_id], names)

@@ -431,6 +431,31 @@ class PeopleStore:
             s.execute(text("DELETE FROM people WHERE id = :p"), {"p": person_id})
             return int(getattr(done, "rowcount", 0) or 0)
 
+    def face(self, face_id: int) -> Face | None:
+        """The face with this id (with its person's name), if there is one."""
+        with self._sessions() as s:
+            r = s.execute(
+                text(
+                    "SELECT f.id, f.file_id, f.box_left, f.box_top, f.box_width, f.box_height, "
+                    "f.at_ms, f.person_id, p.name FROM faces f "
+                    "LEFT JOIN people p ON p.id = f.person_id WHERE f.id = :f"
+                ),
+                {"f": face_id},
+            ).first()
+        return None if r is None else _face(r)
+
+    def pin_face(self, face_id: int, person_id: int) -> None:
+        """Give one face to ``person_id`` for good (re-clustering leaves it there); unnamed
+        people left without faces are dropped."""
+        self.set_persons({face_id: person_id})
+        with self._sessions() as s:
+            s.execute(text("UPDATE faces SET pinned = 1 WHERE id = :f"), {"f": face_id})
+
+    def pin_person(self, person_id: int) -> None:
+        """Keep the person's faces where they are when re-clustering."""
+        with self._sessions() as s:
+            s.execute(text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
+
     def exists(self, person_id: int) -> bool:
         with self._sessions() as s:
             row = s.execute(text("SELECT 1 FROM people WHERE id = :p"), {"p": person_id})

@@ -20,7 +20,12 @@ import numpy as np
 from desktop_app.core.embedding.model_slot import ModelSlot
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import extract
-from desktop_app.core.people.search_hook import people_query, people_results
+from desktop_app.core.people.search_hook import (
+    NamesAsWords,
+    people_query,
+    people_results,
+    with_person_chips,
+)
 from desktop_app.core.people.service import People
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
@@ -39,7 +44,7 @@ from desktop_app.core.query.understood import PlaceNames, search_understood
 from desktop_app.core.records import PENDING, FileFilter, FileRecord
 from desktop_app.core.storage.store import Store
 from desktop_app.core.understanding.parse import understand
-from desktop_app.core.understanding.records import BY_RELEVANCE, Understood
+from desktop_app.core.understanding.records import BY_RELEVANCE, PERSON, Understood
 
 __all__ = ["QueryGate", "QueryPolicy"]
 
@@ -93,11 +98,12 @@ class QueryPolicy:
         file_filter: FileFilter | None = None,
         show_all: bool = False,
         like: Path | None = None,
+        names: bool = True,
     ) -> SearchResults:
         """Files that match ``text`` by meaning or by its exact words, best first (see
-        ``Library.search``)."""
+        ``Library.search``); ``names=False``: people's names typed are words, not people."""
         if self._people is not None:  # People (issue 23): person:NAME, -person:, NAME typed
-            rest, narrowed, terms = people_query(self._people, text, file_filter)
+            rest, narrowed, terms = people_query(self._people, text, file_filter, names)
             if terms.any:
                 return people_results(
                     self._people,
@@ -138,8 +144,9 @@ class QueryPolicy:
     ) -> QueryResults:
         """What a typed query shows: its dates, places and kinds as filters, the rest searched
         (see ``understood.search_understood``); the one query the CLI and the window ask."""
-        return search_understood(
-            self,
+        names = PERSON not in literal  # the person chip was not taken back
+        results = search_understood(
+            self if names else NamesAsWords(self),
             self.place_names.gazetteer(),
             text,
             limit,
@@ -151,6 +158,7 @@ class QueryPolicy:
             literal=literal,
             now=now,
         )
+        return with_person_chips(self._people, results) if names else results
 
     def understand(self, text: str, literal: frozenset[str] = frozenset()) -> Understood:
         """How ``text`` reads: its dates, places and kinds, and the rest to search by meaning."""

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 DATE = "date"
 PLACE = "place"
 KIND = "kind"
+PERSON = "person"  # issue 23: a person's name typed as words (filled by the search policy)
 PARTS = (DATE, PLACE, KIND)
 
 # How results can be ordered.
@@ -58,6 +59,7 @@ class Understood:
     date: DatePart | None = None
     place: PlacePart | None = None
     kind: KindPart | None = None
+    people: tuple[str, ...] = ()  # people recognised by their name typed in the query
 
     @property
     def any(self) -> bool:
@@ -73,6 +75,7 @@ class Understood:
             out.append((PLACE, f"📍 {self.place.label}"))
         if self.kind:
             out.append((KIND, f"🗂 {self.kind.label}"))
+        out.extend((PERSON, f"👤 {name}") for name in self.people)
         return tuple(out)
 
     def without(self, part: str) -> Understood:
@@ -81,6 +84,8 @@ class Understood:
             return replace(self, date=None)
         if part == PLACE:
             return replace(self, place=None)
+        if part == PERSON:
+            return replace(self, people=())
         return replace(self, kind=None)
 
     def describe(self) -> str:
@@ -92,6 +97,7 @@ class Understood:
             bits.append(f"place {self.place.label}")
         if self.kind:
             bits.append(f"kind {self.kind.label}")
+        bits.extend(f"person {name}" for name in self.people)
         if self.rest.strip():
             bits.append(f"“{self.rest.strip()}”")
         return " · ".join(bits)
@@ -100,6 +106,7 @@ class Understood:
         """The understood parts as plain values (``lumen search --json``)."""
         return {
             "rest": self.rest,
+            "people": list(self.people),
             "date": None
             if self.date is None
             else {
