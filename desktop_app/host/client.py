@@ -129,12 +129,13 @@ class LibraryClient:
         """
         return self._backend.call(MEDIA, "duplicates")
 
-    def people(self) -> Call[tuple[PersonRow, ...]]:
-        """The people found in the photos, most photos first, each with a face picture.
+    def people(self, everyone: bool = False) -> Call[tuple[PersonRow, ...]]:
+        """The people found in the photos, most photos first, each with a face picture
+        (``everyone``: also the unnamed ones seen in one photo only).
 
         On the media lane: cutting the faces out of their photos takes a while.
         """
-        return self._backend.call(MEDIA, "people")
+        return self._backend.call(MEDIA, "people", everyone)
 
     def name_person(self, person_id: int, name: str) -> Call[PersonRow]:
         return self._backend.call(WRITE, "name_person", person_id, name)

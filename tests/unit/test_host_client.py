@@ -77,13 +77,23 @@ def test_writes_go_to_the_one_writer_and_reads_elsewhere() -> None:
     client.video_strip(folder / "a.mp4", 8, 160)
     client.heat_map(folder / "a.jpg", "cat")
     client.places()
+    client.people()
+    client.name_person(1, "Ann")
+    client.merge_people(1, [2])
+    client.faces_in_photo(folder / "a.jpg")
+    client.this_is(3, 1)
+    client.not_this_person(3)
+    client.face_recognition()
+    client.set_face_recognition(False)
     assert set(recorder.sent) == set(_public(LibraryClient))
     lanes = {name: lane for name, (lane, _args) in recorder.sent.items()}
     # Every call that writes is on the one writer lane (edits run between a run's batches).
     writes = {"index", "add_folder", "set_watching", "remove_folder", "set_folder_paused"}
     writes |= {"forget", "exclude", "include", "set_tag"}
+    writes |= {"name_person", "merge_people", "this_is", "not_this_person", "set_face_recognition"}
     assert {name for name, lane in lanes.items() if lane == WRITE} == writes
     assert set(lanes.values()) <= set(LANES)
     assert lanes["cancel_download"] != lanes["warm_model"]  # the download holds the model's lane
     assert lanes["duplicates"] != lanes["query"]  # a long look for duplicates: searches go on
     assert lanes["heat_map"] != lanes["query"]  # the model over one photo: searches go on
+    assert lanes["people"] != lanes["query"]  # cutting faces out of photos: searches go on
