@@ -60,7 +60,7 @@ chmod 644 "$pkg/usr/share/doc/lumen/changelog.gz"
 # Files as a package wants them: nothing group- or world-writable, libraries not executable.
 find "$pkg" -type d -exec chmod 755 {} +
 find "$pkg/opt/lumen" -type f -exec chmod go-w {} +
-find "$pkg/opt/lumen" -type f -name '*.so*' -exec chmod 644 {} +
+find "$pkg/opt/lumen" -type f \( -name '*.so*' -o -path '*.dist-info/*' \) -exec chmod 644 {} +
 chmod 755 "$pkg/opt/lumen/lumen"
 
 installed_kb=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
