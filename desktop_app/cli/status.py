@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from typing import Any
 
 from desktop_app.cli.common import Subparsers
 from desktop_app.core.extractors.video import video_limits
+from desktop_app.core.indexing.other_kinds import other_kinds_line
 from desktop_app.core.library import Library
 from desktop_app.core.records import RAW, LibraryStatus
 
@@ -43,6 +45,7 @@ def run(library: Library, args: argparse.Namespace) -> int:
 def _status_json(st: LibraryStatus) -> dict[str, Any]:
     """The status as `--json` prints it."""
     return {
+        "other_kinds": st.other_kinds,
         "data_dir": str(st.data_dir),
         "model": st.model,
         "folders": [
@@ -94,6 +97,9 @@ def _print_status(st: LibraryStatus) -> None:
             )
         )
     print(f"Videos:  {video_limits()}")
+    others = other_kinds_line(Counter(st.other_kinds))
+    if others:
+        print(f"Others:  {others}")
     print("Folders:" if st.folders else "Folders: none (add one with `lumen index PATH`)")
     for f in st.folders:
         state = "" if f.online else " (offline)"

@@ -35,6 +35,7 @@ from desktop_app.core.embedding.model_slot import (
 from desktop_app.core.embedding.tagging import Tagging
 from desktop_app.core.errors import LumenError
 from desktop_app.core.indexing.folders import Folders
+from desktop_app.core.indexing.other_kinds import other_kinds
 from desktop_app.core.indexing.pipeline import ChangeCallback
 from desktop_app.core.indexing.runs import SWITCH_KEY, IndexRuns
 from desktop_app.core.indexing.writer import Writer
@@ -439,6 +440,7 @@ class Library:
             index_size=len(self.store),
             kinds=self.catalog.indexed_kinds(),
             switching=self.models.switching or self._switch_on_disk(counts.get(INDEXED, 0)),
+            other_kinds=dict(other_kinds(self.catalog)),
         )
 
     def _switch_on_disk(self, indexed: int) -> Progress | None:

@@ -363,3 +363,5 @@ class LibraryStatus:
     index_size: int
     kinds: dict[str, int] = field(default_factory=dict)  # indexed files per kind
     switching: Progress | None = None  # a switch to another model under way (see model_switch)
+    # files of kinds Lumen never reads, by extension, as the last full scan counted them
+    other_kinds: dict[str, int] = field(default_factory=dict)

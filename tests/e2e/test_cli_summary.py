@@ -59,3 +59,19 @@ def test_a_folder_that_gives_nothing_says_why(
     empty.mkdir()
     code, out, _ = run(capsys, *lumen, "index", str(empty))
     assert f"Nothing to index in {empty}: it holds no files." in out
+
+
+def test_status_counts_the_files_of_other_kinds(
+    tmp_path: Path, tiny_weights: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lumen = ["--data-dir", str(tmp_path / "data"), "--model", "lumen-tiny"]
+    lumen += ["--weights", str(tiny_weights)]
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "note.txt").write_text("a note about the harbour")
+    for name in ("a.xcf", "b.xcf", "c.blend"):
+        (folder / name).write_bytes(b"not for Lumen")
+    assert run(capsys, *lumen, "index", str(folder))[0] == 0
+    code, out, _ = run(capsys, *lumen, "status")
+    assert code == 0
+    assert "3 files of other kinds (not indexed): .xcf 2, .blend 1" in out
