@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -189,7 +190,7 @@ class PreviewPane(QFrame):
             form.addRow(label + ":", value)
         return form
 
-    def _buttons(self) -> QHBoxLayout:
+    def _buttons(self) -> QGridLayout:
         """Open, Find similar, Show in folder, and the heat map over the picture."""
         open_button = QPushButton("Open")
         open_button.setToolTip("Open with the default application (Enter)")
@@ -201,12 +202,12 @@ class PreviewPane(QFrame):
         reveal.clicked.connect(lambda: self._emit(self.reveal_requested))
         self.heat = HeatMapButton(self.picture)  # issue 21: where the photo matches
         self.faces = PreviewFaces(self.picture)  # issue 23: who is in it
-        buttons = QHBoxLayout()
-        buttons.addWidget(open_button)
-        buttons.addWidget(similar)
-        buttons.addWidget(reveal)
-        buttons.addWidget(self.heat)
-        buttons.addStretch(1)
+        # two rows of two: a narrow preview shows every label whole
+        buttons = QGridLayout()
+        buttons.addWidget(open_button, 0, 0)
+        buttons.addWidget(similar, 0, 1)
+        buttons.addWidget(reveal, 1, 0)
+        buttons.addWidget(self.heat, 1, 1)
         return buttons
 
     def changeEvent(self, event: QEvent) -> None:

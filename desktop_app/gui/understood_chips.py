@@ -6,6 +6,7 @@ Removing a chip asks the presenter to search again with those words as words (is
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from desktop_app.core.understanding.records import Understood
@@ -35,6 +36,7 @@ class UnderstoodChips(QWidget):
         self.chips = []
         for part, label in understood.chips() if understood is not None else ():
             chip = QToolButton()
+            label = readable_chip(label)
             chip.setText(f"{label}  ×")
             chip.setAutoRaise(False)
             chip.setAccessibleName(f"Remove the filter {label}")
@@ -76,3 +78,23 @@ class PlaceFilter(QComboBox):
         self.setVisible(bool(places))
         if current and index < 0:
             self.currentIndexChanged.emit(0)
+
+
+# The symbol each chip starts with, and the word that stands for it where no font draws it.
+_SYMBOL_WORDS = {"📅": "Date:", "📍": "Place:", "🗂": "Kind:", "👤": "Person:"}
+
+
+def has_emoji_font() -> bool:
+    """Whether an installed font draws emoji (a minimal system shows an empty box instead)."""
+    return any("emoji" in family.lower() for family in QFontDatabase.families())
+
+
+def readable_chip(label: str, emoji: bool | None = None) -> str:
+    """``label`` as the chip shows it: "📅 July 2023", or "Date: July 2023" without an emoji
+    font."""
+    if emoji is None:
+        emoji = has_emoji_font()
+    symbol, _, rest = label.partition(" ")
+    if emoji or symbol not in _SYMBOL_WORDS:
+        return label
+    return f"{_SYMBOL_WORDS[symbol]} {rest}"

@@ -55,8 +55,13 @@ def test_the_preview_names_who_is_in_it_and_draws_their_box_on_hover(
     qtbot.waitUntil(lambda: bool(faces.boxes.rects()), timeout=15_000)  # the picture is shown
     ((_face, rect),) = faces.boxes.rects()
     shown = faces.boxes.parentWidget().pixmap().deviceIndependentSize()  # type: ignore[union-attr]
+    # the picture is centred in the box layer: where its top left is drawn
+    area = faces.boxes.parentWidget().contentsRect()  # type: ignore[union-attr]
+    left = area.left() + (area.width() - shown.width()) / 2
+    top = area.top() + (area.height() - shown.height()) / 2
     # hopper-placed: the enlarged portrait sits at the top right, its face near its top left
-    assert rect.center().x() > faces.boxes.width() / 2 and rect.center().y() < shown.height() / 2
+    assert rect.center().x() - left > shown.width() / 2
+    assert rect.center().y() - top < shown.height() / 2
 
     assert faces.boxes.grab().toImage().pixelColor(rect.topLeft().toPoint()) != BOX  # not yet
     QApplication.sendEvent(faces.boxes, QEvent(QEvent.Type.Enter))  # the pointer comes in

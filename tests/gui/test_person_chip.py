@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from desktop_app.gui.understood_chips import readable_chip
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.faces import write_people_photos
 
@@ -24,7 +25,7 @@ def test_a_named_person_in_the_query_is_a_removable_chip(
     window.search_for("Grace a red circle")
     found = wait_for_result(qtbot, window, lambda r: r.query.text == "Grace a red circle")
     assert found.understood is not None and found.understood.people == ("Grace",)
-    qtbot.waitUntil(lambda: window.chips.labels() == ["👤 Grace  ×"])
+    qtbot.waitUntil(lambda: window.chips.labels() == [readable_chip("👤 Grace") + "  ×"])
     assert window.chips.isVisible()
     assert {Path(row[0]).name for row in found.rows} <= {p.name for p in photos["hopper"]}
 

@@ -17,6 +17,7 @@ from desktop_app.core.library import Library
 from desktop_app.gui.main_window import MainWindow
 from desktop_app.gui.results_model import SORT_NEWEST
 from desktop_app.gui.timeline import HeaderRole
+from desktop_app.gui.understood_chips import readable_chip
 from tests.gui.conftest import WindowFactory, tiny_settings_for, wait_for_result
 from tests.support.geotagged import LISBON, PORTO, TOKYO, write_geotagged_photo
 from tests.support.shapes import caption_for_text
@@ -61,7 +62,7 @@ def test_chips_show_what_was_understood_and_come_off(
     found = _search(qtbot, window, "a red circle in Lisbon")
     assert found and found <= {files["lisbon1"], files["lisbon2"]}
     assert window.chips.isVisible()
-    assert window.chips.labels() == ["📍 Lisbon, Portugal  ×"]
+    assert window.chips.labels() == [readable_chip("📍 Lisbon, Portugal") + "  ×"]
 
     qtbot.mouseClick(window.chips.chips[0], Qt.MouseButton.LeftButton)
     result = wait_for_result(qtbot, window, lambda r: r.query.literal == {"place"})
@@ -70,7 +71,7 @@ def test_chips_show_what_was_understood_and_come_off(
     assert files["porto"] in {item.path for item in result.items}  # the results come back
 
     _search(qtbot, window, "a red circle July 2023")
-    assert window.chips.labels() == ["📅 July 2023  ×"]
+    assert window.chips.labels() == [readable_chip("📅 July 2023") + "  ×"]
 
 
 def test_places_filter_preview_and_month_headers(
@@ -122,3 +123,10 @@ def test_the_preview_shows_where_a_photo_matches(
     assert tinted.size() == plain.size() and tinted != plain
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # off: the photo as it is
     assert window.preview.picture._source.toImage() == plain
+
+
+def test_a_chip_says_what_it_is_in_words_where_no_font_draws_its_symbol() -> None:
+    assert readable_chip("📅 July 2023", emoji=False) == "Date: July 2023"
+    assert readable_chip("📍 Lisbon, Portugal", emoji=False) == "Place: Lisbon, Portugal"
+    assert readable_chip("👤 Grace", emoji=False) == "Person: Grace"
+    assert readable_chip("📅 July 2023", emoji=True) == "📅 July 2023"
