@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import io
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,10 +37,28 @@ READ_ONLY = {"search", "similar", "related", "status", "forget", "tags", "places
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lumen`` command."""
     try:
-        return _main(argv)
+        code = _main(argv)
     except KeyboardInterrupt:
         print("lumen: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
+    if argv is None:  # the `lumen` process itself (tests call main with their arguments)
+        _end_at_once_on_ctrl_c(code)
+    return code
+
+
+def _end_at_once_on_ctrl_c(code: int) -> None:
+    """The command is done and has said so: a Ctrl-C while Python shuts down (its threads and
+    libraries take a few seconds) ends the process at once with the command's own status,
+    instead of a KeyboardInterrupt from deep inside the interpreter's teardown."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
+                stream.flush()
+        os._exit(code)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, stop)
 
 
 def _main(argv: Sequence[str] | None) -> int:
