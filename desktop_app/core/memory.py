@@ -12,7 +12,8 @@ A fixed 4 MB mmap threshold: glibc otherwise raises its threshold to the size of
 block freed (up to 32 MB), after which decoded pictures and activations of that size come from
 the arenas and stay there. ``python benchmarks/bench_world_files.py --no-extract --model
 ViT-B-32/laion2b_s34b_b79k`` (1,195 public sample files, 2 cores): peak RSS 1535 MiB without
-it, 1401 MiB with it, wall time 187 s and 169 s (a busy shared machine).
+it, 1470 MiB with it set here (1401 MiB when set by MALLOC_MMAP_THRESHOLD_ at process start),
+wall time 187 s and 110-169 s (a busy shared machine).
 """
 
 from __future__ import annotations
