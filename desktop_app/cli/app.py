@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import functools
 import io
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _end_at_once_on_ctrl_c(code: int) -> None:
     """The command is done and has said so: a Ctrl-C while Python shuts down (its threads and
     libraries take a few seconds) ends the process at once with the command's own status,
-    instead of a KeyboardInterrupt from deep inside the interpreter's teardown."""
+    instead of killing it."""
 
     def stop(_signum: int, _frame: object) -> None:
         for stream in (sys.stdout, sys.stderr):
@@ -59,6 +60,9 @@ def _end_at_once_on_ctrl_c(code: int) -> None:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, stop)
+        # Late in its shutdown Python puts its handlers back to the default, which kills the
+        # process (status -2): from then on, a Ctrl-C is ignored (the process ends by itself).
+        atexit.register(signal.signal, signal.SIGINT, signal.SIG_IGN)
 
 
 def _main(argv: Sequence[str] | None) -> int:
