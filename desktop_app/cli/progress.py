@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from desktop_app.core.embedding.weights import DownloadProgress
-from desktop_app.core.indexing.progress_rate import duration_words
-from desktop_app.core.records import Progress
+from desktop_app.core.records import Progress, duration_words
 
 PLAIN_EVERY_S = 5.0  # a line this often when stderr is not a terminal
 COUNTED = ("indexing", "re-embedding")  # phases with a total to count towards

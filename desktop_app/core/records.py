@@ -365,3 +365,14 @@ class LibraryStatus:
     switching: Progress | None = None  # a switch to another model under way (see model_switch)
     # files of kinds Lumen never reads, by extension, as the last full scan counted them
     other_kinds: dict[str, int] = field(default_factory=dict)
+
+
+def duration_words(seconds: float) -> str:
+    """'12 s', '3 min', '1 h 20 min'."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"

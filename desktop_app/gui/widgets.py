@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.records import duration_words
 from desktop_app.gui import icons
 from desktop_app.host.protocol import (
     MODEL_LOADING,
@@ -26,17 +27,6 @@ from desktop_app.host.protocol import (
     ModelState,
     Progress,
 )
-
-
-def duration(seconds: float) -> str:
-    """'12 s', '3 min', '1 h 20 min'."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def describe_progress(progress: Progress) -> str:
@@ -64,7 +54,7 @@ def describe_progress(progress: Progress) -> str:
     if progress.rate > 0:
         text += f" · {progress.rate:.1f} files/s"
     if progress.eta_s is not None and progress.done < progress.total:
-        text += f" · about {duration(progress.eta_s)} left"
+        text += f" · about {duration_words(progress.eta_s)} left"
     return text
 
 

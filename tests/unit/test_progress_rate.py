@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from desktop_app.core.indexing.progress_rate import RateMeter, duration_words
+from desktop_app.core.indexing.progress_rate import RateMeter
+from desktop_app.core.records import duration_words
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""Files per second over the last half minute, and the time left at that pace, in words."""
+"""Files per second over the last half minute, and the time left at that pace."""
 
 from __future__ import annotations
 
@@ -43,14 +43,3 @@ class RateMeter:
             return 0.0
         rate = self.rate
         return remaining / rate if rate > 0 else None
-
-
-def duration_words(seconds: float) -> str:
-    """'12 s', '3 min', '1 h 20 min'."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
