@@ -390,6 +390,11 @@ class ClipPreprocess:
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
         import torch
+
+        return torch.from_numpy(self.pixels(image))
+
+    def pixels(self, image: Image.Image) -> np.ndarray:
+        """The prepared picture as a (3, size, size) float32 array (no torch)."""
         from PIL import Image
 
         size = self.size
@@ -411,7 +416,7 @@ class ClipPreprocess:
         image = image.crop((left, top, left + size, top + size)).convert("RGB")
         pixels = np.asarray(image, dtype=np.float32) / np.float32(255)
         pixels = (pixels - self._mean) / self._std
-        return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+        return np.ascontiguousarray(pixels.transpose(2, 0, 1))
 
 
 class ClipTokens:

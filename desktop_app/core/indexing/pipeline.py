@@ -79,7 +79,7 @@ class Indexer:
     def __init__(
         self,
         store: Store,
-        get_embedder: Callable[[], Embedder],
+        get_embedder: Callable[[int], Embedder],
         save_index: Callable[[], None],
         workers: int | None = None,
         batch_size: int = 32,
@@ -159,10 +159,11 @@ class Indexer:
         if cancel.is_set():
             summary.cancelled = True
             return summary
-        if scan.new or scan.changed or self._catalog.counts().get(PENDING):
+        waiting = len(scan.new) + len(scan.changed) + self._catalog.counts().get(PENDING, 0)
+        if waiting:
             # Load the model before writing anything, so a missing model leaves no half-done run.
             report(Progress("loading model"))
-            self._get_embedder()
+            self._get_embedder(waiting)
         self._commit(lambda: self.apply_scan(scan, summary))
         self.embed_pending(summary, report, cancel, save=save)
         summary.elapsed_s = time.perf_counter() - started
@@ -262,7 +263,7 @@ class Indexer:
         if not pending:
             return
         report(Progress("loading model", 0, len(pending)))
-        embedder = self._get_embedder()
+        embedder = self._get_embedder(len(pending))
         if cancel.is_set():
             summary.cancelled = True
             return

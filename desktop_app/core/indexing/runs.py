@@ -204,9 +204,11 @@ class IndexRuns:
             priority=self._priority,
         )
 
-    def embedder_for_indexing(self) -> Embedder:
-        """The model, its vector space made the library's (other spaces' vectors dropped)."""
-        embedder = self._models.embedder()
+    def embedder_for_indexing(self, files: int | None = None) -> Embedder:
+        """The model for a run that embeds ``files`` files (None: unknown; a few: the numpy
+        one, see ``ModelSlot.embedder_for_run``), its vector space made the library's (other
+        spaces' vectors dropped)."""
+        embedder = self._models.embedder_for_run(files)
         self._writer.run(lambda: self._adopt_space(embedder))
         self.settings.save()  # the model that indexed this library is the one later searches use
         if not embedder.image_tower_loaded:
@@ -216,6 +218,7 @@ class IndexRuns:
                 self._tagging.vocabulary()
             except LumenError as exc:
                 log.warning("Photos will not be tagged: %s", exc)
+            self._models.note_image_encoder(embedder)  # (loads the image tower)
         return embedder
 
     def _adopt_space(self, embedder: Embedder) -> None:

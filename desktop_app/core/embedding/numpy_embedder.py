@@ -1,0 +1,96 @@
+"""The model without torch: both towers in numpy, for an indexing run of a few files.
+
+A run that embeds a handful of new photos would spend most of its time importing torch (about
+2.5 s on 2 cores). Where the library's model was checked against its numpy towers (the text
+encoder's and the image tower's manifests, written when torch last loaded the model on the
+CPU), such a run embeds with them instead: the same vectors (cosine ≥ 0.9999), slower per
+picture than torch, so a long run still loads torch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from desktop_app.core.embedding.clip_native import ClipPreprocess, ClipTokens
+from desktop_app.core.embedding.embedder import Embedder, Pixels
+from desktop_app.core.embedding.image_encoder import NumpyImageTower, load_numpy_image_tower
+from desktop_app.core.embedding.passage_encoder import PassageEncoder
+from desktop_app.core.embedding.text_encoder import NumpyTextEncoder, load_numpy_text_encoder
+from desktop_app.core.models import ModelSpec, get_model_spec
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Files a run embeds at most with the numpy towers: beyond this, torch's faster image tower
+# pays back its import (numpy ≈ 0.5 s a photo, torch ≈ 0.3 s plus 2.5-3 s to load; 2 cores).
+SMALL_RUN = 8
+
+
+class NumpyEmbedder(Embedder):
+    """An ``Embedder`` whose towers are numpy's (see the module's docstring)."""
+
+    def __init__(
+        self, spec: ModelSpec, image: NumpyImageTower, text: NumpyTextEncoder, weights: Path
+    ) -> None:
+        # Not Embedder.__init__: that one needs torch.
+        shape = image.shape
+        self.weights_path = weights
+        self._image_tower = None  # (memory-mapped: nothing to load)
+        self._image_tower_lock = threading.Lock()
+        self._towers = None
+        self._can_truncate = False
+        self.model = image
+        self.preprocess = ClipPreprocess(shape.image_size, spec.mean, spec.std)
+        self.tokenizer = ClipTokens(shape.context_length)
+        self.spec = spec
+        self.device = "cpu"
+        self.space = text.space
+        self.dim = shape.embed_dim
+        self.image_size = shape.image_size
+        self._text = text
+        self._passages = PassageEncoder(self.encode_texts, self.dim)
+
+    def prepare_image(self, image: Image.Image) -> Pixels:
+        """The model's own preprocessing, as a numpy array."""
+        preprocess: ClipPreprocess = self.preprocess
+        return preprocess.pixels(image)
+
+    def stack_prepared(self, pictures: Sequence[Pixels]) -> Pixels:
+        """Prepared pictures as one numpy batch."""
+        return np.stack([np.asarray(p) for p in pictures])
+
+    def encode_prepared(self, batch: Pixels) -> np.ndarray:
+        """Encode a batch of prepared pictures (N, 3, H, W) into (N, dim) float32."""
+        from threadpoolctl import threadpool_limits
+
+        image: NumpyImageTower = self.model
+        # One BLAS thread: the run's decoding threads use the other core, and OpenBLAS's
+        # threads spin against them (measured 0.5 s a photo on one thread, 3-4.6 s on two
+        # on a busy 2-core machine).
+        with threadpool_limits(1, user_api="blas"):
+            return image.encode(np.asarray(batch, dtype=np.float32))
+
+    def encode_texts(self, texts: Sequence[str], truncate: bool = True) -> np.ndarray:
+        """Encode texts into (N, dim) float32 L2-normalised vectors (one at a time)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._text.encode_texts(texts)
+
+
+def load_numpy_embedder(
+    data_dir: Path, model: str, weights: Path | None, space: str
+) -> NumpyEmbedder | None:
+    """The numpy model of a library whose text and image manifests both match its model and
+    weights file (``space``: the library's vector space), else None."""
+    if not space:
+        return None
+    text = load_numpy_text_encoder(data_dir, model, weights, space)
+    image = load_numpy_image_tower(data_dir, model, weights, space)
+    if text is None or image is None:
+        return None
+    return NumpyEmbedder(get_model_spec(model), image, text, Path(image.weights))
