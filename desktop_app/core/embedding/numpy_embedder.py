@@ -20,7 +20,11 @@ from desktop_app.core.embedding.clip_native import ClipPreprocess, ClipTokens
 from desktop_app.core.embedding.embedder import Embedder, Pixels
 from desktop_app.core.embedding.image_encoder import NumpyImageTower, load_numpy_image_tower
 from desktop_app.core.embedding.passage_encoder import PassageEncoder
-from desktop_app.core.embedding.text_encoder import NumpyTextEncoder, load_numpy_text_encoder
+from desktop_app.core.embedding.text_encoder import (
+    NumpyTextEncoder,
+    TextTowerShape,
+    numpy_text_tower,
+)
 from desktop_app.core.models import ModelSpec, get_model_spec
 
 if TYPE_CHECKING:
@@ -35,11 +39,17 @@ class NumpyEmbedder(Embedder):
     """An ``Embedder`` whose towers are numpy's (see the module's docstring)."""
 
     def __init__(
-        self, spec: ModelSpec, image: NumpyImageTower, text: NumpyTextEncoder, weights: Path
+        self,
+        spec: ModelSpec,
+        image: NumpyImageTower,
+        text: tuple[Path, TextTowerShape],
+        space: str,
     ) -> None:
+        """``text``: the weights file and shape of the text tower, loaded on first use (a run
+        of photos needs it only when the tag labels' vectors are not on disk yet)."""
         # Not Embedder.__init__: that one needs torch.
         shape = image.shape
-        self.weights_path = weights
+        self.weights_path = image.weights
         self._image_tower = None  # (memory-mapped: nothing to load)
         self._image_tower_lock = threading.Lock()
         self._towers = None
@@ -49,10 +59,11 @@ class NumpyEmbedder(Embedder):
         self.tokenizer = ClipTokens(shape.context_length)
         self.spec = spec
         self.device = "cpu"
-        self.space = text.space
+        self.space = space
         self.dim = shape.embed_dim
         self.image_size = shape.image_size
-        self._text = text
+        self._text_files = text
+        self._text: NumpyTextEncoder | None = None
         self._passages = PassageEncoder(self.encode_texts, self.dim)
 
     def prepare_image(self, image: Image.Image) -> Pixels:
@@ -66,20 +77,18 @@ class NumpyEmbedder(Embedder):
 
     def encode_prepared(self, batch: Pixels) -> np.ndarray:
         """Encode a batch of prepared pictures (N, 3, H, W) into (N, dim) float32."""
-        from threadpoolctl import threadpool_limits
-
         image: NumpyImageTower = self.model
-        # One BLAS thread: the run's decoding threads use the other core, and OpenBLAS's
-        # threads spin against them (measured 0.5 s a photo on one thread, 3-4.6 s on two
-        # on a busy 2-core machine).
-        with threadpool_limits(1, user_api="blas"):
-            return image.encode(np.asarray(batch, dtype=np.float32))
+        return image.encode(np.asarray(batch, dtype=np.float32))
 
     def encode_texts(self, texts: Sequence[str], truncate: bool = True) -> np.ndarray:
         """Encode texts into (N, dim) float32 L2-normalised vectors (one at a time)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._text.encode_texts(texts)
+        with self._image_tower_lock:
+            if self._text is None:
+                self._text = NumpyTextEncoder(*self._text_files, self.space)
+            text = self._text
+        return text.encode_texts(texts)
 
 
 def load_numpy_embedder(
@@ -89,8 +98,8 @@ def load_numpy_embedder(
     weights file (``space``: the library's vector space), else None."""
     if not space:
         return None
-    text = load_numpy_text_encoder(data_dir, model, weights, space)
-    image = load_numpy_image_tower(data_dir, model, weights, space)
+    text = numpy_text_tower(data_dir, model, weights, space)
+    image = load_numpy_image_tower(data_dir, model, weights, space) if text else None
     if text is None or image is None:
         return None
-    return NumpyEmbedder(get_model_spec(model), image, text, Path(image.weights))
+    return NumpyEmbedder(get_model_spec(model), image, text, space)

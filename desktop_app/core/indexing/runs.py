@@ -208,6 +208,8 @@ class IndexRuns:
         """The model for a run that embeds ``files`` files (None: unknown; a few: the numpy
         one, see ``ModelSlot.embedder_for_run``), its vector space made the library's (other
         spaces' vectors dropped)."""
+        if files and self._people is not None:
+            self._people.load_model_soon()  # (faces are looked for after the vectors)
         embedder = self._models.embedder_for_run(files)
         self._writer.run(lambda: self._adopt_space(embedder))
         self.settings.save()  # the model that indexed this library is the one later searches use
