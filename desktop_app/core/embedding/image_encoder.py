@@ -124,17 +124,15 @@ class NumpyImageTower:
 
 
 def probe_pictures(preprocess: ClipPreprocess) -> np.ndarray:
-    """A few prepared pictures to compare the towers on: a gradient, a photo-like noise, and
-    flat colours (deterministic)."""
+    """Two prepared pictures to compare the towers on: a colour gradient and noise, not square
+    (deterministic)."""
     from PIL import Image
 
     size = preprocess.size
     ramp = np.linspace(0, 255, size * 2, dtype=np.float32)
     gradient = np.stack(np.broadcast_arrays(ramp[None, :], ramp[:, None], 255 - ramp[None, :]), -1)
     noise = np.random.default_rng(22).integers(0, 256, (size, size * 3 // 2, 3))
-    flat = np.zeros((size, size, 3))
-    flat[: size // 2] = (200, 30, 40)
-    pictures = [Image.fromarray(a.astype(np.uint8)) for a in (gradient, noise, flat)]
+    pictures = [Image.fromarray(a.astype(np.uint8)) for a in (gradient, noise)]
     return np.stack([preprocess.pixels(p) for p in pictures])
 
 
