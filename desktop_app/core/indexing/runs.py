@@ -220,7 +220,7 @@ class IndexRuns:
                 self._tagging.vocabulary()
             except LumenError as exc:
                 log.warning("Photos will not be tagged: %s", exc)
-            self._models.note_image_encoder(embedder)  # (loads the image tower)
+        self._models.note_image_encoder(embedder)  # (loads the image tower: the run needs it)
         return embedder
 
     def _adopt_space(self, embedder: Embedder) -> None:
