@@ -43,9 +43,9 @@ def describe_progress(progress: Progress) -> str:
         return "Indexing finished"
     if progress.phase == "waiting":  # another Lumen (`lumen watch`) is indexing this library
         return f"{progress.note}…"
-    if progress.phase == "faces":  # after the vectors: searching works meanwhile
-        return f"Looking for faces: {progress.done:,} of {progress.total:,} files"
     text = f"Indexing {progress.done:,} of {progress.total:,}"
+    if progress.phase == "faces":  # after the vectors: searching works meanwhile
+        text = f"Looking for faces: {progress.done:,} of {progress.total:,} files"
     if progress.phase == "re-embedding":  # a model switch; the old index answers meanwhile
         text = (
             f"Switching to the new model: {progress.done:,} of {progress.total:,} files "

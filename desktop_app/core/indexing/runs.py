@@ -24,6 +24,7 @@ from desktop_app.core.indexing.folders import Folders
 from desktop_app.core.indexing.locate import locate_pending
 from desktop_app.core.indexing.model_switch import SwitchSummary, reembed
 from desktop_app.core.indexing.pipeline import SAVE_EVERY_S, ChangeCallback, Indexer
+from desktop_app.core.indexing.progress_rate import RateMeter
 from desktop_app.core.indexing.writer import Writer
 from desktop_app.core.people.service import People
 from desktop_app.core.priority import QueryPriority
@@ -179,9 +180,13 @@ class IndexRuns:
         if self._people is None or (cancel is not None and cancel.is_set()):
             return
 
+        meter = RateMeter()
+
         def report(done: int, total: int) -> None:
+            meter.add(done)
             if progress is not None:
-                progress(Progress("faces", done, total))
+                rate, left = meter.rate, meter.eta_s(total - done)
+                progress(Progress("faces", done, total, rate=rate, eta_s=left))
 
         self._people.scan_pending_quietly(cancel, self._priority.checkpoint, report, max_files)
 

@@ -107,7 +107,13 @@ class People(Corrections):
             files = self.store.files_to_scan(step)
             if not files:
                 break
-            done = face_pass.run(files, cancel, checkpoint=checkpoint, regroup_after=False)
+            each = None
+            if progress is not None:  # file by file: a log's line shows the pace of this pass
+
+                def each(done: int, _of: int, seen: int = seen) -> None:
+                    progress(min(seen + done, waiting), waiting)
+
+            done = face_pass.run(files, cancel, each, checkpoint, regroup_after=False)
             total.files += done.files
             total.faces += done.faces
             total.new_people += done.new_people
