@@ -79,6 +79,7 @@ class ModelSlot:
             if self.loaded is None:
                 self.loaded = self._loader(self.settings)
                 self._note_text_encoder(self.loaded)
+                self._light = None  # (its mapped image tower would stay resident beside)
             return self.loaded
 
     def embedder_for_run(self, files: int | None) -> Embedder:
