@@ -163,7 +163,7 @@ def pace(progress: Progress) -> str:
     parts = []
     if progress.rate > 0:
         parts.append(f"{progress.rate:.1f} files/s")
-    if progress.eta_s is not None and progress.done < progress.total:
+    if progress.eta_s is not None and progress.eta_s >= 1 and progress.done < progress.total:
         parts.append(f"about {duration_words(progress.eta_s)} left")
     if progress.failed:
         parts.append(f"{progress.failed:,} failed")

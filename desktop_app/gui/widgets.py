@@ -53,7 +53,7 @@ def describe_progress(progress: Progress) -> str:
         )
     if progress.rate > 0:
         text += f" · {progress.rate:.1f} files/s"
-    if progress.eta_s is not None and progress.done < progress.total:
+    if progress.eta_s is not None and progress.eta_s >= 1 and progress.done < progress.total:
         text += f" · about {duration_words(progress.eta_s)} left"
     return text
 

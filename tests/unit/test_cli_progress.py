@@ -88,3 +88,11 @@ def test_the_time_left_counts_down_between_reports(capsys: pytest.CaptureFixture
     display.tick()
     (line,) = lines(capsys)
     assert line.endswith("indexing: 32 of 100 files, 0.5 files/s")  # spent: not "0 s left"
+
+
+def test_the_last_second_is_not_shown_as_none_left() -> None:
+    from desktop_app.cli.progress import pace
+
+    assert pace(Progress("faces", 19, 20, rate=2.8, eta_s=0.36)) == "2.8 files/s"
+    assert pace(Progress("faces", 18, 20, rate=2.8, eta_s=0.7)) == "2.8 files/s"
+    assert pace(Progress("faces", 17, 20, rate=2.8, eta_s=1.1)) == "2.8 files/s, about 1 s left"
