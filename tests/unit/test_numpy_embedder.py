@@ -130,3 +130,22 @@ def test_lumen_index_of_one_new_photo_never_imports_torch(
     )
     assert json.loads(found.stdout)["results"][0]["path"] == str(late)
     assert caption_for_text(query) == shapes[late]
+
+
+def test_a_small_run_of_long_documents_batches_their_passages_in_the_model(
+    tiny_settings: Settings, tiny_embedder: Embedder, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    photos = sorted(write_shape_photos(folder, seeds=(101,)))
+    words = ["harbour", "lighthouse", "ferry", "timetable", "winter", "schedule", "boats", "pier"]
+    late = []
+    rng = np.random.default_rng(5)
+    for n in range(SMALL_RUN):  # each long enough for several passages: more than NUMPY_TEXTS
+        text = " ".join(rng.choice(words, 900))  # (no two passages alike)
+        late.append(folder / f"notes-{n}.txt")
+        late[-1].write_text(f"Notes {n}. {text}", encoding="utf-8")
+    assert photos
+    assert _index_in_two_runs(tiny_settings, tiny_embedder, folder, late, lambda _s: tiny_embedder)
+    with Library.open(tiny_settings, lambda _s: tiny_embedder) as library:
+        found = library.search("lighthouse ferry timetable", k=20)
+        assert {h.file.path for h in found.hits} >= set(late)

@@ -92,7 +92,11 @@ class ModelSlot:
                     self._light_tried = True
                     built_with = self.built_with()
                     self._light = load_numpy_embedder(
-                        self.settings.data_dir, built_with.model, built_with.weights, space
+                        self.settings.data_dir,
+                        built_with.model,
+                        built_with.weights,
+                        space,
+                        self.embedder,  # (a long document's passages: batched in torch)
                     )
                 light = self._light
             if light is not None and light.space == space and self._on_the_cpu():

@@ -10,7 +10,7 @@ picture than torch, so a long run still loads torch.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 # Files a run embeds at most with the numpy towers: beyond this, torch's faster image tower
 # pays back its import (numpy ≈ 0.5 s a photo, torch ≈ 0.3 s plus 2.5-3 s to load; 2 cores).
 SMALL_RUN = 8
+# Texts the numpy text tower encodes at once at most (one by one, ≈ 0.15 s each on one core);
+# more (a long document's passages) are the torch model's, batched (≈ 0.06 s each once loaded).
+NUMPY_TEXTS = 24
 
 
 class NumpyEmbedder(Embedder):
@@ -44,9 +47,11 @@ class NumpyEmbedder(Embedder):
         image: NumpyImageTower,
         text: tuple[Path, TextTowerShape],
         space: str,
+        many_texts: Callable[[], Embedder] | None = None,
     ) -> None:
         """``text``: the weights file and shape of the text tower, loaded on first use (a run
-        of photos needs it only when the tag labels' vectors are not on disk yet)."""
+        of photos needs it only when the tag labels' vectors are not on disk yet);
+        ``many_texts``: the torch model (loaded on call) for more than ``NUMPY_TEXTS``."""
         # Not Embedder.__init__: that one needs torch.
         shape = image.shape
         self.weights_path = image.weights
@@ -64,6 +69,7 @@ class NumpyEmbedder(Embedder):
         self.image_size = shape.image_size
         self._text_files = text
         self._text: NumpyTextEncoder | None = None
+        self._many_texts = many_texts
         self._passages = PassageEncoder(self.encode_texts, self.dim)
 
     def prepare_image(self, image: Image.Image) -> Pixels:
@@ -84,6 +90,10 @@ class NumpyEmbedder(Embedder):
         """Encode texts into (N, dim) float32 L2-normalised vectors (one at a time)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._many_texts is not None and len(texts) > NUMPY_TEXTS:
+            model = self._many_texts()
+            if model.space == self.space:
+                return model.encode_texts(texts, truncate)
         with self._image_tower_lock:
             if self._text is None:
                 self._text = NumpyTextEncoder(*self._text_files, self.space)
@@ -92,14 +102,19 @@ class NumpyEmbedder(Embedder):
 
 
 def load_numpy_embedder(
-    data_dir: Path, model: str, weights: Path | None, space: str
+    data_dir: Path,
+    model: str,
+    weights: Path | None,
+    space: str,
+    many_texts: Callable[[], Embedder] | None = None,
 ) -> NumpyEmbedder | None:
     """The numpy model of a library whose text and image manifests both match its model and
-    weights file (``space``: the library's vector space), else None."""
+    weights file (``space``: the library's vector space), else None. ``many_texts``: the torch
+    model, for a batch of many passages."""
     if not space:
         return None
     text = numpy_text_tower(data_dir, model, weights, space)
     image = load_numpy_image_tower(data_dir, model, weights, space) if text else None
     if text is None or image is None:
         return None
-    return NumpyEmbedder(get_model_spec(model), image, text, space)
+    return NumpyEmbedder(get_model_spec(model), image, text, space, many_texts)
