@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder
@@ -149,3 +150,36 @@ def test_a_small_run_of_long_documents_batches_their_passages_in_the_model(
     with Library.open(tiny_settings, lambda _s: tiny_embedder) as library:
         found = library.search("lighthouse ferry timetable", k=20)
         assert {h.file.path for h in found.hits} >= set(late)
+
+
+def test_many_pictures_go_to_the_model_with_the_same_vectors(
+    tiny_embedder: Embedder, tiny_weights: Path, tmp_path: Path
+) -> None:
+    from desktop_app.core.embedding.image_encoder import write_image_manifest
+    from desktop_app.core.embedding.numpy_embedder import NUMPY_PICTURES, load_numpy_embedder
+    from desktop_app.core.embedding.text_encoder import write_manifest
+
+    assert write_manifest(tmp_path, tiny_embedder, tiny_weights)
+    assert write_image_manifest(tmp_path, tiny_embedder)
+    asked: list[int] = []
+
+    def model() -> Embedder:
+        asked.append(1)
+        return tiny_embedder
+
+    space = tiny_embedder.space
+    light = load_numpy_embedder(tmp_path, "lumen-tiny", tiny_weights, space, model)
+    assert light is not None
+    pictures = [_photo(seed) for seed in range(NUMPY_PICTURES + 4)]
+    first = light.encode_images(pictures[:NUMPY_PICTURES])
+    assert not asked  # a few: the numpy tower
+    rest = light.encode_images(pictures[NUMPY_PICTURES:])
+    assert asked  # (a video's frames, say): the model
+    expected = tiny_embedder.encode_images(pictures)
+    got = np.concatenate([first, rest])
+    assert np.sum(expected * got, axis=1).min() >= 0.9999
+
+
+def _photo(seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))

@@ -36,6 +36,9 @@ SMALL_RUN = 8
 # Texts the numpy text tower encodes at once at most (one by one, ≈ 0.15 s each on one core);
 # more (a long document's passages) are the torch model's, batched (≈ 0.06 s each once loaded).
 NUMPY_TEXTS = 24
+# Pictures the numpy image tower embeds in a process at most (a few videos' frames can be many;
+# a long-lived process that keeps indexing is better served by torch): the rest are torch's.
+NUMPY_PICTURES = 16
 
 
 class NumpyEmbedder(Embedder):
@@ -47,11 +50,12 @@ class NumpyEmbedder(Embedder):
         image: NumpyImageTower,
         text: tuple[Path, TextTowerShape],
         space: str,
-        many_texts: Callable[[], Embedder] | None = None,
+        torch_model: Callable[[], Embedder] | None = None,
     ) -> None:
         """``text``: the weights file and shape of the text tower, loaded on first use (a run
         of photos needs it only when the tag labels' vectors are not on disk yet);
-        ``many_texts``: the torch model (loaded on call) for more than ``NUMPY_TEXTS``."""
+        ``torch_model``: the torch model (loaded on call), for more texts or pictures than the
+        numpy towers are quick at (``NUMPY_TEXTS``, ``NUMPY_PICTURES``)."""
         # Not Embedder.__init__: that one needs torch.
         shape = image.shape
         self.weights_path = image.weights
@@ -69,7 +73,8 @@ class NumpyEmbedder(Embedder):
         self.image_size = shape.image_size
         self._text_files = text
         self._text: NumpyTextEncoder | None = None
-        self._many_texts = many_texts
+        self._torch_model = torch_model
+        self._pictures = 0  # embedded by the numpy tower so far
         self._passages = PassageEncoder(self.encode_texts, self.dim)
 
     def prepare_image(self, image: Image.Image) -> Pixels:
@@ -83,15 +88,21 @@ class NumpyEmbedder(Embedder):
 
     def encode_prepared(self, batch: Pixels) -> np.ndarray:
         """Encode a batch of prepared pictures (N, 3, H, W) into (N, dim) float32."""
+        pixels = np.asarray(batch, dtype=np.float32)
+        if self._torch_model is not None and self._pictures + len(pixels) > NUMPY_PICTURES:
+            model = self._torch_model()
+            if model.space == self.space:
+                return model.encode_prepared(pixels)
+        self._pictures += len(pixels)
         image: NumpyImageTower = self.model
-        return image.encode(np.asarray(batch, dtype=np.float32))
+        return image.encode(pixels)
 
     def encode_texts(self, texts: Sequence[str], truncate: bool = True) -> np.ndarray:
         """Encode texts into (N, dim) float32 L2-normalised vectors (one at a time)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self._many_texts is not None and len(texts) > NUMPY_TEXTS:
-            model = self._many_texts()
+        if self._torch_model is not None and len(texts) > NUMPY_TEXTS:
+            model = self._torch_model()
             if model.space == self.space:
                 return model.encode_texts(texts, truncate)
         with self._image_tower_lock:
@@ -106,15 +117,15 @@ def load_numpy_embedder(
     model: str,
     weights: Path | None,
     space: str,
-    many_texts: Callable[[], Embedder] | None = None,
+    torch_model: Callable[[], Embedder] | None = None,
 ) -> NumpyEmbedder | None:
     """The numpy model of a library whose text and image manifests both match its model and
-    weights file (``space``: the library's vector space), else None. ``many_texts``: the torch
-    model, for a batch of many passages."""
+    weights file (``space``: the library's vector space), else None. ``model``: the torch
+    model, for more work than the numpy towers are quick at."""
     if not space:
         return None
     text = numpy_text_tower(data_dir, model, weights, space)
     image = load_numpy_image_tower(data_dir, model, weights, space) if text else None
     if text is None or image is None:
         return None
-    return NumpyEmbedder(get_model_spec(model), image, text, space, many_texts)
+    return NumpyEmbedder(get_model_spec(model), image, text, space, torch_model)
