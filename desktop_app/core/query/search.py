@@ -167,11 +167,8 @@ class SearchService:
         keyword_ids = {h.file_id for h in keyword}
         if parsed.phrases:  # literal phrases: only files that contain them
             candidates = {f: c for f, c in candidates.items() if f in keyword_ids}
-        for hit in keyword:
-            if hit.file_id not in candidates:
-                own = self._score_file(hit.file_id, query, calibrations)
-                if own is not None:
-                    candidates[hit.file_id] = own
+        unscored = [h.file_id for h in keyword if h.file_id not in candidates]
+        candidates.update(self._score_files(unscored, query, calibrations))
         keyword_rank = {h.file_id: rank for rank, h in enumerate(keyword, start=1)}
         by_file = {h.file_id: h for h in keyword}
 
@@ -347,27 +344,32 @@ class SearchService:
             cached = self._per_file = (size, max(1.0, size / files) if files else 3.0)
         return math.ceil(k * min(cached[1], FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16
 
-    def _score_file(
-        self, file_id: int, query: np.ndarray, calibrations: dict[str, _Calibration]
-    ) -> _Candidate | None:
-        """A file's best vector for ``query``, for a keyword hit the vector search did not reach."""
-        best: _Candidate | None = None
-        for owner, vector in self._catalog.file_vectors(file_id, self._space):
-            score = float(vector @ query)
-            calibration = calibrations.get(owner.role) or calibrations.get("image")
+    def _score_files(
+        self, file_ids: Sequence[int], query: np.ndarray, calibrations: dict[str, _Calibration]
+    ) -> dict[int, _Candidate]:
+        """Each file's best vector for ``query``, for keyword hits the vector search did not
+        reach: one catalog read for all of them, their vectors from the index."""
+        if not file_ids:
+            return {}
+        rows = [
+            r for r in self._catalog.file_vector_roles(file_ids, self._space) if r[0] in self._index
+        ]
+        if not rows:
+            return {}
+        scores = self._index.get_vectors([vid for vid, _, _ in rows]) @ query
+        best: dict[int, tuple[float, float, int, str]] = {}  # file id -> z, score, vector, role
+        for (vid, fid, role), score in zip(rows, scores.tolist(), strict=True):
+            calibration = calibrations.get(role) or calibrations.get("image")
             z = calibration.z(score) if calibration is not None else score
-            if best is None or z > best.z:
-                best = _Candidate(
-                    file_id,
-                    owner.vector_id,
-                    score,
-                    z,
-                    owner.role,
-                    owner.page,
-                    owner.passage,
-                    owner.at_ms,
-                )
-        return best
+            if fid not in best or z > best[fid][0]:
+                best[fid] = (z, score, vid, role)
+        owners = self._catalog.owners([vid for _, _, vid, _ in best.values()])
+        out = {}
+        for fid, (z, score, vid, role) in best.items():
+            o = owners.get(vid)
+            page, passage, at_ms = (o.page, o.passage, o.at_ms) if o is not None else (None,) * 3
+            out[fid] = _Candidate(fid, vid, float(score), float(z), role, page, passage, at_ms)
+        return out
 
     def _calibration(
         self, role: str, ids: np.ndarray | None, query: np.ndarray

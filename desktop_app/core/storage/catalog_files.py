@@ -170,6 +170,25 @@ class FolderFiles(CatalogPart):
                     out[row.id] = FileRecord.from_row(row)
         return out
 
+    def file_vector_roles(self, file_ids: Iterable[int], space: str) -> list[tuple[int, int, str]]:
+        """(vector id, file id, role) of the vectors of ``space`` these files hold, by vector id.
+
+        Read through the file id index alone (``+space``): with the space in the lookup, SQLite
+        picks the space's index and reads every vector of the library for each file.
+        """
+        ids = list(set(file_ids))
+        out: list[tuple[int, int, str]] = []
+        with self._db.session() as s:
+            for chunk in chunks(ids, 900):
+                rows = s.execute(
+                    select(VectorRow.id, VectorRow.file_id, VectorRow.role).where(
+                        VectorRow.file_id.in_(chunk), text("+vectors.space = :space")
+                    ),
+                    {"space": space},
+                )
+                out += [(int(vid), int(fid), str(role)) for vid, fid, role in rows]
+        return sorted(out)
+
     def visible_file_ids(
         self, file_ids: Iterable[int], file_filter: FileFilter | None = None
     ) -> set[int]:
