@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,6 +125,7 @@ class SearchService:
         scored = [(c, _vector_relevance(c, cutoffs)) for c in candidates.values()]
         scored.sort(key=lambda item: (-item[1], -item[0].z))
         ranked = scored[:k]
+        self._add_passages(c for c, _ in ranked)
         files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
             _hit(files[c.file_id], c, relevance, (), None)
@@ -182,6 +183,9 @@ class SearchService:
         scored = [(c, relevance(c)) for c in candidates.values()]
         scored.sort(key=lambda item: (-item[1], -item[0].z))
         ranked = scored[:k]
+        self._add_passages(
+            c for c, _ in ranked if c.file_id not in by_file or not by_file[c.file_id].snippet
+        )
         files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
             _hit(files[c.file_id], c, value, parsed.terms, by_file.get(c.file_id))
@@ -189,6 +193,13 @@ class SearchService:
             if c.file_id in files
         ]
         return _results(hits, show_all, RELEVANCE_CUTOFF)
+
+    def _add_passages(self, candidates: Iterable[_Candidate]) -> None:
+        """The passage text of the candidates shown (read only for them: a candidate's owner is
+        read without it)."""
+        wanted = {c.vector_id: c for c in candidates}
+        for vid, passage in self._catalog.vector_passages(list(wanted)).items():
+            wanted[vid].passage = passage
 
     def _excluded(
         self, parsed: ParsedQuery, negatives: Sequence[np.ndarray], file_filter: FileFilter | None
@@ -311,7 +322,7 @@ class SearchService:
                 fetch = min(total, self._first_fetch(k))
             ids, scores = self._index.search(query, fetch, allowed=allowed)
             best: dict[int, tuple[float, int]] = {}
-            owners = self._catalog.owners([int(i) for i in ids])
+            owners = self._catalog.vector_files([int(i) for i in ids])
             for vid, score in zip(ids.tolist(), scores.tolist(), strict=True):
                 owner = owners.get(vid)
                 if owner is None or owner.file_id in exclude_file_ids:
@@ -363,7 +374,7 @@ class SearchService:
             z = calibration.z(score) if calibration is not None else score
             if fid not in best or z > best[fid][0]:
                 best[fid] = (z, score, vid, role)
-        owners = self._catalog.owners([vid for _, _, vid, _ in best.values()])
+        owners = self._catalog.vector_files([vid for _, _, vid, _ in best.values()])
         out = {}
         for fid, (z, score, vid, role) in best.items():
             o = owners.get(vid)

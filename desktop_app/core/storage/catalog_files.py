@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder
+from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder, VectorOwner
 from desktop_app.core.storage import keyword_index
 from desktop_app.core.storage.catalog_db import CatalogPart
 from desktop_app.core.storage.catalog_tables import (
@@ -188,6 +188,34 @@ class FolderFiles(CatalogPart):
                 )
                 out += [(int(vid), int(fid), str(role)) for vid, fid, role in rows]
         return sorted(out)
+
+    def vector_files(self, vector_ids: Sequence[int]) -> dict[int, VectorOwner]:
+        """What each vector stands for, by vector id, without its passage text (``passage`` is
+        None): what ranking needs for the candidates; ``vector_passages`` for those shown."""
+        out: dict[int, VectorOwner] = {}
+        with self._db.session() as s:
+            for chunk in chunks(list(vector_ids), 900):
+                rows = s.execute(
+                    select(
+                        VectorRow.id,
+                        VectorRow.file_id,
+                        VectorRow.role,
+                        VectorRow.page,
+                        VectorRow.at_ms,
+                    ).where(VectorRow.id.in_(chunk))
+                )
+                for vid, fid, role, page, at_ms in rows:
+                    out[vid] = VectorOwner(vid, fid, role, page, None, at_ms)
+        return out
+
+    def vector_passages(self, vector_ids: Sequence[int]) -> dict[int, str | None]:
+        """The passage text each vector was made from (None: a picture's), by vector id."""
+        out: dict[int, str | None] = {}
+        with self._db.session() as s:
+            for chunk in chunks(list(vector_ids), 900):
+                query = select(VectorRow.id, VectorRow.passage).where(VectorRow.id.in_(chunk))
+                out.update((int(vid), passage) for vid, passage in s.execute(query))
+        return out
 
     def visible_file_ids(
         self, file_ids: Iterable[int], file_filter: FileFilter | None = None
