@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Iterable, Sequence
@@ -10,15 +9,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop_app.core.query.query_text import (
-    MatchReason,
-    ParsedQuery,
-    SearchHit,
-    SearchResults,
-    found_terms,
-    fts_string,
+from desktop_app.core.query.hits import (
+    RELEVANCE_CUTOFF,
+    Z_CUTOFF,
+    Candidate,
+    keyword_evidence,
+    result_row,
+    shown_results,
+    vector_relevance,
+    with_words,
 )
-from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, KeywordHit
+from desktop_app.core.query.query_text import ParsedQuery, SearchResults, fts_string
+from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, KeywordHit
 from desktop_app.core.storage.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,6 @@ SAMPLE_PASSAGES_PER_FILE = 4
 # A hit is relevant when it stands out from the library's score distribution for this query
 # (Z_CUTOFF standard deviations above its mean) and keeps at least RELATIVE_CUTOFF of the best
 # hit's margin over that mean. Both adapt to the model's score scale and to the query.
-Z_CUTOFF = 2.0
 RELATIVE_CUTOFF = 0.5
 # Keyword hits considered per query (one per file).
 KEYWORD_CANDIDATES = 200
@@ -44,38 +45,7 @@ FETCH_PER_FILE_MAX = 3
 # Files looked at per negative term (``-people``): those it matches are left out.
 NEGATIVE_CANDIDATES = 1000
 
-# The calibrated relevance shown to users, 0–100: RELEVANCE_CUTOFF is the relevance cutoff for
-# every kind of file. A vector hit's relevance is a logistic of how many standard deviations it
-# stands above (or below) its modality's cutoff: RELEVANCE_SLOPE per deviation, so one deviation
-# above the cutoff reads ~82, two ~95, one below ~18.
-RELEVANCE_CUTOFF = 50.0
-RELEVANCE_SLOPE = 1.5
-# A file whose vector is at least this similar to the query is the same picture (a copy, a
-# resized or recompressed version): always relevant, and above everything that merely resembles.
-NEAR_IDENTICAL = 0.95
-# A keyword hit (every word of the query is in the file) is relevant whatever its vector says:
-# its keyword evidence is worth KEYWORD_TOP for the best keyword hit, easing towards the cutoff
-# for later ones; it is combined with the vector evidence as independent evidence (noisy-or).
-KEYWORD_TOP = 0.8
-KEYWORD_EASE = 10
-
-
-@dataclass
-class _Candidate:
-    """A file's best vector for a query: raw cosine, and calibrated against its modality."""
-
-    file_id: int
-    vector_id: int
-    score: float
-    z: float
-    role: str
-    page: int | None
-    passage: str | None
-    at_ms: int | None = None
-
-    @property
-    def at_s(self) -> float | None:
-        return None if self.at_ms is None else self.at_ms / 1000
+__all__ = ["RELEVANCE_CUTOFF", "SearchService"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +74,8 @@ class SearchService:
         self._space = space
         self._background: dict[str, tuple[int, np.ndarray]] = {}
         self._per_file: tuple[int, float] | None = None  # (index size, vectors per file)
+        # (the index's live ids, the catalog's write count, each modality's vector ids)
+        self._roles: tuple[np.ndarray, int, list[tuple[str, np.ndarray | None]]] | None = None
 
     def by_vector(
         self,
@@ -122,17 +94,17 @@ class SearchService:
         if found is None:
             return SearchResults()
         candidates, _calibrations, cutoffs = found
-        scored = [(c, _vector_relevance(c, cutoffs)) for c in candidates.values()]
+        scored = [(c, vector_relevance(c, cutoffs)) for c in candidates.values()]
         scored.sort(key=lambda item: (-item[1], -item[0].z))
         ranked = scored[:k]
         self._add_passages(c for c, _ in ranked)
         files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
-            _hit(files[c.file_id], c, relevance, (), None)
+            result_row(files[c.file_id], c, relevance, (), None)
             for c, relevance in ranked
             if c.file_id in files
         ]
-        return _results(hits, show_all, None if cutoffs is None else RELEVANCE_CUTOFF)
+        return shown_results(hits, show_all, None if cutoffs is None else RELEVANCE_CUTOFF)
 
     def hybrid(
         self,
@@ -162,7 +134,7 @@ class SearchService:
             if parsed.phrases:
                 return SearchResults()
             results = self.by_vector(query, k, file_filter, exclude, show_all=show_all)
-            return _with_words(results, parsed.terms)
+            return with_words(results, parsed.terms)
         found = self._vector_candidates(query, k, file_filter, exclude, None)
         candidates, calibrations, cutoffs = found if found is not None else ({}, {}, None)
         keyword_ids = {h.file_id for h in keyword}
@@ -173,12 +145,12 @@ class SearchService:
         keyword_rank = {h.file_id: rank for rank, h in enumerate(keyword, start=1)}
         by_file = {h.file_id: h for h in keyword}
 
-        def relevance(c: _Candidate) -> float:
-            vector = _vector_relevance(c, cutoffs) / 100.0
+        def relevance(c: Candidate) -> float:
+            vector = vector_relevance(c, cutoffs) / 100.0
             rank = keyword_rank.get(c.file_id)
             if rank is None:
                 return 100.0 * vector
-            return 100.0 * (1.0 - (1.0 - vector) * (1.0 - _keyword_evidence(rank)))
+            return 100.0 * (1.0 - (1.0 - vector) * (1.0 - keyword_evidence(rank)))
 
         scored = [(c, relevance(c)) for c in candidates.values()]
         scored.sort(key=lambda item: (-item[1], -item[0].z))
@@ -188,13 +160,13 @@ class SearchService:
         )
         files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
-            _hit(files[c.file_id], c, value, parsed.terms, by_file.get(c.file_id))
+            result_row(files[c.file_id], c, value, parsed.terms, by_file.get(c.file_id))
             for c, value in ranked
             if c.file_id in files
         ]
-        return _results(hits, show_all, RELEVANCE_CUTOFF)
+        return shown_results(hits, show_all, RELEVANCE_CUTOFF)
 
-    def _add_passages(self, candidates: Iterable[_Candidate]) -> None:
+    def _add_passages(self, candidates: Iterable[Candidate]) -> None:
         """The passage text of the candidates shown (read only for them: a candidate's owner is
         read without it)."""
         wanted = {c.vector_id: c for c in candidates}
@@ -217,7 +189,7 @@ class SearchService:
                 out.update(
                     f
                     for f, c in found[0].items()
-                    if _vector_relevance(c, cutoffs) >= RELEVANCE_CUTOFF
+                    if vector_relevance(c, cutoffs) >= RELEVANCE_CUTOFF
                 )
         return frozenset(out)
 
@@ -230,7 +202,7 @@ class SearchService:
         file_filter: FileFilter | None,
         exclude_file_ids: frozenset[int],
         roles: frozenset[str] | None,
-    ) -> tuple[dict[int, _Candidate], dict[str, _Calibration], dict[str, float] | None] | None:
+    ) -> tuple[dict[int, Candidate], dict[str, _Calibration], dict[str, float] | None] | None:
         """Each file's best vector among the top ``k`` files of every modality, calibrated;
         with the calibrations and each modality's relevance cutoff in standard deviations
         (None: too few vectors to judge). None when nothing can match.
@@ -261,7 +233,7 @@ class SearchService:
             if calibration is not None:
                 calibrations[role] = calibration
         calibrated = len(calibrations) == len(groups)
-        candidates: dict[int, _Candidate] = {}
+        candidates: dict[int, Candidate] = {}
         best_z: dict[str, float] = {}
         for role, ids in groups:
             if allowed is None or ids is None:
@@ -285,15 +257,24 @@ class SearchService:
 
     def _groups(self, roles: frozenset[str] | None) -> list[tuple[str, np.ndarray | None]]:
         """The modalities to search, each with its vector ids (None: the whole index)."""
-        text_ids = self._catalog.role_vector_ids(self._space, "text")
-        if len(text_ids) == 0:  # photos only: one modality, searched as a whole
+        live = self._index.ids()  # the same array until the index changes
+        cached, writes = self._roles, self._catalog.write_count
+        if cached is None or cached[0] is not live or cached[1] != writes:
+            cached = self._roles = (live, writes, self._role_ids(live))
+        groups = cached[2]
+        if len(groups) == 1:  # photos only: one modality, searched as a whole
             return [] if roles is not None and "image" not in roles else [("image", None)]
-        live = self._index.ids()
-        text_ids = np.intersect1d(text_ids, live, assume_unique=True)
-        image_ids = np.setdiff1d(live, text_ids, assume_unique=True)
-        groups: list[tuple[str, np.ndarray | None]] = [("image", image_ids), ("text", text_ids)]
         wanted = [(r, ids) for r, ids in groups if roles is None or r in roles]
         return [(r, ids) for r, ids in wanted if ids is not None and len(ids)]
+
+    def _role_ids(self, live: np.ndarray) -> list[tuple[str, np.ndarray | None]]:
+        """The index's vector ids of each modality (one group, the whole index: photos only)."""
+        text_ids = self._catalog.role_vector_ids(self._space, "text")
+        if len(text_ids) == 0:
+            return [("image", None)]
+        text_ids = np.intersect1d(text_ids, live, assume_unique=True)
+        image_ids = np.setdiff1d(live, text_ids, assume_unique=True)
+        return [("image", image_ids), ("text", text_ids)]
 
     def _top_files(
         self,
@@ -302,7 +283,7 @@ class SearchService:
         allowed: np.ndarray | None,
         exclude_file_ids: frozenset[int],
         check: FileFilter | None = None,
-    ) -> list[_Candidate]:
+    ) -> list[Candidate]:
         """Fetch vectors until ``k`` distinct, visible files are found (or the index runs out).
 
         ``check``: only files that pass this filter count. While few pass, more candidates are
@@ -336,7 +317,7 @@ class SearchService:
             fetch = min(total, fetch * 4)
         ranked = sorted(visible.items(), key=lambda item: -item[1][0])[:k]
         return [
-            _Candidate(fid, vid, float(score), float(score), o.role, o.page, o.passage, o.at_ms)
+            Candidate(fid, vid, float(score), float(score), o.role, o.page, o.passage, o.at_ms)
             for fid, (score, vid) in ranked
             for o in (owners[vid],)
         ]
@@ -357,7 +338,7 @@ class SearchService:
 
     def _score_files(
         self, file_ids: Sequence[int], query: np.ndarray, calibrations: dict[str, _Calibration]
-    ) -> dict[int, _Candidate]:
+    ) -> dict[int, Candidate]:
         """Each file's best vector for ``query``, for keyword hits the vector search did not
         reach: one catalog read for all of them, their vectors from the index."""
         if not file_ids:
@@ -379,7 +360,7 @@ class SearchService:
         for fid, (z, score, vid, role) in best.items():
             o = owners.get(vid)
             page, passage, at_ms = (o.page, o.passage, o.at_ms) if o is not None else (None,) * 3
-            out[fid] = _Candidate(fid, vid, float(score), float(z), role, page, passage, at_ms)
+            out[fid] = Candidate(fid, vid, float(score), float(z), role, page, passage, at_ms)
         return out
 
     def _calibration(
@@ -414,82 +395,3 @@ class SearchService:
         matrix = self._index.get_vectors(pool.tolist())
         self._background[role] = (size, matrix)
         return matrix if len(matrix) >= MIN_BACKGROUND else None
-
-
-def _vector_relevance(candidate: _Candidate, cutoffs: dict[str, float] | None) -> float:
-    """0–100: how far a vector hit stands above its modality's cutoff (50 is at the cutoff).
-
-    Too few vectors to calibrate: everything is shown, ordered by raw similarity. A near-identical
-    vector (a copy of the query picture) scores 99–100, above anything that merely resembles it.
-    """
-    if candidate.score >= NEAR_IDENTICAL:
-        return 99.0 + min(1.0, (candidate.score - NEAR_IDENTICAL) / (1.0 - NEAR_IDENTICAL))
-    if cutoffs is None:
-        return RELEVANCE_CUTOFF + (99.0 - RELEVANCE_CUTOFF) * max(0.0, candidate.score)
-    margin = candidate.z - cutoffs.get(candidate.role, Z_CUTOFF)
-    return 99.0 / (1.0 + math.exp(-RELEVANCE_SLOPE * margin))
-
-
-def _keyword_evidence(rank: int) -> float:
-    """The chance a keyword hit is what was meant, from its rank among keyword hits (≥ 0.5)."""
-    return 0.5 + (KEYWORD_TOP - 0.5) / (1.0 + (rank - 1) / KEYWORD_EASE)
-
-
-def _hit(
-    file: FileRecord,
-    c: _Candidate,
-    relevance: float,
-    terms: tuple[str, ...],
-    keyword: KeywordHit | None,
-) -> SearchHit:
-    """A result row; a keyword hit in the file's text shows the passage holding the words."""
-    role, page, passage = c.role, c.page, c.passage
-    if keyword is not None and keyword.snippet:
-        role, page, passage = "text", keyword.page, keyword.snippet
-    why = _reason(file, terms, passage, role, c.score, keyword is not None)
-    relevant = relevance >= RELEVANCE_CUTOFF or keyword is not None
-    at_s = c.at_s if role == "image" else None  # a video frame: when it is seen
-    return SearchHit(file, c.score, role, page, passage, relevant, relevance, why, at_s)
-
-
-def _reason(
-    file: FileRecord,
-    terms: tuple[str, ...],
-    passage: str | None,
-    role: str,
-    similarity: float,
-    keyword: bool,
-) -> MatchReason:
-    name = f"{file.path.name} {file.title or ''}"
-    folders = " ".join(file.path.parent.parts[-4:])
-    return MatchReason(
-        in_name=found_terms(terms, name),
-        in_folder=found_terms(terms, folders),
-        in_text=found_terms(terms, passage or ""),
-        text_source=None if not passage else "ocr" if file.kind == "image" else "passage",
-        similarity=similarity,
-        role=role,
-        keyword=keyword,
-    )
-
-
-def _with_words(results: SearchResults, terms: tuple[str, ...]) -> SearchResults:
-    """Results of a vector search with the query's words looked for in each hit."""
-    if not terms:
-        return results
-    hits = [
-        dataclasses.replace(
-            h, why=_reason(h.file, terms, h.passage, h.role, h.score, h.why.keyword)
-        )
-        for h in results.hits
-    ]
-    return SearchResults(hits, results.hidden, results.cutoff)
-
-
-def _results(hits: list[SearchHit], show_all: bool, cutoff: float | None) -> SearchResults:
-    """Hits are ordered by relevance, so the relevant ones are a prefix of the full list."""
-    relevant = [h for h in hits if h.relevant]
-    if not relevant and hits:  # never an empty page when something matched at all
-        relevant = hits[:1]
-    shown = hits if show_all else relevant
-    return SearchResults(hits=shown, hidden=len(hits) - len(relevant), cutoff=cutoff)

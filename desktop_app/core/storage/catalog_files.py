@@ -37,6 +37,12 @@ class FolderFiles(CatalogPart):
 
     # -- folders --------------------------------------------------------------------------
 
+    @property
+    def write_count(self) -> int:
+        """Statements this process ran that may have written (a read result is stale once it
+        moves; another process's writes reach a reader through its store's catch-up)."""
+        return self._db.generation
+
     def add_folder(self, path: Path) -> Folder:
         """Watch ``path`` (idempotent)."""
         with self._db.session() as s:
