@@ -134,3 +134,14 @@ def test_asking_for_more_keeps_the_first_page_in_its_order(
     more = service.hybrid(query, parse_query("license"), 200, show_all=True)
     assert [h.file.id for h in more.hits[:50]] == [h.file.id for h in page.hits]
     assert len({h.file.id for h in more.hits}) == 200
+
+
+def test_a_keyword_search_leaves_what_the_search_keeps_between_queries_valid(
+    libraries: dict[int, tuple[Catalog, VectorIndex]],
+) -> None:
+    catalog, _index = libraries[30]
+    before = catalog.write_count
+    assert catalog.keyword_search("license", 50)
+    assert catalog.write_count == before  # a read: kept results (filters, modalities) stay
+    catalog.set_meta("touched", "1")
+    assert catalog.write_count > before
