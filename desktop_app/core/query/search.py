@@ -74,6 +74,7 @@ class SearchService:
         self._space = space
         self._background: dict[str, tuple[int, np.ndarray]] = {}
         self._per_file: tuple[int, float] | None = None  # (index size, vectors per file)
+        self._seen_per_file: dict[str, float] = {}  # modality -> vectors per file of its best
         # (the index's live ids, the catalog's write count, each modality's vector ids)
         self._roles: tuple[np.ndarray, int, list[tuple[str, np.ndarray | None]]] | None = None
 
@@ -242,7 +243,7 @@ class SearchService:
                 subset = np.intersect1d(ids, allowed)
             if subset is not None and len(subset) == 0:
                 continue
-            for c in self._top_files(query, k, subset, exclude_file_ids, check):
+            for c in self._top_files(query, k, subset, exclude_file_ids, check, role):
                 c.z = calibrations[role].z(c.score) if calibrated else c.score
                 best_z[role] = max(best_z.get(role, c.z), c.z)
                 best = candidates.get(c.file_id)
@@ -283,6 +284,7 @@ class SearchService:
         allowed: np.ndarray | None,
         exclude_file_ids: frozenset[int],
         check: FileFilter | None = None,
+        role: str = "all",
     ) -> list[Candidate]:
         """Fetch vectors until ``k`` distinct, visible files are found (or the index runs out).
 
@@ -291,7 +293,8 @@ class SearchService:
         vectors (kept by the catalog for the next query) and searched within.
         """
         total = len(self._index) if allowed is None else len(allowed)
-        fetch = min(total, self._first_fetch(k) if check is None else k * FETCH_PER_FILE_MAX + 16)
+        first = self._first_fetch(k, role)
+        fetch = min(total, first if check is None else k * FETCH_PER_FILE_MAX + 16)
         while True:
             if check is not None and fetch > CHECKED_FETCH:
                 narrowed = self._catalog.allowed_vector_ids(self._space, check)
@@ -300,7 +303,7 @@ class SearchService:
                 total = len(allowed)
                 if total == 0:
                     return []
-                fetch = min(total, self._first_fetch(k))
+                fetch = min(total, first)
             ids, scores = self._index.search(query, fetch, allowed=allowed)
             best: dict[int, tuple[float, int]] = {}
             owners = self._catalog.vector_files([int(i) for i in ids])
@@ -310,6 +313,8 @@ class SearchService:
                     continue
                 if owner.file_id not in best or score > best[owner.file_id][0]:
                     best[owner.file_id] = (score, vid)
+            if check is None and len(ids) >= 2 * k:  # vectors per file among the best
+                self._learn_per_file(role, len(ids) / max(1, len(best)))
             shown = self._catalog.visible_file_ids(best, check)
             visible = {fid: v for fid, v in best.items() if fid in shown}
             if len(visible) >= k or fetch >= total:
@@ -322,9 +327,16 @@ class SearchService:
             for o in (owners[vid],)
         ]
 
-    def _first_fetch(self, k: int) -> int:
+    def _learn_per_file(self, role: str, seen: float) -> None:
+        """Note how many vectors per file the best of a modality held (it rises at once and
+        comes down slowly, so one odd query does not make the next fetch twice)."""
+        before = self._seen_per_file.get(role)
+        self._seen_per_file[role] = seen if before is None else max(seen, 0.8 * before + 0.2 * seen)
+
+    def _first_fetch(self, k: int, role: str = "all") -> int:
         """Vectors to ask the index for first, to find ``k`` files: as many as the files hold
-        on average (one a photo; a document's passages and a video's frames more), with room.
+        on average (one a photo; a document's passages and a video's frames more), with room;
+        for a modality searched before, as many as its best vectors held per file then.
 
         Fewer vectors asked is a narrower graph search and fewer catalog lookups: at 1M photos
         the window's 200 results cost 24 ms with 3·k + 16 vectors asked.
@@ -334,7 +346,8 @@ class SearchService:
         if cached is None or not 0.8 * cached[0] <= size <= 1.25 * cached[0]:
             files = self._catalog.counts().get(INDEXED, 0)
             cached = self._per_file = (size, max(1.0, size / files) if files else 3.0)
-        return math.ceil(k * min(cached[1], FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16
+        per_file = self._seen_per_file.get(role, cached[1])
+        return math.ceil(k * min(per_file, FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16
 
     def _score_files(
         self, file_ids: Sequence[int], query: np.ndarray, calibrations: dict[str, _Calibration]
