@@ -258,11 +258,17 @@ class FolderFiles(CatalogPart):
             return [FileRecord.from_row(r) for r in s.execute(query)]
 
     def find_by_name(
-        self, words: Sequence[str], limit: int, file_filter: FileFilter | None = None
+        self,
+        words: Sequence[str],
+        limit: int,
+        file_filter: FileFilter | None = None,
+        pending_only: bool = False,
     ) -> list[FileRecord]:
-        """Indexed or pending files whose name contains every word (case-insensitive)."""
+        """Indexed or pending files whose name contains every word (case-insensitive);
+        ``pending_only``: pending files alone (found through the status index, not a scan)."""
+        statuses = (PENDING,) if pending_only else (INDEXED, PENDING)
         with self._db.session() as s:
-            query = select(FileRow).where(FileRow.status.in_((INDEXED, PENDING)))
+            query = select(FileRow).where(FileRow.status.in_(statuses))
             for word in words:
                 query = query.where(FileRow.name.ilike(f"%{escape_like(word)}%", escape="\\"))
             query = apply_filter(query, file_filter).limit(limit)
