@@ -127,10 +127,32 @@ def _seed_library(data: Path, work: Path) -> None:
     subprocess.run([*command, "-q", "index", str(seed)], check=True, cwd=REPO, env=_env())
 
 
+def _roots(work: Path) -> tuple[Path, Path]:
+    """The watched folders the libraries' files are in (there, empty: the files are not)."""
+    roots = work / "tree" / "doc", work / "tree" / "photos"
+    for root in roots:
+        root.mkdir(parents=True, exist_ok=True)
+    return roots
+
+
+def _relocate(data: Path, work: Path) -> None:
+    """Move a library built under /bench (an earlier version of this benchmark) to the roots."""
+    import sqlite3
+
+    with sqlite3.connect(data / "catalog.sqlite3") as db:
+        for old, new in zip(("/bench/doc", "/bench/photos"), _roots(work), strict=True):
+            for table in ("folders", "files"):
+                db.execute(
+                    f"UPDATE {table} SET path = ? || substr(path, ?) WHERE path LIKE ?",
+                    (str(new), len(old) + 1, old + "%"),
+                )
+
+
 def build_library(work: Path, name: str) -> Path:
     """The data dir of library ``name`` (built once, reused when it is there)."""
     data = work / f"library-{name}"
     if (data / "ready").exists():
+        _relocate(data, work)
         return data
     shutil.rmtree(data, ignore_errors=True)
     started = time.perf_counter()
@@ -158,7 +180,7 @@ def _fill(data: Path, files: int, documents: int, per_doc: int) -> None:
     rng = np.random.default_rng(22)
     vocab = _vocabulary(rng)
     centres = rng.normal(size=(max(8, files // 200), DIM))
-    docs_root, photos_root = Path("/bench/doc"), Path("/bench/photos")
+    docs_root, photos_root = _roots(data.parent)
     doc_folder = catalog.add_folder(docs_root).id
     photo_folder = catalog.add_folder(photos_root).id
     base = int(time.time() * 1e9) - files * 10**9
@@ -326,7 +348,7 @@ def window_path(data: Path, rounds: int) -> None:
         )
     times = []
     for q in TYPED:
-        window.search.clear()
+        window.clear_search()
         window.search.setFocus()
         loop.run_until(lambda: bool(shown) and shown[-1][1].query.is_recent, 60)
         for ch in q:
