@@ -136,10 +136,13 @@ def _roots(work: Path) -> tuple[Path, Path]:
 
 
 def _relocate(data: Path, work: Path) -> None:
-    """Move a library built under /bench (an earlier version of this benchmark) to the roots."""
+    """Move a library built under /bench (an earlier version of this benchmark) to the roots,
+    and pause its folders: the window's host would otherwise scan them, find the files
+    missing on disk and forget them."""
     import sqlite3
 
     with sqlite3.connect(data / "catalog.sqlite3") as db:
+        db.execute("UPDATE folders SET paused = 1")
         for old, new in zip(("/bench/doc", "/bench/photos"), _roots(work), strict=True):
             for table in ("folders", "files"):
                 db.execute(
@@ -159,6 +162,7 @@ def build_library(work: Path, name: str) -> Path:
     _seed_library(data, work)
     files, documents, per_doc = LIBRARIES[name]
     _fill(data, files, documents, per_doc)
+    _relocate(data, work)
     (data / "ready").touch()
     print(f"  (built library {name!r} in {time.perf_counter() - started:.0f} s)", flush=True)
     return data
@@ -395,6 +399,12 @@ def main() -> int:
         core_only(data, args.rounds)
         if not args.core_only:
             window_path(data, args.rounds)
+        import sqlite3
+
+        with sqlite3.connect(data / "catalog.sqlite3") as db:
+            left = db.execute("SELECT count(*) FROM files WHERE status = 'indexed'").fetchone()[0]
+        if left < files:
+            print(f"  WARNING: only {left} files are left indexed: the figures above are void")
     print(
         f"load average at the end {os.getloadavg()[0]:.1f} (other work on this machine skews all)"
     )

@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from desktop_app.core.query.query_text import parse_query
 from desktop_app.core.query.search import SearchService
-from desktop_app.core.records import EmbeddedFile, NewText, NewVector
+from desktop_app.core.records import EmbeddedFile, FileFilter, NewText, NewVector
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.vector_index import VectorIndex
 
@@ -145,3 +145,15 @@ def test_a_keyword_search_leaves_what_the_search_keeps_between_queries_valid(
     assert catalog.write_count == before  # a read: kept results (filters, modalities) stay
     catalog.set_meta("touched", "1")
     assert catalog.write_count > before
+
+
+def test_a_keyword_search_keeps_to_the_files_a_filter_lets_through(
+    libraries: dict[int, tuple[Catalog, VectorIndex]],
+) -> None:
+    catalog, _index = libraries[240]
+    documents = FileFilter(kinds=frozenset({"document"}))
+    assert len(catalog.keyword_search("license", 50, documents)) == 50
+    assert catalog.keyword_search("license", 50, FileFilter(kinds=frozenset({"image"}))) == []
+    hidden = catalog.keyword_search("license", 50)[0].file_id
+    catalog.update_file(hidden, status="offline")
+    assert hidden not in {h.file_id for h in catalog.keyword_search("license", 300)}
