@@ -412,10 +412,15 @@ class Library:
         return self.query.recent(k, file_filter)
 
     def find_by_name(
-        self, words: Sequence[str], limit: int = 100, file_filter: FileFilter | None = None
+        self,
+        words: Sequence[str],
+        limit: int = 100,
+        file_filter: FileFilter | None = None,
+        *,
+        pending_only: bool = False,
     ) -> list[FileRecord]:
         """Indexed or not-yet-embedded files whose name holds every word (no model needed)."""
-        return self.query.find_by_name(words, limit, file_filter)
+        return self.query.find_by_name(words, limit, file_filter, pending_only=pending_only)
 
     def has_pending(self) -> bool:
         """Whether files wait to be embedded."""

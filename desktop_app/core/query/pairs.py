@@ -46,15 +46,18 @@ def pair_up(results: SearchResults, catalog: Catalog) -> SearchResults:
     """
     kept = []
     taken: set[Path] = set()
+    # Only pictures and videos pair: a document's name is not looked up (a page of a docs
+    # tree's "README.md" files matched every README of the library).
+    shots = [hit.file.path for hit in results.hits if _sort(hit.file.path) != "other"]
     named_alike = catalog.files_named_like_each(
-        [hit.file.path for hit in results.hits], {hit.file.path: hit.file for hit in results.hits}
+        shots, {hit.file.path: hit.file for hit in results.hits}
     )
     for hit in results.hits:
         if hit.file.path in taken:
             continue
         companions = [
             record.path
-            for record in named_alike[hit.file.path]
+            for record in named_alike.get(hit.file.path, ())
             if same_shot(hit.file.path, record.path)
         ]
         taken.update(companions)

@@ -305,10 +305,16 @@ class QueryPolicy:
         return self._store.catalog.recent_files(k, file_filter)
 
     def find_by_name(
-        self, words: Sequence[str], limit: int = 100, file_filter: FileFilter | None = None
+        self,
+        words: Sequence[str],
+        limit: int = 100,
+        file_filter: FileFilter | None = None,
+        *,
+        pending_only: bool = False,
     ) -> list[FileRecord]:
-        """Indexed or not-yet-embedded files whose name holds every word (no model needed)."""
-        return self._store.catalog.find_by_name(words, limit, file_filter)
+        """Indexed or not-yet-embedded files whose name holds every word (no model needed);
+        ``pending_only``: only files not embedded yet."""
+        return self._store.catalog.find_by_name(words, limit, file_filter, pending_only)
 
     def file(self, path: Path) -> FileRecord | None:
         """The catalog's record of ``path``, if it has one."""

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from desktop_app.core.query.query_text import (
-    MatchReason,
-    ParsedQuery,
-    SearchHit,
-    SearchResults,
-    found_terms,
-    fts_string,
+from desktop_app.core.query.hits import (
+    RELEVANCE_CUTOFF,
+    Z_CUTOFF,
+    Candidate,
+    keyword_evidence,
+    result_row,
+    shown_results,
+    vector_relevance,
+    with_words,
 )
-from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, FileRecord, KeywordHit
+from desktop_app.core.query.query_text import ParsedQuery, SearchResults, fts_string
+from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, KeywordHit
 from desktop_app.core.storage.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,6 @@ SAMPLE_PASSAGES_PER_FILE = 4
 # A hit is relevant when it stands out from the library's score distribution for this query
 # (Z_CUTOFF standard deviations above its mean) and keeps at least RELATIVE_CUTOFF of the best
 # hit's margin over that mean. Both adapt to the model's score scale and to the query.
-Z_CUTOFF = 2.0
 RELATIVE_CUTOFF = 0.5
 # Keyword hits considered per query (one per file).
 KEYWORD_CANDIDATES = 200
@@ -44,38 +45,7 @@ FETCH_PER_FILE_MAX = 3
 # Files looked at per negative term (``-people``): those it matches are left out.
 NEGATIVE_CANDIDATES = 1000
 
-# The calibrated relevance shown to users, 0–100: RELEVANCE_CUTOFF is the relevance cutoff for
-# every kind of file. A vector hit's relevance is a logistic of how many standard deviations it
-# stands above (or below) its modality's cutoff: RELEVANCE_SLOPE per deviation, so one deviation
-# above the cutoff reads ~82, two ~95, one below ~18.
-RELEVANCE_CUTOFF = 50.0
-RELEVANCE_SLOPE = 1.5
-# A file whose vector is at least this similar to the query is the same picture (a copy, a
-# resized or recompressed version): always relevant, and above everything that merely resembles.
-NEAR_IDENTICAL = 0.95
-# A keyword hit (every word of the query is in the file) is relevant whatever its vector says:
-# its keyword evidence is worth KEYWORD_TOP for the best keyword hit, easing towards the cutoff
-# for later ones; it is combined with the vector evidence as independent evidence (noisy-or).
-KEYWORD_TOP = 0.8
-KEYWORD_EASE = 10
-
-
-@dataclass
-class _Candidate:
-    """A file's best vector for a query: raw cosine, and calibrated against its modality."""
-
-    file_id: int
-    vector_id: int
-    score: float
-    z: float
-    role: str
-    page: int | None
-    passage: str | None
-    at_ms: int | None = None
-
-    @property
-    def at_s(self) -> float | None:
-        return None if self.at_ms is None else self.at_ms / 1000
+__all__ = ["RELEVANCE_CUTOFF", "SearchService"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +74,9 @@ class SearchService:
         self._space = space
         self._background: dict[str, tuple[int, np.ndarray]] = {}
         self._per_file: tuple[int, float] | None = None  # (index size, vectors per file)
+        self._seen_per_file: dict[str, float] = {}  # modality -> vectors per file of its best
+        # (the index's live ids, the catalog's write count, each modality's vector ids)
+        self._roles: tuple[np.ndarray, int, list[tuple[str, np.ndarray | None]]] | None = None
 
     def by_vector(
         self,
@@ -122,16 +95,17 @@ class SearchService:
         if found is None:
             return SearchResults()
         candidates, _calibrations, cutoffs = found
-        scored = [(c, _vector_relevance(c, cutoffs)) for c in candidates.values()]
+        scored = [(c, vector_relevance(c, cutoffs)) for c in candidates.values()]
         scored.sort(key=lambda item: (-item[1], -item[0].z))
         ranked = scored[:k]
+        self._add_passages(c for c, _ in ranked)
         files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
-            _hit(files[c.file_id], c, relevance, (), None)
+            result_row(files[c.file_id], c, relevance, (), None)
             for c, relevance in ranked
             if c.file_id in files
         ]
-        return _results(hits, show_all, None if cutoffs is None else RELEVANCE_CUTOFF)
+        return shown_results(hits, show_all, None if cutoffs is None else RELEVANCE_CUTOFF)
 
     def hybrid(
         self,
@@ -161,37 +135,44 @@ class SearchService:
             if parsed.phrases:
                 return SearchResults()
             results = self.by_vector(query, k, file_filter, exclude, show_all=show_all)
-            return _with_words(results, parsed.terms)
+            return with_words(results, parsed.terms)
         found = self._vector_candidates(query, k, file_filter, exclude, None)
         candidates, calibrations, cutoffs = found if found is not None else ({}, {}, None)
         keyword_ids = {h.file_id for h in keyword}
         if parsed.phrases:  # literal phrases: only files that contain them
             candidates = {f: c for f, c in candidates.items() if f in keyword_ids}
-        for hit in keyword:
-            if hit.file_id not in candidates:
-                own = self._score_file(hit.file_id, query, calibrations)
-                if own is not None:
-                    candidates[hit.file_id] = own
+        unscored = [h.file_id for h in keyword if h.file_id not in candidates]
+        candidates.update(self._score_files(unscored, query, calibrations))
         keyword_rank = {h.file_id: rank for rank, h in enumerate(keyword, start=1)}
         by_file = {h.file_id: h for h in keyword}
 
-        def relevance(c: _Candidate) -> float:
-            vector = _vector_relevance(c, cutoffs) / 100.0
+        def relevance(c: Candidate) -> float:
+            vector = vector_relevance(c, cutoffs) / 100.0
             rank = keyword_rank.get(c.file_id)
             if rank is None:
                 return 100.0 * vector
-            return 100.0 * (1.0 - (1.0 - vector) * (1.0 - _keyword_evidence(rank)))
+            return 100.0 * (1.0 - (1.0 - vector) * (1.0 - keyword_evidence(rank)))
 
         scored = [(c, relevance(c)) for c in candidates.values()]
         scored.sort(key=lambda item: (-item[1], -item[0].z))
         ranked = scored[:k]
+        self._add_passages(
+            c for c, _ in ranked if c.file_id not in by_file or not by_file[c.file_id].snippet
+        )
         files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
-            _hit(files[c.file_id], c, value, parsed.terms, by_file.get(c.file_id))
+            result_row(files[c.file_id], c, value, parsed.terms, by_file.get(c.file_id))
             for c, value in ranked
             if c.file_id in files
         ]
-        return _results(hits, show_all, RELEVANCE_CUTOFF)
+        return shown_results(hits, show_all, RELEVANCE_CUTOFF)
+
+    def _add_passages(self, candidates: Iterable[Candidate]) -> None:
+        """The passage text of the candidates shown (read only for them: a candidate's owner is
+        read without it)."""
+        wanted = {c.vector_id: c for c in candidates}
+        for vid, passage in self._catalog.vector_passages(list(wanted)).items():
+            wanted[vid].passage = passage
 
     def _excluded(
         self, parsed: ParsedQuery, negatives: Sequence[np.ndarray], file_filter: FileFilter | None
@@ -209,7 +190,7 @@ class SearchService:
                 out.update(
                     f
                     for f, c in found[0].items()
-                    if _vector_relevance(c, cutoffs) >= RELEVANCE_CUTOFF
+                    if vector_relevance(c, cutoffs) >= RELEVANCE_CUTOFF
                 )
         return frozenset(out)
 
@@ -222,7 +203,7 @@ class SearchService:
         file_filter: FileFilter | None,
         exclude_file_ids: frozenset[int],
         roles: frozenset[str] | None,
-    ) -> tuple[dict[int, _Candidate], dict[str, _Calibration], dict[str, float] | None] | None:
+    ) -> tuple[dict[int, Candidate], dict[str, _Calibration], dict[str, float] | None] | None:
         """Each file's best vector among the top ``k`` files of every modality, calibrated;
         with the calibrations and each modality's relevance cutoff in standard deviations
         (None: too few vectors to judge). None when nothing can match.
@@ -253,7 +234,7 @@ class SearchService:
             if calibration is not None:
                 calibrations[role] = calibration
         calibrated = len(calibrations) == len(groups)
-        candidates: dict[int, _Candidate] = {}
+        candidates: dict[int, Candidate] = {}
         best_z: dict[str, float] = {}
         for role, ids in groups:
             if allowed is None or ids is None:
@@ -262,7 +243,7 @@ class SearchService:
                 subset = np.intersect1d(ids, allowed)
             if subset is not None and len(subset) == 0:
                 continue
-            for c in self._top_files(query, k, subset, exclude_file_ids, check):
+            for c in self._top_files(query, k, subset, exclude_file_ids, check, role):
                 c.z = calibrations[role].z(c.score) if calibrated else c.score
                 best_z[role] = max(best_z.get(role, c.z), c.z)
                 best = candidates.get(c.file_id)
@@ -277,15 +258,24 @@ class SearchService:
 
     def _groups(self, roles: frozenset[str] | None) -> list[tuple[str, np.ndarray | None]]:
         """The modalities to search, each with its vector ids (None: the whole index)."""
-        text_ids = self._catalog.role_vector_ids(self._space, "text")
-        if len(text_ids) == 0:  # photos only: one modality, searched as a whole
+        live = self._index.ids()  # the same array until the index changes
+        cached, writes = self._roles, self._catalog.write_count
+        if cached is None or cached[0] is not live or cached[1] != writes:
+            cached = self._roles = (live, writes, self._role_ids(live))
+        groups = cached[2]
+        if len(groups) == 1:  # photos only: one modality, searched as a whole
             return [] if roles is not None and "image" not in roles else [("image", None)]
-        live = self._index.ids()
-        text_ids = np.intersect1d(text_ids, live, assume_unique=True)
-        image_ids = np.setdiff1d(live, text_ids, assume_unique=True)
-        groups: list[tuple[str, np.ndarray | None]] = [("image", image_ids), ("text", text_ids)]
         wanted = [(r, ids) for r, ids in groups if roles is None or r in roles]
         return [(r, ids) for r, ids in wanted if ids is not None and len(ids)]
+
+    def _role_ids(self, live: np.ndarray) -> list[tuple[str, np.ndarray | None]]:
+        """The index's vector ids of each modality (one group, the whole index: photos only)."""
+        text_ids = self._catalog.role_vector_ids(self._space, "text")
+        if len(text_ids) == 0:
+            return [("image", None)]
+        text_ids = np.intersect1d(text_ids, live, assume_unique=True)
+        image_ids = np.setdiff1d(live, text_ids, assume_unique=True)
+        return [("image", image_ids), ("text", text_ids)]
 
     def _top_files(
         self,
@@ -294,7 +284,8 @@ class SearchService:
         allowed: np.ndarray | None,
         exclude_file_ids: frozenset[int],
         check: FileFilter | None = None,
-    ) -> list[_Candidate]:
+        role: str = "all",
+    ) -> list[Candidate]:
         """Fetch vectors until ``k`` distinct, visible files are found (or the index runs out).
 
         ``check``: only files that pass this filter count. While few pass, more candidates are
@@ -302,7 +293,8 @@ class SearchService:
         vectors (kept by the catalog for the next query) and searched within.
         """
         total = len(self._index) if allowed is None else len(allowed)
-        fetch = min(total, self._first_fetch(k) if check is None else k * FETCH_PER_FILE_MAX + 16)
+        first = self._first_fetch(k, role)
+        fetch = min(total, first if check is None else k * FETCH_PER_FILE_MAX + 16)
         while True:
             if check is not None and fetch > CHECKED_FETCH:
                 narrowed = self._catalog.allowed_vector_ids(self._space, check)
@@ -311,16 +303,18 @@ class SearchService:
                 total = len(allowed)
                 if total == 0:
                     return []
-                fetch = min(total, self._first_fetch(k))
+                fetch = min(total, first)
             ids, scores = self._index.search(query, fetch, allowed=allowed)
             best: dict[int, tuple[float, int]] = {}
-            owners = self._catalog.owners([int(i) for i in ids])
+            owners = self._catalog.vector_files([int(i) for i in ids])
             for vid, score in zip(ids.tolist(), scores.tolist(), strict=True):
                 owner = owners.get(vid)
                 if owner is None or owner.file_id in exclude_file_ids:
                     continue
                 if owner.file_id not in best or score > best[owner.file_id][0]:
                     best[owner.file_id] = (score, vid)
+            if check is None and len(ids) >= 2 * k:  # vectors per file among the best
+                self._learn_per_file(role, len(ids) / max(1, len(best)))
             shown = self._catalog.visible_file_ids(best, check)
             visible = {fid: v for fid, v in best.items() if fid in shown}
             if len(visible) >= k or fetch >= total:
@@ -328,14 +322,21 @@ class SearchService:
             fetch = min(total, fetch * 4)
         ranked = sorted(visible.items(), key=lambda item: -item[1][0])[:k]
         return [
-            _Candidate(fid, vid, float(score), float(score), o.role, o.page, o.passage, o.at_ms)
+            Candidate(fid, vid, float(score), float(score), o.role, o.page, o.passage, o.at_ms)
             for fid, (score, vid) in ranked
             for o in (owners[vid],)
         ]
 
-    def _first_fetch(self, k: int) -> int:
+    def _learn_per_file(self, role: str, seen: float) -> None:
+        """Note how many vectors per file the best of a modality held (it rises at once and
+        comes down slowly, so one odd query does not make the next fetch twice)."""
+        before = self._seen_per_file.get(role)
+        self._seen_per_file[role] = seen if before is None else max(seen, 0.8 * before + 0.2 * seen)
+
+    def _first_fetch(self, k: int, role: str = "all") -> int:
         """Vectors to ask the index for first, to find ``k`` files: as many as the files hold
-        on average (one a photo; a document's passages and a video's frames more), with room.
+        on average (one a photo; a document's passages and a video's frames more), with room;
+        for a modality searched before, as many as its best vectors held per file then.
 
         Fewer vectors asked is a narrower graph search and fewer catalog lookups: at 1M photos
         the window's 200 results cost 24 ms with 3·k + 16 vectors asked.
@@ -345,29 +346,35 @@ class SearchService:
         if cached is None or not 0.8 * cached[0] <= size <= 1.25 * cached[0]:
             files = self._catalog.counts().get(INDEXED, 0)
             cached = self._per_file = (size, max(1.0, size / files) if files else 3.0)
-        return math.ceil(k * min(cached[1], FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16
+        per_file = self._seen_per_file.get(role, cached[1])
+        return math.ceil(k * min(per_file, FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16
 
-    def _score_file(
-        self, file_id: int, query: np.ndarray, calibrations: dict[str, _Calibration]
-    ) -> _Candidate | None:
-        """A file's best vector for ``query``, for a keyword hit the vector search did not reach."""
-        best: _Candidate | None = None
-        for owner, vector in self._catalog.file_vectors(file_id, self._space):
-            score = float(vector @ query)
-            calibration = calibrations.get(owner.role) or calibrations.get("image")
+    def _score_files(
+        self, file_ids: Sequence[int], query: np.ndarray, calibrations: dict[str, _Calibration]
+    ) -> dict[int, Candidate]:
+        """Each file's best vector for ``query``, for keyword hits the vector search did not
+        reach: one catalog read for all of them, their vectors from the index."""
+        if not file_ids:
+            return {}
+        rows = [
+            r for r in self._catalog.file_vector_roles(file_ids, self._space) if r[0] in self._index
+        ]
+        if not rows:
+            return {}
+        scores = self._index.get_vectors([vid for vid, _, _ in rows]) @ query
+        best: dict[int, tuple[float, float, int, str]] = {}  # file id -> z, score, vector, role
+        for (vid, fid, role), score in zip(rows, scores.tolist(), strict=True):
+            calibration = calibrations.get(role) or calibrations.get("image")
             z = calibration.z(score) if calibration is not None else score
-            if best is None or z > best.z:
-                best = _Candidate(
-                    file_id,
-                    owner.vector_id,
-                    score,
-                    z,
-                    owner.role,
-                    owner.page,
-                    owner.passage,
-                    owner.at_ms,
-                )
-        return best
+            if fid not in best or z > best[fid][0]:
+                best[fid] = (z, score, vid, role)
+        owners = self._catalog.vector_files([vid for _, _, vid, _ in best.values()])
+        out = {}
+        for fid, (z, score, vid, role) in best.items():
+            o = owners.get(vid)
+            page, passage, at_ms = (o.page, o.passage, o.at_ms) if o is not None else (None,) * 3
+            out[fid] = Candidate(fid, vid, float(score), float(z), role, page, passage, at_ms)
+        return out
 
     def _calibration(
         self, role: str, ids: np.ndarray | None, query: np.ndarray
@@ -401,82 +408,3 @@ class SearchService:
         matrix = self._index.get_vectors(pool.tolist())
         self._background[role] = (size, matrix)
         return matrix if len(matrix) >= MIN_BACKGROUND else None
-
-
-def _vector_relevance(candidate: _Candidate, cutoffs: dict[str, float] | None) -> float:
-    """0–100: how far a vector hit stands above its modality's cutoff (50 is at the cutoff).
-
-    Too few vectors to calibrate: everything is shown, ordered by raw similarity. A near-identical
-    vector (a copy of the query picture) scores 99–100, above anything that merely resembles it.
-    """
-    if candidate.score >= NEAR_IDENTICAL:
-        return 99.0 + min(1.0, (candidate.score - NEAR_IDENTICAL) / (1.0 - NEAR_IDENTICAL))
-    if cutoffs is None:
-        return RELEVANCE_CUTOFF + (99.0 - RELEVANCE_CUTOFF) * max(0.0, candidate.score)
-    margin = candidate.z - cutoffs.get(candidate.role, Z_CUTOFF)
-    return 99.0 / (1.0 + math.exp(-RELEVANCE_SLOPE * margin))
-
-
-def _keyword_evidence(rank: int) -> float:
-    """The chance a keyword hit is what was meant, from its rank among keyword hits (≥ 0.5)."""
-    return 0.5 + (KEYWORD_TOP - 0.5) / (1.0 + (rank - 1) / KEYWORD_EASE)
-
-
-def _hit(
-    file: FileRecord,
-    c: _Candidate,
-    relevance: float,
-    terms: tuple[str, ...],
-    keyword: KeywordHit | None,
-) -> SearchHit:
-    """A result row; a keyword hit in the file's text shows the passage holding the words."""
-    role, page, passage = c.role, c.page, c.passage
-    if keyword is not None and keyword.snippet:
-        role, page, passage = "text", keyword.page, keyword.snippet
-    why = _reason(file, terms, passage, role, c.score, keyword is not None)
-    relevant = relevance >= RELEVANCE_CUTOFF or keyword is not None
-    at_s = c.at_s if role == "image" else None  # a video frame: when it is seen
-    return SearchHit(file, c.score, role, page, passage, relevant, relevance, why, at_s)
-
-
-def _reason(
-    file: FileRecord,
-    terms: tuple[str, ...],
-    passage: str | None,
-    role: str,
-    similarity: float,
-    keyword: bool,
-) -> MatchReason:
-    name = f"{file.path.name} {file.title or ''}"
-    folders = " ".join(file.path.parent.parts[-4:])
-    return MatchReason(
-        in_name=found_terms(terms, name),
-        in_folder=found_terms(terms, folders),
-        in_text=found_terms(terms, passage or ""),
-        text_source=None if not passage else "ocr" if file.kind == "image" else "passage",
-        similarity=similarity,
-        role=role,
-        keyword=keyword,
-    )
-
-
-def _with_words(results: SearchResults, terms: tuple[str, ...]) -> SearchResults:
-    """Results of a vector search with the query's words looked for in each hit."""
-    if not terms:
-        return results
-    hits = [
-        dataclasses.replace(
-            h, why=_reason(h.file, terms, h.passage, h.role, h.score, h.why.keyword)
-        )
-        for h in results.hits
-    ]
-    return SearchResults(hits, results.hidden, results.cutoff)
-
-
-def _results(hits: list[SearchHit], show_all: bool, cutoff: float | None) -> SearchResults:
-    """Hits are ordered by relevance, so the relevant ones are a prefix of the full list."""
-    relevant = [h for h in hits if h.relevant]
-    if not relevant and hits:  # never an empty page when something matched at all
-        relevant = hits[:1]
-    shown = hits if show_all else relevant
-    return SearchResults(hits=shown, hidden=len(hits) - len(relevant), cutoff=cutoff)

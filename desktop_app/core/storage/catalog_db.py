@@ -6,6 +6,7 @@ over one shared ``CatalogDb``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from desktop_app.core.errors import DataDirError
 from desktop_app.core.storage.catalog_schema import migrate
 
 # SQLite's words for a disk that is full, read-only or failing (not a bug in a query).
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _STORAGE_FAILURES = ("disk is full", "readonly", "read-only", "disk i/o error", "unable to open")
 _LOCK_FAILURES = ("database is locked", "database table is locked")  # busy_timeout ran out
 
@@ -65,8 +67,13 @@ class CatalogDb:
         event.listen(engine, "before_cursor_execute", self._count_writes)
 
     def _count_writes(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA")):
-            self.generation += 1
+        head = statement.lstrip()[:6].upper()
+        if head.startswith(("SELECT", "PRAGMA")):
+            return
+        # A query with a common table expression (the keyword search's) reads unless it writes.
+        if head.startswith("WITH") and not _WRITES.search(statement):
+            return
+        self.generation += 1
 
     @contextmanager
     def session(self) -> Iterator[Session]:

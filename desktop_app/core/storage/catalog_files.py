@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder
+from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder, VectorOwner
 from desktop_app.core.storage import keyword_index
 from desktop_app.core.storage.catalog_db import CatalogPart
 from desktop_app.core.storage.catalog_tables import (
@@ -36,6 +36,12 @@ class FolderFiles(CatalogPart):
     """Watched folders and catalogued files (a file's vectors go when the file goes)."""
 
     # -- folders --------------------------------------------------------------------------
+
+    @property
+    def write_count(self) -> int:
+        """Statements this process ran that may have written (a read result is stale once it
+        moves; another process's writes reach a reader through its store's catch-up)."""
+        return self._db.generation
 
     def add_folder(self, path: Path) -> Folder:
         """Watch ``path`` (idempotent)."""
@@ -170,6 +176,53 @@ class FolderFiles(CatalogPart):
                     out[row.id] = FileRecord.from_row(row)
         return out
 
+    def file_vector_roles(self, file_ids: Iterable[int], space: str) -> list[tuple[int, int, str]]:
+        """(vector id, file id, role) of the vectors of ``space`` these files hold, by vector id.
+
+        Read through the file id index alone (``+space``): with the space in the lookup, SQLite
+        picks the space's index and reads every vector of the library for each file.
+        """
+        ids = list(set(file_ids))
+        out: list[tuple[int, int, str]] = []
+        with self._db.session() as s:
+            for chunk in chunks(ids, 900):
+                rows = s.execute(
+                    select(VectorRow.id, VectorRow.file_id, VectorRow.role).where(
+                        VectorRow.file_id.in_(chunk), text("+vectors.space = :space")
+                    ),
+                    {"space": space},
+                )
+                out += [(int(vid), int(fid), str(role)) for vid, fid, role in rows]
+        return sorted(out)
+
+    def vector_files(self, vector_ids: Sequence[int]) -> dict[int, VectorOwner]:
+        """What each vector stands for, by vector id, without its passage text (``passage`` is
+        None): what ranking needs for the candidates; ``vector_passages`` for those shown."""
+        out: dict[int, VectorOwner] = {}
+        with self._db.session() as s:
+            for chunk in chunks(list(vector_ids), 900):
+                rows = s.execute(
+                    select(
+                        VectorRow.id,
+                        VectorRow.file_id,
+                        VectorRow.role,
+                        VectorRow.page,
+                        VectorRow.at_ms,
+                    ).where(VectorRow.id.in_(chunk))
+                )
+                for vid, fid, role, page, at_ms in rows:
+                    out[vid] = VectorOwner(vid, fid, role, page, None, at_ms)
+        return out
+
+    def vector_passages(self, vector_ids: Sequence[int]) -> dict[int, str | None]:
+        """The passage text each vector was made from (None: a picture's), by vector id."""
+        out: dict[int, str | None] = {}
+        with self._db.session() as s:
+            for chunk in chunks(list(vector_ids), 900):
+                query = select(VectorRow.id, VectorRow.passage).where(VectorRow.id.in_(chunk))
+                out.update((int(vid), passage) for vid, passage in s.execute(query))
+        return out
+
     def visible_file_ids(
         self, file_ids: Iterable[int], file_filter: FileFilter | None = None
     ) -> set[int]:
@@ -205,11 +258,17 @@ class FolderFiles(CatalogPart):
             return [FileRecord.from_row(r) for r in s.execute(query)]
 
     def find_by_name(
-        self, words: Sequence[str], limit: int, file_filter: FileFilter | None = None
+        self,
+        words: Sequence[str],
+        limit: int,
+        file_filter: FileFilter | None = None,
+        pending_only: bool = False,
     ) -> list[FileRecord]:
-        """Indexed or pending files whose name contains every word (case-insensitive)."""
+        """Indexed or pending files whose name contains every word (case-insensitive);
+        ``pending_only``: pending files alone (found through the status index, not a scan)."""
+        statuses = (PENDING,) if pending_only else (INDEXED, PENDING)
         with self._db.session() as s:
-            query = select(FileRow).where(FileRow.status.in_((INDEXED, PENDING)))
+            query = select(FileRow).where(FileRow.status.in_(statuses))
             for word in words:
                 query = query.where(FileRow.name.ilike(f"%{escape_like(word)}%", escape="\\"))
             query = apply_filter(query, file_filter).limit(limit)

@@ -140,9 +140,12 @@ def _ranked(
     file_id = scored.c.row.op(">>")(KEYWORD_ROWID_BITS)
     best = func.min(scored.c.score)
     # SQLite gives a bare column of an aggregate query with one min() the value of that row.
+    # Each scored row's file checked by its id (``IN (visible)`` built the set of every
+    # visible file first: 25 ms a query at 100k files, whatever the word).
+    shown = visible.where(FileRow.id == file_id).exists()
     ranked = (
         select(scored.c.row, best)
-        .where(file_id.in_(visible))
+        .where(shown)
         .group_by(file_id)
         .order_by(best, file_id)
         .limit(max(limit, 1))

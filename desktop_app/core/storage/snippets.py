@@ -61,10 +61,10 @@ def snippet(
     lo_char = max(0, first.start() - 12 * size)
     hi_char = min(len(text), first.end() + 12 * size)
     window = text[lo_char:hi_char]
-    marked = [(m.start(), m.end()) for m in pattern.finditer(window)] if text.isascii() else []
+    marked = [m.span() for m in pattern.finditer(window)] if text.isascii() else []
     if not marked:
         marked = [(first.start() - lo_char, first.end() - lo_char)]
-    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(window)]
+    spans = [m.span() for m in _TOKEN.finditer(window)]
     hits: set[int] = set()
     for s, e in marked:
         hits.update(i for i, (a, b) in enumerate(spans) if a < e and s < b)
