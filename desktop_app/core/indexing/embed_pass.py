@@ -44,6 +44,10 @@ CANCEL_POLL_S = 0.1  # how often a wait for a file being read looks whether the 
 # waiting for launches; ViT-B-32 in fp16 needs well under 2 GB for 128 pictures.
 GPU_BATCH = 128
 MAX_DECODERS = 16
+# A batch is handed to the model once it holds this many vectors to make, whatever its files:
+# a second pass's files have many passages each (32 files of ~8: a batch of 40 s on 2 cores,
+# with no progress shown meanwhile); the first pass's and photos' have one each.
+BATCH_VECTORS = 64
 
 Handed = tuple[list[PreparedFile], "Future[BatchVectors]"]  # a batch and the model's answer
 
@@ -173,7 +177,12 @@ class EmbedPass:
         else:
             self._batch.append(item)
         frames = sum(len(b.frames) for b in self._batch)
-        full = len(self._batch) >= self.plan.batch_size or frames >= IMAGE_BATCH
+        vectors = sum(b.units for b in self._batch)
+        full = (
+            len(self._batch) >= self.plan.batch_size
+            or frames >= IMAGE_BATCH
+            or vectors >= BATCH_VECTORS
+        )
         if full or (not self._queue and self._batch):
             self._hand(model)
         return True

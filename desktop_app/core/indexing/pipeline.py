@@ -313,6 +313,7 @@ class Indexer:
         """The second pass: the rest of each waiting document's passages (and a PDF's cover)."""
         catalog, space = self._catalog, embedder.space
         deeper = IndexSummary()  # its files were counted as embedded by their first pass
+        report(Progress(DEEP_PHASE, 0, len(waiting)))  # every file is findable from now on
         self._embed_pass(
             [r for r, _ in waiting],
             embedder,
