@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Connection, column, delete, insert, select, table, text
+from sqlalchemy import Connection, column, delete, select, table, text
 from sqlalchemy.exc import OperationalError
 
 from desktop_app.core.records import EmbeddedFile, FileRecord, NewVector
@@ -59,9 +59,12 @@ def set_waiting(catalog: Catalog, file_ids: Sequence[int], units: Mapping[int, i
     with catalog.session() as s:
         for chunk in chunks(list(file_ids), 900):
             s.execute(delete(DEEP_PENDING).where(DEEP_PENDING.c.file_id.in_(chunk)))
-        if units:
+        if units:  # only for files still catalogued (one forgotten meanwhile gets no row)
             s.execute(
-                insert(DEEP_PENDING),
+                text(
+                    "INSERT INTO deep_pending (file_id, units)"
+                    " SELECT id, :units FROM files WHERE id = :file_id"
+                ),
                 [{"file_id": f, "units": max(1, u)} for f, u in units.items()],
             )
 
