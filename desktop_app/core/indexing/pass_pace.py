@@ -60,16 +60,15 @@ class FilesPace:
 class FirstPassPace:
     """The first pass: its files per second; the time left until the run ends, second pass
     included (its vectors, those known so far and those the files left will defer at the same
-    share, at the first pass's seconds per vector)."""
+    share, at the pace the first pass makes vectors lately)."""
 
     def __init__(
         self, total: int, waiting_units: int = 0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._total = total
         self._waiting = waiting_units  # left by an earlier run
-        self._clock = clock
-        self._started = clock()
         self._files = RateMeter(clock=clock)
+        self._vectors = RateMeter(clock=clock)  # the pace vectors are made lately
         self._embedded = 0
         self._deferred = 0
 
@@ -77,14 +76,16 @@ class FirstPassPace:
         """Files per second lately, and the run's time left."""
         self._files.add(done)
         self._embedded += sum(item.units for item in items)
+        self._vectors.add(self._embedded)
         self._deferred += sum(item.deferred for item in items)
         first = self._files.eta_s(self._total - done)
-        elapsed = self._clock() - self._started
-        if first is None or not done or elapsed <= 0:
+        later = self._vectors.eta_s(
+            round(self._deferred + self._deferred / max(1, done) * (self._total - done))
+            + self._waiting
+        )
+        if first is None or later is None:
             return self._files.rate, first
-        later = self._deferred / done * (self._total - done)
-        per_vector = elapsed / max(1, self._embedded)
-        return self._files.rate, first + (self._deferred + later + self._waiting) * per_vector
+        return self._files.rate, first + later
 
 
 class DeepPassPace:
