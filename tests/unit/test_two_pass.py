@@ -3,12 +3,14 @@ second, or by the next run when the first was stopped (core/indexing/two_pass.py
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
+from desktop_app.cli import status as status_command
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.indexing.two_pass import DEEP_PHASE
 from desktop_app.core.library import Library
@@ -79,12 +81,14 @@ def one_pass(tiny_library: Library, folder: Path, tmp_path: Path, tiny_embedder:
 
 
 def test_after_the_first_pass_every_document_is_findable_and_the_status_says_what_waits(
-    tiny_library: Library, folder: Path, tiny_embedder: Embedder
+    tiny_library: Library, folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _index_first_pass_only(tiny_library, folder)
     status = tiny_library.status()
     assert status.indexed == 3 and status.pending == 0
     assert status.deeper_pass == 2  # the guide and the notes; the to-do list is whole
+    status_command.run(tiny_library, argparse.Namespace(json=False, errors=False))
+    assert "2 documents await their deeper pass" in capsys.readouterr().out
     vectors = _vectors(tiny_library)
     assert all(len(v) == 1 for v in vectors.values())  # one vector each: its opening
     assert vectors["guide.pdf"][0][:2] == ("text", 1)  # not the cover: that comes later
