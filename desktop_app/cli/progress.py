@@ -3,6 +3,7 @@ model download's bar."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -15,7 +16,8 @@ from desktop_app.core.records import Progress, duration_words
 
 PLAIN_EVERY_S = 5.0  # a line this often when stderr is not a terminal
 # phases with a total to count towards
-COUNTED = ("indexing", "deeper pass", "re-embedding")
+COUNTED = ("indexing", "deeper pass", "re-embedding", "faces")
+LABELS = {"faces": "looking for faces"}  # a phase's words where its name is not enough
 
 
 class ProgressBar:
@@ -38,7 +40,7 @@ class ProgressBar:
             counted = progress.phase in COUNTED
             self._bar = tqdm(
                 total=progress.total if counted else None,
-                desc=progress.phase,
+                desc=LABELS.get(progress.phase, progress.phase),
                 unit=" files",
                 file=sys.stderr,
                 # the pace is Lumen's (files lately, not per update of the bar)
@@ -110,6 +112,7 @@ class IndexProgress:
         self._clock = clock
         self._lock = threading.Lock()
         self._latest: Progress | None = None
+        self._latest_at = clock()
         self._last_line = clock()  # the first line comes after PLAIN_EVERY_S: short runs have none
 
     def update(self, progress: Progress) -> None:
@@ -117,7 +120,7 @@ class IndexProgress:
         with self._lock:
             if self._stopped.is_set():
                 return
-            self._latest = progress
+            self._latest, self._latest_at = progress, self._clock()
             self._bar.update(progress)
 
     def tick(self) -> None:
@@ -129,7 +132,7 @@ class IndexProgress:
             if now - self._last_line < PLAIN_EVERY_S:
                 return
             self._last_line = now
-            line = plain_line(self._latest)
+            line = plain_line(counted_down(self._latest, now - self._latest_at))
         if line:
             print(f"{datetime.now():%H:%M:%S} {line}", file=sys.stderr, flush=True)
 
@@ -146,12 +149,22 @@ class IndexProgress:
             self._bar.close()
 
 
+def counted_down(progress: Progress, since_s: float) -> Progress:
+    """``progress`` ``since_s`` seconds after it was reported: the time left counts down
+    between reports (a batch of long documents can take a minute), and is left out once
+    spent rather than shown as none."""
+    if progress.eta_s is None or since_s <= 0:
+        return progress
+    left = progress.eta_s - since_s
+    return dataclasses.replace(progress, eta_s=left if left >= 1 else None)
+
+
 def pace(progress: Progress) -> str:
     """'11.2 files/s, about 5 min left, 3 failed' (what is known of it)."""
     parts = []
     if progress.rate > 0:
         parts.append(f"{progress.rate:.1f} files/s")
-    if progress.eta_s is not None and progress.done < progress.total:
+    if progress.eta_s is not None and progress.eta_s >= 1 and progress.done < progress.total:
         parts.append(f"about {duration_words(progress.eta_s)} left")
     if progress.failed:
         parts.append(f"{progress.failed:,} failed")
@@ -169,6 +182,7 @@ def plain_line(progress: Progress) -> str:
     if progress.phase == "saving":
         return "saving the index"
     if progress.phase in COUNTED:
-        counts = f"{progress.phase}: {progress.done:,} of {progress.total:,} files"
+        label = LABELS.get(progress.phase, progress.phase)
+        counts = f"{label}: {progress.done:,} of {progress.total:,} files"
         return ", ".join(filter(None, (counts, pace(progress))))
     return ""

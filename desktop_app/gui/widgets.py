@@ -43,9 +43,9 @@ def describe_progress(progress: Progress) -> str:
         return "Indexing finished"
     if progress.phase == "waiting":  # another Lumen (`lumen watch`) is indexing this library
         return f"{progress.note}…"
-    if progress.phase == "faces":  # after the vectors: searching works meanwhile
-        return f"Looking for faces: {progress.done:,} of {progress.total:,} files"
     text = f"Indexing {progress.done:,} of {progress.total:,}"
+    if progress.phase == "faces":  # after the vectors: searching works meanwhile
+        text = f"Looking for faces: {progress.done:,} of {progress.total:,} files"
     if progress.phase == "deeper pass":  # every file is findable already
         text = (
             f"Reading documents more closely: {progress.done:,} of {progress.total:,} "
@@ -58,7 +58,7 @@ def describe_progress(progress: Progress) -> str:
         )
     if progress.rate > 0:
         text += f" · {progress.rate:.1f} files/s"
-    if progress.eta_s is not None and progress.done < progress.total:
+    if progress.eta_s is not None and progress.eta_s >= 1 and progress.done < progress.total:
         text += f" · about {duration_words(progress.eta_s)} left"
     return text
 

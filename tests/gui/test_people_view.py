@@ -55,3 +55,7 @@ def test_people_are_shown_renamed_searched_and_merged(
 
 def test_the_face_pass_has_its_own_words_in_the_status_bar() -> None:
     assert describe_progress(Progress("faces", 3, 1200)) == "Looking for faces: 3 of 1,200 files"
+    during = Progress("faces", 120, 5000, rate=3.1, eta_s=1574.0)
+    assert describe_progress(during) == (
+        "Looking for faces: 120 of 5,000 files · 3.1 files/s · about 26 min left"
+    )

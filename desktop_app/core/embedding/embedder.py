@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from PIL import Image
 
 log = logging.getLogger(__name__)
+
+# A prepared picture, or a stack of them: a torch tensor, or a numpy array (the numpy tower's).
+Pixels: TypeAlias = "torch.Tensor | np.ndarray"
 
 # Bumped when Lumen's own preprocessing changes, so old vectors are re-embedded.
 PREPROCESSING_VERSION = 1
@@ -102,10 +105,16 @@ class Embedder:
         )
         self._passages = PassageEncoder(self.encode_texts, self.dim)
 
-    def prepare_image(self, image: Image.Image) -> torch.Tensor:
+    def prepare_image(self, image: Image.Image) -> Pixels:
         """The model's own preprocessing (resize, crop, normalise); thread-safe, CPU only."""
         tensor: torch.Tensor = self.preprocess(image)
         return tensor
+
+    def stack_prepared(self, pictures: Sequence[Pixels]) -> Pixels:
+        """Prepared pictures as one batch for ``encode_prepared``."""
+        import torch
+
+        return torch.stack([torch.as_tensor(p) for p in pictures])
 
     @property
     def image_tower_loaded(self) -> bool:
@@ -125,23 +134,22 @@ class Embedder:
                     ) from exc
                 self._image_tower = None
 
-    def encode_prepared(self, batch: torch.Tensor) -> np.ndarray:
+    def encode_prepared(self, batch: Pixels) -> np.ndarray:
         """Encode a batch of prepared image tensors (N, 3, H, W) into (N, dim) float32."""
         import torch
 
         self.load_image_tower()
         with torch.inference_mode():
-            features = self.model.encode_image(batch.to(self.device, dtype=self._dtype))
+            tensor = torch.as_tensor(batch)
+            features = self.model.encode_image(tensor.to(self.device, dtype=self._dtype))
             features = torch.nn.functional.normalize(features.float(), dim=-1)
         return features.cpu().numpy().astype(np.float32)
 
     def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Encode PIL images into (N, dim) float32 L2-normalised vectors."""
-        import torch
-
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self.encode_prepared(torch.stack([self.prepare_image(im) for im in images]))
+        return self.encode_prepared(self.stack_prepared([self.prepare_image(im) for im in images]))
 
     def encode_texts(self, texts: Sequence[str], truncate: bool = True) -> np.ndarray:
         """Encode texts into (N, dim) float32 L2-normalised vectors.

@@ -40,7 +40,8 @@ def heat_map(
     """The heat-map of ``image`` for ``query`` (a normalised vector of the model's space)."""
     import torch
 
-    picture = embedder.prepare_image(image)  # (3, size, size), normalised: 0 is the mean
+    # (3, size, size), normalised: 0 is the mean
+    picture = torch.as_tensor(embedder.prepare_image(image))
     _, height, width = picture.shape
     batch = [picture]
     for row in range(grid):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
+from desktop_app.core.embedding.image_encoder import write_image_manifest
+from desktop_app.core.embedding.numpy_embedder import SMALL_RUN, NumpyEmbedder, load_numpy_embedder
 from desktop_app.core.embedding.text_encoder import (
     NumpyTextEncoder,
     load_numpy_text_encoder,
@@ -66,6 +68,8 @@ class ModelSlot:
         self._fast_text: NumpyTextEncoder | None = None
         self._fast_text_tried = False
         self._old: Embedder | None = None  # the previous model, while switching
+        self._light: NumpyEmbedder | None = None  # the model in numpy, for a small run
+        self._light_tried = False
         self._ocr: OcrEngine | None = None
         self.switching: Progress | None = None  # how a switch to another model stands
 
@@ -75,7 +79,46 @@ class ModelSlot:
             if self.loaded is None:
                 self.loaded = self._loader(self.settings)
                 self._note_text_encoder(self.loaded)
+                self._light = None  # (its mapped image tower would stay resident beside)
             return self.loaded
+
+    def embedder_for_run(self, files: int | None) -> Embedder:
+        """The model for a run that embeds ``files`` files (None: unknown): for a few, the
+        numpy one where this library has it (no torch to import), else ``embedder()``."""
+        if files is not None and files <= SMALL_RUN and self.loaded is None:
+            space = self._store.space
+            with self._lock:
+                if not self._light_tried:
+                    self._light_tried = True
+                    built_with = self.built_with()
+                    self._light = load_numpy_embedder(
+                        self.settings.data_dir,
+                        built_with.model,
+                        built_with.weights,
+                        space,
+                        self.embedder,  # (a long document's passages: batched in torch)
+                    )
+                light = self._light
+            if light is not None and light.space == space and self._on_the_cpu():
+                return light
+        return self.embedder()
+
+    def _on_the_cpu(self) -> bool:
+        # (the manifests are written only for a model that loaded on the CPU; "auto" found no
+        # GPU then)
+        return self.settings.device.lower() in {"auto", "cpu"}
+
+    def note_image_encoder(self, embedder: Embedder) -> None:
+        """Let later small runs embed this model's pictures without torch (see image_encoder);
+        loads the image tower to check it, the first time for a weights file."""
+        if isinstance(embedder, NumpyEmbedder):
+            return
+        try:
+            write_image_manifest(self.settings.data_dir, embedder)
+        except Exception:  # an optimisation only: never a reason to fail a run
+            log.exception("Could not check the numpy image tower")
+        with self._lock:
+            self._light, self._light_tried = None, False
 
     def _note_text_encoder(self, embedder: Embedder) -> None:
         """Let later processes encode this model's queries without torch (see text_encoder)."""
@@ -168,6 +211,7 @@ class ModelSlot:
         with self._lock:
             self._old = None
             self._fast_text, self._fast_text_tried = None, False
+            self._light, self._light_tried = None, False
 
     def check_space(self, encoder: QueryEncoder) -> None:
         """Raise ``IndexMismatchError`` when ``encoder`` is not of the library's vector space."""

@@ -48,6 +48,9 @@ def read_safetensors(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
         header_len = int.from_bytes(f.read(8), "little")
         header: dict[str, Any] = json.loads(f.read(header_len))
     base = 8 + header_len
+    # One mapping of the whole file, each tensor a view of it (a mapping per tensor cost 1 s
+    # of stat and mmap calls for an image tower's 150 tensors on a busy machine).
+    whole = np.memmap(path, dtype=np.uint8, mode="r")
     tensors: dict[str, np.ndarray] = {}
     for name, info in header.items():
         if name == "__metadata__" or not name.startswith(prefix):
@@ -60,7 +63,9 @@ def read_safetensors(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
         if end == start:
             tensors[name] = np.zeros(shape, dtype=dtype)
             continue
-        tensors[name] = np.memmap(path, dtype=dtype, mode="r", offset=base + start, shape=shape)
+        if end > len(whole) - base:
+            raise ValueError(f"{path} is cut short: {name} lies beyond its end")
+        tensors[name] = whole[base + start : base + end].view(dtype).reshape(shape)
     return tensors
 
 
@@ -308,10 +313,11 @@ def _manifest_matches(target: Path, embedder: Embedder, weights: Path) -> bool:
         return False
 
 
-def load_numpy_text_encoder(
+def numpy_text_tower(
     data_dir: Path, model: str, weights: Path | None, space: str
-) -> NumpyTextEncoder | None:
-    """The numpy encoder for a library whose manifest still matches its model, else None.
+) -> tuple[Path, TextTowerShape] | None:
+    """The weights file and text tower shape a library's manifest records when it still
+    matches its model, else None (reads the manifest only: nothing is loaded).
 
     ``model``/``weights`` are what the settings ask for, ``space`` what the catalog holds; any
     difference (another model, a replaced weights file) means the torch path must be used.
@@ -327,10 +333,23 @@ def load_numpy_text_encoder(
             or _file_stamp(path) != {"size": manifest["size"], "mtime_ns": manifest["mtime_ns"]}
         ):
             return None
-        shape = TextTowerShape(**manifest["text_tower"])
-        return NumpyTextEncoder(path, shape, space)
+        return path, TextTowerShape(**manifest["text_tower"])
     except FileNotFoundError:
         return None
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        log.info("Ignoring the text encoder manifest in %s: %s", data_dir, exc)
+        return None
+
+
+def load_numpy_text_encoder(
+    data_dir: Path, model: str, weights: Path | None, space: str
+) -> NumpyTextEncoder | None:
+    """The numpy encoder for a library whose manifest still matches its model, else None."""
+    found = numpy_text_tower(data_dir, model, weights, space)
+    if found is None:
+        return None
+    try:
+        return NumpyTextEncoder(found[0], found[1], space)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         log.info("Ignoring the text encoder manifest in %s: %s", data_dir, exc)
         return None

@@ -82,7 +82,7 @@ class Indexer:
     def __init__(
         self,
         store: Store,
-        get_embedder: Callable[[], Embedder],
+        get_embedder: Callable[[int], Embedder],
         save_index: Callable[[], None],
         workers: int | None = None,
         batch_size: int = 32,
@@ -162,11 +162,12 @@ class Indexer:
         if cancel.is_set():
             summary.cancelled = True
             return summary
-        waiting = deep_pending.waiting_count(self._catalog)[0]
-        if scan.new or scan.changed or self._catalog.counts().get(PENDING) or waiting:
+        waiting = len(scan.new) + len(scan.changed) + self._catalog.counts().get(PENDING, 0)
+        waiting += deep_pending.waiting_count(self._catalog)[0]  # the second pass's documents
+        if waiting:
             # Load the model before writing anything, so a missing model leaves no half-done run.
             report(Progress("loading model"))
-            self._get_embedder()
+            self._get_embedder(waiting)
         self._commit(lambda: self.apply_scan(scan, summary))
         self.embed_pending(summary, report, cancel, save=save)
         summary.elapsed_s = time.perf_counter() - started
@@ -264,10 +265,11 @@ class Indexer:
         pending = [
             r for r in self._catalog.files_with_status(PENDING) if r.folder_id not in offline
         ]
-        if not pending and not self._waiting(offline):
+        waited = self._waiting(offline)  # left by an earlier run
+        if not pending and not waited:
             return
         report(Progress("loading model", 0, len(pending)))
-        embedder = self._get_embedder()
+        embedder = self._get_embedder(len(pending) + len(waited))
         if cancel.is_set():
             summary.cancelled = True
             return
@@ -275,7 +277,7 @@ class Indexer:
         embedder.load_image_tower()  # start-up, not part of the rate reported while indexing
         started = time.perf_counter()
         if pending:
-            waiting_units = sum(units for _, units in self._waiting(offline))
+            waiting_units = sum(units for _, units in waited)
             self._embed_pass(
                 pending,
                 embedder,

@@ -24,9 +24,7 @@ from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import EmbeddedFile, FileRecord, NewText, NewVector
 
 if TYPE_CHECKING:
-    import torch
-
-    from desktop_app.core.embedding.embedder import Embedder
+    from desktop_app.core.embedding.embedder import Embedder, Pixels
     from desktop_app.core.extractors.ocr import OcrEngine
 
 __all__ = [
@@ -56,12 +54,12 @@ class PreparedFile:
 
     record: FileRecord
     extraction: Extraction | None
-    pixels: torch.Tensor | None
+    pixels: Pixels | None
     file_values: dict[str, Any]
     error: str | None = None
     vanished: bool = False
     chunks: list[Passage] = field(default_factory=list)  # passages cut to the text encoder's size
-    frames: list[tuple[torch.Tensor, int]] = field(default_factory=list)  # a video's, with ms
+    frames: list[tuple[Pixels, int]] = field(default_factory=list)  # a video's, with ms
     deferred: int = 0  # vectors left for the second pass (see ``two_pass``)
 
     @property
@@ -72,7 +70,7 @@ class PreparedFile:
 
 # What the model made of a batch: its pictures and their vectors, its passages and theirs.
 BatchVectors = tuple[
-    list[tuple[PreparedFile, "torch.Tensor", int | None]],
+    list[tuple[PreparedFile, "Pixels", int | None]],
     np.ndarray,
     list[tuple[PreparedFile, Passage]],
     np.ndarray,
@@ -134,10 +132,8 @@ def install_checkpoints(embedder: Embedder) -> None:
 
 def model_step(batch: list[PreparedFile], embedder: Embedder) -> BatchVectors:
     """The model's step for a batch (on the model thread): every picture's and passage's vector."""
-    import torch
-
     # Every picture to embed: a photo's or a document page's, and each frame of a video.
-    pictures: list[tuple[PreparedFile, torch.Tensor, int | None]] = []
+    pictures: list[tuple[PreparedFile, Pixels, int | None]] = []
     for item in batch:
         if item.pixels is not None:
             pictures.append((item, item.pixels, None))
@@ -146,7 +142,7 @@ def model_step(batch: list[PreparedFile], embedder: Embedder) -> BatchVectors:
     step = IMAGE_CALL if embedder.device == "cpu" else IMAGE_BATCH
     for start in range(0, len(pictures), step):
         stop_if_cancelled()
-        stack = torch.stack([pixels for _, pixels, _ in pictures[start : start + step]])
+        stack = embedder.stack_prepared([pixels for _, pixels, _ in pictures[start : start + step]])
         image_vectors.append(embedder.encode_prepared(stack))
     passages = [(item, passage) for item in batch for passage in item.chunks]
     stop_if_cancelled()  # the text tower's blocks stop a cancelled run too (install_checkpoints)

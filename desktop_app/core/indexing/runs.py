@@ -24,6 +24,7 @@ from desktop_app.core.indexing.folders import Folders
 from desktop_app.core.indexing.locate import locate_pending
 from desktop_app.core.indexing.model_switch import SwitchSummary, reembed
 from desktop_app.core.indexing.pipeline import SAVE_EVERY_S, ChangeCallback, Indexer
+from desktop_app.core.indexing.progress_rate import RateMeter
 from desktop_app.core.indexing.writer import Writer
 from desktop_app.core.people.service import People
 from desktop_app.core.priority import QueryPriority
@@ -179,9 +180,13 @@ class IndexRuns:
         if self._people is None or (cancel is not None and cancel.is_set()):
             return
 
+        meter = RateMeter()
+
         def report(done: int, total: int) -> None:
+            meter.add(done)
             if progress is not None:
-                progress(Progress("faces", done, total))
+                rate, left = meter.rate, meter.eta_s(total - done)
+                progress(Progress("faces", done, total, rate=rate, eta_s=left))
 
         self._people.scan_pending_quietly(cancel, self._priority.checkpoint, report, max_files)
 
@@ -204,9 +209,13 @@ class IndexRuns:
             priority=self._priority,
         )
 
-    def embedder_for_indexing(self) -> Embedder:
-        """The model, its vector space made the library's (other spaces' vectors dropped)."""
-        embedder = self._models.embedder()
+    def embedder_for_indexing(self, files: int | None = None) -> Embedder:
+        """The model for a run that embeds ``files`` files (None: unknown; a few: the numpy
+        one, see ``ModelSlot.embedder_for_run``), its vector space made the library's (other
+        spaces' vectors dropped)."""
+        if files and self._people is not None:
+            self._people.load_model_soon()  # (faces are looked for after the vectors)
+        embedder = self._models.embedder_for_run(files)
         self._writer.run(lambda: self._adopt_space(embedder))
         self.settings.save()  # the model that indexed this library is the one later searches use
         if not embedder.image_tower_loaded:
@@ -216,6 +225,7 @@ class IndexRuns:
                 self._tagging.vocabulary()
             except LumenError as exc:
                 log.warning("Photos will not be tagged: %s", exc)
+        self._models.note_image_encoder(embedder)  # (loads the image tower: the run needs it)
         return embedder
 
     def _adopt_space(self, embedder: Embedder) -> None:

@@ -3,6 +3,7 @@ what waits for it (loading the face model only then), and the user's edits."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -45,6 +46,7 @@ class People(Corrections):
         self.store = PeopleStore(sessions)
         self._load_model = load_model
         self._model: FaceModel | None = None
+        self._model_lock = threading.Lock()
         self._commit = commit
 
     def _write(self, operation: Callable[[], Any]) -> Any:
@@ -59,9 +61,25 @@ class People(Corrections):
     def model(self) -> FaceModel:
         """The face model, loaded on first use (raises ``FaceModelMissingError`` or
         ``FaceModelError``)."""
-        if self._model is None:
-            self._model = self._load_model()
-        return self._model
+        with self._model_lock:
+            if self._model is None:
+                self._model = self._load_model()
+            return self._model
+
+    def load_model_soon(self) -> None:
+        """Start loading the face model on a thread of its own, for a run that will look for
+        faces once its files are embedded: the load (about 0.5 s) then overlaps the embedding,
+        which leaves a core free on a small run. A model that cannot load says so later, when
+        the face pass asks for it."""
+        if self._model is not None or not self.store.enabled():
+            return
+
+        def load() -> None:
+            # (a failure is said by the face pass: it asks for the model again)
+            with contextlib.suppress(Exception):
+                self.model()
+
+        threading.Thread(target=load, name="lumen-face-model", daemon=True).start()
 
     def scan_pending(
         self,
@@ -89,7 +107,13 @@ class People(Corrections):
             files = self.store.files_to_scan(step)
             if not files:
                 break
-            done = face_pass.run(files, cancel, checkpoint=checkpoint, regroup_after=False)
+            each = None
+            if progress is not None:  # file by file: a log's line shows the pace of this pass
+
+                def each(done: int, _of: int, seen: int = seen) -> None:
+                    progress(min(seen + done, waiting), waiting)
+
+            done = face_pass.run(files, cancel, each, checkpoint, regroup_after=False)
             total.files += done.files
             total.faces += done.faces
             total.new_people += done.new_people
