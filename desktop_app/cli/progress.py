@@ -15,7 +15,8 @@ from desktop_app.core.embedding.weights import DownloadProgress
 from desktop_app.core.records import Progress, duration_words
 
 PLAIN_EVERY_S = 5.0  # a line this often when stderr is not a terminal
-COUNTED = ("indexing", "re-embedding", "faces")  # phases with a total to count towards
+# phases with a total to count towards
+COUNTED = ("indexing", "deeper pass", "re-embedding", "faces")
 LABELS = {"faces": "looking for faces"}  # a phase's words where its name is not enough
 
 

@@ -56,6 +56,7 @@ def _status_json(st: LibraryStatus) -> dict[str, Any]:
             "pending": st.pending,
             "failed": st.failed,
             "offline": st.offline,
+            "awaiting_deeper_pass": st.deeper_pass,
         },
         "vectors": st.vectors,
         "index_size": st.index_size,
@@ -84,6 +85,11 @@ def _print_status(st: LibraryStatus) -> None:
     print(
         f"Files:   {st.indexed} indexed, {st.pending} pending, {st.failed} failed, {st.offline} offline"
     )
+    if st.deeper_pass:
+        print(
+            f"         {st.deeper_pass} documents await their deeper pass (findable by their "
+            "words and first passage meanwhile; `lumen index` goes on with it)"
+        )
     print(f"Vectors: {st.vectors} in catalog, {st.index_size} in index")
     if st.kinds:
         names = (("image", "photo"), ("video", "video"), ("document", "document"))

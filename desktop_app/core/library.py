@@ -56,6 +56,7 @@ from desktop_app.core.records import (
     Progress,
     Tag,
 )
+from desktop_app.core.storage import deep_pending
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.exclusions import Exclusions
 from desktop_app.core.storage.store import Store
@@ -446,6 +447,7 @@ class Library:
             kinds=self.catalog.indexed_kinds(),
             switching=self.models.switching or self._switch_on_disk(counts.get(INDEXED, 0)),
             other_kinds=dict(other_kinds(self.catalog)),
+            deeper_pass=deep_pending.waiting_count(self.catalog)[0],
         )
 
     def _switch_on_disk(self, indexed: int) -> Progress | None:

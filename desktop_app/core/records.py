@@ -222,12 +222,14 @@ class FileFilter:
 class Progress:
     """Where an indexing run stands; sent to the progress callback from the indexing thread."""
 
-    phase: str  # "scanning", "loading model", "indexing", "saving", "done", "waiting"
+    # "scanning", "loading model", "indexing", "deeper pass" (the rest of the documents'
+    # passages, once every file is findable), "saving", "done", "waiting"
+    phase: str
     done: int = 0
     total: int = 0
     failed: int = 0
     rate: float = 0.0  # files per second over the embedding phase
-    eta_s: float | None = None
+    eta_s: float | None = None  # until the run ends ("indexing": the deeper pass included)
     current: Path | None = None
     note: str = ""  # "waiting": for whom, in words ("Handed to lumen watch (pid 12), …")
 
@@ -365,6 +367,9 @@ class LibraryStatus:
     switching: Progress | None = None  # a switch to another model under way (see model_switch)
     # files of kinds Lumen never reads, by extension, as the last full scan counted them
     other_kinds: dict[str, int] = field(default_factory=dict)
+    # documents findable by their words and first passage whose other passages wait for the
+    # index run's second pass (the next run goes on with them)
+    deeper_pass: int = 0
 
 
 def duration_words(seconds: float) -> str:

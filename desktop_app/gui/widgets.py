@@ -46,6 +46,11 @@ def describe_progress(progress: Progress) -> str:
     text = f"Indexing {progress.done:,} of {progress.total:,}"
     if progress.phase == "faces":  # after the vectors: searching works meanwhile
         text = f"Looking for faces: {progress.done:,} of {progress.total:,} files"
+    if progress.phase == "deeper pass":  # every file is findable already
+        text = (
+            f"Reading documents more closely: {progress.done:,} of {progress.total:,} "
+            "(all are findable already)"
+        )
     if progress.phase == "re-embedding":  # a model switch; the old index answers meanwhile
         text = (
             f"Switching to the new model: {progress.done:,} of {progress.total:,} files "
@@ -99,7 +104,10 @@ class IndexStatus(QWidget):
             return  # reports still on their way from a run that is stopping
         self.label.setText(describe_progress(progress))
         self.bar.show()
-        if progress.phase in ("indexing", "re-embedding", "faces") and progress.total:
+        if (
+            progress.phase in ("indexing", "deeper pass", "re-embedding", "faces")
+            and progress.total
+        ):
             self.bar.setRange(0, progress.total)
             self.bar.setValue(progress.done)
         else:

@@ -45,3 +45,15 @@ def test_only_the_latest_passages_are_remembered(tiny_embedder: Embedder) -> Non
     encoder.encode(["one", "two", "three"])
     encoder.encode(["one"])  # forgotten: embedded again
     assert embedded.count("one") == 2
+
+
+def test_a_passage_gets_the_same_vector_whether_its_batch_is_trimmed_or_padded(
+    tiny_embedder: Embedder,
+) -> None:
+    # Batches stop at their longest passage's end-of-text token: short passages alone run on
+    # a few tokens, beside a full one on the whole context; the causal tower gives the same.
+    short = ["a cat", "invoice for the flat", "the ferry leaves at nine from the harbour"]
+    full = " ".join(["word"] * 200)  # cut to the whole context
+    alone = np.stack([tiny_embedder.encode_texts([text])[0] for text in short])
+    padded = tiny_embedder.encode_texts([*short, full])[:3]
+    np.testing.assert_allclose(alone, padded, atol=1e-5)

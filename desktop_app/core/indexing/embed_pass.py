@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop_app.core.indexing.pass_pace import FilesPace, Pace
 from desktop_app.core.indexing.passages import PassageSplitter
 from desktop_app.core.indexing.prepare import (
     IMAGE_BATCH,
@@ -23,7 +24,6 @@ from desktop_app.core.indexing.prepare import (
     prepare_file,
     set_checkpoint_priority,
 )
-from desktop_app.core.indexing.progress_rate import RateMeter
 from desktop_app.core.priority import QueryPriority
 from desktop_app.core.records import FileRecord, IndexSummary, Progress
 
@@ -44,6 +44,10 @@ CANCEL_POLL_S = 0.1  # how often a wait for a file being read looks whether the 
 # waiting for launches; ViT-B-32 in fp16 needs well under 2 GB for 128 pictures.
 GPU_BATCH = 128
 MAX_DECODERS = 16
+# A batch is handed to the model once it holds this many vectors to make, whatever its files:
+# a second pass's files have many passages each (32 files of ~8: a batch of 40 s on 2 cores,
+# with no progress shown meanwhile); the first pass's and photos' have one each.
+BATCH_VECTORS = 64
 
 Handed = tuple[list[PreparedFile], "Future[BatchVectors]"]  # a batch and the model's answer
 
@@ -83,6 +87,10 @@ class EmbedPass:
     store_batch: Callable[[list[PreparedFile], BatchVectors], None]
     not_embedded: Callable[[PreparedFile], None]  # vanished or unreadable
     save: Callable[[], None]
+    # What of a prepared file this pass embeds (``two_pass``): on the decoding thread
+    shape: Callable[[PreparedFile], None] | None = None
+    phase: str = "indexing"  # what the progress reports call this pass
+    pace: Pace | None = None  # files/s and time left (default: the files left at their pace)
     done: int = 0
     started: float = field(default_factory=time.perf_counter)
     _last_save: float = field(default_factory=time.perf_counter)
@@ -92,12 +100,12 @@ class EmbedPass:
     _batch: list[PreparedFile] = field(default_factory=list)
     _running: Handed | None = None  # handed to the model; stored once the next one is handed
     _model_idle: threading.Event = field(default_factory=threading.Event)
-    _meter: RateMeter = field(default_factory=RateMeter)
 
     def __post_init__(self) -> None:
         self._splitter = PassageSplitter.for_tokenizer(self.embedder.tokenizer)
         self._todo = iter(self.pending)
         self._model_idle.set()
+        self._pace: Pace = self.pace or FilesPace(len(self.pending))
 
     def _background(self) -> None:
         self.priority.mark_background()
@@ -109,7 +117,10 @@ class EmbedPass:
             self._model_idle.wait(MODEL_WAIT_S)
         if self.cancel.is_set():  # not read: the cores go to the stop (never stored, see run)
             return PreparedFile(record, None, None, {}, "cancelled")
-        return prepare_file(record, self.embedder, self._splitter, self.ocr)
+        item = prepare_file(record, self.embedder, self._splitter, self.ocr)
+        if self.shape is not None and item.error is None and not item.vanished:
+            self.shape(item)
+        return item
 
     def _embed(self, batch: list[PreparedFile]) -> BatchVectors:
         self._model_idle.clear()
@@ -166,7 +177,12 @@ class EmbedPass:
         else:
             self._batch.append(item)
         frames = sum(len(b.frames) for b in self._batch)
-        full = len(self._batch) >= self.plan.batch_size or frames >= IMAGE_BATCH
+        vectors = sum(b.units for b in self._batch)
+        full = (
+            len(self._batch) >= self.plan.batch_size
+            or frames >= IMAGE_BATCH
+            or vectors >= BATCH_VECTORS
+        )
         if full or (not self._queue and self._batch):
             self._hand(model)
         return True
@@ -199,10 +215,9 @@ class EmbedPass:
         self.summary.embedded += len(items)
         self.done += len(items)
         total = len(self.pending)
-        self._meter.add(self.done)
-        rate, eta = self._meter.rate, self._meter.eta_s(total - self.done)
+        rate, eta = self._pace.after(self.done, items)
         path = items[-1].record.path
-        self.report(Progress("indexing", self.done, total, self.summary.failed, rate, eta, path))
+        self.report(Progress(self.phase, self.done, total, self.summary.failed, rate, eta, path))
         if time.perf_counter() - self._last_save > SAVE_EVERY_S:
             self.save()
             self._last_save = time.perf_counter()

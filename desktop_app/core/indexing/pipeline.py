@@ -20,6 +20,7 @@ from desktop_app.core.indexing.embed_pass import (
     plan_for,
 )
 from desktop_app.core.indexing.other_kinds import record_other_kinds
+from desktop_app.core.indexing.pass_pace import DeepPassPace, FirstPassPace, Pace
 from desktop_app.core.indexing.prepare import (
     BatchVectors,
     PreparedFile,
@@ -27,8 +28,10 @@ from desktop_app.core.indexing.prepare import (
     install_checkpoints,
 )
 from desktop_app.core.indexing.scanner import Scanner, ScanResult, mount_point_key
+from desktop_app.core.indexing.two_pass import DEEP_PHASE, first_part, rest_part
 from desktop_app.core.priority import QueryPriority
-from desktop_app.core.records import FileChanges, IndexSummary, Progress
+from desktop_app.core.records import FileChanges, FileRecord, IndexSummary, Progress
+from desktop_app.core.storage import deep_pending
 from desktop_app.core.storage.catalog import (
     PENDING,
     Catalog,
@@ -160,6 +163,7 @@ class Indexer:
             summary.cancelled = True
             return summary
         waiting = len(scan.new) + len(scan.changed) + self._catalog.counts().get(PENDING, 0)
+        waiting += deep_pending.waiting_count(self._catalog)[0]  # the second pass's documents
         if waiting:
             # Load the model before writing anything, so a missing model leaves no half-done run.
             report(Progress("loading model"))
@@ -252,7 +256,8 @@ class Indexer:
         cancel: threading.Event,
         save: bool = True,
     ) -> None:
-        """Extract and embed every pending file, in batches, until done or cancelled.
+        """Embed every pending file, then the rest of the documents' passages, in batches,
+        until done or cancelled (``two_pass``: every file is findable after the first pass).
 
         Files of offline folders wait (they cannot be read, and must not count as deleted).
         """
@@ -260,19 +265,90 @@ class Indexer:
         pending = [
             r for r in self._catalog.files_with_status(PENDING) if r.folder_id not in offline
         ]
-        if not pending:
+        waited = self._waiting(offline)  # left by an earlier run
+        if not pending and not waited:
             return
         report(Progress("loading model", 0, len(pending)))
-        embedder = self._get_embedder(len(pending))
+        embedder = self._get_embedder(len(pending) + len(waited))
         if cancel.is_set():
             summary.cancelled = True
             return
-        plan = plan_for(embedder.device, os.cpu_count() or 2, self._batch_size, self._workers)
         install_checkpoints(embedder)
         embedder.load_image_tower()  # start-up, not part of the rate reported while indexing
         started = time.perf_counter()
-        embedding = EmbedPass(
-            pending,
+        if pending:
+            waiting_units = sum(units for _, units in waited)
+            self._embed_pass(
+                pending,
+                embedder,
+                summary,
+                report,
+                cancel,
+                shape=first_part,
+                pace=FirstPassPace(len(pending), waiting_units),
+                store=lambda items, vectors: self._store_batch(items, vectors, embedder),
+            )
+        waiting = self._waiting(offline)
+        if waiting and not cancel.is_set():
+            self._deeper_pass(waiting, embedder, summary, report, cancel)
+        summary.embed_s += time.perf_counter() - started
+        if save:
+            report(Progress("saving", summary.embedded, len(pending), summary.failed))
+            self._commit(self._save_index)
+
+    def _waiting(self, offline: set[int]) -> list[tuple[FileRecord, int]]:
+        """Indexed documents waiting for their second pass (not those of offline folders)."""
+        return [
+            (r, units)
+            for r, units in deep_pending.waiting_files(self._catalog)
+            if r.folder_id not in offline
+        ]
+
+    def _deeper_pass(
+        self,
+        waiting: list[tuple[FileRecord, int]],
+        embedder: Embedder,
+        summary: IndexSummary,
+        report: ProgressCallback,
+        cancel: threading.Event,
+    ) -> None:
+        """The second pass: the rest of each waiting document's passages (and a PDF's cover)."""
+        catalog, space = self._catalog, embedder.space
+        deeper = IndexSummary()  # its files were counted as embedded by their first pass
+        report(Progress(DEEP_PHASE, 0, len(waiting)))  # every file is findable from now on
+        self._embed_pass(
+            [r for r, _ in waiting],
+            embedder,
+            deeper,
+            report,
+            cancel,
+            shape=lambda item: rest_part(
+                item, deep_pending.stored_parts(catalog, item.record.id, space)
+            ),
+            pace=DeepPassPace({r.id: units for r, units in waiting}),
+            store=lambda items, vectors: self._store_deeper(items, vectors, embedder),
+            phase=DEEP_PHASE,
+        )
+        summary.failed += deeper.failed
+        summary.failures += deeper.failures
+        summary.removed += deeper.removed
+        summary.cancelled |= deeper.cancelled
+
+    def _embed_pass(
+        self,
+        files: list[FileRecord],
+        embedder: Embedder,
+        summary: IndexSummary,
+        report: ProgressCallback,
+        cancel: threading.Event,
+        shape: Callable[[PreparedFile], None],
+        pace: Pace,
+        store: Callable[[list[PreparedFile], BatchVectors], None],
+        phase: str = "indexing",
+    ) -> None:
+        plan = plan_for(embedder.device, os.cpu_count() or 2, self._batch_size, self._workers)
+        EmbedPass(
+            files,
             embedder,
             plan,
             self._ocr,
@@ -281,18 +357,15 @@ class Indexer:
             summary,
             report,
             cancel,
-            store_batch=lambda items, vectors: self._store_batch(items, vectors, embedder),
+            store_batch=store,
             not_embedded=lambda item: self._commit(
                 functools.partial(self._not_embedded, item, summary)
             ),
             save=lambda: self._commit(self._save_index),
-        )
-        embedding.run()
-        done = embedding.done
-        summary.embed_s += time.perf_counter() - started
-        if save:
-            report(Progress("saving", done, len(pending), summary.failed))
-            self._commit(self._save_index)
+            shape=shape,
+            phase=phase,
+            pace=pace,
+        ).run()
 
     def _not_embedded(self, item: PreparedFile, summary: IndexSummary) -> None:
         """A file that vanished is forgotten; one that could not be read is marked failed."""
@@ -314,11 +387,28 @@ class Indexer:
         """Write a batch's vectors and texts to the catalog and the vector index (one writer
         operation: the store's lock covers both)."""
         stored = embedded_files(batch, vectors)
-        ids_per_file = self._commit(lambda: self._store.store_embedded(embedder.space, stored))
-        kept = [item.record for item, ids in zip(batch, ids_per_file, strict=True) if ids]
+        # Which wait for a second pass is written first: a crash between the two writes
+        # leaves a pending file (embedded again next run), never a file silently half done.
+        ids = [item.record.id for item in batch]
+        waiting = {item.record.id: item.deferred for item in batch if item.deferred}
+
+        def write() -> list[list[int]]:
+            deep_pending.set_waiting(self._catalog, ids, waiting)
+            return self._store.store_embedded(embedder.space, stored)
+
+        ids_per_file = self._commit(write)
+        kept = [item.record for item, got in zip(batch, ids_per_file, strict=True) if got]
         self._report(
             FileChanges(
                 added=tuple(r.path for r in kept if r.indexed_at is None),
                 changed=tuple(r.path for r in kept if r.indexed_at is not None),
             )
         )
+
+    def _store_deeper(
+        self, batch: list[PreparedFile], vectors: BatchVectors, embedder: Embedder
+    ) -> None:
+        """Add a second-pass batch's vectors beside each file's first one (one writer
+        operation); the files were findable already, so no change is reported."""
+        stored = embedded_files(batch, vectors)
+        self._commit(lambda: deep_pending.deepen(self._store, embedder.space, stored))

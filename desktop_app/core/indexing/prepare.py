@@ -60,6 +60,12 @@ class PreparedFile:
     vanished: bool = False
     chunks: list[Passage] = field(default_factory=list)  # passages cut to the text encoder's size
     frames: list[tuple[Pixels, int]] = field(default_factory=list)  # a video's, with ms
+    deferred: int = 0  # vectors left for the second pass (see ``two_pass``)
+
+    @property
+    def units(self) -> int:
+        """Vectors the model makes of this file now: its passages and pictures."""
+        return len(self.chunks) + (self.pixels is not None) + len(self.frames)
 
 
 # What the model made of a batch: its pictures and their vectors, its passages and theirs.

@@ -8,11 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.storage import keyword_index, place_store
+from desktop_app.core.storage import deep_pending, keyword_index, place_store
 from desktop_app.core.storage.catalog_tables import Base, ExclusionRow, TagRow
 from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
@@ -66,6 +66,10 @@ def migrate(conn: Connection) -> None:
         # Step 7 (issue 21): where photos and videos were taken; files already indexed are
         # located at the next index run without being embedded again.
         place_store.create_table(conn)
+    if version < 8:
+        # Step 8 (issue 22): documents findable by their first passage whose other passages
+        # still wait for the second pass; a library indexed before has none waiting.
+        deep_pending.create_table(conn)
     # Later steps go here, one commented ``if version < N`` block each.
     if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
