@@ -86,6 +86,7 @@ class LibraryBridge(QObject):
         self._generation = 0
         self._search_running = False
         self._queued_search: tuple[int, Query] | None = None
+        self._search_call: Call[QueryResult] | None = None
         self._index_job: Call[IndexSummary] | None = None
         self._index_again: list[Path] | bool | None = False
         self._index_when_open: list[Path] | None = None  # folders given before the library opened
@@ -119,6 +120,7 @@ class LibraryBridge(QObject):
         self._closed = False
         self._index_job = None
         self._search_running = False
+        self._search_call = None
         self._queued_search = None
         self.start()
 
@@ -184,6 +186,8 @@ class LibraryBridge(QObject):
         self._generation += 1
         if self._search_running:
             self._queued_search = (self._generation, query)
+            if self._search_call is not None:  # its answer would be dropped: stop it early
+                self._search_call.cancel()
             return
         self._start_search(self._generation, query)
 
@@ -198,10 +202,12 @@ class LibraryBridge(QObject):
             self._search_running = False
             self.query_failed.emit(query, str(exc))
             return
+        self._search_call = call
         self._when_done(call.future, lambda f: self._search_done(generation, query, f))
 
     def _search_done(self, generation: int, query: Query, future: Future[QueryResult]) -> None:
         self._search_running = False
+        self._search_call = None
         if self._queued_search is not None:
             queued, self._queued_search = self._queued_search, None
             self._start_search(*queued)
@@ -313,6 +319,7 @@ class LibraryBridge(QObject):
             self._is_ready = False
             self._index_job = None
             self._search_running = False
+            self._search_call = None
             self.died.emit(str(value))
 
 

@@ -13,11 +13,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from desktop_app.core.records import FileChanges
+from desktop_app.core.superseded import cancellable
 from desktop_app.host.protocol import MEDIA, MODEL, READ, WRITE
 from desktop_app.host.service import LibraryService
 
 ProgressSink = Callable[[Any], None]
 RUNS = frozenset({"index", "set_watching"})  # WRITE calls that run beside the writer thread
+QUERIES = frozenset({"query"})  # READ calls a newer one may cancel (the window's typing)
 
 
 class Dispatcher:
@@ -49,16 +51,25 @@ class Dispatcher:
         executor = self._runs if lane == WRITE else self._lanes[lane]
         if method == "set_watching":
             return executor.submit(function, *args, self._on_change)
-        if method != "index":
+        if method in QUERIES:
+            cancel = self._cancel_event(rid)
+            future = executor.submit(_cancellable_call, cancel, function, *args)
+        elif method == "index":
+            cancel = self._cancel_event(rid)
+            future = executor.submit(function, *args, progress, cancel, self._on_change)
+        else:
             return executor.submit(function, *args)
-        cancel = threading.Event()
-        with self._lock:
-            self._cancels[rid] = cancel
-        future = executor.submit(function, *args, progress, cancel, self._on_change)
         future.add_done_callback(lambda _f: self._forget_cancel(rid))
         return future
 
+    def _cancel_event(self, rid: int) -> threading.Event:
+        cancel = threading.Event()
+        with self._lock:
+            self._cancels[rid] = cancel
+        return cancel
+
     def cancel(self, rid: int) -> None:
+        """Stop the call ``rid`` at its next checkpoint (an index run, a superseded query)."""
         with self._lock:
             event = self._cancels.get(rid)
         if event is not None:
@@ -77,3 +88,9 @@ class Dispatcher:
         for lane in (READ, MEDIA, MODEL):
             self._lanes[lane].shutdown(wait=True, cancel_futures=True)
         self._runs.shutdown(wait=True, cancel_futures=True)
+
+
+def _cancellable_call(cancel: threading.Event, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` as a query that stops at its next step once ``cancel`` is set."""
+    with cancellable(cancel):
+        return function(*args)

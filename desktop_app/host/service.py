@@ -38,6 +38,7 @@ from desktop_app.core.records import (
     LibraryStatus,
     Progress,
 )
+from desktop_app.core.superseded import stop_if_superseded
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
 from desktop_app.core.understanding.records import Place
 from desktop_app.host.people_calls import PeopleCalls
@@ -144,6 +145,7 @@ class LibraryService(PeopleCalls):
                 load_model=self.library.queries_ready,
                 literal=query.literal,
             )
+        stop_if_superseded()
         places = self.library.catalog.places_of(f.file.id for f in found.files)
         return QueryResult(
             query,

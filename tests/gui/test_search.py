@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from pytest import MonkeyPatch
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.query.query_text import SearchResults
+from desktop_app.core.superseded import QuerySuperseded
 from desktop_app.gui.library_pages import PAGE_RESULTS
 from desktop_app.host.protocol import FileFilter
 from tests.gui.conftest import WindowFactory, wait_for_result
@@ -227,3 +229,41 @@ def test_filters_restrict_results(
     result = wait_for_result(qtbot, window, lambda r: r.query.filters.folders is not None)
     assert result.query.filters == FileFilter(folders=(papers,))
     assert [item.path for item in result.items] == [report]
+
+
+def test_a_query_the_user_typed_past_stops_early_instead_of_running_to_its_end(
+    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption], monkeypatch: MonkeyPatch
+) -> None:
+    window = windows.open()
+    wait_for_result(qtbot, window, lambda r: r.query.is_recent)
+    qtbot.waitUntil(lambda: window.query.settled)
+    library = windows.libraries[-1]
+    typed_on = threading.Event()
+    outcome: dict[str, str] = {}
+    real_search = library.query.search
+
+    def search(text: str, *args: Any, **kwargs: Any) -> SearchResults:
+        if text == QUERY[0]:  # the first key's query: still running when the rest is typed
+            assert typed_on.wait(10)
+            try:
+                found = real_search(text, *args, **kwargs)
+            except QuerySuperseded:
+                outcome[text] = "stopped"
+                raise
+            outcome[text] = "ran to its end"
+            return found
+        return real_search(text, *args, **kwargs)
+
+    monkeypatch.setattr(library.query, "search", search)
+    shown: list[str] = []
+    window.bridge.results.connect(lambda r: shown.append(r.query.text))
+    failures: list[str] = []
+    window.bridge.query_failed.connect(lambda _q, message: failures.append(message))
+
+    qtbot.keyClicks(window.search, QUERY)
+    typed_on.set()
+    wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
+
+    assert outcome == {QUERY[0]: "stopped"}
+    assert shown == [QUERY] and failures == []  # the stopped query says nothing to the user
+    assert photos[window.model.items()[0].path] == caption_for_text(QUERY)

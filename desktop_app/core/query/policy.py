@@ -43,6 +43,7 @@ from desktop_app.core.query.search import SearchService
 from desktop_app.core.query.understood import PlaceNames, search_understood
 from desktop_app.core.records import PENDING, FileFilter, FileRecord
 from desktop_app.core.storage.store import Store
+from desktop_app.core.superseded import stop_if_superseded
 from desktop_app.core.understanding.parse import understand
 from desktop_app.core.understanding.records import BY_RELEVANCE, PERSON, Understood
 
@@ -175,6 +176,7 @@ class QueryPolicy:
         encoder = self._models.query_encoder()
         self._models.check_space(encoder)
         parts = [(encoder.encode_text(t), w) for t, w in parsed.parts]
+        stop_if_superseded()
         exclude: frozenset[int] = frozenset()
         if like is not None:
             picture, _role, exclude = self.file_query(like)
@@ -184,6 +186,7 @@ class QueryPolicy:
         results = self._search().hybrid(
             query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude
         )
+        stop_if_superseded()
         return pair_up(self.with_tags(results, parsed.terms + parsed.tags), self._store.catalog)
 
     def similar(

@@ -22,6 +22,7 @@ from desktop_app.core.query.hits import (
 from desktop_app.core.query.query_text import ParsedQuery, SearchResults, fts_string
 from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, KeywordHit
 from desktop_app.core.storage.vector_index import VectorIndex
+from desktop_app.core.superseded import stop_if_superseded
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +137,13 @@ class SearchService:
                 return SearchResults()
             results = self.by_vector(query, k, file_filter, exclude, show_all=show_all)
             return with_words(results, parsed.terms)
+        stop_if_superseded()
         found = self._vector_candidates(query, k, file_filter, exclude, None)
         candidates, calibrations, cutoffs = found if found is not None else ({}, {}, None)
         keyword_ids = {h.file_id for h in keyword}
         if parsed.phrases:  # literal phrases: only files that contain them
             candidates = {f: c for f, c in candidates.items() if f in keyword_ids}
+        stop_if_superseded()
         unscored = [h.file_id for h in keyword if h.file_id not in candidates]
         candidates.update(self._score_files(unscored, query, calibrations))
         keyword_rank = {h.file_id: rank for rank, h in enumerate(keyword, start=1)}
@@ -296,6 +299,7 @@ class SearchService:
         first = self._first_fetch(k, role)
         fetch = min(total, first if check is None else k * FETCH_PER_FILE_MAX + 16)
         while True:
+            stop_if_superseded()
             if check is not None and fetch > CHECKED_FETCH:
                 narrowed = self._catalog.allowed_vector_ids(self._space, check)
                 allowed = narrowed if allowed is None else np.intersect1d(allowed, narrowed)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from desktop_app.core.query.results import QueryResults, Searcher, recent_files, search_files
 from desktop_app.core.records import FileFilter
+from desktop_app.core.superseded import stop_if_superseded
 from desktop_app.core.understanding.geodata import country_names
 from desktop_app.core.understanding.parse import understand
 from desktop_app.core.understanding.places import Gazetteer, KnownPlace
@@ -114,6 +115,7 @@ def search_understood(
         else:  # only filters ("July 2023", "videos in Japan"): the newest files that pass them
             results = recent_files(searcher, limit, narrow)
         if not results.files:
+            stop_if_superseded()
             fallback = search_files(
                 searcher, text, limit, file_filter, show_all, like=like, load_model=load_model
             )

@@ -1,0 +1,77 @@
+"""A query the user typed past stops at its next step; one nobody cancelled answers as before."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.embedding.embedder import Embedder
+from desktop_app.core.library import Library
+from desktop_app.core.superseded import QuerySuperseded, cancellable
+from desktop_app.host.dispatcher import Dispatcher
+from desktop_app.host.protocol import READ, Col, Query
+from desktop_app.host.service import LibraryService
+from tests.support.photos import write_shape_photos
+from tests.support.settings import tiny_model_settings
+from tests.support.shapes import Caption, caption_for_text
+
+QUERY = "a red circle on the left"
+
+
+@pytest.fixture
+def indexed(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> tuple[Library, dict[Path, Caption]]:
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    photos = tmp_path / "photos"
+    written = write_shape_photos(photos, seeds=(101,))
+    library = Library.open(settings, embedder_loader=lambda _s: tiny_embedder)
+    library.index([photos])
+    return library, written
+
+
+def test_a_cancelled_query_stops_and_an_uncancelled_one_answers(
+    indexed: tuple[Library, dict[Path, Caption]],
+) -> None:
+    library, _captions = indexed
+    cancel = threading.Event()
+    with cancellable(cancel):
+        found = library.search_understood(QUERY, 5)
+        cancel.set()
+        with pytest.raises(QuerySuperseded):
+            library.search_understood(QUERY, 5)
+    assert found.files  # the same query, not cancelled, found the photos
+    assert library.search_understood(QUERY, 5).files  # outside: never stopped
+    library.close()
+
+
+def test_the_host_stops_a_query_the_window_cancelled(
+    indexed: tuple[Library, dict[Path, Caption]],
+) -> None:
+    library, captions = indexed
+    service = LibraryService(library)
+    started, release = threading.Event(), threading.Event()
+    real = library.query.search
+
+    def slow(*args: object, **kwargs: object) -> object:
+        started.set()  # the query is being answered when the newer one arrives
+        assert release.wait(10)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    library.query.search = slow  # type: ignore[method-assign]
+    dispatcher = Dispatcher(service, on_change=lambda _c: None)
+    old = dispatcher.submit(1, READ, "query", (Query(text=QUERY, limit=5),), print)
+    assert started.wait(10)
+    dispatcher.cancel(1)
+    release.set()
+    with pytest.raises(QuerySuperseded):
+        old.result(timeout=30)
+
+    library.query.search = real  # type: ignore[method-assign]
+    newer = dispatcher.submit(2, READ, "query", (Query(text=QUERY, limit=5),), print)
+    rows = newer.result(timeout=30).rows
+    top = captions[Path(rows[0][Col.PATH])]
+    assert top == caption_for_text(QUERY)
+    dispatcher.shutdown()
