@@ -145,6 +145,9 @@ def test_negatives_tags_and_weights_are_left_alone() -> None:
         ("raw photos 2019", {"raw"}, ""),
         ("dog videos", {"video"}, "dog"),
         ("videos from Japan", {"video"}, ""),
+        ("a photo of a dog", {"image"}, "a dog"),
+        ("the video of the beach", {"video"}, "the beach"),
+        ("my dog in a video", {"video"}, "my dog"),
     ],
 )
 def test_kinds_become_filters(query: str, kinds: set[str], rest: str) -> None:

@@ -21,8 +21,14 @@ _KINDS: tuple[tuple[str, str, frozenset[str]], ...] = (
 _AFTER = r"(?P<after>\s+(?:of|about|showing|with|where|that)\b)?"
 # Words after a kind that introduce another part of the query: "videos from Japan".
 _LINK = re.compile(r"\s+(?:in|from|at|taken|during|on|near|since)\b", re.IGNORECASE)
+# An article before a kind goes with it: "a photo of a dog" searches "a dog", not "a a dog".
+_ARTICLE = r"(?:\b(?:a|an|the|some|my|our)\s+)?"
 _PATTERNS = tuple(
-    (re.compile(rf"(?<![\w\-:\x01])(?:{words})(?![\w'’\-]){_AFTER}", re.IGNORECASE), label, kinds)
+    (
+        re.compile(rf"{_ARTICLE}(?<![\w\-:\x01])(?:{words})(?![\w'’\-]){_AFTER}", re.IGNORECASE),
+        label,
+        kinds,
+    )
     for words, label, kinds in _KINDS
 )
 
