@@ -56,8 +56,8 @@ def _status_json(st: LibraryStatus) -> dict[str, Any]:
             "pending": st.pending,
             "failed": st.failed,
             "offline": st.offline,
-            "awaiting_deeper_pass": st.deeper_pass,
         },
+        "documents_awaiting_deeper_pass": st.deeper_pass,  # indexed, some passages still to embed
         "vectors": st.vectors,
         "index_size": st.index_size,
         "kinds": st.kinds,
