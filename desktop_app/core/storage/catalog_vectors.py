@@ -147,6 +147,17 @@ class VectorRows(CatalogPart):
             ids = s.scalars(select(VectorRow.id).where(VectorRow.space == space)).all()
         return np.asarray(ids, dtype=np.int64)
 
+    def vector_fingerprint(self, space: str) -> tuple[int, int, int]:
+        """How many vectors ``space`` has, the largest id and the ids' sum (ids are never reused,
+        so two sets with the same fingerprint are the same)."""
+        with self._db.session() as s:
+            count, largest, total = s.execute(
+                select(
+                    func.count(VectorRow.id), func.max(VectorRow.id), func.sum(VectorRow.id)
+                ).where(VectorRow.space == space)
+            ).one()
+        return int(count), int(largest or 0), int(total or 0)
+
     def vectors(self, vector_ids: Sequence[int], dim: int) -> np.ndarray:
         """The stored vectors for ``vector_ids``, in that order."""
         order = {vid: i for i, vid in enumerate(vector_ids)}

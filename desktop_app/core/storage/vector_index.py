@@ -379,6 +379,12 @@ class VectorIndex:
         with self._rw.read():
             return self._lookup().ids
 
+    def fingerprint(self) -> tuple[int, int, int]:
+        """The live ids' count, largest and sum (see ``Catalog.vector_fingerprint``)."""
+        with self._rw.read():
+            ids = self._store.ids
+            return len(ids), int(ids.max()) if len(ids) else 0, int(ids.sum())
+
     def _lookup(self) -> _Lookup:
         lookup = self._lookup_cache
         if lookup is None:
