@@ -63,5 +63,5 @@ def test_a_read_only_catalog_of_an_older_format_says_it_must_be_updated(
         conn.execute("PRAGMA user_version = 6")
     conn.close()
     _deny_writes_under(data, monkeypatch)
-    with pytest.raises(DataDirError, match="older Lumen .* writable"):
+    with pytest.raises(DataDirError, match=r"older Lumen .* writable"):
         Catalog.open(path)
