@@ -30,6 +30,8 @@ from desktop_app.core.storage.catalog_tables import (
     VectorRow,
     apply_filter,
     chunks,
+    decode_vector,
+    encode_vector,
     rowcount,
 )
 
@@ -167,7 +169,7 @@ class VectorRows(CatalogPart):
                 for vid, blob in s.execute(
                     select(VectorRow.id, VectorRow.embedding).where(VectorRow.id.in_(chunk))
                 ):
-                    out[order[vid]] = np.frombuffer(blob, dtype=np.float32)
+                    out[order[vid]] = decode_vector(blob)
         return out
 
     def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
@@ -181,7 +183,7 @@ class VectorRows(CatalogPart):
             return [
                 (
                     VectorOwner(r.id, r.file_id, r.role, r.page, r.passage, r.at_ms),
-                    np.frombuffer(r.embedding, dtype=np.float32).copy(),
+                    decode_vector(r.embedding),
                 )
                 for r in rows
             ]
@@ -309,7 +311,7 @@ class VectorRows(CatalogPart):
 
 
 def _vector_rows(file_id: int, space: str, vectors: Iterable[NewVector]) -> list[VectorRow]:
-    """Catalog rows for one file's vectors in ``space`` (embeddings as float32 bytes)."""
+    """Catalog rows for one file's vectors in ``space`` (embeddings as float16 bytes)."""
     return [
         VectorRow(
             file_id=file_id,
@@ -318,7 +320,7 @@ def _vector_rows(file_id: int, space: str, vectors: Iterable[NewVector]) -> list
             page=v.page,
             passage=v.passage,
             at_ms=v.at_ms,
-            embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
+            embedding=encode_vector(v.embedding),
         )
         for v in vectors
     ]
