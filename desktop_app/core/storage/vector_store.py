@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -15,6 +16,32 @@ RowArray = npt.NDArray[np.intp]
 # Capacity headroom when storage must grow (hnswlib's resize_index reallocates and copies).
 GROWTH_FACTOR: Final = 1.5
 MIN_CAPACITY: Final = 64
+
+
+@dataclass(frozen=True)
+class IdLookup:
+    """Sorted live ids with their store rows, for vectorised membership tests."""
+
+    ids: IdArray
+    rows: RowArray
+
+
+class AllowedIds:
+    """An `allowed` filter resolved to live ids and store rows, kept for the next query.
+
+    The GUI repeats a filter across queries (the user types; the date range stays), and
+    resolving 30k allowed ids costs a few ms; valid while `lookup` is the current one.
+    """
+
+    def __init__(self, key: bytes, lookup: IdLookup, ids: IdArray, rows: RowArray) -> None:
+        self.key, self.lookup, self.ids, self.rows = key, lookup, ids, rows
+        self._members: set[int] | None = None
+
+    def members(self) -> set[int]:
+        """The ids as a set, for hnswlib's filter callback (built on first use)."""
+        if self._members is None:
+            self._members = set(self.ids.tolist())
+        return self._members
 
 
 class VectorStore:
