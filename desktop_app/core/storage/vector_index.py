@@ -110,7 +110,8 @@ class VectorIndex:
     `ADD_CHUNK` items; `compact` rebuilds aside and swaps).
 
     Memory: the graph (≈ 2.3 KB per 512-d item at M=32) plus a float32 copy of the live
-    vectors (2 KB per item), because hnswlib cannot hand vectors back quickly.
+    vectors (2 KB per item), because hnswlib cannot hand vectors back quickly. A loaded index's
+    copy is the saved file mapped copy-on-write: the page cache's, until rows are read or moved.
 
     Ids must be non-negative (hnswlib labels are unsigned 64-bit).
     """
