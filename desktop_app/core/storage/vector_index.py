@@ -57,12 +57,12 @@ EXACT_MAX_FLOATS: Final = 5_120_000
 # ef ≈ 200 for 0.96 (1.3 ms); M=24 reaches 0.965 at ef 128; M=32 0.96–0.97 at ef 100
 # (1.0–1.4 ms) for a ≈ 20% slower build; M=48 0.95 at ef 64 but builds at half M=32's
 # speed. Links cost 8·M bytes per item beside the 2 KB vector (file: 2.3 KB per item at M=32).
-# Build beam (issue 22, benchmarks/bench_hnsw_sweep.py at 30k, load 6): ef_construction 100
-# builds 1.46× faster than 200 (1,795 against 1,231 items per CPU-second at M=32) for the same
-# recall@10 (0.967 against 0.968 at ef 100, 0.994 against 0.995 at ef 200); M=24 / M=16 at
-# ef_construction 100 build only 1.04× / 1.19× faster and need a wider beam for 0.95.
+# Build beam (issue 22): ef_construction 100 builds 1.46× faster than 200 (1,795 against 1,231
+# items per CPU-second at M=32, 30k items) with the same recall@10 at 30k (0.967 / 0.968 at ef
+# 100), but at 1M (bench_search_1m.py) recall@10 falls to 0.733 / 0.845 / 0.876 / 0.910 at ef
+# 100 / 200 / 316 / 400 (0.845 / 0.945 / 0.985 at ef 100 / 200 / 316 with 200): kept at 200.
 HNSW_M: Final = 32
-HNSW_EF_CONSTRUCTION: Final = 100
+HNSW_EF_CONSTRUCTION: Final = 200
 # Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items. M=32 at 100k: recall@10
 # 0.77 / 0.92 / 0.96 / 0.985 / 0.996 at ef 32 / 64 / 100 / 128 / 200 (10k: 0.995 at ef 100).
 EF_SEARCH: Final = 100
