@@ -126,6 +126,7 @@ def fresh_load(src: Path, folder: Path) -> tuple[float, float]:
     done = subprocess.run(
         [sys.executable, "-c", FRESH_LOAD, str(folder / "vectors.hnsw")],
         env=dict(os.environ, PYTHONPATH=str(src)),
+        cwd=src,  # (`python -c` puts the working folder first on the path)
         capture_output=True,
         text=True,
         check=True,
