@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Literal, overload
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -31,12 +32,35 @@ from benchmarks.fake_model_cache import make_fake_cache  # noqa: E402
 MANIFEST = "text_encoder.json"
 
 
-def run(src: Path, env: dict[str, str], *args: str) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB) and stdout of one fresh `lumen` process using the code in ``src``."""
+@overload
+def run(
+    src: Path, env: dict[str, str], *args: str, cpu: Literal[False] = False
+) -> tuple[float, float, str]: ...
+
+
+@overload
+def run(
+    src: Path, env: dict[str, str], *args: str, cpu: Literal[True]
+) -> tuple[float, float, str, float]: ...
+
+
+def run(
+    src: Path, env: dict[str, str], *args: str, cpu: bool = False
+) -> tuple[float, float, str] | tuple[float, float, str, float]:
+    """Seconds, peak RSS (MB) and stdout of one fresh `lumen` process using the code in ``src``
+    (and with ``cpu``, its CPU seconds: user + system)."""
     # /usr/bin/time reports the child's own peak RSS; os.wait4 here would also count the pages
     # a forked child shares with this (large) benchmark process before it execs.
     proc = subprocess.run(
-        ["/usr/bin/time", "-f", "LUMEN-TIME %e %M", sys.executable, "-m", "desktop_app.cli", *args],
+        [
+            "/usr/bin/time",
+            "-f",
+            "LUMEN-TIME %e %M %U %S",
+            sys.executable,
+            "-m",
+            "desktop_app.cli",
+            *args,
+        ],
         env=dict(env, PYTHONPATH=str(src)),
         cwd=src,
         capture_output=True,
@@ -45,7 +69,9 @@ def run(src: Path, env: dict[str, str], *args: str) -> tuple[float, float, str]:
     if proc.returncode != 0:
         raise RuntimeError(f"lumen {args} failed:\n{proc.stdout}\n{proc.stderr}")
     line = next(x for x in proc.stderr.splitlines() if x.startswith("LUMEN-TIME"))
-    _, elapsed, rss_kb = line.split()
+    _, elapsed, rss_kb, user, system = line.split()
+    if cpu:
+        return float(elapsed), int(rss_kb) / 1024, proc.stdout, float(user) + float(system)
     return float(elapsed), int(rss_kb) / 1024, proc.stdout
 
 

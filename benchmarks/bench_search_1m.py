@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,13 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
-from benchmarks.bench_library_search import SPACE, insert_photos
-from benchmarks.bench_search import clustered
-from desktop_app.core.query.search import SearchService
-from desktop_app.core.storage.catalog import Catalog, FileFilter
-from desktop_app.core.storage.vector_index import VectorIndex
+from benchmarks.bench_library_search import SPACE, insert_photos  # noqa: E402
+from benchmarks.bench_search import clustered  # noqa: E402
+from desktop_app.core.query.search import SearchService  # noqa: E402
+from desktop_app.core.storage.catalog import Catalog, FileFilter  # noqa: E402
+from desktop_app.core.storage.catalog_tables import encode_vector  # noqa: E402
+from desktop_app.core.storage.vector_index import VectorIndex  # noqa: E402
 
 DIM = 512
 K = 10
@@ -48,6 +51,24 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+class HalfRows:
+    """``vectors`` whose rows come out in the catalog's own format (``tobytes``: float16)."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self._vectors = vectors
+
+    def __getitem__(self, i: int) -> _HalfRow:
+        return _HalfRow(self._vectors[i])
+
+
+class _HalfRow:
+    def __init__(self, row: np.ndarray) -> None:
+        self._row = row
+
+    def tobytes(self) -> bytes:
+        return encode_vector(self._row)
 
 
 def data(n: int, queries: int) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +90,7 @@ def build(n: int, vectors: np.ndarray, folder: Path) -> tuple[Catalog, VectorInd
         return catalog, index
     started = time.perf_counter()
     for start in range(0, n, CHUNK):
-        insert_photos(catalog, range(start, min(n, start + CHUNK)), vectors)
+        insert_photos(catalog, range(start, min(n, start + CHUNK)), HalfRows(vectors))  # type: ignore[arg-type]
     print(f"  catalog of {n:,} files written in {time.perf_counter() - started:.0f} s", flush=True)
     index = VectorIndex(DIM, capacity=n)
     started = time.perf_counter()
@@ -81,10 +102,56 @@ def build(n: int, vectors: np.ndarray, folder: Path) -> tuple[Catalog, VectorInd
             print(f"    {stop:,} indexed, {rate:,.0f} items/s", flush=True)
     build_s = time.perf_counter() - started
     index.save(index_path)
-    (folder / "build.txt").write_text(f"{n / build_s:.0f}\n")
+    (folder / "build.txt").write_text(f"{n / build_s:.0f}\n{build_s:.0f}\n")
     done.touch()
     print(f"  index built at {n / build_s:,.0f} items/s ({build_s:.0f} s)", flush=True)
     return catalog, index
+
+
+FRESH_LOAD = """
+import sys, time
+from pathlib import Path
+t = time.perf_counter()
+from desktop_app.core.storage.vector_index import VectorIndex  # noqa: E402
+index = VectorIndex.load(Path(sys.argv[1]), 512)
+took = time.perf_counter() - t
+rss = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmRSS:"))
+print(took, rss / 1024, len(index))
+"""
+
+
+def fresh_load(src: Path, folder: Path) -> tuple[float, float]:
+    """Seconds to load the index (its modules imported) in a new process using the code in ``src``, and
+    that process's RSS (MB) at rest after it."""
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_LOAD, str(folder / "vectors.hnsw")],
+        env=dict(os.environ, PYTHONPATH=str(src)),
+        cwd=src,  # (`python -c` puts the working folder first on the path)
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    took, rss, _ = done.stdout.split()
+    return float(took), float(rss)
+
+
+def targets(n: int, folder: Path, before: Path | None) -> None:
+    """Build time, disk, fresh load and RSS at rest, each beside issue 22's target (at 1M)."""
+    lines = (folder / "build.txt").read_text().split()
+    build_s = f"{float(lines[1]):.0f}" if len(lines) > 1 else "?"
+    disk = sum(p.stat().st_size for p in folder.iterdir()) / 1e9
+    print(f"\n{n:,} vectors (targets at 1M, issue 22):")
+    print("| figure | value | target |")
+    print("|---|---|---|")
+    print(f"| build (s) | {build_s} ({lines[0]} items/s) | ≤ 300 |")
+    print(f"| on disk, catalog + index (GB) | {disk:.2f} | ≤ 4 |")
+    for name, src in (("before", before), ("after", REPO)):
+        if src is None:
+            continue
+        fresh_load(src, folder)  # the file in the page cache, as after use
+        took, rss = fresh_load(src, folder)
+        print(f"| fresh load, {name} (s) | {took:.2f} | ≤ 3 |")
+        print(f"| RSS at rest after loading, {name} (MB) | {rss:,.0f} | ≤ 3,072 |")
 
 
 def exact_top(base: np.ndarray, queries: np.ndarray, step: int = 1) -> list[set[int]]:
@@ -125,13 +192,26 @@ def main() -> None:
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "lumen-bench-1m"
     )
+    parser.add_argument(
+        "--before-src", type=Path, help="a checkout of older code: its fresh load beside this one's"
+    )
+    parser.add_argument(
+        "--targets-only", action="store_true", help="only build (once) and the target figures"
+    )
     args = parser.parse_args()
     n = args.n
+    folder = args.workdir / f"library-{n}"
+    if args.targets_only and (folder / "ready").exists():
+        targets(n, folder, args.before_src)
+        return
     print(
         f"{n:,} files, 512-d clustered vectors, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     )
     vectors, queries = data(n, args.queries)
-    catalog, index = build(n, vectors, args.workdir / f"library-{n}")
+    catalog, index = build(n, vectors, folder)
+    targets(n, folder, args.before_src)
+    if args.targets_only:
+        return
     file_kb = (args.workdir / f"library-{n}" / "vectors.hnsw").stat().st_size / n / 1024
     built = args.workdir / f"library-{n}" / "build.txt"
     rate = built.read_text().strip() if built.exists() else "?"

@@ -467,7 +467,9 @@ def make_private(data_dir: Path) -> None:
     """Create the data dir readable by its owner only (catalog, thumbnails, pasted images)."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if os.name == "posix" and data_dir.stat().st_uid == os.getuid():
-            os.chmod(data_dir, 0o700)
+        info = data_dir.stat()
+        # Only others' rights are taken away: a folder made read-only stays read-only.
+        if os.name == "posix" and info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(data_dir, info.st_mode & 0o700)
     except OSError as exc:  # Catalog.open reports a data dir that cannot be used at all
         log.warning("Could not make %s private: %s", data_dir, exc.strerror or exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import func, select, update
 
 from desktop_app.core.storage.catalog import (
     INDEXED,
@@ -14,6 +15,7 @@ from desktop_app.core.storage.catalog import (
     FileFilter,
     NewText,
     NewVector,
+    VectorRow,
 )
 from tests.support.catalog import SPACE, add, index
 
@@ -119,3 +121,24 @@ def test_dropping_another_model_s_vectors_marks_their_files_for_embedding(tmp_pa
     assert catalog.drop_other_spaces("new") == 1
     assert catalog.counts() == {PENDING: 1, "vectors": 0}
     catalog.close()
+
+
+def test_vectors_take_half_the_space_and_a_catalog_of_float32_rows_is_still_read(
+    tmp_path: Path,
+) -> None:
+    catalog = _open(tmp_path)
+    new, old = add(catalog, tmp_path / "new.jpg"), add(catalog, tmp_path / "old.jpg")
+    vector = np.random.default_rng(0).normal(size=512).astype(np.float32)
+    vector /= np.linalg.norm(vector)
+    (new_id,), _ = catalog.store_embeddings(new, SPACE, [NewVector("image", vector)])
+    (old_id,), _ = catalog.store_embeddings(old, SPACE, [NewVector("image", vector)])
+    with catalog.session() as s:  # as an older Lumen wrote it
+        s.execute(
+            update(VectorRow).where(VectorRow.id == old_id).values(embedding=vector.tobytes())
+        )
+        sizes = dict(s.execute(select(VectorRow.id, func.length(VectorRow.embedding))).all())
+    assert sizes[new_id] < sizes[old_id] / 1.9
+    read = catalog.vectors([new_id, old_id], 512)
+    assert np.array_equal(read[1], vector)
+    assert float(read[0] @ vector) > 0.9999  # as good as the same for every search
+    assert np.array_equal(catalog.file_vectors(old, SPACE)[0][1], vector)

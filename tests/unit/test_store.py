@@ -76,9 +76,25 @@ def test_an_indexed_file_without_vectors_is_embedded_again(tmp_path: Path) -> No
     catalog, _store, ids = _library(tmp_path, 3)
     with catalog.session() as s:  # as if its vectors were lost (an old crash, a bad migration)
         s.execute(delete(VectorRow).where(VectorRow.file_id == ids[2]))
-    Store.open(catalog, tmp_path / "vectors.hnsw")
+    store = Store.open(catalog, tmp_path / "vectors.hnsw")
+    assert catalog.files_by_ids([ids[2]])[ids[2]].status == INDEXED  # a reader writes nothing
+    store.requeue_unembedded()  # the writer, when it takes over
     assert catalog.files_by_ids([ids[2]])[ids[2]].status == PENDING
     assert catalog.files_by_ids([ids[0]])[ids[0]].status == INDEXED
+
+
+def test_a_store_in_step_with_its_catalog_reads_no_vector_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a million vectors, listing every id costs a second: the fingerprint says enough."""
+    catalog, _store, _ids = _library(tmp_path, 5)
+
+    def listing(_space: str) -> None:
+        raise AssertionError("the ids were read although both hold the same vectors")
+
+    monkeypatch.setattr(catalog, "vector_ids", listing)
+    store = Store.open(catalog, tmp_path / "vectors.hnsw")
+    assert len(store) == 5 and not store.dirty
 
 
 def test_opening_and_reconciling_never_writes_the_index_file(

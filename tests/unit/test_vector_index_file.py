@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from desktop_app.core.errors import LumenError
+from desktop_app.core.storage import vector_index_file
 from desktop_app.core.storage.vector_index import IndexFileError, VectorIndex
 from tests.support.vectors import DIM, build, unit_vectors
 
@@ -130,3 +131,38 @@ def test_failed_save_keeps_the_previous_files(tmp_path: Path) -> None:
         index.save(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.hnsw", "vectors.hnsw.meta.json"]
     assert len(VectorIndex.load(path, DIM)) == 100
+
+
+def test_a_loaded_index_serves_its_vectors_from_the_file_without_changing_it(
+    tmp_path: Path,
+) -> None:
+    """The saved file is mapped copy-on-write: moving and changing rows leaves it intact."""
+    index, ids, vecs = build(400, exact_threshold=0)
+    index.remove(ids[:50])  # deleted entries early in the file: the last live rows take their place
+    path = tmp_path / "vectors.hnsw"
+    index.save(path)
+    saved = path.read_bytes()
+    loaded = VectorIndex.load(path, DIM, exact_threshold=0)
+    np.testing.assert_array_equal(loaded.get_vectors(ids[50:]), vecs[50:])
+    found, _ = loaded.search(vecs[60], 5, allowed=ids[55:70])  # an exact scan of a few rows
+    assert found[0] == ids[60]
+    loaded.remove(ids[50:60])
+    loaded.add(ids[60:61], unit_vectors(1, seed=9))
+    assert path.read_bytes() == saved
+    np.testing.assert_array_equal(loaded.get_vectors(ids[61:]), vecs[61:])
+
+
+def test_a_large_index_is_checked_by_samples_and_a_torn_pair_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vector_index_file, "FULL_CHECK_BYTES", 0)  # every file counts as large
+    index, ids, _vectors = build(300, exact_threshold=0)
+    path = tmp_path / "vectors.hnsw"
+    index.save(path)
+    assert len(VectorIndex.load(path, DIM)) == 300
+    meta = (tmp_path / "vectors.hnsw.meta.json").read_text()
+    index.add(ids[:1], unit_vectors(1, seed=5))  # same size, one vector changed
+    index.save(path)
+    (tmp_path / "vectors.hnsw.meta.json").write_text(meta)  # a crash between the two renames
+    with pytest.raises(IndexFileError, match="checksum"):
+        VectorIndex.load(path, DIM)

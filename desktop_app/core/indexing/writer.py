@@ -101,6 +101,7 @@ class Writer:
             self.role.holder = holder
         self.role.acquire()
         self._claimed = True
+        self._store.requeue_unembedded()  # (a reader leaves that write to the writer)
         if self._stale:  # what another writer added meanwhile is in the catalog: take it in
             self._stale = False
             self._store.catch_up()

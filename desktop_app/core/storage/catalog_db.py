@@ -6,11 +6,14 @@ over one shared ``CatalogDb``.
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -18,10 +21,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.storage.catalog_schema import migrate
+from desktop_app.core.storage.catalog_schema import check_readable, migrate
 
-# SQLite's words for a disk that is full, read-only or failing (not a bug in a query).
+# A statement starting with WITH is a read unless one of these follows (a CTE can write).
 _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+# SQLite's words for a disk that is full, read-only or failing (not a bug in a query).
 _STORAGE_FAILURES = ("disk is full", "readonly", "read-only", "disk i/o error", "unable to open")
 _LOCK_FAILURES = ("database is locked", "database table is locked")  # busy_timeout ran out
 
@@ -38,8 +42,34 @@ def set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def set_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Settings of a read-only connection: no journal mode change, and no write at all."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA case_sensitive_like=ON")
+    cursor.close()
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write the catalog at ``path`` (and its journal beside it)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return True  # created (or refused in plain words) by ``open_engine``
+    if not os.access(folder, os.W_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)
+
+
 def open_engine(path: Path) -> Engine:
-    """An engine on the catalog file at ``path``, created or migrated to the current schema."""
+    """An engine on the catalog file at ``path``, created or migrated to the current schema.
+
+    A catalog this process may not write (a read-only folder, disk or file: a backup, another
+    user's library) is opened read-only: it answers searches, and a write says why it fails.
+    """
+    if not writable(path) and path.exists():
+        return open_read_only(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -52,6 +82,34 @@ def open_engine(path: Path) -> Engine:
     except OperationalError as exc:
         engine.dispose()
         raise DataDirError(f"Cannot open the catalog {path}: {exc.orig}") from exc
+    return engine
+
+
+def open_read_only(path: Path) -> Engine:
+    """A read-only engine on an up-to-date catalog (SQLite's ``mode=ro``).
+
+    In a folder nobody may write, SQLite cannot create the WAL's shared-memory file a reader
+    needs; without a WAL file the database file is all there is, so it is opened immutable.
+    """
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    frozen = not os.access(path.parent, os.W_OK) and not Path(f"{path}-wal").exists()
+    if frozen:
+        uri += "&immutable=1"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=connect)
+    event.listen(engine, "connect", set_read_only_pragmas)
+    try:
+        with engine.connect() as conn:
+            check_readable(conn)
+    except OperationalError as exc:
+        engine.dispose()
+        raise DataDirError(f"Cannot open the catalog {path}: {exc.orig}") from exc
+    except DataDirError:
+        engine.dispose()
+        raise
     return engine
 
 

@@ -22,14 +22,30 @@ def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> Non
         conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
-def migrate(conn: Connection) -> None:
-    """Bring the catalog on ``conn`` to ``SCHEMA_VERSION``, keeping its data."""
+def check_readable(conn: Connection) -> None:
+    """Refuse, in plain words, a read-only catalog this version cannot read as it is."""
     version = conn.execute(text("PRAGMA user_version")).scalar_one()
+    _refuse_newer(version)
+    if version != SCHEMA_VERSION:
+        raise DataDirError(
+            f"This library was written by an older Lumen (format {version}) and must be "
+            f"updated to format {SCHEMA_VERSION}, which needs its folder to be writable. Make "
+            "it writable and run Lumen once; searching works again after that."
+        )
+
+
+def _refuse_newer(version: int) -> None:
     if version > SCHEMA_VERSION:
         raise DataDirError(
             f"This library was written by a newer Lumen (format {version}); "
             f"this version reads format {SCHEMA_VERSION}. Update Lumen."
         )
+
+
+def migrate(conn: Connection) -> None:
+    """Bring the catalog on ``conn`` to ``SCHEMA_VERSION``, keeping its data."""
+    version = conn.execute(text("PRAGMA user_version")).scalar_one()
+    _refuse_newer(version)
     if version < 1:
         # Step 1: the initial schema.
         Base.metadata.create_all(conn)

@@ -30,6 +30,8 @@ from desktop_app.core.storage.catalog_tables import (
     VectorRow,
     apply_filter,
     chunks,
+    decode_vector,
+    encode_vector,
     rowcount,
 )
 
@@ -147,6 +149,17 @@ class VectorRows(CatalogPart):
             ids = s.scalars(select(VectorRow.id).where(VectorRow.space == space)).all()
         return np.asarray(ids, dtype=np.int64)
 
+    def vector_fingerprint(self, space: str) -> tuple[int, int, int]:
+        """How many vectors ``space`` has, the largest id and the ids' sum (ids are never reused,
+        so two sets with the same fingerprint are the same)."""
+        with self._db.session() as s:
+            count, largest, total = s.execute(
+                select(
+                    func.count(VectorRow.id), func.max(VectorRow.id), func.sum(VectorRow.id)
+                ).where(VectorRow.space == space)
+            ).one()
+        return int(count), int(largest or 0), int(total or 0)
+
     def vectors(self, vector_ids: Sequence[int], dim: int) -> np.ndarray:
         """The stored vectors for ``vector_ids``, in that order."""
         order = {vid: i for i, vid in enumerate(vector_ids)}
@@ -156,7 +169,7 @@ class VectorRows(CatalogPart):
                 for vid, blob in s.execute(
                     select(VectorRow.id, VectorRow.embedding).where(VectorRow.id.in_(chunk))
                 ):
-                    out[order[vid]] = np.frombuffer(blob, dtype=np.float32)
+                    out[order[vid]] = decode_vector(blob)
         return out
 
     def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
@@ -170,7 +183,7 @@ class VectorRows(CatalogPart):
             return [
                 (
                     VectorOwner(r.id, r.file_id, r.role, r.page, r.passage, r.at_ms),
-                    np.frombuffer(r.embedding, dtype=np.float32).copy(),
+                    decode_vector(r.embedding),
                 )
                 for r in rows
             ]
@@ -298,7 +311,7 @@ class VectorRows(CatalogPart):
 
 
 def _vector_rows(file_id: int, space: str, vectors: Iterable[NewVector]) -> list[VectorRow]:
-    """Catalog rows for one file's vectors in ``space`` (embeddings as float32 bytes)."""
+    """Catalog rows for one file's vectors in ``space`` (embeddings as float16 bytes)."""
     return [
         VectorRow(
             file_id=file_id,
@@ -307,7 +320,7 @@ def _vector_rows(file_id: int, space: str, vectors: Iterable[NewVector]) -> list
             page=v.page,
             passage=v.passage,
             at_ms=v.at_ms,
-            embedding=np.asarray(v.embedding, dtype=np.float32).tobytes(),
+            embedding=encode_vector(v.embedding),
         )
         for v in vectors
     ]

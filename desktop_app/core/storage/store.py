@@ -63,34 +63,50 @@ class Store:
 
     # -- keeping catalog and index in step ------------------------------------------------
 
-    def reconcile(self) -> bool:
+    def reconcile(self, *, requeue: bool = False) -> bool:
         """Make the index hold exactly the catalog's vectors (the catalog wins).
 
-        Vectors the catalog does not know are dropped, the catalog's vectors the index lacks
-        are copied in, and indexed files without any vector are set pending (embedded again by
-        the next run). Returns whether the index changed; it is saved by the writer, not here.
+        Vectors the catalog does not know are dropped and the catalog's vectors the index lacks
+        are copied in; when both hold the same ids (vector ids are never reused, so their
+        count, largest and sum say it), nothing more is read. Returns whether the index
+        changed; it is saved by the writer, not here. Only with ``requeue`` (the writer's) are
+        indexed files without any vector set pending, to be embedded again by the next run:
+        a reader writes nothing.
         """
         with self.lock:
-            catalog_ids = self.catalog.vector_ids(self.space)
-            index_ids = self.index.ids()
-            missing = np.setdiff1d(catalog_ids, index_ids)
-            orphans = np.setdiff1d(index_ids, catalog_ids)
-            if len(orphans):
-                log.info("Dropping %d index entries the catalog does not know", len(orphans))
-                self.index.remove(orphans.tolist())
-            for start in range(0, len(missing), RESTORE_CHUNK):
-                chunk = missing[start : start + RESTORE_CHUNK]
-                self.index.add(chunk, self.catalog.vectors(chunk.tolist(), self.index.dim))
-            if len(missing):
-                log.info("Restored %d vectors from the catalog into the index", len(missing))
+            changed = False
+            if self.catalog.vector_fingerprint(self.space) != self.index.fingerprint():
+                changed = self._copy_differences()
+            if requeue:
+                self.requeue_unembedded()
+            if self.index.needs_compaction():
+                self.index.compact()
+            self.dirty |= changed
+            return changed
+
+    def _copy_differences(self) -> bool:
+        catalog_ids = self.catalog.vector_ids(self.space)
+        index_ids = self.index.ids()
+        missing = np.setdiff1d(catalog_ids, index_ids)
+        orphans = np.setdiff1d(index_ids, catalog_ids)
+        if len(orphans):
+            log.info("Dropping %d index entries the catalog does not know", len(orphans))
+            self.index.remove(orphans.tolist())
+        for start in range(0, len(missing), RESTORE_CHUNK):
+            chunk = missing[start : start + RESTORE_CHUNK]
+            self.index.add(chunk, self.catalog.vectors(chunk.tolist(), self.index.dim))
+        if len(missing):
+            log.info("Restored %d vectors from the catalog into the index", len(missing))
+        return bool(len(missing) or len(orphans))
+
+    def requeue_unembedded(self) -> None:
+        """Set indexed files without any vector pending (the writer's: it writes the catalog)."""
+        with self.lock:
+            if not self.space:
+                return
             requeued = self.catalog.indexed_without_vectors(self.space)
             if requeued:
                 log.info("%d files have no vectors and will be embedded again", requeued)
-            if self.index.needs_compaction():
-                self.index.compact()
-            changed = bool(len(missing) or len(orphans))
-            self.dirty |= changed
-            return changed
 
     def catch_up(self) -> None:
         """Take in what another process wrote (the catalog has it; this index not yet)."""
@@ -165,4 +181,4 @@ class Store:
                 self.catalog.set_meta(key, value)
             self.index = index
             self.dirty = True
-            self.reconcile()
+            self.reconcile(requeue=True)

@@ -20,6 +20,7 @@ from desktop_app.core.storage.catalog_tables import (
     TagRow,
     VectorRow,
     apply_filter,
+    decode_vector,
 )
 
 # Where a tag came from: the model ("auto"), the user ("user"), or an automatic tag the user
@@ -52,7 +53,7 @@ def image_vectors(s: Session, file_ids: Sequence[int], space: str) -> dict[int, 
         )
     )
     for file_id, blob in rows:
-        found.setdefault(file_id, []).append(np.frombuffer(blob, dtype=np.float32))
+        found.setdefault(file_id, []).append(decode_vector(blob))
     return {f: np.stack(v) for f, v in found.items()}
 
 

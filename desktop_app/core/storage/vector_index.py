@@ -8,7 +8,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,8 +21,10 @@ from desktop_app.core.storage.vector_index_file import IndexFileError
 from desktop_app.core.storage.vector_store import (
     GROWTH_FACTOR,
     MIN_CAPACITY,
+    AllowedIds,
     FloatArray,
     IdArray,
+    IdLookup,
     RowArray,
     VectorStore,
     dot,
@@ -56,6 +57,10 @@ EXACT_MAX_FLOATS: Final = 5_120_000
 # ef ≈ 200 for 0.96 (1.3 ms); M=24 reaches 0.965 at ef 128; M=32 0.96–0.97 at ef 100
 # (1.0–1.4 ms) for a ≈ 20% slower build; M=48 0.95 at ef 64 but builds at half M=32's
 # speed. Links cost 8·M bytes per item beside the 2 KB vector (file: 2.3 KB per item at M=32).
+# Build beam (issue 22): ef_construction 100 builds 1.46× faster than 200 (1,795 against 1,231
+# items per CPU-second at M=32, 30k items) with the same recall@10 at 30k (0.967 / 0.968 at ef
+# 100), but at 1M (bench_search_1m.py) recall@10 falls to 0.733 / 0.845 / 0.876 / 0.910 at ef
+# 100 / 200 / 316 / 400 (0.845 / 0.945 / 0.985 at ef 100 / 200 / 316 with 200): kept at 200.
 HNSW_M: Final = 32
 HNSW_EF_CONSTRUCTION: Final = 200
 # Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items. M=32 at 100k: recall@10
@@ -92,32 +97,6 @@ ADD_CHUNK: Final = 256
 SCAN_CHUNK: Final = 8192
 
 
-@dataclass(frozen=True)
-class _Lookup:
-    """Sorted live ids with their store rows, for vectorised membership tests."""
-
-    ids: IdArray
-    rows: RowArray
-
-
-class _Allowed:
-    """An `allowed` filter resolved to live ids and store rows, kept for the next query.
-
-    The GUI repeats a filter across queries (the user types; the date range stays), and
-    resolving 30k allowed ids costs a few ms; valid while `lookup` is the current one.
-    """
-
-    def __init__(self, key: bytes, lookup: _Lookup, ids: IdArray, rows: RowArray) -> None:
-        self.key, self.lookup, self.ids, self.rows = key, lookup, ids, rows
-        self._members: set[int] | None = None
-
-    def members(self) -> set[int]:
-        """The ids as a set, for hnswlib's filter callback (built on first use)."""
-        if self._members is None:
-            self._members = set(self.ids.tolist())
-        return self._members
-
-
 class VectorIndex:
     """Nearest-neighbour index over L2-normalised float32 vectors keyed by catalog vector ids.
 
@@ -131,7 +110,8 @@ class VectorIndex:
     `ADD_CHUNK` items; `compact` rebuilds aside and swaps).
 
     Memory: the graph (≈ 2.3 KB per 512-d item at M=32) plus a float32 copy of the live
-    vectors (2 KB per item), because hnswlib cannot hand vectors back quickly.
+    vectors (2 KB per item), because hnswlib cannot hand vectors back quickly. A loaded index's
+    copy is the saved file mapped copy-on-write: the page cache's, until rows are read or moved.
 
     Ids must be non-negative (hnswlib labels are unsigned 64-bit).
     """
@@ -166,8 +146,8 @@ class VectorIndex:
         self._hnsw: Any = self._new_hnsw(capacity)
         self._store = VectorStore(dim, capacity)
         self._deleted: set[int] = set()  # labels marked deleted in the graph
-        self._lookup_cache: _Lookup | None = None
-        self._allowed_cache: _Allowed | None = None
+        self._lookup_cache: IdLookup | None = None
+        self._allowed_cache: AllowedIds | None = None
         self._rw = RWLock()
         self._writer = threading.Lock()  # one mutation at a time, held across a whole call
 
@@ -379,14 +359,20 @@ class VectorIndex:
         with self._rw.read():
             return self._lookup().ids
 
-    def _lookup(self) -> _Lookup:
+    def fingerprint(self) -> tuple[int, int, int]:
+        """The live ids' count, largest and sum (see ``Catalog.vector_fingerprint``)."""
+        with self._rw.read():
+            ids = self._store.ids
+            return len(ids), int(ids.max()) if len(ids) else 0, int(ids.sum())
+
+    def _lookup(self) -> IdLookup:
         lookup = self._lookup_cache
         if lookup is None:
             # Built under the read lock: two readers may both build it, harmlessly.
             order = np.argsort(self._store.ids, kind="stable")
             ids = self._store.ids[order]
             ids.flags.writeable = False
-            lookup = self._lookup_cache = _Lookup(ids, order.astype(np.intp))
+            lookup = self._lookup_cache = IdLookup(ids, order.astype(np.intp))
         return lookup
 
     def get_vectors(self, ids: Sequence[int]) -> FloatArray:
@@ -464,7 +450,7 @@ class VectorIndex:
             return None
         return labels[0, :k].astype(np.int64), (1.0 - distances[0, :k]).astype(np.float32)
 
-    def _resolve_allowed(self, allowed: npt.ArrayLike) -> _Allowed:
+    def _resolve_allowed(self, allowed: npt.ArrayLike) -> AllowedIds:
         """The live ids among `allowed` (sorted, unique) and their store rows."""
         wanted = np.ascontiguousarray(np.asarray(allowed).reshape(-1), dtype=np.int64)
         key = hashlib.blake2b(wanted.data, digest_size=16).digest()
@@ -481,7 +467,7 @@ class VectorIndex:
             pos[pos == len(lookup.ids)] = 0
             hit = lookup.ids[pos] == wanted
             ids, rows = wanted[hit], lookup.rows[pos[hit]]
-        resolved = self._allowed_cache = _Allowed(key, lookup, ids, rows)
+        resolved = self._allowed_cache = AllowedIds(key, lookup, ids, rows)
         return resolved
 
     def _exact(

@@ -1,0 +1,148 @@
+"""A fresh `lumen search` on a large library (20k and 1M vectors): wall, CPU and peak RSS.
+
+Run: python3 benchmarks/bench_fresh_search.py [--vectors 20000 1000000] [--before-rev main]
+
+Each figure is a new process, as a user runs it: ViT-B-32 with random full-size weights in the
+Hugging Face cache layout (``fake_model_cache.py``, HF_HUB_OFFLINE=1; the query's text tower is
+the numpy encoder, torch is never imported). The library of ``n`` vectors is the one
+``bench_search_1m.py`` builds (clustered 512-d vectors, half the files in each of two folders;
+built once into ``--workdir`` and reused) made a ViT-B-32 library: its catalog takes the meta of
+a real `lumen index` of two photos and its vectors that model's space. Targets (issue 22): at
+most 1.0 s at 20k and 1.5 s at 1M, at most 450 MB. With ``--before-rev``, the same data dir is
+searched by that revision too (checked out into a temporary git worktree), in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.bench_cold_search import load_avg, run  # noqa: E402
+from benchmarks.bench_embed import write_photos  # noqa: E402
+from benchmarks.fake_model_cache import make_fake_cache  # noqa: E402
+
+TARGET_S = {20_000: 1.0, 1_000_000: 1.5}
+TARGET_MB = 450
+QUERY = "license"
+COPIED = ("settings.json", "text_encoder.json")
+META = ("space", "model", "weights", "dim")
+
+
+def template(work: Path, env: dict[str, str]) -> Path:
+    """A data dir where `lumen index` put two photos with ViT-B-32 (its meta is reused)."""
+    photos, data = work / "photos", work / "data-template"
+    write_photos(photos, 2)
+    run(REPO, env, "--data-dir", str(data), "-q", "index", str(photos))
+    run(REPO, env, "--data-dir", str(data), "search", "a cat")  # writes the text encoder's file
+    return data
+
+
+def library(n: int, workdir: Path) -> Path:
+    """``bench_search_1m``'s library of ``n`` vectors (built on first use: minutes at 1M)."""
+    folder = workdir / f"library-{n}"
+    if not (folder / "ready").exists():
+        from benchmarks import bench_search_1m
+
+        vectors, _ = bench_search_1m.data(n, 1)
+        catalog, _index = bench_search_1m.build(n, vectors, folder)
+        catalog.close()
+    return folder
+
+
+def data_dir(n: int, source: Path, model: Path, work: Path) -> Path:
+    """A ViT-B-32 data dir over ``source``'s catalog and index (the index file hard-linked)."""
+    data = work / f"data-{n}"
+    data.mkdir()
+    shutil.copy(source / "catalog.sqlite3", data / "catalog.sqlite3")
+    for name in ("vectors.hnsw", "vectors.hnsw.meta.json"):
+        os.link(source / name, data / name)
+    for name in COPIED:
+        shutil.copy(model / name, data / name)
+    with sqlite3.connect(model / "catalog.sqlite3") as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    conn.close()
+    with sqlite3.connect(data / "catalog.sqlite3") as conn:
+        for key in META:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, meta[key]))
+        conn.execute("UPDATE vectors SET space = ?", (meta["space"],))
+    conn.close()
+    return data
+
+
+def measure(src: Path, env: dict[str, str], data: Path, runs: int) -> tuple[float, float, float]:
+    """Median wall seconds, CPU seconds and peak RSS (MB) of ``runs`` fresh searches."""
+    run(src, env, "--data-dir", str(data), "search", QUERY)  # the page cache warm, as after use
+    walls, cpus, rsss = [], [], []
+    for _ in range(runs):
+        wall, rss, out, cpu = run(src, env, "--data-dir", str(data), "search", QUERY, cpu=True)
+        assert "img_" in out, out
+        walls.append(wall)
+        cpus.append(cpu)
+        rsss.append(rss)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(rsss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vectors", type=int, nargs="+", default=[20_000, 1_000_000])
+    parser.add_argument("--before-rev", help="git revision to compare with (e.g. main)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "lumen-bench-1m"
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "lumen-bench-models"
+    )
+    args = parser.parse_args()
+    make_fake_cache(args.cache)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", LUMEN_MODEL_CACHE=str(args.cache))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
+    work = Path(tempfile.mkdtemp(prefix="lumen-fresh-"))
+    sources = {"after": REPO}
+    if args.before_rev:
+        before = work / "before-src"
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before_rev],
+            check=True,
+            capture_output=True,
+        )
+        sources = {"before": before, **sources}
+    print(f"load average at start: {load_avg()}, {os.cpu_count()} CPUs", flush=True)
+    rows = []
+    try:
+        model = template(work, env)
+        for n in args.vectors:
+            data = data_dir(n, library(n, args.workdir), model, work)
+            for name, src in sources.items():
+                wall, cpu, rss = measure(src, env, data, args.runs)
+                rows.append((n, name, wall, cpu, rss))
+                print(f"  {n:,} vectors, {name}: {wall:.2f} s (load {load_avg()})", flush=True)
+            shutil.rmtree(data)
+    finally:
+        if args.before_rev:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "before-src")],
+                check=False,
+            )
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nfresh `lumen search {QUERY!r}`, median of {args.runs}; load at end {load_avg()}")
+    print("| vectors | code | wall s (target) | CPU s | peak RSS MB (target) |")
+    print("|---|---|---|---|---|")
+    for n, name, wall, cpu, rss in rows:
+        target = TARGET_S.get(n)
+        goal = f" (≤ {target})" if target else ""
+        print(f"| {n:,} | {name} | {wall:.2f}{goal} | {cpu:.2f} | {rss:.0f} (≤ {TARGET_MB}) |")
+
+
+if __name__ == "__main__":
+    main()

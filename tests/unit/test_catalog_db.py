@@ -1,0 +1,67 @@
+"""A catalog this process may not write (a read-only folder or disk) is opened read-only: it
+answers reads, leaves every byte as it was, and a write fails in plain words."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop_app.core.errors import DataDirError
+from desktop_app.core.storage.catalog import Catalog
+
+
+def _catalog(folder: Path) -> Path:
+    catalog = Catalog.open(folder / "catalog.sqlite3")
+    catalog.add_folder(folder.parent / "photos")
+    catalog.set_meta("space", "s")
+    catalog.close()
+    return folder / "catalog.sqlite3"
+
+
+def _deny_writes_under(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``os.access`` says what a read-only folder says (the tests may run as root)."""
+    real_access = os.access
+
+    def access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
+        if mode & os.W_OK and Path(path).is_relative_to(folder):
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+
+
+def _state(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_a_read_only_catalog_answers_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    path = _catalog(data)
+    before = _state(data)
+    _deny_writes_under(data, monkeypatch)
+    catalog = Catalog.open(path)
+    assert catalog.get_meta("space") == "s"
+    assert [f.path for f in catalog.folders()] == [tmp_path / "photos"]
+    with pytest.raises(DataDirError, match="Cannot write to the library"):
+        catalog.set_meta("space", "other")
+    catalog.close()
+    assert _state(data) == before  # no journal, no shared-memory file, not one byte
+
+
+def test_a_read_only_catalog_of_an_older_format_says_it_must_be_updated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    path = _catalog(data)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 6")
+    conn.close()
+    _deny_writes_under(data, monkeypatch)
+    with pytest.raises(DataDirError, match=r"older Lumen .* writable"):
+        Catalog.open(path)
