@@ -38,6 +38,16 @@ def test_tokenizer_matches_open_clip_on_any_text(text: str) -> None:
     assert clip_tokenizer()([text], 77).tolist() == reference([text]).tolist()
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=40))
+def test_plain_typed_text_skips_the_cleaner_and_still_matches_open_clip(text: str) -> None:
+    import open_clip
+
+    reference = open_clip.get_tokenizer("ViT-B-32")
+    for variant in (text, f"{text} &amp; {text}", f"Q&A {text}\r\n"):
+        assert clip_tokenizer()([variant], 77).tolist() == reference([variant]).tolist()
+
+
 def test_the_text_towers_import_each_other_in_one_direction_only() -> None:
     """clip_native and text_encoder share the tokenizer: the torch-free query encoder never
     loads the torch towers (clip_native may name the text tower's shape: no cycle)."""

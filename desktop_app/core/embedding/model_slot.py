@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
@@ -24,11 +25,13 @@ from desktop_app.core.embedding.text_encoder import (
 )
 from desktop_app.core.embedding.weights import DownloadCallback
 from desktop_app.core.errors import IndexMismatchError
-from desktop_app.core.extractors.ocr import OcrEngine, load_ocr_engine
 from desktop_app.core.fingerprint import fingerprint_file
 from desktop_app.core.models import ModelSpec, get_model_spec
 from desktop_app.core.records import Progress
 from desktop_app.core.storage.store import Store
+
+if TYPE_CHECKING:  # OCR's engine loads only when indexing asks for it (not for a search)
+    from desktop_app.core.extractors.ocr import OcrEngine
 
 __all__ = ["EmbedderLoader", "ModelSlot", "QueryEncoder", "default_embedder_loader"]
 
@@ -235,5 +238,7 @@ class ModelSlot:
             return None
         with self._lock:
             if self._ocr is None:
+                from desktop_app.core.extractors.ocr import load_ocr_engine
+
                 self._ocr = load_ocr_engine()
             return self._ocr
