@@ -25,8 +25,8 @@ _current: ContextVar[threading.Event | None] = ContextVar("lumen_query_cancel", 
 class QuerySuperseded(LumenError):
     """A newer query replaced this one before it was answered."""
 
-    def __init__(self) -> None:
-        super().__init__("A newer search replaced this one.")
+    def __init__(self, message: str = "A newer search replaced this one.") -> None:
+        super().__init__(message)  # the message argument: it crosses the host's pipe pickled
 
 
 @contextmanager

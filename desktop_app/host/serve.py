@@ -120,12 +120,14 @@ def _answer(rid: int, future: Future[Any], send: Callable[[tuple[Any, ...]], Non
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """The exception itself when it pickles and is a user-facing error, else a BackendError."""
+    """The exception itself when it is a user-facing error that survives the pipe (pickled and
+    rebuilt: an ``__init__`` that does not take its message back breaks the window's reader),
+    else a BackendError."""
     from desktop_app.core.errors import LumenError
 
     if isinstance(exc, LumenError):
         try:
-            pickle.dumps(exc)
+            pickle.loads(pickle.dumps(exc))
         except Exception:
             return BackendError(str(exc))
         return exc

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 from pathlib import Path
 
 import pytest
 
 from desktop_app.core.embedding.embedder import Embedder
+from desktop_app.core.errors import LumenError
 from desktop_app.core.library import Library
 from desktop_app.core.superseded import QuerySuperseded, cancellable
 from desktop_app.host.dispatcher import Dispatcher
@@ -75,3 +77,22 @@ def test_the_host_stops_a_query_the_window_cancelled(
     top = captions[Path(rows[0][Col.PATH])]
     assert top == caption_for_text(QUERY)
     dispatcher.shutdown()
+
+
+def test_the_stop_crosses_the_hosts_pipe() -> None:
+    came_back = pickle.loads(pickle.dumps(QuerySuperseded()))
+    assert isinstance(came_back, QuerySuperseded) and str(came_back) == str(QuerySuperseded())
+
+
+class _TakesNoMessage(LumenError):
+    def __init__(self) -> None:
+        super().__init__("a user-facing error whose class cannot be rebuilt from its message")
+
+
+def test_an_error_that_cannot_cross_the_pipe_comes_back_as_its_words() -> None:
+    from desktop_app.host.serve import _portable
+
+    sent = _portable(_TakesNoMessage())
+    came_back = pickle.loads(pickle.dumps(sent))  # what the window's reader does
+    assert "cannot be rebuilt" in str(came_back)
+    assert isinstance(_portable(QuerySuperseded()), QuerySuperseded)
