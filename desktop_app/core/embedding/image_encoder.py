@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from desktop_app.core.embedding.clip_native import ClipPreprocess, ClipShape
-from desktop_app.core.embedding.text_encoder import (
-    _gelu,
-    _layer_norm,
-    _quick_gelu,
-    read_safetensors,
+from desktop_app.core.embedding.numpy_blocks import (
+    block_weights,
+    gelu,
+    layer_norm,
+    quick_gelu,
+    residual_block,
 )
+from desktop_app.core.embedding.text_encoder import read_safetensors
 
 if TYPE_CHECKING:
     from desktop_app.core.embedding.embedder import Embedder
@@ -38,20 +40,6 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = "image_encoder.json"
 MANIFEST_VERSION = 1
 MIN_PROBE_COSINE = 0.9999
-_BLOCK_KEYS = (
-    "ln_1.weight",
-    "ln_1.bias",
-    "attn.in_proj_weight",
-    "attn.in_proj_bias",
-    "attn.out_proj.weight",
-    "attn.out_proj.bias",
-    "ln_2.weight",
-    "ln_2.bias",
-    "mlp.c_fc.weight",
-    "mlp.c_fc.bias",
-    "mlp.c_proj.weight",
-    "mlp.c_proj.bias",
-)
 
 
 class NumpyImageTower:
@@ -64,11 +52,8 @@ class NumpyImageTower:
         self._w = w
         width = shape.vision_width
         self._patches = np.asarray(w["visual.conv1.weight"]).reshape(width, -1).T
-        self._blocks = [
-            {key: w[f"visual.transformer.resblocks.{i}.{key}"] for key in _BLOCK_KEYS}
-            for i in range(shape.vision_layers)
-        ]
-        self._act = _quick_gelu if shape.quick_gelu else _gelu
+        self._blocks = block_weights(w, "visual.transformer.resblocks", shape.vision_layers)
+        self._act = quick_gelu if shape.quick_gelu else gelu
 
     def encode(self, pixels: np.ndarray) -> np.ndarray:
         """(N, 3, size, size) prepared pictures → (N, dim) float32 L2-normalised vectors."""
@@ -88,35 +73,13 @@ class NumpyImageTower:
         x = x @ self._patches
         cls = np.broadcast_to(w["visual.class_embedding"], (n, 1, s.vision_width))
         x = np.concatenate([cls, x], axis=1) + w["visual.positional_embedding"]
-        x = _layer_norm(x, w["visual.ln_pre.weight"], w["visual.ln_pre.bias"])
+        x = layer_norm(x, w["visual.ln_pre.weight"], w["visual.ln_pre.bias"])
         for block in self._blocks:
-            x = self._block(x, block)
-        pooled = _layer_norm(x[:, 0], w["visual.ln_post.weight"], w["visual.ln_post.bias"])
+            x = residual_block(x, block, s.vision_heads, self._act)
+        pooled = layer_norm(x[:, 0], w["visual.ln_post.weight"], w["visual.ln_post.bias"])
         vectors = (pooled @ w["visual.proj"]).astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         out: np.ndarray = vectors / np.where(norms > 0, norms, 1.0)
-        return out
-
-    def _block(self, x: np.ndarray, b: dict[str, np.ndarray]) -> np.ndarray:
-        n, tokens, width = x.shape
-        heads = self.shape.vision_heads
-        head_dim = width // heads
-        h = _layer_norm(x, b["ln_1.weight"], b["ln_1.bias"])
-        qkv = h @ b["attn.in_proj_weight"].T + b["attn.in_proj_bias"]
-        q, k, v = (
-            qkv[..., j * width : (j + 1) * width]
-            .reshape(n, tokens, heads, head_dim)
-            .transpose(0, 2, 1, 3)
-            for j in range(3)
-        )
-        scores = (q @ k.transpose(0, 1, 3, 2)) / np.float32(np.sqrt(head_dim))
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
-        scores /= scores.sum(-1, keepdims=True)
-        attended = (scores @ v).transpose(0, 2, 1, 3).reshape(n, tokens, width)
-        x = x + attended @ b["attn.out_proj.weight"].T + b["attn.out_proj.bias"]
-        h = _layer_norm(x, b["ln_2.weight"], b["ln_2.bias"])
-        h = self._act(h @ b["mlp.c_fc.weight"].T + b["mlp.c_fc.bias"])
-        out: np.ndarray = x + h @ b["mlp.c_proj.weight"].T + b["mlp.c_proj.bias"]
         return out
 
 

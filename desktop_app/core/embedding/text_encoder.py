@@ -25,6 +25,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from desktop_app.core.embedding.clip_tokenizer import clip_tokenizer
+from desktop_app.core.embedding.numpy_blocks import (
+    block_weights,
+    gelu,
+    layer_norm,
+    quick_gelu,
+    residual_block,
+)
 
 if TYPE_CHECKING:
     from desktop_app.core.embedding.embedder import Embedder
@@ -72,36 +79,6 @@ def read_safetensors(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
 # -- the encoder ----------------------------------------------------------------------------
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(-1, keepdims=True)
-    out: np.ndarray = centred / np.sqrt(var + 1e-5) * weight + bias
-    return out
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to ~1e-7 (Abramowitz & Stegun 7.1.26); numpy has none and scipy costs an import."""
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    out: np.ndarray = sign * (1.0 - poly * np.exp(-a * a))
-    return out
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    out: np.ndarray = 0.5 * x * (1.0 + _erf(x * np.float32(1 / np.sqrt(2))))
-    return out
-
-
-def _quick_gelu(x: np.ndarray) -> np.ndarray:
-    out: np.ndarray = x / (1.0 + np.exp(-1.702 * x))
-    return out
-
-
 @dataclass(frozen=True)
 class TextTowerShape:
     """What the numpy encoder must know beyond the weights themselves."""
@@ -128,56 +105,21 @@ class NumpyTextEncoder:
         self.shape = shape
         w = read_safetensors(weights)
         self._w = w
-        self._blocks = [
-            {
-                key: w[f"transformer.resblocks.{i}.{key}"]
-                for key in (
-                    "ln_1.weight",
-                    "ln_1.bias",
-                    "attn.in_proj_weight",
-                    "attn.in_proj_bias",
-                    "attn.out_proj.weight",
-                    "attn.out_proj.bias",
-                    "ln_2.weight",
-                    "ln_2.bias",
-                    "mlp.c_fc.weight",
-                    "mlp.c_fc.bias",
-                    "mlp.c_proj.weight",
-                    "mlp.c_proj.bias",
-                )
-            }
-            for i in range(shape.layers)
-        ]
+        self._blocks = block_weights(w, "transformer.resblocks", shape.layers)
         self._projection = w["text_projection"]
         self.dim = int(self._projection.shape[-1])
         self._tokenizer = clip_tokenizer()
-        self._act = _quick_gelu if shape.quick_gelu else _gelu
+        self._act = quick_gelu if shape.quick_gelu else gelu
 
     def _encode_ids(self, ids: np.ndarray) -> np.ndarray:
         """One text's ids up to and including its end token → its (dim,) unnormalised vector."""
         n = len(ids)
         x = np.asarray(self._w["token_embedding.weight"][ids], dtype=np.float32)
-        x = x + self._w["positional_embedding"][:n]
-        width = x.shape[-1]
-        heads = self.shape.heads
-        head_dim = width // heads
+        x = (x + self._w["positional_embedding"][:n])[None]  # a batch of one
         causal = np.triu(np.full((n, n), -np.inf, dtype=np.float32), 1)
         for block in self._blocks:
-            h = _layer_norm(x, block["ln_1.weight"], block["ln_1.bias"])
-            qkv = h @ block["attn.in_proj_weight"].T + block["attn.in_proj_bias"]
-            q, k, v = (
-                qkv[:, j * width : (j + 1) * width].reshape(n, heads, head_dim).transpose(1, 0, 2)
-                for j in range(3)
-            )
-            scores = (q @ k.transpose(0, 2, 1)) / np.float32(np.sqrt(head_dim)) + causal
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            scores /= scores.sum(-1, keepdims=True)
-            attended = (scores @ v).transpose(1, 0, 2).reshape(n, width)
-            x = x + attended @ block["attn.out_proj.weight"].T + block["attn.out_proj.bias"]
-            h = _layer_norm(x, block["ln_2.weight"], block["ln_2.bias"])
-            h = self._act(h @ block["mlp.c_fc.weight"].T + block["mlp.c_fc.bias"])
-            x = x + h @ block["mlp.c_proj.weight"].T + block["mlp.c_proj.bias"]
-        last = _layer_norm(x[-1:], self._w["ln_final.weight"], self._w["ln_final.bias"])
+            x = residual_block(x, block, self.shape.heads, self._act, causal)
+        last = layer_norm(x[0, -1:], self._w["ln_final.weight"], self._w["ln_final.bias"])
         out: np.ndarray = (last @ self._projection)[0]
         return out
 
