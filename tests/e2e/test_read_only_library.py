@@ -10,26 +10,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.shapes import caption_for_text, render
+from tests.support.unprivileged import lumen
 
 RED = "a red circle on the left"
 BLUE = "a blue square at the top"
-NO_OVERRIDE = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
-
-
-def lumen(data: Path, weights: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "desktop_app.cli", "--data-dir", str(data), "--model"]
-    cmd += ["lumen-tiny", "--weights", str(weights), *args]
-    if os.geteuid() == 0:
-        cmd = NO_OVERRIDE + cmd
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
 def _state(folder: Path) -> dict[str, tuple[bytes, int, int]]:
