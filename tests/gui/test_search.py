@@ -222,10 +222,12 @@ def test_filters_restrict_results(
 
     kind.setCurrentIndex(kind.findData(None))  # any kind, one folder
     folder = window.filters.folder
-    offered = [folder.itemData(i) for i in range(folder.count())]
-    folder.setCurrentIndex(
-        next(i for i, data in enumerate(offered) if data and Path(data) == papers)
-    )
+
+    def offered() -> list[Path | None]:
+        return [Path(d) if d else None for d in map(folder.itemData, range(folder.count()))]
+
+    qtbot.waitUntil(lambda: papers in offered())  # the folder list follows the library's info
+    folder.setCurrentIndex(offered().index(papers))
     result = wait_for_result(qtbot, window, lambda r: r.query.filters.folders is not None)
     assert result.query.filters == FileFilter(folders=(papers,))
     assert [item.path for item in result.items] == [report]
