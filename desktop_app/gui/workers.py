@@ -84,9 +84,8 @@ class LibraryBridge(QObject):
         self._backend_generation = 0
         self._is_ready = False
         self._generation = 0
-        self._search_running = False
+        self._search_call: Call[QueryResult] | None = None  # the search being answered
         self._queued_search: tuple[int, Query] | None = None
-        self._search_call: Call[QueryResult] | None = None
         self._index_job: Call[IndexSummary] | None = None
         self._index_again: list[Path] | bool | None = False
         self._index_when_open: list[Path] | None = None  # folders given before the library opened
@@ -119,7 +118,6 @@ class LibraryBridge(QObject):
         self.close()
         self._closed = False
         self._index_job = None
-        self._search_running = False
         self._search_call = None
         self._queued_search = None
         self.start()
@@ -179,15 +177,14 @@ class LibraryBridge(QObject):
     @property
     def searching(self) -> bool:
         """Whether a search is being answered or waits for its turn."""
-        return self._search_running or self._queued_search is not None
+        return self._search_call is not None or self._queued_search is not None
 
     def search(self, query: Query) -> None:
         """Ask for ``query``'s results; older queries still waiting are dropped."""
         self._generation += 1
-        if self._search_running:
+        if self._search_call is not None:
             self._queued_search = (self._generation, query)
-            if self._search_call is not None:  # its answer would be dropped: stop it early
-                self._search_call.cancel()
+            self._search_call.cancel()  # its answer would be dropped: stop it early
             return
         self._start_search(self._generation, query)
 
@@ -195,18 +192,15 @@ class LibraryBridge(QObject):
         client = self.client
         if client is None:
             return
-        self._search_running = True
         try:
             call = client.query(query)
         except BackendError as exc:
-            self._search_running = False
             self.query_failed.emit(query, str(exc))
             return
         self._search_call = call
         self._when_done(call.future, lambda f: self._search_done(generation, query, f))
 
     def _search_done(self, generation: int, query: Query, future: Future[QueryResult]) -> None:
-        self._search_running = False
         self._search_call = None
         if self._queued_search is not None:
             queued, self._queued_search = self._queued_search, None
@@ -318,7 +312,6 @@ class LibraryBridge(QObject):
         elif name == events.DIED:
             self._is_ready = False
             self._index_job = None
-            self._search_running = False
             self._search_call = None
             self.died.emit(str(value))
 
