@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from desktop_app.core.errors import IndexMismatchError, ModelUnavailableError
-from desktop_app.core.records import INDEXED, FileFilter, FileRecord
+from desktop_app.core.records import FileFilter, FileRecord
 from desktop_app.core.understanding.stopwords import is_stop_word
 
 if TYPE_CHECKING:  # (the window imports this module's names: it must not load the catalog)
@@ -150,7 +150,7 @@ def search_files(
         # cost 40 ms a query at 100k files).
         named = library.find_by_name(words, NAME_MATCH_LIMIT, file_filter, pending_only=semantic)
         for record in named:
-            if record.path not in seen and (not semantic or record.status != INDEXED):
+            if record.path not in seen:
                 files.append(ResultFile(record, thumb_key(record), BY_NAME))
     return QueryResults(tuple(files), hidden, cutoff, semantic, notice)
 
