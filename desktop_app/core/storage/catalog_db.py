@@ -35,10 +35,7 @@ def set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    # Paths are case-sensitive (/x/Trip is not /x/trip): folder prefixes use LIKE.
-    cursor.execute("PRAGMA case_sensitive_like=ON")
+    _set_shared_pragmas(cursor)
     cursor.close()
 
 
@@ -46,10 +43,16 @@ def set_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Settings of a read-only connection: no journal mode change, and no write at all."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA query_only=ON")
+    _set_shared_pragmas(cursor)
+    cursor.close()
+
+
+def _set_shared_pragmas(cursor: Any) -> None:
+    """What every connection needs, read-only or not."""
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Paths are case-sensitive (/x/Trip is not /x/trip): folder prefixes use LIKE.
     cursor.execute("PRAGMA case_sensitive_like=ON")
-    cursor.close()
 
 
 def writable(path: Path) -> bool:
