@@ -15,7 +15,6 @@ from typing import Any, NoReturn
 
 from desktop_app.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, Subparsers, no_such_folders, plural
 from desktop_app.cli.progress import IndexProgress
-from desktop_app.core.indexing.nothing_seen import why_nothing_seen
 from desktop_app.core.library import Library
 from desktop_app.core.records import IndexSummary, Progress
 
@@ -149,6 +148,8 @@ def _nothing_seen(library: Library, s: IndexSummary, folders: list[Path]) -> lis
     if s.seen or s.cancelled or s.offline_folders:
         return []
     patterns, data_dir = library.exclusions(), library.settings.data_dir
+    from desktop_app.core.indexing.nothing_seen import why_nothing_seen  # reads extensions
+
     return [f"Nothing to index in {f}: {why_nothing_seen(f, patterns, data_dir)}." for f in folders]
 
 

@@ -14,11 +14,12 @@ import math
 import re
 import warnings
 from pathlib import Path
-from typing import Any
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.records import is_raw
+
+if TYPE_CHECKING:  # Pillow loads when a position is read (not when a search imports this)
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ def _register_heif() -> None:
 
 
 def _image_gps(path: Path) -> tuple[float, float] | None:
+    from PIL import Image
+
     if path.suffix.lower() in (".heic", ".heif", ".hif"):
         _register_heif()
     with warnings.catch_warnings(), Image.open(path) as image:  # the header and EXIF only
@@ -88,6 +91,8 @@ def _raw_gps(path: Path) -> tuple[float, float] | None:
             head = b"II*\x00" + head[4:]
         else:
             return None  # CR3, RAF and others: not TIFF inside
+    from PIL import Image
+
     exif = Image.Exif()
     with warnings.catch_warnings():  # Pillow warns of a damaged directory: no position then
         warnings.simplefilter("ignore")

@@ -73,6 +73,14 @@ _OPTIONAL_FORMATS = {
     "PCX": frozenset({".pcx"}),
     "JXL": frozenset({".jxl"}),  # only with a JPEG XL plugin registered
 }
+# Pillow's own plugin of each optional format (JXL has none: a third-party one registers it).
+_OPTIONAL_PLUGINS = {
+    "JPEG2000": "Jpeg2KImagePlugin",
+    "PSD": "PsdImagePlugin",
+    "TGA": "TgaImagePlugin",
+    "DDS": "DdsImagePlugin",
+    "PCX": "PcxImagePlugin",
+}
 _HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".hif"})  # .hif: Canon and Fujifilm HEIF
 _AVIF_EXTENSIONS = frozenset({".avif"})
 
@@ -114,11 +122,22 @@ def _supported_extensions() -> frozenset[str]:
         extensions |= _HEIF_EXTENSIONS
     if features.check_module("avif"):  # Pillow >= 11.2 decodes AVIF itself when built with it
         extensions |= _AVIF_EXTENSIONS
-    Image.init()
     for name, suffixes in _OPTIONAL_FORMATS.items():
-        if name in Image.OPEN:
+        if _registered(name):
             extensions |= suffixes
     return extensions
+
+
+def _registered(name: str) -> bool:
+    """Whether Pillow opens format ``name``: as after ``Image.init()``, which would import all
+    of Pillow's ~50 plugins (a third of this module's import, paid by every `lumen search`)."""
+    plugin = _OPTIONAL_PLUGINS.get(name)
+    if plugin is not None and name not in Image.OPEN:
+        try:
+            importlib.import_module(f"PIL.{plugin}")
+        except ImportError:
+            return False
+    return name in Image.OPEN
 
 
 IMAGE_EXTENSIONS: frozenset[str] = _supported_extensions()

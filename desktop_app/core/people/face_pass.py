@@ -16,17 +16,17 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 from desktop_app.core.errors import ExtractionError
-from desktop_app.core.extractors.images import open_for_display
-from desktop_app.core.extractors.video import VIDEO_EXTENSIONS, frame_strip
 from desktop_app.core.people.clustering import Clusters, recluster
 from desktop_app.core.people.model import DETECT_SIDE, Box, DetectedFace, FaceModel
 from desktop_app.core.people.store import PeopleStore
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,10 @@ class FacePassSummary:
 
 def _pictures(path: Path) -> list[tuple[Image.Image, float | None]]:
     """The upright pictures of a file to look for faces in (a video's: some keyframes)."""
+    # The decoders load with the first picture: a search, which imports this, reads none.
+    from desktop_app.core.extractors.images import open_for_display
+    from desktop_app.core.extractors.video import VIDEO_EXTENSIONS, frame_strip
+
     if path.suffix.lower() in VIDEO_EXTENSIONS:
         _duration, frames = frame_strip(path, VIDEO_FRAMES, DETECT_SIDE)
         return [(f.image, f.at_s) for f in frames]

@@ -1,0 +1,61 @@
+"""The extractors package loads its readers on first use, and answers as it did before."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core import extractors
+from desktop_app.core.extractors import dispatch
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _fresh(code: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_the_library_facade_loads_no_file_reader() -> None:
+    """A fresh `lumen search` imports the facade and reads no file: no decoder, no plugin."""
+    out = _fresh(
+        "import sys, desktop_app.core.library, desktop_app.cli.app;"
+        "print(sorted(m for m in sys.modules if m.endswith(('.dispatch', 'EpsImagePlugin',"
+        " '.office', '.pdf', 'ImageDraw'))))"
+    )
+    assert out == "[]"
+
+
+def test_the_package_names_are_the_readers_names(tmp_path: Path) -> None:
+    assert extractors.SUPPORTED_EXTENSIONS == dispatch.SUPPORTED_EXTENSIONS
+    assert ".jpg" in extractors.SUPPORTED_EXTENSIONS
+    assert ".pdf" in extractors.SUPPORTED_EXTENSIONS
+    assert extractors.kind_for_path(Path("a.JPG")) == "image"
+    assert extractors.kind_for_path(Path("a.md")) == "document"
+    assert extractors.kind_for_path(Path("a.exe")) is None
+    note = tmp_path / "note.txt"
+    note.write_text("A note about the harbour at dawn.", encoding="utf-8")
+    assert "harbour" in extractors.extract(note).passages[0].text
+    with pytest.raises(extractors.ExtractionError):
+        extractors.extract(tmp_path / "missing.xyz")
+    with pytest.raises(AttributeError):
+        _ = extractors.NO_SUCH_NAME  # type: ignore[attr-defined]
+
+
+def test_image_extensions_are_those_of_every_pillow_plugin() -> None:
+    """Asking only the optional formats' plugins finds what importing all of them finds."""
+    out = _fresh(
+        "from desktop_app.core.extractors import images;"
+        "from PIL import Image; Image.init();"
+        "found = set(images._BASE_EXTENSIONS);"
+        "[found.update(s) for n, s in images._OPTIONAL_FORMATS.items() if n in Image.OPEN];"
+        "found |= images.IMAGE_EXTENSIONS & (images._HEIF_EXTENSIONS | images._AVIF_EXTENSIONS);"
+        "print(found == images.IMAGE_EXTENSIONS, '.psd' in found)"
+    )
+    assert out == "True True"
