@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from PIL import Image
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.embedding.image_encoder import (
     MANIFEST_NAME,
+    NumpyImageTower,
     load_numpy_image_tower,
     write_image_manifest,
 )
@@ -71,3 +74,35 @@ def test_a_cut_short_weights_file_is_a_plain_error(tiny_weights: Path, tmp_path:
     weights.write_bytes(tiny_weights.read_bytes()[: tiny_weights.stat().st_size // 2])
     with pytest.raises(ValueError, match="cut short"):
         read_safetensors(weights)
+
+
+def test_the_check_lets_go_of_the_numpy_tower_before_the_models_tower_loads(
+    tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first run's memory peak: the two towers are never resident at once during the check."""
+    weights = tmp_path / "tiny.safetensors"
+    shutil.copy(tiny_weights, weights)
+    embedder = load_embedder("lumen-tiny", weights, tmp_path / "cache", "cpu")
+    assert not embedder.image_tower_loaded
+    alive: list[weakref.ref[NumpyImageTower]] = []
+    models_tower_at_numpy_load: list[bool] = []
+    real_init = NumpyImageTower.__init__
+
+    def track(self: NumpyImageTower, *args: Any) -> None:
+        models_tower_at_numpy_load.append(embedder.image_tower_loaded)
+        real_init(self, *args)
+        alive.append(weakref.ref(self))
+
+    monkeypatch.setattr(NumpyImageTower, "__init__", track)
+    towers_alive_at_load: list[int] = []
+    load = embedder.load_image_tower
+
+    def load_and_count() -> None:
+        towers_alive_at_load.append(sum(ref() is not None for ref in alive))
+        load()
+
+    monkeypatch.setattr(embedder, "load_image_tower", load_and_count)
+    assert write_image_manifest(tmp_path, embedder)
+    assert models_tower_at_numpy_load == [False]
+    assert towers_alive_at_load and towers_alive_at_load[0] == 0
+    assert embedder.image_tower_loaded  # the run that follows embeds with it
