@@ -8,16 +8,16 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_app.cli.common import EXIT_ERROR, Subparsers, plural
 from desktop_app.core.indexing.pipeline import FileChanges, IndexSummary
-from desktop_app.core.indexing.watcher import (
-    DEFAULT_RECONCILE_EVERY_S,
-    DEFAULT_SETTLE_S,
-    FolderWatcher,
-)
+from desktop_app.core.indexing.watch_timing import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S
 from desktop_app.core.indexing.writer_lock import LibraryBusyError
 from desktop_app.core.library import Library
+
+if TYPE_CHECKING:
+    from desktop_app.core.indexing.watcher import FolderWatcher
 
 
 def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -67,6 +67,8 @@ def run(library: Library, args: argparse.Namespace) -> int:
     if not folders:
         print("lumen: no folders to watch; give one: lumen watch ~/Pictures", file=sys.stderr)
         return EXIT_ERROR
+    from desktop_app.core.indexing.watcher import FolderWatcher  # (watchdog: only for `watch`)
+
     live = LiveLog(verbose=not args.quiet)
     watcher = FolderWatcher(
         library,

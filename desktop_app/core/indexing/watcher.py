@@ -42,6 +42,7 @@ from desktop_app.core.indexing.inotify_limits import (
 )
 from desktop_app.core.indexing.pipeline import ChangeCallback, IndexSummary
 from desktop_app.core.indexing.scanner import is_ignored_name
+from desktop_app.core.indexing.watch_timing import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S
 from desktop_app.core.indexing.writer_lock import LibraryBusyError
 from desktop_app.core.records import Folder, Progress
 from desktop_app.core.storage.catalog import Catalog
@@ -79,8 +80,6 @@ class Followed(Protocol):
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SETTLE_S = 1.0  # a file must keep its size and mtime this long before it is read
-DEFAULT_RECONCILE_EVERY_S = 15 * 60.0  # full safety-net rescan
 DEFAULT_POLL_INTERVAL_S = 30.0  # for folders that inotify cannot watch (each poll stats all)
 DEFAULT_RECHECK_S = 2.0  # how often folder roots are checked (gone, back, added, removed)
 # How long ``start`` waits for the first watches (a huge tree takes a while to watch).
