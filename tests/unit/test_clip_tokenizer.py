@@ -48,6 +48,23 @@ def test_plain_typed_text_skips_the_cleaner_and_still_matches_open_clip(text: st
         assert clip_tokenizer()([variant], 77).tolist() == reference([variant]).tolist()
 
 
+def test_a_merged_tokens_id_is_512_plus_its_rank_as_in_open_clips_vocabulary() -> None:
+    """The tokenizer keeps no table of ids: it relies on each merge's token being distinct."""
+    from open_clip.tokenizer import SimpleTokenizer
+
+    reference = SimpleTokenizer()
+    mine = clip_tokenizer()
+    assert len(mine._rank) == len(reference.bpe_ranks) > 48_000
+    for line, rank in mine._rank.items():
+        first, second = line.split(" ")
+        assert reference.bpe_ranks[(first, second)] == rank
+        assert reference.encoder[first + second] == 512 + rank
+    assert (mine.sot_id, mine.eot_id) == (
+        reference.encoder["<start_of_text>"],
+        reference.encoder["<end_of_text>"],
+    )
+
+
 def test_the_text_towers_import_each_other_in_one_direction_only() -> None:
     """clip_native and text_encoder share the tokenizer: the torch-free query encoder never
     loads the torch towers (clip_native may name the text tower's shape: no cycle)."""

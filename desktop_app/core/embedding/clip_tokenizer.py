@@ -50,36 +50,38 @@ class ClipTokenizer:
     def __init__(self, vocab_path: Path | None = None) -> None:
         import regex
 
-        merges: list[tuple[str, str]] = []
-        with gzip.open(vocab_path or _bpe_vocab_path(), "rt", encoding="utf-8") as lines:
-            next(lines)  # a version header
-            for line in lines:
-                if len(merges) == _N_MERGES:
-                    break
-                first, second = line.split()
-                merges.append((first, second))
+        # The merge list as one text, split once: line 1 + r is merge r, "first second".
+        text = gzip.decompress((vocab_path or _bpe_vocab_path()).read_bytes()).decode("utf-8")
+        merges = text.split("\n", _N_MERGES + 1)[1 : _N_MERGES + 1]
+        # Ranks keyed by the line itself (no pair tuples for 49k merges). The vocabulary is the
+        # 256 byte symbols, each again with "</w>", then each merge's token (all distinct), so a
+        # merged token's id is 512 + its rank: no table of 49k ids to build.
+        self._rank = dict(zip(merges, range(len(merges)), strict=True))
         self._bytes = _byte_alphabet()
         symbols = list(self._bytes.values())
-        vocab = symbols + [s + "</w>" for s in symbols] + [a + b for a, b in merges]
-        vocab += list(_SPECIALS)
-        self._ids = {token: i for i, token in enumerate(vocab)}
-        self._rank = {pair: i for i, pair in enumerate(merges)}
-        self.sot_id = self._ids[_SPECIALS[0]]
-        self.eot_id = self._ids[_SPECIALS[1]]
+        self._symbol_ids = {s: i for i, s in enumerate(symbols)}
+        self._symbol_ids.update({s + "</w>": len(symbols) + i for i, s in enumerate(symbols)})
+        self._first_merge_id = 2 * len(symbols)
+        self.sot_id = self._first_merge_id + len(merges)
+        self.eot_id = self.sot_id + 1
         self._pattern = regex.compile(
             "|".join(_SPECIALS) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
             regex.IGNORECASE,
         )
-        self._cache: dict[str, list[int]] = {s: [self._ids[s]] for s in _SPECIALS}
+        self._cache: dict[str, list[int]] = {
+            _SPECIALS[0]: [self.sot_id],
+            _SPECIALS[1]: [self.eot_id],
+        }
 
     def _word_ids(self, word: str) -> list[int]:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
         parts = [*word[:-1], word[-1] + "</w>"]
+        ids = [self._symbol_ids[p] for p in parts]
         while len(parts) > 1:
             ranked = [
-                (self._rank.get((parts[i], parts[i + 1]), _N_MERGES), i)
+                (self._rank.get(f"{parts[i]} {parts[i + 1]}", _N_MERGES), i)
                 for i in range(len(parts) - 1)
             ]
             best, _ = min(ranked)
@@ -89,16 +91,18 @@ class ClipTokenizer:
                 (parts[i], parts[i + 1]) for r, i in ranked if r == best
             )  # the lowest-ranked pair, merged everywhere it occurs (left to right)
             merged: list[str] = []
+            merged_ids: list[int] = []
             i = 0
             while i < len(parts):
                 if i + 1 < len(parts) and (parts[i], parts[i + 1]) == pair:
                     merged.append(parts[i] + parts[i + 1])
+                    merged_ids.append(self._first_merge_id + best)
                     i += 2
                 else:
                     merged.append(parts[i])
+                    merged_ids.append(ids[i])
                     i += 1
-            parts = merged
-        ids = [self._ids[p] for p in parts]
+            parts, ids = merged, merged_ids
         self._cache[word] = ids
         return ids
 
