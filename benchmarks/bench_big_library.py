@@ -267,6 +267,12 @@ def core_only(data: Path, rounds: int) -> None:
     from desktop_app.config import Settings
     from desktop_app.core.library import Library
 
+    try:  # numpy's BLAS threads as the host sets them
+        from desktop_app.host.serve import one_blas_thread
+
+        one_blas_thread()
+    except ImportError:  # code from before it
+        pass
     settings = Settings.load(data).replace(model=MODEL, device="cpu")
     library = Library.open(settings)
     library.search_understood("warm up", 200)
