@@ -33,6 +33,7 @@ from desktop_app.core.embedding.numpy_blocks import (
     quick_gelu,
     residual_block,
 )
+from desktop_app.core.superseded import stop_if_superseded
 
 if TYPE_CHECKING:
     from desktop_app.core.embedding.embedder import Embedder
@@ -119,6 +120,9 @@ class NumpyTextEncoder:
         x = (x + self._w["positional_embedding"][:n])[None]  # a batch of one
         causal = np.triu(np.full((n, n), -np.inf, dtype=np.float32), 1)
         for block in self._blocks:
+            # A query the user typed past stops here, not after the tower (~30-50 ms a query):
+            # the window's next query waits for it.
+            stop_if_superseded()
             x = residual_block(x, block, self.shape.heads, self._act, causal)
         last = layer_norm(x[0, -1:], self._w["ln_final.weight"], self._w["ln_final.bias"])
         out: np.ndarray = (last @ self._projection)[0]
