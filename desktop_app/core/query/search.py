@@ -43,6 +43,8 @@ FETCH_SLACK = 1.25
 # Vectors asked per file wanted at most on the first try (a filter checked on the candidates
 # always asks this many: only some of them pass it).
 FETCH_PER_FILE_MAX = 3
+# Modality-and-filter intersections kept (two modalities times a few filters).
+KEPT_SUBSETS = 8
 # Files looked at per negative term (``-people``): those it matches are left out.
 NEGATIVE_CANDIDATES = 1000
 
@@ -78,6 +80,8 @@ class SearchService:
         self._seen_per_file: dict[str, float] = {}  # modality -> vectors per file of its best
         # (the index's live ids, the catalog's write count, each modality's vector ids)
         self._roles: tuple[np.ndarray, int, list[tuple[str, np.ndarray | None]]] | None = None
+        # (a modality's ids, a filter's allowed ids, the ids of both), the newest first
+        self._subsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def by_vector(
         self,
@@ -243,7 +247,7 @@ class SearchService:
             if allowed is None or ids is None:
                 subset = ids if allowed is None else allowed
             else:
-                subset = np.intersect1d(ids, allowed)
+                subset = self._within(ids, allowed)
             if subset is not None and len(subset) == 0:
                 continue
             for c in self._top_files(query, k, subset, exclude_file_ids, check, role):
@@ -258,6 +262,18 @@ class SearchService:
             return candidates, {}, None
         cutoffs = {role: max(Z_CUTOFF, RELATIVE_CUTOFF * z) for role, z in best_z.items()}
         return candidates, calibrations, cutoffs
+
+    def _within(self, ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """The modality's vector ids ``ids`` that a filter allows, both sorted and unique;
+        kept while both arrays are the same (the next keys typed with the same filter)."""
+        for kept_ids, kept_allowed, subset in self._subsets:
+            if kept_ids is ids and kept_allowed is allowed:
+                return subset
+        pos = np.searchsorted(ids, allowed)
+        pos[pos == len(ids)] = 0
+        subset = allowed[ids[pos] == allowed] if len(ids) else ids
+        self._subsets = [(ids, allowed, subset), *self._subsets[: KEPT_SUBSETS - 1]]
+        return subset
 
     def _groups(self, roles: frozenset[str] | None) -> list[tuple[str, np.ndarray | None]]:
         """The modalities to search, each with its vector ids (None: the whole index)."""

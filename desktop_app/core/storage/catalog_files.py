@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder, VectorOwner
@@ -27,7 +27,7 @@ from desktop_app.core.storage.catalog_tables import (
     escape_like,
     path_prefix,
 )
-from desktop_app.core.storage.pathtext import to_db
+from desktop_app.core.storage.pathtext import from_db, to_db
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -274,28 +274,29 @@ class FolderFiles(CatalogPart):
         keys = {p: key(str(p)) for p in paths}
         wanted = set(keys.values())
         stems = sorted({stem for _folder, stem in wanted})
-        found: dict[tuple[str, str], list[FileRecord]] = {}
-        with self._db.session() as s:
+        matched: list[tuple[tuple[str, str], int, str]] = []  # (key, file id, path)
+        with fast_reads.connection(self._db) as conn:
             for chunk in chunks(stems, 200):
                 # Each LIKE seeks the name index (step 5). The status is checked here, not in
-                # SQL: SQLite would then scan the files by status instead. (The condition is
-                # written out: 200 LIKE expressions built by SQLAlchemy cost more than the query.)
-                likes = " OR ".join(
-                    f"lower(name) LIKE :n{i} ESCAPE '\\'" for i in range(len(chunk))
-                )
-                query = select(FileRow.__table__).where(text(likes))
-                patterns = {
-                    f"n{i}": to_db(escape_like(stem) + ".%") for i, stem in enumerate(chunk)
-                }
-                for row in s.execute(query, patterns):
-                    if row.status != INDEXED:
-                        continue
-                    row_key = key(row.path)
-                    if row_key in wanted:
-                        record = held.get(row.path)
-                        if record is None or record.id != row.id:
-                            record = FileRecord.from_row(row)
-                        found.setdefault(row_key, []).append(record)
+                # SQL: SQLite would then scan the files by status instead. Plain SQL, and only
+                # the id and path: most rows found are the page's own hits, held already.
+                likes = " OR ".join("lower(name) LIKE ? ESCAPE '\\'" for _ in chunk)
+                patterns = [to_db(escape_like(stem) + ".%") for stem in chunk]
+                sql = f"SELECT id, path, status FROM files WHERE {likes}"
+                for file_id, stored, status in conn.execute(sql, patterns):
+                    path = from_db(stored)
+                    row_key = key(path)
+                    if status == INDEXED and row_key in wanted:
+                        matched.append((row_key, file_id, path))
+        unknown = [fid for _k, fid, path in matched if getattr(held.get(path), "id", None) != fid]
+        read = fast_reads.files_by_ids(self._db, unknown) if unknown else {}
+        found: dict[tuple[str, str], list[FileRecord]] = {}
+        for row_key, file_id, path in matched:
+            record = held.get(path)
+            if record is None or record.id != file_id:
+                record = read.get(file_id)
+            if record is not None:
+                found.setdefault(row_key, []).append(record)
         return {path: found.get(keys[path], []) for path in paths}
 
     def add_file(
