@@ -43,6 +43,8 @@ FETCH_SLACK = 1.25
 # Vectors asked per file wanted at most on the first try (a filter checked on the candidates
 # always asks this many: only some of them pass it).
 FETCH_PER_FILE_MAX = 3
+# A search among at least this share of the index asks the whole index and drops the rest.
+POST_FILTER_SHARE = 0.5
 # Modality-and-filter intersections kept (two modalities times a few filters).
 KEPT_SUBSETS = 8
 # Files looked at per negative term (``-people``): those it matches are left out.
@@ -318,13 +320,13 @@ class SearchService:
             stop_if_superseded()
             if check is not None and fetch > CHECKED_FETCH:
                 narrowed = self._catalog.allowed_vector_ids(self._space, check)
-                allowed = narrowed if allowed is None else np.intersect1d(allowed, narrowed)
+                allowed = narrowed if allowed is None else self._within(allowed, narrowed)
                 check = None
                 total = len(allowed)
                 if total == 0:
                     return []
                 fetch = min(total, first)
-            ids, scores = self._index.search(query, fetch, allowed=allowed)
+            ids, scores = self._search_within(query, fetch, allowed)
             best: dict[int, tuple[float, int]] = {}
             owners = self._catalog.vector_files([int(i) for i in ids])
             for vid, score in zip(ids.tolist(), scores.tolist(), strict=True):
@@ -346,6 +348,26 @@ class SearchService:
             for fid, (score, vid) in ranked
             for o in (owners[vid],)
         ]
+
+    def _search_within(
+        self, query: np.ndarray, fetch: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The index's best ``fetch`` vectors among ``allowed`` (sorted ids; None: all).
+
+        Most of the index allowed (the photos of a photo library, a kind chip): the best of the
+        whole index are asked for, as many more as are not allowed, and those not allowed are
+        dropped. The index's own filter calls back into Python for each vector it visits:
+        ~20 ms a query at 100k files against ~5 ms.
+        """
+        size = len(self._index)
+        if allowed is None or len(allowed) < POST_FILTER_SHARE * size:
+            return self._index.search(query, fetch, allowed=allowed)
+        wider = min(size, math.ceil(fetch * FETCH_SLACK * size / max(1, len(allowed))))
+        ids, scores = self._index.search(query, wider)
+        pos = np.searchsorted(allowed, ids)
+        pos[pos == len(allowed)] = 0
+        keep = allowed[pos] == ids
+        return ids[keep][:fetch], scores[keep][:fetch]
 
     def _learn_per_file(self, role: str, seen: float) -> None:
         """Note how many vectors per file the best of a modality held (it rises at once and

@@ -31,8 +31,10 @@ def resolve(s: Session, space: str, file_filter: FileFilter) -> np.ndarray:
         FileRow.__table__.join(vectors, vectors.c.file_id == FileRow.id)
     )
     query = apply_filter(query.where(FileRow.status == INDEXED), file_filter)
-    rows = s.connection().execute(query)  # Core rows, not the ORM's: ~1/3 less at 100k
-    ids = np.sort(np.fromiter((vid for (vid,) in rows), dtype=np.int64))
+    # Fetched from the DB-API cursor itself: 90k rows one by one through SQLAlchemy's cursor
+    # took ~0.25 s at 100k files.
+    cursor = s.connection().execute(query).cursor
+    ids = np.sort(np.fromiter((vid for (vid,) in cursor.fetchall()), dtype=np.int64))
     lowest = s.scalar(select(func.min(VectorRow.space)))
     highest = s.scalar(select(func.max(VectorRow.space)))
     if not lowest == highest == space:  # vectors of another model too (a switch under way)
