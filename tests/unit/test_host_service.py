@@ -142,3 +142,28 @@ def test_a_refreshed_row_says_where_its_photo_was_taken(
         service.close()
     assert row is not None and row[Col.PLACE] == "Lisbon, Portugal"
     assert [r[Col.PLACE] for r in found.rows] == ["Lisbon, Portugal"]
+
+
+def test_the_model_warm_up_searches_once_and_writes_nothing(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    write_shape_photos(tmp_path / "photos", seeds=(101,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        library.index([tmp_path / "photos"])
+        asked: list[str] = []
+        search = library.search_understood
+
+        def spy(text: str, *args: object, **kwargs: object) -> object:
+            asked.append(text)
+            return search(text, *args, **kwargs)  # type: ignore[arg-type]
+
+        library.search_understood = spy  # type: ignore[method-assign,assignment]
+        catalog = settings.catalog_path
+        before = (catalog.stat().st_mtime_ns, library.catalog.write_count)
+        service = LibraryService(library)
+        assert service.warm_model().state == MODEL_READY
+        assert service.warm_model().state == MODEL_READY  # asked again: no second warm-up
+        service.close()  # waits for the warm-up search (or stops it)
+        assert asked == ["warm up"]  # the ranking's caches are read before the first query
+        assert (catalog.stat().st_mtime_ns, library.catalog.write_count) == before
