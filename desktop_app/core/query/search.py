@@ -443,7 +443,9 @@ class SearchService:
                 return matrix if len(matrix) >= MIN_BACKGROUND else None
         pool = self._index.ids() if ids is None else ids
         if role == "text":
-            spread = self._catalog.spread_vector_ids(self._space, "text", SAMPLE_PASSAGES_PER_FILE)
+            spread = self._catalog.first_vectors_per_file(
+                self._space, "text", SAMPLE_PASSAGES_PER_FILE
+            )
             pool = np.intersect1d(pool, spread)
         if len(pool) > BACKGROUND_SAMPLE:
             pool = np.random.default_rng(0).choice(pool, BACKGROUND_SAMPLE, replace=False)

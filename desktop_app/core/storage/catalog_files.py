@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -187,6 +188,11 @@ class FolderFiles(CatalogPart):
             vid: VectorOwner(vid, fid, role, page, None, at_ms)
             for vid, fid, role, page, at_ms in fast_reads.rows_by_ids(self._db, sql, vector_ids)
         }
+
+    def first_vectors_per_file(self, space: str, role: str, per_file: int) -> np.ndarray:
+        """Ids of the first ``per_file`` vectors of each file among those of ``space`` with this
+        role, sorted (the same as ``spread_vector_ids``, read from indexes alone)."""
+        return fast_reads.first_vectors_per_file(self._db, space, role, per_file)
 
     def vector_passages(self, vector_ids: Sequence[int]) -> dict[int, str | None]:
         """The passage text each vector was made from (None: a picture's), by vector id."""

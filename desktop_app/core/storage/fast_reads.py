@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from desktop_app.core.errors import DataDirError
 from desktop_app.core.records import INDEXED, FileRecord
 from desktop_app.core.storage.catalog_db import CatalogDb
@@ -98,3 +100,30 @@ def indexed_among(db: CatalogDb, file_ids: Iterable[int]) -> set[int]:
     """Those of ``file_ids`` that are indexed (may show in results)."""
     sql = "SELECT id FROM files WHERE id IN ({ids}) AND status = ?"
     return {row[0] for row in rows_by_ids(db, sql, file_ids, (INDEXED,))}
+
+
+def first_vectors_per_file(db: CatalogDb, space: str, role: str, per_file: int) -> np.ndarray:
+    """Ids of the first ``per_file`` vectors (by id) of each file among the vectors of ``space``
+    with this role, sorted: a sample no file dominates.
+
+    Read from two indexes alone (space and role; file id): numbering each file's rows in SQL
+    read every passage row with its embedding (~0.7 s at 100k files against ~0.1 s).
+    """
+    with connection(db) as conn:
+        of_role = conn.execute(
+            "SELECT id FROM vectors WHERE space = ? AND role = ? ORDER BY id", (space, role)
+        ).fetchall()
+        pairs = conn.execute("SELECT file_id, id FROM vectors ORDER BY file_id, id").fetchall()
+    wanted = np.fromiter((vid for (vid,) in of_role), dtype=np.int64, count=len(of_role))
+    table = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    files, ids = table[:, 0], table[:, 1]
+    if len(wanted):
+        pos = np.searchsorted(wanted, ids)
+        pos[pos == len(wanted)] = 0
+        keep = wanted[pos] == ids
+        files, ids = files[keep], ids[keep]
+    else:
+        files, ids = files[:0], ids[:0]
+    starts = np.flatnonzero(np.r_[True, files[1:] != files[:-1]]) if len(files) else files
+    rank = np.arange(len(files)) - np.repeat(starts, np.diff(np.r_[starts, len(files)]))
+    return np.sort(ids[rank < per_file])
