@@ -225,15 +225,18 @@ class FolderFiles(CatalogPart):
     def recent_files(self, limit: int, file_filter: FileFilter | None = None) -> list[FileRecord]:
         """Indexed files, newest first (by date taken, else modification time)."""
         with self._db.session() as s:
-            # Plain rows, not ORM objects: the window's first screen is up to 20k of them.
-            query = select(FileRow.__table__).where(FileRow.status == INDEXED)
+            # The ids alone are sorted (SQLite's sorter carried whole rows: ~0.4 s for the
+            # photos of 100k files against ~0.1 s), then the rows shown are read by id.
+            query = select(FileRow.id).where(FileRow.status == INDEXED)
             query = apply_filter(query, file_filter)
             query = query.order_by(
                 func.coalesce(
                     FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
                 ).desc()
             ).limit(limit)
-            return [FileRecord.from_row(r) for r in s.execute(query)]
+            ids = list(s.scalars(query))
+        records = fast_reads.files_by_ids(self._db, ids)
+        return [records[i] for i in ids if i in records]
 
     def find_by_name(
         self,
