@@ -33,6 +33,7 @@ from desktop_app.core.records import (
     INDEXED,
     OFFLINE,
     FileChanges,
+    FileFilter,
     Folder,
     IndexSummary,
     LibraryStatus,
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 
 ChangeSink = Callable[[FileChanges], None]
 WARM_UP_QUERY = "warm up"  # no date, place, kind or person in it: the plain ranking
+WARM_KINDS = ("image", "document", "video")  # filters resolved ahead of the first query
 
 
 class LibraryService(PeopleCalls):
@@ -122,8 +124,20 @@ class LibraryService(PeopleCalls):
         try:
             with cancellable(self._warm_cancel):
                 self.library.search_understood(WARM_UP_QUERY, 1)
+                self._resolve_kinds()
         except Exception:  # only a head start: the first real query reads what it needs
             log.debug("warming the search up stopped", exc_info=True)
+
+    def _resolve_kinds(self) -> None:
+        """The kinds a query or a chip names ("photos", "videos", "documents") resolved to
+        their vectors, kept by the catalog until it changes: the first query naming one would
+        resolve it (~0.2 s at 100k files), halfway through typing "a photo of a dog"."""
+        catalog, space = self.library.catalog, self.library.store.space
+        present = catalog.indexed_kinds()
+        for kind in WARM_KINDS:
+            stop_if_superseded()
+            if space and present.get(kind):
+                catalog.allowed_vector_ids(space, FileFilter(kinds=frozenset({kind})))
 
     def cancel_download(self) -> None:
         """Stop a download of the model's weights in progress (the call loading it then fails)."""

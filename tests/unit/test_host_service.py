@@ -13,7 +13,7 @@ from pathlib import Path
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.query.results import BY_MEANING, BY_NAME
-from desktop_app.core.records import Progress
+from desktop_app.core.records import FileFilter, Progress
 from desktop_app.host.client import LibraryClient, LocalBackend
 from desktop_app.host.protocol import MODEL_READY, READY, Col, Query
 from desktop_app.host.service import LibraryService
@@ -164,6 +164,11 @@ def test_the_model_warm_up_searches_once_and_writes_nothing(
         service = LibraryService(library)
         assert service.warm_model().state == MODEL_READY
         assert service.warm_model().state == MODEL_READY  # asked again: no second warm-up
-        service.close()  # waits for the warm-up search (or stops it)
+        space, photos = library.store.space, FileFilter(kinds=frozenset({"image"}))
+        deadline = time.monotonic() + 60
+        while library.catalog.known_allowed_vector_ids(space, photos) is None:
+            assert time.monotonic() < deadline, "the photos filter was not resolved ahead"
+            time.sleep(0.05)
+        service.close()
         assert asked == ["warm up"]  # the ranking's caches are read before the first query
         assert (catalog.stat().st_mtime_ns, library.catalog.write_count) == before
