@@ -267,6 +267,12 @@ def core_only(data: Path, rounds: int) -> None:
     from desktop_app.config import Settings
     from desktop_app.core.library import Library
 
+    try:  # numpy's BLAS threads as the host sets them
+        from desktop_app.host.serve import one_blas_thread
+
+        one_blas_thread()
+    except ImportError:  # code from before it
+        pass
     settings = Settings.load(data).replace(model=MODEL, device="cpu")
     library = Library.open(settings)
     library.search_understood("warm up", 200)
@@ -307,6 +313,11 @@ def _open_window(loop: Any, data: Path) -> Any:
     loop.run_until(
         lambda: window.model_state is not None and window.model_state.state != MODEL_LOADING, 300
     )
+    # The window's start-up index run (tags, faces of files not seen yet) writes while it runs:
+    # the figures below are those of a library at rest.
+    started = time.perf_counter()
+    loop.run_until(lambda: not bridge.indexing, 600)
+    print(f"  (the window's start-up index run ended {time.perf_counter() - started:.1f} s later)")
     gc.freeze()
     return window
 

@@ -32,6 +32,7 @@ def host_main(
     """The library host process: open the library, serve calls until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the window decides when this process stops
     limit_heap_growth()
+    one_blas_thread()
     # No ``nice``: that made indexing give way to every program on a busy machine. The window's
     # queries go first through the library's QueryPriority (indexing waits while one runs).
     logging.basicConfig(level=log_level, format="lumen-library %(levelname)s: %(message)s")
@@ -61,6 +62,20 @@ def host_main(
         dispatcher.shutdown()
         library.close()
         conn.close()
+
+
+def one_blas_thread() -> None:
+    """numpy's BLAS on one thread, for the whole process (set once, from its main thread).
+
+    A query multiplies small matrices (a 2,000-vector background sample by the query, a page
+    of candidates' vectors): memory-bound work a second OpenBLAS thread cannot speed up, and on a
+    busy 2-core machine the two wait for each other: a 2000×512 product took 1.4–10 ms on two
+    threads against 0.5 ms on one. (A limit per query would be process-wide all the same, and
+    OpenBLAS did not always take back a limit raised again from another thread.)
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
 
 
 def open_service(settings: Settings, on_event: Callable[[str, Any], None]) -> LibraryService:

@@ -66,3 +66,25 @@ def test_a_new_filter_finds_what_the_resolved_filter_finds(
         catalog.allowed_vector_ids(space, other)  # the catalog keeps another filter now
         assert found(file_filter) == resolved[name], name
         assert catalog.known_allowed_vector_ids(space, file_filter) is not None
+
+
+def test_a_filter_allowing_most_files_finds_what_the_index_filter_finds(
+    tiny_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_shape_photos(tmp_path / "photos" / "a", seeds=(1,))
+    write_shape_photos(tmp_path / "photos" / "b", seeds=(2, 3))
+    assert tiny_library.index([tmp_path / "photos"]).failed == 0
+    most = FileFilter(folders=(tmp_path / "photos" / "b",))  # two thirds of the photos
+    catalog = tiny_library.catalog
+    catalog.allowed_vector_ids(catalog.get_meta("space") or "", most)  # resolved: searched within
+
+    def found() -> list[Path]:
+        hits = tiny_library.search(QUERY, k=40, file_filter=most, show_all=True).hits
+        return [h.file.path for h in hits]
+
+    monkeypatch.setattr(search, "POST_FILTER_SHARE", 2.0)  # the index filters
+    by_index = found()
+    monkeypatch.setattr(search, "POST_FILTER_SHARE", 0.0)  # the search drops the rest
+    dropped = found()
+    assert dropped == by_index
+    assert len(dropped) == 40 and all(p.parent.name == "b" for p in dropped)

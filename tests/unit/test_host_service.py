@@ -13,7 +13,7 @@ from pathlib import Path
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.query.results import BY_MEANING, BY_NAME
-from desktop_app.core.records import Progress
+from desktop_app.core.records import FileFilter, Progress
 from desktop_app.host.client import LibraryClient, LocalBackend
 from desktop_app.host.protocol import MODEL_READY, READY, Col, Query
 from desktop_app.host.service import LibraryService
@@ -142,3 +142,33 @@ def test_a_refreshed_row_says_where_its_photo_was_taken(
         service.close()
     assert row is not None and row[Col.PLACE] == "Lisbon, Portugal"
     assert [r[Col.PLACE] for r in found.rows] == ["Lisbon, Portugal"]
+
+
+def test_the_model_warm_up_searches_once_and_writes_nothing(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    write_shape_photos(tmp_path / "photos", seeds=(101,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        library.index([tmp_path / "photos"])
+        asked: list[str] = []
+        search = library.search_understood
+
+        def spy(text: str, *args: object, **kwargs: object) -> object:
+            asked.append(text)
+            return search(text, *args, **kwargs)  # type: ignore[arg-type]
+
+        library.search_understood = spy  # type: ignore[method-assign,assignment]
+        catalog = settings.catalog_path
+        before = (catalog.stat().st_mtime_ns, library.catalog.write_count)
+        service = LibraryService(library)
+        assert service.warm_model().state == MODEL_READY
+        assert service.warm_model().state == MODEL_READY  # asked again: no second warm-up
+        space, photos = library.store.space, FileFilter(kinds=frozenset({"image"}))
+        deadline = time.monotonic() + 60
+        while library.catalog.known_allowed_vector_ids(space, photos) is None:
+            assert time.monotonic() < deadline, "the photos filter was not resolved ahead"
+            time.sleep(0.05)
+        service.close()
+        assert asked == ["warm up"]  # the ranking's caches are read before the first query
+        assert (catalog.stat().st_mtime_ns, library.catalog.write_count) == before

@@ -96,3 +96,32 @@ def test_an_error_that_cannot_cross_the_pipe_comes_back_as_its_words() -> None:
     came_back = pickle.loads(pickle.dumps(sent))  # what the window's reader does
     assert "cannot be rebuilt" in str(came_back)
     assert isinstance(_portable(QuerySuperseded()), QuerySuperseded)
+
+
+def test_a_query_typed_past_stops_inside_the_text_tower(
+    tiny_embedder: Embedder, tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.embedding import text_encoder
+
+    assert text_encoder.write_manifest(tmp_path, tiny_embedder, tiny_weights)
+    tower = text_encoder.load_numpy_text_encoder(
+        tmp_path, "lumen-tiny", tiny_weights, tiny_embedder.space
+    )
+    assert tower is not None
+    cancel = threading.Event()
+    blocks: list[int] = []
+    real = text_encoder.residual_block  # type: ignore[attr-defined]
+
+    def block(*args: object) -> object:
+        blocks.append(1)
+        if len(blocks) == 1:
+            cancel.set()  # the user types on while the first block runs
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(text_encoder, "residual_block", block)
+    with cancellable(cancel), pytest.raises(QuerySuperseded):
+        tower.encode_text(QUERY)
+    assert len(blocks) == 1  # the next block never ran: the newer query's turn comes sooner
+    cancel.clear()
+    with cancellable(cancel):
+        assert tower.encode_text(QUERY).shape == (tower.dim,)  # not cancelled: answers

@@ -188,3 +188,18 @@ def test_kinds_named_in_the_query_filter(tiny_library: Library, tmp_path: Path) 
         folder / "taxes.pdf",
         folder / "notes.docx",
     }
+
+
+def test_places_another_process_changed_are_read_within_seconds(
+    tiny_library: Library, trips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.query import understood
+
+    tiny_library.index([trips["lisbon1"].parent])  # this process wrote: read at once
+    in_lisbon = search(tiny_library, "in Lisbon")
+    assert in_lisbon.understood is not None and in_lisbon.understood.place is not None
+    with sqlite3.connect(tiny_library.settings.catalog_path) as db:  # another Lumen's change
+        db.execute("DELETE FROM places WHERE city = 'Lisbon'")
+    monkeypatch.setattr(understood, "RECHECK_S", 0.0)  # the seconds have passed
+    again = search(tiny_library, "in Lisbon")
+    assert again.understood is None or again.understood.place is None

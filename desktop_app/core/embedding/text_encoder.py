@@ -14,6 +14,7 @@ the torch path.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ from desktop_app.core.embedding.numpy_blocks import (
     quick_gelu,
     residual_block,
 )
+from desktop_app.core.superseded import stop_if_superseded
 
 if TYPE_CHECKING:
     from desktop_app.core.embedding.embedder import Embedder
@@ -118,6 +120,9 @@ class NumpyTextEncoder:
         x = (x + self._w["positional_embedding"][:n])[None]  # a batch of one
         causal = np.triu(np.full((n, n), -np.inf, dtype=np.float32), 1)
         for block in self._blocks:
+            # A query the user typed past stops here, not after the tower (~30-50 ms a query):
+            # the window's next query waits for it.
+            stop_if_superseded()
             x = residual_block(x, block, self.shape.heads, self._act, causal)
         last = layer_norm(x[0, -1:], self._w["ln_final.weight"], self._w["ln_final.bias"])
         out: np.ndarray = (last @ self._projection)[0]
@@ -125,13 +130,11 @@ class NumpyTextEncoder:
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """(N, dim) float32 L2-normalised vectors, as ``Embedder.encode_texts`` gives them."""
-        from threadpoolctl import threadpool_limits
-
         tokens = self._tokenizer(list(texts), self.shape.context_length)
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         # A query is a few rows times the weights: memory-bound, where more BLAS threads only
         # contend (measured 80 ms on one thread, 0.2-2.5 s on the default two, on a busy machine).
-        with threadpool_limits(1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             for row, ids in enumerate(tokens):
                 end = int(np.argmax(ids == self._tokenizer.eot_id))
                 vector = self._encode_ids(ids[: end + 1]).astype(np.float32)
@@ -143,6 +146,15 @@ class NumpyTextEncoder:
         """One query's vector, shape (dim,)."""
         vector: np.ndarray = self.encode_texts([text])[0]
         return vector
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries, found once (``threadpool_limits``
+    looks for them again at each call: ~5 ms of a query)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 # -- the manifest: when the numpy path may stand in for the model --------------------------

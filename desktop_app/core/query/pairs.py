@@ -62,6 +62,9 @@ def pair_up(results: SearchResults, catalog: Catalog) -> SearchResults:
         ]
         taken.update(companions)
         taken.add(hit.file.path)
-        kept.append(dataclasses.replace(hit, companions=tuple(sorted(companions))))
+        alone = not companions and not hit.companions  # (most hits: no copy made)
+        kept.append(
+            hit if alone else dataclasses.replace(hit, companions=tuple(sorted(companions)))
+        )
     merged = len(results.hits) - len(kept)
     return dataclasses.replace(results, hits=kept, hidden=max(0, results.hidden - merged))

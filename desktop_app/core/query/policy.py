@@ -279,7 +279,8 @@ class QueryPolicy:
             names = tuple(t.name for t in tags.get(hit.file.id, []))
             found = tuple(t for t in terms if any(found_terms((t,), n) for n in names))
             why = dataclasses.replace(hit.why, in_tags=found) if found else hit.why
-            hits.append(dataclasses.replace(hit, tags=names, why=why))
+            same = names == hit.tags and why is hit.why  # (an untagged hit: no copy made)
+            hits.append(hit if same else dataclasses.replace(hit, tags=names, why=why))
         return SearchResults(hits, results.hidden, results.cutoff)
 
     def _tagged(self, file_filter: FileFilter, k: int, terms: tuple[str, ...]) -> SearchResults:

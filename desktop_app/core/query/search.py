@@ -43,6 +43,10 @@ FETCH_SLACK = 1.25
 # Vectors asked per file wanted at most on the first try (a filter checked on the candidates
 # always asks this many: only some of them pass it).
 FETCH_PER_FILE_MAX = 3
+# A search among at least this share of the index asks the whole index and drops the rest.
+POST_FILTER_SHARE = 0.5
+# Modality-and-filter intersections kept (two modalities times a few filters).
+KEPT_SUBSETS = 8
 # Files looked at per negative term (``-people``): those it matches are left out.
 NEGATIVE_CANDIDATES = 1000
 
@@ -78,6 +82,8 @@ class SearchService:
         self._seen_per_file: dict[str, float] = {}  # modality -> vectors per file of its best
         # (the index's live ids, the catalog's write count, each modality's vector ids)
         self._roles: tuple[np.ndarray, int, list[tuple[str, np.ndarray | None]]] | None = None
+        # (a modality's ids, a filter's allowed ids, the ids of both), the newest first
+        self._subsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def by_vector(
         self,
@@ -243,7 +249,7 @@ class SearchService:
             if allowed is None or ids is None:
                 subset = ids if allowed is None else allowed
             else:
-                subset = np.intersect1d(ids, allowed)
+                subset = self._within(ids, allowed)
             if subset is not None and len(subset) == 0:
                 continue
             for c in self._top_files(query, k, subset, exclude_file_ids, check, role):
@@ -258,6 +264,18 @@ class SearchService:
             return candidates, {}, None
         cutoffs = {role: max(Z_CUTOFF, RELATIVE_CUTOFF * z) for role, z in best_z.items()}
         return candidates, calibrations, cutoffs
+
+    def _within(self, ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """The modality's vector ids ``ids`` that a filter allows, both sorted and unique;
+        kept while both arrays are the same (the next keys typed with the same filter)."""
+        for kept_ids, kept_allowed, subset in self._subsets:
+            if kept_ids is ids and kept_allowed is allowed:
+                return subset
+        pos = np.searchsorted(ids, allowed)
+        pos[pos == len(ids)] = 0
+        subset = allowed[ids[pos] == allowed] if len(ids) else ids
+        self._subsets = [(ids, allowed, subset), *self._subsets[: KEPT_SUBSETS - 1]]
+        return subset
 
     def _groups(self, roles: frozenset[str] | None) -> list[tuple[str, np.ndarray | None]]:
         """The modalities to search, each with its vector ids (None: the whole index)."""
@@ -302,13 +320,13 @@ class SearchService:
             stop_if_superseded()
             if check is not None and fetch > CHECKED_FETCH:
                 narrowed = self._catalog.allowed_vector_ids(self._space, check)
-                allowed = narrowed if allowed is None else np.intersect1d(allowed, narrowed)
+                allowed = narrowed if allowed is None else self._within(allowed, narrowed)
                 check = None
                 total = len(allowed)
                 if total == 0:
                     return []
                 fetch = min(total, first)
-            ids, scores = self._index.search(query, fetch, allowed=allowed)
+            ids, scores = self._search_within(query, fetch, allowed)
             best: dict[int, tuple[float, int]] = {}
             owners = self._catalog.vector_files([int(i) for i in ids])
             for vid, score in zip(ids.tolist(), scores.tolist(), strict=True):
@@ -330,6 +348,26 @@ class SearchService:
             for fid, (score, vid) in ranked
             for o in (owners[vid],)
         ]
+
+    def _search_within(
+        self, query: np.ndarray, fetch: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The index's best ``fetch`` vectors among ``allowed`` (sorted ids; None: all).
+
+        Most of the index allowed (the photos of a photo library, a kind chip): the best of the
+        whole index are asked for, as many more as are not allowed, and those not allowed are
+        dropped. The index's own filter calls back into Python for each vector it visits:
+        ~20 ms a query at 100k files against ~5 ms.
+        """
+        size = len(self._index)
+        if allowed is None or len(allowed) < POST_FILTER_SHARE * size:
+            return self._index.search(query, fetch, allowed=allowed)
+        wider = min(size, math.ceil(fetch * FETCH_SLACK * size / max(1, len(allowed))))
+        ids, scores = self._index.search(query, wider)
+        pos = np.searchsorted(allowed, ids)
+        pos[pos == len(allowed)] = 0
+        keep = allowed[pos] == ids
+        return ids[keep][:fetch], scores[keep][:fetch]
 
     def _learn_per_file(self, role: str, seen: float) -> None:
         """Note how many vectors per file the best of a modality held (it rises at once and
@@ -405,7 +443,9 @@ class SearchService:
                 return matrix if len(matrix) >= MIN_BACKGROUND else None
         pool = self._index.ids() if ids is None else ids
         if role == "text":
-            spread = self._catalog.spread_vector_ids(self._space, "text", SAMPLE_PASSAGES_PER_FILE)
+            spread = self._catalog.first_vectors_per_file(
+                self._space, "text", SAMPLE_PASSAGES_PER_FILE
+            )
             pool = np.intersect1d(pool, spread)
         if len(pool) > BACKGROUND_SAMPLE:
             pool = np.random.default_rng(0).choice(pool, BACKGROUND_SAMPLE, replace=False)

@@ -32,8 +32,7 @@ class CatalogTags(CatalogPart):
 
     def tags_of(self, file_ids: Iterable[int]) -> dict[int, list[Tag]]:
         """The tags shown for each file: the user's first, then automatic ones by score."""
-        with self._db.session() as s:
-            return tag_store.tags_of(s, file_ids)
+        return tag_store.tags_of(self._db, file_ids)
 
     def tag_counts(self) -> list[tuple[str, int]]:
         """Every tag in use with how many files carry it, most used first."""

@@ -21,7 +21,7 @@ from desktop_app.core.records import (
     NewVector,
     VectorOwner,
 )
-from desktop_app.core.storage import keyword_index
+from desktop_app.core.storage import filter_ids, keyword_index
 from desktop_app.core.storage.catalog_db import CatalogDb, CatalogPart
 from desktop_app.core.storage.catalog_tables import (
     INDEXED,
@@ -43,7 +43,7 @@ class VectorRows(CatalogPart):
 
     def __init__(self, db: CatalogDb) -> None:
         super().__init__(db)
-        self._allowed_cache: tuple[tuple[int, str, FileFilter], np.ndarray] | None = None
+        self._allowed = filter_ids.KeptFilters()
 
     def store_embeddings(
         self,
@@ -271,32 +271,20 @@ class VectorRows(CatalogPart):
 
     def known_allowed_vector_ids(self, space: str, file_filter: FileFilter) -> np.ndarray | None:
         """``allowed_vector_ids``' answer if it is kept (nothing changed since), else None."""
-        cached = self._allowed_cache
-        if cached is not None and cached[0] == (self._db.generation, space, file_filter):
-            return cached[1]
-        return None
+        return self._allowed.get((self._db.generation, space, file_filter))
 
     def allowed_vector_ids(self, space: str, file_filter: FileFilter) -> np.ndarray:
         """Ids of the vectors of indexed files that pass ``file_filter``, sorted.
 
-        The last answer is kept until the catalog changes: type-to-search repeats one filter
-        for every keystroke, and at 100k files this query costs tens of milliseconds.
+        The last few answers are kept until the catalog changes: type-to-search repeats one
+        filter for every keystroke, and at 100k files this query costs ~0.15 s.
         """
         key = (self._db.generation, space, file_filter)
-        cached = self._allowed_cache
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        with self._db.session() as s:
-            query = (
-                select(VectorRow.id)
-                .join(FileRow, FileRow.id == VectorRow.file_id)
-                .where(VectorRow.space == space, FileRow.status == INDEXED)
-                .order_by(VectorRow.id)
-            )
-            query = apply_filter(query, file_filter)
-            ids = np.asarray(s.scalars(query).all(), dtype=np.int64)
-        ids.flags.writeable = False
-        self._allowed_cache = (key, ids)
+        ids = self._allowed.get(key)
+        if ids is None:
+            with self._db.session() as s:
+                ids = filter_ids.resolve(s, space, file_filter)
+            self._allowed.keep(key, ids)
         return ids
 
     def hidden_vector_ids(self, space: str) -> np.ndarray:

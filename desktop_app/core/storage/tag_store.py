@@ -13,7 +13,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from desktop_app.core.records import FileFilter, FileRecord, Tag
-from desktop_app.core.storage import keyword_index
+from desktop_app.core.storage import fast_reads, keyword_index
+from desktop_app.core.storage.catalog_db import CatalogDb
 from desktop_app.core.storage.catalog_tables import (
     INDEXED,
     FileRow,
@@ -76,15 +77,15 @@ def store_auto(s: Session, version: str, tags: Mapping[int, Sequence[tuple[str, 
     keyword_index.refresh_tags(s, ids)
 
 
-def tags_of(s: Session, file_ids: Iterable[int]) -> dict[int, list[Tag]]:
-    """The tags shown for each file: the user's first, then automatic ones by score."""
+def tags_of(db: CatalogDb, file_ids: Iterable[int]) -> dict[int, list[Tag]]:
+    """The tags shown for each file: the user's first, then automatic ones by score (plain
+    SQL: every search reads the tags of its page of results)."""
     out: dict[int, list[Tag]] = {}
-    rows = s.execute(
-        select(TagRow.file_id, TagRow.tag, TagRow.source, TagRow.score)
-        .where(TagRow.file_id.in_(list(set(file_ids))), TagRow.source.in_(_SHOWN))
-        .order_by(TagRow.file_id, (TagRow.source == USER).desc(), TagRow.score.desc(), TagRow.tag)
+    sql = (
+        "SELECT file_id, tag, source, score FROM tags WHERE file_id IN ({ids}) "
+        "AND source IN (?, ?) ORDER BY file_id, source = ? DESC, score DESC, tag"
     )
-    for file_id, tag, source, score in rows:
+    for file_id, tag, source, score in fast_reads.rows_by_ids(db, sql, file_ids, (*_SHOWN, USER)):
         out.setdefault(file_id, []).append(Tag(tag, source, score))
     return out
 

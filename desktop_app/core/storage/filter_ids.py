@@ -1,0 +1,67 @@
+"""A filter resolved to the vector ids of the files that pass it, and the last few kept.
+
+Resolving reads the files that pass and their vector ids through the vectors' file id index
+alone (its entries hold the vector id): joined on the vectors table itself, SQLite read every
+vector row with its embedding (~1 KB each: 0.5–0.9 s at 100k files against ~0.15 s).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from desktop_app.core.records import INDEXED, FileFilter
+from desktop_app.core.storage.catalog_tables import FileRow, VectorRow, apply_filter
+
+# Filters kept resolved (the window's kind chips, a folder, a date range: a few at a time).
+KEPT_FILTERS = 6
+
+Key = tuple[int, str, FileFilter]  # (the catalog's write count, space, filter)
+
+
+def resolve(s: Session, space: str, file_filter: FileFilter) -> np.ndarray:
+    """Ids of the vectors of ``space`` of indexed files that pass ``file_filter``, sorted."""
+    vectors = VectorRow.__table__.alias("v")
+    # No condition on the vector's space in this query: it would make SQLite read the rows.
+    query = select(vectors.c.id).select_from(
+        FileRow.__table__.join(vectors, vectors.c.file_id == FileRow.id)
+    )
+    query = apply_filter(query.where(FileRow.status == INDEXED), file_filter)
+    # Fetched from the DB-API cursor itself: 90k rows one by one through SQLAlchemy's cursor
+    # took ~0.25 s at 100k files.
+    cursor = s.connection().execute(query).cursor
+    ids = np.sort(np.fromiter((vid for (vid,) in cursor.fetchall()), dtype=np.int64))
+    lowest = s.scalar(select(func.min(VectorRow.space)))
+    highest = s.scalar(select(func.max(VectorRow.space)))
+    if not lowest == highest == space:  # vectors of another model too (a switch under way)
+        of_space = s.scalars(select(VectorRow.id).where(VectorRow.space == space)).all()
+        ids = np.intersect1d(ids, np.asarray(of_space, dtype=np.int64), assume_unique=True)
+    ids.flags.writeable = False
+    return ids
+
+
+class KeptFilters:
+    """The last ``KEPT_FILTERS`` resolved filters; thread-safe."""
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[Key, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Key) -> np.ndarray | None:
+        with self._lock:
+            ids = self._kept.get(key)
+            if ids is not None:
+                self._kept.move_to_end(key)
+            return ids
+
+    def keep(self, key: Key, ids: np.ndarray) -> None:
+        with self._lock:
+            for old in [k for k in self._kept if k[0] != key[0]]:  # the catalog changed since
+                del self._kept[old]
+            self._kept[key] = ids
+            while len(self._kept) > KEPT_FILTERS:
+                self._kept.popitem(last=False)
