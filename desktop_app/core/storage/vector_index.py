@@ -41,7 +41,7 @@ _log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------------
 # Tuning. Figures on the team's 2-core EPYC (AVX2), 512-d clustered synthetic vectors as in
 # benchmarks/bench_search.py, taken while other work kept the machine loaded (load 2–3):
-# absolute times are pessimistic, ratios hold. Re-run benchmarks/bench_index_backends.py and
+# absolute times are pessimistic, ratios hold. Re-run benchmarks/bench_hnsw_sweep.py and
 # bench_search_1m.py before changing any of these.
 # ---------------------------------------------------------------------------------------------
 
@@ -52,7 +52,7 @@ EXACT_MAX_FLOATS: Final = 5_120_000
 
 # Graph degree and build beam. The graph holds int8 vectors (usearch): its candidates are
 # ranked again by the float16 rows, so its recall is that of float vectors. At 100k
-# (bench_index_backends.py, load ≈ 2.5, recall@10 at ef 100 / 316): hnswlib M=32/200 (float32,
+# (bench_hnsw_sweep.py, load ≈ 2.5, recall@10 at ef 100 / 316): hnswlib M=32/200 (float32,
 # the previous index) 1,380 items/s, 0.960 / 0.999; usearch int8 M=32/200 1,524 items/s,
 # 0.959 / 0.997; M=32/100 2,785 items/s, 0.941 / 0.991; M=16/100 4,216 items/s, 0.839 / 0.955.
 # Float16 graphs build 2.3× slower than int8 (no float16 arithmetic on this CPU); int8 alone,
