@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -69,15 +70,13 @@ EF_GROWS_FROM: Final = 100_000
 # m ≤ 22k), and always while n ≤ exact_threshold.
 EF_FILTERED: Final = 100
 FILTER_BALANCE: Final = 500
-# Candidates fetched for a filtered search, at most (beyond, the exact scan is cheaper).
-MAX_FILTER_FETCH: Final = 50_000
+MAX_FILTER_FETCH: Final = 50_000  # candidates a filtered graph search fetches, at most
 
 # Deleted (and replaced) entries stay in the graph as waypoints, never returned, until
 # `compact`. Past this share, a rebuild pays off (searches keep running on the old graph).
 COMPACTION_THRESHOLD: Final = 0.25
 
-# Items per exclusive graph insertion: searches from other threads run between chunks, so a
-# long `add` holds them back for at most one chunk.
+# Items per exclusive graph insertion (searches from other threads run between chunks).
 ADD_CHUNK: Final = 1024
 # Rows streamed at a time while rebuilding or saving.
 SCAN_CHUNK: Final = 8192
@@ -96,10 +95,9 @@ class VectorIndex:
     searches only while they touch the graph (a long `add` lets searches in between chunks of
     `ADD_CHUNK` items; `compact` rebuilds aside and swaps).
 
-    Memory: the graph (≈ 0.8 KB per 512-d item at M=32) plus the float16 rows (1 KB per
-    item). A loaded index is its saved file mapped: the graph is viewed in place and the rows
-    are copy-on-write, so both are the page cache's until rows change; the first change
-    copies the graph into memory.
+    Memory: the graph (≈ 0.8 KB per 512-d item at M=32) and the float16 rows (1 KB). A loaded
+    index is its file mapped (graph viewed, rows copy-on-write); the first change copies the
+    graph into memory.
 
     Ids must be non-negative (usearch keys are unsigned 64-bit).
     """
@@ -173,6 +171,8 @@ class VectorIndex:
         if count != len(loaded.rows.ids) or index._graph.ndim != dim:
             raise IndexFileError(f"The vector index {path} does not match its metadata.")
         index._viewed = True
+        if os.name != "posix":  # a mapped file cannot be replaced there: copy, let it go
+            index._make_mutable()
         index._store = VectorStore.adopt(loaded.rows.ids, loaded.rows.vectors)
         index._dead = loaded.dead
         _log.info(
