@@ -1,13 +1,13 @@
 """HNSW parameter sweep: build rate, query time, recall@10 against exact search, file per item.
 
 Run: python3 benchmarks/bench_hnsw_sweep.py [--n 100000] [--m 16 32] [--efc 100 200]
-     [--dtype i8 f16] [--hnswlib]
+     [--dtype i8 f16] [--hnswlib 200]
 
 The graph Lumen uses (usearch, ``VectorIndex``'s storage) for every (dtype, M, ef_construction):
 build items/s on all cores, the saved file's bytes per item, and for each query beam ef the
 single-query latency p50/p95 (one thread, as the app asks) and recall@10, the int8 graph's
 candidates ranked by float16 rows as ``VectorIndex`` ranks them ("ranked") and as the graph
-returns them ("graph"). ``--hnswlib`` adds the previous index (hnswlib, float32), if installed,
+returns them ("graph"). ``--hnswlib EFC`` adds the previous index (hnswlib, float32), if installed,
 as a baseline in the same run. Vectors are the hard, clustered ones of ``bench_search.py``
 (CLIP-like: one shared direction, Zipf-sized clusters). Issue 22's 1M row is measured by
 ``bench_search_1m.py``; this sweep at 100k–200k is where the settings are chosen.
@@ -130,7 +130,9 @@ def main() -> None:
     parser.add_argument("--efc", type=int, nargs="+", default=[100, 200])
     parser.add_argument("--dtype", nargs="+", default=["i8"], help="usearch storage: i8, f16, f32")
     parser.add_argument("--ef", type=int, nargs="+", default=[50, 100, 150, 200, 316, 400])
-    parser.add_argument("--hnswlib", action="store_true", help="add hnswlib as a baseline")
+    parser.add_argument(
+        "--hnswlib", type=int, nargs="*", help="add hnswlib at these ef_construction (M as --m)"
+    )
     args = parser.parse_args()
     n = args.n
     print(f"{n:,} × {args.dim} clustered vectors, {args.queries} queries, {os.cpu_count()} cores")
@@ -146,7 +148,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         configs = [(d, m, e) for d in args.dtype for m in args.m for e in args.efc]
-        configs += [("hnswlib", m, e) for m in args.m for e in args.efc] if args.hnswlib else []
+        configs += [("hnswlib", m, e) for m in args.m for e in args.hnswlib or []]
         for dtype, m, efc in configs:
             if dtype == "hnswlib":
                 rate, per_item, searches = hnswlib_config(base, m, efc, tmp)
