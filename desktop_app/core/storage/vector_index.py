@@ -59,7 +59,7 @@ EXACT_MAX_FLOATS: Final = 5_120_000
 # Float16 graphs build 2.3× slower than int8 (no float16 arithmetic on this CPU); int8 alone,
 # without the ranking, stops at recall 0.83.
 HNSW_M: Final = 32
-HNSW_EF_CONSTRUCTION: Final = 100
+HNSW_EF_CONSTRUCTION: Final = 200
 # Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items, then growing with the
 # square root of the size (filtered searches' too).
 EF_SEARCH: Final = 100
