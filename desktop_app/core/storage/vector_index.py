@@ -56,18 +56,18 @@ EXACT_MAX_FLOATS: Final = 5_120_000
 # (bench_hnsw_sweep.py, load ≈ 2.5, recall@10 at ef 100 / 316): hnswlib M=32/200 (float32,
 # the previous index) 1,380 items/s, 0.960 / 0.999; usearch int8 M=32/200 1,524 items/s,
 # 0.959 / 0.997; M=32/100 2,785 items/s, 0.941 / 0.991; M=16/100 4,216 items/s, 0.839 / 0.955.
-# Float16 graphs build 2.3× slower than int8 (no float16 arithmetic on this CPU); int8 alone,
-# without the ranking, stops at recall 0.83.
+# At 1M, ef_construction 100 stops at 0.939 (ef 800): kept at 200. Float16 graphs build 2.3×
+# slower than int8 (no float16 arithmetic on this CPU); int8 unranked stops at recall 0.83.
 HNSW_M: Final = 32
 HNSW_EF_CONSTRUCTION: Final = 200
 # Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items, then growing with the
-# square root of the size (filtered searches' too).
-EF_SEARCH: Final = 100
+# square root of the size (filtered searches' too). At 1M (bench_search_1m.py, load 2–3): recall
+# 0.938 / 0.974 / 0.981 / 0.991 at ef 200 / 316 / 400 / 600 (p50 3.9 / 4.7 / 5.7 / 7.4 ms).
+EF_SEARCH: Final = 160  # 1M: a beam of 506, for the 0.985 hnswlib had at 316
 EF_GROWS_FROM: Final = 100_000
 # Filtered graph searches fetch about beam · n / m candidates (m allowed of n) and keep the
-# allowed ones, so they cost like n / m, while an exact scan of the m allowed rows costs like
-# m (≈ 1 µs a row, float16 widened). The scan is chosen while m² ≤ FILTER_BALANCE · n (1M:
-# m ≤ 22k), and always while n ≤ exact_threshold.
+# allowed ones (cost ∝ n / m); an exact scan of the m allowed rows costs ∝ m. The scan is
+# chosen while m² ≤ FILTER_BALANCE · n (1M: m ≤ 22k), and always while n ≤ exact_threshold.
 EF_FILTERED: Final = 100
 FILTER_BALANCE: Final = 500
 MAX_FILTER_FETCH: Final = 50_000  # candidates a filtered graph search fetches, at most
