@@ -159,7 +159,7 @@ def bench_size(n: int, args: argparse.Namespace, tmp: Path) -> None:
         found, times = timed(searcher(default, allowed, None), queries)
         row(f"{fraction:>4.0%} allowed, default config ({chosen})", times, recall(found, ftruth))
         report_short(found)
-        setattr(vi, "FILTER_BALANCE", 0)  # noqa: B010 (force hnswlib's filter callback)
+        setattr(vi, "FILTER_BALANCE", 0)  # noqa: B010 (force the filtered graph search)
         try:
             few = max(nq // 4, 1)
             found, times = timed(searcher(index, allowed, None), queries[:few])

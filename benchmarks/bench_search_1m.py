@@ -5,8 +5,9 @@ Run: python3 benchmarks/bench_search_1m.py [--n 1000000] [--workdir DIR] [--ef 1
 Builds (once; kept in ``--workdir`` for later runs) a catalog of ``n`` photo files and Lumen's own
 ``VectorIndex`` over the same hard, clustered 512-d vectors as ``bench_search.py`` and
 ``bench_hnsw_sweep.py`` (CLIP-like: one shared direction, Zipf-sized clusters), with the index's
-own parameters (M, ef_construction). A 1M build takes about 15 minutes on 2 cores and ≈ 9 GB of
-disk; a rerun loads it in seconds. Then, with held-out queries:
+own parameters (M, ef_construction). A 1M build takes tens of minutes on 2 cores (the catalog
+75–130 s, the index the rest) and ≈ 3.6 GB of disk; a rerun loads it in under a second.
+Then, with held-out queries:
 - the index alone: for each query beam ef, single-query latency p50/p95 and recall@10 against
   exact search; and at the beam Lumen picks for this size (``VectorIndex.beam``);
 - the whole search path (``SearchService.by_vector``: index, catalog lookups, grouping per file,

@@ -37,7 +37,7 @@ def test_the_window_process_loads_no_store_and_no_model() -> None:
     """The window imports the host client and the core's records, never the library behind them."""
     code = (
         "import sys; import desktop_app.gui.app;"
-        "bad = [m for m in ('sqlalchemy', 'hnswlib', 'torch', 'open_clip', 'desktop_app.core.library')"
+        "bad = [m for m in ('sqlalchemy', 'usearch', 'torch', 'open_clip', 'desktop_app.core.library')"
         " if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

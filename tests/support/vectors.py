@@ -11,10 +11,12 @@ DIM = 32
 
 
 def unit_vectors(n: int, dim: int = DIM, seed: int = 0) -> npt.NDArray[np.float32]:
+    """Unit vectors as the catalog and the index store them (float16 values, so a stored
+    vector reads back equal; its length is 1 within ≈ 1e-3)."""
     rng = np.random.default_rng(seed)
     v = rng.standard_normal((n, dim)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    return v
+    return v.astype(np.float16).astype(np.float32)
 
 
 def clustered(n: int, dim: int = 64, clusters: int = 10, seed: int = 0) -> npt.NDArray[np.float32]:
@@ -27,7 +29,7 @@ def clustered(n: int, dim: int = 64, clusters: int = 10, seed: int = 0) -> npt.N
     labels = rng.integers(0, clusters, n)
     v = 0.8 * common + centres[labels] + 1.5 * rng.standard_normal((n, dim)) / np.sqrt(dim)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    out: npt.NDArray[np.float32] = v.astype(np.float32)
+    out: npt.NDArray[np.float32] = v.astype(np.float16).astype(np.float32)
     return out
 
 

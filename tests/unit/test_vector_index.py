@@ -1,4 +1,4 @@
-"""Tests for the hnswlib-backed VectorIndex: exactness, filters, deletes, compaction, threads."""
+"""Tests for the VectorIndex: exactness, filters, deletes, compaction, threads."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_small_index_search_is_exact() -> None:
     for i in range(0, 300, 7):
         found, scores = index.search(vecs[i], 10)
         assert found[0] == ids[i]
-        assert scores[0] == pytest.approx(1.0, abs=1e-5)
+        assert scores[0] == pytest.approx(1.0, abs=2e-3)
         np.testing.assert_array_equal(found, exact_top(ids, vecs, vecs[i], 10))
         assert found.dtype == np.int64 and scores.dtype == np.float32
         assert np.all(np.diff(scores) <= 0)
@@ -88,7 +88,7 @@ def test_filtered_search_returns_only_allowed_and_k(exact_threshold: int | None)
 
 
 def test_filtered_search_through_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Force hnswlib's filter callback even where an exact scan would be cheaper.
+    # Force the filtered graph search even where an exact scan would be cheaper.
     monkeypatch.setattr(vector_index, "FILTER_BALANCE", 0)
     index, ids, vecs = build(600, exact_threshold=0)
     rng = np.random.default_rng(6)
@@ -103,17 +103,21 @@ def test_filtered_search_through_the_graph(monkeypatch: pytest.MonkeyPatch) -> N
             assert len(set(found.tolist()) & set(expected.tolist())) >= len(found) - 1
 
 
-class _FailingGraph:
-    """Stands in for an hnswlib graph whose search finds fewer items than asked."""
+class _NoMatches:
+    keys = np.empty(0, dtype=np.uint64)
 
-    def knn_query(self, *args: object, **kwargs: object) -> None:
-        raise RuntimeError("Cannot return the results in a contiguous 2D array.")
+
+class _FailingGraph:
+    """Stands in for a graph whose search finds fewer items than asked."""
+
+    def search(self, *args: object, **kwargs: object) -> _NoMatches:
+        return _NoMatches()
 
 
 def test_graph_search_falls_back_to_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vector_index, "FILTER_BALANCE", 0)
     index, ids, vecs = build(300, exact_threshold=0)
-    index._hnsw = _FailingGraph()
+    index._graph = _FailingGraph()
     np.testing.assert_array_equal(index.search(vecs[4], 10)[0], exact_top(ids, vecs, vecs[4], 10))
     allowed = ids[100:250]
     found, _ = index.search(vecs[4], 10, allowed=allowed)
@@ -178,7 +182,7 @@ def test_readd_after_remove(exact_threshold: int | None) -> None:
     assert index.deleted_fraction == 0.0
     np.testing.assert_allclose(index.get_vectors([target])[0], new_vec[0])
     found, scores = index.search(new_vec[0], 1)
-    assert found[0] == target and scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert found[0] == target and scores[0] == pytest.approx(1.0, abs=2e-3)
 
 
 @pytest.mark.parametrize("exact_threshold", [None, 0])

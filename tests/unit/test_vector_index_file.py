@@ -116,9 +116,9 @@ def test_save_to_unwritable_place(tmp_path: Path) -> None:
 
 
 class _UnwritableGraph:
-    """Stands in for an hnswlib graph whose file cannot be written."""
+    """Stands in for a graph whose file cannot be written."""
 
-    def save_index(self, path: str) -> None:
+    def save(self, path: str) -> None:
         Path(path).write_bytes(b"partial")
         raise RuntimeError("Cannot open file")
 
@@ -126,7 +126,7 @@ class _UnwritableGraph:
 def test_failed_save_keeps_the_previous_files(tmp_path: Path) -> None:
     path = saved(tmp_path)
     index, _, _ = build(20, seed=9)
-    index._hnsw = _UnwritableGraph()
+    index._graph = _UnwritableGraph()
     with pytest.raises(OSError):
         index.save(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.hnsw", "vectors.hnsw.meta.json"]

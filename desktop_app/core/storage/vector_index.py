@@ -1,26 +1,29 @@
-"""hnswlib wrapper: ids are catalog vector ids; exact search for small libraries; atomic save."""
+"""Vector index: a usearch graph (int8) ranked by float16 rows; exact search for small
+libraries; filtered search by allowed ids; deletions; atomic save; a mapped load."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import math
+import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-import hnswlib
 import numpy as np
 import numpy.typing as npt
 
 from desktop_app.core.storage import vector_index_file
 from desktop_app.core.storage.rwlock import RWLock
-from desktop_app.core.storage.vector_index_file import IndexFileError
+from desktop_app.core.storage.vector_graph import Gathered, graph_keys, new_graph
+from desktop_app.core.storage.vector_index_file import IndexFileError, SavedRows
 from desktop_app.core.storage.vector_store import (
     GROWTH_FACTOR,
     MIN_CAPACITY,
+    STORED,
     AllowedIds,
     FloatArray,
     IdArray,
@@ -29,7 +32,6 @@ from desktop_app.core.storage.vector_store import (
     VectorStore,
     dot,
     empty_result,
-    headroom,
     top_k,
 )
 
@@ -37,83 +39,67 @@ __all__ = ["GROWTH_FACTOR", "MIN_CAPACITY", "IndexFileError", "VectorIndex"]
 
 _log = logging.getLogger(__name__)
 
-_SPACE: Final = "ip"
-
 # ---------------------------------------------------------------------------------------------
-# Tuning. Figures from benchmarks/bench_search.py on the team's 2-core EPYC (AVX2, no AVX-512),
-# 512-d clustered synthetic vectors about as hard as those in MEASUREMENTS.md (at 100k, M=16
-# gives recall@10 0.71 / 0.87 / 0.96 at ef 50 / 100 / 200), measured while other work kept the
-# machine loaded (load average 5–7, as when the embedder is indexing): absolute times are
-# pessimistic, ratios hold. Re-run the benchmark before changing any of these.
+# Tuning. Figures on the team's 2-core EPYC (AVX2), 512-d clustered synthetic vectors as in
+# benchmarks/bench_search.py, taken while other work kept the machine loaded (load 2–3):
+# absolute times are pessimistic, ratios hold. Re-run benchmarks/bench_hnsw_sweep.py and
+# bench_search_1m.py before changing any of these.
 # ---------------------------------------------------------------------------------------------
 
 # Exact search while the live vectors hold at most this many floats (10k items at 512-d, 6.7k
-# at 768-d). An exact query reads every vector once, ≈ 0.2 µs per 512-d vector on one thread:
-# 10k → 1.7 ms mean (p95 4 ms), 100k → 21 ms; HNSW takes 0.3 ms at 10k and 1.4 ms at 100k.
-# Up to 10k, exactness costs ≈ 1.5 ms per query, well under the ≈ 25 ms of encoding the query.
+# at 768-d). An exact query reads every vector once; up to 10k, exactness costs a few ms per
+# query, well under the ≈ 25 ms of encoding the query.
 EXACT_MAX_FLOATS: Final = 5_120_000
 
-# HNSW graph degree and build beam. Recall@10 at 100k (ef_construction 200): M=16 needs
-# ef ≈ 200 for 0.96 (1.3 ms); M=24 reaches 0.965 at ef 128; M=32 0.96–0.97 at ef 100
-# (1.0–1.4 ms) for a ≈ 20% slower build; M=48 0.95 at ef 64 but builds at half M=32's
-# speed. Links cost 8·M bytes per item beside the 2 KB vector (file: 2.3 KB per item at M=32).
-# Build beam (issue 22): ef_construction 100 builds 1.46× faster than 200 (1,795 against 1,231
-# items per CPU-second at M=32, 30k items) with the same recall@10 at 30k (0.967 / 0.968 at ef
-# 100), but at 1M (bench_search_1m.py) recall@10 falls to 0.733 / 0.845 / 0.876 / 0.910 at ef
-# 100 / 200 / 316 / 400 (0.845 / 0.945 / 0.985 at ef 100 / 200 / 316 with 200): kept at 200.
+# Graph degree and build beam. The graph holds int8 vectors (usearch): its candidates are
+# ranked again by the float16 rows, so its recall is that of float vectors. At 100k
+# (bench_hnsw_sweep.py, load ≈ 2.5, recall@10 at ef 100 / 316): hnswlib M=32/200 (float32,
+# the previous index) 1,380 items/s, 0.960 / 0.999; usearch int8 M=32/200 1,524 items/s,
+# 0.959 / 0.997; M=32/100 2,785 items/s, 0.941 / 0.991; M=16/100 4,216 items/s, 0.839 / 0.955.
+# At 1M, ef_construction 100 stops at 0.939 (ef 800): kept at 200. Float16 graphs build 2.3×
+# slower than int8 (no float16 arithmetic on this CPU); int8 unranked stops at recall 0.83.
 HNSW_M: Final = 32
 HNSW_EF_CONSTRUCTION: Final = 200
-# Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items. M=32 at 100k: recall@10
-# 0.77 / 0.92 / 0.96 / 0.985 / 0.996 at ef 32 / 64 / 100 / 128 / 200 (10k: 0.995 at ef 100).
-EF_SEARCH: Final = 100
-# Beyond, the same beam finds less of the true top 10, so it grows with the square root of the
-# size (filtered searches' too). At 1M (benchmarks/bench_search_1m.py, quiet 2-core machine):
-# recall@10 0.845 / 0.945 / 0.980 / 0.985 at ef 100 / 200 / 300 / 316 (the beam chosen there),
-# p50 0.82 / 1.10 / 1.27 / 1.31 ms.
+# Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items, then growing with the
+# square root of the size (filtered searches' too). At 1M (bench_search_1m.py, load 2–3): recall
+# 0.938 / 0.974 / 0.981 / 0.991 at ef 200 / 316 / 400 / 600 (p50 3.9 / 4.7 / 5.7 / 7.4 ms).
+EF_SEARCH: Final = 160  # 1M: a beam of 506, for the 0.985 hnswlib had at 316
 EF_GROWS_FROM: Final = 100_000
-# Filtered HNSW queries (hnswlib's filter callback) explore until they hold ef *allowed*
-# items, so the same beam gives the same or better recall (0.996 at 30% allowed, 1.0 at 5%
-# and 10%).
+# Filtered graph searches fetch about beam · n / m candidates (m allowed of n) and keep the
+# allowed ones (cost ∝ n / m); an exact scan of the m allowed rows costs ∝ m. The scan is
+# chosen while m² ≤ FILTER_BALANCE · n (1M: m ≤ 22k), and always while n ≤ exact_threshold.
 EF_FILTERED: Final = 100
-# Filtered search: the filter callback visits ≈ ef / s graph nodes (s = allowed share) with a
-# Python call each, while an exact scan of the m allowed vectors gathers scattered rows at
-# ≈ 0.5–1 µs each. At 100k: callback 47 / 8.3 / 7.0 / 2.3 ms at 1 / 5 / 10 / 30% allowed,
-# exact scan 0.3 / 4.2 / 10.4 ms at 1 / 5 / 10%, crossing near m ≈ 7k. The callback's cost
-# grows like n / m and the scan's like m, so the scan is chosen while m² ≤ FILTER_BALANCE · n
-# (100k: m ≤ 7k; 1M: m ≤ 22k), and always while n ≤ exact_threshold.
 FILTER_BALANCE: Final = 500
+MAX_FILTER_FETCH: Final = 50_000  # candidates a filtered graph search fetches, at most
 
-# Deleted entries stay in the graph (as waypoints, never returned) until `compact`. Median
-# latency against the compacted graph of the same live items (30k, ef 100): × 1.12 / 1.09 /
-# 1.30 / 2.4 / 4.3 with 10 / 20 / 30 / 50 / 70% deleted; recall@10 does not drop (0.97–0.99).
-# Each deleted entry also keeps its 2.3 KB. At 25% the cost is still ≈ 1.1–1.3×, and a
-# rebuild (≈ 1–3k items/s on 2 cores; searches keep running on the old graph) pays off.
+# Deleted (and replaced) entries stay in the graph as waypoints, never returned, until
+# `compact`. Past this share, a rebuild pays off (searches keep running on the old graph).
 COMPACTION_THRESHOLD: Final = 0.25
 
-# Items per exclusive hnsw insertion: searches from other threads run between chunks, so a
-# long `add` holds them back for at most one chunk (≈ 0.1–0.3 s).
-ADD_CHUNK: Final = 256
-# Rows streamed at a time while rebuilding.
+# Items per exclusive graph insertion (searches from other threads run between chunks).
+ADD_CHUNK: Final = 1024
+# Rows streamed at a time while rebuilding or saving.
 SCAN_CHUNK: Final = 8192
 
 
 class VectorIndex:
-    """Nearest-neighbour index over L2-normalised float32 vectors keyed by catalog vector ids.
+    """Nearest-neighbour index over L2-normalised vectors keyed by catalog vector ids.
 
-    Scores are inner products (cosine similarity). While the live vectors are few
-    (`exact_threshold`), search is an exact matrix-vector product; beyond, an HNSW graph
-    (hnswlib). Filtered searches scan the allowed vectors exactly when that is cheaper than
-    a filtered graph walk. Removal only marks graph entries; `compact` rebuilds without them.
+    Scores are inner products (cosine similarity) of the stored float16 vectors. While the
+    live vectors are few (`exact_threshold`), search is an exact matrix-vector product; beyond,
+    an HNSW graph (usearch, int8) proposes a beam of candidates that the float16 rows rank.
+    Filtered searches scan the allowed rows exactly when that is cheaper than a wider graph
+    search. Removal only marks graph entries; `compact` rebuilds without them.
 
     Threads: any number of searches run concurrently; mutations are serialised and exclude
     searches only while they touch the graph (a long `add` lets searches in between chunks of
     `ADD_CHUNK` items; `compact` rebuilds aside and swaps).
 
-    Memory: the graph (≈ 2.3 KB per 512-d item at M=32) plus a float32 copy of the live
-    vectors (2 KB per item), because hnswlib cannot hand vectors back quickly. A loaded index's
-    copy is the saved file mapped copy-on-write: the page cache's, until rows are read or moved.
+    Memory: the graph (≈ 0.8 KB per 512-d item at M=32) and the float16 rows (1 KB). A loaded
+    index is its file mapped (graph viewed, rows copy-on-write); the first change copies the
+    graph into memory.
 
-    Ids must be non-negative (hnswlib labels are unsigned 64-bit).
+    Ids must be non-negative (usearch keys are unsigned 64-bit).
     """
 
     def __init__(
@@ -130,7 +116,7 @@ class VectorIndex:
         """Create an empty index for `dim`-dimensional vectors with room for `capacity`.
 
         `exact_threshold` (live items searched exactly) defaults to EXACT_MAX_FLOATS // dim;
-        tests pass 0 to force the HNSW path.
+        tests pass 0 to force the graph path.
         """
         if dim <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
@@ -142,22 +128,14 @@ class VectorIndex:
         self._ef_filtered = max(ef_filtered, 1)
         self._m = m
         self._ef_construction = ef_construction
-        capacity = max(capacity, MIN_CAPACITY)
-        self._hnsw: Any = self._new_hnsw(capacity)
-        self._store = VectorStore(dim, capacity)
-        self._deleted: set[int] = set()  # labels marked deleted in the graph
+        self._graph: Any = new_graph(dim, m, ef_construction)
+        self._viewed = False  # the graph is a read-only view of a saved file
+        self._store = VectorStore(dim, max(capacity, MIN_CAPACITY))
+        self._dead = 0  # graph entries removed or replaced, until `compact`
         self._lookup_cache: IdLookup | None = None
         self._allowed_cache: AllowedIds | None = None
         self._rw = RWLock()
         self._writer = threading.Lock()  # one mutation at a time, held across a whole call
-
-    def _new_hnsw(self, capacity: int) -> Any:
-        index = hnswlib.Index(space=_SPACE, dim=self._dim)
-        index.init_index(max_elements=capacity, M=self._m, ef_construction=self._ef_construction)
-        # Search effort is set per query by asking for max(ef, k) results (hnswlib searches
-        # with max(ef_, k)), so concurrent queries never race on the index-wide ef_.
-        index.set_ef(1)
-        return index
 
     # -- persistence --------------------------------------------------------------------------
 
@@ -171,7 +149,8 @@ class VectorIndex:
         ef_search: int = EF_SEARCH,
         ef_filtered: int = EF_FILTERED,
     ) -> VectorIndex:
-        """Load an index saved by `save`; IndexFileError if missing, corrupt or not `dim`-d."""
+        """Load an index saved by `save`; IndexFileError if missing, corrupt, written by
+        another version or not `dim`-d. Nothing is copied: the file is mapped."""
         path = Path(path)
         started = time.perf_counter()
         loaded = vector_index_file.read(path, dim)
@@ -184,14 +163,23 @@ class VectorIndex:
             ef_search=ef_search,
             ef_filtered=ef_filtered,
         )
-        index._hnsw = loaded.graph
-        index._store = VectorStore.adopt(loaded.saved.live_ids, loaded.saved.live_vectors)
-        index._deleted = set(loaded.saved.deleted_ids.tolist())
+        try:
+            index._graph.view(loaded.graph)
+            count = len(index._graph)
+        except (RuntimeError, ValueError, MemoryError, OSError) as exc:
+            raise IndexFileError(f"The vector index {path} cannot be read: {exc}") from exc
+        if count != len(loaded.rows.ids) or index._graph.ndim != dim:
+            raise IndexFileError(f"The vector index {path} does not match its metadata.")
+        index._viewed = True
+        if os.name != "posix":  # a mapped file cannot be replaced there: copy, let it go
+            index._make_mutable()
+        index._store = VectorStore.adopt(loaded.rows.ids, loaded.rows.vectors)
+        index._dead = loaded.dead
         _log.info(
             "Loaded vector index %s: %d live, %d deleted, %.2f s",
             path,
             len(index._store),
-            len(index._deleted),
+            index._dead,
             time.perf_counter() - started,
         )
         return index
@@ -199,7 +187,7 @@ class VectorIndex:
     def save(self, path: Path) -> None:
         """Write the index to `path` and `path`.meta.json, each atomically (temp file + rename).
 
-        The metadata records the graph file's length and CRC-32, so a crash between the two
+        The metadata records the data file's length and CRC-32, so a crash between the two
         renames leaves a pair that `load` rejects (the index is then rebuilt from the catalog).
         Raises OSError when the files cannot be written (disk full, no permission).
         """
@@ -208,24 +196,27 @@ class VectorIndex:
 
         def write_graph(tmp: str) -> dict[str, Any]:
             with self._rw.read():
-                self._hnsw.save_index(tmp)
-                return {
-                    "dim": self._dim,
-                    "M": self._m,
-                    "ef_construction": self._ef_construction,
-                    "element_count": len(self._store) + len(self._deleted),
-                    "live_count": len(self._store),
-                }
+                self._graph.save(tmp)
+            return {
+                "dim": self._dim,
+                "M": self._m,
+                "ef_construction": self._ef_construction,
+                "dead": self._dead,
+                "live_count": len(self._store),
+            }
 
-        entries = vector_index_file.write(path, write_graph)
+        def rows() -> SavedRows:
+            # In id order, so that a loaded index needs no sort to find rows by id.
+            lookup = self._lookup()
+            return SavedRows(lookup.ids, Gathered(self._store.matrix, lookup.rows))  # type: ignore[arg-type]
+
+        with self._writer:  # the graph and the rows saved are of the same moment
+            live = vector_index_file.write(path, write_graph, rows)
         _log.info(
-            "Saved vector index %s (%d entries) in %.2f s",
-            path,
-            entries,
-            time.perf_counter() - started,
+            "Saved vector index %s (%d live) in %.2f s", path, live, time.perf_counter() - started
         )
 
-    # -- mutation -----------------------------------------------------------------------------
+    # -- mutation (a removed entry's slot is reused by the next addition) ----------------------
 
     def add(self, ids: npt.ArrayLike, vectors: npt.ArrayLike) -> None:
         """Add `vectors` (n, dim) under `ids` (n,), replacing the vector of an id already
@@ -234,17 +225,28 @@ class VectorIndex:
         id_arr, vec_arr = self._check_batch(ids, vectors)
         if len(id_arr) == 0:
             return
-        # Keep the last occurrence of each id (hnswlib would race on duplicates in one batch).
+        # Keep the last occurrence of each id.
         _, last = np.unique(id_arr[::-1], return_index=True)
         if len(last) != len(id_arr):
             keep = np.sort(len(id_arr) - 1 - last)
             id_arr, vec_arr = id_arr[keep], vec_arr[keep]
         with self._writer:
+            self._make_mutable()
             for start in range(0, len(id_arr), ADD_CHUNK):
                 with self._rw.write():
                     self._add_locked(
                         id_arr[start : start + ADD_CHUNK], vec_arr[start : start + ADD_CHUNK]
                     )
+
+    def _make_mutable(self) -> None:
+        """Copy a viewed graph into memory before its first change (the writer's lock held)."""
+        if self._viewed:
+            started = time.perf_counter()
+            graph = self._graph.copy()
+            graph.expansion_add = self._ef_construction
+            with self._rw.write():
+                self._graph, self._viewed = graph, False
+            _log.debug("Vector index graph copied in %.2f s", time.perf_counter() - started)
 
     def _check_batch(
         self, ids: npt.ArrayLike, vectors: npt.ArrayLike
@@ -265,29 +267,27 @@ class VectorIndex:
         return id_arr, vec_arr
 
     def _add_locked(self, ids: IdArray, vectors: FloatArray) -> None:
-        id_list = ids.tolist()
-        new = sum(1 for v in id_list if v not in self._store and v not in self._deleted)
-        needed = int(self._hnsw.element_count) + new
-        capacity = int(self._hnsw.get_max_elements())
-        if needed > capacity:
-            grown = max(needed, int(capacity * GROWTH_FACTOR))
-            _log.debug("Growing the vector index from %d to %d entries", capacity, grown)
-            self._hnsw.resize_index(grown)
-        # hnswlib 0.8 (without allow_replace_deleted): an existing label, deleted or not, is
-        # unmarked and its vector updated in place.
-        self._hnsw.add_items(vectors, ids.astype(np.uint64))
-        self._deleted.difference_update(id_list)
-        self._store.upsert(ids, vectors)
+        present = [vid for vid in ids.tolist() if vid in self._store]
+        if present:  # replaced: the old entry stays in the graph as a deleted waypoint
+            self._graph.remove(graph_keys(np.asarray(present, dtype=np.int64)))
+            self._dead += len(present)
+        half = vectors.astype(STORED)
+        self._graph.add(graph_keys(ids), half.astype(np.float32), threads=0)
+        self._dead = max(self._dead - len(ids), 0)  # usearch reuses deleted entries' slots
+        self._store.upsert(ids, half)
         self._lookup_cache = None
 
     def remove(self, ids: Iterable[int]) -> None:
         """Hide `ids` from search (marked deleted until `compact`); unknown ids are ignored."""
-        with self._writer, self._rw.write():
-            gone = [vid for vid in map(int, ids) if vid in self._store]
-            for vid in gone:
-                self._hnsw.mark_deleted(vid)
-                self._deleted.add(vid)
-            if gone:
+        with self._writer:
+            wanted = list(map(int, ids))
+            gone = [vid for vid in wanted if vid in self._store] if wanted else []
+            if not gone:
+                return
+            self._make_mutable()
+            with self._rw.write():
+                self._graph.remove(graph_keys(np.asarray(gone, dtype=np.int64)))
+                self._dead += len(gone)
                 self._store.remove(gone)
                 self._lookup_cache = None
 
@@ -299,16 +299,13 @@ class VectorIndex:
         with self._writer:  # no mutation can happen, so the store is stable without the lock
             started = time.perf_counter()
             ids, vectors = self._store.ids, self._store.matrix
-            fresh = self._new_hnsw(headroom(len(ids)))
+            fresh = new_graph(self._dim, self._m, self._ef_construction)
             for start in range(0, len(ids), SCAN_CHUNK):
-                fresh.add_items(
-                    vectors[start : start + SCAN_CHUNK],
-                    ids[start : start + SCAN_CHUNK].astype(np.uint64),
-                )
+                chunk = vectors[start : start + SCAN_CHUNK].astype(np.float32)
+                fresh.add(graph_keys(ids[start : start + SCAN_CHUNK]), chunk, threads=0)
             with self._rw.write():
-                dropped = len(self._deleted)
-                self._hnsw = fresh
-                self._deleted = set()
+                dropped = self._dead
+                self._graph, self._viewed, self._dead = fresh, False, 0
                 self._store.shrink()
                 self._lookup_cache = None
             _log.info(
@@ -326,8 +323,8 @@ class VectorIndex:
 
     def __contains__(self, vector_id: int) -> bool:
         """Whether `vector_id` is live in the index."""
-        # No lock: a dict lookup is atomic under the GIL.
-        return vector_id in self._store
+        with self._rw.read():
+            return bool(self._resolve(np.asarray([vector_id], dtype=np.int64))[1].size)
 
     @property
     def dim(self) -> int:
@@ -342,13 +339,13 @@ class VectorIndex:
     @property
     def capacity(self) -> int:
         """Graph entries allocated (grows automatically)."""
-        return int(self._hnsw.get_max_elements())
+        return int(self._graph.capacity)
 
     @property
     def deleted_fraction(self) -> float:
         """Share of graph entries that are deleted and wait for `compact`."""
-        total = len(self._store) + len(self._deleted)
-        return len(self._deleted) / total if total else 0.0
+        total = len(self._store) + self._dead
+        return self._dead / total if total else 0.0
 
     def needs_compaction(self) -> bool:
         """Whether enough entries are deleted that `compact` is worth its cost."""
@@ -368,22 +365,39 @@ class VectorIndex:
     def _lookup(self) -> IdLookup:
         lookup = self._lookup_cache
         if lookup is None:
-            # Built under the read lock: two readers may both build it, harmlessly.
-            order = np.argsort(self._store.ids, kind="stable")
-            ids = self._store.ids[order]
-            ids.flags.writeable = False
-            lookup = self._lookup_cache = IdLookup(ids, order.astype(np.intp))
+            # Built under the read lock: two readers may both build it, harmlessly. A loaded
+            # index's rows are saved in id order, so it needs no sort.
+            ids = self._store.ids
+            if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
+                order = np.arange(len(ids), dtype=np.intp)
+                sorted_ids = ids.view()
+            else:
+                order = np.argsort(ids, kind="stable").astype(np.intp)
+                sorted_ids = ids[order]
+            sorted_ids.flags.writeable = False
+            lookup = self._lookup_cache = IdLookup(sorted_ids, order)
         return lookup
+
+    def _resolve(self, wanted: IdArray) -> tuple[IdArray, RowArray]:
+        """The live ids among `wanted` (in its order) and their store rows."""
+        lookup = self._lookup()
+        if len(lookup.ids) == 0 or len(wanted) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.intp)
+        pos = np.searchsorted(lookup.ids, wanted)
+        pos[pos == len(lookup.ids)] = 0
+        hit = lookup.ids[pos] == wanted
+        return wanted[hit], lookup.rows[pos[hit]]
 
     def get_vectors(self, ids: Sequence[int]) -> FloatArray:
         """The stored vectors of `ids`, float32 (len(ids), dim); KeyError for an id not live."""
-        id_list = np.asarray(ids, dtype=np.int64).reshape(-1).tolist()
+        wanted = np.asarray(ids, dtype=np.int64).reshape(-1)
         with self._rw.read():
-            try:
-                rows = self._store.rows(id_list)
-            except KeyError as exc:
-                raise KeyError(f"vector id {exc.args[0]} is not in the index") from None
-            return self._store.matrix[rows]
+            found, rows = self._resolve(wanted)
+            if len(found) != len(wanted):
+                missing = next(v for v in wanted.tolist() if v not in set(found.tolist()))
+                raise KeyError(f"vector id {missing} is not in the index")
+            out: FloatArray = self._store.matrix[rows].astype(np.float32)
+            return out
 
     def search(
         self,
@@ -397,7 +411,7 @@ class VectorIndex:
         best first.
 
         `allowed` restricts results to those ids (ids not in the index are ignored); fewer
-        than `k` results come back only when fewer items qualify. `ef` overrides the HNSW beam.
+        than `k` results come back only when fewer items qualify. `ef` overrides the beam.
         """
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
         if q.shape != (self._dim,):
@@ -415,14 +429,19 @@ class VectorIndex:
             k = min(k, m)
             if k == 0:
                 return empty_result()
-            if n <= self._exact_threshold or m * m <= FILTER_BALANCE * n:
-                return self._exact(subset.ids, subset.rows, q, k)
             beam = max(ef or round(self._ef_filtered * self._growth()), 2 * k)
-            found = self._hnsw_search(q, k, min(beam, m), subset.members())
+            fetch = math.ceil(beam * n / m)
+            if (
+                n <= self._exact_threshold
+                or m * m <= FILTER_BALANCE * n
+                or fetch > MAX_FILTER_FETCH
+            ):
+                return self._exact(subset.ids, subset.rows, q, k)
+            found = self._graph_search(q, k, min(fetch, n), subset)
             return found if found is not None else self._exact(subset.ids, subset.rows, q, k)
 
     def beam(self, k: int) -> int:
-        """The HNSW beam an unfiltered search for ``k`` results uses at the index's size."""
+        """The graph beam an unfiltered search for ``k`` results uses at the index's size."""
         return max(round(self._ef_search * self._growth()), 2 * k)
 
     def _growth(self) -> float:
@@ -435,20 +454,22 @@ class VectorIndex:
             return empty_result()
         if n <= self._exact_threshold:
             return top_k(self._store.ids, dot(self._store.matrix, q), k)
-        found = self._hnsw_search(q, k, min(ef or self.beam(k), n), None)
+        found = self._graph_search(q, k, min(max(ef or self.beam(k), k), n), None)
         return found if found is not None else top_k(self._store.ids, dot(self._store.matrix, q), k)
 
-    def _hnsw_search(
-        self, q: FloatArray, k: int, beam: int, allowed: set[int] | None
+    def _graph_search(
+        self, q: FloatArray, k: int, beam: int, allowed: AllowedIds | None
     ) -> tuple[IdArray, FloatArray] | None:
-        """HNSW top-k with a beam of `beam` (≥ k), or None when hnswlib finds too few."""
-        filt: Callable[[int], bool] | None = None if allowed is None else allowed.__contains__
-        try:
-            labels, distances = self._hnsw.knn_query(q, k=max(beam, k), num_threads=1, filter=filt)
-        except RuntimeError:
-            _log.debug("HNSW returned fewer than %d results; searching exactly", beam)
+        """The graph's `beam` candidates ranked by the stored rows (only `allowed` ones), or
+        None when fewer than `k` qualify."""
+        keys = np.asarray(self._graph.search(q, beam, threads=1).keys, dtype=np.int64)
+        if allowed is not None:
+            keys = keys[allowed.allows(keys)]
+        found, rows = self._resolve(keys)
+        if len(found) < k:
+            _log.debug("The graph found %d of %d results; searching exactly", len(found), k)
             return None
-        return labels[0, :k].astype(np.int64), (1.0 - distances[0, :k]).astype(np.float32)
+        return top_k(found, dot(self._store.matrix[rows], q), k)
 
     def _resolve_allowed(self, allowed: npt.ArrayLike) -> AllowedIds:
         """The live ids among `allowed` (sorted, unique) and their store rows."""
@@ -460,13 +481,7 @@ class VectorIndex:
             return cached
         if len(wanted) > 1 and not bool(np.all(wanted[1:] > wanted[:-1])):
             wanted = np.unique(wanted)  # skipped for sorted input, e.g. ids from ORDER BY
-        if len(lookup.ids) == 0 or len(wanted) == 0:
-            ids, rows = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.intp)
-        else:
-            pos = np.searchsorted(lookup.ids, wanted)
-            pos[pos == len(lookup.ids)] = 0
-            hit = lookup.ids[pos] == wanted
-            ids, rows = wanted[hit], lookup.rows[pos[hit]]
+        ids, rows = self._resolve(wanted)
         resolved = self._allowed_cache = AllowedIds(key, lookup, ids, rows)
         return resolved
 
@@ -476,7 +491,7 @@ class VectorIndex:
         """Exact top-k among the given store rows."""
         matrix = self._store.matrix
         if 2 * len(rows) >= len(matrix):
-            # Gathering scattered rows costs ≈ 0.5 µs each, a sequential pass ≈ 0.2 µs per row.
+            # Gathering scattered rows costs more per row than a sequential pass.
             return top_k(ids, dot(matrix, q)[rows], k)
         scores = np.empty(len(rows), dtype=np.float32)
         for start in range(0, len(rows), SCAN_CHUNK):
