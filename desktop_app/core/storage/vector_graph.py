@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+# usearch's compiled module carries its own copy of C++ runtime symbols that the loader makes
+# unique process-wide: the first library to define one is used by all that load later. Loaded
+# before libheif, it left libheif's HEVC encoder unable to open ("x265 encoder could not be
+# opened"); libheif loaded first (4 ms) keeps both working.
+with contextlib.suppress(ImportError):
+    import _pillow_heif  # noqa: F401
+
 from usearch.index import Index
 
 from desktop_app.core.storage.vector_store import HalfArray, IdArray, RowArray
