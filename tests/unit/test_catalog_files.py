@@ -117,3 +117,15 @@ def test_files_an_exclusion_matches_are_forgotten_and_failures_keep_their_reason
     catalog.update_file(kept, status=FAILED, error="damaged image")
     assert [(r.id, r.error) for r in catalog.failed_files()] == [(kept, "damaged image")]
     catalog.close()
+
+
+def test_the_status_count_and_check_agree_with_the_full_counts(tmp_path: Path) -> None:
+    catalog = Catalog.open(tmp_path / "catalog.sqlite3")
+    assert not catalog.has_files_with_status(PENDING) and catalog.count_with_status(INDEXED) == 0
+    first, second = add(catalog, tmp_path / "a.jpg"), add(catalog, tmp_path / "b.jpg")
+    assert catalog.has_files_with_status(PENDING) and catalog.count_with_status(PENDING) == 2
+    index(catalog, first, 1.0)
+    index(catalog, second, 2.0)
+    assert not catalog.has_files_with_status(PENDING)
+    assert catalog.count_with_status(INDEXED) == catalog.counts()[INDEXED] == 2
+    catalog.close()

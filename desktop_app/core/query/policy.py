@@ -326,7 +326,7 @@ class QueryPolicy:
 
     def has_pending(self) -> bool:
         """Whether files wait to be embedded (a first run: names fill the newest files)."""
-        return bool(self._store.catalog.counts().get(PENDING, 0))
+        return self._store.catalog.has_files_with_status(PENDING)
 
 
 def _normalised(vector: np.ndarray) -> np.ndarray:

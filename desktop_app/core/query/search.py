@@ -386,7 +386,7 @@ class SearchService:
         size = len(self._index)
         cached = self._per_file
         if cached is None or not 0.8 * cached[0] <= size <= 1.25 * cached[0]:
-            files = self._catalog.counts().get(INDEXED, 0)
+            files = self._catalog.count_with_status(INDEXED)
             cached = self._per_file = (size, max(1.0, size / files) if files else 3.0)
         per_file = self._seen_per_file.get(role, cached[1])
         return math.ceil(k * min(per_file, FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16

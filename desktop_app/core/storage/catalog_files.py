@@ -397,6 +397,19 @@ class FolderFiles(CatalogPart):
             out["vectors"] = s.scalar(select(func.count()).select_from(VectorRow)) or 0
             return out
 
+    def has_files_with_status(self, status: str) -> bool:
+        """Whether any file has ``status`` (stops at the first: no count over the catalog)."""
+        with self._db.session() as s:
+            found = s.execute(select(FileRow.id).where(FileRow.status == status).limit(1))
+            return found.first() is not None
+
+    def count_with_status(self, status: str) -> int:
+        """How many files have ``status`` (one count through the status index; ``counts`` also
+        groups every file and counts every vector)."""
+        with self._db.session() as s:
+            query = select(func.count()).select_from(FileRow).where(FileRow.status == status)
+            return int(s.scalar(query) or 0)
+
     def indexed_kinds(self) -> dict[str, int]:
         """Number of indexed files of each kind ("image", "document", "video"), and under
         ``RAW`` how many of the images are camera RAW files (when any are).
