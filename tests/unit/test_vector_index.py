@@ -334,3 +334,15 @@ def test_the_beam_widens_as_the_index_grows(monkeypatch: pytest.MonkeyPatch) -> 
     filtered = index.search(queries[0], 10, allowed=allowed)[0]
     assert set(filtered.tolist()) <= set(allowed.tolist()) and len(filtered) == 10
     assert grown >= 0.98 and fixed < grown - 0.02, (grown, fixed)
+
+
+def test_every_vector_of_a_graph_finds_itself_first() -> None:
+    # A stored vector no search reaches is a photo nobody can find (usearch#735: concurrent
+    # adds strand nodes); searching for each vector itself must put it first.
+    index, ids, vecs = build(3000, exact_threshold=0)
+    index.remove(ids[:300])
+    index.compact()
+    index.add(ids[:300], vecs[:300])
+    for vector_id, vector in zip(ids.tolist(), vecs, strict=True):
+        found, _ = index.search(vector, 1)
+        assert found.tolist() == [vector_id]

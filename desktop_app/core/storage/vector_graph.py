@@ -34,6 +34,16 @@ def new_graph(dim: int, m: int, ef_construction: int) -> Any:
     )
 
 
+def add_to_graph(graph: Any, ids: IdArray, vectors: npt.NDArray[np.float32]) -> None:
+    """Link ``vectors`` into ``graph`` under the catalog ids ``ids``, on one thread.
+
+    usearch's concurrent add strands nodes (stored, yet never reached by a search:
+    unum-cloud/USearch#735): 13 of 5,000 small-graph vectors could not find themselves with two
+    threads, none with one. A photo no search reaches is worse than a slower build.
+    """
+    graph.add(graph_keys(ids), vectors, threads=1)
+
+
 def graph_keys(ids: IdArray) -> npt.NDArray[np.uint64]:
     """Catalog vector ids (non-negative) as the graph's keys."""
     return np.ascontiguousarray(ids, dtype=np.uint64)

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from desktop_app.core.storage import vector_index_file
 from desktop_app.core.storage.rwlock import RWLock
-from desktop_app.core.storage.vector_graph import Gathered, graph_keys, new_graph
+from desktop_app.core.storage.vector_graph import Gathered, add_to_graph, graph_keys, new_graph
 from desktop_app.core.storage.vector_index_file import IndexFileError, SavedRows
 from desktop_app.core.storage.vector_store import (
     GROWTH_FACTOR,
@@ -272,7 +272,7 @@ class VectorIndex:
             self._graph.remove(graph_keys(np.asarray(present, dtype=np.int64)))
             self._dead += len(present)
         half = vectors.astype(STORED)
-        self._graph.add(graph_keys(ids), half.astype(np.float32), threads=0)
+        add_to_graph(self._graph, ids, half.astype(np.float32))
         self._dead = max(self._dead - len(ids), 0)  # usearch reuses deleted entries' slots
         self._store.upsert(ids, half)
         self._lookup_cache = None
@@ -302,7 +302,7 @@ class VectorIndex:
             fresh = new_graph(self._dim, self._m, self._ef_construction)
             for start in range(0, len(ids), SCAN_CHUNK):
                 chunk = vectors[start : start + SCAN_CHUNK].astype(np.float32)
-                fresh.add(graph_keys(ids[start : start + SCAN_CHUNK]), chunk, threads=0)
+                add_to_graph(fresh, ids[start : start + SCAN_CHUNK], chunk)
             with self._rw.write():
                 dropped = self._dead
                 self._graph, self._viewed, self._dead = fresh, False, 0
