@@ -26,17 +26,6 @@ from desktop_app.core.extractors.video import VIDEO_EXTENSIONS, extract_video, v
 if TYPE_CHECKING:
     from desktop_app.core.extractors.ocr import OcrEngine
 
-__all__ = [
-    "SUPPORTED_EXTENSIONS",
-    "Extraction",
-    "ExtractionError",
-    "FileKind",
-    "Passage",
-    "document_thumbnail",
-    "extract",
-    "kind_for_path",
-]
-
 log = logging.getLogger(__name__)
 
 DOCUMENT_EXTENSIONS: frozenset[str] = PDF_EXTENSIONS | TEXT_EXTENSIONS | OFFICE_EXTENSIONS
