@@ -53,6 +53,7 @@ def test_an_index_of_the_previous_version_is_rebuilt_and_finds_the_same_files(
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1
     assert "another version of Lumen" in warnings[0].getMessage()
+    assert "'lumen index'" in warnings[0].getMessage()  # what ends the rebuilds
     assert "\n" not in warnings[0].getMessage()
     assert [reopened.index.search(q, 5)[0].tolist() for q in queries] == before
 

@@ -51,7 +51,11 @@ class Store:
         try:
             index = VectorIndex.load(self.index_path, dim)
         except IndexFileError as exc:
-            log.warning("Rebuilding the vector index from the catalog: %s", exc)
+            log.warning(
+                "Rebuilding the vector index from the catalog: %s It is saved again by the next "
+                "'lumen index', 'lumen watch' or the open window; searches rebuild it until then.",
+                exc,
+            )
             index = VectorIndex(dim)
             self.dirty = True
         self.index = index
