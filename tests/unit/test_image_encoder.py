@@ -27,6 +27,13 @@ def _pictures(n: int) -> list[Image.Image]:
     return [Image.fromarray(rng.integers(0, 255, (60, 90, 3), dtype=np.uint8)) for _ in range(n)]
 
 
+def _tiny_copy(tiny_weights: Path, tmp_path: Path) -> tuple[Path, Embedder]:
+    """A weights file of this test's own (its time can be changed) and the model loaded from it."""
+    weights = tmp_path / "tiny.safetensors"
+    shutil.copy(tiny_weights, weights)
+    return weights, load_embedder("lumen-tiny", weights, tmp_path / "cache", "cpu")
+
+
 def test_numpy_tower_gives_the_models_vectors(tiny_embedder: Embedder, tmp_path: Path) -> None:
     assert write_image_manifest(tmp_path, tiny_embedder)
     weights = tiny_embedder.weights_path
@@ -41,9 +48,7 @@ def test_numpy_tower_gives_the_models_vectors(tiny_embedder: Embedder, tmp_path:
 def test_numpy_tower_is_not_used_once_the_weights_file_changes(
     tiny_weights: Path, tmp_path: Path
 ) -> None:
-    weights = tmp_path / "tiny.safetensors"
-    shutil.copy(tiny_weights, weights)
-    embedder = load_embedder("lumen-tiny", weights, tmp_path / "cache", "cpu")
+    weights, embedder = _tiny_copy(tiny_weights, tmp_path)
     assert write_image_manifest(tmp_path, embedder)
     assert load_numpy_image_tower(tmp_path, "lumen-tiny", weights, embedder.space)
     assert load_numpy_image_tower(tmp_path, "other-model", weights, embedder.space) is None
@@ -55,9 +60,7 @@ def test_numpy_tower_is_not_used_once_the_weights_file_changes(
 def test_a_tower_that_differs_from_the_model_gets_no_manifest(
     tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    weights = tmp_path / "tiny.safetensors"
-    shutil.copy(tiny_weights, weights)
-    embedder = load_embedder("lumen-tiny", weights, tmp_path / "cache", "cpu")
+    weights, embedder = _tiny_copy(tiny_weights, tmp_path)
     assert write_image_manifest(tmp_path, embedder)
     os.utime(weights, ns=(2, 2))  # (checked again) and the model now gives other vectors:
     encode = embedder.encode_prepared
@@ -80,9 +83,7 @@ def test_the_check_lets_go_of_the_numpy_tower_before_the_models_tower_loads(
     tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A first run's memory peak: the two towers are never resident at once during the check."""
-    weights = tmp_path / "tiny.safetensors"
-    shutil.copy(tiny_weights, weights)
-    embedder = load_embedder("lumen-tiny", weights, tmp_path / "cache", "cpu")
+    _, embedder = _tiny_copy(tiny_weights, tmp_path)
     assert not embedder.image_tower_loaded
     alive: list[weakref.ref[NumpyImageTower]] = []
     models_tower_at_numpy_load: list[bool] = []
