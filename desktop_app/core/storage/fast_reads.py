@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,10 @@ from desktop_app.core.records import INDEXED, FileRecord
 from desktop_app.core.storage.catalog_db import CatalogDb
 from desktop_app.core.storage.pathtext import from_db
 
-# The files table's columns a FileRecord holds, in its field order.
-FILE_COLUMNS = (
-    "id, folder_id, path, size, mtime_ns, inode, fingerprint, kind, status, error, width, "
-    "height, taken_at, camera, title, page_count, indexed_at, duration_s"
-)
+# The files table's columns a FileRecord holds, in its field order (its fields are named so).
+_COLUMN_NAMES = [field.name for field in fields(FileRecord)]
+FILE_COLUMNS = ", ".join(_COLUMN_NAMES)
+_PATH, _TAKEN_AT = _COLUMN_NAMES.index("path"), _COLUMN_NAMES.index("taken_at")
 # Ids written into one statement at most (SQLite's statement length limit is 1 MB).
 IDS_PER_STATEMENT = 20_000
 
@@ -67,27 +67,11 @@ def rows_by_ids(
 
 def file_record(row: Sequence[Any]) -> FileRecord:
     """A FileRecord from a row of ``FILE_COLUMNS``."""
-    taken = row[12]
-    return FileRecord(
-        row[0],
-        row[1],
-        Path(from_db(row[2])),
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        row[8],
-        row[9],
-        row[10],
-        row[11],
-        datetime.fromisoformat(taken) if taken else None,
-        row[13],
-        row[14],
-        row[15],
-        row[16],
-        row[17],
-    )
+    values = list(row)
+    values[_PATH] = Path(from_db(values[_PATH]))
+    taken = values[_TAKEN_AT]
+    values[_TAKEN_AT] = datetime.fromisoformat(taken) if taken else None
+    return FileRecord(*values)
 
 
 def files_by_ids(db: CatalogDb, file_ids: Iterable[int]) -> dict[int, FileRecord]:
