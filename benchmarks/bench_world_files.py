@@ -44,9 +44,11 @@ SDISTS = (
 # Files of a source distribution copied into the corpus: test data, not code or docs.
 _TEST_DIRS = re.compile(r"/(tests?|Tests|resources|data)/")
 _SKIP_SUFFIXES = frozenset({".py", ".pyc", ".pyi", ".c", ".h", ".cpp", ".txt", ".rst", ".md"})
-# A line Lumen writes on stderr: its log format, its progress and summary lines.
+# A line Lumen writes on stderr: its log format, its progress lines (timestamped when the
+# output is not a terminal) and summary lines.
 _LUMEN_LINE = re.compile(
-    r"^(WARNING|ERROR|INFO|DEBUG|CRITICAL): |^(Indexing|Indexed|Seen|Skipped|Scanning|Loading|"
+    r"^\d\d:\d\d:\d\d |^(WARNING|ERROR|INFO|DEBUG|CRITICAL): "
+    r"|^(Indexing|Indexed|Seen|Skipped|Scanning|Loading|"
     r"Saving|Added|Folder|Found|Reading|Embedding|  |\s*$)|^\S+ +\d+%|files? |\d+ (files?|failed)"
 )
 
