@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import open_clip
@@ -155,6 +156,15 @@ def test_pptx_slides_are_pages_and_xlsx_cells_are_read(tmp_path: Path) -> None:
     assert [(p.page, p.text) for p in slides.passages] == [(1, "Welcome"), (2, "Budget\nQ3 plan")]
     sheet = extract(write_xlsx(tmp_path / "costs.xlsx", [["Item", "Cost"], ["Paint", "42.5"]]))
     assert sheet.passages[0].text == "Item Cost\nPaint 42.5"
+
+
+def test_a_presentation_without_slides_is_empty_not_damaged(tmp_path: Path) -> None:
+    # python-pptx ships such files (minimal.pptx): PowerPoint's main part, no slide parts.
+    path = tmp_path / "blank.pptx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ppt/presentation.xml", "<p:presentation/>")
+    assert extract(path).passages == []
 
 
 def test_markdown_html_rtf_and_plain_text(tmp_path: Path) -> None:

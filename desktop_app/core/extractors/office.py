@@ -277,7 +277,9 @@ def extract_office(path: Path) -> Extraction:
             names = set(archive.namelist())
             if suffix == ".docx" and "word/document.xml" in names:
                 passages, title = _docx(archive, budget), _title(archive, "docProps/core.xml")
-            elif suffix == ".pptx" and any(n.startswith("ppt/slides/") for n in names):
+            elif suffix == ".pptx" and (
+                "ppt/presentation.xml" in names or any(n.startswith("ppt/slides/") for n in names)
+            ):  # a presentation with no slides is a valid one
                 passages, title = _pptx(archive, budget), _title(archive, "docProps/core.xml")
             elif suffix == ".xlsx" and any(n.startswith("xl/worksheets/") for n in names):
                 passages, title = _xlsx(archive, budget), _title(archive, "docProps/core.xml")
