@@ -8,12 +8,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.storage import deep_pending, keyword_index, place_store, vector_counts
+from desktop_app.core.storage import deep_pending, kept_counts, keyword_index, place_store
 from desktop_app.core.storage.catalog_tables import Base, ExclusionRow, TagRow
 from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
 
 SCHEMA_VERSION = 9
-# The oldest format this version reads as it is. Format 8 lacks only step 9's vector counts,
+# The oldest format this version reads as it is. Format 8 lacks only step 9's kept counts,
 # which a reader counts instead: opening does not write such a catalog (a search never writes);
 # the process that becomes the writer upgrades it (``upgrade``).
 READABLE_FROM = 8
@@ -99,10 +99,10 @@ def migrate(conn: Connection) -> None:
         # Step 8 (issue 22): documents findable by their first passage whose other passages
         # still wait for the second pass; a library indexed before has none waiting.
         deep_pending.create_table(conn)
-    if version < vector_counts.FIRST_FORMAT:
-        # Step 9 (issue 22): each vector space's count, largest id and id sum, kept by
-        # triggers, so that opening a library reads one row instead of scanning every vector.
-        vector_counts.create(conn)
+    if version < kept_counts.FIRST_FORMAT:
+        # Step 9 (issue 22): each vector space's count, largest id and id sum, and the files
+        # per status, kept by triggers: a fresh search reads two rows instead of two scans.
+        kept_counts.create(conn)
     # Later steps go here, one commented ``if version < N`` block each.
     if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))

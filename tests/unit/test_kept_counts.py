@@ -1,6 +1,6 @@
-"""Each space's vector count, largest id and id sum, kept by triggers: always what a count of the
-vectors says, and a library of the format before them opens as it is (a search writes nothing)
-until the process that becomes the writer upgrades it."""
+"""Counts kept by triggers (each space's vector count, largest id and id sum; files per status)
+are always what a count of the catalog says, and a library of the format before them opens as
+it is (a search writes nothing) until the process that becomes the writer upgrades it."""
 
 from __future__ import annotations
 
@@ -14,8 +14,17 @@ import pytest
 from sqlalchemy import text
 
 from desktop_app.core.indexing.writer import Writer
-from desktop_app.core.storage import vector_counts
-from desktop_app.core.storage.catalog import SCHEMA_VERSION, Catalog, EmbeddedFile, NewVector
+from desktop_app.core.storage import kept_counts
+from desktop_app.core.storage.catalog import (
+    FAILED,
+    INDEXED,
+    OFFLINE,
+    PENDING,
+    SCHEMA_VERSION,
+    Catalog,
+    EmbeddedFile,
+    NewVector,
+)
 from desktop_app.core.storage.store import Store
 from tests.support.catalog import SPACE, add, index
 
@@ -30,6 +39,21 @@ def _counted(path: Path, space: str = SPACE) -> tuple[int, int, int]:
     return int(count), int(largest or 0), int(total or 0)
 
 
+def _by_status(catalog: Catalog, path: Path) -> dict[str, tuple[int, int]]:
+    """Each status's file count, kept and counted."""
+    with sqlite3.connect(path) as db:
+        counted = dict(db.execute("SELECT status, count(*) FROM files GROUP BY status").fetchall())
+    db.close()
+    return {
+        status: (catalog.count_with_status(status), counted.get(status, 0))
+        for status in (PENDING, INDEXED, FAILED, OFFLINE)
+    }
+
+
+def _same(counts: dict[str, tuple[int, int]]) -> bool:
+    return all(kept == counted for kept, counted in counts.values())
+
+
 def _format(path: Path) -> int:
     with sqlite3.connect(path) as db:
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
@@ -41,7 +65,7 @@ def _as_format_8(path: Path) -> None:
     """Take the catalog at ``path`` back to the format before the vector counts."""
     catalog = Catalog.open(path)
     with catalog.session() as s:
-        vector_counts.drop(s.connection())
+        kept_counts.drop(s.connection())
         s.execute(text("PRAGMA user_version = 8"))
     catalog.close()
 
@@ -84,6 +108,32 @@ def test_the_kept_figures_are_the_counted_ones_through_every_kind_of_write(
     assert Catalog.open(path).vector_fingerprint(SPACE) == _counted(path)
 
 
+def test_the_files_per_status_are_the_counted_ones_as_files_come_change_and_go(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    catalog = Catalog.open(path)
+    assert catalog.count_with_status(INDEXED) == 0
+    files = _files(catalog, tmp_path, 6)
+    assert _by_status(catalog, path)[PENDING] == (6, 6)
+    for file_id in files[:4]:
+        index(catalog, file_id, 0.5)  # pending -> indexed
+    index(catalog, files[0], 0.25)  # indexed again: no change of status
+    catalog.update_file(files[4], status=FAILED, error="unreadable")
+    counts = _by_status(catalog, path)
+    assert _same(counts) and counts[INDEXED] == (4, 4) and counts[FAILED] == (1, 1)
+    catalog.delete_files([files[1], files[4]])
+    counts = _by_status(catalog, path)
+    assert _same(counts) and counts[INDEXED] == (3, 3) and counts[FAILED] == (0, 0)
+    with catalog.session() as s:  # a folder gone offline, all at once
+        s.execute(
+            text("UPDATE files SET status = :s WHERE status = :i"), {"s": OFFLINE, "i": INDEXED}
+        )
+    counts = _by_status(catalog, path)
+    assert _same(counts) and counts[OFFLINE] == (3, 3) and counts[INDEXED] == (0, 0)
+    catalog.close()
+
+
 def test_an_index_compaction_keeps_the_store_in_step(tmp_path: Path) -> None:
     catalog = Catalog.open(tmp_path / "catalog.sqlite3")
     catalog.set_meta("space", SPACE)
@@ -121,6 +171,7 @@ def test_a_library_of_the_format_before_opens_unwritten_until_a_writer_claims_it
 
     catalog = Catalog.open(path)  # as a search opens it
     assert catalog.vector_fingerprint(SPACE) == _counted(path)  # counted, not kept
+    assert _same(_by_status(catalog, path)) and catalog.count_with_status(INDEXED) == 3
     catalog.close()
     assert _state(data) == before and _format(path) == 8
 
@@ -132,6 +183,7 @@ def test_a_library_of_the_format_before_opens_unwritten_until_a_writer_claims_it
     file_id = add(catalog, tmp_path / "new.jpg")
     index(catalog, file_id, 0.5)
     assert catalog.vector_fingerprint(SPACE) == _counted(path) and _counted(path)[0] == 7
+    assert _same(_by_status(catalog, path)) and catalog.count_with_status(INDEXED) == 4
     writer.close()
     catalog.close()
 
