@@ -14,8 +14,6 @@ import json
 import logging
 import mmap
 import os
-import struct
-import sys
 import tempfile
 import zlib
 from collections.abc import Callable
@@ -38,8 +36,6 @@ FULL_CHECK_BYTES: Final = 16 << 20
 SAMPLE_BLOCKS: Final = 256
 SAMPLE_BYTES: Final = 64 << 10
 HEAD_BYTES: Final = 64  # the start of the file, always in the sampled checksum
-
-MADV_POPULATE_READ: Final = 22  # Linux's madvise advice: map the range now (5.14+)
 
 _META_FORMAT: Final = "lumen-vector-index"
 _META_VERSION: Final = 2
@@ -140,19 +136,6 @@ def _check_sum(mapped: mmap.mmap, path: Path, crc: int, sample: int) -> None:
         raise IndexFileError(f"The vector index {path} is corrupt (checksum mismatch).")
 
 
-def _map_nodes(mapped: mmap.mmap, graph_bytes: int) -> None:
-    """Map the graph's nodes (keys and links, after its int8 vectors) into this process in one
-    call. usearch's view reads every node's key; taking their pages one fault at a time cost it
-    ≈ 0.1–0.2 s at 1M nodes, mapping them ahead ≈ 0.05 s. Linux 5.14+; elsewhere a no-op."""
-    if not sys.platform.startswith("linux") or graph_bytes < 8:
-        return
-    rows, columns = struct.unpack_from("<II", mapped, 0)  # usearch: the int8 matrix's shape
-    start = (8 + rows * columns) // mmap.PAGESIZE * mmap.PAGESIZE
-    if start < graph_bytes:
-        with suppress(OSError, ValueError):
-            mapped.madvise(MADV_POPULATE_READ, start, graph_bytes - start)
-
-
 def rows_offset(graph_bytes: int) -> int:
     """Where the rows start in a data file whose graph takes ``graph_bytes``."""
     return -(-graph_bytes // _ALIGN) * _ALIGN
@@ -204,7 +187,6 @@ def read(path: Path, dim: int) -> LoadedIndex:
         raise IndexFileError(f"The vector index {path} cannot be read: {exc}") from exc
     if hasattr(mmap, "MADV_DONTNEED"):  # the pages read so far are the cache's, not ours
         mapped.madvise(mmap.MADV_DONTNEED)
-    _map_nodes(mapped, graph_bytes)
     ids = np.ndarray((live,), "<i8", mapped, at)
     vectors: HalfArray = np.ndarray((live, dim), STORED, mapped, at + 8 * live)
     if os.name != "posix":  # a mapped file cannot be replaced there: keep copies instead
