@@ -15,7 +15,8 @@ from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
 SCHEMA_VERSION = 9
 # The oldest format this version reads as it is. Format 8 lacks only step 9's kept counts,
 # which a reader counts instead: opening does not write such a catalog (a search never writes);
-# the process that becomes the writer upgrades it (``upgrade``).
+# the process that becomes the writer upgrades it (``CatalogDb.upgrade``). A later step that
+# readers need (a table or column a search reads) raises it to its own format.
 READABLE_FROM = 8
 
 
