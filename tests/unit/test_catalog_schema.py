@@ -24,6 +24,10 @@ def _as_format_1(path: Path) -> None:
         db.execute("DROP INDEX ix_files_name_folded")  # step 5
         db.execute("DROP TABLE tags")  # step 6
         db.execute("ALTER TABLE files DROP COLUMN tags_version")
+        for table in ("vector_counts", "file_counts"):  # step 9
+            for trigger in ("insert", "delete", "update"):
+                db.execute(f"DROP TRIGGER {table}_{trigger}")
+            db.execute(f"DROP TABLE {table}")
         db.execute("PRAGMA user_version = 1")
 
 
@@ -45,6 +49,8 @@ def test_a_first_format_catalog_opens_with_its_folders_files_vectors_and_setting
     assert record is not None and record.id == file_id and record.status == INDEXED
     assert catalog.get_meta("model") == "tiny"
     assert catalog.vectors(vector_ids, 4).tolist() == [[0.5] * 4]
+    assert catalog.vector_fingerprint(SPACE) == (1, vector_ids[0], vector_ids[0])  # kept (step 9)
+    assert catalog.count_with_status(INDEXED) == 1
     assert [o.at_ms for o in catalog.owners(vector_ids).values()] == [None]
     assert [h.file_id for h in catalog.keyword_search('"img_1"', 5)] == [file_id]  # by name
     assert catalog.exclusions() == list(DEFAULT_PATTERNS)

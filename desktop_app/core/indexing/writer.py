@@ -101,7 +101,8 @@ class Writer:
             self.role.holder = holder
         self.role.acquire()
         self._claimed = True
-        self._store.requeue_unembedded()  # (a reader leaves that write to the writer)
+        self._store.catalog.upgrade()  # (a reader leaves these writes to the writer)
+        self._store.requeue_unembedded()
         if self._stale:  # what another writer added meanwhile is in the catalog: take it in
             self._stale = False
             self._store.catch_up()

@@ -10,6 +10,7 @@ in ``catalog_tables``, the plain records it returns in ``records`` and the FTS5 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,6 +78,8 @@ __all__ = [
     "VectorRow",
 ]
 
+log = logging.getLogger(__name__)
+
 
 class Catalog(FolderFiles, VectorRows, CatalogMeta, CatalogTags, CatalogPlaces):
     """The catalog of one library. Writes go through one writer; reads may come from any thread.
@@ -96,6 +99,16 @@ class Catalog(FolderFiles, VectorRows, CatalogMeta, CatalogTags, CatalogPlaces):
     def close(self) -> None:
         """Close the catalog file."""
         self._db.close()
+
+    def upgrade(self) -> None:
+        """Bring a catalog of an older format that opened as it was (a reader writes nothing)
+        to the current format: the writer's, when it claims the role. A catalog that cannot be
+        written stays as it was; it reads the same, only slower to open."""
+        try:
+            if self._db.upgrade():
+                log.info("The catalog %s is now in format %d", self._db.path, SCHEMA_VERSION)
+        except DataDirError as exc:
+            log.warning("The catalog stays in its older format for now: %s", exc)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -15,13 +15,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.storage.catalog_schema import check_readable, migrate
+from desktop_app.core.storage.catalog_schema import (
+    SCHEMA_VERSION,
+    check_readable,
+    migrate,
+    migrate_to_read,
+)
 
 # A statement starting with WITH is a read unless one of these follows (a CTE can write).
 _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
@@ -66,7 +71,8 @@ def writable(path: Path) -> bool:
 
 
 def open_engine(path: Path) -> Engine:
-    """An engine on the catalog file at ``path``, created or migrated to the current schema.
+    """An engine on the catalog file at ``path``, created, or migrated to the current schema
+    when this version cannot read it as it is (``CatalogDb.upgrade`` does the rest).
 
     A catalog this process may not write (a read-only folder, disk or file: a backup, another
     user's library) is opened read-only: it answers searches, and a write says why it fails.
@@ -81,7 +87,7 @@ def open_engine(path: Path) -> Engine:
     event.listen(engine, "connect", set_sqlite_pragmas)
     try:
         with engine.begin() as conn:
-            migrate(conn)
+            migrate_to_read(conn)
     except OperationalError as exc:
         engine.dispose()
         raise DataDirError(f"Cannot open the catalog {path}: {exc.orig}") from exc
@@ -135,6 +141,15 @@ class CatalogDb:
         if head.startswith("WITH") and not _WRITES.search(statement):
             return
         self.generation += 1
+
+    def upgrade(self) -> bool:
+        """Bring a catalog opened in an older format it could read as it was to the current one
+        (the writer's to call: it writes); whether it did. Refused, it stays as it was."""
+        with self.session() as s:
+            if s.execute(text("PRAGMA user_version")).scalar_one() >= SCHEMA_VERSION:
+                return False
+            migrate(s.connection())
+        return True
 
     @contextmanager
     def session(self) -> Iterator[Session]:

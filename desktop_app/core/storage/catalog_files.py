@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder, VectorOwner
-from desktop_app.core.storage import fast_reads, keyword_index
+from desktop_app.core.storage import fast_reads, kept_counts, keyword_index
 from desktop_app.core.storage.catalog_db import CatalogPart
 from desktop_app.core.storage.catalog_tables import (
     FAILED,
@@ -404,11 +404,10 @@ class FolderFiles(CatalogPart):
             return found.first() is not None
 
     def count_with_status(self, status: str) -> int:
-        """How many files have ``status`` (one count through the status index; ``counts`` also
+        """How many files have ``status`` (one row kept by ``kept_counts``; ``counts`` also
         groups every file and counts every vector)."""
         with self._db.session() as s:
-            query = select(func.count()).select_from(FileRow).where(FileRow.status == status)
-            return int(s.scalar(query) or 0)
+            return kept_counts.files_with_status(s, status)
 
     def indexed_kinds(self) -> dict[str, int]:
         """Number of indexed files of each kind ("image", "document", "video"), and under

@@ -8,11 +8,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.storage import deep_pending, keyword_index, place_store
+from desktop_app.core.storage import deep_pending, kept_counts, keyword_index, place_store
 from desktop_app.core.storage.catalog_tables import Base, ExclusionRow, TagRow
 from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
+# The oldest format this version reads as it is. Format 8 lacks only step 9's kept counts,
+# which a reader counts instead: opening does not write such a catalog (a search never writes);
+# the process that becomes the writer upgrades it (``CatalogDb.upgrade``). A later step that
+# readers need (a table or column a search reads) raises it to its own format.
+READABLE_FROM = 8
 
 
 def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
@@ -26,7 +31,7 @@ def check_readable(conn: Connection) -> None:
     """Refuse, in plain words, a read-only catalog this version cannot read as it is."""
     version = conn.execute(text("PRAGMA user_version")).scalar_one()
     _refuse_newer(version)
-    if version != SCHEMA_VERSION:
+    if version < READABLE_FROM:
         raise DataDirError(
             f"This library was written by an older Lumen (format {version}) and must be "
             f"updated to format {SCHEMA_VERSION}, which needs its folder to be writable. Make "
@@ -40,6 +45,15 @@ def _refuse_newer(version: int) -> None:
             f"This library was written by a newer Lumen (format {version}); "
             f"this version reads format {SCHEMA_VERSION}. Update Lumen."
         )
+
+
+def migrate_to_read(conn: Connection) -> None:
+    """What opening a writable catalog does: bring one this version cannot read as it is to
+    ``SCHEMA_VERSION``; leave one it can read (``READABLE_FROM`` on) for the writer to upgrade."""
+    version = conn.execute(text("PRAGMA user_version")).scalar_one()
+    _refuse_newer(version)
+    if version < READABLE_FROM:
+        migrate(conn)
 
 
 def migrate(conn: Connection) -> None:
@@ -86,6 +100,10 @@ def migrate(conn: Connection) -> None:
         # Step 8 (issue 22): documents findable by their first passage whose other passages
         # still wait for the second pass; a library indexed before has none waiting.
         deep_pending.create_table(conn)
+    if version < kept_counts.FIRST_FORMAT:
+        # Step 9 (issue 22): each vector space's count, largest id and id sum, and the files
+        # per status, kept by triggers: a fresh search reads two rows instead of two scans.
+        kept_counts.create(conn)
     # Later steps go here, one commented ``if version < N`` block each.
     if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))

@@ -21,7 +21,7 @@ from desktop_app.core.records import (
     NewVector,
     VectorOwner,
 )
-from desktop_app.core.storage import filter_ids, keyword_index
+from desktop_app.core.storage import filter_ids, kept_counts, keyword_index
 from desktop_app.core.storage.catalog_db import CatalogDb, CatalogPart
 from desktop_app.core.storage.catalog_tables import (
     INDEXED,
@@ -151,14 +151,9 @@ class VectorRows(CatalogPart):
 
     def vector_fingerprint(self, space: str) -> tuple[int, int, int]:
         """How many vectors ``space`` has, the largest id and the ids' sum (ids are never reused,
-        so two sets with the same fingerprint are the same)."""
+        so two sets with the same fingerprint are the same); kept by ``kept_counts``."""
         with self._db.session() as s:
-            count, largest, total = s.execute(
-                select(
-                    func.count(VectorRow.id), func.max(VectorRow.id), func.sum(VectorRow.id)
-                ).where(VectorRow.space == space)
-            ).one()
-        return int(count), int(largest or 0), int(total or 0)
+            return kept_counts.fingerprint(s, space)
 
     def vectors(self, vector_ids: Sequence[int], dim: int) -> np.ndarray:
         """The stored vectors for ``vector_ids``, in that order."""

@@ -135,9 +135,11 @@ def places_of(s: Session, file_ids: Iterable[int]) -> dict[int, Place]:
 
 def place_counts(s: Session) -> list[PlaceCount]:
     """Files per city among indexed files, by country then city, most files first."""
+    # CROSS JOIN: places first, each file looked up by id. Left to itself, SQLite walked every
+    # indexed file and probed places for each (0.1-0.25 s at 1M files, with no place at all).
     sql = text(
         "SELECT p.country_code, p.country, p.region, p.city, COUNT(*) FROM places p"
-        " JOIN files f ON f.id = p.file_id"
+        " CROSS JOIN files f ON f.id = p.file_id"
         " WHERE f.status = 'indexed' AND p.country_code IS NOT NULL"
         " GROUP BY p.country_code, p.region, p.city"
     )

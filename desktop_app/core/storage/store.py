@@ -17,13 +17,14 @@ import numpy as np
 
 from desktop_app.core.records import EmbeddedFile
 from desktop_app.core.storage.catalog import Catalog
+from desktop_app.core.storage.restore_progress import RestoreProgress
 from desktop_app.core.storage.vector_index import IndexFileError, VectorIndex
 
 __all__ = ["Store"]
 
 log = logging.getLogger(__name__)
 
-RESTORE_CHUNK = 10_000  # vectors copied from the catalog into the index at once
+RESTORE_CHUNK = 2_000  # vectors copied into the index at once (a second or so; progress between)
 
 
 class Store:
@@ -96,9 +97,11 @@ class Store:
         if len(orphans):
             log.info("Dropping %d index entries the catalog does not know", len(orphans))
             self.index.remove(orphans.tolist())
+        progress = RestoreProgress(len(missing))
         for start in range(0, len(missing), RESTORE_CHUNK):
             chunk = missing[start : start + RESTORE_CHUNK]
             self.index.add(chunk, self.catalog.vectors(chunk.tolist(), self.index.dim))
+            progress.update(start + len(chunk))
         if len(missing):
             log.info("Restored %d vectors from the catalog into the index", len(missing))
         return bool(len(missing) or len(orphans))

@@ -1,0 +1,47 @@
+"""Where a rebuild of the vector index from the catalog stands: a plain line every few seconds.
+
+An index file of an older format (or lost, or behind the catalog) is rebuilt from the catalog's
+vectors when a library opens: minutes at 1M vectors, before the first search or index run can
+start. As an index run does in a log (``cli.progress``), a line comes every ``EVERY_S`` seconds,
+the first only after that long (a short rebuild has none): vectors done, the pace, the time left.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Final
+
+from desktop_app.core.records import duration_words
+
+__all__ = ["EVERY_S", "RestoreProgress"]
+
+log = logging.getLogger(__name__)
+
+EVERY_S: Final = 5.0
+
+
+class RestoreProgress:
+    """Counts the vectors copied into the index and logs how far it has got, now and then."""
+
+    def __init__(self, total: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._total = total
+        self._clock = clock
+        self._started = self._last = clock()
+
+    def update(self, done: int) -> None:
+        """``done`` of the vectors are in the index: a line when one is due."""
+        now = self._clock()
+        if done >= self._total or now - self._last < EVERY_S or now <= self._started:
+            return
+        self._last = now
+        rate = done / (now - self._started)
+        left = f", about {duration_words((self._total - done) / rate)} left" if rate > 0 else ""
+        log.warning(
+            "Rebuilding the vector index: %s of %s vectors, %s vectors/s%s",
+            f"{done:,}",
+            f"{self._total:,}",
+            f"{rate:,.0f}",
+            left,
+        )
