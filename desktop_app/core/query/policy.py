@@ -38,6 +38,7 @@ from desktop_app.core.query.query_text import (
     found_terms,
     parse_query,
 )
+from desktop_app.core.query.query_vectors import QueryVectors
 from desktop_app.core.query.results import QueryResults
 from desktop_app.core.query.search import SearchService
 from desktop_app.core.query.understood import PlaceNames, search_understood
@@ -76,6 +77,7 @@ class QueryPolicy:
         self._service: SearchService | None = None
         self._service_for: tuple[object, str] | None = None  # the (index, space) it ranks over
         self.place_names = PlaceNames(store.catalog)  # the gazetteer queries are read with
+        self._vectors = QueryVectors()  # the last few query texts' vectors
 
     def _search(self) -> SearchService:
         """The ranking over the store's current index and space (both change on a switch)."""
@@ -175,13 +177,13 @@ class QueryPolicy:
     ) -> SearchResults:
         encoder = self._models.query_encoder()
         self._models.check_space(encoder)
-        parts = [(encoder.encode_text(t), w) for t, w in parsed.parts]
+        parts = [(self._vectors.encode(encoder, t), w) for t, w in parsed.parts]
         stop_if_superseded()
         exclude: frozenset[int] = frozenset()
         if like is not None:
             picture, _role, exclude = self.file_query(like)
             parts.insert(0, (picture, 1.0))
-        negatives = [encoder.encode_text(t) for t in parsed.negatives]
+        negatives = [self._vectors.encode(encoder, t) for t in parsed.negatives]
         query = combine(parts, negatives)
         results = self._search().hybrid(
             query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude

@@ -398,9 +398,15 @@ class SearchService:
         reach: one catalog read for all of them, their vectors from the index."""
         if not file_ids:
             return {}
-        rows = [
-            r for r in self._catalog.file_vector_roles(file_ids, self._space) if r[0] in self._index
-        ]
+        rows = self._catalog.file_vector_roles(file_ids, self._space)
+        # Which are live, all at once (asked one by one: ~20 µs each, ~15 ms for a common word).
+        live = self._index.ids()
+        if len(live) == 0:
+            return {}
+        wanted = np.fromiter((vid for vid, _, _ in rows), dtype=np.int64, count=len(rows))
+        pos = np.searchsorted(live, wanted)
+        pos[pos == len(live)] = 0
+        rows = [r for r, keep in zip(rows, (live[pos] == wanted).tolist(), strict=True) if keep]
         if not rows:
             return {}
         scores = self._index.get_vectors([vid for vid, _, _ in rows]) @ query
