@@ -27,6 +27,7 @@ from desktop_app.core.people.search_hook import (
     with_person_chips,
 )
 from desktop_app.core.people.service import People
+from desktop_app.core.query.beside import Beside
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
 from desktop_app.core.query.query_text import (
@@ -177,6 +178,9 @@ class QueryPolicy:
     ) -> SearchResults:
         encoder = self._models.query_encoder()
         self._models.check_space(encoder)
+        search = self._search()
+        # The keyword search beside the text tower: neither needs the other's answer.
+        words = Beside(search.keyword_hits, parsed, k, file_filter)
         parts = [(self._vectors.encode(encoder, t), w) for t, w in parsed.parts]
         stop_if_superseded()
         exclude: frozenset[int] = frozenset()
@@ -185,8 +189,15 @@ class QueryPolicy:
             parts.insert(0, (picture, 1.0))
         negatives = [self._vectors.encode(encoder, t) for t in parsed.negatives]
         query = combine(parts, negatives)
-        results = self._search().hybrid(
-            query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude
+        results = search.hybrid(
+            query,
+            parsed,
+            k,
+            file_filter,
+            show_all,
+            negatives,
+            exclude_file_ids=exclude,
+            keyword_hits=words.result,
         )
         stop_if_superseded()
         return pair_up(self.with_tags(results, parsed.terms + parsed.tags), self._store.catalog)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,6 +123,7 @@ class SearchService:
         show_all: bool = False,
         negatives: Sequence[np.ndarray] = (),
         exclude_file_ids: frozenset[int] = frozenset(),
+        keyword_hits: Callable[[], list[KeywordHit]] | None = None,
     ) -> SearchResults:
         """Vector ranking combined with keyword hits, best first by relevance.
 
@@ -130,14 +131,12 @@ class SearchService:
         word of the query are relevant whatever their vector score; with quoted phrases only
         such files are returned. ``negatives`` are the vectors of ``parsed.negatives``: files
         that hold a negative's words, or that would be relevant to it alone, are left out.
+        ``keyword_hits``: the answer of ``keyword_hits(parsed, k, file_filter)``, asked for
+        ahead (read here when not given).
         """
         exclude = exclude_file_ids | self._excluded(parsed, negatives, file_filter)
-        keyword: list[KeywordHit] = []
-        if parsed.match is not None and k > 0:
-            keyword = self._catalog.keyword_search(
-                parsed.match, max(k, KEYWORD_CANDIDATES), file_filter
-            )
-            keyword = [h for h in keyword if h.file_id not in exclude]
+        words = keyword_hits() if keyword_hits else self.keyword_hits(parsed, k, file_filter)
+        keyword = [h for h in words if h.file_id not in exclude]
         if not keyword:
             if parsed.phrases:
                 return SearchResults()
@@ -175,6 +174,15 @@ class SearchService:
             if c.file_id in files
         ]
         return shown_results(hits, show_all, RELEVANCE_CUTOFF)
+
+    def keyword_hits(
+        self, parsed: ParsedQuery, k: int, file_filter: FileFilter | None
+    ) -> list[KeywordHit]:
+        """The files whose words match the query's (the keyword half of ``hybrid``); needs no
+        query vector, so it can run while the text tower encodes the query."""
+        if parsed.match is None or k <= 0:
+            return []
+        return self._catalog.keyword_search(parsed.match, max(k, KEYWORD_CANDIDATES), file_filter)
 
     def _add_passages(self, candidates: Iterable[Candidate]) -> None:
         """The passage text of the candidates shown (read only for them: a candidate's owner is
