@@ -1,9 +1,12 @@
-"""A step of a query run on a thread of its own while the query goes on with another.
+"""Steps of a query run beside it, on a few threads of their own, while the query goes on.
 
 The keyword search (SQLite, which lets other threads run while it reads) needs no query vector,
 and the text tower (numpy, likewise) needs no keyword hit: side by side on a 2-core machine a
-query costs the longer of the two instead of both. The step sees the query's cancel event, so a
-query typed past stops both.
+query costs the longer of the two instead of both. A step sees its query's cancel event, so a
+query typed past stops its steps too.
+
+The threads are few and kept (not one per step): each holds a catalog connection of its own,
+and a read-only catalog's connection pool closes connections beyond its size.
 """
 
 from __future__ import annotations
@@ -11,36 +14,44 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable
-from typing import Generic, ParamSpec, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
-__all__ = ["Beside"]
+# Threads for steps: one step at a time per query, and the window's host answers two queries
+# side by side (the newest, and one typed past that is stopping), the CLI one.
+STEP_THREADS = 4
+
+__all__ = ["STEP_THREADS", "QuerySteps"]
 
 
-class Beside(Generic[T]):
-    """``function(*args, **kwargs)`` started now on a thread of its own; ``result`` waits for
-    it and returns its value or raises what it raised."""
+class QuerySteps:
+    """Where a query's steps run beside it; thread-safe."""
 
-    def __init__(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> None:
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        context = contextvars.copy_context()  # the query's cancel event (``superseded``)
+    def __init__(self, threads: int = STEP_THREADS) -> None:
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None  # started with the first step
+        self._lock = threading.Lock()
 
-        def run() -> None:
-            try:
-                self._value = context.run(function, *args, **kwargs)
-            except BaseException as exc:  # handed to the caller of ``result``
-                self._error = exc
+    def start(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """``function(*args, **kwargs)`` started beside the caller, in the caller's context (its
+        query's cancel event); the future's ``result`` gives its value or raises its error."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._threads, "lumen-query-step")
+            pool = self._pool
+        context = contextvars.copy_context()
 
-        # A daemon: an abandoned step (its query typed past) never holds up the process's exit.
-        self._thread = threading.Thread(target=run, name="lumen-query-step", daemon=True)
-        self._thread.start()
+        def step() -> T:
+            return context.run(function, *args, **kwargs)
 
-    def result(self) -> T:
-        """The step's value, once it is done (what it raised, raised here)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
+        return pool.submit(step)
+
+    def close(self) -> None:
+        """Let the threads go once their steps are done (a step started later gets new ones)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop_app.core.query.beside import Beside
+from desktop_app.core.query.beside import QuerySteps
 from desktop_app.core.query.hits import (
     RELEVANCE_CUTOFF,
     Z_CUTOFF,
@@ -74,8 +74,11 @@ class SearchService:
     A library of photos alone is ranked exactly as by raw cosine.
     """
 
-    def __init__(self, catalog: Catalog, index: VectorIndex, space: str) -> None:
+    def __init__(
+        self, catalog: Catalog, index: VectorIndex, space: str, steps: QuerySteps | None = None
+    ) -> None:
         self._catalog = catalog
+        self._steps = steps  # where a query's second modality is searched (None: in turn)
         self._index = index
         self._space = space
         self._background: dict[str, tuple[int, np.ndarray]] = {}
@@ -288,12 +291,12 @@ class SearchService:
     ) -> list[list[Candidate]]:
         """``_top_files`` of each (modality, allowed ids); two modalities side by side (each is
         a graph search and a few catalog reads, ~10 ms at 100k files: the second core's)."""
-        if len(searches) < 2:
+        if len(searches) < 2 or self._steps is None:
             return [
                 self._top_files(query, k, ids, exclude_file_ids, check, r) for r, ids in searches
             ]
         (role, ids), rest = searches[0], searches[1:]
-        first = Beside(self._top_files, query, k, ids, exclude_file_ids, check, role)
+        first = self._steps.start(self._top_files, query, k, ids, exclude_file_ids, check, role)
         others = [self._top_files(query, k, i, exclude_file_ids, check, r) for r, i in rest]
         return [first.result(), *others]
 
