@@ -59,6 +59,13 @@ def test_a_step_of_a_query_typed_past_stops_at_its_next_step() -> None:
     steps.close()
 
 
+def test_with_no_threads_a_step_runs_in_the_querys_own_thread() -> None:
+    steps = QuerySteps(threads=0)
+    assert steps.start(threading.get_ident).result(10) == threading.get_ident()
+    with pytest.raises(DataDirError):
+        steps.start(lambda: (_ for _ in ()).throw(DataDirError("locked"))).result(10)
+
+
 def test_many_steps_share_a_few_threads() -> None:
     steps = QuerySteps(threads=2)
     threads = {steps.start(threading.get_ident).result(10) for _ in range(20)}

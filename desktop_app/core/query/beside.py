@@ -21,7 +21,9 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 # Threads for steps: one step at a time per query, and the window's host answers two queries
-# side by side (the newest, and one typed past that is stopping), the CLI one.
+# side by side (the newest, and one typed past that is stopping), the CLI one. 0: every step
+# runs in its query's own thread, in turn (side by side pays only where a core is free: on a
+# 2-core machine kept busy by other work the two were measured alike).
 STEP_THREADS = 4
 
 __all__ = ["STEP_THREADS", "QuerySteps"]
@@ -38,6 +40,8 @@ class QuerySteps:
     def start(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """``function(*args, **kwargs)`` started beside the caller, in the caller's context (its
         query's cancel event); the future's ``result`` gives its value or raises its error."""
+        if self._threads <= 0:
+            return _done(function, *args, **kwargs)
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._threads, "lumen-query-step")
@@ -55,3 +59,13 @@ class QuerySteps:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _done(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+    """``function(*args, **kwargs)`` run now, as a finished future."""
+    future: Future[T] = Future()
+    try:
+        future.set_result(function(*args, **kwargs))
+    except BaseException as exc:  # raised by the future's ``result``, as from a thread
+        future.set_exception(exc)
+    return future
