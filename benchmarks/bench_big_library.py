@@ -342,6 +342,38 @@ def core_only(data: Path, rounds: int) -> None:
     library.close()
 
 
+def steps_compared(data: Path, rounds: int) -> None:
+    """The core's queries with their steps side by side (the keyword search beside the text
+    tower, the two modalities together) and in turn, alternating in one process, every text
+    encoded afresh: side by side pays only where a second core is free."""
+    from desktop_app.config import Settings
+    from desktop_app.core.library import Library
+    from desktop_app.core.query.beside import QuerySteps
+    from desktop_app.core.query.query_vectors import QueryVectors
+    from desktop_app.host.serve import one_blas_thread
+
+    one_blas_thread()
+    library = Library.open(Settings.load(data).replace(model=MODEL, device="cpu"))
+    policy = library.query
+    policy._vectors = QueryVectors(0)  # the text tower runs for every query
+    texts = [q for queries in QUERIES.values() for q in queries]
+    for text in texts[:4]:
+        library.search_understood(text, 200)
+    modes = {"side by side": QuerySteps(), "in turn": QuerySteps(threads=0)}
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    for _ in range(rounds):
+        for mode, steps in modes.items():
+            policy._steps = steps
+            policy._search()._steps = steps
+            for text in texts:
+                started = time.perf_counter()
+                library.search_understood(text, 200)
+                times[mode].append(time.perf_counter() - started)
+    for mode, values in times.items():
+        print(f"  core steps {mode:12s} {_ms(values)}")
+    library.close()
+
+
 def _open_window(loop: Any, data: Path) -> Any:
     from desktop_app.config import Settings
     from desktop_app.gui.main_window import MainWindow
@@ -436,6 +468,11 @@ def main() -> int:
     parser.add_argument("--core-only", action="store_true", help="skip the window's figures")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument(
+        "--compare-steps",
+        action="store_true",
+        help="only the core, its query steps side by side and in turn (alternating)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="one query of each kind, no typing (slow code)"
     )
     args = parser.parse_args()
@@ -453,6 +490,9 @@ def main() -> int:
             continue
         files, documents, per_doc = LIBRARIES[name]
         print(f"library {name!r}: {files} files, {documents} documents (~{per_doc} passages each)")
+        if args.compare_steps:
+            steps_compared(data, args.rounds)
+            continue
         core_only(data, args.rounds)
         if not args.core_only:
             window_path(data, args.rounds)
