@@ -44,17 +44,63 @@ DIM = 512
 TARGET_WARM_MS = 100.0  # warm keystroke → results, p95
 TARGET_FIRST_MS = 500.0  # first query after the last key
 
+# Nine texts of each kind: three a round, so three rounds ask no text twice (the host keeps the
+# vectors of the last query texts: a text asked again skips the text tower); more rounds repeat.
 QUERIES: dict[str, tuple[str, ...]] = {
-    "common word": ("license", "copyright", "the configuration"),
-    "rare word": ("harbour", "qx7781", "zeppelin"),
-    "photos only": ("a photo of a dog", "sunset at the beach", "children playing in snow"),
+    "common word": (
+        "license",
+        "copyright",
+        "the configuration",
+        "the license",
+        "license for the file",
+        "copyright of the source",
+        "license and copyright",
+        "the default value",
+        "the system file",
+    ),
+    "rare word": (
+        "harbour",
+        "qx7781",
+        "zeppelin",
+        "harbour lights",
+        "qx7781 manual",
+        "zeppelin flight",
+        "the harbour",
+        "harbour master",
+        "qx7781 notes",
+    ),
+    "photos only": (
+        "a photo of a dog",
+        "sunset at the beach",
+        "children playing in snow",
+        "a photo of a cat",
+        "mountains at dawn",
+        "a red car in the street",
+        "photos of birds",
+        "a family dinner",
+        "city lights at night",
+    ),
     "document-heavy": (
         "how to configure the server",
         "release notes for the package",
         "install the module from source",
+        "how to build the library",
+        "configure the network service",
+        "read the user manual",
+        "set the default option",
+        "compile the source code",
+        "write the log file",
     ),
 }
-TYPED = ["license terms", "a photo of a dog"]  # typed key by key, each key's answer timed
+PER_ROUND = 3
+TYPED = ["licence terms", "a picture of a horse"]  # typed key by key, each key's answer timed
+
+
+def _round(queries: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """The texts round ``n`` asks (rounds past the third repeat the texts)."""
+    count = min(PER_ROUND, len(queries))
+    return tuple(queries[(n * PER_ROUND + i) % len(queries)] for i in range(count))
+
 
 LIBRARIES = {
     # name: (files, documents, mean passages per document)
@@ -278,8 +324,8 @@ def core_only(data: Path, rounds: int) -> None:
     library.search_understood("warm up", 200)
     for kind, queries in QUERIES.items():
         times, cpu = [], []
-        for _ in range(rounds):
-            for q in queries:
+        for n in range(rounds):
+            for q in _round(queries, n):
                 started, cpu_started = time.perf_counter(), time.process_time()
                 library.search_understood(q, 200)
                 times.append(time.perf_counter() - started)
@@ -293,6 +339,38 @@ def core_only(data: Path, rounds: int) -> None:
             times.append(time.perf_counter() - started)
     if times:
         print(f"  core {'typing, each key':15s} {_ms(times)}")
+    library.close()
+
+
+def steps_compared(data: Path, rounds: int) -> None:
+    """The core's queries with their steps side by side (the keyword search beside the text
+    tower, the two modalities together) and in turn, alternating in one process, every text
+    encoded afresh: side by side pays only where a second core is free."""
+    from desktop_app.config import Settings
+    from desktop_app.core.library import Library
+    from desktop_app.core.query.beside import QuerySteps
+    from desktop_app.core.query.query_vectors import QueryVectors
+    from desktop_app.host.serve import one_blas_thread
+
+    one_blas_thread()
+    library = Library.open(Settings.load(data).replace(model=MODEL, device="cpu"))
+    policy = library.query
+    policy._vectors = QueryVectors(0)  # the text tower runs for every query
+    texts = [q for queries in QUERIES.values() for q in queries]
+    for text in texts[:4]:
+        library.search_understood(text, 200)
+    modes = {"side by side": QuerySteps(), "in turn": QuerySteps(threads=0)}
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    for _ in range(rounds):
+        for mode, steps in modes.items():
+            policy._steps = steps
+            policy._search()._steps = steps
+            for text in texts:
+                started = time.perf_counter()
+                library.search_understood(text, 200)
+                times[mode].append(time.perf_counter() - started)
+    for mode, values in times.items():
+        print(f"  core steps {mode:12s} {_ms(values)}")
     library.close()
 
 
@@ -352,8 +430,8 @@ def window_path(data: Path, rounds: int) -> None:
     )
     for kind, queries in QUERIES.items():
         times, host = [], []
-        for _ in range(rounds):
-            for q in queries:
+        for n in range(rounds):
+            for q in _round(queries, n):
                 took, in_host = ask(q)
                 times.append(took)
                 host.append(in_host)
@@ -390,6 +468,11 @@ def main() -> int:
     parser.add_argument("--core-only", action="store_true", help="skip the window's figures")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument(
+        "--compare-steps",
+        action="store_true",
+        help="only the core, its query steps side by side and in turn (alternating)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="one query of each kind, no typing (slow code)"
     )
     args = parser.parse_args()
@@ -407,6 +490,9 @@ def main() -> int:
             continue
         files, documents, per_doc = LIBRARIES[name]
         print(f"library {name!r}: {files} files, {documents} documents (~{per_doc} passages each)")
+        if args.compare_steps:
+            steps_compared(data, args.rounds)
+            continue
         core_only(data, args.rounds)
         if not args.core_only:
             window_path(data, args.rounds)

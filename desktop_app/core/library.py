@@ -123,6 +123,7 @@ class Library:
 
     def close(self) -> None:
         """Save the index if this process wrote, release the catalog and the writer role."""
+        self.query.close()
         self.writer.close()
         self.catalog.close()
 

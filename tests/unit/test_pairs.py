@@ -25,7 +25,7 @@ def _add(catalog: Catalog, path: Path, indexed: bool = True) -> None:
         size=1,
         mtime_ns=1,
         inode=None,
-        fingerprint=path.name,
+        fingerprint=path.name.encode("utf-8", "surrogateescape").hex(),
         kind="video" if path.suffix.lower() == ".mov" else "image",
     )
     if indexed:
@@ -75,6 +75,19 @@ def test_a_raw_and_its_jpeg_are_one_result_whatever_the_case_of_their_names(
     assert _shown(catalog, "img_0001.cr2") == [("img_0001.cr2", ["IMG_0001.JPG"])]
 
 
+def test_names_holding_like_wildcards_or_other_scripts_pair_only_with_their_own(
+    catalog: Catalog,
+) -> None:
+    for name in ("Süß 50%_off.JPG", "Süß 50%_off.cr2", "Süß 50x_off.cr2", "Süß 50%_offen.cr2"):
+        _add(catalog, CARD / name)
+    _add(catalog, CARD / "sa\udcefe.JPG")  # a name that is not UTF-8 (Latin-1 bytes)
+    _add(catalog, CARD / "SA\udcefe.dng")
+    assert _shown(catalog, "Süß 50%_off.JPG", "sa\udcefe.JPG") == [
+        ("Süß 50%_off.JPG", ["Süß 50%_off.cr2"]),
+        ("sa\udcefe.JPG", ["SA\udcefe.dng"]),
+    ]
+
+
 def test_a_live_photo_still_and_video_are_one_result(catalog: Catalog) -> None:
     assert _shown(catalog, "IMG_0002.MOV", "IMG_0002.heic") == [("IMG_0002.MOV", ["IMG_0002.heic"])]
 
@@ -104,9 +117,10 @@ def test_an_older_catalog_finds_the_files_of_a_shot_by_an_index_seek(tmp_path: P
     catalog.close()
     with sqlite3.connect(tmp_path / "catalog.sqlite3") as db:
         db.execute("PRAGMA case_sensitive_like=ON")  # as the catalog's connections are
-        plan = db.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM files WHERE lower(files.name) LIKE 'img\\_0001.%' "
-            "ESCAPE '\\'"
+        plan = db.execute(  # the statement files_named_like_each runs, for one name
+            "EXPLAIN QUERY PLAN WITH wanted(stem) AS (VALUES ('img_0001')) SELECT f.id "
+            "FROM wanted JOIN files f ON lower(f.name) >= wanted.stem || '.' "
+            "AND lower(f.name) < wanted.stem || '/'"
         ).fetchall()
     # A folder of 100,000 photos costs as little as one of ten (not a scan of the folder).
     assert "ix_files_name_folded" in str(plan)

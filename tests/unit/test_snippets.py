@@ -27,3 +27,13 @@ def test_words_only_in_the_name_give_no_snippet() -> None:
     assert _shown("A letter about the flat.", '"invoice"') == ""
     assert _shown("A letter about the invoice.", '"invoice" NOT "letter"') != ""  # NOT: not shown
     assert _shown("Invoices of 2023.", '"invoice"*') == "[Invoices] of 2023."
+
+
+def test_a_word_is_marked_only_where_it_is_a_whole_word_or_the_start_of_one() -> None:
+    assert _shown("Sublicense, licenses and the license.", '"license"') == (
+        "Sublicense, licenses and the [license]."
+    )
+    assert _shown("reinvoice, then Invoices", '"invoice"*') == "reinvoice, then [Invoices]"
+    assert _shown("Über_die Brücke, über die Brücke", '"uber"') == (
+        "[Über]_die Brücke, über die Brücke"
+    )

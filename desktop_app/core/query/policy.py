@@ -27,6 +27,7 @@ from desktop_app.core.people.search_hook import (
     with_person_chips,
 )
 from desktop_app.core.people.service import People
+from desktop_app.core.query.beside import QuerySteps
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup, find_duplicates
 from desktop_app.core.query.pairs import pair_up, same_shot
 from desktop_app.core.query.query_text import (
@@ -38,6 +39,7 @@ from desktop_app.core.query.query_text import (
     found_terms,
     parse_query,
 )
+from desktop_app.core.query.query_vectors import QueryVectors
 from desktop_app.core.query.results import QueryResults
 from desktop_app.core.query.search import SearchService
 from desktop_app.core.query.understood import PlaceNames, search_understood
@@ -76,6 +78,8 @@ class QueryPolicy:
         self._service: SearchService | None = None
         self._service_for: tuple[object, str] | None = None  # the (index, space) it ranks over
         self.place_names = PlaceNames(store.catalog)  # the gazetteer queries are read with
+        self._vectors = QueryVectors()  # the last few query texts' vectors
+        self._steps = QuerySteps()  # steps of a query run beside it (the keyword search)
 
     def _search(self) -> SearchService:
         """The ranking over the store's current index and space (both change on a switch)."""
@@ -83,9 +87,15 @@ class QueryPolicy:
         if service is None or made_for is None or made_for[0] is not store.index:
             service = None
         if service is None or made_for is None or made_for[1] != store.space:
-            service = self._service = SearchService(store.catalog, store.index, store.space)
+            service = self._service = SearchService(
+                store.catalog, store.index, store.space, self._steps
+            )
             self._service_for = (store.index, store.space)
         return service
+
+    def close(self) -> None:
+        """Let the threads of query steps go (the library is closing)."""
+        self._steps.close()
 
     @property
     def queries_ready(self) -> bool:
@@ -175,16 +185,26 @@ class QueryPolicy:
     ) -> SearchResults:
         encoder = self._models.query_encoder()
         self._models.check_space(encoder)
-        parts = [(encoder.encode_text(t), w) for t, w in parsed.parts]
+        search = self._search()
+        # The keyword search beside the text tower: neither needs the other's answer.
+        words = self._steps.start(search.keyword_hits, parsed, k, file_filter)
+        parts = [(self._vectors.encode(encoder, t), w) for t, w in parsed.parts]
         stop_if_superseded()
         exclude: frozenset[int] = frozenset()
         if like is not None:
             picture, _role, exclude = self.file_query(like)
             parts.insert(0, (picture, 1.0))
-        negatives = [encoder.encode_text(t) for t in parsed.negatives]
+        negatives = [self._vectors.encode(encoder, t) for t in parsed.negatives]
         query = combine(parts, negatives)
-        results = self._search().hybrid(
-            query, parsed, k, file_filter, show_all, negatives, exclude_file_ids=exclude
+        results = search.hybrid(
+            query,
+            parsed,
+            k,
+            file_filter,
+            show_all,
+            negatives,
+            exclude_file_ids=exclude,
+            keyword_hits=words.result,
         )
         stop_if_superseded()
         return pair_up(self.with_tags(results, parsed.terms + parsed.tags), self._store.catalog)

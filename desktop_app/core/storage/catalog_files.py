@@ -286,13 +286,18 @@ class FolderFiles(CatalogPart):
         matched: list[tuple[tuple[str, str], int, str]] = []  # (key, file id, path)
         with fast_reads.connection(self._db) as conn:
             for chunk in chunks(stems, 200):
-                # Each LIKE seeks the name index (step 5). The status is checked here, not in
-                # SQL: SQLite would then scan the files by status instead. Plain SQL, and only
-                # the id and path: most rows found are the page's own hits, held already.
-                likes = " OR ".join("lower(name) LIKE ? ESCAPE '\\'" for _ in chunk)
-                patterns = [to_db(escape_like(stem) + ".%") for stem in chunk]
-                sql = f"SELECT id, path, status FROM files WHERE {likes}"
-                for file_id, stored, status in conn.execute(sql, patterns):
+                # Names "stem.*" are the folded names from "stem." up to "stem/" ("/" follows
+                # "."): one range of the name index per stem (as 200 OR'ed LIKEs, SQLite took
+                # ~15 ms a page). The status is checked here, not in SQL: SQLite would then scan
+                # the files by status instead. Plain SQL, and only the id and path: most rows
+                # found are the page's own hits, held already.
+                values = ",".join("(?)" for _ in chunk)
+                sql = (
+                    f"WITH wanted(stem) AS (VALUES {values}) SELECT f.id, f.path, f.status "
+                    "FROM wanted JOIN files f ON lower(f.name) >= wanted.stem || '.' "
+                    "AND lower(f.name) < wanted.stem || '/'"
+                )
+                for file_id, stored, status in conn.execute(sql, [to_db(s) for s in chunk]):
                     path = from_db(stored)
                     row_key = key(path)
                     if status == INDEXED and row_key in wanted:

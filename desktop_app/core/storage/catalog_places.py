@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from desktop_app.core.storage import place_store
+from desktop_app.core.storage import fast_reads, place_store
 from desktop_app.core.storage.catalog_db import CatalogPart
 from desktop_app.core.storage.place_store import PlaceCount, ToLocate
 from desktop_app.core.understanding.records import Place
@@ -30,9 +30,13 @@ class CatalogPlaces(CatalogPart):
             return place_store.stamp(s)
 
     def places_of(self, file_ids: Iterable[int]) -> dict[int, Place]:
-        """The place of each of these files that has one."""
-        with self._db.session() as s:
-            return place_store.places_of(s, file_ids)
+        """The place of each of these files that has one (plain SQL: the window reads the
+        places of every page of results; as a SQLAlchemy statement, ~3 ms of 200 ids)."""
+        sql = (
+            "SELECT file_id, latitude, longitude, city, region, country_code, country "
+            "FROM places WHERE file_id IN ({ids}) AND latitude IS NOT NULL"
+        )
+        return {row[0]: Place(*row[1:]) for row in fast_reads.rows_by_ids(self._db, sql, file_ids)}
 
     def place_counts(self) -> list[PlaceCount]:
         """Files per city among indexed files, by country (most files first), then city."""

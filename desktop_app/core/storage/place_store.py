@@ -9,7 +9,7 @@ whose content changes is looked at again, a moved file keeps its row (it keeps i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -117,20 +117,6 @@ def stamp(s: Session) -> tuple[int, int]:
     """Changes when places are added or removed: (rows, highest file id)."""
     rows, highest = s.execute(text("SELECT COUNT(*), MAX(file_id) FROM places")).one()
     return int(rows), int(highest or 0)
-
-
-def places_of(s: Session, file_ids: Iterable[int]) -> dict[int, Place]:
-    """The place of each of these files that has one."""
-    ids = list(file_ids)
-    if not ids:
-        return {}
-    query = select(PLACES).where(PLACES.c.file_id.in_(ids), PLACES.c.latitude.is_not(None))
-    return {
-        row.file_id: Place(
-            row.latitude, row.longitude, row.city, row.region, row.country_code, row.country
-        )
-        for row in s.execute(query)
-    }
 
 
 def place_counts(s: Session) -> list[PlaceCount]:

@@ -9,12 +9,16 @@ word (letters and digits, case and accents folded).
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
 
 _TOKEN = re.compile(r"[^\W_]+")
+_WORD_SPLIT = re.compile(r"([^\W_]+)")  # words kept between the separators
+_ASCII_WORD_SPLIT = re.compile(r"([A-Za-z0-9]+)")  # the same for ASCII text, quicker
 # A term of an FTS5 expression: a "quoted string" or a bare word, maybe negated, maybe a prefix.
 _TERM = re.compile(r'(NOT\s+)?(?:"((?:[^"]|"")*)"|([^\W_]+))(\*?)')
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
@@ -64,24 +68,31 @@ def snippet(
     marked = [m.span() for m in pattern.finditer(window)] if text.isascii() else []
     if not marked:
         marked = [(first.start() - lo_char, first.end() - lo_char)]
-    spans = [m.span() for m in _TOKEN.finditer(window)]
+    # The window split into separators and words, [sep, word, sep, …, word, sep] (one C call;
+    # a match object per word cost half of a snippet's time), and where each word starts/ends.
+    parts = (_ASCII_WORD_SPLIT if text.isascii() else _WORD_SPLIT).split(window)
+    words = len(parts) // 2
+    offsets = list(itertools.accumulate(map(len, parts), initial=0))
+    starts, ends = offsets[1 : 2 * words : 2], offsets[2 : 2 * words + 1 : 2]
     hits: set[int] = set()
-    for s, e in marked:
-        hits.update(i for i, (a, b) in enumerate(spans) if a < e and s < b)
+    for (
+        s,
+        e,
+    ) in marked:  # the words a mark overlaps: ending after it starts, starting before it ends
+        hits.update(range(bisect.bisect_right(ends, s), bisect.bisect_left(starts, e)))
     if not hits:
         return ""
     first_word = min(hits)
-    lo = max(0, min(first_word - size // 4, len(spans) - size))
-    hi = min(len(spans), lo + size)
+    lo = max(0, min(first_word - size // 4, words - size))
+    hi = min(words, lo + size)
     out = ["…" if lo > 0 or lo_char > 0 else ""]
-    cursor = spans[lo][0]
     for i in range(lo, hi):
-        a, b = spans[i]
-        out.append(window[cursor:a])
-        out.append(f"{start}{window[a:b]}{end}" if i in hits else window[a:b])
-        cursor = b
-    at_end = hi == len(spans) and hi_char == len(text)
-    out.append(window[cursor:] if at_end else "…")
+        if i > lo:
+            out.append(parts[2 * i])
+        word = parts[2 * i + 1]
+        out.append(f"{start}{word}{end}" if i in hits else word)
+    at_end = hi == words and hi_char == len(text)
+    out.append(parts[2 * hi] if at_end else "…")
     return "".join(out)
 
 
@@ -93,7 +104,13 @@ def _pattern(terms: tuple[tuple[tuple[str, ...], bool], ...]) -> re.Pattern[str]
     for words, prefix in terms:
         body = r"[\W_]+".join(re.escape(w) for w in words)
         tail = _MORE_LETTERS if prefix else _WORD_END
-        parts.append(_WORD_START + body + tail)
+        if len(words) == 1:
+            # The word first, then a look back for a letter before it: a pattern that begins
+            # with a word lets Python's regex engine skip to it (~4× quicker than looking back
+            # at every position first).
+            parts.append(rf"{body}(?<![^\W_]{body}){tail}")
+        else:
+            parts.append(_WORD_START + body + tail)
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
