@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,27 @@ def test_a_read_only_catalog_answers_and_changes_nothing(
         catalog.set_meta("space", "other")
     catalog.close()
     assert _state(data) == before  # no journal, no shared-memory file, not one byte
+
+
+def test_a_read_only_catalog_answers_many_threads_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The window's host reads from a dozen threads (reads, thumbnails, query steps).
+    data = tmp_path / "data"
+    path = _catalog(data)
+    _deny_writes_under(data, monkeypatch)
+    catalog = Catalog.open(path)
+    all_started = threading.Barrier(12)
+
+    def read(_: int) -> object:
+        with catalog._db.engine.connect() as conn:
+            all_started.wait(timeout=30)  # every thread holds its connection at once
+            return conn.exec_driver_sql("SELECT count(*) FROM folders").scalar()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(read, range(12)))
+    catalog.close()
+    assert answers == [1] * 12
 
 
 def test_a_read_only_catalog_of_an_older_format_says_it_must_be_updated(

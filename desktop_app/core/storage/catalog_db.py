@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from desktop_app.core.errors import DataDirError
 from desktop_app.core.storage.catalog_schema import (
@@ -108,7 +109,10 @@ def open_read_only(path: Path) -> Engine:
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
-    engine = create_engine("sqlite://", creator=connect)
+    # The URL names no file, so SQLAlchemy would pick its in-memory pool, which closes a
+    # connection another thread is still reading once more than five threads read; the
+    # window's host reads from more threads than that.
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)
     event.listen(engine, "connect", set_read_only_pragmas)
     try:
         with engine.connect() as conn:
