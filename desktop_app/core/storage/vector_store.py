@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import numkong
 import numpy as np
 import numpy.typing as npt
 
@@ -161,6 +162,13 @@ def dot(matrix: HalfArray | FloatArray, query: FloatArray) -> FloatArray:
     and while the embedder keeps the cores busy that costs ≈ 8 ms per call even for 2k rows.
     Float16 rows are widened a chunk at a time (numpy has no float16 arithmetic of its own).
     """
+    if matrix.dtype == np.float16 and len(matrix):
+        # numkong (usearch's own kernels) reads float16 rows with the CPU's conversion
+        # instructions: ~15× quicker than numpy's widening, which was most of a search of a few
+        # thousand files. The query is rounded to float16 too: scores move by ~1e-4 at most.
+        half_query = np.ascontiguousarray(query, dtype=np.float16)[None, :]
+        scores = numkong.cdist(matrix, half_query, metric="dot", threads=1, out_dtype="float32")
+        return np.asarray(scores, dtype=np.float32).reshape(-1)
     out: FloatArray = np.empty(len(matrix), dtype=np.float32)
     for start in range(0, len(matrix), DOT_CHUNK):
         chunk = matrix[start : start + DOT_CHUNK].astype(np.float32, copy=False)
