@@ -117,7 +117,7 @@ def usearch_config(
     finally:
         vector_graph.unfound = unfound  # type: ignore[assignment]
     took, cpu = time.perf_counter() - started, time.process_time() - cpu
-    lost = len(unfound(index, keys.astype(np.uint64), base, lumen_beam(len(base))))
+    lost = len(unfound(index, keys.astype(np.uint64), base, lumen_beam(len(base)), 2))
     figures = (
         f"{build} | {len(base) / took:,.0f} | {len(base) / cpu:,.0f} | {checking[0] / took:.0%} "
         f"| {relinked} | {lost}"

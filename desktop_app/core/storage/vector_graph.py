@@ -23,8 +23,14 @@ from desktop_app.core.storage.vector_store import HalfArray, IdArray, RowArray
 
 _log = logging.getLogger(__name__)
 
-# Threads that link new vectors into the graph (and search for them afterwards).
+# Threads that link new vectors into the graph (and search for them afterwards) when at least
+# BULK come at once: a rebuild (compaction, a restore from the catalog, a model switch), which
+# usually has the machine to itself. Indexing's batches are smaller and arrive while the image
+# tower holds the cores; there two usearch threads linked no faster than one (50k vectors at
+# load 2.3-3.2: 0.8-1.06x one thread's rate; 200k at load 2-4: 837 vs 839 items/s); started on
+# an idle machine, 100k linked at 1,701 items/s (one thread: 1,006-1,168 at load 3-4).
 LINK_THREADS: Final = os.cpu_count() or 1
+BULK: Final = 512
 # Self-search beams tried before the full one: at 20k clustered 512-d vectors, 4 finds all but
 # 3 % (0.12 of an insertion's cost), 16 all but 0.2 % (0.26); a full beam of 160 costs 1.2.
 CHECK_BEAMS: Final = (4, 16)
@@ -48,9 +54,9 @@ def new_graph(dim: int, m: int, ef_construction: int) -> Any:
 
 
 def add_to_graph(graph: Any, ids: IdArray, vectors: npt.NDArray[np.float32], beam: int) -> int:
-    """Link ``vectors`` into ``graph`` under the catalog ids ``ids`` on every core; those a
-    search of their own vector with ``beam`` does not return are linked again on one thread.
-    Returns how many were linked again.
+    """Link ``vectors`` into ``graph`` under the catalog ids ``ids`` (on every core for a bulk
+    of them); those a search of their own vector with ``beam`` does not return are linked again
+    on one thread. Returns how many were linked again.
 
     usearch's concurrent add strands nodes (stored, yet never reached by a search:
     unum-cloud/USearch#735): a node whose upper-level links are already published while its
@@ -61,8 +67,9 @@ def add_to_graph(graph: Any, ids: IdArray, vectors: npt.NDArray[np.float32], bea
     those that one thread leaves beyond the beam (92 of the same 100,000 at beam 160).
     """
     keys = graph_keys(ids)
-    graph.add(keys, vectors, threads=LINK_THREADS)
-    lost = unfound(graph, keys, vectors, beam)
+    threads = LINK_THREADS if len(keys) >= BULK else 1
+    graph.add(keys, vectors, threads=threads)
+    lost = unfound(graph, keys, vectors, beam, threads)
     relinked = 0
     for _ in range(RELINK_ROUNDS):
         if len(lost) == 0:
@@ -71,7 +78,7 @@ def add_to_graph(graph: Any, ids: IdArray, vectors: npt.NDArray[np.float32], bea
         graph.remove(keys)  # the slots are reused by the add, which links them anew
         graph.add(keys, vectors, threads=1)
         relinked += len(keys)
-        lost = unfound(graph, keys, vectors, beam)
+        lost = unfound(graph, keys, vectors, beam, threads)
     if relinked:
         _log.debug(
             "%d of %d vectors linked again, %d still not found", relinked, len(ids), len(lost)
@@ -80,7 +87,11 @@ def add_to_graph(graph: Any, ids: IdArray, vectors: npt.NDArray[np.float32], bea
 
 
 def unfound(
-    graph: Any, keys: npt.NDArray[np.uint64], vectors: npt.NDArray[np.float32], beam: int
+    graph: Any,
+    keys: npt.NDArray[np.uint64],
+    vectors: npt.NDArray[np.float32],
+    beam: int,
+    threads: int = 1,
 ) -> npt.NDArray[np.intp]:
     """Positions of the ``keys`` whose own vector a search with ``beam`` does not return.
 
@@ -91,7 +102,7 @@ def unfound(
     for count in (*CHECK_BEAMS, beam):
         if len(left) == 0:
             break
-        found = graph.search(vectors[left], count, threads=LINK_THREADS)
+        found = graph.search(vectors[left], count, threads=threads)
         got = np.asarray(found.keys).reshape(len(left), -1)
         counts = np.asarray(getattr(found, "counts", [got.shape[1]])).reshape(-1, 1)
         filled = np.arange(got.shape[1]) < counts  # rows are padded past their count
