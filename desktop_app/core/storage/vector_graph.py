@@ -27,8 +27,9 @@ _log = logging.getLogger(__name__)
 # BULK come at once: a rebuild (compaction, a restore from the catalog, a model switch), which
 # usually has the machine to itself. Indexing's batches are smaller and arrive while the image
 # tower holds the cores; there two usearch threads linked no faster than one (50k vectors at
-# load 2.3-3.2: 0.8-1.06x one thread's rate; 200k at load 2-4: 837 vs 839 items/s); started on
-# an idle machine, 100k linked at 1,701 items/s (one thread: 1,006-1,168 at load 3-4).
+# load 2.3-3.2: 0.8-1.06x one thread's rate; 200k at load 2-4: 837 vs 839 items/s). Alone on
+# the machine they were 2.25x faster at 100k (2,270 vs 1,010 items/s), 1.56x at 200k (1,329 vs
+# 851), re-linking included (11-15 % of the time).
 LINK_THREADS: Final = os.cpu_count() or 1
 BULK: Final = 512
 # Self-search beams tried before the full one: at 20k clustered 512-d vectors, 4 finds all but
