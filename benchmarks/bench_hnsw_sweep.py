@@ -1,16 +1,22 @@
 """HNSW parameter sweep: build rate, query time, recall@10 against exact search, file per item.
 
 Run: python3 benchmarks/bench_hnsw_sweep.py [--n 100000] [--m 16 32] [--efc 100 200]
-     [--dtype i8 f16] [--hnswlib 200]
+     [--dtype i8 f16] [--build lumen one] [--hnswlib 200]
 
-The graph Lumen uses (usearch, ``VectorIndex``'s storage) for every (dtype, M, ef_construction):
-build items/s on all cores, the saved file's bytes per item, and for each query beam ef the
-single-query latency p50/p95 (one thread, as the app asks) and recall@10, the int8 graph's
-candidates ranked by float16 rows as ``VectorIndex`` ranks them ("ranked") and as the graph
-returns them ("graph"). ``--hnswlib EFC`` adds the previous index (hnswlib, float32), if installed,
-as a baseline in the same run. Vectors are the hard, clustered ones of ``bench_search.py``
-(CLIP-like: one shared direction, Zipf-sized clusters). Issue 22's 1M row is measured by
-``bench_search_1m.py``; this sweep at 100k–200k is where the settings are chosen.
+The graph Lumen uses (usearch, ``VectorIndex``'s storage) for every (dtype, M, ef_construction)
+and way of building it (``--build``: "lumen" is Lumen's own ``add_to_graph`` in chunks of
+``ADD_CHUNK``: every core, then the vectors a search of themselves misses linked again; "one"
+links on one thread and checks nothing): build items/s (wall, and per CPU-second of all its
+threads, which other work on the machine skews less), the share of the build spent searching
+the new vectors for themselves, how many were linked again, how many of all the vectors a
+search of themselves at Lumen's beam still misses ("lost"), the saved file's bytes per item,
+and for each query beam ef the single-query latency p50/p95 (one thread, as the app asks) and
+recall@10, the int8 graph's candidates ranked by float16 rows as ``VectorIndex`` ranks them
+("ranked") and as the graph returns them ("graph"). ``--hnswlib EFC`` adds the previous index
+(hnswlib, float32), if installed, as a baseline in the same run. Vectors are the hard,
+clustered ones of ``bench_search.py`` (CLIP-like: one shared direction, Zipf-sized clusters).
+Issue 22's 1M row is measured by ``bench_search_1m.py``; this sweep at 100k–200k is where the
+settings are chosen.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from usearch.index import Index
@@ -30,6 +37,8 @@ from usearch.index import Index
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_search import clustered
+from desktop_app.core.storage import vector_graph
+from desktop_app.core.storage.vector_index import ADD_CHUNK, EF_GROWS_FROM, EF_SEARCH
 
 K = 10
 
@@ -70,21 +79,49 @@ def sweep(
     return out
 
 
+def lumen_beam(size: int) -> int:
+    """The beam of Lumen's unfiltered search for one result at ``size`` vectors."""
+    return max(round(EF_SEARCH * max(1.0, size / EF_GROWS_FROM) ** 0.5), 2)
+
+
 def usearch_config(
-    base: np.ndarray, dtype: str, m: int, efc: int, tmp: Path
-) -> tuple[float, float, dict[str, Callable[[np.ndarray, int], np.ndarray]]]:
-    """Build rate, file bytes per item, and the searches to sweep (ranked and graph alone)."""
-    index = Index(
-        ndim=base.shape[1],
-        metric="ip",
-        dtype=dtype,
-        connectivity=m,
-        expansion_add=efc,
-        expansion_search=1,
+    base: np.ndarray, dtype: str, m: int, efc: int, build: str, tmp: Path
+) -> tuple[str, dict[str, Callable[[np.ndarray, int], np.ndarray]]]:
+    """Build figures, and the searches to sweep (ranked and graph alone)."""
+    index = vector_graph.new_graph(base.shape[1], m, efc)
+    if dtype != "i8":  # the same graph of other vectors
+        index = Index(ndim=base.shape[1], metric="ip", dtype=dtype, connectivity=m)
+        index.expansion_add, index.expansion_search = efc, 1
+    keys = np.arange(len(base), dtype=np.int64)
+    checking = [0.0]
+    unfound = vector_graph.unfound
+
+    def timed_unfound(*args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return unfound(*args)
+        finally:
+            checking[0] += time.perf_counter() - started
+
+    vector_graph.unfound = timed_unfound  # type: ignore[assignment]
+    relinked = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        for start in range(0, len(base), ADD_CHUNK):
+            part = slice(start, start + ADD_CHUNK)
+            if build == "one":
+                index.add(vector_graph.graph_keys(keys[part]), base[part], threads=1)
+            else:
+                beam = lumen_beam(start + ADD_CHUNK)
+                relinked += vector_graph.add_to_graph(index, keys[part], base[part], beam)
+    finally:
+        vector_graph.unfound = unfound  # type: ignore[assignment]
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    lost = len(unfound(index, keys.astype(np.uint64), base, lumen_beam(len(base)), 2))
+    figures = (
+        f"{build} | {len(base) / took:,.0f} | {len(base) / cpu:,.0f} | {checking[0] / took:.0%} "
+        f"| {relinked} | {lost}"
     )
-    started = time.perf_counter()
-    index.add(np.arange(len(base), dtype=np.uint64), base, threads=os.cpu_count() or 1)
-    rate = len(base) / (time.perf_counter() - started)
     index.save(str(tmp / "index.bin"))
     per_item = (tmp / "index.bin").stat().st_size / len(base)
     half = base.astype(np.float16)
@@ -97,12 +134,12 @@ def usearch_config(
     def graph(q: np.ndarray, ef: int) -> np.ndarray:
         return np.asarray(index.search(q, ef, threads=1).keys[:K], dtype=np.int64)
 
-    return rate, per_item, {"ranked": ranked, "graph": graph}
+    return f"{figures} | {per_item:,.0f}", {"ranked": ranked, "graph": graph}
 
 
 def hnswlib_config(
     base: np.ndarray, m: int, efc: int, tmp: Path
-) -> tuple[float, float, dict[str, Callable[[np.ndarray, int], np.ndarray]]]:
+) -> tuple[str, dict[str, Callable[[np.ndarray, int], np.ndarray]]]:
     """The previous index (hnswlib, float32) with the same measurements."""
     import hnswlib  # optional: no longer a dependency
 
@@ -118,7 +155,7 @@ def hnswlib_config(
     def search(q: np.ndarray, ef: int) -> np.ndarray:
         return np.asarray(index.knn_query(q, k=max(ef, K), num_threads=1)[0][0, :K], dtype=np.int64)
 
-    return rate, per_item, {"hnswlib f32": search}
+    return f"all cores | {rate:,.0f} | | | | | {per_item:,.0f}", {"hnswlib f32": search}
 
 
 def main() -> None:
@@ -129,6 +166,7 @@ def main() -> None:
     parser.add_argument("--m", type=int, nargs="+", default=[16, 32])
     parser.add_argument("--efc", type=int, nargs="+", default=[100, 200])
     parser.add_argument("--dtype", nargs="+", default=["i8"], help="usearch storage: i8, f16, f32")
+    parser.add_argument("--build", nargs="+", default=["lumen"], choices=["lumen", "one"])
     parser.add_argument("--ef", type=int, nargs="+", default=[50, 100, 150, 200, 316, 400])
     parser.add_argument(
         "--hnswlib", type=int, nargs="*", help="add hnswlib at these ef_construction (M as --m)"
@@ -142,25 +180,30 @@ def main() -> None:
     del data
     truth = exact_top(base, queries)
     print(
-        "\n| graph | M | ef_c | build items/s | bytes/item | search | ef | p50 ms | p95 ms | recall@10 |"
+        "\n| graph | M | ef_c | build | items/s | items/CPU-s | checking | linked again | lost "
+        "| bytes/item | search | ef | p50 ms | p95 ms | recall@10 |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        configs = [(d, m, e) for d in args.dtype for m in args.m for e in args.efc]
-        configs += [("hnswlib", m, e) for m in args.m for e in args.hnswlib or []]
-        for dtype, m, efc in configs:
+        configs = [
+            (d, m, e, b) for d in args.dtype for m in args.m for e in args.efc for b in args.build
+        ]
+        configs += [("hnswlib", m, e, "") for m in args.m for e in args.hnswlib or []]
+        for dtype, m, efc, build in configs:
             if dtype == "hnswlib":
-                rate, per_item, searches = hnswlib_config(base, m, efc, tmp)
+                built, searches = hnswlib_config(base, m, efc, tmp)
             else:
-                rate, per_item, searches = usearch_config(base, dtype, m, efc, tmp)
+                built, searches = usearch_config(base, dtype, m, efc, build, tmp)
+            load = os.getloadavg()[0]
             for name, search in searches.items():
                 for ef, p50, p95, recall in sweep(search, queries, truth, args.ef):
                     print(
-                        f"| {dtype} | {m} | {efc} | {rate:,.0f} | {per_item:,.0f} | {name} | {ef} "
+                        f"| {dtype} | {m} | {efc} | {built} | {name} | {ef} "
                         f"| {p50:.2f} | {p95:.2f} | {recall:.3f} |",
                         flush=True,
                     )
+            print(f"(load average after building and sweeping: {load:.1f})", flush=True)
     print(f"\nload average at end {os.getloadavg()[0]:.1f}")
 
 

@@ -336,13 +336,19 @@ def test_the_beam_widens_as_the_index_grows(monkeypatch: pytest.MonkeyPatch) -> 
     assert grown >= 0.98 and fixed < grown - 0.02, (grown, fixed)
 
 
-def test_every_vector_of_a_graph_finds_itself_first() -> None:
-    # A stored vector no search reaches is a photo nobody can find (usearch#735: concurrent
-    # adds strand nodes); searching for each vector itself must put it first.
-    index, ids, vecs = build(3000, exact_threshold=0)
-    index.remove(ids[:300])
+@pytest.mark.parametrize("n", [3000, pytest.param(20_000, marks=pytest.mark.slow)])
+def test_every_vector_of_a_graph_finds_itself_first(n: int) -> None:
+    # A stored vector no search reaches is a photo nobody can find (usearch#735: adds on
+    # several threads strand nodes: most graphs of these sizes had some before the re-linking);
+    # searching for each vector itself must put it first, after a build, a compaction (which
+    # builds a graph anew from its first vector) and adds to a built graph.
+    index, ids, vecs = build(n, exact_threshold=0)
+    index.remove(ids[: n // 10])
     index.compact()
-    index.add(ids[:300], vecs[:300])
-    for vector_id, vector in zip(ids.tolist(), vecs, strict=True):
-        found, _ = index.search(vector, 1)
-        assert found.tolist() == [vector_id]
+    index.add(ids[: n // 10], vecs[: n // 10])
+    lost = [
+        vector_id
+        for vector_id, vector in zip(ids.tolist(), vecs, strict=True)
+        if index.search(vector, 1)[0].tolist() != [vector_id]
+    ]
+    assert lost == []

@@ -272,7 +272,7 @@ class VectorIndex:
             self._graph.remove(graph_keys(np.asarray(present, dtype=np.int64)))
             self._dead += len(present)
         half = vectors.astype(STORED)
-        add_to_graph(self._graph, ids, half.astype(np.float32))
+        add_to_graph(self._graph, ids, half.astype(np.float32), self.beam(1))
         self._dead = max(self._dead - len(ids), 0)  # usearch reuses deleted entries' slots
         self._store.upsert(ids, half)
         self._lookup_cache = None
@@ -302,7 +302,7 @@ class VectorIndex:
             fresh = new_graph(self._dim, self._m, self._ef_construction)
             for start in range(0, len(ids), SCAN_CHUNK):
                 chunk = vectors[start : start + SCAN_CHUNK].astype(np.float32)
-                add_to_graph(fresh, ids[start : start + SCAN_CHUNK], chunk)
+                add_to_graph(fresh, ids[start : start + SCAN_CHUNK], chunk, self.beam(1))
             with self._rw.write():
                 dropped = self._dead
                 self._graph, self._viewed, self._dead = fresh, False, 0
