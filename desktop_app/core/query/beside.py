@@ -22,9 +22,10 @@ P = ParamSpec("P")
 
 # Threads for steps: one step at a time per query, and the window's host answers two queries
 # side by side (the newest, and one typed past that is stopping), the CLI one. 0: every step
-# runs in its query's own thread, in turn (side by side pays only where a core is free: on a
-# 2-core machine kept busy by other work the two were measured alike).
-STEP_THREADS = 4
+# runs in its query's own thread, in turn. 0 on this measure (quiet 2-core EPYC,
+# `bench_big_library.py --compare-steps`): side by side p50 93 vs 79 ms at 3k files, 118 vs
+# 131 ms at 100k; and the window competes for the same two cores.
+STEP_THREADS = 0
 
 __all__ = ["STEP_THREADS", "QuerySteps"]
 
