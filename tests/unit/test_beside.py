@@ -19,7 +19,7 @@ from tests.support.documents import write_text_pdf
 
 
 def test_a_step_runs_on_another_thread_and_its_answer_comes_back() -> None:
-    steps = QuerySteps()
+    steps = QuerySteps(threads=2)
     caller = threading.get_ident()
     step = steps.start(lambda a, b: (a + b, threading.get_ident()), 2, b=3)
     value, ran_on = step.result(10)
@@ -38,7 +38,7 @@ def test_what_a_step_raised_is_raised_to_the_query() -> None:
 
 
 def test_a_step_of_a_query_typed_past_stops_at_its_next_step() -> None:
-    steps = QuerySteps()
+    steps = QuerySteps(threads=2)
     cancel = threading.Event()
     started, go_on = threading.Event(), threading.Event()
 
