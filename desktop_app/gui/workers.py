@@ -47,10 +47,8 @@ def describe(exc: BaseException) -> tuple[str, str]:
 class LibraryBridge(QObject):
     """The window's handle on the library. Call it on the GUI thread; its signals arrive there.
 
-    Searches are latest-wins: a new query is sent at once and the ones still being answered
-    are told to stop (the host runs two reads side by side: the newest does not wait for a
-    typed-past one to stop, 10–35 ms); an answer to anything but the latest query is dropped
-    (a generation counter).
+    Searches are latest-wins: while one runs, newer ones replace each other in a one-slot
+    queue, and an answer to anything but the latest query is dropped (a generation counter).
     """
 
     ready = Signal(object)  # LibraryStatus
@@ -86,7 +84,8 @@ class LibraryBridge(QObject):
         self._backend_generation = 0
         self._is_ready = False
         self._generation = 0
-        self._search_calls: dict[int, Call[QueryResult]] = {}  # generation -> being answered
+        self._search_call: Call[QueryResult] | None = None  # the search being answered
+        self._queued_search: tuple[int, Query] | None = None
         self._index_job: Call[IndexSummary] | None = None
         self._index_again: list[Path] | bool | None = False
         self._index_when_open: list[Path] | None = None  # folders given before the library opened
@@ -119,7 +118,8 @@ class LibraryBridge(QObject):
         self.close()
         self._closed = False
         self._index_job = None
-        self._search_calls.clear()
+        self._search_call = None
+        self._queued_search = None
         self.start()
 
     @property
@@ -177,13 +177,15 @@ class LibraryBridge(QObject):
     @property
     def searching(self) -> bool:
         """Whether a search is being answered or waits for its turn."""
-        return bool(self._search_calls)
+        return self._search_call is not None or self._queued_search is not None
 
     def search(self, query: Query) -> None:
-        """Ask for ``query``'s results now; older queries still being answered stop."""
+        """Ask for ``query``'s results; older queries still waiting are dropped."""
         self._generation += 1
-        for call in self._search_calls.values():
-            call.cancel()  # its answer would be dropped: stop it early
+        if self._search_call is not None:
+            self._queued_search = (self._generation, query)
+            self._search_call.cancel()  # its answer would be dropped: stop it early
+            return
         self._start_search(self._generation, query)
 
     def _start_search(self, generation: int, query: Query) -> None:
@@ -195,11 +197,14 @@ class LibraryBridge(QObject):
         except BackendError as exc:
             self.query_failed.emit(query, str(exc))
             return
-        self._search_calls[generation] = call
+        self._search_call = call
         self._when_done(call.future, lambda f: self._search_done(generation, query, f))
 
     def _search_done(self, generation: int, query: Query, future: Future[QueryResult]) -> None:
-        self._search_calls.pop(generation, None)
+        self._search_call = None
+        if self._queued_search is not None:
+            queued, self._queued_search = self._queued_search, None
+            self._start_search(*queued)
         if generation != self._generation or self._closed:
             return  # a newer query was asked for meanwhile
         exc = future.exception()
@@ -307,7 +312,7 @@ class LibraryBridge(QObject):
         elif name == events.DIED:
             self._is_ready = False
             self._index_job = None
-            self._search_calls.clear()
+            self._search_call = None
             self.died.emit(str(value))
 
 

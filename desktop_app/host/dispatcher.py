@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from desktop_app.core.records import FileChanges
-from desktop_app.core.superseded import QuerySuperseded, cancellable
+from desktop_app.core.superseded import cancellable
 from desktop_app.host.protocol import MEDIA, MODEL, READ, WRITE
 from desktop_app.host.service import LibraryService
 
@@ -92,7 +92,5 @@ class Dispatcher:
 
 def _cancellable_call(cancel: threading.Event, function: Callable[..., Any], *args: Any) -> Any:
     """``function(*args)`` as a query that stops at its next step once ``cancel`` is set."""
-    if cancel.is_set():  # typed past while it waited for a reader: not started at all
-        raise QuerySuperseded()
     with cancellable(cancel):
         return function(*args)

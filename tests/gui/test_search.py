@@ -48,7 +48,7 @@ def test_typing_a_query_fills_the_grid_with_the_right_files(
     assert "“a red circle on the left”" in window.summary.label.text()
 
 
-def test_typing_sends_each_key_at_once_and_shows_only_the_latest_answer(
+def test_typing_sends_at_once_and_coalesces_keystrokes_while_a_query_runs(
     qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption], monkeypatch: MonkeyPatch
 ) -> None:
     window = windows.open()
@@ -66,13 +66,13 @@ def test_typing_sends_each_key_at_once_and_shows_only_the_latest_answer(
     shown: list[str] = []
     window.bridge.results.connect(lambda r: shown.append(r.query.text))
 
-    # Each key is sent at once; the texts typed past stop (those not started yet never
-    # reach the search), and no answer to one of them reaches the grid.
+    # The first key is sent at once (nothing was running); the keys typed while it is being
+    # answered replace each other, and only the latest text is asked for next.
     qtbot.keyClicks(window.search, QUERY)
     wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
     qtbot.waitUntil(lambda: window.query.settled)
-    assert asked[-1] == QUERY
-    assert all(QUERY.startswith(text) for text in asked)
+    assert asked == [QUERY[0], QUERY]
+    # The answer to the first key came back after newer text was typed: it was never shown.
     assert shown == [QUERY]
     assert photos[window.model.items()[0].path] == caption_for_text(QUERY)
 
@@ -80,42 +80,6 @@ def test_typing_sends_each_key_at_once_and_shows_only_the_latest_answer(
     qtbot.keyClicks(window.search, "!")
     wait_for_result(qtbot, window, lambda r: r.query.text == QUERY + "!")
     assert asked[-1] == QUERY + "!"
-
-
-def test_the_newest_query_is_answered_while_a_typed_past_one_is_still_stopping(
-    qtbot: QtBot, windows: WindowFactory, photos: dict[Path, Caption], monkeypatch: MonkeyPatch
-) -> None:
-    window = windows.open()
-    wait_for_result(qtbot, window, lambda r: r.query.is_recent)
-    qtbot.waitUntil(lambda: window.query.settled)
-    library = windows.libraries[-1]
-    started, newest_asked = threading.Event(), threading.Event()
-    old_one: dict[str, bool] = {}
-    real_search = library.query.search
-
-    def search(text: str, *args: Any, **kwargs: Any) -> SearchResults:
-        if text == QUERY:
-            newest_asked.set()
-        elif text == QUERY[0]:  # busy between two of its steps until the newest is asked
-            started.set()
-            old_one["saw the newest asked"] = newest_asked.wait(10)
-        return real_search(text, *args, **kwargs)
-
-    monkeypatch.setattr(library.query, "search", search)
-    shown: list[str] = []
-    window.bridge.results.connect(lambda r: shown.append(r.query.text))
-    failures: list[str] = []
-    window.bridge.query_failed.connect(lambda _q, message: failures.append(message))
-
-    qtbot.keyClicks(window.search, QUERY[0])
-    qtbot.waitUntil(started.is_set)
-    qtbot.keyClicks(window.search, QUERY[1:])
-    wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
-    qtbot.waitUntil(lambda: window.query.settled)
-
-    assert old_one == {"saw the newest asked": True}
-    assert shown == [QUERY] and failures == []
-    assert photos[window.model.items()[0].path] == caption_for_text(QUERY)
 
 
 def test_enter_searches_at_once_and_history_walks_back(
@@ -276,13 +240,12 @@ def test_a_query_the_user_typed_past_stops_early_instead_of_running_to_its_end(
     wait_for_result(qtbot, window, lambda r: r.query.is_recent)
     qtbot.waitUntil(lambda: window.query.settled)
     library = windows.libraries[-1]
-    started, typed_on = threading.Event(), threading.Event()
+    typed_on = threading.Event()
     outcome: dict[str, str] = {}
     real_search = library.query.search
 
     def search(text: str, *args: Any, **kwargs: Any) -> SearchResults:
         if text == QUERY[0]:  # the first key's query: still running when the rest is typed
-            started.set()
             assert typed_on.wait(10)
             try:
                 found = real_search(text, *args, **kwargs)
@@ -299,9 +262,7 @@ def test_a_query_the_user_typed_past_stops_early_instead_of_running_to_its_end(
     failures: list[str] = []
     window.bridge.query_failed.connect(lambda _q, message: failures.append(message))
 
-    qtbot.keyClicks(window.search, QUERY[0])
-    qtbot.waitUntil(started.is_set)
-    qtbot.keyClicks(window.search, QUERY[1:])
+    qtbot.keyClicks(window.search, QUERY)
     typed_on.set()
     wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
 
