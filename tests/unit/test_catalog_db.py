@@ -3,17 +3,16 @@ answers reads, leaves every byte as it was, and a write fails in plain words."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from desktop_app.core.errors import DataDirError
 from desktop_app.core.storage.catalog import Catalog
+from tests.support.unprivileged import deny_writes_under
 
 
 def _catalog(folder: Path) -> Path:
@@ -22,18 +21,6 @@ def _catalog(folder: Path) -> Path:
     catalog.set_meta("space", "s")
     catalog.close()
     return folder / "catalog.sqlite3"
-
-
-def _deny_writes_under(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``os.access`` says what a read-only folder says (the tests may run as root)."""
-    real_access = os.access
-
-    def access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
-        if mode & os.W_OK and Path(path).is_relative_to(folder):
-            return False
-        return real_access(path, mode, *args, **kwargs)
-
-    monkeypatch.setattr(os, "access", access)
 
 
 def _state(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -46,7 +33,7 @@ def test_a_read_only_catalog_answers_and_changes_nothing(
     data = tmp_path / "data"
     path = _catalog(data)
     before = _state(data)
-    _deny_writes_under(data, monkeypatch)
+    deny_writes_under(data, monkeypatch)
     catalog = Catalog.open(path)
     assert catalog.get_meta("space") == "s"
     assert [f.path for f in catalog.folders()] == [tmp_path / "photos"]
@@ -62,7 +49,7 @@ def test_a_read_only_catalog_answers_many_threads_at_once(
     # The window's host reads from a dozen threads (reads, thumbnails, query steps).
     data = tmp_path / "data"
     path = _catalog(data)
-    _deny_writes_under(data, monkeypatch)
+    deny_writes_under(data, monkeypatch)
     catalog = Catalog.open(path)
     all_started = threading.Barrier(12)
 
@@ -85,6 +72,6 @@ def test_a_read_only_catalog_of_an_older_format_says_it_must_be_updated(
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA user_version = 6")
     conn.close()
-    _deny_writes_under(data, monkeypatch)
+    deny_writes_under(data, monkeypatch)
     with pytest.raises(DataDirError, match=r"older Lumen .* writable"):
         Catalog.open(path)

@@ -4,10 +4,8 @@ it is (a search writes nothing) until the process that becomes the writer upgrad
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -27,6 +25,7 @@ from desktop_app.core.storage.catalog import (
 )
 from desktop_app.core.storage.store import Store
 from tests.support.catalog import SPACE, add, index
+from tests.support.unprivileged import deny_writes_under
 
 
 def _counted(path: Path, space: str = SPACE) -> tuple[int, int, int]:
@@ -198,14 +197,7 @@ def test_a_read_only_library_of_the_format_before_answers_and_is_left_as_it_is(
     catalog.close()
     _as_format_8(path)
     before = _state(data)
-    real_access = os.access
-
-    def access(where: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
-        if mode & os.W_OK and Path(where).is_relative_to(data):
-            return False
-        return real_access(where, mode, *args, **kwargs)
-
-    monkeypatch.setattr(os, "access", access)
+    deny_writes_under(data, monkeypatch)
     catalog = Catalog.open(path)
     assert catalog.vector_fingerprint(SPACE) == _counted(path)
     catalog.upgrade()  # a writer in a folder it cannot write: left as it is, said in the log
