@@ -32,6 +32,7 @@ from desktop_app.core.storage.vector_store import (
     VectorStore,
     dot,
     empty_result,
+    sorted_positions,
     top_k,
 )
 
@@ -383,9 +384,7 @@ class VectorIndex:
         lookup = self._lookup()
         if len(lookup.ids) == 0 or len(wanted) == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.intp)
-        pos = np.searchsorted(lookup.ids, wanted)
-        pos[pos == len(lookup.ids)] = 0
-        hit = lookup.ids[pos] == wanted
+        pos, hit = sorted_positions(lookup.ids, wanted)
         return wanted[hit], lookup.rows[pos[hit]]
 
     def get_vectors(self, ids: Sequence[int]) -> FloatArray:

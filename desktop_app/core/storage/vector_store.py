@@ -33,6 +33,24 @@ class IdLookup:
     rows: RowArray
 
 
+def sorted_positions(
+    sorted_ids: IdArray, wanted: IdArray
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """Where each of ``wanted`` is in ``sorted_ids`` (sorted, unique; not empty), and which of
+    them are there at all, all at once."""
+    pos = np.searchsorted(sorted_ids, wanted)
+    pos[pos == len(sorted_ids)] = 0
+    hit: npt.NDArray[np.bool_] = sorted_ids[pos] == wanted
+    return pos, hit
+
+
+def in_sorted(sorted_ids: IdArray, wanted: IdArray) -> npt.NDArray[np.bool_]:
+    """Which of ``wanted`` are among ``sorted_ids`` (sorted, unique)."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(wanted), dtype=bool)
+    return sorted_positions(sorted_ids, wanted)[1]
+
+
 class AllowedIds:
     """An `allowed` filter resolved to live ids and store rows, kept for the next query.
 
@@ -46,12 +64,7 @@ class AllowedIds:
 
     def allows(self, found: IdArray) -> npt.NDArray[np.bool_]:
         """Which of ``found`` are among the allowed ids."""
-        if len(self.ids) == 0:
-            return np.zeros(len(found), dtype=bool)
-        pos = np.searchsorted(self.ids, found)
-        pos[pos == len(self.ids)] = 0
-        hit: npt.NDArray[np.bool_] = self.ids[pos] == found
-        return hit
+        return in_sorted(self.ids, found)
 
 
 class VectorStore:
