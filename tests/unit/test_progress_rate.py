@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_app.core.indexing.progress_rate import RateMeter
+from desktop_app.core.progress_rate import RateMeter
 from desktop_app.core.records import duration_words
 
 

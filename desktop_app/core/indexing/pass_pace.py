@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from desktop_app.core.indexing.progress_rate import RateMeter
+from desktop_app.core.progress_rate import RateMeter
 from desktop_app.core.records import FileRecord
 
 __all__ = ["DeepPassPace", "Embeddable", "FilesPace", "FirstPassPace", "Pace"]

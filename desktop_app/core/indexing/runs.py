@@ -24,10 +24,10 @@ from desktop_app.core.indexing.folders import Folders
 from desktop_app.core.indexing.locate import locate_pending
 from desktop_app.core.indexing.model_switch import SwitchSummary, reembed
 from desktop_app.core.indexing.pipeline import SAVE_EVERY_S, ChangeCallback, Indexer
-from desktop_app.core.indexing.progress_rate import RateMeter
 from desktop_app.core.indexing.writer import Writer
 from desktop_app.core.people.service import People
 from desktop_app.core.priority import QueryPriority
+from desktop_app.core.progress_rate import RateMeter
 from desktop_app.core.records import FileChanges, Folder, IndexSummary, Progress
 from desktop_app.core.storage.store import Store
 from desktop_app.core.storage.vector_index import VectorIndex

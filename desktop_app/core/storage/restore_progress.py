@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Final
 
+from desktop_app.core.progress_rate import RateMeter
 from desktop_app.core.records import duration_words
 
 __all__ = ["EVERY_S", "RestoreProgress"]
@@ -28,20 +29,22 @@ class RestoreProgress:
     def __init__(self, total: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._total = total
         self._clock = clock
+        self._meter = RateMeter(clock=clock)
         self._started = self._last = clock()
 
     def update(self, done: int) -> None:
         """``done`` of the vectors are in the index: a line when one is due."""
+        self._meter.add(done)
         now = self._clock()
         if done >= self._total or now - self._last < EVERY_S or now <= self._started:
             return
         self._last = now
-        rate = done / (now - self._started)
-        left = f", about {duration_words((self._total - done) / rate)} left" if rate > 0 else ""
+        eta_s = self._meter.eta_s(self._total - done)
+        left = f", about {duration_words(eta_s)} left" if eta_s is not None else ""
         log.warning(
             "Rebuilding the vector index: %s of %s vectors, %s vectors/s%s",
             f"{done:,}",
             f"{self._total:,}",
-            f"{rate:,.0f}",
+            f"{self._meter.rate:,.0f}",
             left,
         )

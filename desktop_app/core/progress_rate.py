@@ -1,4 +1,5 @@
-"""Files per second over the last half minute, and the time left at that pace."""
+"""Items per second over the last half minute, and the time left at that pace (an index run's
+files, a rebuild's vectors)."""
 
 from __future__ import annotations
 
