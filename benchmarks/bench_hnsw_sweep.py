@@ -1,20 +1,22 @@
 """HNSW parameter sweep: build rate, query time, recall@10 against exact search, file per item.
 
 Run: python3 benchmarks/bench_hnsw_sweep.py [--n 100000] [--m 16 32] [--efc 100 200]
-     [--dtype i8 f16] [--build lumen one] [--hnswlib 200]
+     [--dtype i8 f16] [--build lumen one rebuild] [--hnswlib 200]
 
 The graph Lumen uses (usearch, ``VectorIndex``'s storage) for every (dtype, M, ef_construction)
 and way of building it (``--build``: "lumen" is Lumen's own ``add_to_graph`` in chunks of
 ``ADD_CHUNK``: every core, then the vectors a search of themselves misses linked again; "one"
-links on one thread and checks nothing): build items/s (wall, and per CPU-second of all its
-threads, which other work on the machine skews less), the share of the build spent searching
-the new vectors for themselves, how many were linked again, how many of all the vectors a
-search of themselves at Lumen's beam still misses ("lost"), the saved file's bytes per item,
-and for each query beam ef the single-query latency p50/p95 (one thread, as the app asks) and
-recall@10, the int8 graph's candidates ranked by float16 rows as ``VectorIndex`` ranks them
-("ranked") and as the graph returns them ("graph"). ``--hnswlib EFC`` adds the previous index
-(hnswlib, float32), if installed, as a baseline in the same run. Vectors are the hard,
-clustered ones of ``bench_search.py`` (CLIP-like: one shared direction, Zipf-sized clusters).
+links on one thread and checks nothing; "rebuild" is ``vector_graph.rebuild``, as compaction
+and a restore build, which also searches every vector once more at the end): build items/s
+(wall, and per CPU-second of all its threads, which other work on the machine skews less), the
+share of the build spent searching vectors for themselves, how many were linked again, how
+many of all the vectors a search of themselves at Lumen's beam still misses ("lost"), the saved
+file's bytes per item, and for each query beam ef the single-query latency p50/p95 (one
+thread, as the app asks) and recall@10, the int8 graph's candidates ranked by float16 rows as
+``VectorIndex`` ranks them ("ranked") and as the graph returns them ("graph"). ``--hnswlib
+EFC`` adds the previous index (hnswlib, float32), if installed, as a baseline in the same run.
+Vectors are the hard, clustered ones of ``bench_search.py`` (CLIP-like: one shared direction,
+Zipf-sized clusters).
 Issue 22's 1M row is measured by ``bench_search_1m.py``; this sweep at 100k–200k is where the
 settings are chosen.
 """
@@ -107,7 +109,23 @@ def usearch_config(
     relinked = 0
     started, cpu = time.perf_counter(), time.process_time()
     try:
-        for start in range(0, len(base), ADD_CHUNK):
+        if build == "rebuild":
+            relink = vector_graph.relink
+            counts: list[int] = []
+
+            def counted(*args: Any) -> int:
+                counts.append(relink(*args))
+                return counts[-1]
+
+            vector_graph.relink = counted  # type: ignore[assignment]
+            try:
+                index = vector_graph.rebuild(
+                    base.shape[1], m, efc, keys, base.astype(np.float16), lumen_beam(len(base))
+                )
+            finally:
+                vector_graph.relink = relink  # type: ignore[assignment]
+            relinked = sum(counts)
+        for start in range(0, len(base), ADD_CHUNK) if build != "rebuild" else ():
             part = slice(start, start + ADD_CHUNK)
             if build == "one":
                 index.add(vector_graph.graph_keys(keys[part]), base[part], threads=1)
@@ -166,7 +184,9 @@ def main() -> None:
     parser.add_argument("--m", type=int, nargs="+", default=[16, 32])
     parser.add_argument("--efc", type=int, nargs="+", default=[100, 200])
     parser.add_argument("--dtype", nargs="+", default=["i8"], help="usearch storage: i8, f16, f32")
-    parser.add_argument("--build", nargs="+", default=["lumen"], choices=["lumen", "one"])
+    parser.add_argument(
+        "--build", nargs="+", default=["lumen"], choices=["lumen", "one", "rebuild"]
+    )
     parser.add_argument("--ef", type=int, nargs="+", default=[50, 100, 150, 200, 316, 400])
     parser.add_argument(
         "--hnswlib", type=int, nargs="*", help="add hnswlib at these ef_construction (M as --m)"

@@ -18,6 +18,7 @@ import numpy as np
 from desktop_app.core.records import EmbeddedFile
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.restore_progress import RestoreProgress
+from desktop_app.core.storage.vector_graph import BULK
 from desktop_app.core.storage.vector_index import IndexFileError, VectorIndex
 
 __all__ = ["Store"]
@@ -102,6 +103,9 @@ class Store:
             chunk = missing[start : start + RESTORE_CHUNK]
             self.index.add(chunk, self.catalog.vectors(chunk.tolist(), self.index.dim))
             progress.update(start + len(chunk))
+        if len(missing) >= BULK:  # later chunks prune links of earlier ones: search all again
+            log.info("Checking that each of the %d restored vectors can be found", len(missing))
+            self.index.recheck(missing)
         if len(missing):
             log.info("Restored %d vectors from the catalog into the index", len(missing))
         return bool(len(missing) or len(orphans))

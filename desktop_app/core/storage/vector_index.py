@@ -18,7 +18,15 @@ import numpy.typing as npt
 
 from desktop_app.core.storage import vector_index_file
 from desktop_app.core.storage.rwlock import RWLock
-from desktop_app.core.storage.vector_graph import Gathered, add_to_graph, graph_keys, new_graph
+from desktop_app.core.storage.vector_graph import (
+    Gathered,
+    add_to_graph,
+    graph_keys,
+    missed,
+    new_graph,
+    rebuild,
+    relink,
+)
 from desktop_app.core.storage.vector_index_file import IndexFileError, SavedRows
 from desktop_app.core.storage.vector_store import (
     GROWTH_FACTOR,
@@ -30,6 +38,7 @@ from desktop_app.core.storage.vector_store import (
     IdLookup,
     RowArray,
     VectorStore,
+    checked_batch,
     dot,
     empty_result,
     sorted_positions,
@@ -223,7 +232,7 @@ class VectorIndex:
         """Add `vectors` (n, dim) under `ids` (n,), replacing the vector of an id already
         present or removed. Within one call, the last vector given for a repeated id wins.
         """
-        id_arr, vec_arr = self._check_batch(ids, vectors)
+        id_arr, vec_arr = checked_batch(ids, vectors, self._dim)
         if len(id_arr) == 0:
             return
         # Keep the last occurrence of each id.
@@ -248,24 +257,6 @@ class VectorIndex:
             with self._rw.write():
                 self._graph, self._viewed = graph, False
             _log.debug("Vector index graph copied in %.2f s", time.perf_counter() - started)
-
-    def _check_batch(
-        self, ids: npt.ArrayLike, vectors: npt.ArrayLike
-    ) -> tuple[IdArray, FloatArray]:
-        id_in = np.asarray(ids)
-        if id_in.ndim != 1 or (id_in.size and not np.issubdtype(id_in.dtype, np.integer)):
-            raise ValueError("ids must be a 1-d array of integers")
-        id_arr = id_in.astype(np.int64)
-        vec_arr = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vec_arr.shape != (len(id_arr), self._dim):
-            raise ValueError(
-                f"vectors must have shape ({len(id_arr)}, {self._dim}), got {vec_arr.shape}"
-            )
-        if id_arr.size and id_arr.min() < 0:
-            raise ValueError("vector ids must be non-negative")
-        if not np.isfinite(vec_arr).all():
-            raise ValueError("vectors contain NaN or infinity")
-        return id_arr, vec_arr
 
     def _add_locked(self, ids: IdArray, vectors: FloatArray) -> None:
         present = [vid for vid in ids.tolist() if vid in self._store]
@@ -299,11 +290,8 @@ class VectorIndex:
         """
         with self._writer:  # no mutation can happen, so the store is stable without the lock
             started = time.perf_counter()
-            ids, vectors = self._store.ids, self._store.matrix
-            fresh = new_graph(self._dim, self._m, self._ef_construction)
-            for start in range(0, len(ids), SCAN_CHUNK):
-                chunk = vectors[start : start + SCAN_CHUNK].astype(np.float32)
-                add_to_graph(fresh, ids[start : start + SCAN_CHUNK], chunk, self.beam(1))
+            ids, rows = self._store.ids, self._store.matrix
+            fresh = rebuild(self._dim, self._m, self._ef_construction, ids, rows, self.beam(1))
             with self._rw.write():
                 dropped = self._dead
                 self._graph, self._viewed, self._dead = fresh, False, 0
@@ -315,6 +303,20 @@ class VectorIndex:
                 len(ids),
                 time.perf_counter() - started,
             )
+
+    def recheck(self, ids: npt.ArrayLike) -> int:
+        """Search each of ``ids`` for its own vector and link again those the graph misses
+        (after a bulk of additions: later ones prune links of earlier ones); how many."""
+        with self._writer:
+            with self._rw.read():
+                found, rows = self._resolve(np.asarray(ids, dtype=np.int64).reshape(-1))
+                lost = missed(self._graph, found, Gathered(self._store.matrix, rows), self.beam(1))
+            if len(lost) == 0:
+                return 0
+            self._make_mutable()
+            vectors = self._store.matrix[rows[lost]].astype(np.float32)
+            with self._rw.write():
+                return relink(self._graph, graph_keys(found[lost]), vectors, self.beam(1), 1)
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -365,18 +367,8 @@ class VectorIndex:
 
     def _lookup(self) -> IdLookup:
         lookup = self._lookup_cache
-        if lookup is None:
-            # Built under the read lock: two readers may both build it, harmlessly. A loaded
-            # index's rows are saved in id order, so it needs no sort.
-            ids = self._store.ids
-            if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
-                order = np.arange(len(ids), dtype=np.intp)
-                sorted_ids = ids.view()
-            else:
-                order = np.argsort(ids, kind="stable").astype(np.intp)
-                sorted_ids = ids[order]
-            sorted_ids.flags.writeable = False
-            lookup = self._lookup_cache = IdLookup(sorted_ids, order)
+        if lookup is None:  # under the read lock: two readers may both build it, harmlessly
+            lookup = self._lookup_cache = IdLookup.of(self._store.ids)
         return lookup
 
     def _resolve(self, wanted: IdArray) -> tuple[IdArray, RowArray]:

@@ -32,6 +32,37 @@ class IdLookup:
     ids: IdArray
     rows: RowArray
 
+    @classmethod
+    def of(cls, ids: IdArray) -> IdLookup:
+        """The lookup of a store's ids (a loaded index's rows are in id order: no sort)."""
+        if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
+            order = np.arange(len(ids), dtype=np.intp)
+            sorted_ids = ids.view()
+        else:
+            order = np.argsort(ids, kind="stable").astype(np.intp)
+            sorted_ids = ids[order]
+        sorted_ids.flags.writeable = False
+        return cls(sorted_ids, order)
+
+
+def checked_batch(
+    ids: npt.ArrayLike, vectors: npt.ArrayLike, dim: int
+) -> tuple[IdArray, FloatArray]:
+    """``ids`` as int64 and ``vectors`` as contiguous float32 (n, dim), or a ValueError that
+    says what is wrong with them."""
+    id_in = np.asarray(ids)
+    if id_in.ndim != 1 or (id_in.size and not np.issubdtype(id_in.dtype, np.integer)):
+        raise ValueError("ids must be a 1-d array of integers")
+    id_arr = id_in.astype(np.int64)
+    vec_arr = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vec_arr.shape != (len(id_arr), dim):
+        raise ValueError(f"vectors must have shape ({len(id_arr)}, {dim}), got {vec_arr.shape}")
+    if id_arr.size and id_arr.min() < 0:
+        raise ValueError("vector ids must be non-negative")
+    if not np.isfinite(vec_arr).all():
+        raise ValueError("vectors contain NaN or infinity")
+    return id_arr, vec_arr
+
 
 def sorted_positions(
     sorted_ids: IdArray, wanted: IdArray
