@@ -59,3 +59,23 @@ def test_image_extensions_are_those_of_every_pillow_plugin() -> None:
         "print(found == images.IMAGE_EXTENSIONS, '.psd' in found)"
     )
     assert out == "True True"
+
+
+def test_a_search_loads_no_decoder_and_no_indexing_pipeline() -> None:
+    """A fresh `lumen search` (the CLI, the library and its search policy) imports neither
+    Pillow nor the indexing pipeline: it reads no picture and indexes nothing."""
+    out = _fresh(
+        "import sys, desktop_app.cli.app, desktop_app.cli.parser, desktop_app.core.query.policy;"
+        "print(sorted(m for m in sys.modules if m == 'PIL' or m.endswith(('.pipeline',"
+        " '.embed_pass'))))"
+    )
+    assert out == "[]"
+
+
+def test_pairing_knows_every_extension_a_photo_or_video_is_read_from() -> None:
+    from desktop_app.core.extractors.images import IMAGE_EXTENSIONS
+    from desktop_app.core.extractors.suffixes import PHOTO_SUFFIXES, VIDEO_EXTENSIONS
+    from desktop_app.core.extractors.video import VIDEO_EXTENSIONS as READ_VIDEOS
+
+    assert IMAGE_EXTENSIONS <= PHOTO_SUFFIXES
+    assert VIDEO_EXTENSIONS == READ_VIDEOS

@@ -15,13 +15,15 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 from desktop_app.config import default_model_cache_dir
 from desktop_app.core.errors import LumenError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +129,7 @@ class FaceModel:
         copy = image.convert("RGB")
         if abs(scale - 1.0) > 0.01:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            copy = copy.resize(size, Image.Resampling.BILINEAR)
+            copy = copy.resize(size, _bilinear())
         else:
             scale = 1.0
         pixels = np.ascontiguousarray(np.asarray(copy, dtype=np.uint8))
@@ -149,6 +151,12 @@ class FaceModel:
             )
             faces.append(DetectedFace(_box(rect, scale, width, height), score, descriptor))
         return faces
+
+
+def _bilinear() -> Image.Resampling:
+    from PIL import Image  # (a search imports this module and looks at no picture)
+
+    return Image.Resampling.BILINEAR
 
 
 def _box(rect: Any, scale: float, width: int, height: int) -> Box:
