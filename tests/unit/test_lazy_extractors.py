@@ -79,3 +79,18 @@ def test_pairing_knows_every_extension_a_photo_or_video_is_read_from() -> None:
 
     assert IMAGE_EXTENSIONS <= PHOTO_SUFFIXES
     assert VIDEO_EXTENSIONS == READ_VIDEOS
+
+
+def test_reading_a_photo_loads_no_document_reader(tmp_path: Path) -> None:
+    """Indexing photos (what is read, and which kind each file is) never pays for the PDF,
+    Office and text readers; the first document loads them."""
+    out = _fresh(
+        "import sys; from pathlib import Path; from PIL import Image;"
+        f"p = Path({str(tmp_path / 'a.jpg')!r}); Image.new('RGB', (64, 48), 'red').save(p);"
+        "from desktop_app.core import extractors;"
+        "kinds = [extractors.kind_for_path(Path(n)) for n in ('a.jpg', 'b.pdf', 'c.docx', 'd.md')];"
+        "assert extractors.extract(p).image is not None;"
+        "print(kinds, sorted(m for m in sys.modules if m.endswith(('.pdf', '.office', '.text',"
+        " '.render', '.embedded'))))"
+    )
+    assert out == "['image', 'document', 'document', 'document'] []"

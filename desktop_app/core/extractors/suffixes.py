@@ -1,4 +1,4 @@
-"""The file name extensions of the pictures and videos Lumen indexes, without any decoder.
+"""The file name extensions of the files Lumen indexes, without importing any reader.
 
 ``images.IMAGE_EXTENSIONS`` is what this process's Pillow opens (it asks Pillow and its
 plugins); ``PHOTO_SUFFIXES`` is every extension a photo may have in any build, for code that
@@ -32,3 +32,13 @@ VIDEO_EXTENSIONS: frozenset[str] = frozenset(
         ".m2ts", ".mpg", ".mpeg", ".wmv", ".ogv", ".flv",
     }
 )  # fmt: skip
+
+PDF_EXTENSIONS = frozenset({".pdf"})
+PLAIN_EXTENSIONS = frozenset({".txt", ".text", ".md", ".markdown"})
+HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml"})
+RTF_EXTENSIONS = frozenset({".rtf"})
+TEXT_EXTENSIONS: frozenset[str] = PLAIN_EXTENSIONS | HTML_EXTENSIONS | RTF_EXTENSIONS
+OOXML_EXTENSIONS = frozenset({".docx", ".pptx", ".xlsx"})
+ODF_EXTENSIONS = frozenset({".odt", ".odp", ".ods"})
+OFFICE_EXTENSIONS: frozenset[str] = OOXML_EXTENSIONS | ODF_EXTENSIONS
+DOCUMENT_EXTENSIONS: frozenset[str] = PDF_EXTENSIONS | TEXT_EXTENSIONS | OFFICE_EXTENSIONS
