@@ -94,3 +94,17 @@ def test_reading_a_photo_loads_no_document_reader(tmp_path: Path) -> None:
         " '.render', '.embedded'))))"
     )
     assert out == "['image', 'document', 'document', 'document'] []"
+
+
+def test_photos_open_with_the_same_decoders_as_with_every_pillow_plugin() -> None:
+    """Only the allowed formats' plugins are imported to open a photo; the decoders tried
+    are those Pillow offers with all of its plugins loaded."""
+    out = _fresh(
+        "import sys; from desktop_app.core.extractors import images; from PIL import Image;"
+        "tried = images._open_formats();"
+        "plugins = sum(m.startswith('PIL.') and m.endswith('Plugin') for m in sys.modules);"
+        "Image.init();"
+        "print(tried == tuple(n for n in images._ALLOWED_FORMATS if n in Image.OPEN),"
+        " plugins < 20)"
+    )
+    assert out == "True True"
