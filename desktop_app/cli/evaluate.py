@@ -10,7 +10,7 @@ from pathlib import Path
 from desktop_app.cli.common import Subparsers
 from desktop_app.cli.progress import ProgressBar
 from desktop_app.config import Settings
-from desktop_app.core.indexing.pipeline import Progress
+from desktop_app.core.records import Progress
 
 
 def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:

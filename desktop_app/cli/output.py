@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from desktop_app.cli.common import plural
-from desktop_app.core.extractors.video import format_time
 from desktop_app.core.query.query_text import SearchHit
 from desktop_app.core.query.results import QueryResults, ResultFile
 from desktop_app.core.records import file_to_open
@@ -100,6 +99,8 @@ def print_results(
         marker = "" if hit.relevant else "  (below cutoff)"
         where = f"  [page {hit.page}]" if hit.page else ""
         if hit.at_s is not None:
+            from desktop_app.core.extractors.video import format_time  # (imports Pillow)
+
             where = f"  [at {format_time(hit.at_s)}]"
         print(f"{hit.relevance:4.0f}  {hit.file.path}{where}{marker}")
         if hit.companions:

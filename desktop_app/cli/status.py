@@ -8,7 +8,6 @@ from collections import Counter
 from typing import Any
 
 from desktop_app.cli.common import Subparsers
-from desktop_app.core.extractors.video import video_limits
 from desktop_app.core.indexing.other_kinds import other_kinds_line
 from desktop_app.core.library import Library
 from desktop_app.core.records import RAW, LibraryStatus
@@ -61,7 +60,7 @@ def _status_json(st: LibraryStatus) -> dict[str, Any]:
         "vectors": st.vectors,
         "index_size": st.index_size,
         "kinds": st.kinds,
-        "video_limits": video_limits(),
+        "video_limits": _video_limits(),
         "switching_to": {
             "model": st.switching.note,
             "done": st.switching.done,
@@ -102,7 +101,7 @@ def _print_status(st: LibraryStatus) -> None:
                 if st.kinds.get(k)
             )
         )
-    print(f"Videos:  {video_limits()}")
+    print(f"Videos:  {_video_limits()}")
     others = other_kinds_line(Counter(st.other_kinds))
     if others:
         print(f"Others:  {others}")
@@ -110,3 +109,9 @@ def _print_status(st: LibraryStatus) -> None:
     for f in st.folders:
         state = "" if f.online else " (offline)"
         print(f"  {f.path}{state}{' (paused)' if f.paused else ''}")
+
+
+def _video_limits() -> str:
+    from desktop_app.core.extractors.video import video_limits  # (imports Pillow and PyAV)
+
+    return video_limits()

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop_app.cli.common import EXIT_ERROR, Subparsers, plural
-from desktop_app.core.indexing.pipeline import FileChanges, IndexSummary
 from desktop_app.core.indexing.watch_timing import DEFAULT_RECONCILE_EVERY_S, DEFAULT_SETTLE_S
 from desktop_app.core.indexing.writer_lock import LibraryBusyError
 from desktop_app.core.library import Library
+from desktop_app.core.records import FileChanges, IndexSummary
 
 if TYPE_CHECKING:
     from desktop_app.core.indexing.watcher import FolderWatcher

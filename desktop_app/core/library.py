@@ -16,12 +16,14 @@ Every mutation is a writer operation and returns the ``FileChanges`` it made.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,13 +38,10 @@ from desktop_app.core.embedding.tagging import Tagging
 from desktop_app.core.errors import LumenError
 from desktop_app.core.indexing.folders import Folders
 from desktop_app.core.indexing.other_kinds import other_kinds
-from desktop_app.core.indexing.pipeline import ChangeCallback
-from desktop_app.core.indexing.runs import SWITCH_KEY, IndexRuns
 from desktop_app.core.indexing.writer import Writer
 from desktop_app.core.people.service import People
 from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup
-from desktop_app.core.query.policy import QueryPolicy
 from desktop_app.core.query.query_text import SearchResults
 from desktop_app.core.query.results import QueryResults
 from desktop_app.core.records import (
@@ -61,6 +60,11 @@ from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.exclusions import Exclusions
 from desktop_app.core.storage.store import Store
 from desktop_app.core.understanding.records import BY_RELEVANCE, Understood
+
+if TYPE_CHECKING:
+    from desktop_app.core.indexing.pipeline import ChangeCallback
+    from desktop_app.core.indexing.runs import IndexRuns
+    from desktop_app.core.query.policy import QueryPolicy
 
 __all__ = ["Library", "LibraryStatus", "default_embedder_loader"]
 
@@ -89,14 +93,30 @@ class Library:
         self.priority = priority or QueryPriority()  # queries go first: indexing waits
         # People (issue 23): faces found, grouped and named; their writes are the writer's.
         self.people = People(store.catalog.session, commit=writer.run)
-        self.query = QueryPolicy(store, models, self.priority, self.people)
         self.tagging = Tagging(store, models, (settings.model_cache_dir, settings.data_dir))
         self.watched = Folders(store, [settings.data_dir, settings.model_cache_dir])
-        self.runs = IndexRuns(
-            settings,
-            store,
-            writer,
-            models,
+
+    # The search policy and the index runs are made (and their modules imported) on first use:
+    # a `lumen search` never needs the indexing pipeline, a `lumen index` never the query
+    # understanding (each 20-50 ms of a fresh command's start-up).
+
+    @functools.cached_property
+    def query(self) -> QueryPolicy:
+        """The whole search policy (reads only)."""
+        from desktop_app.core.query.policy import QueryPolicy
+
+        return QueryPolicy(self.store, self.models, self.priority, self.people)
+
+    @functools.cached_property
+    def runs(self) -> IndexRuns:
+        """Full runs, watcher batches and model switches."""
+        from desktop_app.core.indexing.runs import IndexRuns
+
+        return IndexRuns(
+            self.settings,
+            self.store,
+            self.writer,
+            self.models,
             self.tagging,
             self.watched,
             self.priority,
@@ -123,7 +143,8 @@ class Library:
 
     def close(self) -> None:
         """Save the index if this process wrote, release the catalog and the writer role."""
-        self.query.close()
+        if "query" in self.__dict__:  # made: its threads go
+            self.query.close()
         self.writer.close()
         self.catalog.close()
 
@@ -453,6 +474,8 @@ class Library:
 
     def _switch_on_disk(self, indexed: int) -> Progress | None:
         """A switch another process runs, or one interrupted (``lumen index`` goes on with it)."""
+        from desktop_app.core.indexing.runs import SWITCH_KEY
+
         switch = self.catalog.get_meta(SWITCH_KEY)
         if not switch:
             return None

@@ -59,3 +59,52 @@ def test_image_extensions_are_those_of_every_pillow_plugin() -> None:
         "print(found == images.IMAGE_EXTENSIONS, '.psd' in found)"
     )
     assert out == "True True"
+
+
+def test_a_search_loads_no_decoder_and_no_indexing_pipeline() -> None:
+    """A fresh `lumen search` (the CLI, the library and its search policy) imports neither
+    Pillow nor the indexing pipeline: it reads no picture and indexes nothing."""
+    out = _fresh(
+        "import sys, desktop_app.cli.app, desktop_app.cli.parser, desktop_app.core.query.policy;"
+        "print(sorted(m for m in sys.modules if m == 'PIL' or m.endswith(('.pipeline',"
+        " '.embed_pass'))))"
+    )
+    assert out == "[]"
+
+
+def test_pairing_knows_every_extension_a_photo_or_video_is_read_from() -> None:
+    from desktop_app.core.extractors.images import IMAGE_EXTENSIONS
+    from desktop_app.core.extractors.suffixes import PHOTO_SUFFIXES, VIDEO_EXTENSIONS
+    from desktop_app.core.extractors.video import VIDEO_EXTENSIONS as READ_VIDEOS
+
+    assert IMAGE_EXTENSIONS <= PHOTO_SUFFIXES
+    assert VIDEO_EXTENSIONS == READ_VIDEOS
+
+
+def test_reading_a_photo_loads_no_document_reader(tmp_path: Path) -> None:
+    """Indexing photos (what is read, and which kind each file is) never pays for the PDF,
+    Office and text readers; the first document loads them."""
+    out = _fresh(
+        "import sys; from pathlib import Path; from PIL import Image;"
+        f"p = Path({str(tmp_path / 'a.jpg')!r}); Image.new('RGB', (64, 48), 'red').save(p);"
+        "from desktop_app.core import extractors;"
+        "kinds = [extractors.kind_for_path(Path(n)) for n in ('a.jpg', 'b.pdf', 'c.docx', 'd.md')];"
+        "assert extractors.extract(p).image is not None;"
+        "print(kinds, sorted(m for m in sys.modules if m.endswith(('.pdf', '.office', '.text',"
+        " '.render', '.embedded'))))"
+    )
+    assert out == "['image', 'document', 'document', 'document'] []"
+
+
+def test_photos_open_with_the_same_decoders_as_with_every_pillow_plugin() -> None:
+    """Only the allowed formats' plugins are imported to open a photo; the decoders tried
+    are those Pillow offers with all of its plugins loaded."""
+    out = _fresh(
+        "import sys; from desktop_app.core.extractors import images; from PIL import Image;"
+        "tried = images._open_formats();"
+        "plugins = sum(m.startswith('PIL.') and m.endswith('Plugin') for m in sys.modules);"
+        "Image.init();"
+        "print(tried == tuple(n for n in images._ALLOWED_FORMATS if n in Image.OPEN),"
+        " plugins < 20)"
+    )
+    assert out == "True True"

@@ -108,5 +108,15 @@ def test_a_missing_or_damaged_model_file_is_named(tmp_path: Path) -> None:
         load_face_model(tmp_path)
     damaged = tmp_path / DESCRIPTOR_FILE
     damaged.write_bytes((models_folder() / DESCRIPTOR_FILE).read_bytes()[:50_000])
+    model = load_face_model(tmp_path)
     with pytest.raises(FaceModelError, match=str(damaged)):
-        load_face_model(tmp_path)
+        model.faces(photo(PEOPLE["astronaut"]))  # the first face needs the describing files
+
+
+def test_photos_without_faces_are_looked_at_without_the_describing_files(tmp_path: Path) -> None:
+    """Only the detector decides that a photo shows nobody: a run of such photos never reads
+    the landmark and descriptor models (a damaged one does not stop it)."""
+    shutil.copy(models_folder() / LANDMARKS_FILE, tmp_path / LANDMARKS_FILE)
+    (tmp_path / DESCRIPTOR_FILE).write_bytes(b"not a model")
+    model = load_face_model(tmp_path)
+    assert [len(model.faces(photo(name))) for name in NO_FACES] == [0] * len(NO_FACES)

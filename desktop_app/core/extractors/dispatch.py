@@ -12,23 +12,22 @@ from PIL import Image
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, FileKind, Passage
 from desktop_app.core.extractors.chatter import quiet_decoder_warnings
-from desktop_app.core.extractors.embedded import largest_picture
 from desktop_app.core.extractors.images import IMAGE_EXTENSIONS, extract_image, open_for_display
 from desktop_app.core.extractors.limits import file_budget
-from desktop_app.core.extractors.office import OFFICE_EXTENSIONS, extract_office
-from desktop_app.core.extractors.pdf import PDF_EXTENSIONS, extract_pdf, render_pdf_page
 from desktop_app.core.extractors.pixels import fit_longest
 from desktop_app.core.extractors.raw import RAW_EXTENSIONS, extract_raw
-from desktop_app.core.extractors.render import text_page_image
-from desktop_app.core.extractors.text import TEXT_EXTENSIONS, clean_text, extract_text_file
+from desktop_app.core.extractors.suffixes import (
+    DOCUMENT_EXTENSIONS,
+    OFFICE_EXTENSIONS,
+    PDF_EXTENSIONS,
+    TEXT_EXTENSIONS,
+)
 from desktop_app.core.extractors.video import VIDEO_EXTENSIONS, extract_video, video_frame
 
 if TYPE_CHECKING:
     from desktop_app.core.extractors.ocr import OcrEngine
 
 log = logging.getLogger(__name__)
-
-DOCUMENT_EXTENSIONS: frozenset[str] = PDF_EXTENSIONS | TEXT_EXTENSIONS | OFFICE_EXTENSIONS
 
 SUPPORTED_EXTENSIONS: frozenset[str] = (
     IMAGE_EXTENSIONS | RAW_EXTENSIONS | DOCUMENT_EXTENSIONS | VIDEO_EXTENSIONS
@@ -88,6 +87,16 @@ def _extract(path: Path, image_size: int, ocr: OcrEngine | None) -> Extraction:
         return extraction
     if kind == "video":
         return extract_video(path, image_size)
+    return _extract_document(path, image_size, ocr)
+
+
+def _extract_document(path: Path, image_size: int, ocr: OcrEngine | None) -> Extraction:
+    # The document readers load with the first document (20-30 ms a run of photos need not pay).
+    from desktop_app.core.extractors.embedded import largest_picture
+    from desktop_app.core.extractors.office import extract_office
+    from desktop_app.core.extractors.pdf import extract_pdf
+    from desktop_app.core.extractors.text import extract_text_file
+
     suffix = path.suffix.lower()
     if suffix in PDF_EXTENSIONS:
         return extract_pdf(path, image_size, ocr)
@@ -106,6 +115,7 @@ def _extract(path: Path, image_size: int, ocr: OcrEngine | None) -> Extraction:
 
 def _ocr_image(path: Path, ocr: OcrEngine) -> list[Passage]:
     from desktop_app.core.extractors.ocr import OCR_MAX_SIDE
+    from desktop_app.core.extractors.text import clean_text
 
     picture = open_for_display(path, OCR_MAX_SIDE)
     try:
@@ -124,6 +134,12 @@ def document_thumbnail(path: Path, size: int) -> Image.Image:
     PDFs are rendered; other documents show their first lines on a page; a video shows a frame
     a tenth of the way in. Photos open as they are. Raises ``ExtractionError`` like ``extract``.
     """
+    from desktop_app.core.extractors.embedded import largest_picture
+    from desktop_app.core.extractors.office import extract_office
+    from desktop_app.core.extractors.pdf import render_pdf_page
+    from desktop_app.core.extractors.render import text_page_image
+    from desktop_app.core.extractors.text import extract_text_file
+
     suffix = path.suffix.lower()
     if suffix in VIDEO_EXTENSIONS:
         return video_frame(path, None, size)

@@ -22,15 +22,13 @@ from xml.etree import ElementTree
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, Passage
 from desktop_app.core.extractors.files import os_reason, readable_file, short_reason
+from desktop_app.core.extractors.suffixes import ODF_EXTENSIONS, OFFICE_EXTENSIONS
 from desktop_app.core.extractors.text import MAX_TEXT_CHARS, blocks, clean_text
 
 __all__ = ["OFFICE_EXTENSIONS", "extract_office"]
 
 log = logging.getLogger(__name__)
 
-OOXML_EXTENSIONS = frozenset({".docx", ".pptx", ".xlsx"})
-ODF_EXTENSIONS = frozenset({".odt", ".odp", ".ods"})
-OFFICE_EXTENSIONS: frozenset[str] = OOXML_EXTENSIONS | ODF_EXTENSIONS
 
 # A zip member is never read past this many uncompressed bytes (zip bombs, giant sheets).
 MAX_PART_BYTES = 64_000_000

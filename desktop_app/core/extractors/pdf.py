@@ -14,6 +14,7 @@ from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, Passage
 from desktop_app.core.extractors.files import readable_file
 from desktop_app.core.extractors.limits import check_time, render_scale
+from desktop_app.core.extractors.suffixes import PDF_EXTENSIONS
 from desktop_app.core.extractors.text import MAX_TEXT_CHARS, clean_text
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ __all__ = ["PDF_EXTENSIONS", "extract_pdf", "render_pdf_page"]
 
 log = logging.getLogger(__name__)
 
-PDF_EXTENSIONS = frozenset({".pdf"})
 
 # Pages read for their text layer (the text itself is capped by MAX_TEXT_CHARS too).
 MAX_PAGES = 5_000

@@ -12,6 +12,11 @@ from typing import BinaryIO
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors.base import Extraction, Passage
+from desktop_app.core.extractors.suffixes import (
+    HTML_EXTENSIONS,
+    RTF_EXTENSIONS,
+    TEXT_EXTENSIONS,
+)
 
 __all__ = [
     "BLOCK_CHARS",
@@ -33,10 +38,6 @@ MAX_MARKUP_BYTES = 16_000_000
 # Text is stored for keyword search in blocks of about this size (page-less formats).
 BLOCK_CHARS = 2_000
 
-PLAIN_EXTENSIONS = frozenset({".txt", ".text", ".md", ".markdown"})
-HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml"})
-RTF_EXTENSIONS = frozenset({".rtf"})
-TEXT_EXTENSIONS: frozenset[str] = PLAIN_EXTENSIONS | HTML_EXTENSIONS | RTF_EXTENSIONS
 
 _READ_CHUNK = 1 << 16
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")

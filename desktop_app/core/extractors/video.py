@@ -28,6 +28,7 @@ from desktop_app.core.extractors.exif import camera_name
 from desktop_app.core.extractors.files import readable_file
 from desktop_app.core.extractors.limits import check_time
 from desktop_app.core.extractors.reasons import decoder_failure
+from desktop_app.core.extractors.suffixes import VIDEO_EXTENSIONS
 
 __all__ = [
     "DECODE_BUDGET_S",
@@ -43,12 +44,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-VIDEO_EXTENSIONS: frozenset[str] = frozenset(
-    {
-        ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".3gp", ".3g2", ".mts",
-        ".m2ts", ".mpg", ".mpeg", ".wmv", ".ogv", ".flv",
-    }
-)  # fmt: skip
 
 # Vectors kept per video at most (one per scene). Chosen by measurement
 # (benchmarks/bench_video.py): each kept frame costs one image embedding, and beyond this

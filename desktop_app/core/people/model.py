@@ -8,20 +8,25 @@ missing install costs nothing until then and says so in one plain line.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 from desktop_app.config import default_model_cache_dir
 from desktop_app.core.errors import LumenError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +117,20 @@ def _dlib() -> Any:
 class FaceModel:
     """Finds faces in a picture and describes each one; built by ``load_face_model``."""
 
-    def __init__(self, detector: Any, landmarks: Any, describer: Any, dlib: Any) -> None:
+    def __init__(self, detector: Any, parts: Callable[[], tuple[Any, Any]], dlib: Any) -> None:
         self._detector = detector
-        self._landmarks = landmarks
-        self._describer = describer
+        # The landmark and descriptor models (~0.25 s to read) load with the first face found:
+        # a run of photos without people, a one-photo index most often, never reads them.
+        self._read_parts = parts
+        self._parts: tuple[Any, Any] | None = None
+        self._parts_lock = threading.Lock()
         self._dlib = dlib
+
+    def _landmarks_and_describer(self) -> tuple[Any, Any]:
+        with self._parts_lock:
+            if self._parts is None:
+                self._parts = self._read_parts()
+            return self._parts
 
     def faces(self, image: Image.Image) -> list[DetectedFace]:
         """The faces of ``image`` (upright), largest first, at most ``MAX_FACES``."""
@@ -127,7 +141,7 @@ class FaceModel:
         copy = image.convert("RGB")
         if abs(scale - 1.0) > 0.01:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            copy = copy.resize(size, Image.Resampling.BILINEAR)
+            copy = copy.resize(size, _bilinear())
         else:
             scale = 1.0
         pixels = np.ascontiguousarray(np.asarray(copy, dtype=np.uint8))
@@ -137,18 +151,27 @@ class FaceModel:
             for rect, score in zip(rects, scores, strict=True)
             if score >= MIN_SCORE and min(rect.width(), rect.height()) / scale >= MIN_FACE_PX
         ]
+        if not found:
+            return []
         found.sort(key=lambda item: -item[0].area())
+        landmarks, describer = self._landmarks_and_describer()
         faces: list[DetectedFace] = []
         deadline = time.monotonic() + DESCRIBE_BUDGET_S
         for rect, score in found[:MAX_FACES]:
             if faces and time.monotonic() > deadline:
                 break
-            shape = self._landmarks(pixels, rect)
+            shape = landmarks(pixels, rect)
             descriptor = np.asarray(
-                self._describer.compute_face_descriptor(pixels, shape), dtype=np.float32
+                describer.compute_face_descriptor(pixels, shape), dtype=np.float32
             )
             faces.append(DetectedFace(_box(rect, scale, width, height), score, descriptor))
         return faces
+
+
+def _bilinear() -> Image.Resampling:
+    from PIL import Image  # (a search imports this module and looks at no picture)
+
+    return Image.Resampling.BILINEAR
 
 
 def _box(rect: Any, scale: float, width: int, height: int) -> Box:
@@ -164,21 +187,29 @@ def load_face_model(folder: Path | None = None, detector_cache: Path | None = No
     """The face model from ``folder`` (default: the installed ``face-recognition-models``);
     its detector kept ready in ``detector_cache`` (default: Lumen's model cache).
 
-    Raises ``FaceModelMissingError`` when dlib or a model file is not there, and
-    ``FaceModelError`` naming the file when one cannot be read.
+    Raises ``FaceModelMissingError`` when dlib or a model file is not there; a model file
+    that cannot be read raises ``FaceModelError`` naming it when the first face is described.
     """
     dlib = _dlib()
     folder = models_folder() if folder is None else folder
+    for name in (LANDMARKS_FILE, DESCRIPTOR_FILE):
+        if not (folder / name).is_file():
+            raise FaceModelMissingError(
+                f"The face model file {folder / name} is missing; reinstall it: {INSTALL_HINT}"
+            )
+    cache = default_model_cache_dir() if detector_cache is None else detector_cache
+    parts = functools.partial(_read_parts, dlib, folder)
+    return FaceModel(frontal_detector(dlib, cache), parts, dlib)
+
+
+def _read_parts(dlib: Any, folder: Path) -> tuple[Any, Any]:
+    """The landmark and descriptor models (``FaceModelError`` naming a file that cannot be read)."""
     loaded = []
     for name, build in (
         (LANDMARKS_FILE, dlib.shape_predictor),
         (DESCRIPTOR_FILE, dlib.face_recognition_model_v1),
     ):
         path = folder / name
-        if not path.is_file():
-            raise FaceModelMissingError(
-                f"The face model file {path} is missing; reinstall it: {INSTALL_HINT}"
-            )
         try:
             loaded.append(build(str(path)))
         except (RuntimeError, OSError, ValueError) as exc:
@@ -186,8 +217,7 @@ def load_face_model(folder: Path | None = None, detector_cache: Path | None = No
                 f"The face model file {path} cannot be read (damaged or incomplete?); "
                 f"reinstall it: pip install --force-reinstall face-recognition-models"
             ) from exc
-    cache = default_model_cache_dir() if detector_cache is None else detector_cache
-    return FaceModel(frontal_detector(dlib, cache), loaded[0], loaded[1], dlib)
+    return loaded[0], loaded[1]
 
 
 def frontal_detector(dlib: Any, cache_dir: Path) -> Any:

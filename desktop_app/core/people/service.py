@@ -68,9 +68,9 @@ class People(Corrections):
 
     def load_model_soon(self) -> None:
         """Start loading the face model on a thread of its own, for a run that will look for
-        faces once its files are embedded: the load (about 0.5 s) then overlaps the embedding,
-        which leaves a core free on a small run. A model that cannot load says so later, when
-        the face pass asks for it."""
+        faces once its files are embedded: the load (dlib and its detector; the describing
+        models follow with the first face) then overlaps the embedding, which leaves a core
+        free on a small run. A model that cannot load says so later, when the face pass asks."""
         if self._model is not None or not self.store.enabled():
             return
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from desktop_app.core.extractors.images import IMAGE_EXTENSIONS
-from desktop_app.core.extractors.raw import RAW_EXTENSIONS
-from desktop_app.core.extractors.video import VIDEO_EXTENSIONS
+# (the extensions alone: the extractors import Pillow, which a search need not load)
+from desktop_app.core.extractors.suffixes import PHOTO_SUFFIXES, VIDEO_EXTENSIONS
 from desktop_app.core.query.query_text import SearchResults
+from desktop_app.core.records import RAW_EXTENSIONS
 from desktop_app.core.storage.catalog import Catalog
 
 __all__ = ["pair_up", "same_shot"]
@@ -23,7 +23,7 @@ def _sort(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in RAW_EXTENSIONS:
         return "raw"
-    if suffix in IMAGE_EXTENSIONS:
+    if suffix in PHOTO_SUFFIXES:
         return "photo"
     if suffix in VIDEO_EXTENSIONS:
         return "video"

@@ -6,6 +6,7 @@ import time
 
 from sqlalchemy import delete, select
 
+from desktop_app.core.storage import fast_reads
 from desktop_app.core.storage.catalog_db import CatalogPart
 from desktop_app.core.storage.catalog_tables import ExclusionRow, Meta, rowcount
 
@@ -20,9 +21,11 @@ class CatalogMeta(CatalogPart):
 
     def get_meta(self, key: str) -> str | None:
         """The value stored under ``key`` (None: never set)."""
-        with self._db.session() as s:
-            row = s.get(Meta, key)
-            return row.value if row else None
+        # Plain SQL: every command reads a few values at start-up, and the ORM's first load of
+        # a row cost ~15 ms (then ~2 ms each) against 0.3 ms.
+        with fast_reads.connection(self._db) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``."""
