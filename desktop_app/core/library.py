@@ -409,9 +409,17 @@ class Library:
         """Groups of photos that are the same picture (copies, edits, bursts), biggest first."""
         return self.query.duplicates(threshold, progress)
 
-    def recent(self, k: int = 100, file_filter: FileFilter | None = None) -> list[FileRecord]:
-        """Newest indexed files (what an empty query shows)."""
-        return self.query.recent(k, file_filter)
+    def recent(
+        self,
+        k: int = 100,
+        file_filter: FileFilter | None = None,
+        *,
+        offset: int = 0,
+        pending: bool = False,
+    ) -> list[FileRecord]:
+        """Newest indexed files (what an empty query shows), ``k`` from position ``offset``;
+        ``pending``: files not embedded yet follow them."""
+        return self.query.recent(k, file_filter, offset=offset, pending=pending)
 
     def find_by_name(
         self,

@@ -167,7 +167,7 @@ class LibraryService(PeopleCalls):
                 query.similar_at,
             )
         elif query.is_recent:
-            found = results.recent_files(self.library, query.limit, file_filter)
+            found = results.recent_files(self.library, query.limit, file_filter, query.offset)
         else:
             found = self.library.search_understood(  # dates, places and kinds become filters
                 query.text,
