@@ -86,7 +86,10 @@ class LibraryService(PeopleCalls):
     # -- reads ----------------------------------------------------------------------------
 
     def info(self) -> LibraryStatus:
-        return self.library.status()
+        """The library's status (counts of files, kinds, folders). Background work: read after
+        each index run, when the user may be typing, it waits while a query runs."""
+        with self.library.priority.background():
+            return self.library.status()
 
     def failures(self) -> tuple[Failure, ...]:
         return tuple(Failure(r.path, r.error or "unknown reason") for r in self.library.failures())

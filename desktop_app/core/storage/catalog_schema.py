@@ -113,8 +113,13 @@ def migrate(conn: Connection) -> None:
         kept_counts.create(conn)
     if version < recent_order.FIRST_FORMAT:
         # Step 10 (issue 22): the empty query's listing (newest first) as an index: a page of it
-        # is read from the index instead of sorting every indexed file each time.
+        # is read from the index instead of sorting every indexed file each time; and the
+        # files of each kind counted from an index alone (the window's status, after each
+        # index run: 0.13-0.18 s at 100k files read from the rows, beside the first query).
         recent_order.create_index(conn)
+        conn.execute(
+            text("CREATE INDEX IF NOT EXISTS ix_files_status_kind ON files (status, kind, name)")
+        )
     # Later steps go here, one commented ``if version < N`` block each.
     if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))
