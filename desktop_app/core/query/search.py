@@ -315,11 +315,9 @@ class SearchService:
 
     def _groups(self, roles: frozenset[str] | None) -> list[tuple[str, np.ndarray | None]]:
         """The modalities to search, each with its vector ids (None: the whole index)."""
-        # Kept while the index is the same array: a vector's role never changes, and a vector
-        # added or removed makes a new one; other writes (tags, faces) leave the modalities be.
+        # Kept while the index is the same array (a vector added or removed makes a new one).
         live = self._index.ids()
-        cached = self._roles
-        if cached is None or cached[0] is not live:
+        if (cached := self._roles) is None or cached[0] is not live:  # (roles never change)
             cached = self._roles = (live, self._role_ids(live))
         groups = cached[1]
         if len(groups) == 1:  # photos only: one modality, searched as a whole
