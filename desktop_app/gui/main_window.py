@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.search.image_pasted.connect(self.paste_image)
         self.filters.filters_changed.connect(q.filters_changed)
         self.filters.sort_changed.connect(self.model.set_sort)
+        self.filters.sort_changed.connect(lambda _mode: q.sort_changed())
         self.filters.zoom_changed.connect(self.set_thumbnail_size)
         self.summary.show_more.connect(q.show_more)
         self.summary.clear_similar.connect(self.clear_search)

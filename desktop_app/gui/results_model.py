@@ -118,6 +118,7 @@ class ResultsModel(QAbstractListModel):
     """
 
     thumbnails_changed = Signal()
+    more_wanted = Signal()  # the view reached the last row and ``more`` says more can come
 
     def __init__(self, loader: ThumbnailLoader, cache_items: int = 600) -> None:
         super().__init__()
@@ -133,6 +134,7 @@ class ResultsModel(QAbstractListModel):
         self._failed: set[str] = set()
         self._cache_items = cache_items
         self.result: QueryResult | None = None
+        self.more = False  # more rows of this result can be asked for (the recent listing)
 
     # -- contents -------------------------------------------------------------------------
 
@@ -140,12 +142,33 @@ class ResultsModel(QAbstractListModel):
         """Show ``result``'s rows (in the current sort order)."""
         self.result = result
         self._ranked = list(result.rows)
+        self.more = False
         self._loader.forget_queue()
         self._relayout()
+
+    def append(self, result: QueryResult) -> int:
+        """Add ``result``'s rows (the next page of the shown result) after the shown ones: it
+        becomes the shown result; rows already shown are not added again. Rows shown keep
+        their place (and the view its selection and scroll) unless the sort interleaves them."""
+        shown = set(self._row_of_path)
+        new = [row for row in result.rows if row[Col.PATH] not in shown]
+        self._ranked += new
+        self.result = dataclasses.replace(result, rows=tuple(self._ranked))
+        merged = _sorted(self._ranked, self._sort)
+        if merged[: len(self._rows_shown)] != self._rows_shown:
+            self._relayout()
+        elif new:
+            first = len(self._rows_shown)
+            self.beginInsertRows(QModelIndex(), first, len(merged) - 1)
+            self._rows_shown = merged
+            self._reindex()
+            self.endInsertRows()
+        return len(new)
 
     def clear(self) -> None:
         self.result = None
         self._ranked = []
+        self.more = False
         self._relayout()
 
     def set_sort(self, mode: str) -> None:
@@ -258,6 +281,14 @@ class ResultsModel(QAbstractListModel):
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows_shown)
+
+    def canFetchMore(self, parent: AnyIndex) -> bool:
+        return self.more and not parent.isValid()
+
+    def fetchMore(self, parent: AnyIndex) -> None:
+        if self.canFetchMore(parent):
+            self.more = False  # until the page asked for arrives
+            self.more_wanted.emit()
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         number = index.row()

@@ -9,6 +9,7 @@ filter, asked for similar files, asked for more) and reads the search text and f
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,14 +17,19 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.gui.results_model import ResultsModel
+from desktop_app.gui.results_model import SORT_NEWEST, SORT_RELEVANCE, ResultsModel
 from desktop_app.gui.workers import LibraryBridge
 from desktop_app.host.protocol import FileChanges, FileFilter, ItemRow, Query, QueryResult
 
 REFRESH_MS = 1500  # while indexing, the current query is re-run at most this often
 BUSY_MS = 300  # an answer slower than this says "Searching…"
 SEARCH_LIMIT = 200
-RECENT_LIMIT = 20_000  # an empty query shows this many files, newest first
+# An empty query shows the newest files a page at a time: the grid asks for the next page as
+# the user scrolls to its last row (a library of 100k files answered 20,000 rows in ~1.3 s).
+RECENT_PAGE = 500
+# Sorted by name or oldest first, the listing is read whole, up to this many files.
+RECENT_LIMIT = 20_000
+_PAGED_SORTS = (SORT_RELEVANCE, SORT_NEWEST)  # the listing's own order
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,7 @@ class SearchPresenter(QObject):
         self.picture_query = False
         self.show_all = False
         self.limit = SEARCH_LIMIT
+        self.recent_rows = RECENT_PAGE  # rows of the recent listing asked for (pages loaded)
         # Understood parts the user took back (removed chips): searched as words (issue 21).
         self.literal: frozenset[str] = frozenset()
         self.last_query: Query | None = None
@@ -69,6 +76,7 @@ class SearchPresenter(QObject):
         bridge.results.connect(self._arrived)
         bridge.query_failed.connect(self._failed)
         bridge.files_changed.connect(self.files_changed)
+        model.more_wanted.connect(self._next_page)
 
     # -- the query ------------------------------------------------------------------------
 
@@ -92,7 +100,7 @@ class SearchPresenter(QObject):
                 limit=self.limit,
                 show_all=self.show_all,
             )
-        limit = self.limit if text else RECENT_LIMIT
+        limit = self.limit if text else self._recent_limit()
         return Query(
             text=text, filters=filters, limit=limit, show_all=self.show_all, literal=self.literal
         )
@@ -109,6 +117,20 @@ class SearchPresenter(QObject):
         self.last_query = query
         self.bridge.search(query)
         self._busy.start()
+
+    def _recent_limit(self) -> int:
+        if self.model.sort_mode in _PAGED_SORTS:
+            return self.recent_rows
+        return max(self.recent_rows, RECENT_LIMIT)
+
+    def sort_changed(self) -> None:
+        """The grid's sort changed: the recent listing sorted by name or oldest first is read
+        whole (its pages come newest first)."""
+        shown = self.model.result
+        if shown is None or not shown.query.is_recent or len(shown.rows) < shown.query.limit:
+            return
+        if self.current_query().limit > shown.query.limit:
+            self.run_query()
 
     def typed(self) -> None:
         """The search text changed: a new text query, asked for now (no typing pause); with a
@@ -132,6 +154,7 @@ class SearchPresenter(QObject):
         """A filter changed: ask again now, from the first page of results."""
         self.show_all = False
         self.limit = SEARCH_LIMIT
+        self.recent_rows = RECENT_PAGE
         self.run_query()
 
     def show_more(self) -> None:
@@ -166,12 +189,43 @@ class SearchPresenter(QObject):
         self.similar_at = similar_at
         self.show_all = False
         self.limit = SEARCH_LIMIT
+        self.recent_rows = RECENT_PAGE
 
     # -- answers --------------------------------------------------------------------------
 
     def _arrived(self, result: QueryResult) -> None:
         self._busy.stop()
+        query = result.query
+        if query.offset:
+            self._page_arrived(result)
+            return
         self.results_ready.emit(result)
+        shown = self.model.result
+        if shown is not None and shown.query == query and query.is_recent:
+            self.model.more = len(result.rows) >= query.limit  # a full page: more may follow
+
+    def _next_page(self) -> None:
+        """The grid reached the last row of the recent listing: ask for its next page."""
+        shown = self.model.result
+        if self._closed or shown is None or shown.query != self.last_query:
+            return
+        page = dataclasses.replace(shown.query, limit=RECENT_PAGE, offset=len(shown.rows))
+        self.bridge.search(page)
+        self._busy.start()
+
+    def _page_arrived(self, result: QueryResult) -> None:
+        shown = self.model.result
+        query = result.query
+        if shown is None or dataclasses.replace(query, limit=shown.query.limit, offset=0) != (
+            shown.query
+        ):
+            return  # the page of another listing
+        whole = dataclasses.replace(shown.query, limit=shown.query.limit + query.limit)
+        self.recent_rows = whole.limit  # a refresh asks for every row loaded
+        self.last_query = whole
+        self.model.append(dataclasses.replace(result, query=whole))
+        self.model.more = len(result.rows) >= query.limit
+        self.results_changed.emit(self.model.result)
 
     def _failed(self, query: Query, message: str) -> None:
         self._busy.stop()

@@ -74,6 +74,9 @@ class Query:
     show_all: bool = False  # include hits below the relevance cutoff
     # Issue 21: understood parts the user took back (a removed chip): "date", "place", "kind".
     literal: frozenset[str] = frozenset()
+    # Recent files: the page from this position of the listing on (the grid asks for the next
+    # page as the user scrolls to the end of the rows it has).
+    offset: int = 0
 
     @property
     def is_recent(self) -> bool:

@@ -86,7 +86,10 @@ class LibraryService(PeopleCalls):
     # -- reads ----------------------------------------------------------------------------
 
     def info(self) -> LibraryStatus:
-        return self.library.status()
+        """The library's status (counts of files, kinds, folders). Background work: read after
+        each index run, when the user may be typing, it waits while a query runs."""
+        with self.library.priority.background():
+            return self.library.status()
 
     def failures(self) -> tuple[Failure, ...]:
         return tuple(Failure(r.path, r.error or "unknown reason") for r in self.library.failures())
@@ -131,13 +134,21 @@ class LibraryService(PeopleCalls):
     def _resolve_kinds(self) -> None:
         """The kinds a query or a chip names ("photos", "videos", "documents") resolved to
         their vectors, kept by the catalog until it changes: the first query naming one would
-        resolve it (~0.2 s at 100k files), halfway through typing "a photo of a dog"."""
-        catalog, space = self.library.catalog, self.library.store.space
-        present = catalog.indexed_kinds()
-        for kind in WARM_KINDS:
-            stop_if_superseded()
-            if space and present.get(kind):
-                catalog.allowed_vector_ids(space, FileFilter(kinds=frozenset({kind})))
+        resolve it (~0.2 s at 100k files), halfway through typing "a photo of a dog".
+        Background work: a query typed meanwhile goes first."""
+        catalog, space, priority = (
+            self.library.catalog,
+            self.library.store.space,
+            self.library.priority,
+        )
+        with priority.background():
+            priority.checkpoint()
+            present = catalog.indexed_kinds()
+            for kind in WARM_KINDS:
+                stop_if_superseded()
+                priority.checkpoint()
+                if space and present.get(kind):
+                    catalog.allowed_vector_ids(space, FileFilter(kinds=frozenset({kind})))
 
     def cancel_download(self) -> None:
         """Stop a download of the model's weights in progress (the call loading it then fails)."""
@@ -167,7 +178,7 @@ class LibraryService(PeopleCalls):
                 query.similar_at,
             )
         elif query.is_recent:
-            found = results.recent_files(self.library, query.limit, file_filter)
+            found = results.recent_files(self.library, query.limit, file_filter, query.offset)
         else:
             found = self.library.search_understood(  # dates, places and kinds become filters
                 query.text,

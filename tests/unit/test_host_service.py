@@ -127,6 +127,30 @@ def test_thumbnails_wait_while_a_query_is_answered(
     assert made and len(made[0]) == len(wanted) and all(made[0])
 
 
+def test_the_status_read_after_an_index_run_waits_while_a_query_is_answered(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    """The window reads the library's status when an index run ends, often as the user types:
+    its counts (~0.2 s at 100k files) must not share the cores with the first query."""
+    from tests.support.waiting import wait_until
+
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    photos = tmp_path / "photos"
+    write_shape_photos(photos, seeds=(7,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        library.index([photos])
+        service = LibraryService(library)
+        read: list[int] = []
+        with library.priority.query():  # a query is being answered
+            worker = threading.Thread(target=lambda: read.append(service.info().indexed))
+            worker.start()
+            wait_until(lambda: library.priority.waits > 0, what="the status read to stand aside")
+            assert not read
+        worker.join(30)
+        service.close()
+    assert read == [len(list(photos.iterdir()))]
+
+
 def test_a_refreshed_row_says_where_its_photo_was_taken(
     tiny_library: Library, tmp_path: Path
 ) -> None:

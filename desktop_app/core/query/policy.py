@@ -324,9 +324,17 @@ class QueryPolicy:
             return []
         return find_duplicates(store.catalog, store.index, store.space, threshold, progress)
 
-    def recent(self, k: int = 100, file_filter: FileFilter | None = None) -> list[FileRecord]:
-        """Newest indexed files (what an empty query shows)."""
-        return self._store.catalog.recent_files(k, file_filter)
+    def recent(
+        self,
+        k: int = 100,
+        file_filter: FileFilter | None = None,
+        *,
+        offset: int = 0,
+        pending: bool = False,
+    ) -> list[FileRecord]:
+        """Newest indexed files (what an empty query shows), ``k`` from position ``offset``;
+        ``pending``: files not embedded yet follow them."""
+        return self._store.catalog.recent_files(k, file_filter, offset, pending)
 
     def find_by_name(
         self,

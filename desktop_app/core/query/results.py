@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from desktop_app.core.errors import IndexMismatchError, ModelUnavailableError
 from desktop_app.core.records import FileFilter, FileRecord
+from desktop_app.core.superseded import stop_if_superseded
 from desktop_app.core.understanding.stopwords import is_stop_word
 
 if TYPE_CHECKING:  # (the window imports this module's names: it must not load the catalog)
@@ -29,6 +30,7 @@ BY_NAME = "name"
 BY_DATE = "recent"
 
 NAME_MATCH_LIMIT = 200
+RECENT_CHUNK = 2_000  # the newest files read this many at a time (a checkpoint between)
 MODEL_LOADING_NOTICE = "The model is still loading: showing files whose names match, for now."
 
 _HEX = re.compile(r"[0-9a-fA-F]{2,128}")
@@ -68,7 +70,14 @@ class Searcher(Protocol):
         show_all: bool = ...,
     ) -> SearchResults: ...
 
-    def recent(self, k: int = ..., file_filter: FileFilter | None = ...) -> list[FileRecord]: ...
+    def recent(
+        self,
+        k: int = ...,
+        file_filter: FileFilter | None = ...,
+        *,
+        offset: int = ...,
+        pending: bool = ...,
+    ) -> list[FileRecord]: ...
 
     def find_by_name(
         self,
@@ -179,14 +188,22 @@ def related_documents(
 
 
 def recent_files(
-    library: Searcher, limit: int, file_filter: FileFilter | None = None
+    library: Searcher, limit: int, file_filter: FileFilter | None = None, offset: int = 0
 ) -> QueryResults:
-    """The newest files (an empty query); on a first run, files not embedded yet fill up."""
-    records = library.recent(limit, file_filter)
-    if len(records) < limit and library.has_pending():
-        seen = {r.path for r in records}
-        extra = library.find_by_name([], limit - len(records), file_filter)
-        records += [r for r in extra if r.path not in seen]
+    """The newest files (an empty query): ``limit`` of them from position ``offset`` on (a
+    page of the listing); on a first run, files not embedded yet follow the indexed ones.
+
+    Read ``RECENT_CHUNK`` rows at a time: a newer query stops a long listing between them.
+    """
+    pending = library.has_pending()
+    records: list[FileRecord] = []
+    while len(records) < limit:
+        stop_if_superseded()
+        wanted = min(RECENT_CHUNK, limit - len(records))
+        page = library.recent(wanted, file_filter, offset=offset + len(records), pending=pending)
+        records += page
+        if len(page) < wanted:
+            break
     return QueryResults(tuple(ResultFile(r, thumb_key(r), BY_DATE) for r in records))
 
 

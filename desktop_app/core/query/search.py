@@ -85,8 +85,8 @@ class SearchService:
         self._background: dict[str, tuple[int, np.ndarray]] = {}
         self._per_file: tuple[int, float] | None = None  # (index size, vectors per file)
         self._seen_per_file: dict[str, float] = {}  # modality -> vectors per file of its best
-        # (the index's live ids, the catalog's write count, each modality's vector ids)
-        self._roles: tuple[np.ndarray, int, list[tuple[str, np.ndarray | None]]] | None = None
+        # (the index's live ids, each modality's vector ids among them)
+        self._roles: tuple[np.ndarray, list[tuple[str, np.ndarray | None]]] | None = None
         # (a modality's ids, a filter's allowed ids, the ids of both), the newest first
         self._subsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
@@ -315,11 +315,11 @@ class SearchService:
 
     def _groups(self, roles: frozenset[str] | None) -> list[tuple[str, np.ndarray | None]]:
         """The modalities to search, each with its vector ids (None: the whole index)."""
-        live = self._index.ids()  # the same array until the index changes
-        cached, writes = self._roles, self._catalog.write_count
-        if cached is None or cached[0] is not live or cached[1] != writes:
-            cached = self._roles = (live, writes, self._role_ids(live))
-        groups = cached[2]
+        # Kept while the index is the same array (a vector added or removed makes a new one).
+        live = self._index.ids()
+        if (cached := self._roles) is None or cached[0] is not live:  # (roles never change)
+            cached = self._roles = (live, self._role_ids(live))
+        groups = cached[1]
         if len(groups) == 1:  # photos only: one modality, searched as a whole
             return [] if roles is not None and "image" not in roles else [("image", None)]
         wanted = [(r, ids) for r, ids in groups if roles is None or r in roles]

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder, VectorOwner
-from desktop_app.core.storage import fast_reads, kept_counts, keyword_index
+from desktop_app.core.storage import fast_reads, kept_counts, keyword_index, recent_order
 from desktop_app.core.storage.catalog_db import CatalogPart
 from desktop_app.core.storage.catalog_tables import (
     FAILED,
@@ -222,19 +222,22 @@ class FolderFiles(CatalogPart):
                 query = query.limit(limit)
             return [FileRecord.from_row(r) for r in s.scalars(query)]
 
-    def recent_files(self, limit: int, file_filter: FileFilter | None = None) -> list[FileRecord]:
-        """Indexed files, newest first (by date taken, else modification time)."""
+    def recent_files(
+        self,
+        limit: int,
+        file_filter: FileFilter | None = None,
+        offset: int = 0,
+        pending: bool = False,
+    ) -> list[FileRecord]:
+        """Indexed files, newest first (by date taken, else modification time): ``limit`` of
+        them from position ``offset`` on (a page of the listing, see ``recent_order``);
+        ``pending``: files not embedded yet follow them (a first run), oldest found first."""
         with self._db.session() as s:
             # The ids alone are sorted (SQLite's sorter carried whole rows: ~0.4 s for the
             # photos of 100k files against ~0.1 s), then the rows shown are read by id.
-            query = select(FileRow.id).where(FileRow.status == INDEXED)
-            query = apply_filter(query, file_filter)
-            query = query.order_by(
-                func.coalesce(
-                    FileRow.taken_at, func.datetime(FileRow.mtime_ns / 1e9, "unixepoch")
-                ).desc()
-            ).limit(limit)
-            ids = list(s.scalars(query))
+            ids = recent_order.newest_ids(s, limit, file_filter, offset)
+            if pending:
+                ids += recent_order.pending_ids(s, limit, file_filter, offset, ids)
         records = fast_reads.files_by_ids(self._db, ids)
         return [records[i] for i in ids if i in records]
 

@@ -8,15 +8,22 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from desktop_app.core.errors import DataDirError
-from desktop_app.core.storage import deep_pending, kept_counts, keyword_index, place_store
+from desktop_app.core.storage import (
+    deep_pending,
+    kept_counts,
+    keyword_index,
+    place_store,
+    recent_order,
+)
 from desktop_app.core.storage.catalog_tables import Base, ExclusionRow, TagRow
 from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # The oldest format this version reads as it is. Format 8 lacks only step 9's kept counts,
 # which a reader counts instead: opening does not write such a catalog (a search never writes);
 # the process that becomes the writer upgrades it (``CatalogDb.upgrade``). A later step that
-# readers need (a table or column a search reads) raises it to its own format.
+# readers need (a table or column a search reads) raises it to its own format. Format 9 lacks
+# only step 10's index, without which the empty query's listing is sorted as before.
 READABLE_FROM = 8
 
 
@@ -104,6 +111,15 @@ def migrate(conn: Connection) -> None:
         # Step 9 (issue 22): each vector space's count, largest id and id sum, and the files
         # per status, kept by triggers: a fresh search reads two rows instead of two scans.
         kept_counts.create(conn)
+    if version < recent_order.FIRST_FORMAT:
+        # Step 10 (issue 22): the empty query's listing (newest first) as an index: a page of it
+        # is read from the index instead of sorting every indexed file each time; and the
+        # files of each kind counted from an index alone (the window's status, after each
+        # index run: 0.13-0.18 s at 100k files read from the rows, beside the first query).
+        recent_order.create_index(conn)
+        conn.execute(
+            text("CREATE INDEX IF NOT EXISTS ix_files_status_kind ON files (status, kind, name)")
+        )
     # Later steps go here, one commented ``if version < N`` block each.
     if version != SCHEMA_VERSION:  # (opening an up-to-date catalog writes nothing)
         conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION}"))

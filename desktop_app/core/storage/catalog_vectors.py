@@ -21,7 +21,7 @@ from desktop_app.core.records import (
     NewVector,
     VectorOwner,
 )
-from desktop_app.core.storage import filter_ids, kept_counts, keyword_index
+from desktop_app.core.storage import fast_reads, filter_ids, kept_counts, keyword_index
 from desktop_app.core.storage.catalog_db import CatalogDb, CatalogPart
 from desktop_app.core.storage.catalog_tables import (
     INDEXED,
@@ -101,13 +101,12 @@ class VectorRows(CatalogPart):
 
     def role_vector_ids(self, space: str, role: str) -> np.ndarray:
         """Ids of the vectors of ``space`` with this role ("image" or "text"), sorted."""
-        with self._db.session() as s:
-            ids = s.scalars(
-                select(VectorRow.id)
-                .where(VectorRow.space == space, VectorRow.role == role)
-                .order_by(VectorRow.id)
-            ).all()
-        return np.asarray(ids, dtype=np.int64)
+        # Plain SQL into numpy: through the ORM, the ~40k passages of 100k files took 0.2–0.5 s
+        # (a search reads them again after each index change), here ~25 ms.
+        sql = "SELECT id FROM vectors WHERE space = ? AND role = ? ORDER BY id"
+        with fast_reads.connection(self._db) as conn:
+            rows = conn.execute(sql, (space, role))
+            return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
     def spread_vector_ids(self, space: str, role: str, per_file: int) -> np.ndarray:
         """Ids of at most ``per_file`` vectors of each file, for samples no file dominates."""
