@@ -37,15 +37,14 @@ from desktop_app.core.embedding.model_slot import (
 from desktop_app.core.embedding.tagging import Tagging
 from desktop_app.core.errors import LumenError
 from desktop_app.core.indexing.folders import Folders
-from desktop_app.core.indexing.other_kinds import other_kinds
 from desktop_app.core.indexing.writer import Writer
+from desktop_app.core.library_status import read_status
 from desktop_app.core.people.service import People
 from desktop_app.core.priority import QueryPriority
 from desktop_app.core.query.duplicates import DUPLICATE_COSINE, DuplicateGroup
 from desktop_app.core.query.query_text import SearchResults
 from desktop_app.core.query.results import QueryResults
 from desktop_app.core.records import (
-    INDEXED,
     FileChanges,
     FileFilter,
     FileRecord,
@@ -55,7 +54,6 @@ from desktop_app.core.records import (
     Progress,
     Tag,
 )
-from desktop_app.core.storage import deep_pending
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.exclusions import Exclusions
 from desktop_app.core.storage.store import Store
@@ -463,39 +461,9 @@ class Library:
     # -- status ---------------------------------------------------------------------------
 
     def status(self) -> LibraryStatus:
-        """What the library holds (in a background thread, each count waits while a query
-        runs: ~0.2 s of reads at 100k files)."""
-        self.priority.checkpoint()
-        counts = self.catalog.counts()
-        self.priority.checkpoint()
-        kinds = self.catalog.indexed_kinds()
-        self.priority.checkpoint()
-        return LibraryStatus(
-            data_dir=self.settings.data_dir,
-            model=self.catalog.get_meta("model") or self.settings.model,
-            folders=self.catalog.folders(),
-            indexed=counts.get(INDEXED, 0),
-            pending=counts.get("pending", 0),
-            failed=counts.get("failed", 0),
-            offline=counts.get("offline", 0),
-            vectors=counts.get("vectors", 0),
-            index_size=len(self.store),
-            kinds=kinds,
-            switching=self.models.switching or self._switch_on_disk(counts.get(INDEXED, 0)),
-            other_kinds=dict(other_kinds(self.catalog)),
-            deeper_pass=deep_pending.waiting_count(self.catalog)[0],
-        )
-
-    def _switch_on_disk(self, indexed: int) -> Progress | None:
-        """A switch another process runs, or one interrupted (``lumen index`` goes on with it)."""
-        from desktop_app.core.indexing.runs import SWITCH_KEY
-
-        switch = self.catalog.get_meta(SWITCH_KEY)
-        if not switch:
-            return None
-        key, _, space = switch.partition("\t")
-        left = len(self.catalog.files_without_space(space))
-        return Progress("re-embedding", indexed - left, indexed, note=key)
+        """What the library holds (see ``library_status.read_status``)."""
+        switching = self.models.switching
+        return read_status(self.settings, self.store, self.priority, switching)
 
     def failures(self) -> list[FileRecord]:
         return self.catalog.failed_files()
