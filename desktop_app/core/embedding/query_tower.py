@@ -133,6 +133,7 @@ class QueryTower:
         self._positions = positional
         self._size = kept
         self._kept: OrderedDict[bytes, _Prefix] = OrderedDict()
+        self._first: _Prefix | None = None  # kept always, whatever the kept texts
         self._lock = threading.Lock()
 
     def use_half(self) -> None:
@@ -143,10 +144,12 @@ class QueryTower:
                 if linear.half is None:
                     linear.make_half()
 
-    def forget(self) -> None:
-        """Drop every kept prefix."""
+    def forget(self, start_too: bool = True) -> None:
+        """Drop the kept texts' states (and the start token's unless ``start_too`` is False)."""
         with self._lock:
             self._kept.clear()
+            if start_too:
+                self._first = None
 
     def last_row(self, ids: np.ndarray) -> np.ndarray:
         """The last block's output for the last token of ``ids`` (shape (width,)), before
@@ -177,7 +180,9 @@ class QueryTower:
         best: _Prefix | None = None
         shared = 0
         with self._lock:
-            for prefix in self._kept.values():
+            for prefix in (self._first, *self._kept.values()):
+                if prefix is None:
+                    continue
                 n = prefix.shared_with(ids)
                 if n > shared:
                     best, shared = prefix, n
@@ -189,6 +194,11 @@ class QueryTower:
             array.flags.writeable = False
         key = prefix.ids.tobytes()
         with self._lock:
+            if self._first is None:  # (the start token's states: the same for every text)
+                self._first = _Prefix(
+                    prefix.ids[:1],
+                    *(tuple(a[:1] for a in kv) for kv in (prefix.keys, prefix.values)),
+                )
             self._kept[key] = prefix
             self._kept.move_to_end(key)
             while len(self._kept) > self._size:
@@ -224,9 +234,10 @@ class QueryTower:
         kh = k.reshape(total, heads, head_dim).transpose(1, 2, 0)
         vh = v.reshape(total, heads, head_dim).transpose(1, 0, 2)
         scores = (qh @ kh) * np.float32(1 / np.sqrt(head_dim))  # (heads, rows, total)
-        # Row i is the token at position total - rows + i: it sees the positions up to it.
-        seen = np.arange(total)[None, :] <= np.arange(total - rows, total)[:, None]
-        scores = np.where(seen, scores, np.float32(-np.inf))
+        if rows > 1:  # (the last token sees every position)
+            # Row i is the token at position total - rows + i: it sees the positions up to it.
+            seen = np.arange(total)[None, :] <= np.arange(total - rows, total)[:, None]
+            scores = np.where(seen, scores, np.float32(-np.inf))
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         scores /= scores.sum(-1, keepdims=True)
         attended = (scores @ vh).transpose(1, 0, 2).reshape(rows, width)

@@ -173,9 +173,9 @@ class NumpyTextEncoder:
         """Answer queries with float16 copies of the weights (see ``QueryTower.use_half``)."""
         self._query.use_half()
 
-    def forget_prefixes(self) -> None:
-        """Drop the kept states of earlier queries (the next query starts from nothing)."""
-        self._query.forget()
+    def forget_prefixes(self, start_too: bool = True) -> None:
+        """Drop the kept states of earlier queries (see ``QueryTower.forget``)."""
+        self._query.forget(start_too)
 
     def prepare_for_typing(self) -> None:
         """Where the manifest allows it, make the float16 weights for queries on a thread of
