@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from desktop_app.core.embedding.embedder import Embedder
-from desktop_app.core.embedding.query_tower import KEPT_PREFIXES
+from desktop_app.core.embedding.query_tower import KEPT_PREFIXES, Linear
 from desktop_app.core.embedding.text_encoder import (
     MANIFEST_NAME,
     NumpyTextEncoder,
@@ -103,3 +103,18 @@ def test_the_manifest_says_whether_float16_queries_keep_the_models_vectors(
     assert write_manifest(tmp_path, tiny_embedder, tiny_weights)
     manifest = json.loads((tmp_path / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert manifest["text_tower"]["half_queries"] is True
+
+
+@pytest.mark.parametrize("rows", [1, 3, 8, 20])
+@pytest.mark.parametrize("half", [False, True], ids=["float32", "float16"])
+def test_each_way_of_multiplying_gives_the_plain_product_in_float32(rows: int, half: bool) -> None:
+    rng = np.random.default_rng(rows)
+    weight = rng.normal(size=(96, 64)).astype(np.float32)
+    bias = rng.normal(size=96).astype(np.float32)
+    x = rng.normal(size=(rows, 64)).astype(np.float32)
+    linear = Linear(weight, bias)
+    if half:
+        linear.make_half()
+    got = linear(x)
+    assert got.dtype == np.float32 and got.flags.c_contiguous  # (float64 would stay so)
+    np.testing.assert_allclose(got, x @ weight.T + bias, rtol=0, atol=0.02 if half else 1e-4)

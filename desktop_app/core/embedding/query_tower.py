@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numkong
 import numpy as np
@@ -38,6 +39,9 @@ KEPT_PREFIXES = 8
 # Up to this many new tokens the float16 kernel is quicker than float32 BLAS (measured on one
 # core: 14-19 vs 32-40 ms a tower for 2-4 tokens, 24 vs 34 for 8, even at 16).
 HALF_ROWS = 12
+# Between these many rows numkong's float32 kernel beats BLAS (18-22 vs 23-35 ms a tower; for
+# one row BLAS's matrix-vector product is quicker, from 6 its matrix product).
+FEW_ROWS = (2, 4)
 
 
 class Linear:
@@ -53,13 +57,22 @@ class Linear:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         half = self.half
         if half is not None and len(x) <= HALF_ROWS:
-            # weight (out, in) streamed once against the few rows packed: (out, rows).
-            rows = numkong.dots_pack(np.ascontiguousarray(x, dtype=np.float16), dtype="f16")
-            product = np.asarray(numkong.dots_packed(half, rows))
-            out: np.ndarray = np.add(product.T, self.bias, order="C")
-            return out
+            return self._streamed(half, x, "f16")
+        if FEW_ROWS[0] <= len(x) <= FEW_ROWS[1] and self.weight.dtype == np.float32:
+            return self._streamed(self.weight, x, "f32")
         plain: np.ndarray = x @ self.weight.T + self.bias
         return plain
+
+    def _streamed(
+        self, weight: np.ndarray, x: np.ndarray, kind: Literal["f16", "f32"]
+    ) -> np.ndarray:
+        """The product by numkong: the weight (out, in) streamed once against the few rows
+        packed, (out, rows)."""
+        dtype = np.float16 if kind == "f16" else np.float32
+        rows = numkong.dots_pack(np.ascontiguousarray(x, dtype=dtype), dtype=kind)
+        product = np.asarray(numkong.dots_packed(weight, rows))  # (float64 for float32)
+        out: np.ndarray = np.add(product.T, self.bias, order="C", dtype=np.float32)
+        return out
 
     def make_half(self) -> None:
         """Make the float16 copy of the weight (kept in memory beside the mapped file)."""
