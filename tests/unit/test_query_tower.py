@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -94,15 +96,15 @@ def test_the_manifest_says_whether_float16_queries_keep_the_models_vectors(
 ) -> None:
     assert write_manifest(tmp_path, tiny_embedder, tiny_weights)
     manifest = json.loads((tmp_path / MANIFEST_NAME).read_text(encoding="utf-8"))
-    assert manifest["text_tower"]["half_queries"] is True
+    assert manifest["half_queries"] is True
     # A manifest from before float16 queries is probed again (then says so) ...
-    del manifest["text_tower"]["half_queries"]
+    del manifest["half_queries"]
     (tmp_path / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
     old = load_numpy_text_encoder(tmp_path, "lumen-tiny", tiny_weights, tiny_embedder.space)
     assert old is not None and not old.shape.half_queries  # ... and meanwhile keeps float32
     assert write_manifest(tmp_path, tiny_embedder, tiny_weights)
     manifest = json.loads((tmp_path / MANIFEST_NAME).read_text(encoding="utf-8"))
-    assert manifest["text_tower"]["half_queries"] is True
+    assert manifest["half_queries"] is True
 
 
 @pytest.mark.parametrize("rows", [1, 3, 8, 20])
@@ -118,3 +120,25 @@ def test_each_way_of_multiplying_gives_the_plain_product_in_float32(rows: int, h
     got = linear(x)
     assert got.dtype == np.float32 and got.flags.c_contiguous  # (float64 would stay so)
     np.testing.assert_allclose(got, x @ weight.T + bias, rtol=0, atol=0.02 if half else 1e-4)
+
+
+def _halves_made(tower: NumpyTextEncoder) -> bool:
+    return all(
+        linear.half is not None for block in tower._query._blocks for linear in block.linears()
+    )
+
+
+def test_getting_ready_for_typing_makes_float16_weights_only_where_the_manifest_allows(
+    tower: NumpyTextEncoder,
+) -> None:
+    expected = tower.encode_text("a red circle")
+    tower.prepare_for_typing()
+    deadline = time.monotonic() + 30
+    while not _halves_made(tower) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _halves_made(tower)
+    assert float(tower.encode_text("a red circle") @ expected) >= 0.9999
+    refused = NumpyTextEncoder(tower.weights, replace(tower.shape, half_queries=False), "x")
+    refused.prepare_for_typing()
+    time.sleep(0.2)
+    assert not any(linear.half is not None for linear in refused._query._blocks[0].linears())

@@ -92,7 +92,8 @@ class TextTowerShape:
     context_length: int
     quick_gelu: bool
     # Whether queries may take float16 weights once warm: the probes' vectors stayed within
-    # MIN_PROBE_COSINE of the model's that way (``write_manifest``).
+    # MIN_PROBE_COSINE of the model's that way (``write_manifest``). Kept beside the shape in
+    # the manifest: an older Lumen refuses a shape with a key it does not know.
     half_queries: bool = False
 
     def as_json(self) -> dict[str, Any]:
@@ -101,7 +102,6 @@ class TextTowerShape:
             "heads": self.heads,
             "context_length": self.context_length,
             "quick_gelu": self.quick_gelu,
-            "half_queries": self.half_queries,
         }
 
 
@@ -111,6 +111,7 @@ class NumpyTextEncoder:
     def __init__(self, weights: Path, shape: TextTowerShape, space: str) -> None:
         self.space = space
         self.shape = shape
+        self.weights = weights
         w = read_safetensors(weights)
         self._w = w
         self._blocks = block_weights(w, "transformer.resblocks", shape.layers)
@@ -273,6 +274,7 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
         "weights": str(weights),
         **_file_stamp(weights),
         "text_tower": shape.as_json(),
+        "half_queries": shape.half_queries,
     }
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -321,7 +323,7 @@ def _manifest_matches(target: Path, embedder: Embedder, weights: Path) -> bool:
             and Path(manifest["weights"]) == weights
             and _file_stamp(weights) == {"size": manifest["size"], "mtime_ns": manifest["mtime_ns"]}
             # (a manifest from before float16 queries: probed again once, to know)
-            and "half_queries" in manifest["text_tower"]
+            and "half_queries" in manifest
         )
     except (OSError, KeyError, TypeError, ValueError):
         return False
@@ -347,7 +349,8 @@ def numpy_text_tower(
             or _file_stamp(path) != {"size": manifest["size"], "mtime_ns": manifest["mtime_ns"]}
         ):
             return None
-        return path, TextTowerShape(**manifest["text_tower"])
+        half = manifest.get("half_queries") is True
+        return path, TextTowerShape(**manifest["text_tower"], half_queries=half)
     except FileNotFoundError:
         return None
     except (OSError, KeyError, TypeError, ValueError) as exc:
