@@ -1,7 +1,7 @@
 """One query's pass through CLIP's text tower, quick while a person types.
 
 A query is a handful of tokens, so the tower's cost is mostly reading its weights (151 MB in
-float32 for ViT-B-32) and BLAS's set-up for tiny matrices. Three things cut it, none of which
+float32 for ViT-B-32) and BLAS's set-up for tiny matrices. Four things cut it, none of which
 changes the answer beyond float rounding:
 
 - **Prefix states.** The tower is causal: a token's states depend only on the tokens before
@@ -11,10 +11,13 @@ changes the answer beyond float rounding:
 - **Only the end token's row in the last block**: the vector is read from it, so the last
   block's attention output, out-projection and MLP run for one row (its keys and values are
   still computed for every new token, for the texts typed after).
+- **A few rows by numkong's kernels** (usearch's): the weight streamed once against the rows
+  packed. BLAS takes 11-14 ms a ViT-B-32 tower for one row but 23-35 ms for 2-4 (its matrix
+  product's set-up), numkong 18-22 ms for 2-4 rows in float32.
 - **Half-precision weights for few rows** (``use_half``): a float16 copy of the weights,
-  multiplied by numkong's kernels (usearch's), halves the bytes read; BLAS stays quicker from
-  about a dozen rows. Whether a model's vectors stay within the manifest's cosine with it is
-  checked once per weights file (``text_encoder.write_manifest``).
+  multiplied the same way, halves the bytes read (13-16 ms for 1-4 rows); BLAS is as quick
+  from about a dozen rows. Whether a model's vectors stay within the manifest's cosine with it
+  is checked once per weights file (``text_encoder.write_manifest``).
 """
 
 from __future__ import annotations
