@@ -64,6 +64,8 @@ def test_a_key_taken_back_and_a_text_asked_again_give_the_same_vector(
     tower.encode_text("a blue squares")
     tower.encode_text("a blue squ")
     np.testing.assert_allclose(tower.encode_text("a blue square"), first, atol=1e-6)
+    # The same tokens from another text (the tokenizer folds case and spaces): the kept answer.
+    np.testing.assert_array_equal(tower.encode_text("A blue  Square "), first)
 
 
 def test_only_the_last_few_texts_states_are_kept(tower: NumpyTextEncoder) -> None:
