@@ -11,6 +11,11 @@ queries one character at a time, as the window asks a query per key. The target 
 keystroke → results path's (issue 22): ≤ 100 ms p95, of which the text tower is one step.
 
     python benchmarks/bench_query_text.py [--modes plain,prefix,half] [--rounds 3]
+        [--library DATA_DIR]
+
+``--library`` also times the whole core path of each keystroke (``Library.search_understood``,
+as the window's host calls it) on a library built with ViT-B-32 (e.g. one of
+``bench_big_library.py``'s), the ways of encoding alternated in one process.
 
 Random weights (``fake_model_cache.py``): the timings are the real model's, the vectors are not.
 """
@@ -18,6 +23,7 @@ Random weights (``fake_model_cache.py``): the timings are the real model's, the 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -78,7 +84,7 @@ def round_at_once(tower: NumpyTextEncoder, mode: str) -> list[float]:
 
 
 def round_typed(tower: NumpyTextEncoder, mode: str) -> list[float]:
-    times = []
+    times: list[float] = []
     for text in TYPED:
         tower.forget_prefixes(start_too=False)
         times.extend(encode_once(tower, mode, text[: i + 1]) for i in range(len(text)))
@@ -104,6 +110,55 @@ def check_vectors(towers: dict[str, NumpyTextEncoder]) -> None:
         print(f"  {mode:6s} vectors vs plain: lowest cosine {worst:.7f} over {len(texts)} texts")
 
 
+def _set_mode(tower: NumpyTextEncoder, mode: str, halves: list[np.ndarray | None]) -> None:
+    """Make the library's own encoder answer queries the ``mode`` way."""
+    linears = [linear for block in tower._query._blocks for linear in block.linears()]
+    for linear, half in zip(linears, halves, strict=True):
+        linear.half = half if mode == "half" else None
+    if mode == "plain":
+        tower.encode_text = lambda text: tower.encode_texts([text])[0]  # type: ignore[method-assign]
+    else:
+        tower.__dict__.pop("encode_text", None)
+    tower.forget_prefixes(start_too=mode == "plain")
+
+
+def library_typing(data: Path, modes: list[str], rounds: int, model: str) -> None:
+    """Each keystroke's ``search_understood`` with each way of encoding, alternated."""
+    from desktop_app.config import Settings
+    from desktop_app.core.library import Library
+    from desktop_app.host.serve import one_blas_thread
+
+    one_blas_thread()
+    library = Library.open(Settings.load(data).replace(model=model, device="cpu"))
+    try:
+        library.warm_queries()
+        tower = library.models.query_encoder()
+        if not isinstance(tower, NumpyTextEncoder):
+            print("  the library has no numpy text encoder: skipped")
+            return
+        if "half" in modes and not tower.shape.half_queries:
+            print("  its manifest does not allow float16 queries: 'half' is float32 there")
+        if tower.shape.half_queries:
+            tower.use_half()
+        halves = [linear.half for block in tower._query._blocks for linear in block.linears()]
+        library.search_understood("warm up", 200)
+        times: dict[str, list[float]] = {m: [] for m in modes}
+        for _ in range(rounds):
+            for mode in modes:
+                _set_mode(tower, mode, halves)
+                library.query._vectors.clear()  # each text through the tower, as typed first
+                for text in TYPED:
+                    for end in range(1, len(text) + 1):
+                        started = time.perf_counter()
+                        library.search_understood(text[:end], 200)
+                        times[mode].append(time.perf_counter() - started)
+        print(f"core path per keystroke (search_understood, {data.name}):")
+        for mode in modes:
+            print(f"  {mode:6s} {summary(times[mode])}")
+    finally:
+        library.close()
+
+
 def load_avg() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 1)[0]
 
@@ -117,6 +172,8 @@ def main() -> None:
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "lumen-bench-models"
     )
+    parser.add_argument("--library", type=Path, help="a library's data dir (see above)")
+    parser.add_argument("--model", default="ViT-B-32/laion2b_s34b_b79k", help="its model")
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     if unknown := set(modes) - set(MODES):
@@ -139,6 +196,10 @@ def main() -> None:
     for mode in modes:
         print(f"  {mode:6s} {summary(typed[mode])}")
     check_vectors(towers)
+    if args.library is not None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("LUMEN_MODEL_CACHE", str(args.cache))
+        library_typing(args.library, modes, args.rounds, args.model)
     print(f"target: the whole keystroke → results path ≤ {TARGET_MS:.0f} ms p95; load {load_avg()}")
 
 
