@@ -302,7 +302,7 @@ def _probed_shape(fast: NumpyTextEncoder, embedder: Embedder) -> TextTowerShape 
     batch = lowest_cosine(fast.encode_texts(list(PROBES)))
     queries = lowest_cosine(np.stack([typed(t) for t in PROBES]))
     if min(batch, queries) < MIN_PROBE_COSINE:
-        log.info("The numpy text encoder differs from the model (cosine %.5f)", batch)
+        log.info("The numpy text encoder differs from the model (cosine %.5f)", min(batch, queries))
         return None
     fast.use_half()
     fast.forget_prefixes()
