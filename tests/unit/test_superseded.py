@@ -5,10 +5,12 @@ from __future__ import annotations
 import pickle
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from desktop_app.core.embedding.embedder import Embedder
+from desktop_app.core.embedding.query_tower import QueryTower
 from desktop_app.core.errors import LumenError
 from desktop_app.core.library import Library
 from desktop_app.core.superseded import QuerySuperseded, cancellable
@@ -110,15 +112,15 @@ def test_a_query_typed_past_stops_inside_the_text_tower(
     assert tower is not None
     cancel = threading.Event()
     blocks: list[int] = []
-    real = text_encoder.residual_block  # type: ignore[attr-defined]
+    real = QueryTower._block
 
-    def block(*args: object) -> object:
+    def block(self: QueryTower, *args: Any, **kwargs: Any) -> Any:
         blocks.append(1)
         if len(blocks) == 1:
             cancel.set()  # the user types on while the first block runs
-        return real(*args)  # type: ignore[arg-type]
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(text_encoder, "residual_block", block)
+    monkeypatch.setattr(QueryTower, "_block", block)
     with cancellable(cancel), pytest.raises(QuerySuperseded):
         tower.encode_text(QUERY)
     assert len(blocks) == 1  # the next block never ran: the newer query's turn comes sooner

@@ -142,8 +142,9 @@ def test_a_reopened_library_answers_queries_without_loading_the_model(
         assert not library.embedder_loaded
     for old, new in zip(before, after, strict=True):
         assert [h.file.path for h in new.hits] == [h.file.path for h in old.hits]
+        # (once warm, queries may take float16 weights: vectors within cosine 0.9999)
         np.testing.assert_allclose(
-            [h.score for h in new.hits], [h.score for h in old.hits], atol=1e-4
+            [h.score for h in new.hits], [h.score for h in old.hits], atol=1e-3
         )
 
 

@@ -145,6 +145,8 @@ class ModelSlot:
     def warm_queries(self) -> str:
         """Make text queries quick (see ``query_encoder``): runs a few through it; the model key."""
         encoder = self.query_encoder()
+        if isinstance(encoder, NumpyTextEncoder):
+            encoder.prepare_for_typing()  # (float16 weights where the manifest allows them)
         for text in WARM_QUERIES:
             encoder.encode_text(text)
         return encoder.spec.key if isinstance(encoder, Embedder) else self.settings.model

@@ -18,8 +18,9 @@ import functools
 import json
 import logging
 import os
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from desktop_app.core.embedding.numpy_blocks import (
     quick_gelu,
     residual_block,
 )
+from desktop_app.core.embedding.query_tower import QueryTower
 from desktop_app.core.superseded import stop_if_superseded
 
 if TYPE_CHECKING:
@@ -89,6 +91,10 @@ class TextTowerShape:
     heads: int
     context_length: int
     quick_gelu: bool
+    # Whether queries may take float16 weights once warm: the probes' vectors stayed within
+    # MIN_PROBE_COSINE of the model's that way (``write_manifest``). Kept beside the shape in
+    # the manifest: an older Lumen refuses a shape with a key it does not know.
+    half_queries: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -105,6 +111,7 @@ class NumpyTextEncoder:
     def __init__(self, weights: Path, shape: TextTowerShape, space: str) -> None:
         self.space = space
         self.shape = shape
+        self.weights = weights
         w = read_safetensors(weights)
         self._w = w
         self._blocks = block_weights(w, "transformer.resblocks", shape.layers)
@@ -112,6 +119,15 @@ class NumpyTextEncoder:
         self.dim = int(self._projection.shape[-1])
         self._tokenizer = clip_tokenizer()
         self._act = quick_gelu if shape.quick_gelu else gelu
+        self._query = QueryTower(
+            self._blocks,
+            shape.heads,
+            self._act,
+            w["token_embedding.weight"],
+            w["positional_embedding"],
+        )
+        self._half_lock = threading.Lock()
+        self._half_started = False
 
     def _encode_ids(self, ids: np.ndarray) -> np.ndarray:
         """One text's ids up to and including its end token → its (dim,) unnormalised vector."""
@@ -143,9 +159,33 @@ class NumpyTextEncoder:
         return vectors
 
     def encode_text(self, text: str) -> np.ndarray:
-        """One query's vector, shape (dim,)."""
-        vector: np.ndarray = self.encode_texts([text])[0]
-        return vector
+        """One query's vector, shape (dim,): through the query tower, which reuses the states
+        of the last few texts' shared leading tokens (see ``query_tower``)."""
+        ids = self._tokenizer([text], self.shape.context_length)[0]
+        end = int(np.argmax(ids == self._tokenizer.eot_id))
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            row = self._query.last_row(ids[: end + 1])
+        last = layer_norm(row, self._w["ln_final.weight"], self._w["ln_final.bias"])
+        vector = np.asarray(last @ self._projection, dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else vector
+
+    def use_half(self) -> None:
+        """Answer queries with float16 copies of the weights (see ``QueryTower.use_half``)."""
+        self._query.use_half()
+
+    def forget_prefixes(self, start_too: bool = True) -> None:
+        """Drop the kept states of earlier queries (see ``QueryTower.forget``)."""
+        self._query.forget(start_too)
+
+    def prepare_for_typing(self) -> None:
+        """Where the manifest allows it, make the float16 weights for queries on a thread of
+        their own (~90 ms of one core for ViT-B-32; queries meanwhile take float32)."""
+        with self._half_lock:
+            if self._half_started or not self.shape.half_queries:
+                return
+            self._half_started = True
+        threading.Thread(target=self.use_half, name="lumen-half-weights", daemon=True).start()
 
 
 @functools.cache
@@ -220,13 +260,7 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
     try:
         shape = _text_tower_shape(embedder) if weights.suffix == ".safetensors" else None
         if shape is not None:
-            fast = NumpyTextEncoder(weights, shape, embedder.space)
-            expected = embedder.encode_texts(list(PROBES))
-            got = fast.encode_texts(list(PROBES))
-            cosine = float(np.min(np.sum(expected * got, axis=1)))
-            if cosine < MIN_PROBE_COSINE:
-                log.info("The numpy text encoder differs from the model (cosine %.5f)", cosine)
-                shape = None
+            shape = _probed_shape(NumpyTextEncoder(weights, shape, embedder.space), embedder)
     except (OSError, KeyError, ValueError) as exc:
         log.info("No numpy text encoder for %s: %s", embedder.spec.key, exc)
         shape = None
@@ -240,6 +274,7 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
         "weights": str(weights),
         **_file_stamp(weights),
         "text_tower": shape.as_json(),
+        "half_queries": shape.half_queries,
     }
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -252,6 +287,31 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
     return True
 
 
+def _probed_shape(fast: NumpyTextEncoder, embedder: Embedder) -> TextTowerShape | None:
+    """``fast``'s shape, with ``half_queries`` set when its float16 queries pass the probes
+    too; None when its float32 vectors (a batch's or a query's) differ from the model's."""
+    expected = embedder.encode_texts(list(PROBES))
+
+    def lowest_cosine(got: np.ndarray) -> float:
+        return float(np.min(np.sum(expected * got, axis=1)))
+
+    def typed(text: str) -> np.ndarray:  # half the text first: the rest after kept states
+        fast.encode_text(text[: len(text) // 2])
+        return fast.encode_text(text)
+
+    batch = lowest_cosine(fast.encode_texts(list(PROBES)))
+    queries = lowest_cosine(np.stack([typed(t) for t in PROBES]))
+    if min(batch, queries) < MIN_PROBE_COSINE:
+        log.info("The numpy text encoder differs from the model (cosine %.5f)", min(batch, queries))
+        return None
+    fast.use_half()
+    fast.forget_prefixes()
+    half = lowest_cosine(np.stack([typed(t) for t in PROBES]))
+    if half < MIN_PROBE_COSINE:
+        log.info("Float16 queries differ from the model (cosine %.5f): float32 kept", half)
+    return replace(fast.shape, half_queries=half >= MIN_PROBE_COSINE)
+
+
 def _manifest_matches(target: Path, embedder: Embedder, weights: Path) -> bool:
     """Whether ``target`` already records this model and weights file, unchanged since."""
     try:
@@ -262,6 +322,8 @@ def _manifest_matches(target: Path, embedder: Embedder, weights: Path) -> bool:
             and manifest["space"] == embedder.space
             and Path(manifest["weights"]) == weights
             and _file_stamp(weights) == {"size": manifest["size"], "mtime_ns": manifest["mtime_ns"]}
+            # (a manifest from before float16 queries: probed again once, to know)
+            and "half_queries" in manifest
         )
     except (OSError, KeyError, TypeError, ValueError):
         return False
@@ -287,7 +349,8 @@ def numpy_text_tower(
             or _file_stamp(path) != {"size": manifest["size"], "mtime_ns": manifest["mtime_ns"]}
         ):
             return None
-        return path, TextTowerShape(**manifest["text_tower"])
+        half = manifest.get("half_queries") is True
+        return path, TextTowerShape(**manifest["text_tower"], half_queries=half)
     except FileNotFoundError:
         return None
     except (OSError, KeyError, TypeError, ValueError) as exc:
