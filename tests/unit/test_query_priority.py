@@ -82,3 +82,29 @@ def test_queries_and_find_similar_are_answered_while_indexing_runs(
         everything = photos | more
         for _what, found in answers:
             assert everything[found] == caption_for_text("a red circle at the top")
+
+
+def test_the_folder_walk_stands_aside_while_a_query_runs(
+    tmp_path: Path, tiny_settings: Settings, tiny_embedder: Embedder
+) -> None:
+    # The start-up run walks every folder: the window's first queries must not wait for it.
+    photos = write_shape_photos(tmp_path / "Pictures", seeds=(1,))
+    with Library.open(tiny_settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        library.add_folder(tmp_path / "Pictures")
+        library.priority.max_wait_s = 600
+        phases: list[str] = []
+        outcome: list[IndexSummary] = []
+        with contextlib.ExitStack() as query:
+            query.enter_context(library.priority.query())
+            run = threading.Thread(
+                target=lambda: outcome.append(
+                    library.index(progress=lambda p: phases.append(p.phase))
+                )
+            )
+            run.start()
+            wait_until(lambda: library.priority.waits >= 1, 60, "the walk to stand aside")
+            assert run.is_alive() and set(phases) == {"scanning"}
+            assert library.status().pending == 0  # nothing found yet has been applied
+        run.join(120)
+        assert not run.is_alive()
+        assert outcome[0].embedded == len(photos)

@@ -119,11 +119,20 @@ class Indexer:
         cancel = cancel or threading.Event()
         report = progress or (lambda _p: None)
         report(Progress("scanning"))
-        scan = Scanner(self._catalog, self._exclusions()).scan(
-            folders,
-            on_progress=lambda n: report(Progress("scanning", done=n)),
-            is_cancelled=cancel.is_set,
-        )
+        priority = self._priority
+
+        def stop_or_give_way() -> bool:
+            # The walk is a Python loop holding the GIL: the window's first queries, typed
+            # while the start-up run scans a large folder, waited 0.5-1.1 s for it.
+            priority.checkpoint()
+            return cancel.is_set()
+
+        with priority.background():
+            scan = Scanner(self._catalog, self._exclusions()).scan(
+                folders,
+                on_progress=lambda n: report(Progress("scanning", done=n)),
+                is_cancelled=stop_or_give_way,
+            )
         if not cancel.is_set():  # what `lumen status` says of files Lumen does not read
             self._commit(lambda: record_other_kinds(self._catalog, scan.other_kinds))
         return self._apply_and_embed(scan, started, report, cancel, save=True)

@@ -160,7 +160,7 @@ class Scanner:
                 result.offline_folders.append(folder)
                 continue
             result.online_folders.append(folder)
-            known = self._catalog.files_in_folder(folder.id)
+            known = self._catalog.files_in_folder(folder.id, between=is_cancelled)
             seen_paths: set[Path] = set()
             walk = walk_folder(folder.path, result.unreadable, self._exclusions, result.other_kinds)
             for entry in walk:

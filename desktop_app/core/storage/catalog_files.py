@@ -30,6 +30,8 @@ from desktop_app.core.storage.catalog_tables import (
 )
 from desktop_app.core.storage.pathtext import from_db, to_db
 
+# Rows of a folder read between two calls of ``files_in_folder``'s ``between``.
+FOLDER_CHUNK = 2000
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -118,11 +120,22 @@ class FolderFiles(CatalogPart):
 
     # -- files ----------------------------------------------------------------------------
 
-    def files_in_folder(self, folder_id: int) -> dict[Path, FileRecord]:
-        """Every catalogued file of a folder, by path."""
+    def files_in_folder(
+        self, folder_id: int, between: Callable[[], object] | None = None
+    ) -> dict[Path, FileRecord]:
+        """Every catalogued file of a folder, by path; ``between`` is called between chunks of
+        rows (a scan gives way to a query there: 10k files take 0.1-0.5 s of the GIL)."""
+        files: dict[Path, FileRecord] = {}
         with self._db.session() as s:
-            rows = s.scalars(select(FileRow).where(FileRow.folder_id == folder_id))
-            return {Path(r.path): FileRecord.from_row(r) for r in rows}
+            # Plain rows, not ORM objects: a third of the time for a big folder.
+            result = s.execute(select(FileRow.__table__).where(FileRow.folder_id == folder_id))
+            for chunk in result.partitions(FOLDER_CHUNK):
+                for row in chunk:
+                    record = FileRecord.from_row(row)
+                    files[record.path] = record
+                if between is not None:
+                    between()
+        return files
 
     def file_by_path(self, path: Path) -> FileRecord | None:
         """The catalogued file at exactly ``path``, if any."""
