@@ -86,9 +86,9 @@ def main() -> int:
     parser.add_argument("--only", action="append", choices=("docs", "mixed"))
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    from benchmarks.bench_big_library import _env, build_library
+    from benchmarks.big_library_build import build_library, model_env
 
-    _env()
+    model_env()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
     for name in args.only or ("docs", "mixed"):
         print(f"library {name!r}")
