@@ -46,7 +46,9 @@ def test_clearing_the_field_shows_the_newest_files_then_more_as_the_grid_scrolls
     assert not window.model.more  # the last page was short: nothing more to ask for
     assert f"Recent files · {len(photos)}" in window.summary.label.text()
     dates = [row[Col.DATE] for row in window.model.result.rows]  # type: ignore[union-attr]
-    seconds = [int(d) for d in dates]  # (the listing orders files to the second)
+    # The listing orders files to the second of their time rounded to the millisecond (SQLite's
+    # datetime()): 12:00:02.9996 counts as 12:00:03.
+    seconds = [round(d * 1000) // 1000 for d in dates]
     assert seconds == sorted(seconds, reverse=True)
 
     # Asked again (the library changed), the listing keeps every row loaded.

@@ -83,6 +83,8 @@ def test_records_of_a_decoder_module_loaded_later_are_debug(
 ) -> None:
     quiet_decoder_warnings()
     caplog.set_level(logging.DEBUG)
+    # (`lumen` run in this process earlier, not verbose, left Pillow's logger at ERROR)
+    caplog.set_level(logging.DEBUG, logger="PIL")
     plugin = logging.getLogger("PIL.APluginImportedAfterwards")  # made after the set-up
     plugin.warning("Corrupt EXIF data")
     records = [r for r in caplog.records if r.name == "desktop_app.decoders"]
