@@ -68,6 +68,8 @@ class ResultsSummary(QWidget):
             text = f"{shown} that {look} like <b>{html.escape(readable(query.similar_to.name))}</b>"
             if query.similar_at is not None:
                 text += f" at {clock(query.similar_at)}"
+        elif query.is_recent and count and count >= query.limit:  # a page: more may follow
+            text = f"Recent files · the newest {count:,}, more as you scroll"
         elif query.is_recent:
             text = f"Recent files · {count:,}" if count else "Recent files"
         else:

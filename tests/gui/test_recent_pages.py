@@ -37,6 +37,8 @@ def test_clearing_the_field_shows_the_newest_files_then_more_as_the_grid_scrolls
     first = wait_for_result(qtbot, window, lambda r: r.query.is_recent)
     assert [item.path for item in window.model.items()] == newest[:PAGE]  # the newest first
     assert first.query.limit == PAGE and window.model.more
+    # The summary does not pass a page off as the whole library.
+    assert f"the newest {PAGE}, more as you scroll" in window.summary.label.text()
 
     _scroll_to_the_end(window)
     qtbot.waitUntil(lambda: window.model.rowCount() == 2 * PAGE)
