@@ -153,9 +153,7 @@ class NumpyTextEncoder:
         with _blas_controller().limit(limits=1, user_api="blas"):
             for row, ids in enumerate(tokens):
                 end = int(np.argmax(ids == self._tokenizer.eot_id))
-                vector = self._encode_ids(ids[: end + 1]).astype(np.float32)
-                norm = float(np.linalg.norm(vector))
-                vectors[row] = vector / norm if norm > 0 else vector
+                vectors[row] = _unit(self._encode_ids(ids[: end + 1]).astype(np.float32))
         return vectors
 
     def encode_text(self, text: str) -> np.ndarray:
@@ -166,9 +164,7 @@ class NumpyTextEncoder:
         with _blas_controller().limit(limits=1, user_api="blas"):
             row = self._query.last_row(ids[: end + 1])
         last = layer_norm(row, self._w["ln_final.weight"], self._w["ln_final.bias"])
-        vector = np.asarray(last @ self._projection, dtype=np.float32)
-        norm = float(np.linalg.norm(vector))
-        return vector / norm if norm > 0 else vector
+        return _unit(np.asarray(last @ self._projection, dtype=np.float32))
 
     def use_half(self) -> None:
         """Answer queries with float16 copies of the weights (see ``QueryTower.use_half``)."""
@@ -186,6 +182,13 @@ class NumpyTextEncoder:
                 return
             self._half_started = True
         threading.Thread(target=self.use_half, name="lumen-half-weights", daemon=True).start()
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to length 1 (a zero vector as it is)."""
+    norm = float(np.linalg.norm(vector))
+    out: np.ndarray = vector / norm if norm > 0 else vector
+    return out
 
 
 @functools.cache
