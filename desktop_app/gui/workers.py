@@ -15,6 +15,7 @@ from PySide6.QtGui import QImage
 
 from desktop_app.core.errors import LumenError
 from desktop_app.core.records import readable
+from desktop_app.gui.search_lane import SearchLane
 from desktop_app.host import protocol as events
 from desktop_app.host.client import Backend, BackendError, Call, LibraryClient
 from desktop_app.host.protocol import (
@@ -83,9 +84,7 @@ class LibraryBridge(QObject):
         self._backend: Backend | None = None
         self._backend_generation = 0
         self._is_ready = False
-        self._generation = 0
-        self._search_call: Call[QueryResult] | None = None  # the search being answered
-        self._queued_search: tuple[int, Query] | None = None
+        self._searches = SearchLane(lambda: self.client, self._search_sent, self.query_failed.emit)
         self._index_job: Call[IndexSummary] | None = None
         self._index_again: list[Path] | bool | None = False
         self._index_when_open: list[Path] | None = None  # folders given before the library opened
@@ -118,8 +117,7 @@ class LibraryBridge(QObject):
         self.close()
         self._closed = False
         self._index_job = None
-        self._search_call = None
-        self._queued_search = None
+        self._searches.reset()
         self.start()
 
     @property
@@ -177,35 +175,17 @@ class LibraryBridge(QObject):
     @property
     def searching(self) -> bool:
         """Whether a search is being answered or waits for its turn."""
-        return self._search_call is not None or self._queued_search is not None
+        return self._searches.busy
 
     def search(self, query: Query) -> None:
         """Ask for ``query``'s results; older queries still waiting are dropped."""
-        self._generation += 1
-        if self._search_call is not None:
-            self._queued_search = (self._generation, query)
-            self._search_call.cancel()  # its answer would be dropped: stop it early
-            return
-        self._start_search(self._generation, query)
+        self._searches.ask(query)
 
-    def _start_search(self, generation: int, query: Query) -> None:
-        client = self.client
-        if client is None:
-            return
-        try:
-            call = client.query(query)
-        except BackendError as exc:
-            self.query_failed.emit(query, str(exc))
-            return
-        self._search_call = call
-        self._when_done(call.future, lambda f: self._search_done(generation, query, f))
+    def _search_sent(self, generation: int, query: Query, future: Future[QueryResult]) -> None:
+        self._when_done(future, lambda f: self._search_done(generation, query, f))
 
     def _search_done(self, generation: int, query: Query, future: Future[QueryResult]) -> None:
-        self._search_call = None
-        if self._queued_search is not None:
-            queued, self._queued_search = self._queued_search, None
-            self._start_search(*queued)
-        if generation != self._generation or self._closed:
+        if generation != self._searches.generation or self._closed:
             return  # a newer query was asked for meanwhile
         exc = future.exception()
         if exc is None:
@@ -312,7 +292,7 @@ class LibraryBridge(QObject):
         elif name == events.DIED:
             self._is_ready = False
             self._index_job = None
-            self._search_call = None
+            self._searches.reset()
             self.died.emit(str(value))
 
 

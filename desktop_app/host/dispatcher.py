@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from desktop_app.core.records import FileChanges
-from desktop_app.core.superseded import cancellable
+from desktop_app.core.superseded import cancellable, stop_if_superseded
 from desktop_app.host.protocol import MEDIA, MODEL, READ, WRITE
 from desktop_app.host.service import LibraryService
 
@@ -91,6 +91,8 @@ class Dispatcher:
 
 
 def _cancellable_call(cancel: threading.Event, function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)`` as a query that stops at its next step once ``cancel`` is set."""
+    """``function(*args)`` as a query that stops at its next step once ``cancel`` is set (at
+    once when it was superseded while waiting for a thread)."""
     with cancellable(cancel):
+        stop_if_superseded()
         return function(*args)

@@ -14,7 +14,8 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.query.query_text import SearchResults
 from desktop_app.core.superseded import QuerySuperseded
 from desktop_app.gui.library_pages import PAGE_RESULTS
-from desktop_app.host.protocol import FileFilter
+from desktop_app.host.client import LibraryClient
+from desktop_app.host.protocol import FileFilter, Query
 from tests.gui.conftest import WindowFactory, wait_for_result
 from tests.support.documents import write_text_pdf
 from tests.support.shapes import Caption, caption_for_text, render
@@ -63,15 +64,26 @@ def test_typing_sends_at_once_and_coalesces_keystrokes_while_a_query_runs(
         return real_search(text, *args, **kwargs)
 
     monkeypatch.setattr(library.query, "search", search)
+    sent: list[str] = []
+    real_query = LibraryClient.query
+
+    def query(client: LibraryClient, asked_for: Query) -> Any:
+        sent.append(asked_for.text)
+        return real_query(client, asked_for)
+
+    monkeypatch.setattr(LibraryClient, "query", query)
     shown: list[str] = []
     window.bridge.results.connect(lambda r: shown.append(r.query.text))
 
     # The first key is sent at once (nothing was running); the keys typed while it is being
-    # answered replace each other, and only the latest text is asked for next.
+    # answered replace each other, and only the latest text is sent next. (The first key's
+    # query, superseded, may stop before the search policy sees it.)
     qtbot.keyClicks(window.search, QUERY)
     wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
     qtbot.waitUntil(lambda: window.query.settled)
-    assert asked == [QUERY[0], QUERY]
+    assert sent[0] == QUERY[0] and sent[-1] == QUERY
+    assert len(sent) < len(QUERY) / 2  # the keystrokes coalesced
+    assert asked[-1] == QUERY and set(asked) <= set(sent)
     # The answer to the first key came back after newer text was typed: it was never shown.
     assert shown == [QUERY]
     assert photos[window.model.items()[0].path] == caption_for_text(QUERY)
@@ -240,12 +252,13 @@ def test_a_query_the_user_typed_past_stops_early_instead_of_running_to_its_end(
     wait_for_result(qtbot, window, lambda r: r.query.is_recent)
     qtbot.waitUntil(lambda: window.query.settled)
     library = windows.libraries[-1]
-    typed_on = threading.Event()
+    typed_on, running = threading.Event(), threading.Event()
     outcome: dict[str, str] = {}
     real_search = library.query.search
 
     def search(text: str, *args: Any, **kwargs: Any) -> SearchResults:
         if text == QUERY[0]:  # the first key's query: still running when the rest is typed
+            running.set()
             assert typed_on.wait(10)
             try:
                 found = real_search(text, *args, **kwargs)
@@ -262,7 +275,9 @@ def test_a_query_the_user_typed_past_stops_early_instead_of_running_to_its_end(
     failures: list[str] = []
     window.bridge.query_failed.connect(lambda _q, message: failures.append(message))
 
-    qtbot.keyClicks(window.search, QUERY)
+    qtbot.keyClicks(window.search, QUERY[0])
+    qtbot.waitUntil(running.is_set)  # (a query superseded before it starts never runs)
+    qtbot.keyClicks(window.search, QUERY[1:])
     typed_on.set()
     wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
 

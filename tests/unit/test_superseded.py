@@ -81,6 +81,37 @@ def test_the_host_stops_a_query_the_window_cancelled(
     dispatcher.shutdown()
 
 
+def test_a_query_typed_past_while_it_waits_for_a_thread_never_runs(
+    indexed: tuple[Library, dict[Path, Caption]],
+) -> None:
+    library, _captions = indexed
+    service = LibraryService(library)
+    dispatcher = Dispatcher(service, on_change=lambda _c: None)
+    asked: list[str] = []
+    real = library.query.search
+
+    def search(text: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(text)
+        return real(text, *args, **kwargs)
+
+    library.query.search = search  # type: ignore[method-assign]
+    hold = threading.Event()
+    real_failures = service.failures
+    service.failures = lambda: (hold.wait(10), real_failures())[1]  # type: ignore[method-assign]
+    # Both reading threads busy: the queries below wait for one.
+    busy = [dispatcher.submit(n, READ, "failures", (), print) for n in (3, 4)]
+    typed_past = dispatcher.submit(5, READ, "query", (Query(text="a red", limit=5),), print)
+    latest = dispatcher.submit(6, READ, "query", (Query(text=QUERY, limit=5),), print)
+    dispatcher.cancel(5)
+    hold.set()
+    with pytest.raises(QuerySuperseded):
+        typed_past.result(timeout=30)
+    assert latest.result(timeout=30).rows
+    assert asked == [QUERY]  # the superseded query gave its turn away without running
+    assert all(f.result(timeout=30) == () for f in busy)
+    dispatcher.shutdown()
+
+
 def test_the_stop_crosses_the_hosts_pipe() -> None:
     came_back = pickle.loads(pickle.dumps(QuerySuperseded()))
     assert isinstance(came_back, QuerySuperseded) and str(came_back) == str(QuerySuperseded())
