@@ -33,13 +33,12 @@ from desktop_app.core.records import (
     INDEXED,
     OFFLINE,
     FileChanges,
-    FileFilter,
     Folder,
     IndexSummary,
     LibraryStatus,
     Progress,
 )
-from desktop_app.core.superseded import cancellable, stop_if_superseded
+from desktop_app.core.superseded import stop_if_superseded
 from desktop_app.core.thumbnails import Renderer, ThumbnailCache
 from desktop_app.core.understanding.records import Place
 from desktop_app.host.people_calls import PeopleCalls
@@ -53,13 +52,12 @@ from desktop_app.host.protocol import (
     Query,
     QueryResult,
 )
+from desktop_app.host.warm_up import SearchWarmUp
 
 log = logging.getLogger(__name__)
 
 
 ChangeSink = Callable[[FileChanges], None]
-WARM_UP_QUERY = "warm up"  # no date, place, kind or person in it: the plain ranking
-WARM_KINDS = ("image", "document", "video")  # filters resolved ahead of the first query
 
 
 class LibraryService(PeopleCalls):
@@ -80,8 +78,7 @@ class LibraryService(PeopleCalls):
         self._watch_lock = threading.Lock()
         self._watcher: FolderWatcher | None = None
         self._closed = False
-        self._warm_thread: threading.Thread | None = None
-        self._warm_cancel = threading.Event()
+        self._warm_up = SearchWarmUp(library)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -113,42 +110,8 @@ class LibraryService(PeopleCalls):
             except LumenError as exc:
                 return ModelState(MODEL_UNAVAILABLE, key, str(exc))
             self._model_state = ModelState(MODEL_READY, key, load_s=time.perf_counter() - started)
-            if self._warm_thread is None:
-                self._warm_thread = threading.Thread(
-                    target=self._warm_search, name="lumen-warm-search", daemon=True
-                )
-                self._warm_thread.start()
+            self._warm_up.start()  # the search's caches, read ahead in the background
             return self._model_state
-
-    def _warm_search(self) -> None:
-        """One search nobody waits for, so the first one typed finds the ranking's caches ready
-        (each modality's vector ids and score sample: ~1.2 s at 100k files, read once);
-        closing stops it at its next step."""
-        try:
-            with cancellable(self._warm_cancel):
-                self.library.search_understood(WARM_UP_QUERY, 1)
-                self._resolve_kinds()
-        except Exception:  # only a head start: the first real query reads what it needs
-            log.debug("warming the search up stopped", exc_info=True)
-
-    def _resolve_kinds(self) -> None:
-        """The kinds a query or a chip names ("photos", "videos", "documents") resolved to
-        their vectors, kept by the catalog until it changes: the first query naming one would
-        resolve it (~0.2 s at 100k files), halfway through typing "a photo of a dog".
-        Background work: a query typed meanwhile goes first."""
-        catalog, space, priority = (
-            self.library.catalog,
-            self.library.store.space,
-            self.library.priority,
-        )
-        with priority.background():
-            priority.checkpoint()
-            present = catalog.indexed_kinds()
-            for kind in WARM_KINDS:
-                stop_if_superseded()
-                priority.checkpoint()
-                if space and present.get(kind):
-                    catalog.allowed_vector_ids(space, FileFilter(kinds=frozenset({kind})))
 
     def cancel_download(self) -> None:
         """Stop a download of the model's weights in progress (the call loading it then fails)."""
@@ -332,11 +295,15 @@ class LibraryService(PeopleCalls):
         """Add ``paths`` as folders (if given) and index new or changed files.
 
         When another Lumen (``lumen watch``) is indexing this library, the run is handed to it
-        (or waits for it): ``progress`` hears phase "waiting" meanwhile.
+        (or waits for it): ``progress`` hears phase "waiting" meanwhile. The run's writes let
+        go of the kinds resolved ahead: they are resolved again in the background.
         """
-        return self.library.index(
-            list(paths) if paths else None, progress, cancel, on_change, hand_off=True
-        )
+        try:
+            return self.library.index(
+                list(paths) if paths else None, progress, cancel, on_change, hand_off=True
+            )
+        finally:
+            self._warm_up.after_writes()
 
     def add_folder(self, path: Path) -> Folder:
         return self.library.add_folder(path)
@@ -369,9 +336,7 @@ class LibraryService(PeopleCalls):
         """Stop following changes (a batch in progress is cancelled; finished files are kept)
         and stop a download of the model (closing must not wait for it)."""
         self.cancel_download()
-        self._warm_cancel.set()
-        if self._warm_thread is not None:
-            self._warm_thread.join(10)
+        self._warm_up.close()
         with self._watch_lock:
             self._closed = True
             if self._watcher is not None:

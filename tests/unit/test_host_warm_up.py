@@ -1,0 +1,100 @@
+"""The window's kinds resolved ahead again after an index run wrote; what they find is current."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from desktop_app.core.embedding.embedder import Embedder
+from desktop_app.core.library import Library
+from desktop_app.core.records import FileFilter
+from desktop_app.host.protocol import MODEL_READY, Col, Query
+from desktop_app.host.service import LibraryService
+from tests.support.photos import write_shape_photos
+from tests.support.settings import tiny_model_settings
+
+PHOTOS = FileFilter(kinds=frozenset({"image"}))
+
+
+def _resolved(library: Library) -> np.ndarray:
+    """The photos filter as the catalog keeps it, once the background has resolved it."""
+    space = library.store.space
+    deadline = time.monotonic() + 60
+    while (ids := library.catalog.known_allowed_vector_ids(space, PHOTOS)) is None:
+        assert time.monotonic() < deadline, "the photos filter was not resolved ahead"
+        time.sleep(0.05)
+    return ids
+
+
+def _index(service: LibraryService) -> None:
+    service.index(None, lambda _p: None, threading.Event())
+
+
+def test_after_an_index_run_the_photos_filter_is_ready_again_and_holds_the_new_photo(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    photos = tmp_path / "photos"
+    write_shape_photos(photos, seeds=(101,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        library.index([photos])
+        service = LibraryService(library)
+        try:
+            assert service.warm_model().state == MODEL_READY
+            before = _resolved(library)
+
+            new = write_shape_photos(photos / "later", seeds=(202,))
+            _index(service)  # the run writes: the kept filter is let go, then resolved again
+
+            after = _resolved(library)
+            assert len(after) == len(before) + len(new)
+            found = service.query(Query(text="photos of a red circle", limit=200, show_all=True))
+            shown = {Path(row[Col.PATH]) for row in found.rows}
+            assert set(new) <= shown  # the photos-only query shows the new photos
+            assert found.understood is not None and found.understood.kind is not None
+        finally:
+            service.close()
+
+
+def test_a_deleted_photo_leaves_the_photos_only_results(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    photos = tmp_path / "photos"
+    written = write_shape_photos(photos, seeds=(101,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        library.index([photos])
+        service = LibraryService(library)
+        try:
+            assert service.warm_model().state == MODEL_READY
+            before = _resolved(library)
+            gone = next(iter(written))
+            gone.unlink()
+            _index(service)
+
+            assert len(_resolved(library)) == len(before) - 1
+            found = service.query(Query(text="photos of a red circle", limit=200, show_all=True))
+            shown = {Path(row[Col.PATH]) for row in found.rows}
+            assert gone not in shown and shown
+        finally:
+            service.close()
+
+
+def test_no_warm_up_before_the_model_is_ready(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    photos = tmp_path / "photos"
+    write_shape_photos(photos, seeds=(101,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        service = LibraryService(library)
+        try:
+            _index(service)  # the window's first run: nothing is searched by meaning yet
+            time.sleep(0.2)
+            space = library.store.space
+            assert library.catalog.known_allowed_vector_ids(space, PHOTOS) is None
+        finally:
+            service.close()
