@@ -75,9 +75,9 @@ def test_typing_sends_at_once_and_coalesces_keystrokes_while_a_query_runs(
     shown: list[str] = []
     window.bridge.results.connect(lambda r: shown.append(r.query.text))
 
-    # The first key is sent at once (nothing was running); the keys typed while it is being
-    # answered replace each other, and only the latest text is sent next. (The first key's
-    # query, superseded, may stop before the search policy sees it.)
+    # The first key is sent at once (nothing was running), the next one beside it while it
+    # stops; the keys typed while those are in flight replace each other, and only the latest
+    # text is sent next. (A query superseded may stop before the search policy sees it.)
     qtbot.keyClicks(window.search, QUERY)
     wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
     qtbot.waitUntil(lambda: window.query.settled)

@@ -1,5 +1,6 @@
-"""The window's searches: one in flight, the newest waiting, sent the moment the one in flight
-ends, from the thread its answer arrives on (the GUI thread may be busy painting)."""
+"""The window's searches: the newest sent at once beside one that is stopping, faster typing
+waits for one of them to end and is then sent from the thread that answer arrives on (the GUI
+thread may be busy painting)."""
 
 from __future__ import annotations
 
@@ -49,20 +50,27 @@ def test_keys_typed_while_a_query_runs_send_only_the_newest_text_when_it_ends() 
     client = FakeClient()
     lane, delivered, failed = lane_for(client)
     lane.ask(Query(text="l"))
-    for text in ("li", "lic", "licence"):
+    lane.ask(Query(text="li"))
+    # Sent at once beside the first key's query, which is told to stop (its answer would be
+    # dropped; it may be in the middle of a step).
+    assert [text for text, _ in client.sent] == ["l", "li"]
+    assert client.cancelled == ["l"]
+    for text in ("lic", "licence"):
         lane.ask(Query(text=text))
-    assert [text for text, _ in client.sent] == ["l"]  # one query in flight at a time
-    assert client.cancelled == ["l", "l", "l"]  # told to stop: its answer would be dropped
+    assert [text for text, _ in client.sent] == ["l", "li"]  # two in flight at most
+    assert client.cancelled == ["l", "li"]
     assert lane.busy
 
-    _end(client.calls[0])  # answered (or stopped) on the pipe reader's thread
+    _end(client.calls[0])  # the first key's query stopped, on the pipe reader's thread
 
     # The newest text went out from that thread at once, not after a hop through the GUI's
-    # event loop (nothing here runs one).
-    assert [text for text, _ in client.sent] == ["l", "licence"]
-    assert client.sent[1][1] != threading.get_ident()
-    assert delivered == [(1, "l"), (4, "licence")]
+    # event loop (nothing here runs one); the texts between were never sent.
+    assert [text for text, _ in client.sent] == ["l", "li", "licence"]
+    assert client.sent[2][1] != threading.get_ident()
+    assert delivered == [(1, "l"), (2, "li"), (4, "licence")]
+    assert client.cancelled == ["l", "li"]  # the newest is not told to stop
     _end(client.calls[1])
+    _end(client.calls[2])
     assert not lane.busy and not failed
 
 
@@ -80,9 +88,9 @@ def test_a_query_asked_when_idle_is_sent_at_once() -> None:
 def test_after_a_reset_nothing_waiting_is_sent() -> None:
     client = FakeClient()
     lane, _delivered, _failed = lane_for(client)
-    lane.ask(Query(text="a"))
-    lane.ask(Query(text="ab"))
+    for text in ("a", "ab", "abc"):
+        lane.ask(Query(text=text))
     lane.reset()  # the library process died
     _end(client.calls[0])
-    assert [text for text, _ in client.sent] == ["a"]
+    assert [text for text, _ in client.sent] == ["a", "ab"]
     assert not lane.busy
