@@ -51,6 +51,29 @@ def test_a_cancelled_query_stops_and_an_uncancelled_one_answers(
     library.close()
 
 
+def test_a_query_typed_past_before_it_searched_reads_no_keyword_index(
+    indexed: tuple[Library, dict[Path, Caption]],
+) -> None:
+    library, _captions = indexed
+    read: list[str] = []
+    catalog = library.catalog
+    real = catalog.keyword_search
+
+    def keyword_search(match: str, *args: Any, **kwargs: Any) -> Any:
+        read.append(match)
+        return real(match, *args, **kwargs)
+
+    catalog.keyword_search = keyword_search  # type: ignore[method-assign]
+    cancel = threading.Event()
+    cancel.set()  # typed past while it was being understood
+    with cancellable(cancel), pytest.raises(QuerySuperseded):
+        library.search_understood(QUERY, 5)
+    assert read == []  # (a short word's first keyword read can take 10-40 ms at 100k files)
+    library.search_understood(QUERY, 5)
+    assert read  # not typed past: searched by its words too
+    library.close()
+
+
 def test_the_host_stops_a_query_the_window_cancelled(
     indexed: tuple[Library, dict[Path, Caption]],
 ) -> None:

@@ -183,6 +183,7 @@ class QueryPolicy:
         show_all: bool,
         like: Path | None,
     ) -> SearchResults:
+        stop_if_superseded()  # typed past already: before the keyword search's first read
         encoder = self._models.query_encoder()
         self._models.check_space(encoder)
         search = self._search()
