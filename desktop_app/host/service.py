@@ -309,10 +309,10 @@ class LibraryService(PeopleCalls):
         return self.library.add_folder(path)
 
     def remove_folder(self, path: Path) -> FileChanges:
-        return self.library.remove_folder(path)
+        return self._edited(self.library.remove_folder(path))
 
     def set_folder_paused(self, path: Path, paused: bool) -> FileChanges:
-        return self.library.set_folder_paused(path, paused)
+        return self._edited(self.library.set_folder_paused(path, paused))
 
     def set_watching(self, on: bool, on_change: ChangeSink) -> bool:
         """Follow changes in the watched folders as they happen (the core's FolderWatcher), or stop.
@@ -347,20 +347,25 @@ class LibraryService(PeopleCalls):
         return tuple(self.library.exclusions())
 
     def exclude(self, pattern: str) -> FileChanges:
-        return self.library.exclude(pattern)
+        return self._edited(self.library.exclude(pattern))
 
     def include(self, pattern: str) -> FileChanges:
-        return self.library.include(pattern)
+        return self._edited(self.library.include(pattern))
 
     def forget(self, paths: Sequence[Path]) -> FileChanges:
         changes = FileChanges()
         for path in paths:
             changes += self.library.forget(path)
-        return changes
+        return self._edited(changes)
 
     def set_tag(self, path: Path, tag: str, present: bool) -> FileChanges:
         """Give a file a tag of the user's, or take it away."""
-        return self.library.set_tag(path, tag, present)
+        return self._edited(self.library.set_tag(path, tag, present))
+
+    def _edited(self, changes: FileChanges) -> FileChanges:
+        """After an edit (it wrote): the kinds resolved ahead again, in the background."""
+        self._warm_up.after_writes()
+        return changes
 
 
 def _frame_at(path: Path, size: int, at_s: float) -> Image.Image:

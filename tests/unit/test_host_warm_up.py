@@ -83,6 +83,26 @@ def test_a_deleted_photo_leaves_the_photos_only_results(
             service.close()
 
 
+def test_after_a_tag_is_given_the_photos_filter_is_ready_again(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    settings = tiny_model_settings(tmp_path, tiny_weights)
+    photos = tmp_path / "photos"
+    written = write_shape_photos(photos, seeds=(101,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        library.index([photos])
+        service = LibraryService(library)
+        try:
+            assert service.warm_model().state == MODEL_READY
+            before = _resolved(library)
+            generation = library.catalog.write_count
+            service.set_tag(next(iter(written)), "holiday", True)
+            assert library.catalog.write_count != generation  # the tag was written
+            assert np.array_equal(_resolved(library), before)
+        finally:
+            service.close()
+
+
 def test_no_warm_up_before_the_model_is_ready(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
 ) -> None:
