@@ -48,8 +48,9 @@ def describe(exc: BaseException) -> tuple[str, str]:
 class LibraryBridge(QObject):
     """The window's handle on the library. Call it on the GUI thread; its signals arrive there.
 
-    Searches are latest-wins: while one runs, newer ones replace each other in a one-slot
-    queue, and an answer to anything but the latest query is dropped (a generation counter).
+    Searches are latest-wins (``SearchLane``): the newest is sent at once and the older ones
+    told to stop; faster typing waits in a one-slot queue, and an answer to anything but the
+    latest query is dropped (a generation counter).
     """
 
     ready = Signal(object)  # LibraryStatus
