@@ -7,16 +7,18 @@ fingerprint) and adds its own tables in a migration step of its own, recorded in
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 from desktop_app.core.people.model import DESCRIPTOR_DIM, Box, DetectedFace
 
@@ -25,7 +27,8 @@ SCHEMA_VERSION = 1
 ENABLED_KEY = "people_enabled"  # "0" once the user turned face recognition off
 _IN_CHUNK = 500  # ids bound in one statement at most (SQLite limits the parameters)
 
-Sessions = Callable[[], AbstractContextManager[Session]]
+Sessions = Callable[[], AbstractContextManager["Session"]]
+Reads = Callable[[], AbstractContextManager[sqlite3.Connection]]  # the catalog's ``reader``
 
 _SCHEMA = (
     # Step 1: people, their faces (box, descriptor, the video frame's time), and which files
@@ -94,19 +97,25 @@ class StoredFaces:
 
 
 class PeopleStore:
-    """Faces and people in the catalog's database; ``sessions`` is the catalog's ``session``."""
+    """Faces and people in the catalog's database; ``sessions`` is the catalog's ``session``,
+    ``reads`` its plain ``reader`` (what a search reads: without it, reads go through sessions).
+    """
 
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, reads: Reads | None = None) -> None:
         self._sessions = sessions
+        self._reads = reads or (lambda: _through_session(sessions))
         self._ready = False  # the tables exist (opening a library only reads)
+
+    def _value(self, key: str) -> Any:
+        """The catalog's meta value under ``key`` (None: never set)."""
+        with self._reads() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
 
     def ready(self) -> bool:
         """Whether the tables exist (``ensure`` creates them: the first write does)."""
         if not self._ready:
-            with self._sessions() as s:
-                found = s.execute(
-                    text("SELECT value FROM meta WHERE key = :k"), {"k": SCHEMA_KEY}
-                ).scalar_one_or_none()
+            found = self._value(SCHEMA_KEY)
             self._ready = found is not None and int(found) >= SCHEMA_VERSION
         return self._ready
 
@@ -119,6 +128,8 @@ class PeopleStore:
 
     @staticmethod
     def _migrate(s: Session) -> None:
+        from sqlalchemy import text
+
         version = s.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": SCHEMA_KEY})
         found = version.scalar_one_or_none()
         if found is not None and int(found) >= SCHEMA_VERSION:
@@ -135,12 +146,12 @@ class PeopleStore:
 
     def enabled(self) -> bool:
         """Whether face recognition is on (it is unless the user turned it off)."""
-        with self._sessions() as s:
-            value = s.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": ENABLED_KEY})
-            return value.scalar_one_or_none() != "0"
+        return bool(self._value(ENABLED_KEY) != "0")
 
     def set_enabled(self, on: bool) -> int:
         """Turn face recognition on or off; off deletes every face and person. Faces deleted."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             deleted = 0
             if not on:
@@ -160,6 +171,8 @@ class PeopleStore:
 
     def files_to_scan(self, limit: int = 500) -> list[tuple[int, Path]]:
         """Indexed photos and videos not looked at for faces yet (or changed since)."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             rows = s.execute(
                 text(
@@ -174,6 +187,8 @@ class PeopleStore:
 
     def pending_count(self) -> int:
         """How many indexed photos and videos wait for the face pass."""
+        from sqlalchemy import text
+
         if not self.ready():
             with self._sessions() as s:
                 return int(
@@ -203,6 +218,8 @@ class PeopleStore:
     ) -> list[int]:
         """Replace ``file_id``'s faces with ``faces`` (face, frame time, person) and note the
         file as looked at; returns the new faces' ids."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             s.execute(text("DELETE FROM faces WHERE file_id = :f"), {"f": file_id})
             ids = []
@@ -238,6 +255,8 @@ class PeopleStore:
 
     def widths(self, file_ids: Iterable[int]) -> dict[int, int]:
         """The upright width of each file's picture, where the catalog knows it."""
+        from sqlalchemy import text
+
         ids = sorted(set(file_ids))
         out: dict[int, int] = {}
         with self._sessions() as s:
@@ -251,6 +270,8 @@ class PeopleStore:
 
     def new_person(self) -> int:
         """A new unnamed person's id."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             row = s.execute(
                 text("INSERT INTO people (name, created_at) VALUES (NULL, :t) RETURNING id"),
@@ -260,6 +281,8 @@ class PeopleStore:
 
     def all_faces(self) -> StoredFaces:
         """Every face with its person and descriptor, oldest first."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             rows = s.execute(
                 text("SELECT id, person_id, pinned, descriptor FROM faces ORDER BY id")
@@ -274,6 +297,8 @@ class PeopleStore:
 
     def set_persons(self, moves: dict[int, int | None]) -> None:
         """Give faces (by id) to other people; then drop unnamed people left without faces."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             for face_id, person in moves.items():
                 s.execute(
@@ -291,6 +316,8 @@ class PeopleStore:
 
     def people(self, person_ids: Iterable[int] | None = None) -> list[Person]:
         """People (all, or those asked for), most photos first."""
+        from sqlalchemy import text
+
         wanted = None if person_ids is None else sorted(set(person_ids))
         with self._sessions() as s:
             rows = s.execute(
@@ -312,12 +339,14 @@ class PeopleStore:
 
     def named(self) -> list[Person]:
         """The people with a name (without their counts: for reading queries quickly)."""
-        with self._sessions() as s:
-            rows = s.execute(text("SELECT id, name FROM people WHERE name IS NOT NULL")).all()
+        with self._reads() as conn:
+            rows = conn.execute("SELECT id, name FROM people WHERE name IS NOT NULL").fetchall()
         return [Person(int(r[0]), r[1], 0, 0, None) for r in rows]
 
     def files_of(self, person_ids: Iterable[int]) -> dict[int, list[Path]]:
         """Each person's files, by path."""
+        from sqlalchemy import text
+
         out: dict[int, list[Path]] = {}
         ids = sorted(set(person_ids))
         with self._sessions() as s:
@@ -336,6 +365,8 @@ class PeopleStore:
 
     def file_ids_of(self, person_id: int) -> set[int]:
         """The ids of the files ``person_id`` is in."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             rows = s.execute(
                 text("SELECT DISTINCT file_id FROM faces WHERE person_id = :p"), {"p": person_id}
@@ -344,6 +375,8 @@ class PeopleStore:
 
     def faces_in(self, file_ids: Iterable[int]) -> dict[int, list[Face]]:
         """The faces of each file (with their person's name), largest first."""
+        from sqlalchemy import text
+
         ids = sorted(set(file_ids))
         out: dict[int, list[Face]] = {}
         with self._sessions() as s:
@@ -364,6 +397,8 @@ class PeopleStore:
 
     def largest_faces(self, person_ids: Iterable[int]) -> dict[int, tuple[Path, Face, int | None]]:
         """Each person's largest face, with its file's path and full width (if known)."""
+        from sqlalchemy import text
+
         wanted = set(person_ids)
         out: dict[int, tuple[Path, Face, int | None]] = {}
         with self._sessions() as s:
@@ -382,6 +417,8 @@ class PeopleStore:
 
     def file_id(self, path: Path) -> int | None:
         """The catalog id of the file at ``path``, if catalogued."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             row = s.execute(text("SELECT id FROM files WHERE path = :p"), {"p": str(path)})
             found = row.scalar_one_or_none()
@@ -389,6 +426,8 @@ class PeopleStore:
 
     def was_scanned(self, file_id: int) -> bool:
         """Whether the face pass has looked at this file (as it is now)."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             row = s.execute(
                 text(
@@ -401,6 +440,8 @@ class PeopleStore:
 
     def name(self, person_id: int, name: str) -> bool:
         """Name a person (their faces are then kept together); False if there is no such person."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             done = s.execute(
                 text("UPDATE people SET name = :n WHERE id = :p"), {"n": name, "p": person_id}
@@ -410,6 +451,8 @@ class PeopleStore:
 
     def merge(self, into: int, others: Sequence[int]) -> int:
         """Move the faces of ``others`` to ``into`` and drop them; faces moved."""
+        from sqlalchemy import text
+
         moved = 0
         with self._sessions() as s:
             for other in others:
@@ -426,6 +469,8 @@ class PeopleStore:
 
     def forget(self, person_id: int) -> int:
         """Delete a person and their faces (the photos are not looked at again); faces deleted."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             done = s.execute(text("DELETE FROM faces WHERE person_id = :p"), {"p": person_id})
             s.execute(text("DELETE FROM people WHERE id = :p"), {"p": person_id})
@@ -433,6 +478,8 @@ class PeopleStore:
 
     def face(self, face_id: int) -> Face | None:
         """The face with this id (with its person's name), if there is one."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             r = s.execute(
                 text(
@@ -447,19 +494,32 @@ class PeopleStore:
     def pin_face(self, face_id: int, person_id: int) -> None:
         """Give one face to ``person_id`` for good (re-clustering leaves it there); unnamed
         people left without faces are dropped."""
+        from sqlalchemy import text
+
         self.set_persons({face_id: person_id})
         with self._sessions() as s:
             s.execute(text("UPDATE faces SET pinned = 1 WHERE id = :f"), {"f": face_id})
 
     def pin_person(self, person_id: int) -> None:
         """Keep the person's faces where they are when re-clustering."""
+        from sqlalchemy import text
+
         with self._sessions() as s:
             s.execute(text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
 
     def exists(self, person_id: int) -> bool:
-        with self._sessions() as s:
-            row = s.execute(text("SELECT 1 FROM people WHERE id = :p"), {"p": person_id})
-            return row.first() is not None
+        with self._reads() as conn:
+            row = conn.execute("SELECT 1 FROM people WHERE id = ?", (person_id,))
+            return row.fetchone() is not None
+
+
+@contextmanager
+def _through_session(sessions: Sessions) -> Iterator[sqlite3.Connection]:
+    """A session's own ``sqlite3`` connection (a store given no plain reader)."""
+    with sessions() as s:
+        raw = s.connection().connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        yield raw
 
 
 def _face(r: Any) -> Face:
