@@ -19,6 +19,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+    from sqlalchemy.sql.elements import TextClause
 
 from desktop_app.core.people.model import DESCRIPTOR_DIM, Box, DetectedFace
 
@@ -57,6 +58,13 @@ _SCHEMA = (
         faces INTEGER NOT NULL,
         error TEXT)""",
 )
+
+
+def _text(sql: str) -> TextClause:
+    """SQLAlchemy's ``text`` (imported by the first write or ORM read, never by a search)."""
+    from sqlalchemy import text
+
+    return text(sql)
 
 
 @dataclass(frozen=True)
@@ -128,17 +136,15 @@ class PeopleStore:
 
     @staticmethod
     def _migrate(s: Session) -> None:
-        from sqlalchemy import text
-
-        version = s.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": SCHEMA_KEY})
+        version = s.execute(_text("SELECT value FROM meta WHERE key = :k"), {"k": SCHEMA_KEY})
         found = version.scalar_one_or_none()
         if found is not None and int(found) >= SCHEMA_VERSION:
             return
         for statement in _SCHEMA:
-            s.execute(text(statement))
+            s.execute(_text(statement))
         # Later steps go here, one commented ``if int(found or 0) < N`` block each.
         s.execute(
-            text("INSERT OR REPLACE INTO meta (key, value) VALUES (:k, :v)"),
+            _text("INSERT OR REPLACE INTO meta (key, value) VALUES (:k, :v)"),
             {"k": SCHEMA_KEY, "v": str(SCHEMA_VERSION)},
         )
 
@@ -150,19 +156,17 @@ class PeopleStore:
 
     def set_enabled(self, on: bool) -> int:
         """Turn face recognition on or off; off deletes every face and person. Faces deleted."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             deleted = 0
             if not on:
-                deleted = int(s.execute(text("SELECT COUNT(*) FROM faces")).scalar_one())
+                deleted = int(s.execute(_text("SELECT COUNT(*) FROM faces")).scalar_one())
                 # Deleted descriptors are overwritten with zeros, not left in free pages.
-                s.execute(text("PRAGMA secure_delete = ON"))
+                s.execute(_text("PRAGMA secure_delete = ON"))
                 for table in ("faces", "people", "face_scans"):
-                    s.execute(text(f"DELETE FROM {table}"))
-                s.execute(text("PRAGMA secure_delete = OFF"))
+                    s.execute(_text(f"DELETE FROM {table}"))
+                s.execute(_text("PRAGMA secure_delete = OFF"))
             s.execute(
-                text("INSERT OR REPLACE INTO meta (key, value) VALUES (:k, :v)"),
+                _text("INSERT OR REPLACE INTO meta (key, value) VALUES (:k, :v)"),
                 {"k": ENABLED_KEY, "v": "1" if on else "0"},
             )
         return deleted
@@ -171,11 +175,9 @@ class PeopleStore:
 
     def files_to_scan(self, limit: int = 500) -> list[tuple[int, Path]]:
         """Indexed photos and videos not looked at for faces yet (or changed since)."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             rows = s.execute(
-                text(
+                _text(
                     "SELECT f.id, f.path FROM files f LEFT JOIN face_scans c ON c.file_id = f.id "
                     "WHERE f.status = 'indexed' AND f.kind IN ('image', 'video') "
                     "AND (c.file_id IS NULL OR c.fingerprint != f.fingerprint) "
@@ -187,13 +189,11 @@ class PeopleStore:
 
     def pending_count(self) -> int:
         """How many indexed photos and videos wait for the face pass."""
-        from sqlalchemy import text
-
         if not self.ready():
             with self._sessions() as s:
                 return int(
                     s.execute(
-                        text(
+                        _text(
                             "SELECT COUNT(*) FROM files WHERE status = 'indexed' "
                             "AND kind IN ('image', 'video')"
                         )
@@ -202,7 +202,7 @@ class PeopleStore:
         with self._sessions() as s:
             return int(
                 s.execute(
-                    text(
+                    _text(
                         "SELECT COUNT(*) FROM files f LEFT JOIN face_scans c ON c.file_id = f.id "
                         "WHERE f.status = 'indexed' AND f.kind IN ('image', 'video') "
                         "AND (c.file_id IS NULL OR c.fingerprint != f.fingerprint)"
@@ -218,15 +218,13 @@ class PeopleStore:
     ) -> list[int]:
         """Replace ``file_id``'s faces with ``faces`` (face, frame time, person) and note the
         file as looked at; returns the new faces' ids."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
-            s.execute(text("DELETE FROM faces WHERE file_id = :f"), {"f": file_id})
+            s.execute(_text("DELETE FROM faces WHERE file_id = :f"), {"f": file_id})
             ids = []
             for face, at_s, person in faces:
                 b = face.box
                 row = s.execute(
-                    text(
+                    _text(
                         "INSERT INTO faces (file_id, person_id, box_left, box_top, box_width, "
                         "box_height, at_ms, score, pinned, descriptor) VALUES "
                         "(:f, :p, :l, :t, :w, :h, :at, :sc, 0, :d) RETURNING id"
@@ -245,7 +243,7 @@ class PeopleStore:
                 )
                 ids.append(int(row.scalar_one()))
             s.execute(
-                text(
+                _text(
                     "INSERT OR REPLACE INTO face_scans (file_id, fingerprint, faces, error) "
                     "SELECT id, fingerprint, :n, :e FROM files WHERE id = :f"
                 ),
@@ -255,37 +253,31 @@ class PeopleStore:
 
     def widths(self, file_ids: Iterable[int]) -> dict[int, int]:
         """The upright width of each file's picture, where the catalog knows it."""
-        from sqlalchemy import text
-
         ids = sorted(set(file_ids))
         out: dict[int, int] = {}
         with self._sessions() as s:
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ",".join(str(i) for i in ids[start : start + _IN_CHUNK])
                 rows = s.execute(
-                    text(f"SELECT id, width FROM files WHERE id IN ({chunk}) AND width > 0")
+                    _text(f"SELECT id, width FROM files WHERE id IN ({chunk}) AND width > 0")
                 )
                 out.update((int(r[0]), int(r[1])) for r in rows)
         return out
 
     def new_person(self) -> int:
         """A new unnamed person's id."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             row = s.execute(
-                text("INSERT INTO people (name, created_at) VALUES (NULL, :t) RETURNING id"),
+                _text("INSERT INTO people (name, created_at) VALUES (NULL, :t) RETURNING id"),
                 {"t": time.time()},
             )
             return int(row.scalar_one())
 
     def all_faces(self) -> StoredFaces:
         """Every face with its person and descriptor, oldest first."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             rows = s.execute(
-                text("SELECT id, person_id, pinned, descriptor FROM faces ORDER BY id")
+                _text("SELECT id, person_id, pinned, descriptor FROM faces ORDER BY id")
             ).all()
         descriptors = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32)
         return StoredFaces(
@@ -297,16 +289,14 @@ class PeopleStore:
 
     def set_persons(self, moves: dict[int, int | None]) -> None:
         """Give faces (by id) to other people; then drop unnamed people left without faces."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             for face_id, person in moves.items():
                 s.execute(
-                    text("UPDATE faces SET person_id = :p WHERE id = :f"),
+                    _text("UPDATE faces SET person_id = :p WHERE id = :f"),
                     {"p": person, "f": face_id},
                 )
             s.execute(
-                text(
+                _text(
                     "DELETE FROM people WHERE name IS NULL AND id NOT IN "
                     "(SELECT person_id FROM faces WHERE person_id IS NOT NULL)"
                 )
@@ -316,12 +306,10 @@ class PeopleStore:
 
     def people(self, person_ids: Iterable[int] | None = None) -> list[Person]:
         """People (all, or those asked for), most photos first."""
-        from sqlalchemy import text
-
         wanted = None if person_ids is None else sorted(set(person_ids))
         with self._sessions() as s:
             rows = s.execute(
-                text(
+                _text(
                     "SELECT p.id, p.name, COUNT(DISTINCT f.file_id), COUNT(f.id), "
                     "(SELECT x.path FROM faces g JOIN files x ON x.id = g.file_id "
                     " WHERE g.person_id = p.id ORDER BY g.box_width * g.box_height DESC "
@@ -345,15 +333,13 @@ class PeopleStore:
 
     def files_of(self, person_ids: Iterable[int]) -> dict[int, list[Path]]:
         """Each person's files, by path."""
-        from sqlalchemy import text
-
         out: dict[int, list[Path]] = {}
         ids = sorted(set(person_ids))
         with self._sessions() as s:
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
                 rows = s.execute(
-                    text(
+                    _text(
                         "SELECT DISTINCT f.person_id, x.path FROM faces f "
                         "JOIN files x ON x.id = f.file_id WHERE f.person_id IN "
                         f"({','.join(str(i) for i in chunk)}) ORDER BY x.path"
@@ -365,25 +351,21 @@ class PeopleStore:
 
     def file_ids_of(self, person_id: int) -> set[int]:
         """The ids of the files ``person_id`` is in."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             rows = s.execute(
-                text("SELECT DISTINCT file_id FROM faces WHERE person_id = :p"), {"p": person_id}
+                _text("SELECT DISTINCT file_id FROM faces WHERE person_id = :p"), {"p": person_id}
             )
             return {int(r[0]) for r in rows}
 
     def faces_in(self, file_ids: Iterable[int]) -> dict[int, list[Face]]:
         """The faces of each file (with their person's name), largest first."""
-        from sqlalchemy import text
-
         ids = sorted(set(file_ids))
         out: dict[int, list[Face]] = {}
         with self._sessions() as s:
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ",".join(str(i) for i in ids[start : start + _IN_CHUNK])
                 rows = s.execute(
-                    text(
+                    _text(
                         "SELECT f.id, f.file_id, f.box_left, f.box_top, f.box_width, "
                         "f.box_height, f.at_ms, f.person_id, p.name FROM faces f "
                         "LEFT JOIN people p ON p.id = f.person_id "
@@ -397,13 +379,11 @@ class PeopleStore:
 
     def largest_faces(self, person_ids: Iterable[int]) -> dict[int, tuple[Path, Face, int | None]]:
         """Each person's largest face, with its file's path and full width (if known)."""
-        from sqlalchemy import text
-
         wanted = set(person_ids)
         out: dict[int, tuple[Path, Face, int | None]] = {}
         with self._sessions() as s:
             rows = s.execute(
-                text(
+                _text(
                     "SELECT f.id, f.file_id, f.box_left, f.box_top, f.box_width, f.box_height, "
                     "f.at_ms, f.person_id, p.name, x.path, x.width FROM faces f "
                     "JOIN people p ON p.id = f.person_id JOIN files x ON x.id = f.file_id "
@@ -417,20 +397,16 @@ class PeopleStore:
 
     def file_id(self, path: Path) -> int | None:
         """The catalog id of the file at ``path``, if catalogued."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
-            row = s.execute(text("SELECT id FROM files WHERE path = :p"), {"p": str(path)})
+            row = s.execute(_text("SELECT id FROM files WHERE path = :p"), {"p": str(path)})
             found = row.scalar_one_or_none()
             return None if found is None else int(found)
 
     def was_scanned(self, file_id: int) -> bool:
         """Whether the face pass has looked at this file (as it is now)."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             row = s.execute(
-                text(
+                _text(
                     "SELECT 1 FROM face_scans c JOIN files f ON f.id = c.file_id "
                     "WHERE c.file_id = :f AND c.fingerprint = f.fingerprint"
                 ),
@@ -440,49 +416,41 @@ class PeopleStore:
 
     def name(self, person_id: int, name: str) -> bool:
         """Name a person (their faces are then kept together); False if there is no such person."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             done = s.execute(
-                text("UPDATE people SET name = :n WHERE id = :p"), {"n": name, "p": person_id}
+                _text("UPDATE people SET name = :n WHERE id = :p"), {"n": name, "p": person_id}
             )
-            s.execute(text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
+            s.execute(_text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
             return _touched(done)
 
     def merge(self, into: int, others: Sequence[int]) -> int:
         """Move the faces of ``others`` to ``into`` and drop them; faces moved."""
-        from sqlalchemy import text
-
         moved = 0
         with self._sessions() as s:
             for other in others:
                 if other == into:
                     continue
                 done = s.execute(
-                    text("UPDATE faces SET person_id = :i, pinned = 1 WHERE person_id = :o"),
+                    _text("UPDATE faces SET person_id = :i, pinned = 1 WHERE person_id = :o"),
                     {"i": into, "o": other},
                 )
                 moved += int(getattr(done, "rowcount", 0) or 0)
-                s.execute(text("DELETE FROM people WHERE id = :o"), {"o": other})
-            s.execute(text("UPDATE faces SET pinned = 1 WHERE person_id = :i"), {"i": into})
+                s.execute(_text("DELETE FROM people WHERE id = :o"), {"o": other})
+            s.execute(_text("UPDATE faces SET pinned = 1 WHERE person_id = :i"), {"i": into})
         return moved
 
     def forget(self, person_id: int) -> int:
         """Delete a person and their faces (the photos are not looked at again); faces deleted."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
-            done = s.execute(text("DELETE FROM faces WHERE person_id = :p"), {"p": person_id})
-            s.execute(text("DELETE FROM people WHERE id = :p"), {"p": person_id})
+            done = s.execute(_text("DELETE FROM faces WHERE person_id = :p"), {"p": person_id})
+            s.execute(_text("DELETE FROM people WHERE id = :p"), {"p": person_id})
             return int(getattr(done, "rowcount", 0) or 0)
 
     def face(self, face_id: int) -> Face | None:
         """The face with this id (with its person's name), if there is one."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
             r = s.execute(
-                text(
+                _text(
                     "SELECT f.id, f.file_id, f.box_left, f.box_top, f.box_width, f.box_height, "
                     "f.at_ms, f.person_id, p.name FROM faces f "
                     "LEFT JOIN people p ON p.id = f.person_id WHERE f.id = :f"
@@ -494,18 +462,14 @@ class PeopleStore:
     def pin_face(self, face_id: int, person_id: int) -> None:
         """Give one face to ``person_id`` for good (re-clustering leaves it there); unnamed
         people left without faces are dropped."""
-        from sqlalchemy import text
-
         self.set_persons({face_id: person_id})
         with self._sessions() as s:
-            s.execute(text("UPDATE faces SET pinned = 1 WHERE id = :f"), {"f": face_id})
+            s.execute(_text("UPDATE faces SET pinned = 1 WHERE id = :f"), {"f": face_id})
 
     def pin_person(self, person_id: int) -> None:
         """Keep the person's faces where they are when re-clustering."""
-        from sqlalchemy import text
-
         with self._sessions() as s:
-            s.execute(text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
+            s.execute(_text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
 
     def exists(self, person_id: int) -> bool:
         with self._reads() as conn:

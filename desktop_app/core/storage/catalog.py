@@ -1,12 +1,13 @@
 """SQLite catalog: folders, files and their vectors; the single source of truth.
 
-``Catalog`` is made of parts over one database (``catalog_db``): files and folders
-(``catalog_files``), vector rows and keyword text (``catalog_vectors``), metadata such as
-exclusions and rescan tickets (``catalog_meta``), tags (``catalog_tags``) and where files were
-taken (``catalog_places``). The schema and its migrations are in ``catalog_schema``, the tables
-in ``catalog_tables``, the plain records it returns in ``records`` and the FTS5 keyword index in
-``keyword_index``; this module re-exports their public names. A search reads through plain
-``sqlite3``; writes go through SQLAlchemy's ORM, imported on first use (``catalog_db``).
+``Catalog`` is made of parts over one database (``catalog_db``): watched folders
+(``catalog_folders``), files (``catalog_files``), vector rows and keyword text
+(``catalog_vectors``), metadata such as exclusions and rescan tickets (``catalog_meta``), tags
+(``catalog_tags``) and where files were taken (``catalog_places``). The schema and its
+migrations are in ``catalog_schema``, the tables in ``catalog_tables``, the plain records it
+returns in ``records`` and the FTS5 keyword index in ``keyword_index``; this module re-exports
+their public names. A search reads through plain ``sqlite3``; writes go through SQLAlchemy's
+ORM, imported on first use (``catalog_db``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from desktop_app.core.records import (
 )
 from desktop_app.core.storage.catalog_db import CatalogDb
 from desktop_app.core.storage.catalog_files import FolderFiles
+from desktop_app.core.storage.catalog_folders import CatalogFolders
 from desktop_app.core.storage.catalog_format import SCHEMA_VERSION
 from desktop_app.core.storage.catalog_meta import CatalogMeta
 from desktop_app.core.storage.catalog_places import CatalogPlaces
@@ -96,7 +98,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Catalog(FolderFiles, VectorRows, CatalogMeta, CatalogTags, CatalogPlaces):
+class Catalog(CatalogFolders, FolderFiles, VectorRows, CatalogMeta, CatalogTags, CatalogPlaces):
     """The catalog of one library. Writes go through one writer; reads may come from any thread.
 
     Each part owns one responsibility and its state (the vector rows their cache); they share

@@ -21,6 +21,7 @@ from desktop_app.core.storage.catalog_schema import migrate_to_read
 
 __all__ = ["open_engine", "open_read_only"]
 
+
 def open_engine(path: Path) -> Engine:
     """An engine on the catalog file at ``path``, created, or migrated to the current schema
     when this version cannot read it as it is (``CatalogDb.upgrade`` does the rest)."""

@@ -1,4 +1,4 @@
-"""The catalog's files and folders: what is watched, what each file is, finding and forgetting them."""
+"""The catalog's files: what each file is, finding and forgetting them."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ import numpy as np
 from desktop_app.core.records import (
     FAILED,
     INDEXED,
-    OFFLINE,
     PENDING,
     RAW,
     FileFilter,
     FileRecord,
-    Folder,
     VectorOwner,
 )
 from desktop_app.core.storage import fast_reads, kept_counts, recent_order
@@ -30,7 +28,6 @@ from desktop_app.core.storage.pathtext import from_db, to_db
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from desktop_app.core.storage.catalog_tables import FolderRow
 
 # Rows of a folder read between two calls of ``files_in_folder``'s ``between``.
 FOLDER_CHUNK = 2000
@@ -38,98 +35,14 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 class FolderFiles(CatalogPart):
-    """Watched folders and catalogued files (a file's vectors go when the file goes)."""
-
-    # -- folders --------------------------------------------------------------------------
+    """Catalogued files (a file's vectors go when the file goes); their folders are
+    ``catalog_folders``'."""
 
     @property
     def write_count(self) -> int:
         """Statements this process ran that may have written (a read result is stale once it
         moves; another process's writes reach a reader through its store's catch-up)."""
         return self._db.generation
-
-    def add_folder(self, path: Path) -> Folder:
-        """Watch ``path`` (idempotent)."""
-        from desktop_app.core.storage.orm import FileRow, FolderRow, select, update
-
-        with self._db.session() as s:
-            row = s.scalar(select(FolderRow).where(FolderRow.path == str(path)))
-            if row is None:
-                row = FolderRow(path=str(path), added_at=time.time(), paused=False, online=True)
-                s.add(row)
-                s.flush()
-                # Files catalogued before under this folder (e.g. by `forget` of a parent) join it.
-                s.execute(
-                    update(FileRow)
-                    .where(FileRow.path.like(escape_like(path_prefix(path)) + "%", escape="\\"))
-                    .values(folder_id=row.id)
-                )
-            return _folder(row)
-
-    def remove_folder(self, path: Path) -> list[int]:
-        """Stop watching ``path`` and drop its files; returns the vector ids removed."""
-        from desktop_app.core.storage.orm import FileRow, FolderRow, select
-
-        with self._db.session() as s:
-            row = s.scalar(select(FolderRow).where(FolderRow.path == str(path)))
-            if row is None:
-                return []
-            file_ids = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == row.id)))
-            vector_ids = delete_files_in(s, file_ids)
-            s.delete(row)
-            return vector_ids
-
-    def remove_folder_keep_files(self, folder_id: int, new_folder_id: int) -> None:
-        """Merge a folder into another that contains it (its files and vectors stay)."""
-        from desktop_app.core.storage import keyword_index
-        from desktop_app.core.storage.orm import FileRow, FolderRow, delete, select, update
-
-        with self._db.session() as s:
-            moved = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == folder_id)))
-            s.execute(
-                update(FileRow)
-                .where(FileRow.folder_id == folder_id)
-                .values(folder_id=new_folder_id)
-            )
-            s.execute(delete(FolderRow).where(FolderRow.id == folder_id))
-            keyword_index.refresh_names(s, moved)
-
-    def folders(self) -> list[Folder]:
-        """The watched folders, by path."""
-        from desktop_app.core.storage.orm import FolderRow, select
-
-        with self._db.session() as s:
-            return [_folder(r) for r in s.scalars(select(FolderRow).order_by(FolderRow.path))]
-
-    def set_folder_state(
-        self,
-        folder_id: int,
-        *,
-        paused: bool | None = None,
-        online: bool | None = None,
-        scanned: bool = False,
-    ) -> None:
-        """Pause or resume a folder, mark it on- or offline (its files with it), or scanned now."""
-        from desktop_app.core.storage.orm import FileRow, FolderRow, update
-
-        values: dict[str, Any] = {}
-        if paused is not None:
-            values["paused"] = paused
-        if online is not None:
-            values["online"] = online
-        if scanned:
-            values["last_scan_at"] = time.time()
-        if values:
-            with self._db.session() as s:
-                s.execute(update(FolderRow).where(FolderRow.id == folder_id).values(**values))
-        if online is not None:
-            with self._db.session() as s:
-                s.execute(
-                    update(FileRow)
-                    .where(FileRow.folder_id == folder_id)
-                    .where(FileRow.status == (INDEXED if not online else OFFLINE))
-                    .values(status=OFFLINE if not online else INDEXED)
-                )
 
     # -- files ----------------------------------------------------------------------------
 
@@ -505,10 +418,6 @@ class FolderFiles(CatalogPart):
     def failed_files(self, limit: int = 1000) -> list[FileRecord]:
         """Files that could not be read (each with its reason)."""
         return self.files_with_status(FAILED, limit)
-
-
-def _folder(row: FolderRow) -> Folder:
-    return Folder(row.id, Path(row.path), row.paused, row.online, row.last_scan_at)
 
 
 def delete_files_in(s: Session, file_ids: Sequence[int]) -> list[int]:
