@@ -73,7 +73,8 @@ class CatalogDb:
         self.generation = 0
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the read connections
+        self._engine_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []  # read connections no thread holds
         self._opened: list[sqlite3.Connection] = []
         self._held = threading.local()  # this thread's read connection, while it reads
@@ -128,7 +129,8 @@ class CatalogDb:
             try:
                 yield conn
             finally:
-                conn.execute("ROLLBACK")  # (it only read)
+                if conn.in_transaction:  # (SQLite ends it itself after some errors)
+                    conn.execute("ROLLBACK")  # it only read
         except sqlite3.OperationalError as exc:  # a lock or disk failure: not a bug in a query
             raise self._read_error(exc) from exc
         except sqlite3.DatabaseError as exc:  # not a catalog at all (a damaged file)
@@ -136,7 +138,8 @@ class CatalogDb:
         finally:
             self._held.conn = None
             with self._lock:
-                self._idle.append(conn)
+                if conn in self._opened:  # (not closed meanwhile)
+                    self._idle.append(conn)
 
     def _take(self) -> sqlite3.Connection:
         with self._lock:
@@ -147,8 +150,12 @@ class CatalogDb:
         )
         try:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DataDirError(f"Cannot open the catalog {self.path}: {exc}") from exc
+        try:
             set_read_only_pragmas(conn, None)
         except sqlite3.Error as exc:
+            conn.close()
             raise DataDirError(f"Cannot open the catalog {self.path}: {exc}") from exc
         with self._lock:
             self._opened.append(conn)
@@ -167,7 +174,7 @@ class CatalogDb:
         return self._make_engine()
 
     def _make_engine(self) -> Engine:
-        with self._lock:
+        with self._engine_lock:
             if self._engine is None:
                 from sqlalchemy import event
                 from sqlalchemy.orm import sessionmaker
@@ -242,6 +249,7 @@ class CatalogDb:
         """Close every connection to the file."""
         with self._lock:
             opened, self._opened, self._idle = self._opened, [], []
+        with self._engine_lock:
             engine, self._engine = self._engine, None
         for conn in opened:
             conn.close()
