@@ -1,6 +1,6 @@
-"""A fresh `lumen search` reads the catalog through plain SQLite: it finds the same files without
-importing SQLAlchemy (about half a second of its start-up), on a writable data dir and on one
-nobody may write. Writes still go through the ORM (`lumen index` here).
+"""A fresh `lumen search` (and `similar`, `related`) reads the catalog through plain SQLite: it
+finds the same files without importing SQLAlchemy (about half a second of its start-up), on a
+writable data dir and on one nobody may write. Writes still go through the ORM (`lumen index`).
 
 When the tests run as root the read-only search runs without the capabilities that let root
 ignore file permissions (``setpriv``), as in ``test_read_only_library``.
@@ -33,11 +33,13 @@ _SEARCH_THEN_SAY = (
 )
 
 
-def _search(data: Path, weights: Path, *args: str) -> tuple[dict[str, object], bool]:
-    """`lumen search ARGS --json` in a fresh process: its answer, and whether it imported
-    SQLAlchemy."""
+def _search(
+    data: Path, weights: Path, *args: str, command: str = "search"
+) -> tuple[dict[str, object], bool]:
+    """`lumen search ARGS --json` (or another command) in a fresh process: its answer, and
+    whether it imported SQLAlchemy."""
     cmd = [sys.executable, "-c", _SEARCH_THEN_SAY, "--data-dir", str(data)]
-    cmd += ["--model", "lumen-tiny", "--weights", str(weights), "search", *args, "--json"]
+    cmd += ["--model", "lumen-tiny", "--weights", str(weights), command, *args, "--json"]
     if os.geteuid() == 0:
         cmd = NO_OVERRIDE + cmd
     env = dict(os.environ, HF_HUB_OFFLINE="1")
@@ -80,6 +82,10 @@ def _answers_without_the_orm(data: Path, weights: Path, photos: Path) -> None:
     assert not orm
     _, orm = _search(data, weights, 'blue AND OR ("')
     assert not orm
+    # A photo like another, and the files related to one.
+    for command in ("similar", "related"):
+        _, orm = _search(data, weights, str(photos / "blue.png"), command=command)
+        assert not orm
 
 
 def test_a_fresh_search_finds_its_files_without_importing_sqlalchemy(

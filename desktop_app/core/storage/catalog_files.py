@@ -67,11 +67,10 @@ class FolderFiles(CatalogPart):
 
     def file_by_path(self, path: Path) -> FileRecord | None:
         """The catalogued file at exactly ``path``, if any."""
-        from desktop_app.core.storage.orm import FileRow, select
-
-        with self._db.session() as s:
-            row = s.scalar(select(FileRow).where(FileRow.path == str(path)))
-            return FileRecord.from_row(row) if row else None
+        sql = f"SELECT {fast_reads.FILE_COLUMNS} FROM files WHERE path = ?"
+        with self._db.reader() as conn:
+            row = conn.execute(sql, (to_db(str(path)),)).fetchone()
+        return fast_reads.file_record(row) if row else None
 
     def files_under(self, path: Path) -> dict[Path, FileRecord]:
         """Catalogued files at ``path`` or anywhere below it, by path (case-sensitive)."""

@@ -169,21 +169,15 @@ class VectorRows(CatalogPart):
 
     def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
         """A file's vectors of ``space`` with what each stands for, in the order stored."""
-        from desktop_app.core.storage.orm import VectorRow, select
-
-        with self._db.session() as s:
-            rows = s.execute(
-                select(VectorRow)
-                .where(VectorRow.file_id == file_id, VectorRow.space == space)
-                .order_by(VectorRow.id)
-            ).scalars()
-            return [
-                (
-                    VectorOwner(r.id, r.file_id, r.role, r.page, r.passage, r.at_ms),
-                    decode_vector(r.embedding),
-                )
-                for r in rows
-            ]
+        # Through the file id index alone (``+space``): by the space's, SQLite would read
+        # every vector of the library.
+        sql = (
+            "SELECT id, file_id, role, page, passage, at_ms, embedding FROM vectors"
+            " WHERE file_id = ? AND +space = ? ORDER BY id"
+        )
+        with self._db.reader() as conn:
+            rows = conn.execute(sql, (file_id, space)).fetchall()
+        return [(VectorOwner(*row[:6]), decode_vector(row[6])) for row in rows]
 
     def owners(self, vector_ids: Sequence[int]) -> dict[int, VectorOwner]:
         """What each vector stands for (file, role, page, passage, time), by vector id."""
