@@ -1,4 +1,4 @@
-"""A fresh `lumen search` (and `similar`, `related`) reads the catalog through plain SQLite: it
+"""A fresh `lumen search` (and `similar`, `related`, `status`) reads the catalog through plain SQLite: it
 finds the same files without importing SQLAlchemy (about half a second of its start-up), on a
 writable data dir and on one nobody may write. Writes still go through the ORM (`lumen index`).
 
@@ -86,6 +86,9 @@ def _answers_without_the_orm(data: Path, weights: Path, photos: Path) -> None:
     for command in ("similar", "related"):
         _, orm = _search(data, weights, str(photos / "blue.png"), command=command)
         assert not orm
+    status, orm = _search(data, weights, command="status")
+    assert status["files"] == {"indexed": 2, "pending": 0, "failed": 0, "offline": 0}
+    assert not orm
 
 
 def test_a_fresh_search_finds_its_files_without_importing_sqlalchemy(

@@ -362,17 +362,11 @@ class FolderFiles(CatalogPart):
 
     def counts(self) -> dict[str, int]:
         """Number of files per status, plus ``vectors``."""
-        from desktop_app.core.storage.orm import FileRow, VectorRow, func, select
-
-        with self._db.session() as s:
-            out = {
-                st: n
-                for st, n in s.execute(
-                    select(FileRow.status, func.count()).group_by(FileRow.status)
-                )
-            }
-            out["vectors"] = s.scalar(select(func.count()).select_from(VectorRow)) or 0
-            return out
+        with self._db.reader() as conn:
+            rows = conn.execute("SELECT status, count(*) FROM files GROUP BY status").fetchall()
+            out = {str(status): int(n) for status, n in rows}
+            out["vectors"] = int(conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
+        return out
 
     def has_files_with_status(self, status: str) -> bool:
         """Whether any file has ``status`` (stops at the first: no count over the catalog)."""
@@ -392,27 +386,16 @@ class FolderFiles(CatalogPart):
         """Number of indexed files of each kind ("image", "document", "video"), and under
         ``RAW`` how many of the images are camera RAW files (when any are).
         """
-        from desktop_app.core.storage.orm import FileRow, apply_filter, func, select
-
-        with self._db.session() as s:
-            counts: dict[str, int] = {
-                kind: n
-                for kind, n in s.execute(
-                    select(FileRow.kind, func.count())
-                    .where(FileRow.status == INDEXED)
-                    .group_by(FileRow.kind)
-                )
-            }
+        by_kind = "SELECT kind, count(*) FROM files WHERE status = ? GROUP BY kind"
+        with self._db.reader() as conn:
+            counts = {str(kind): int(n) for kind, n in conn.execute(by_kind, (INDEXED,))}
             if counts.get("image"):
-                raws = s.scalar(
-                    apply_filter(
-                        select(func.count()).select_from(FileRow).where(FileRow.status == INDEXED),
-                        FileFilter(kinds=frozenset({RAW})),
-                    )
-                )
+                raw, params = filter_where(FileFilter(kinds=frozenset({RAW})))
+                sql = f"SELECT count(*) FROM files WHERE status = :status AND {raw}"
+                raws = conn.execute(sql, {**params, "status": INDEXED}).fetchone()[0]
                 if raws:
                     counts[RAW] = int(raws)
-            return counts
+        return counts
 
     def failed_files(self, limit: int = 1000) -> list[FileRecord]:
         """Files that could not be read (each with its reason)."""

@@ -10,6 +10,7 @@ from desktop_app.core.records import INDEXED, OFFLINE, Folder
 from desktop_app.core.storage.catalog_db import CatalogPart
 from desktop_app.core.storage.catalog_files import delete_files_in
 from desktop_app.core.storage.filter_sql import escape_like, path_prefix
+from desktop_app.core.storage.pathtext import from_db
 
 if TYPE_CHECKING:
     from desktop_app.core.storage.catalog_tables import FolderRow
@@ -66,10 +67,13 @@ class CatalogFolders(CatalogPart):
 
     def folders(self) -> list[Folder]:
         """The watched folders, by path."""
-        from desktop_app.core.storage.orm import FolderRow, select
-
-        with self._db.session() as s:
-            return [_folder(r) for r in s.scalars(select(FolderRow).order_by(FolderRow.path))]
+        sql = "SELECT id, path, paused, online, last_scan_at FROM folders ORDER BY path"
+        with self._db.reader() as conn:
+            rows = conn.execute(sql).fetchall()
+        return [
+            Folder(folder_id, Path(from_db(path)), bool(paused), bool(online), scanned)
+            for folder_id, path, paused, online, scanned in rows
+        ]
 
     def set_folder_state(
         self,
