@@ -73,6 +73,7 @@ def profile_in_process(data: Path, folder: Path, cache: Path) -> None:
     """One more new photo, indexed in this process under cProfile: the calling thread's steps."""
     from desktop_app.config import Settings
     from desktop_app.core.library import Library
+    from desktop_app.core.storage import orm  # noqa: F401 (imported by a library's first write)
 
     settings = Settings(data_dir=data, model=MODEL, device="cpu", model_cache_dir=cache)
     profile = cProfile.Profile()

@@ -90,7 +90,7 @@ class Library:
         self.models = models
         self.priority = priority or QueryPriority()  # queries go first: indexing waits
         # People (issue 23): faces found, grouped and named; their writes are the writer's.
-        self.people = People(store.catalog.session, commit=writer.run)
+        self.people = People(store.catalog.session, commit=writer.run, reads=store.catalog.reader)
         self.tagging = Tagging(store, models, (settings.model_cache_dir, settings.data_dir))
         self.watched = Folders(store, [settings.data_dir, settings.model_cache_dir])
 

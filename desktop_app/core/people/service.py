@@ -22,7 +22,7 @@ from desktop_app.core.people.face_pass import (
 )
 from desktop_app.core.people.model import FaceModel, load_face_model
 from desktop_app.core.people.query import PersonTerms, parse_person_terms
-from desktop_app.core.people.store import Face, PeopleStore, Person, Sessions
+from desktop_app.core.people.store import Face, PeopleStore, Person, Reads, Sessions
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,17 @@ class PeopleOffError(LumenError):
 
 
 class People(Corrections):
-    """Faces and people of one library. ``sessions``: the catalog's ``session``."""
+    """Faces and people of one library. ``sessions``: the catalog's ``session``; ``reads``: its
+    plain ``reader``."""
 
     def __init__(
         self,
         sessions: Sessions,
         load_model: Callable[[], FaceModel] = load_face_model,
         commit: Commit = _at_once,
+        reads: Reads | None = None,
     ) -> None:
-        self.store = PeopleStore(sessions)
+        self.store = PeopleStore(sessions, reads)
         self._load_model = load_model
         self._model: FaceModel | None = None
         self._model_lock = threading.Lock()

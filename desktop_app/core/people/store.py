@@ -7,16 +7,19 @@ fingerprint) and adds its own tables in a migration step of its own, recorded in
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql.elements import TextClause
 
 from desktop_app.core.people.model import DESCRIPTOR_DIM, Box, DetectedFace
 
@@ -25,7 +28,8 @@ SCHEMA_VERSION = 1
 ENABLED_KEY = "people_enabled"  # "0" once the user turned face recognition off
 _IN_CHUNK = 500  # ids bound in one statement at most (SQLite limits the parameters)
 
-Sessions = Callable[[], AbstractContextManager[Session]]
+Sessions = Callable[[], AbstractContextManager["Session"]]
+Reads = Callable[[], AbstractContextManager[sqlite3.Connection]]  # the catalog's ``reader``
 
 _SCHEMA = (
     # Step 1: people, their faces (box, descriptor, the video frame's time), and which files
@@ -54,6 +58,13 @@ _SCHEMA = (
         faces INTEGER NOT NULL,
         error TEXT)""",
 )
+
+
+def _text(sql: str) -> TextClause:
+    """SQLAlchemy's ``text`` (imported by the first write or ORM read, never by a search)."""
+    from sqlalchemy import text
+
+    return text(sql)
 
 
 @dataclass(frozen=True)
@@ -94,19 +105,25 @@ class StoredFaces:
 
 
 class PeopleStore:
-    """Faces and people in the catalog's database; ``sessions`` is the catalog's ``session``."""
+    """Faces and people in the catalog's database; ``sessions`` is the catalog's ``session``,
+    ``reads`` its plain ``reader`` (what a search reads: without it, reads go through sessions).
+    """
 
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, reads: Reads | None = None) -> None:
         self._sessions = sessions
+        self._reads = reads or (lambda: _through_session(sessions))
         self._ready = False  # the tables exist (opening a library only reads)
+
+    def _value(self, key: str) -> Any:
+        """The catalog's meta value under ``key`` (None: never set)."""
+        with self._reads() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
 
     def ready(self) -> bool:
         """Whether the tables exist (``ensure`` creates them: the first write does)."""
         if not self._ready:
-            with self._sessions() as s:
-                found = s.execute(
-                    text("SELECT value FROM meta WHERE key = :k"), {"k": SCHEMA_KEY}
-                ).scalar_one_or_none()
+            found = self._value(SCHEMA_KEY)
             self._ready = found is not None and int(found) >= SCHEMA_VERSION
         return self._ready
 
@@ -119,15 +136,15 @@ class PeopleStore:
 
     @staticmethod
     def _migrate(s: Session) -> None:
-        version = s.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": SCHEMA_KEY})
+        version = s.execute(_text("SELECT value FROM meta WHERE key = :k"), {"k": SCHEMA_KEY})
         found = version.scalar_one_or_none()
         if found is not None and int(found) >= SCHEMA_VERSION:
             return
         for statement in _SCHEMA:
-            s.execute(text(statement))
+            s.execute(_text(statement))
         # Later steps go here, one commented ``if int(found or 0) < N`` block each.
         s.execute(
-            text("INSERT OR REPLACE INTO meta (key, value) VALUES (:k, :v)"),
+            _text("INSERT OR REPLACE INTO meta (key, value) VALUES (:k, :v)"),
             {"k": SCHEMA_KEY, "v": str(SCHEMA_VERSION)},
         )
 
@@ -135,23 +152,21 @@ class PeopleStore:
 
     def enabled(self) -> bool:
         """Whether face recognition is on (it is unless the user turned it off)."""
-        with self._sessions() as s:
-            value = s.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": ENABLED_KEY})
-            return value.scalar_one_or_none() != "0"
+        return bool(self._value(ENABLED_KEY) != "0")
 
     def set_enabled(self, on: bool) -> int:
         """Turn face recognition on or off; off deletes every face and person. Faces deleted."""
         with self._sessions() as s:
             deleted = 0
             if not on:
-                deleted = int(s.execute(text("SELECT COUNT(*) FROM faces")).scalar_one())
+                deleted = int(s.execute(_text("SELECT COUNT(*) FROM faces")).scalar_one())
                 # Deleted descriptors are overwritten with zeros, not left in free pages.
-                s.execute(text("PRAGMA secure_delete = ON"))
+                s.execute(_text("PRAGMA secure_delete = ON"))
                 for table in ("faces", "people", "face_scans"):
-                    s.execute(text(f"DELETE FROM {table}"))
-                s.execute(text("PRAGMA secure_delete = OFF"))
+                    s.execute(_text(f"DELETE FROM {table}"))
+                s.execute(_text("PRAGMA secure_delete = OFF"))
             s.execute(
-                text("INSERT OR REPLACE INTO meta (key, value) VALUES (:k, :v)"),
+                _text("INSERT OR REPLACE INTO meta (key, value) VALUES (:k, :v)"),
                 {"k": ENABLED_KEY, "v": "1" if on else "0"},
             )
         return deleted
@@ -162,7 +177,7 @@ class PeopleStore:
         """Indexed photos and videos not looked at for faces yet (or changed since)."""
         with self._sessions() as s:
             rows = s.execute(
-                text(
+                _text(
                     "SELECT f.id, f.path FROM files f LEFT JOIN face_scans c ON c.file_id = f.id "
                     "WHERE f.status = 'indexed' AND f.kind IN ('image', 'video') "
                     "AND (c.file_id IS NULL OR c.fingerprint != f.fingerprint) "
@@ -178,7 +193,7 @@ class PeopleStore:
             with self._sessions() as s:
                 return int(
                     s.execute(
-                        text(
+                        _text(
                             "SELECT COUNT(*) FROM files WHERE status = 'indexed' "
                             "AND kind IN ('image', 'video')"
                         )
@@ -187,7 +202,7 @@ class PeopleStore:
         with self._sessions() as s:
             return int(
                 s.execute(
-                    text(
+                    _text(
                         "SELECT COUNT(*) FROM files f LEFT JOIN face_scans c ON c.file_id = f.id "
                         "WHERE f.status = 'indexed' AND f.kind IN ('image', 'video') "
                         "AND (c.file_id IS NULL OR c.fingerprint != f.fingerprint)"
@@ -204,12 +219,12 @@ class PeopleStore:
         """Replace ``file_id``'s faces with ``faces`` (face, frame time, person) and note the
         file as looked at; returns the new faces' ids."""
         with self._sessions() as s:
-            s.execute(text("DELETE FROM faces WHERE file_id = :f"), {"f": file_id})
+            s.execute(_text("DELETE FROM faces WHERE file_id = :f"), {"f": file_id})
             ids = []
             for face, at_s, person in faces:
                 b = face.box
                 row = s.execute(
-                    text(
+                    _text(
                         "INSERT INTO faces (file_id, person_id, box_left, box_top, box_width, "
                         "box_height, at_ms, score, pinned, descriptor) VALUES "
                         "(:f, :p, :l, :t, :w, :h, :at, :sc, 0, :d) RETURNING id"
@@ -228,7 +243,7 @@ class PeopleStore:
                 )
                 ids.append(int(row.scalar_one()))
             s.execute(
-                text(
+                _text(
                     "INSERT OR REPLACE INTO face_scans (file_id, fingerprint, faces, error) "
                     "SELECT id, fingerprint, :n, :e FROM files WHERE id = :f"
                 ),
@@ -244,7 +259,7 @@ class PeopleStore:
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ",".join(str(i) for i in ids[start : start + _IN_CHUNK])
                 rows = s.execute(
-                    text(f"SELECT id, width FROM files WHERE id IN ({chunk}) AND width > 0")
+                    _text(f"SELECT id, width FROM files WHERE id IN ({chunk}) AND width > 0")
                 )
                 out.update((int(r[0]), int(r[1])) for r in rows)
         return out
@@ -253,7 +268,7 @@ class PeopleStore:
         """A new unnamed person's id."""
         with self._sessions() as s:
             row = s.execute(
-                text("INSERT INTO people (name, created_at) VALUES (NULL, :t) RETURNING id"),
+                _text("INSERT INTO people (name, created_at) VALUES (NULL, :t) RETURNING id"),
                 {"t": time.time()},
             )
             return int(row.scalar_one())
@@ -262,7 +277,7 @@ class PeopleStore:
         """Every face with its person and descriptor, oldest first."""
         with self._sessions() as s:
             rows = s.execute(
-                text("SELECT id, person_id, pinned, descriptor FROM faces ORDER BY id")
+                _text("SELECT id, person_id, pinned, descriptor FROM faces ORDER BY id")
             ).all()
         descriptors = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32)
         return StoredFaces(
@@ -277,11 +292,11 @@ class PeopleStore:
         with self._sessions() as s:
             for face_id, person in moves.items():
                 s.execute(
-                    text("UPDATE faces SET person_id = :p WHERE id = :f"),
+                    _text("UPDATE faces SET person_id = :p WHERE id = :f"),
                     {"p": person, "f": face_id},
                 )
             s.execute(
-                text(
+                _text(
                     "DELETE FROM people WHERE name IS NULL AND id NOT IN "
                     "(SELECT person_id FROM faces WHERE person_id IS NOT NULL)"
                 )
@@ -294,7 +309,7 @@ class PeopleStore:
         wanted = None if person_ids is None else sorted(set(person_ids))
         with self._sessions() as s:
             rows = s.execute(
-                text(
+                _text(
                     "SELECT p.id, p.name, COUNT(DISTINCT f.file_id), COUNT(f.id), "
                     "(SELECT x.path FROM faces g JOIN files x ON x.id = g.file_id "
                     " WHERE g.person_id = p.id ORDER BY g.box_width * g.box_height DESC "
@@ -312,8 +327,8 @@ class PeopleStore:
 
     def named(self) -> list[Person]:
         """The people with a name (without their counts: for reading queries quickly)."""
-        with self._sessions() as s:
-            rows = s.execute(text("SELECT id, name FROM people WHERE name IS NOT NULL")).all()
+        with self._reads() as conn:
+            rows = conn.execute("SELECT id, name FROM people WHERE name IS NOT NULL").fetchall()
         return [Person(int(r[0]), r[1], 0, 0, None) for r in rows]
 
     def files_of(self, person_ids: Iterable[int]) -> dict[int, list[Path]]:
@@ -324,7 +339,7 @@ class PeopleStore:
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ids[start : start + _IN_CHUNK]
                 rows = s.execute(
-                    text(
+                    _text(
                         "SELECT DISTINCT f.person_id, x.path FROM faces f "
                         "JOIN files x ON x.id = f.file_id WHERE f.person_id IN "
                         f"({','.join(str(i) for i in chunk)}) ORDER BY x.path"
@@ -338,7 +353,7 @@ class PeopleStore:
         """The ids of the files ``person_id`` is in."""
         with self._sessions() as s:
             rows = s.execute(
-                text("SELECT DISTINCT file_id FROM faces WHERE person_id = :p"), {"p": person_id}
+                _text("SELECT DISTINCT file_id FROM faces WHERE person_id = :p"), {"p": person_id}
             )
             return {int(r[0]) for r in rows}
 
@@ -350,7 +365,7 @@ class PeopleStore:
             for start in range(0, len(ids), _IN_CHUNK):
                 chunk = ",".join(str(i) for i in ids[start : start + _IN_CHUNK])
                 rows = s.execute(
-                    text(
+                    _text(
                         "SELECT f.id, f.file_id, f.box_left, f.box_top, f.box_width, "
                         "f.box_height, f.at_ms, f.person_id, p.name FROM faces f "
                         "LEFT JOIN people p ON p.id = f.person_id "
@@ -368,7 +383,7 @@ class PeopleStore:
         out: dict[int, tuple[Path, Face, int | None]] = {}
         with self._sessions() as s:
             rows = s.execute(
-                text(
+                _text(
                     "SELECT f.id, f.file_id, f.box_left, f.box_top, f.box_width, f.box_height, "
                     "f.at_ms, f.person_id, p.name, x.path, x.width FROM faces f "
                     "JOIN people p ON p.id = f.person_id JOIN files x ON x.id = f.file_id "
@@ -383,7 +398,7 @@ class PeopleStore:
     def file_id(self, path: Path) -> int | None:
         """The catalog id of the file at ``path``, if catalogued."""
         with self._sessions() as s:
-            row = s.execute(text("SELECT id FROM files WHERE path = :p"), {"p": str(path)})
+            row = s.execute(_text("SELECT id FROM files WHERE path = :p"), {"p": str(path)})
             found = row.scalar_one_or_none()
             return None if found is None else int(found)
 
@@ -391,7 +406,7 @@ class PeopleStore:
         """Whether the face pass has looked at this file (as it is now)."""
         with self._sessions() as s:
             row = s.execute(
-                text(
+                _text(
                     "SELECT 1 FROM face_scans c JOIN files f ON f.id = c.file_id "
                     "WHERE c.file_id = :f AND c.fingerprint = f.fingerprint"
                 ),
@@ -403,9 +418,9 @@ class PeopleStore:
         """Name a person (their faces are then kept together); False if there is no such person."""
         with self._sessions() as s:
             done = s.execute(
-                text("UPDATE people SET name = :n WHERE id = :p"), {"n": name, "p": person_id}
+                _text("UPDATE people SET name = :n WHERE id = :p"), {"n": name, "p": person_id}
             )
-            s.execute(text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
+            s.execute(_text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
             return _touched(done)
 
     def merge(self, into: int, others: Sequence[int]) -> int:
@@ -416,26 +431,26 @@ class PeopleStore:
                 if other == into:
                     continue
                 done = s.execute(
-                    text("UPDATE faces SET person_id = :i, pinned = 1 WHERE person_id = :o"),
+                    _text("UPDATE faces SET person_id = :i, pinned = 1 WHERE person_id = :o"),
                     {"i": into, "o": other},
                 )
                 moved += int(getattr(done, "rowcount", 0) or 0)
-                s.execute(text("DELETE FROM people WHERE id = :o"), {"o": other})
-            s.execute(text("UPDATE faces SET pinned = 1 WHERE person_id = :i"), {"i": into})
+                s.execute(_text("DELETE FROM people WHERE id = :o"), {"o": other})
+            s.execute(_text("UPDATE faces SET pinned = 1 WHERE person_id = :i"), {"i": into})
         return moved
 
     def forget(self, person_id: int) -> int:
         """Delete a person and their faces (the photos are not looked at again); faces deleted."""
         with self._sessions() as s:
-            done = s.execute(text("DELETE FROM faces WHERE person_id = :p"), {"p": person_id})
-            s.execute(text("DELETE FROM people WHERE id = :p"), {"p": person_id})
+            done = s.execute(_text("DELETE FROM faces WHERE person_id = :p"), {"p": person_id})
+            s.execute(_text("DELETE FROM people WHERE id = :p"), {"p": person_id})
             return int(getattr(done, "rowcount", 0) or 0)
 
     def face(self, face_id: int) -> Face | None:
         """The face with this id (with its person's name), if there is one."""
         with self._sessions() as s:
             r = s.execute(
-                text(
+                _text(
                     "SELECT f.id, f.file_id, f.box_left, f.box_top, f.box_width, f.box_height, "
                     "f.at_ms, f.person_id, p.name FROM faces f "
                     "LEFT JOIN people p ON p.id = f.person_id WHERE f.id = :f"
@@ -449,17 +464,26 @@ class PeopleStore:
         people left without faces are dropped."""
         self.set_persons({face_id: person_id})
         with self._sessions() as s:
-            s.execute(text("UPDATE faces SET pinned = 1 WHERE id = :f"), {"f": face_id})
+            s.execute(_text("UPDATE faces SET pinned = 1 WHERE id = :f"), {"f": face_id})
 
     def pin_person(self, person_id: int) -> None:
         """Keep the person's faces where they are when re-clustering."""
         with self._sessions() as s:
-            s.execute(text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
+            s.execute(_text("UPDATE faces SET pinned = 1 WHERE person_id = :p"), {"p": person_id})
 
     def exists(self, person_id: int) -> bool:
-        with self._sessions() as s:
-            row = s.execute(text("SELECT 1 FROM people WHERE id = :p"), {"p": person_id})
-            return row.first() is not None
+        with self._reads() as conn:
+            row = conn.execute("SELECT 1 FROM people WHERE id = ?", (person_id,))
+            return row.fetchone() is not None
+
+
+@contextmanager
+def _through_session(sessions: Sessions) -> Iterator[sqlite3.Connection]:
+    """A session's own ``sqlite3`` connection (a store given no plain reader)."""
+    with sessions() as s:
+        raw = s.connection().connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        yield raw
 
 
 def _face(r: Any) -> Face:

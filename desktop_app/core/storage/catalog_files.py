@@ -1,4 +1,4 @@
-"""The catalog's files and folders: what is watched, what each file is, finding and forgetting them."""
+"""The catalog's files: what each file is, finding and forgetting them."""
 
 from __future__ import annotations
 
@@ -6,29 +6,28 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
-from desktop_app.core.records import RAW, FileFilter, FileRecord, Folder, VectorOwner
-from desktop_app.core.storage import fast_reads, kept_counts, keyword_index, recent_order
-from desktop_app.core.storage.catalog_db import CatalogPart
-from desktop_app.core.storage.catalog_tables import (
+from desktop_app.core.records import (
     FAILED,
     INDEXED,
-    OFFLINE,
     PENDING,
-    FileRow,
-    FolderRow,
-    VectorRow,
-    apply_filter,
-    chunks,
-    escape_like,
-    path_prefix,
+    RAW,
+    FileFilter,
+    FileRecord,
+    VectorOwner,
 )
+from desktop_app.core.storage import fast_reads, kept_counts, recent_order
+from desktop_app.core.storage.catalog_db import CatalogPart
+from desktop_app.core.storage.catalog_values import chunks
+from desktop_app.core.storage.filter_sql import escape_like, filter_where, path_prefix
 from desktop_app.core.storage.pathtext import from_db, to_db
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 # Rows of a folder read between two calls of ``files_in_folder``'s ``between``.
 FOLDER_CHUNK = 2000
@@ -36,87 +35,14 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 class FolderFiles(CatalogPart):
-    """Watched folders and catalogued files (a file's vectors go when the file goes)."""
-
-    # -- folders --------------------------------------------------------------------------
+    """Catalogued files (a file's vectors go when the file goes); their folders are
+    ``catalog_folders``'."""
 
     @property
     def write_count(self) -> int:
         """Statements this process ran that may have written (a read result is stale once it
         moves; another process's writes reach a reader through its store's catch-up)."""
         return self._db.generation
-
-    def add_folder(self, path: Path) -> Folder:
-        """Watch ``path`` (idempotent)."""
-        with self._db.session() as s:
-            row = s.scalar(select(FolderRow).where(FolderRow.path == str(path)))
-            if row is None:
-                row = FolderRow(path=str(path), added_at=time.time(), paused=False, online=True)
-                s.add(row)
-                s.flush()
-                # Files catalogued before under this folder (e.g. by `forget` of a parent) join it.
-                s.execute(
-                    update(FileRow)
-                    .where(FileRow.path.like(escape_like(path_prefix(path)) + "%", escape="\\"))
-                    .values(folder_id=row.id)
-                )
-            return _folder(row)
-
-    def remove_folder(self, path: Path) -> list[int]:
-        """Stop watching ``path`` and drop its files; returns the vector ids removed."""
-        with self._db.session() as s:
-            row = s.scalar(select(FolderRow).where(FolderRow.path == str(path)))
-            if row is None:
-                return []
-            file_ids = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == row.id)))
-            vector_ids = delete_files_in(s, file_ids)
-            s.delete(row)
-            return vector_ids
-
-    def remove_folder_keep_files(self, folder_id: int, new_folder_id: int) -> None:
-        """Merge a folder into another that contains it (its files and vectors stay)."""
-        with self._db.session() as s:
-            moved = list(s.scalars(select(FileRow.id).where(FileRow.folder_id == folder_id)))
-            s.execute(
-                update(FileRow)
-                .where(FileRow.folder_id == folder_id)
-                .values(folder_id=new_folder_id)
-            )
-            s.execute(delete(FolderRow).where(FolderRow.id == folder_id))
-            keyword_index.refresh_names(s, moved)
-
-    def folders(self) -> list[Folder]:
-        """The watched folders, by path."""
-        with self._db.session() as s:
-            return [_folder(r) for r in s.scalars(select(FolderRow).order_by(FolderRow.path))]
-
-    def set_folder_state(
-        self,
-        folder_id: int,
-        *,
-        paused: bool | None = None,
-        online: bool | None = None,
-        scanned: bool = False,
-    ) -> None:
-        """Pause or resume a folder, mark it on- or offline (its files with it), or scanned now."""
-        values: dict[str, Any] = {}
-        if paused is not None:
-            values["paused"] = paused
-        if online is not None:
-            values["online"] = online
-        if scanned:
-            values["last_scan_at"] = time.time()
-        if values:
-            with self._db.session() as s:
-                s.execute(update(FolderRow).where(FolderRow.id == folder_id).values(**values))
-        if online is not None:
-            with self._db.session() as s:
-                s.execute(
-                    update(FileRow)
-                    .where(FileRow.folder_id == folder_id)
-                    .where(FileRow.status == (INDEXED if not online else OFFLINE))
-                    .values(status=OFFLINE if not online else INDEXED)
-                )
 
     # -- files ----------------------------------------------------------------------------
 
@@ -125,6 +51,8 @@ class FolderFiles(CatalogPart):
     ) -> dict[Path, FileRecord]:
         """Every catalogued file of a folder, by path; ``between`` is called between chunks of
         rows (a scan gives way to a query there: 10k files take 0.1-0.5 s of the GIL)."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         files: dict[Path, FileRecord] = {}
         with self._db.session() as s:
             # Plain rows, not ORM objects: a third of the time for a big folder.
@@ -139,12 +67,15 @@ class FolderFiles(CatalogPart):
 
     def file_by_path(self, path: Path) -> FileRecord | None:
         """The catalogued file at exactly ``path``, if any."""
-        with self._db.session() as s:
-            row = s.scalar(select(FileRow).where(FileRow.path == str(path)))
-            return FileRecord.from_row(row) if row else None
+        sql = f"SELECT {fast_reads.FILE_COLUMNS} FROM files WHERE path = ?"
+        with self._db.reader() as conn:
+            row = conn.execute(sql, (to_db(str(path)),)).fetchone()
+        return fast_reads.file_record(row) if row else None
 
     def files_under(self, path: Path) -> dict[Path, FileRecord]:
         """Catalogued files at ``path`` or anywhere below it, by path (case-sensitive)."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         prefix = path_prefix(path)
         below = (FileRow.path >= prefix) & (FileRow.path < prefix[:-1] + chr(ord("/") + 1))
         with self._db.session() as s:
@@ -153,6 +84,8 @@ class FolderFiles(CatalogPart):
 
     def files_at(self, paths: Iterable[Path]) -> dict[Path, FileRecord]:
         """Catalogued files at exactly these paths, by path."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         keys = sorted({str(p) for p in paths})
         out: dict[Path, FileRecord] = {}
         with self._db.session() as s:
@@ -164,6 +97,8 @@ class FolderFiles(CatalogPart):
 
     def files_with_fingerprints(self, fingerprints: Iterable[str]) -> dict[str, list[FileRecord]]:
         """Catalogued files whose content fingerprint is one of ``fingerprints``."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         keys = sorted(set(fingerprints))
         out: dict[str, list[FileRecord]] = {}
         with self._db.session() as s:
@@ -175,6 +110,8 @@ class FolderFiles(CatalogPart):
 
     def has_files(self, folder_id: int) -> bool:
         """Whether any file of this folder is catalogued."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         with self._db.session() as s:
             first = s.scalar(select(FileRow.id).where(FileRow.folder_id == folder_id).limit(1))
             return first is not None
@@ -219,16 +156,15 @@ class FolderFiles(CatalogPart):
         and pass ``file_filter`` when given."""
         if file_filter is None:
             return fast_reads.indexed_among(self._db, file_ids)
-        ids = list(set(file_ids))
-        out: set[int] = set()
-        with self._db.session() as s:
-            for chunk in chunks(ids, 900):
-                query = select(FileRow.id).where(FileRow.id.in_(chunk), FileRow.status == INDEXED)
-                out.update(s.scalars(apply_filter(query, file_filter)))
-        return out
+        where, params = filter_where(file_filter)
+        sql = f"SELECT id FROM files WHERE id IN ({{ids}}) AND status = :status AND {where}"
+        rows = fast_reads.rows_by_ids(self._db, sql, file_ids, {**params, "status": INDEXED})
+        return {int(row[0]) for row in rows}
 
     def files_with_status(self, status: str, limit: int | None = None) -> list[FileRecord]:
         """Files with this status, oldest catalogued first."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         with self._db.session() as s:
             query = select(FileRow).where(FileRow.status == status).order_by(FileRow.id)
             if limit:
@@ -264,12 +200,19 @@ class FolderFiles(CatalogPart):
         """Indexed or pending files whose name contains every word (case-insensitive);
         ``pending_only``: pending files alone (found through the status index, not a scan)."""
         statuses = (PENDING,) if pending_only else (INDEXED, PENDING)
-        with self._db.session() as s:
-            query = select(FileRow).where(FileRow.status.in_(statuses))
-            for word in words:
-                query = query.where(FileRow.name.ilike(f"%{escape_like(word)}%", escape="\\"))
-            query = apply_filter(query, file_filter).limit(limit)
-            return [FileRecord.from_row(r) for r in s.scalars(query)]
+        params: dict[str, Any] = {f"status_{i}": status for i, status in enumerate(statuses)}
+        conditions = [f"status IN ({', '.join(':' + name for name in params)})"]
+        for i, word in enumerate(words):
+            params[f"word_{i}"] = to_db(f"%{escape_like(word)}%")
+            conditions.append(f"lower(name) LIKE lower(:word_{i}) ESCAPE '\\'")
+        if file_filter is not None and not file_filter.is_empty:
+            where, filter_params = filter_where(file_filter)
+            conditions.append(where)
+            params.update(filter_params)
+        sql = f"SELECT {fast_reads.FILE_COLUMNS} FROM files WHERE {' AND '.join(conditions)}"
+        with self._db.reader() as conn:
+            rows = conn.execute(f"{sql} LIMIT :limit", {**params, "limit": limit}).fetchall()
+        return [fast_reads.file_record(row) for row in rows]
 
     def files_named_like(self, path: Path) -> list[FileRecord]:
         """Indexed files in ``path``'s folder whose name is ``path``'s up to the extension.
@@ -341,6 +284,8 @@ class FolderFiles(CatalogPart):
         kind: str,
     ) -> int:
         """Catalogue a new file as pending; returns its id."""
+        from desktop_app.core.storage.orm import FileRow
+
         with self._db.session() as s:
             row = FileRow(
                 folder_id=folder_id,
@@ -360,6 +305,9 @@ class FolderFiles(CatalogPart):
 
     def update_file(self, file_id: int, **values: Any) -> None:
         """Change a file's columns (path, size, mtime_ns, status, …)."""
+        from desktop_app.core.storage import keyword_index
+        from desktop_app.core.storage.orm import FileRow, update
+
         if "path" in values:
             values["path"] = str(values["path"])
             values["name"] = Path(values["path"]).name
@@ -375,6 +323,8 @@ class FolderFiles(CatalogPart):
 
     def forget_path(self, path: Path) -> list[int]:
         """Forget a file, or every file under a folder path; returns the vector ids removed."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         with self._db.session() as s:
             ids = list(
                 s.scalars(
@@ -390,6 +340,8 @@ class FolderFiles(CatalogPart):
 
     def forget_matching(self, excluded: Callable[[Path], bool]) -> list[int]:
         """Forget every file ``excluded`` says is excluded; returns the vector ids removed."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         with self._db.session() as s:
             rows = s.execute(select(FileRow.id, FileRow.path)).all()
             ids = [file_id for file_id, path in rows if excluded(Path(path))]
@@ -397,6 +349,8 @@ class FolderFiles(CatalogPart):
 
     def missing_by_fingerprint(self, fingerprint: str, candidates: set[int]) -> FileRecord | None:
         """One of ``candidates`` (file ids whose path vanished) with this fingerprint, if any."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         if not candidates:
             return None
         with self._db.session() as s:
@@ -408,18 +362,16 @@ class FolderFiles(CatalogPart):
 
     def counts(self) -> dict[str, int]:
         """Number of files per status, plus ``vectors``."""
-        with self._db.session() as s:
-            out = {
-                st: n
-                for st, n in s.execute(
-                    select(FileRow.status, func.count()).group_by(FileRow.status)
-                )
-            }
-            out["vectors"] = s.scalar(select(func.count()).select_from(VectorRow)) or 0
-            return out
+        with self._db.reader() as conn:
+            rows = conn.execute("SELECT status, count(*) FROM files GROUP BY status").fetchall()
+            out = {str(status): int(n) for status, n in rows}
+            out["vectors"] = int(conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
+        return out
 
     def has_files_with_status(self, status: str) -> bool:
         """Whether any file has ``status`` (stops at the first: no count over the catalog)."""
+        from desktop_app.core.storage.orm import FileRow, select
+
         with self._db.session() as s:
             found = s.execute(select(FileRow.id).where(FileRow.status == status).limit(1))
             return found.first() is not None
@@ -427,44 +379,34 @@ class FolderFiles(CatalogPart):
     def count_with_status(self, status: str) -> int:
         """How many files have ``status`` (one row kept by ``kept_counts``; ``counts`` also
         groups every file and counts every vector)."""
-        with self._db.session() as s:
-            return kept_counts.files_with_status(s, status)
+        with self._db.reader() as conn:
+            return kept_counts.files_with_status(conn, status)
 
     def indexed_kinds(self) -> dict[str, int]:
         """Number of indexed files of each kind ("image", "document", "video"), and under
         ``RAW`` how many of the images are camera RAW files (when any are).
         """
-        with self._db.session() as s:
-            counts: dict[str, int] = {
-                kind: n
-                for kind, n in s.execute(
-                    select(FileRow.kind, func.count())
-                    .where(FileRow.status == INDEXED)
-                    .group_by(FileRow.kind)
-                )
-            }
+        by_kind = "SELECT kind, count(*) FROM files WHERE status = ? GROUP BY kind"
+        with self._db.reader() as conn:
+            counts = {str(kind): int(n) for kind, n in conn.execute(by_kind, (INDEXED,))}
             if counts.get("image"):
-                raws = s.scalar(
-                    apply_filter(
-                        select(func.count()).select_from(FileRow).where(FileRow.status == INDEXED),
-                        FileFilter(kinds=frozenset({RAW})),
-                    )
-                )
+                raw, params = filter_where(FileFilter(kinds=frozenset({RAW})))
+                sql = f"SELECT count(*) FROM files WHERE status = :status AND {raw}"
+                raws = conn.execute(sql, {**params, "status": INDEXED}).fetchone()[0]
                 if raws:
                     counts[RAW] = int(raws)
-            return counts
+        return counts
 
     def failed_files(self, limit: int = 1000) -> list[FileRecord]:
         """Files that could not be read (each with its reason)."""
         return self.files_with_status(FAILED, limit)
 
 
-def _folder(row: FolderRow) -> Folder:
-    return Folder(row.id, Path(row.path), row.paused, row.online, row.last_scan_at)
-
-
 def delete_files_in(s: Session, file_ids: Sequence[int]) -> list[int]:
     """Delete files with their vectors and keyword rows; returns the vector ids removed."""
+    from desktop_app.core.storage import keyword_index
+    from desktop_app.core.storage.orm import FileRow, VectorRow, delete, select
+
     vector_ids: list[int] = []
     for chunk in chunks(list(file_ids), 900):
         vector_ids += s.scalars(select(VectorRow.id).where(VectorRow.file_id.in_(chunk)))

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, select
-
 from desktop_app.core.storage import fast_reads
 from desktop_app.core.storage.catalog_db import CatalogPart
-from desktop_app.core.storage.catalog_tables import ExclusionRow, Meta, rowcount
+from desktop_app.core.storage.catalog_values import rowcount
 
 EXCLUSIONS_VERSION_KEY = "exclusions_version"
 RESCAN_ASKED_KEY = "rescan_asked"  # tickets handed to the writer by other processes
@@ -29,6 +27,8 @@ class CatalogMeta(CatalogPart):
 
     def set_meta(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``."""
+        from desktop_app.core.storage.orm import Meta
+
         with self._db.session() as s:
             s.merge(Meta(key=key, value=value))
 
@@ -36,12 +36,16 @@ class CatalogMeta(CatalogPart):
 
     def exclusions(self) -> list[str]:
         """The exclusion patterns, oldest first."""
+        from desktop_app.core.storage.orm import ExclusionRow, select
+
         with self._db.session() as s:
             rows = s.scalars(select(ExclusionRow).order_by(ExclusionRow.added_at))
             return [r.pattern for r in rows]
 
     def add_exclusion(self, pattern: str) -> bool:
         """Exclude ``pattern`` (False if it already was)."""
+        from desktop_app.core.storage.orm import ExclusionRow, Meta
+
         with self._db.session() as s:
             if s.get(ExclusionRow, pattern) is not None:
                 return False
@@ -51,6 +55,8 @@ class CatalogMeta(CatalogPart):
 
     def remove_exclusion(self, pattern: str) -> bool:
         """Stop excluding ``pattern`` (False if it was not excluded)."""
+        from desktop_app.core.storage.orm import ExclusionRow, Meta, delete
+
         with self._db.session() as s:
             gone = rowcount(s.execute(delete(ExclusionRow).where(ExclusionRow.pattern == pattern)))
             if gone:
@@ -65,6 +71,8 @@ class CatalogMeta(CatalogPart):
 
     def ask_rescan(self) -> int:
         """Ask the process that is the writer for a full run; returns this request's ticket."""
+        from desktop_app.core.storage.orm import Meta
+
         with self._db.session() as s:
             row = s.get(Meta, RESCAN_ASKED_KEY)
             ticket = int(row.value) + 1 if row else 1
@@ -77,12 +85,16 @@ class CatalogMeta(CatalogPart):
 
     def rescan_done(self) -> tuple[int, str]:
         """The newest ticket a finished full run covered, and that run's figures (JSON)."""
+        from desktop_app.core.storage.orm import Meta
+
         with self._db.session() as s:
             done, summary = s.get(Meta, RESCAN_DONE_KEY), s.get(Meta, RESCAN_SUMMARY_KEY)
             return int(done.value) if done else 0, summary.value if summary else "{}"
 
     def mark_rescan_done(self, ticket: int, summary: str) -> None:
         """Record that a full run which started after ``ticket`` was asked for has finished."""
+        from desktop_app.core.storage.orm import Meta
+
         with self._db.session() as s:
             done = s.get(Meta, RESCAN_DONE_KEY)
             if done is None or int(done.value) < ticket:

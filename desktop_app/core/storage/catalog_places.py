@@ -11,7 +11,7 @@ from desktop_app.core.understanding.records import Place
 
 
 class CatalogPlaces(CatalogPart):
-    """Places of files (the rows live in ``place_store``; this part gives each call its session)."""
+    """Places of files (the rows live in ``place_store``; this part gives each call its transaction)."""
 
     def files_to_locate(self, limit: int) -> list[ToLocate]:
         """Indexed photos and videos whose position is not read yet (or read from old content)."""
@@ -26,8 +26,8 @@ class CatalogPlaces(CatalogPart):
 
     def places_stamp(self) -> tuple[int, int]:
         """Changes whenever places are added or removed (a cache of place names checks it)."""
-        with self._db.session() as s:
-            return place_store.stamp(s)
+        with self._db.reader() as conn:
+            return place_store.stamp(conn)
 
     def places_of(self, file_ids: Iterable[int]) -> dict[int, Place]:
         """The place of each of these files that has one (plain SQL: the window reads the
@@ -40,5 +40,5 @@ class CatalogPlaces(CatalogPart):
 
     def place_counts(self) -> list[PlaceCount]:
         """Files per city among indexed files, by country (most files first), then city."""
-        with self._db.session() as s:
-            return place_store.place_counts(s)
+        with self._db.reader() as conn:
+            return place_store.place_counts(conn)

@@ -1,4 +1,5 @@
-"""The catalog's versioned schema: one commented migration step per format version."""
+"""The catalog's versioned schema: one commented migration step per format version (which
+formats a version reads as they are: ``catalog_format``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import time
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from desktop_app.core.errors import DataDirError
 from desktop_app.core.storage import (
     deep_pending,
     kept_counts,
@@ -15,16 +15,11 @@ from desktop_app.core.storage import (
     place_store,
     recent_order,
 )
+from desktop_app.core.storage.catalog_format import READABLE_FROM, SCHEMA_VERSION, refuse_newer
 from desktop_app.core.storage.catalog_tables import Base, ExclusionRow, TagRow
 from desktop_app.core.storage.exclusions import DEFAULT_PATTERNS
 
-SCHEMA_VERSION = 10
-# The oldest format this version reads as it is. Format 8 lacks only step 9's kept counts,
-# which a reader counts instead: opening does not write such a catalog (a search never writes);
-# the process that becomes the writer upgrades it (``CatalogDb.upgrade``). A later step that
-# readers need (a table or column a search reads) raises it to its own format. Format 9 lacks
-# only step 10's index, without which the empty query's listing is sorted as before.
-READABLE_FROM = 8
+__all__ = ["READABLE_FROM", "SCHEMA_VERSION", "migrate", "migrate_to_read"]
 
 
 def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
@@ -34,31 +29,11 @@ def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> Non
         conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
-def check_readable(conn: Connection) -> None:
-    """Refuse, in plain words, a read-only catalog this version cannot read as it is."""
-    version = conn.execute(text("PRAGMA user_version")).scalar_one()
-    _refuse_newer(version)
-    if version < READABLE_FROM:
-        raise DataDirError(
-            f"This library was written by an older Lumen (format {version}) and must be "
-            f"updated to format {SCHEMA_VERSION}, which needs its folder to be writable. Make "
-            "it writable and run Lumen once; searching works again after that."
-        )
-
-
-def _refuse_newer(version: int) -> None:
-    if version > SCHEMA_VERSION:
-        raise DataDirError(
-            f"This library was written by a newer Lumen (format {version}); "
-            f"this version reads format {SCHEMA_VERSION}. Update Lumen."
-        )
-
-
 def migrate_to_read(conn: Connection) -> None:
     """What opening a writable catalog does: bring one this version cannot read as it is to
     ``SCHEMA_VERSION``; leave one it can read (``READABLE_FROM`` on) for the writer to upgrade."""
     version = conn.execute(text("PRAGMA user_version")).scalar_one()
-    _refuse_newer(version)
+    refuse_newer(version)
     if version < READABLE_FROM:
         migrate(conn)
 
@@ -66,7 +41,7 @@ def migrate_to_read(conn: Connection) -> None:
 def migrate(conn: Connection) -> None:
     """Bring the catalog on ``conn`` to ``SCHEMA_VERSION``, keeping its data."""
     version = conn.execute(text("PRAGMA user_version")).scalar_one()
-    _refuse_newer(version)
+    refuse_newer(version)
     if version < 1:
         # Step 1: the initial schema.
         Base.metadata.create_all(conn)

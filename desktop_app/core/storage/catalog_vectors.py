@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import OperationalError
 
-from desktop_app.core.errors import DataDirError
 from desktop_app.core.records import (
+    INDEXED,
+    PENDING,
     EmbeddedFile,
     FileFilter,
     FileRecord,
@@ -21,19 +21,13 @@ from desktop_app.core.records import (
     NewVector,
     VectorOwner,
 )
-from desktop_app.core.storage import fast_reads, filter_ids, kept_counts, keyword_index
+from desktop_app.core.storage import fast_reads, filter_ids, kept_counts, keyword_search
 from desktop_app.core.storage.catalog_db import CatalogDb, CatalogPart
-from desktop_app.core.storage.catalog_tables import (
-    INDEXED,
-    PENDING,
-    FileRow,
-    VectorRow,
-    apply_filter,
-    chunks,
-    decode_vector,
-    encode_vector,
-    rowcount,
-)
+from desktop_app.core.storage.catalog_values import chunks, decode_vector, encode_vector, rowcount
+from desktop_app.core.storage.filter_sql import filter_where
+
+if TYPE_CHECKING:
+    from desktop_app.core.storage.catalog_tables import VectorRow
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +63,9 @@ class VectorRows(CatalogPart):
 
         Returns the new vector ids of each file, in order, and all old vector ids removed.
         """
+        from desktop_app.core.storage import keyword_index
+        from desktop_app.core.storage.orm import FileRow, VectorRow, delete, select, update
+
         new_ids: list[list[int]] = []
         old: list[int] = []
         now = time.time()
@@ -110,6 +107,8 @@ class VectorRows(CatalogPart):
 
     def spread_vector_ids(self, space: str, role: str, per_file: int) -> np.ndarray:
         """Ids of at most ``per_file`` vectors of each file, for samples no file dominates."""
+        from desktop_app.core.storage.orm import VectorRow, func, select
+
         numbered = (
             select(
                 VectorRow.id,
@@ -132,30 +131,32 @@ class VectorRows(CatalogPart):
         Best first (bm25), one hit per file: the passage that matched best, with its page and
         a snippet around the matched words. An invalid expression matches nothing.
         """
-        visible = apply_filter(select(FileRow.id).where(FileRow.status == INDEXED), file_filter)
-        try:
-            with self._db.session() as s:
-                return keyword_index.search(s, match, limit, visible)
-        except OperationalError as exc:
-            if not keyword_index.is_query_error(exc):  # disk, lock, a damaged file: not the query
-                raise DataDirError(f"Cannot read the catalog: {exc.orig}") from exc
-            log.debug("keyword query %r failed: %s", match, exc)
-            return []
+        visible, params = filter_where(file_filter)
+        with self._db.reader() as conn:
+            try:
+                return keyword_search.search(conn, match, limit, visible, params)
+            except sqlite3.OperationalError as exc:
+                if not keyword_search.is_query_error(exc):  # disk, lock, a damaged file
+                    raise
+                log.debug("keyword query %r failed: %s", match, exc)
+                return []
 
     def vector_ids(self, space: str) -> np.ndarray:
         """Ids of every vector of ``space``."""
-        with self._db.session() as s:
-            ids = s.scalars(select(VectorRow.id).where(VectorRow.space == space)).all()
-        return np.asarray(ids, dtype=np.int64)
+        with self._db.reader() as conn:
+            rows = conn.execute("SELECT id FROM vectors WHERE space = ?", (space,))
+            return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
     def vector_fingerprint(self, space: str) -> tuple[int, int, int]:
         """How many vectors ``space`` has, the largest id and the ids' sum (ids are never reused,
         so two sets with the same fingerprint are the same); kept by ``kept_counts``."""
-        with self._db.session() as s:
-            return kept_counts.fingerprint(s, space)
+        with self._db.reader() as conn:
+            return kept_counts.fingerprint(conn, space)
 
     def vectors(self, vector_ids: Sequence[int], dim: int) -> np.ndarray:
         """The stored vectors for ``vector_ids``, in that order."""
+        from desktop_app.core.storage.orm import VectorRow, select
+
         order = {vid: i for i, vid in enumerate(vector_ids)}
         out = np.zeros((len(order), dim), dtype=np.float32)
         with self._db.session() as s:
@@ -168,22 +169,20 @@ class VectorRows(CatalogPart):
 
     def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
         """A file's vectors of ``space`` with what each stands for, in the order stored."""
-        with self._db.session() as s:
-            rows = s.execute(
-                select(VectorRow)
-                .where(VectorRow.file_id == file_id, VectorRow.space == space)
-                .order_by(VectorRow.id)
-            ).scalars()
-            return [
-                (
-                    VectorOwner(r.id, r.file_id, r.role, r.page, r.passage, r.at_ms),
-                    decode_vector(r.embedding),
-                )
-                for r in rows
-            ]
+        # Through the file id index alone (``+space``): by the space's, SQLite would read
+        # every vector of the library.
+        sql = (
+            "SELECT id, file_id, role, page, passage, at_ms, embedding FROM vectors"
+            " WHERE file_id = ? AND +space = ? ORDER BY id"
+        )
+        with self._db.reader() as conn:
+            rows = conn.execute(sql, (file_id, space)).fetchall()
+        return [(VectorOwner(*row[:6]), decode_vector(row[6])) for row in rows]
 
     def owners(self, vector_ids: Sequence[int]) -> dict[int, VectorOwner]:
         """What each vector stands for (file, role, page, passage, time), by vector id."""
+        from desktop_app.core.storage.orm import VectorRow, select
+
         out: dict[int, VectorOwner] = {}
         with self._db.session() as s:
             for chunk in chunks(list(vector_ids), 900):
@@ -202,6 +201,8 @@ class VectorRows(CatalogPart):
 
     def drop_other_spaces(self, space: str) -> int:
         """Delete vectors made by another model and mark their files pending; returns files affected."""
+        from desktop_app.core.storage.orm import FileRow, VectorRow, delete, select, update
+
         with self._db.session() as s:
             stale_files = select(VectorRow.file_id).where(VectorRow.space != space).distinct()
             n = rowcount(
@@ -212,6 +213,8 @@ class VectorRows(CatalogPart):
 
     def files_without_space(self, space: str) -> list[FileRecord]:
         """Indexed files with no vector of ``space`` yet (what a model switch still has to do)."""
+        from desktop_app.core.storage.orm import FileRow, VectorRow, select
+
         with self._db.session() as s:
             has_vec = select(VectorRow.file_id).where(VectorRow.space == space)
             query = (
@@ -227,6 +230,8 @@ class VectorRows(CatalogPart):
         The file's status, data and keyword text stay as they are. Returns each file's new
         vector ids, in order (none for a file forgotten meanwhile).
         """
+        from desktop_app.core.storage.orm import FileRow, VectorRow, delete, select
+
         out: list[list[int]] = []
         with self._db.session() as s:
             wanted = [item.file_id for item in files]
@@ -248,11 +253,15 @@ class VectorRows(CatalogPart):
 
     def drop_vectors_outside(self, space: str) -> int:
         """Delete every vector not of ``space`` (a finished model switch); returns how many."""
+        from desktop_app.core.storage.orm import VectorRow, delete
+
         with self._db.session() as s:
             return rowcount(s.execute(delete(VectorRow).where(VectorRow.space != space)))
 
     def indexed_without_vectors(self, space: str) -> int:
         """Mark indexed files that have no vector of ``space`` pending again; returns how many."""
+        from desktop_app.core.storage.orm import FileRow, VectorRow, select, update
+
         with self._db.session() as s:
             has_vec = select(VectorRow.file_id).where(VectorRow.space == space)
             return rowcount(
@@ -276,13 +285,15 @@ class VectorRows(CatalogPart):
         key = (self._db.generation, space, file_filter)
         ids = self._allowed.get(key)
         if ids is None:
-            with self._db.session() as s:
-                ids = filter_ids.resolve(s, space, file_filter)
+            with self._db.reader() as conn:
+                ids = filter_ids.resolve(conn, space, file_filter)
             self._allowed.keep(key, ids)
         return ids
 
     def hidden_vector_ids(self, space: str) -> np.ndarray:
         """Vectors of files that must not show in results (offline, pending re-embedding)."""
+        from desktop_app.core.storage.orm import FileRow, VectorRow, select
+
         with self._db.session() as s:
             query = (
                 select(VectorRow.id)
@@ -294,6 +305,8 @@ class VectorRows(CatalogPart):
 
 def _vector_rows(file_id: int, space: str, vectors: Iterable[NewVector]) -> list[VectorRow]:
     """Catalog rows for one file's vectors in ``space`` (embeddings as float16 bytes)."""
+    from desktop_app.core.storage.orm import VectorRow
+
     return [
         VectorRow(
             file_id=file_id,

@@ -15,21 +15,22 @@ the row.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Connection, column, delete, select, table, text
-from sqlalchemy.exc import OperationalError
 
-from desktop_app.core.records import EmbeddedFile, FileRecord, NewVector
-from desktop_app.core.storage.catalog_tables import INDEXED, FileRow, VectorRow, chunks
+from desktop_app.core.records import INDEXED, EmbeddedFile, FileRecord, NewVector
+from desktop_app.core.storage import fast_reads
 
 if TYPE_CHECKING:
-    from desktop_app.core.storage.catalog import Catalog
-    from desktop_app.core.storage.store import Store
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
 
-DEEP_PENDING = table("deep_pending", column("file_id"), column("units"))
+    from desktop_app.core.storage.catalog import Catalog
+    from desktop_app.core.storage.catalog_tables import VectorRow
+    from desktop_app.core.storage.store import Store
 
 __all__ = [
     "StoredParts",
@@ -44,21 +45,26 @@ __all__ = [
 
 def create_table(conn: Connection) -> None:
     """The migration step that adds the table (a library indexed before has nothing waiting)."""
-    conn.execute(
-        text(
-            "CREATE TABLE IF NOT EXISTS deep_pending ("
-            " file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,"
-            " units INTEGER NOT NULL)"
-        )
+    conn.exec_driver_sql(
+        "CREATE TABLE IF NOT EXISTS deep_pending ("
+        " file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,"
+        " units INTEGER NOT NULL)"
     )
+
+
+def _forget(s: Session, file_ids: Sequence[int]) -> None:
+    """End the wait of ``file_ids``."""
+    for ids in fast_reads.id_lists(file_ids):
+        s.connection().exec_driver_sql(f"DELETE FROM deep_pending WHERE file_id IN ({ids})")
 
 
 def set_waiting(catalog: Catalog, file_ids: Sequence[int], units: Mapping[int, int]) -> None:
     """Forget what waited for ``file_ids``, then record that those in ``units`` wait for their
     second pass, with how many vectors it will add to each."""
+    from sqlalchemy import text
+
     with catalog.session() as s:
-        for chunk in chunks(list(file_ids), 900):
-            s.execute(delete(DEEP_PENDING).where(DEEP_PENDING.c.file_id.in_(chunk)))
+        _forget(s, file_ids)
         if units:  # only for files still catalogued (one forgotten meanwhile gets no row)
             s.execute(
                 text(
@@ -71,29 +77,27 @@ def set_waiting(catalog: Catalog, file_ids: Sequence[int], units: Mapping[int, i
 
 def waiting_files(catalog: Catalog) -> list[tuple[FileRecord, int]]:
     """Indexed files that wait for their second pass, oldest first, with their vectors to add."""
-    with catalog.session() as s:
-        rows = s.execute(
-            select(FileRow, DEEP_PENDING.c.units)
-            .join(DEEP_PENDING, DEEP_PENDING.c.file_id == FileRow.id)
-            .where(FileRow.status == INDEXED)
-            .order_by(FileRow.id)
-        ).all()
-        return [(FileRecord.from_row(row), int(units)) for row, units in rows]
+    sql = (
+        f"SELECT {fast_reads.FILE_COLUMNS}, deep_pending.units FROM files"
+        " JOIN deep_pending ON deep_pending.file_id = files.id"
+        " WHERE files.status = ? ORDER BY files.id"
+    )
+    with catalog.reader() as conn:
+        rows = conn.execute(sql, (INDEXED,)).fetchall()
+    return [(fast_reads.file_record(row[:-1]), int(row[-1])) for row in rows]
 
 
 def waiting_count(catalog: Catalog) -> tuple[int, int]:
     """(indexed files waiting for their second pass, vectors it will add); a read, no write."""
-    try:
-        with catalog.session() as s:
-            files, units = s.execute(
-                text(
-                    "SELECT count(*), coalesce(sum(d.units), 0) FROM deep_pending d"
-                    " JOIN files f ON f.id = d.file_id WHERE f.status = :indexed"
-                ),
-                {"indexed": INDEXED},
-            ).one()
-    except OperationalError:  # a catalog from before the table (opened read-only)
-        return 0, 0
+    sql = (
+        "SELECT count(*), coalesce(sum(d.units), 0) FROM deep_pending d"
+        " JOIN files f ON f.id = d.file_id WHERE f.status = ?"
+    )
+    with catalog.reader() as conn:
+        try:
+            files, units = conn.execute(sql, (INDEXED,)).fetchone()
+        except sqlite3.OperationalError:  # a catalog from before the table (opened read-only)
+            return 0, 0
     return int(files), int(units)
 
 
@@ -107,6 +111,8 @@ class StoredParts:
 
 def stored_parts(catalog: Catalog, file_id: int, space: str) -> StoredParts:
     """The passages (and picture) of ``file_id`` that have vectors of ``space`` already."""
+    from desktop_app.core.storage.orm import VectorRow, select
+
     with catalog.session() as s:
         rows = s.execute(
             select(VectorRow.role, VectorRow.passage).where(
@@ -123,6 +129,8 @@ def deepen(store: Store, space: str, files: Sequence[EmbeddedFile]) -> list[list
     """Add each file's vectors beside the ones it has (its status, text and data stay) and
     end its wait, in one transaction; the index gets them too. Each file's new vector ids
     (none for a file forgotten meanwhile)."""
+    from desktop_app.core.storage.orm import FileRow, select
+
     new_ids: list[list[int]] = []
     with store.lock:
         with store.catalog.session() as s:
@@ -136,8 +144,7 @@ def deepen(store: Store, space: str, files: Sequence[EmbeddedFile]) -> list[list
                 s.add_all(rows)
                 s.flush()
                 new_ids.append([r.id for r in rows])
-            for chunk in chunks(wanted, 900):
-                s.execute(delete(DEEP_PENDING).where(DEEP_PENDING.c.file_id.in_(chunk)))
+            _forget(s, wanted)
         ids = [vid for got in new_ids for vid in got]
         if ids:
             vectors = [
@@ -152,6 +159,8 @@ def deepen(store: Store, space: str, files: Sequence[EmbeddedFile]) -> list[list
 
 
 def _row(file_id: int, space: str, vector: NewVector) -> VectorRow:
+    from desktop_app.core.storage.orm import VectorRow
+
     return VectorRow(
         file_id=file_id,
         space=space,

@@ -1,4 +1,4 @@
-"""The search's hot reads as plain SQL on the DB-API connection.
+"""The search's hot reads as plain SQL on a plain ``sqlite3`` connection.
 
 Every query reads the owners of a few hundred candidate vectors, which of their files may show,
 the rows of the page and their tags. Built as SQLAlchemy statements, each with an ``IN`` list
@@ -10,8 +10,8 @@ tuples. Only reads: these statements never pass the catalog's write counter, and
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.core.errors import DataDirError
 from desktop_app.core.records import INDEXED, FileRecord
 from desktop_app.core.storage.catalog_db import CatalogDb
 from desktop_app.core.storage.pathtext import from_db
@@ -32,16 +31,9 @@ _PATH, _TAKEN_AT = _COLUMN_NAMES.index("path"), _COLUMN_NAMES.index("taken_at")
 IDS_PER_STATEMENT = 20_000
 
 
-@contextmanager
-def connection(db: CatalogDb) -> Iterator[sqlite3.Connection]:
-    """A pooled DB-API connection of the catalog (this thread's, for the block)."""
-    try:
-        with db.engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
-            assert isinstance(raw, sqlite3.Connection)
-            yield raw
-    except sqlite3.OperationalError as exc:  # a lock or disk failure: not a bug in the query
-        raise DataDirError(f"Cannot read the catalog {db.path}: {exc}") from exc
+def connection(db: CatalogDb) -> AbstractContextManager[sqlite3.Connection]:
+    """A plain read connection of the catalog, one snapshot for the block (``CatalogDb.reader``)."""
+    return db.reader()
 
 
 def id_lists(ids: Iterable[int]) -> Iterator[str]:
@@ -52,7 +44,10 @@ def id_lists(ids: Iterable[int]) -> Iterator[str]:
 
 
 def rows_by_ids(
-    db: CatalogDb, sql: str, ids: Iterable[int], params: Sequence[Any] = ()
+    db: CatalogDb,
+    sql: str,
+    ids: Iterable[int],
+    params: Sequence[Any] | Mapping[str, Any] = (),
 ) -> list[tuple[Any, ...]]:
     """The rows of ``sql`` (its ``{ids}`` replaced by each list of ids) for all of ``ids``."""
     out: list[tuple[Any, ...]] = []

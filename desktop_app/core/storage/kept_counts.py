@@ -15,9 +15,11 @@ file's status, keeps them exact. A catalog of an older format (read as it is, se
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 __all__ = ["FIRST_FORMAT", "Fingerprint", "create", "drop", "files_with_status", "fingerprint"]
 
@@ -76,46 +78,47 @@ _TRIGGERS = {
 def create(conn: Connection) -> None:
     """The schema step: the tables, filled from the catalog as it is, and their triggers."""
     for name, (columns, fill) in _TABLES.items():
-        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {name} ({columns})"))
-        conn.execute(text(f"DELETE FROM {name}"))
-        conn.execute(text(f"INSERT INTO {name} {fill}"))
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+        conn.exec_driver_sql(f"DELETE FROM {name}")
+        conn.exec_driver_sql(f"INSERT INTO {name} {fill}")
     for name, body in _TRIGGERS.items():
-        conn.execute(text(f"CREATE TRIGGER IF NOT EXISTS {name} {body}"))
+        conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
 
 
 def drop(conn: Connection) -> None:
     """Remove the triggers and the tables (a catalog taken back to an older format, in tests)."""
     for name in _TRIGGERS:
-        conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
     for name in _TABLES:
-        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
 
 
-def _kept(s: Session) -> bool:
+def _kept(conn: sqlite3.Connection) -> bool:
     """Whether the catalog has the tables (read in the caller's transaction, so a writer's
     upgrade in between cannot make the answer and the read disagree)."""
-    return int(s.execute(text("PRAGMA user_version")).scalar_one()) >= FIRST_FORMAT
+    return int(conn.execute("PRAGMA user_version").fetchone()[0]) >= FIRST_FORMAT
 
 
-def fingerprint(s: Session, space: str) -> Fingerprint:
+def fingerprint(conn: sqlite3.Connection, space: str) -> Fingerprint:
     """``space``'s count, largest id and id sum: from the table when the catalog has it (one
     row), else counted (a scan of the space's index entries)."""
-    if _kept(s):
-        query = "SELECT count, largest, total FROM vector_counts WHERE space = :space"
+    if _kept(conn):
+        query = "SELECT count, largest, total FROM vector_counts WHERE space = ?"
     else:
-        query = "SELECT count(id), max(id), sum(id) FROM vectors WHERE space = :space"
-    row = s.execute(text(query), {"space": space}).one_or_none()
+        query = "SELECT count(id), max(id), sum(id) FROM vectors WHERE space = ?"
+    row = conn.execute(query, (space,)).fetchone()
     if row is None:
         return 0, 0, 0
     count, largest, total = row
     return int(count or 0), int(largest or 0), int(total or 0)
 
 
-def files_with_status(s: Session, status: str) -> int:
+def files_with_status(conn: sqlite3.Connection, status: str) -> int:
     """How many files have ``status``: from the table when the catalog has it, else counted
     (through the status index)."""
-    if _kept(s):
-        query = "SELECT count FROM file_counts WHERE status = :status"
+    if _kept(conn):
+        query = "SELECT count FROM file_counts WHERE status = ?"
     else:
-        query = "SELECT count(*) FROM files WHERE status = :status"
-    return int(s.execute(text(query), {"status": status}).scalar() or 0)
+        query = "SELECT count(*) FROM files WHERE status = ?"
+    row = conn.execute(query, (status,)).fetchone()
+    return int(row[0] or 0) if row else 0

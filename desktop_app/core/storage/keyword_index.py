@@ -4,158 +4,46 @@ One row per passage of a file's text (a page, a block), or one row with an empty
 without text, each carrying the file's name, folder names and tags. Row ids are
 ``file_id << KEYWORD_ROWID_BITS | n``, so a file's rows are one rowid range. The catalog calls
 these functions inside its own transactions, so a file's vectors and keyword rows change together.
+A search reads the index with plain ``sqlite3`` (``keyword_search``, re-exported here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import column as sql_column
-from sqlalchemy import func, literal_column, select, text
-from sqlalchemy import table as sql_table
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from desktop_app.core.records import KeywordHit, NewText
+from desktop_app.core.records import NewText
 from desktop_app.core.storage.catalog_tables import INDEXED, FileRow, FolderRow
+from desktop_app.core.storage.keyword_search import (
+    KEYWORD_ROWID_BITS,
+    KEYWORD_TABLE,
+    SCORED_ROWS,
+    is_query_error,
+    search,
+)
 from desktop_app.core.storage.pathtext import from_db, readable
-from desktop_app.core.storage.snippets import snippet, wanted_terms
-from desktop_app.core.superseded import stop_if_superseded
 
-KEYWORD_TABLE = "keyword_index"
-KEYWORD_ROWID_BITS = 20
+__all__ = [
+    "KEYWORD_ROWID_BITS",
+    "KEYWORD_TABLE",
+    "SCORED_ROWS",
+    "add_tags_column",
+    "create_keyword_index",
+    "delete_rows",
+    "is_query_error",
+    "refresh_names",
+    "refresh_tags",
+    "search",
+    "store_rows",
+]
+
 _MAX_KEYWORD_ROWS = (1 << KEYWORD_ROWID_BITS) - 1
-# bm25 weights of the body, name, folder, (page) and tags columns: a word in a file's name or
-# tags says more about it than the same word once in its text.
-_KEYWORD_WEIGHTS = "1.0, 2.0, 0.5, 0.0, 2.0"
 _COLUMNS = "body, name, folder, page UNINDEXED, tags"
 _TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2'"
-_HIT_START, _HIT_END = "\x02", "\x03"
-# Rows a keyword search scores at most, per part (see ``_best_rows``).
-SCORED_ROWS = 2000
-
-
-# What SQLite says about an FTS5 expression it cannot parse (as opposed to a disk or lock error).
-_QUERY_ERRORS = (
-    "fts5: syntax error",
-    "unterminated string",
-    "no such column",
-    "unknown special query",
-)
-
-
-def is_query_error(exc: OperationalError) -> bool:
-    """Whether ``exc`` is FTS5 refusing the query text itself."""
-    message = str(exc.orig).lower()
-    return any(text in message for text in _QUERY_ERRORS)
-
-
-def search(s: Session, match: str, limit: int, visible: Any) -> list[KeywordHit]:
-    """Files among ``visible`` (a select of file ids) whose rows match the FTS5 ``match``.
-
-    Best first (bm25), one hit per file: the passage that matched best, with its page and a
-    snippet around the matched words. Raises OperationalError for an expression FTS5 cannot parse.
-
-    The ranking reads only the index (each matching row's score, grouped by file in SQL, the
-    first ``limit`` files kept), at most ``SCORED_ROWS`` rows of it. Pages and snippets are read
-    for the rows shown, by row id.
-    """
-    best = _best_rows(s, match, limit, visible)
-    if not best:
-        return []
-    # A query typed past stops here, before the rows' text and snippets (~20 ms for a word
-    # in thousands of passages), which the next key's query would wait for.
-    stop_if_superseded()
-    # The rows shown, by row id: found again through MATCH, each cost ~1 ms for a common word.
-    table = sql_table(KEYWORD_TABLE, sql_column("rowid"), sql_column("page"), sql_column("body"))
-    rows = [rowid for rowid, _ in best]
-    shown = select(table.c.rowid, table.c.page, table.c.body).where(table.c.rowid.in_(rows))
-    found = {int(r): (page, str(body or "")) for r, page, body in s.execute(shown)}
-    terms = wanted_terms(match)
-    hits = []
-    for rowid, rank in best:
-        page, body = found.get(rowid, (None, ""))
-        snip = snippet(body, terms, _HIT_START, _HIT_END)
-        in_body = bool(snip)  # else the words were in the name, folders or tags only
-        passage = " ".join(snip.replace(_HIT_START, "").replace(_HIT_END, "").split())
-        hits.append(
-            KeywordHit(
-                rowid >> KEYWORD_ROWID_BITS,
-                rank,
-                page if in_body else None,
-                passage if in_body else None,
-            )
-        )
-    return hits
-
-
-def _best_rows(s: Session, match: str, limit: int, visible: Any) -> list[tuple[int, float]]:
-    """The best-scoring row of each of the ``limit`` best files among ``visible``, best first.
-
-    A word in more than ``SCORED_ROWS`` passages is ranked among the newest ``SCORED_ROWS`` of
-    them, and among as many of the rows whose file name, folders or tags hold it: bm25 costs
-    ~10 µs a row, and a word that common says little about which of its files is meant.
-    """
-    floor = _newest_rows_floor(s, match)
-    if floor is None:
-        return _ranked(s, match, limit, visible, None)
-    stop_if_superseded()  # (a common word: two rankings of ~2,000 rows each follow)
-    by_name = f"{{name folder tags}} : ({match})"
-    try:
-        named = _ranked(s, by_name, limit, visible, _newest_rows_floor(s, by_name))
-    except OperationalError as exc:  # an expression that takes no column filter
-        if not is_query_error(exc):
-            raise
-        named = []
-    best: dict[int, tuple[int, float]] = {}  # file id -> its best row and score
-    for rowid, rank in [*_ranked(s, match, limit, visible, floor), *named]:
-        file_id = rowid >> KEYWORD_ROWID_BITS
-        if file_id not in best or rank < best[file_id][1]:
-            best[file_id] = (rowid, rank)
-    return sorted(best.values(), key=lambda row: (row[1], row[0]))[:limit]
-
-
-def _newest_rows_floor(s: Session, match: str) -> int | None:
-    """The row id of the ``SCORED_ROWS``-th newest row matching ``match``; None if fewer match."""
-    found = s.execute(
-        text(
-            f"SELECT rowid FROM {KEYWORD_TABLE} WHERE {KEYWORD_TABLE} MATCH :match "
-            "ORDER BY rowid DESC LIMIT 1 OFFSET :offset"
-        ),
-        {"match": match, "offset": SCORED_ROWS - 1},
-    ).first()
-    return None if found is None else int(found[0])
-
-
-def _ranked(
-    s: Session, match: str, limit: int, visible: Any, floor: int | None
-) -> list[tuple[int, float]]:
-    """Each file's best row matching ``match`` (rows from ``floor`` on), the best ``limit``."""
-    table = sql_table(KEYWORD_TABLE, sql_column("rowid"))
-    score: Any = literal_column(f"bm25({KEYWORD_TABLE}, {_KEYWORD_WEIGHTS})")
-    matches = literal_column(KEYWORD_TABLE).op("MATCH")(match)
-    query = select(table.c.rowid.label("row"), score.label("score")).where(matches)
-    if floor is not None:
-        query = query.where(table.c.rowid >= floor)
-    # Materialised: bm25() may only run in the query that reads the FTS5 table itself.
-    scored = query.cte("scored").prefix_with("MATERIALIZED")
-    file_id = scored.c.row.op(">>")(KEYWORD_ROWID_BITS)
-    best = func.min(scored.c.score)
-    # SQLite gives a bare column of an aggregate query with one min() the value of that row.
-    # Each scored row's file checked by its id (``IN (visible)`` built the set of every
-    # visible file first: 25 ms a query at 100k files, whatever the word).
-    shown = visible.where(FileRow.id == file_id).exists()
-    ranked = (
-        select(scored.c.row, best)
-        .where(shown)
-        .group_by(file_id)
-        .order_by(best, file_id)
-        .limit(max(limit, 1))
-    )
-    return [(int(rowid), float(rank)) for rowid, rank in s.execute(ranked)]
 
 
 def create_keyword_index(conn: Connection) -> None:

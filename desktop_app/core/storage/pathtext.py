@@ -11,15 +11,10 @@ valid UTF-8 paths are stored unchanged, and ``from_db`` gives back exactly the s
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from sqlalchemy import Text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
 from desktop_app.core.records import readable
 
-__all__ = ["ESC", "PathText", "from_db", "readable", "to_db"]
+__all__ = ["ESC", "from_db", "readable", "to_db"]
 
 # A noncharacter of the last private-use plane: never in a real file name in practice, and
 # escaped anyway when it is.
@@ -50,16 +45,3 @@ def _escape(match: re.Match[str]) -> str:
 def _unescape(match: re.Match[str]) -> str:
     code = match.group()[1:]
     return ESC if code == ESC else chr(int(code, 16))
-
-
-class PathText(TypeDecorator[str]):
-    """A text column holding paths (or names) of any bytes; see the module docstring."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return to_db(value) if isinstance(value, str) else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return from_db(value) if isinstance(value, str) else value

@@ -1,6 +1,7 @@
 """Where files were taken: the ``places`` table (issue 21), one row per photo or video looked at.
 
-Functions over a session; ``catalog_places`` is the catalog's part that gives each its own.
+Functions over a session (writes) or a plain ``sqlite3`` connection (what a search reads);
+``catalog_places`` is the catalog's part that gives each its own.
 
 A row holds the file's coordinates and the city, region and country they resolve to (all NULL
 when the file has no position), with the fingerprint of the content it was read from: a file
@@ -9,34 +10,25 @@ whose content changes is looked at again, a moved file keeps its row (it keeps i
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Connection, column, select, table, text
+from typing import TYPE_CHECKING
 
 from desktop_app.core.understanding.records import Place
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
-PLACES = table(
-    "places",
-    column("file_id"),
-    column("fingerprint"),
-    column("latitude"),
-    column("longitude"),
-    column("city"),
-    column("region"),
-    column("country_code"),
-    column("country"),
-)
 KINDS_WITH_PLACES = ("image", "video")
 
 
 def create_table(conn: Connection) -> None:
     """The migration step that adds the table: files already indexed get located next run,
     without being embedded again (see ``indexing.locate``)."""
+    from sqlalchemy import text
+
     conn.execute(
         text(
             "CREATE TABLE IF NOT EXISTS places ("
@@ -73,6 +65,8 @@ class PlaceCount:
 
 def files_to_locate(s: Session, limit: int) -> list[ToLocate]:
     """Indexed photos and videos whose position is not read yet, at most ``limit``."""
+    from sqlalchemy import text
+
     sql = text(
         "SELECT f.id, f.kind, f.fingerprint FROM files f"
         " LEFT JOIN places p ON p.file_id = f.id"
@@ -85,6 +79,8 @@ def files_to_locate(s: Session, limit: int) -> list[ToLocate]:
 
 def store(s: Session, found: Sequence[tuple[ToLocate, Place | None]]) -> None:
     """Record each file's place (None: it has no position)."""
+    from sqlalchemy import text
+
     rows = [
         {
             "file_id": item.file_id,
@@ -113,40 +109,25 @@ def store(s: Session, found: Sequence[tuple[ToLocate, Place | None]]) -> None:
         s.execute(sql, wanted)
 
 
-def stamp(s: Session) -> tuple[int, int]:
+def stamp(conn: sqlite3.Connection) -> tuple[int, int]:
     """Changes when places are added or removed: (rows, highest file id)."""
-    rows, highest = s.execute(text("SELECT COUNT(*), MAX(file_id) FROM places")).one()
+    rows, highest = conn.execute("SELECT COUNT(*), MAX(file_id) FROM places").fetchone()
     return int(rows), int(highest or 0)
 
 
-def place_counts(s: Session) -> list[PlaceCount]:
+def place_counts(conn: sqlite3.Connection) -> list[PlaceCount]:
     """Files per city among indexed files, by country then city, most files first."""
     # CROSS JOIN: places first, each file looked up by id. Left to itself, SQLite walked every
     # indexed file and probed places for each (0.1-0.25 s at 1M files, with no place at all).
-    sql = text(
+    sql = (
         "SELECT p.country_code, p.country, p.region, p.city, COUNT(*) FROM places p"
         " CROSS JOIN files f ON f.id = p.file_id"
         " WHERE f.status = 'indexed' AND p.country_code IS NOT NULL"
         " GROUP BY p.country_code, p.region, p.city"
     )
-    rows = [PlaceCount(*row) for row in s.execute(sql)]
+    rows = [PlaceCount(*row) for row in conn.execute(sql)]
     by_country: dict[str, int] = {}
     for row in rows:
         by_country[row.country_code] = by_country.get(row.country_code, 0) + row.files
     rows.sort(key=lambda r: (-by_country[r.country_code], r.country, -r.files, r.city or ""))
     return rows
-
-
-def place_clause(key: str, file_id: Any) -> Any:
-    """SQL: ``file_id`` (the files table's id column) names a file taken at place ``key``.
-
-    ``key`` is "CC" (a country), "CC|Region" or "CC|Region|City" (see ``Place.key``).
-    """
-    country, _, rest = key.partition("|")
-    region, _, city = rest.partition("|")
-    query = select(PLACES.c.file_id).where(PLACES.c.country_code == country)
-    if region:
-        query = query.where(PLACES.c.region == region)
-    if city:
-        query = query.where(PLACES.c.city == city)
-    return file_id.in_(query)

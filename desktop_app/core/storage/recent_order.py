@@ -10,14 +10,13 @@ sorted as before: the same rows, more slowly.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from desktop_app.core.records import INDEXED, PENDING, FileFilter
 
-from desktop_app.core.records import FileFilter
-from desktop_app.core.storage.catalog_tables import INDEXED, PENDING, FileRow, apply_filter
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session
 
 FIRST_FORMAT = 10  # the catalog format (schema step) that added the index
 INDEX = "ix_files_recent"
@@ -29,7 +28,7 @@ WHEN = "coalesce(files.taken_at, datetime(files.mtime_ns / 1e9, 'unixepoch'))"
 def create_index(conn: Connection) -> None:
     """The index of the listing's order (by status first: the listing shows indexed files)."""
     when = WHEN.replace("files.", "")  # an index's expression names its own table's columns
-    conn.execute(text(f"CREATE INDEX IF NOT EXISTS {INDEX} ON files (status, {when})"))
+    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {INDEX} ON files (status, {when})")
 
 
 def newest_ids(
@@ -37,6 +36,8 @@ def newest_ids(
 ) -> list[int]:
     """Ids of indexed files passing ``file_filter``, newest first: ``limit`` of them from
     position ``offset`` on."""
+    from desktop_app.core.storage.orm import FileRow, apply_filter, select, text
+
     query: Any = select(FileRow.id).where(FileRow.status == INDEXED)
     # Files of the same second newest catalogued first: one order, page after page (the
     # index holds it: its entries end with the file's id).
@@ -52,6 +53,8 @@ def pending_ids(
 ) -> list[int]:
     """Ids of files not embedded yet, which follow the indexed ones in the listing (a first
     run): those of the page from ``offset`` whose indexed files are ``indexed``."""
+    from desktop_app.core.storage.orm import FileRow, apply_filter, func, select
+
     wanted = limit - len(indexed)
     if wanted <= 0:
         return []

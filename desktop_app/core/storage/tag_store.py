@@ -7,22 +7,17 @@ The catalog calls these inside its transactions, so a file's tags and its keywor
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
-from desktop_app.core.records import FileFilter, FileRecord, Tag
-from desktop_app.core.storage import fast_reads, keyword_index
+from desktop_app.core.records import INDEXED, FileFilter, FileRecord, Tag
+from desktop_app.core.storage import fast_reads
 from desktop_app.core.storage.catalog_db import CatalogDb
-from desktop_app.core.storage.catalog_tables import (
-    INDEXED,
-    FileRow,
-    TagRow,
-    VectorRow,
-    apply_filter,
-    decode_vector,
-)
+from desktop_app.core.storage.catalog_values import decode_vector
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # Where a tag came from: the model ("auto"), the user ("user"), or an automatic tag the user
 # removed ("hidden": kept so that tagging again does not bring it back).
@@ -32,6 +27,8 @@ _SHOWN = (AUTO, USER)
 
 def files_to_tag(s: Session, space: str, version: str, limit: int) -> list[int]:
     """Indexed files with image vectors whose automatic tags are missing or out of date."""
+    from desktop_app.core.storage.orm import FileRow, VectorRow, select
+
     has_image = select(VectorRow.file_id).where(VectorRow.space == space, VectorRow.role == "image")
     query = (
         select(FileRow.id)
@@ -45,6 +42,8 @@ def files_to_tag(s: Session, space: str, version: str, limit: int) -> list[int]:
 
 def image_vectors(s: Session, file_ids: Sequence[int], space: str) -> dict[int, np.ndarray]:
     """Each file's image vectors (a photo's one, a video's frames), one row each."""
+    from desktop_app.core.storage.orm import VectorRow, select
+
     found: dict[int, list[np.ndarray]] = {}
     rows = s.execute(
         select(VectorRow.file_id, VectorRow.embedding).where(
@@ -60,6 +59,9 @@ def image_vectors(s: Session, file_ids: Sequence[int], space: str) -> dict[int, 
 
 def store_auto(s: Session, version: str, tags: Mapping[int, Sequence[tuple[str, float]]]) -> None:
     """Replace the automatic tags of these files; the user's own and those they removed stay."""
+    from desktop_app.core.storage import keyword_index
+    from desktop_app.core.storage.orm import FileRow, TagRow, delete, select, update
+
     ids = list(tags)
     s.execute(delete(TagRow).where(TagRow.file_id.in_(ids), TagRow.source == AUTO))
     kept = {
@@ -92,6 +94,8 @@ def tags_of(db: CatalogDb, file_ids: Iterable[int]) -> dict[int, list[Tag]]:
 
 def counts(s: Session) -> list[tuple[str, int]]:
     """Every tag in use with how many indexed files carry it, most used first."""
+    from desktop_app.core.storage.orm import FileRow, TagRow, func, select
+
     n = func.count(TagRow.file_id)
     query = (
         select(TagRow.tag, n)
@@ -108,6 +112,8 @@ def tagged_files(
 ) -> list[tuple[FileRecord, float | None]]:
     """Indexed files passing ``file_filter`` (which names tags), surest first: the user's
     tags, then by the automatic tags' scores."""
+    from desktop_app.core.storage.orm import FileRow, TagRow, apply_filter, func, select
+
     best = (
         select(TagRow.file_id, func.max(func.coalesce(TagRow.score, 1e9)).label("score"))
         .where(TagRow.tag.in_(sorted(file_filter.tags)), TagRow.source.in_(_SHOWN))
@@ -125,6 +131,9 @@ def set_user_tag(s: Session, file_id: int, tag: str, present: bool) -> bool:
 
     Returns whether anything changed.
     """
+    from desktop_app.core.storage import keyword_index
+    from desktop_app.core.storage.orm import TagRow
+
     row = s.get(TagRow, (file_id, tag))
     if present:
         if row is not None and row.source == USER:
