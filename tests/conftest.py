@@ -15,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.library import Library
+from tests.support import checks
 from tests.support.real_weights import RealWeights, find_real_weights
 from tests.support.settings import tiny_model_settings
 
@@ -62,6 +63,23 @@ def tiny_library(tiny_settings: Settings, tiny_embedder: Embedder) -> Iterator[L
 @pytest.fixture(scope="session")
 def real_weights() -> list[RealWeights]:
     return find_real_weights(REPO.parent / "shared")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the check commands tests/test_project.py asks for, so they run on the idle core."""
+    wanted = {
+        name
+        for item in session.items
+        if item.path.name == "test_project.py"
+        for name in checks.COMMANDS
+        if name in item.name or (name == "lint-imports" and "import_contracts" in item.name)
+    }
+    if wanted and not session.config.option.collectonly:
+        checks.start(REPO, wanted)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    checks.stop_all()
 
 
 @pytest.hookimpl(wrapper=True)
