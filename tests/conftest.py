@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,10 @@ from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.library import Library
 from tests.support import checks
+from tests.support.photos import write_shape_photos
 from tests.support.real_weights import RealWeights, find_real_weights
 from tests.support.settings import tiny_model_settings
+from tests.support.shapes import Caption
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_WEIGHTS = REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"
@@ -58,6 +63,47 @@ def tiny_library(tiny_settings: Settings, tiny_embedder: Embedder) -> Iterator[L
     library = Library.open(tiny_settings, embedder_loader=lambda _s: tiny_embedder)
     yield library
     library.close()
+
+
+class IndexedShapes:
+    """Shape photos indexed with the tiny model once per set of seeds, copied for each test.
+
+    The photos are shared and must only be read; each copy of the library is a data dir of its
+    own beside them (``settings.data_dir.parent / "photos"`` are the photos, as in a test's own
+    temp dir), closed, for the test to open, write and search as it likes.
+    """
+
+    def __init__(self, factory: pytest.TempPathFactory, embedder: Embedder, weights: Path) -> None:
+        self._factory = factory
+        self._embedder = embedder
+        self._weights = weights
+        self._made: dict[tuple[int, ...], tuple[Path, dict[Path, Caption]]] = {}
+
+    def copy(self, cache: Path, seeds: tuple[int, ...]) -> tuple[Settings, dict[Path, Caption]]:
+        """A fresh copy of the library of these photos (its model cache ``cache``), and them."""
+        base, written = self._template(seeds)
+        data = Path(tempfile.mkdtemp(prefix="library-", dir=base))
+        shutil.copytree(base / "library", data, dirs_exist_ok=True)
+        settings = tiny_model_settings(base, self._weights)
+        return dataclasses.replace(settings, data_dir=data, model_cache_dir=cache), dict(written)
+
+    def _template(self, seeds: tuple[int, ...]) -> tuple[Path, dict[Path, Caption]]:
+        if seeds not in self._made:
+            base = self._factory.mktemp("shapes")
+            written = write_shape_photos(base / "photos", seeds=seeds)
+            settings = tiny_model_settings(base, self._weights)
+            with Library.open(settings, embedder_loader=lambda _s: self._embedder) as library:
+                summary = library.index([base / "photos"])
+            assert summary.failed == 0 and not summary.cancelled
+            self._made[seeds] = base, written
+        return self._made[seeds]
+
+
+@pytest.fixture(scope="session")
+def indexed_shapes(
+    tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder, tiny_weights: Path
+) -> IndexedShapes:
+    return IndexedShapes(tmp_path_factory, tiny_embedder, tiny_weights)
 
 
 @pytest.fixture(scope="session")
