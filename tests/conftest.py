@@ -6,9 +6,9 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -26,6 +26,7 @@ from tests.support.shapes import Caption
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_WEIGHTS = REPO / "tests" / "fixtures" / "lumen-tiny.safetensors"
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -66,37 +67,49 @@ def tiny_library(tiny_settings: Settings, tiny_embedder: Embedder) -> Iterator[L
 
 
 class IndexedShapes:
-    """Shape photos indexed with the tiny model once per set of seeds, copied for each test.
+    """Folders indexed with the tiny model once a session, their library copied for each test.
 
-    The photos are shared and must only be read; each copy of the library is a data dir of its
-    own beside them (``settings.data_dir.parent / "photos"`` are the photos, as in a test's own
-    temp dir), closed, for the test to open, write and search as it likes.
+    The files are shared and must only be read; each copy of the library is a data dir of its
+    own beside their folder (as in a test's own temp dir: ``settings.data_dir.parent / "photos"``
+    are the shape photos), closed, for the test to open, write and search as it likes.
     """
 
     def __init__(self, factory: pytest.TempPathFactory, embedder: Embedder, weights: Path) -> None:
         self._factory = factory
         self._embedder = embedder
         self._weights = weights
-        self._made: dict[tuple[int, ...], tuple[Path, dict[Path, Caption]]] = {}
+        self._made: dict[str, tuple[Path, Any]] = {}
 
     def copy(self, cache: Path, seeds: tuple[int, ...]) -> tuple[Settings, dict[Path, Caption]]:
-        """A fresh copy of the library of these photos (its model cache ``cache``), and them."""
-        base, written = self._template(seeds)
+        """A fresh copy of the library of the shape photos of these seeds (in "photos"), and
+        each photo's caption; ``cache``: the copy's model cache."""
+        settings, written = self.copy_of(
+            f"shapes{'-'.join(map(str, seeds))}",
+            "photos",
+            lambda folder: write_shape_photos(folder, seeds=seeds),
+            cache,
+        )
+        return settings, dict(written)
+
+    def copy_of(
+        self, key: str, folder: str, write: Callable[[Path], T], cache: Path
+    ) -> tuple[Settings, T]:
+        """A fresh copy of the library of what ``write`` writes into ``folder`` (done once for
+        each ``key``), and what ``write`` returned."""
+        if key not in self._made:
+            base = self._factory.mktemp(key)
+            written = write(base / folder)
+            settings = tiny_model_settings(base, self._weights)
+            with Library.open(settings, embedder_loader=lambda _s: self._embedder) as library:
+                summary = library.index([base / folder])
+            assert summary.failed == 0 and not summary.cancelled
+            self._made[key] = base, written
+        base, written = self._made[key]
         data = Path(tempfile.mkdtemp(prefix="library-", dir=base))
         shutil.copytree(base / "library", data, dirs_exist_ok=True)
         settings = tiny_model_settings(base, self._weights)
-        return dataclasses.replace(settings, data_dir=data, model_cache_dir=cache), dict(written)
-
-    def _template(self, seeds: tuple[int, ...]) -> tuple[Path, dict[Path, Caption]]:
-        if seeds not in self._made:
-            base = self._factory.mktemp("shapes")
-            written = write_shape_photos(base / "photos", seeds=seeds)
-            settings = tiny_model_settings(base, self._weights)
-            with Library.open(settings, embedder_loader=lambda _s: self._embedder) as library:
-                summary = library.index([base / "photos"])
-            assert summary.failed == 0 and not summary.cancelled
-            self._made[seeds] = base, written
-        return self._made[seeds]
+        copied = dataclasses.replace(settings, data_dir=data, model_cache_dir=cache)
+        return copied, cast(T, written)
 
 
 @pytest.fixture(scope="session")
