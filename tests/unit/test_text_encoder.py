@@ -25,7 +25,6 @@ from desktop_app.core.embedding.text_encoder import (
 from desktop_app.core.library import Library
 from desktop_app.core.models import MODEL_CONFIG_DIR
 from tests.conftest import IndexedShapes
-from tests.support.photos import write_shape_photos
 from tests.support.shapes import all_captions, caption_for_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,11 +127,12 @@ def _refuse_model(_settings: Settings) -> Embedder:
 
 
 def test_a_reopened_library_answers_queries_without_loading_the_model(
-    tiny_settings: Settings, tiny_embedder: Embedder, tmp_path: Path
+    indexed_shapes: IndexedShapes, tiny_embedder: Embedder, tmp_path: Path
 ) -> None:
-    write_shape_photos(tmp_path / "photos")
+    # 144 photos indexed once a session (a copy of their library)
+    tiny_settings, _shapes = indexed_shapes.copy(tmp_path / "models", seeds=(101, 102))
     with Library.open(tiny_settings, lambda _s: tiny_embedder) as library:
-        library.index([tmp_path / "photos"])
+        library.models.embedder()  # loaded, as after the index run that made the library
         before = [library.search(q, k=5) for q in QUERIES]
     assert (tiny_settings.data_dir / MANIFEST_NAME).exists()
     with Library.open(tiny_settings, _refuse_model) as library:
