@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import IndexedShapes
 from tests.support.photos import (
     file_name,
     write_awkward_files,
@@ -219,13 +220,14 @@ def test_a_killed_index_run_leaves_a_consistent_library(tmp_path: Path, tiny_wei
 
 
 def test_results_piped_into_a_reader_that_stops_early_end_quietly(
-    tmp_path: Path, tiny_weights: Path, photos: Path
+    tmp_path: Path, indexed_shapes: IndexedShapes
 ) -> None:
     """`lumen search … | head -2`: no traceback when the reader closes the pipe."""
-    lumen = Lumen(tmp_path / "data", tiny_weights)
-    lumen("index", str(photos / "shapes"))
+    # A library of the 144 shape photos (indexed once a session, copied for this test).
+    settings, _shapes = indexed_shapes.copy(tmp_path / "models", seeds=(101, 102))
+    settings.save()  # the model and weights, as `lumen index` remembers them
     command = [
-        sys.executable, "-m", "desktop_app.cli", "--data-dir", str(lumen.data_dir),
+        sys.executable, "-m", "desktop_app.cli", "--data-dir", str(settings.data_dir),
         "search", "a red circle on the left", "--all", "-k", "200",
     ]  # fmt: skip
     # The reader is gone before the first line (reading a line first raced the search: on a

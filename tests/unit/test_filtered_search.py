@@ -4,34 +4,54 @@ the results are the same either way, and every hit passes the filter."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.query import search
 from desktop_app.core.storage.catalog import FileFilter
+from tests.conftest import IndexedShapes
 from tests.support.photos import file_name, write_shape_photos
 from tests.support.shapes import caption_for_text
 
 QUERY = "a green square on the right"
 
 
-def test_a_new_filter_finds_what_the_resolved_filter_finds(
-    tiny_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    write_shape_photos(tmp_path / "photos" / "a", seeds=(1,))
-    write_shape_photos(tmp_path / "photos" / "b", seeds=(2, 3))
-    old = tmp_path / "photos" / "b" / file_name(caption_for_text(QUERY), 3)
+def write_two_folders(photos: Path) -> Path:
+    """72 shape photos in ``a``, 144 in ``b``, one of them (returned) last changed in 2015."""
+    write_shape_photos(photos / "a", seeds=(1,))
+    write_shape_photos(photos / "b", seeds=(2, 3))
+    old = photos / "b" / file_name(caption_for_text(QUERY), 3)
     os.utime(old, (datetime(2015, 6, 1).timestamp(),) * 2)
-    assert tiny_library.index([tmp_path / "photos"]).failed == 0
+    return old
+
+
+@pytest.fixture
+def indexed(
+    indexed_shapes: IndexedShapes, tiny_embedder: Embedder, tmp_path: Path
+) -> Iterator[tuple[Library, Path]]:
+    """A library of ``write_two_folders``'s photos (indexed once a session, copied for this
+    test), and their folder."""
+    settings, old = indexed_shapes.copy_of(
+        "two-folders", "photos", write_two_folders, tmp_path / "models"
+    )
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        yield library, old.parent.parent
+
+
+def test_a_new_filter_finds_what_the_resolved_filter_finds(
+    indexed: tuple[Library, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny_library, photos = indexed
+    old = photos / "b" / file_name(caption_for_text(QUERY), 3)
     filters = {
-        "folder a": FileFilter(folders=(tmp_path / "photos" / "a",)),
+        "folder a": FileFilter(folders=(photos / "a",)),
         "before 2016": FileFilter(date_to=datetime(2016, 1, 1)),
-        "folder b since 2016": FileFilter(
-            folders=(tmp_path / "photos" / "b",), date_from=datetime(2016, 1, 1)
-        ),
+        "folder b since 2016": FileFilter(folders=(photos / "b",), date_from=datetime(2016, 1, 1)),
         "documents": FileFilter(kinds=frozenset({"document"})),
     }
     passes = {
@@ -69,12 +89,10 @@ def test_a_new_filter_finds_what_the_resolved_filter_finds(
 
 
 def test_a_filter_allowing_most_files_finds_what_the_index_filter_finds(
-    tiny_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    indexed: tuple[Library, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_shape_photos(tmp_path / "photos" / "a", seeds=(1,))
-    write_shape_photos(tmp_path / "photos" / "b", seeds=(2, 3))
-    assert tiny_library.index([tmp_path / "photos"]).failed == 0
-    most = FileFilter(folders=(tmp_path / "photos" / "b",))  # two thirds of the photos
+    tiny_library, photos = indexed
+    most = FileFilter(folders=(photos / "b",))  # two thirds of the photos
     catalog = tiny_library.catalog
     catalog.allowed_vector_ids(catalog.get_meta("space") or "", most)  # resolved: searched within
 

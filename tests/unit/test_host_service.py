@@ -17,6 +17,7 @@ from desktop_app.core.records import FileFilter, Progress
 from desktop_app.host.client import LibraryClient, LocalBackend
 from desktop_app.host.protocol import MODEL_READY, READY, Col, Query
 from desktop_app.host.service import LibraryService
+from tests.conftest import IndexedShapes
 from tests.support.geotagged import LISBON, write_geotagged_photo
 from tests.support.photos import write_shape_photos
 from tests.support.settings import tiny_model_settings
@@ -103,17 +104,16 @@ def test_the_windows_forget_and_exclude_take_effect_while_it_indexes(
 
 
 def test_thumbnails_wait_while_a_query_is_answered(
-    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+    tmp_path: Path, indexed_shapes: IndexedShapes, tiny_embedder: Embedder
 ) -> None:
     """The window asks for a screenful of thumbnails as results arrive; the next keystroke's
     query must not queue behind them for the cores."""
     from tests.support.waiting import wait_until
 
-    settings = tiny_model_settings(tmp_path, tiny_weights)
-    photos = tmp_path / "photos"
-    write_shape_photos(photos, seeds=(7,))
+    # 72 photos, indexed once a session (a copy of their library)
+    settings, _shapes = indexed_shapes.copy(tmp_path / "models", seeds=(1,))
+    photos = settings.data_dir.parent / "photos"
     with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
-        library.index([photos])
         service = LibraryService(library)
         wanted = [(p, f"{i:032x}", "image", None) for i, p in enumerate(sorted(photos.iterdir()))]
         made: list[list[str | None]] = []
@@ -128,17 +128,16 @@ def test_thumbnails_wait_while_a_query_is_answered(
 
 
 def test_the_status_read_after_an_index_run_waits_while_a_query_is_answered(
-    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+    tmp_path: Path, indexed_shapes: IndexedShapes, tiny_embedder: Embedder
 ) -> None:
     """The window reads the library's status when an index run ends, often as the user types:
     its counts (~0.2 s at 100k files) must not share the cores with the first query."""
     from tests.support.waiting import wait_until
 
-    settings = tiny_model_settings(tmp_path, tiny_weights)
-    photos = tmp_path / "photos"
-    write_shape_photos(photos, seeds=(7,))
+    # 72 photos, indexed once a session (a copy of their library)
+    settings, _shapes = indexed_shapes.copy(tmp_path / "models", seeds=(1,))
+    photos = settings.data_dir.parent / "photos"
     with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
-        library.index([photos])
         service = LibraryService(library)
         read: list[int] = []
         with library.priority.query():  # a query is being answered
@@ -169,12 +168,12 @@ def test_a_refreshed_row_says_where_its_photo_was_taken(
 
 
 def test_the_model_warm_up_searches_once_and_writes_nothing(
-    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+    tmp_path: Path, indexed_shapes: IndexedShapes, tiny_embedder: Embedder
 ) -> None:
-    settings = tiny_model_settings(tmp_path, tiny_weights)
-    write_shape_photos(tmp_path / "photos", seeds=(101,))
+    # 72 photos, indexed once a session (a copy of their library)
+    settings, _shapes = indexed_shapes.copy(tmp_path / "models", seeds=(101,))
     with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
-        library.index([tmp_path / "photos"])
+        library.models.embedder()  # loaded, as after the index run that made the library
         asked: list[str] = []
         search = library.search_understood
 

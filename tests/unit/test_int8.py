@@ -10,7 +10,7 @@ import pytest
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
 from desktop_app.core.library import Library
-from tests.support.photos import write_shape_photos
+from tests.conftest import IndexedShapes
 from tests.support.shapes import all_captions
 
 
@@ -30,9 +30,16 @@ def _recall_at_1(library: Library, shapes: dict[Path, object]) -> float:
 
 
 def test_int8_image_vectors_are_close_to_fp32_and_find_the_same_photos(
-    tiny_embedder: Embedder, int8_embedder: Embedder, tiny_settings: Settings, tmp_path: Path
+    tiny_embedder: Embedder,
+    int8_embedder: Embedder,
+    tiny_settings: Settings,
+    indexed_shapes: IndexedShapes,
+    tmp_path: Path,
 ) -> None:
-    shapes: dict[Path, object] = dict(write_shape_photos(tmp_path / "photos"))
+    # The fp32 library: the 144 shape photos indexed once a session (a copy); int8: indexed here.
+    fp32, written = indexed_shapes.copy(tmp_path / "models", seeds=(101, 102))
+    shapes: dict[Path, object] = dict(written)
+    photos = fp32.data_dir.parent / "photos"
     from PIL import Image
 
     images = [Image.open(p).convert("RGB") for p in sorted(shapes)[:24]]
@@ -41,11 +48,12 @@ def test_int8_image_vectors_are_close_to_fp32_and_find_the_same_photos(
     assert int8_embedder.space == tiny_embedder.space  # same vector space: nothing re-embedded
 
     recall = {}
-    for name, embedder in (("fp32", tiny_embedder), ("int8", int8_embedder)):
-        settings = tiny_settings.replace(data_dir=tmp_path / f"lib-{name}", int8=name == "int8")
-        with Library.open(settings, lambda _s, e=embedder: e) as library:  # type: ignore[misc]
-            assert library.index([tmp_path / "photos"]).failed == 0
-            recall[name] = _recall_at_1(library, shapes)
+    with Library.open(fp32, lambda _s: tiny_embedder) as library:
+        recall["fp32"] = _recall_at_1(library, shapes)
+    settings = tiny_settings.replace(data_dir=tmp_path / "lib-int8", int8=True)
+    with Library.open(settings, lambda _s: int8_embedder) as library:
+        assert library.index([photos]).failed == 0
+        recall["int8"] = _recall_at_1(library, shapes)
     assert recall["int8"] >= recall["fp32"], recall
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
 from desktop_app.core.storage.catalog import FileFilter
+from tests.conftest import IndexedShapes
 from tests.support.photos import file_name, write_shape_photos
-from tests.support.shapes import all_captions, caption_for_text
+from tests.support.shapes import Caption, all_captions, caption_for_text
 
 # Measured with the committed fixture: text→image recall@1 over the 72 captions on unseen images
 # is 1.0; the floor leaves room for retraining noise without accepting a broken pipeline.
@@ -23,8 +25,13 @@ SIMILAR_RECALL_FLOOR = 0.9
 
 
 @pytest.fixture
-def shapes(tmp_path: Path) -> dict[Path, object]:
-    return write_shape_photos(tmp_path / "photos")  # type: ignore[return-value]
+def indexed(
+    indexed_shapes: IndexedShapes, tiny_embedder: Embedder, tmp_path: Path
+) -> Iterator[tuple[Library, dict[Path, Caption]]]:
+    """A library of the 144 shape photos (indexed once a session, copied for this test)."""
+    settings, shapes = indexed_shapes.copy(tmp_path / "models", seeds=(101, 102))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        yield library, shapes
 
 
 def _indexed(library: Library, folder: Path) -> None:
@@ -33,12 +40,12 @@ def _indexed(library: Library, folder: Path) -> None:
 
 
 def test_text_queries_find_the_right_photos(
-    tiny_library: Library, shapes: dict[Path, object], tmp_path: Path
+    indexed: tuple[Library, dict[Path, Caption]],
 ) -> None:
-    _indexed(tiny_library, tmp_path / "photos")
+    library, shapes = indexed
     hits_at_1 = 0
     for caption in all_captions():
-        results = tiny_library.search(caption.text, k=2)
+        results = library.search(caption.text, k=2)
         assert results.hits, caption.text
         top = results.hits[0].file.path
         hits_at_1 += shapes[top] == caption
@@ -47,38 +54,40 @@ def test_text_queries_find_the_right_photos(
 
 
 def test_find_similar_returns_the_twin_and_never_the_query(
-    tiny_library: Library, shapes: dict[Path, object], tmp_path: Path
+    indexed: tuple[Library, dict[Path, Caption]],
 ) -> None:
-    _indexed(tiny_library, tmp_path / "photos")
+    library, shapes = indexed
     hits_at_1 = 0
     queries = [p for p in shapes if p.name.endswith("_101.jpg")]
     for query in queries:
-        results = tiny_library.similar(query, k=3)
+        results = library.similar(query, k=3)
         assert query not in [h.file.path for h in results.hits]
         hits_at_1 += shapes[results.hits[0].file.path] == shapes[query]
     recall = hits_at_1 / len(queries)
     assert recall >= SIMILAR_RECALL_FLOOR, f"image→image recall@1 = {recall:.3f}"
 
 
-def test_similar_to_a_file_outside_the_library(tiny_library: Library, tmp_path: Path) -> None:
-    write_shape_photos(tmp_path / "photos", seeds=(1,))
-    _indexed(tiny_library, tmp_path / "photos")
+def test_similar_to_a_file_outside_the_library(
+    indexed_shapes: IndexedShapes, tiny_embedder: Embedder, tmp_path: Path
+) -> None:
+    settings, _shapes = indexed_shapes.copy(tmp_path / "models", seeds=(1,))  # 72 photos
     outside = tmp_path / "outside"
     write_shape_photos(outside, seeds=(55,))
     query = outside / file_name(caption_for_text("a green triangle on the right"), 55)
-    results = tiny_library.similar(query, k=1)
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        results = library.similar(query, k=1)
     assert results.hits[0].file.path.name == file_name(
         caption_for_text("a green triangle on the right"), 1
     )
 
 
 def test_relevance_cutoff_hides_the_unrelated_and_show_all_reveals_them(
-    tiny_library: Library, shapes: dict[Path, object], tmp_path: Path
+    indexed: tuple[Library, dict[Path, Caption]],
 ) -> None:
-    _indexed(tiny_library, tmp_path / "photos")
+    library, shapes = indexed
     caption = caption_for_text("a blue square at the bottom")
-    default = tiny_library.search(caption.text, k=50)
-    everything = tiny_library.search(caption.text, k=50, show_all=True)
+    default = library.search(caption.text, k=50)
+    everything = library.search(caption.text, k=50, show_all=True)
     assert 1 <= len(default.hits) < 20, "the cutoff should leave a short, relevant page"
     assert all(shapes[h.file.path] == caption for h in default.hits[:2])
     assert len(everything.hits) == 50 and default.hidden == 50 - len(default.hits)
@@ -109,11 +118,10 @@ def test_filters_by_folder_and_date_do_not_starve_k(tiny_library: Library, tmp_p
 
 
 def test_deleted_index_file_is_rebuilt_from_the_catalog(
-    tiny_settings: Settings, tiny_embedder: Embedder, tmp_path: Path
+    indexed_shapes: IndexedShapes, tiny_embedder: Embedder, tmp_path: Path
 ) -> None:
-    write_shape_photos(tmp_path / "photos", seeds=(1,))
+    tiny_settings, _shapes = indexed_shapes.copy(tmp_path / "models", seeds=(1,))  # 72 photos
     with Library.open(tiny_settings, lambda _s: tiny_embedder) as library:
-        _indexed(library, tmp_path / "photos")
         expected = [
             h.file.path
             for h in library.search("a purple circle at the top", k=5, show_all=True).hits

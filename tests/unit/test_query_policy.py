@@ -16,19 +16,19 @@ from desktop_app.core.query import results
 from desktop_app.core.query.policy import QueryPolicy
 from desktop_app.core.storage.catalog import Catalog
 from desktop_app.core.storage.store import Store
-from tests.support.photos import file_name, write_shape_photos
+from tests.conftest import IndexedShapes
+from tests.support.photos import file_name
 from tests.support.shapes import caption_for_text
 
 RED = "a red circle on the left"
 
 
 @pytest.fixture
-def indexed(tiny_settings: Settings, tiny_embedder: Embedder, tmp_path: Path) -> Settings:
-    """A data dir holding 72 indexed photos, one per caption (the library closed again)."""
-    write_shape_photos(tmp_path / "photos", seeds=(1,))
-    with Library.open(tiny_settings, embedder_loader=lambda _s: tiny_embedder) as library:
-        library.index([tmp_path / "photos"])
-    return tiny_settings
+def indexed(indexed_shapes: IndexedShapes, tmp_path: Path) -> Settings:
+    """A data dir holding 72 indexed photos, one per caption (the library closed again); the
+    photos are in ``data_dir.parent / "photos"``."""
+    settings, _written = indexed_shapes.copy(tmp_path / "models", seeds=(1,))
+    return settings
 
 
 def _policy(settings: Settings, embedder: Embedder) -> tuple[QueryPolicy, Store]:

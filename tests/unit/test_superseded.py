@@ -17,8 +17,7 @@ from desktop_app.core.superseded import QuerySuperseded, cancellable
 from desktop_app.host.dispatcher import Dispatcher
 from desktop_app.host.protocol import READ, Col, Query
 from desktop_app.host.service import LibraryService
-from tests.support.photos import write_shape_photos
-from tests.support.settings import tiny_model_settings
+from tests.conftest import IndexedShapes
 from tests.support.shapes import Caption, caption_for_text
 
 QUERY = "a red circle on the left"
@@ -26,13 +25,11 @@ QUERY = "a red circle on the left"
 
 @pytest.fixture
 def indexed(
-    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+    tmp_path: Path, indexed_shapes: IndexedShapes, tiny_embedder: Embedder
 ) -> tuple[Library, dict[Path, Caption]]:
-    settings = tiny_model_settings(tmp_path, tiny_weights)
-    photos = tmp_path / "photos"
-    written = write_shape_photos(photos, seeds=(101,))
+    settings, written = indexed_shapes.copy(tmp_path / "models", seeds=(101,))
     library = Library.open(settings, embedder_loader=lambda _s: tiny_embedder)
-    library.index([photos])
+    library.models.embedder()  # loaded, as after the index run that made the library
     return library, written
 
 

@@ -7,11 +7,13 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.embedding.tags import (
     everyday_tags,
     keep_tag_vectors,
@@ -21,7 +23,8 @@ from desktop_app.core.embedding.tags import (
 from desktop_app.core.library import Library
 from desktop_app.core.models import get_model_spec
 from desktop_app.core.storage.catalog import Catalog
-from tests.support.photos import file_name, write_shape_photos
+from tests.conftest import IndexedShapes
+from tests.support.photos import file_name
 from tests.support.shapes import all_captions, caption_for_text
 
 pytestmark = pytest.mark.slow
@@ -30,11 +33,14 @@ CAPTIONS = {file_name(c, 1): c for c in all_captions()}
 
 
 @pytest.fixture
-def tagged(tiny_library: Library, tmp_path: Path) -> Library:
-    photos = tmp_path / "photos"
-    write_shape_photos(photos, seeds=(1,))  # 72 photos, one per caption
-    assert tiny_library.index([photos]).failed == 0
-    return tiny_library
+def tagged(
+    indexed_shapes: IndexedShapes, tiny_embedder: Embedder, tmp_path: Path
+) -> Iterator[Library]:
+    """A library of 72 indexed photos (one per caption) beside them, in ``data_dir.parent``."""
+    settings, _written = indexed_shapes.copy(tmp_path / "models", seeds=(1,))
+    library = Library.open(settings, embedder_loader=lambda _s: tiny_embedder)
+    yield library
+    library.close()
 
 
 def _tags(library: Library) -> dict[str, set[str]]:

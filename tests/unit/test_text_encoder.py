@@ -24,8 +24,7 @@ from desktop_app.core.embedding.text_encoder import (
 )
 from desktop_app.core.library import Library
 from desktop_app.core.models import MODEL_CONFIG_DIR
-from tests.support.photos import write_shape_photos
-from tests.support.settings import tiny_model_settings
+from tests.conftest import IndexedShapes
 from tests.support.shapes import all_captions, caption_for_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,11 +127,12 @@ def _refuse_model(_settings: Settings) -> Embedder:
 
 
 def test_a_reopened_library_answers_queries_without_loading_the_model(
-    tiny_settings: Settings, tiny_embedder: Embedder, tmp_path: Path
+    indexed_shapes: IndexedShapes, tiny_embedder: Embedder, tmp_path: Path
 ) -> None:
-    write_shape_photos(tmp_path / "photos")
+    # 144 photos indexed once a session (a copy of their library)
+    tiny_settings, _shapes = indexed_shapes.copy(tmp_path / "models", seeds=(101, 102))
     with Library.open(tiny_settings, lambda _s: tiny_embedder) as library:
-        library.index([tmp_path / "photos"])
+        library.models.embedder()  # loaded, as after the index run that made the library
         before = [library.search(q, k=5) for q in QUERIES]
     assert (tiny_settings.data_dir / MANIFEST_NAME).exists()
     with Library.open(tiny_settings, _refuse_model) as library:
@@ -149,15 +149,13 @@ def test_a_reopened_library_answers_queries_without_loading_the_model(
 
 
 @pytest.mark.slow
-def test_cold_search_never_imports_torch(tmp_path: Path, tiny_weights: Path) -> None:
-    settings_ = tiny_model_settings(tmp_path, tiny_weights)
-    shapes = write_shape_photos(tmp_path / "photos", seeds=(101,))
+def test_cold_search_never_imports_torch(tmp_path: Path, indexed_shapes: IndexedShapes) -> None:
+    # A library `lumen index` made: 72 photos indexed once a session (a copy), with its
+    # settings saved as `lumen index --model … --weights …` keeps them.
+    settings_, shapes = indexed_shapes.copy(tmp_path / "models", seeds=(101,))
+    settings_.save()
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
     base = [sys.executable, "-m", "desktop_app.cli", "--data-dir", str(settings_.data_dir)]
-    model = ["--model", "lumen-tiny", "--weights", str(tiny_weights)]
-    subprocess.run(
-        [*base, *model, "index", str(tmp_path / "photos")], check=True, env=env, timeout=300
-    )
     probe = (
         "import sys, json; from desktop_app import cli; sys.argv[1:] = json.loads(sys.argv[1]);"
         " code = cli.main(sys.argv[1:]);"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from desktop_app.core.library import Library
 from desktop_app.core.query.results import QueryResults, search_files
 from desktop_app.core.records import FileChanges
 from desktop_app.core.understanding.records import PLACE
+from tests.conftest import IndexedShapes
 from tests.support.documents import write_docx, write_text_pdf
 from tests.support.geotagged import (
     LISBON,
@@ -32,11 +34,9 @@ BLUE = caption_for_text("a blue square on the right")
 NOW = datetime(2026, 12, 6, 12)
 
 
-@pytest.fixture
-def trips(tmp_path: Path) -> dict[str, Path]:
+def write_trips(root: Path) -> dict[str, Path]:
     """Photos of a trip to Lisbon (July 2023), Porto (Christmas 2022), Tokyo (summer 2021),
     New York (a HEIC), a video in Tokyo, and one photo with neither date nor place."""
-    root = tmp_path / "trips"
     files = {
         "lisbon1": write_geotagged_photo(root / "l1.jpg", RED, 1, datetime(2023, 7, 10), LISBON),
         "lisbon2": write_geotagged_photo(root / "l2.jpg", RED, 2, datetime(2023, 7, 20), LISBON),
@@ -49,6 +49,22 @@ def trips(tmp_path: Path) -> dict[str, Path]:
     os.utime(files["nowhere"], (datetime(2024, 3, 1).timestamp(),) * 2)
     os.utime(files["video"], (datetime(2021, 7, 6).timestamp(),) * 2)
     return files
+
+
+@pytest.fixture
+def trips(tmp_path: Path) -> dict[str, Path]:
+    """The trips' files (``write_trips``), not indexed yet."""
+    return write_trips(tmp_path / "trips")
+
+
+@pytest.fixture
+def indexed_trips(
+    indexed_shapes: IndexedShapes, tiny_embedder: Embedder, tmp_path: Path
+) -> Iterator[tuple[Library, dict[str, Path]]]:
+    """A library of the trips' files (indexed once a session, copied for this test)."""
+    settings, files = indexed_shapes.copy_of("trips", "trips", write_trips, tmp_path / "models")
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        yield library, dict(files)
 
 
 def paths(results: QueryResults) -> set[Path]:
@@ -76,8 +92,10 @@ def test_places_are_read_while_indexing(tiny_library: Library, trips: dict[str, 
     }
 
 
-def test_each_place_form_filters(tiny_library: Library, trips: dict[str, Path]) -> None:
-    tiny_library.index([trips["lisbon1"].parent])
+def test_each_place_form_filters(
+    indexed_trips: tuple[Library, dict[str, Path]],
+) -> None:
+    tiny_library, trips = indexed_trips
     in_lisbon = search(tiny_library, "a red circle on the left in Lisbon")
     assert in_lisbon.understood is not None and in_lisbon.understood.place is not None
     assert in_lisbon.understood.place.label == "Lisbon, Portugal"
@@ -91,8 +109,10 @@ def test_each_place_form_filters(tiny_library: Library, trips: dict[str, Path]) 
     assert paths(search(tiny_library, "videos from Tokyo")) == {trips["video"]}
 
 
-def test_each_date_form_filters(tiny_library: Library, trips: dict[str, Path]) -> None:
-    tiny_library.index([trips["lisbon1"].parent])
+def test_each_date_form_filters(
+    indexed_trips: tuple[Library, dict[str, Path]],
+) -> None:
+    tiny_library, trips = indexed_trips
     assert paths(search(tiny_library, "a red circle July 2023")) == {
         trips["lisbon1"],
         trips["lisbon2"],
@@ -108,17 +128,17 @@ def test_each_date_form_filters(tiny_library: Library, trips: dict[str, Path]) -
 
 
 def test_a_subject_that_looks_like_a_place_does_not_filter(
-    tiny_library: Library, trips: dict[str, Path]
+    indexed_trips: tuple[Library, dict[str, Path]],
 ) -> None:
-    tiny_library.index([trips["lisbon1"].parent])
+    tiny_library, _trips = indexed_trips
     results = search(tiny_library, "Lisbon circle")
     assert results.understood is not None and not results.understood.any
 
 
 def test_a_filter_that_finds_nothing_falls_back_and_says_so(
-    tiny_library: Library, trips: dict[str, Path]
+    indexed_trips: tuple[Library, dict[str, Path]],
 ) -> None:
-    tiny_library.index([trips["lisbon1"].parent])
+    tiny_library, _trips = indexed_trips
     results = search(tiny_library, "a red circle on the left in Iceland")
     assert results.files  # the whole query, by meaning
     assert results.notice is not None and "Iceland" in results.notice
@@ -126,16 +146,18 @@ def test_a_filter_that_finds_nothing_falls_back_and_says_so(
 
 
 def test_a_removed_chip_searches_its_words_again(
-    tiny_library: Library, trips: dict[str, Path]
+    indexed_trips: tuple[Library, dict[str, Path]],
 ) -> None:
-    tiny_library.index([trips["lisbon1"].parent])
+    tiny_library, trips = indexed_trips
     taken_back = search(tiny_library, "a red circle in Lisbon", literal=frozenset({PLACE}))
     assert taken_back.understood is not None and taken_back.understood.place is None
     assert trips["porto"] in paths(taken_back)
 
 
-def test_sorted_by_date_newest_first(tiny_library: Library, trips: dict[str, Path]) -> None:
-    tiny_library.index([trips["lisbon1"].parent])
+def test_sorted_by_date_newest_first(
+    indexed_trips: tuple[Library, dict[str, Path]],
+) -> None:
+    tiny_library, trips = indexed_trips
     everything = search(tiny_library, "a red circle on the left", sort="date")
     names = ("nowhere", "lisbon2", "lisbon1", "porto", "video", "tokyo", "newyork")
     assert [f.file.path for f in everything.files] == [trips[k] for k in names]
@@ -145,9 +167,9 @@ def test_sorted_by_date_newest_first(tiny_library: Library, trips: dict[str, Pat
 
 
 def test_an_older_library_gets_places_without_embedding_again(
-    tiny_library: Library, trips: dict[str, Path], tiny_embedder: Embedder
+    indexed_trips: tuple[Library, dict[str, Path]], tiny_embedder: Embedder
 ) -> None:
-    tiny_library.index([trips["lisbon1"].parent])
+    tiny_library, _trips = indexed_trips
     catalog_path = tiny_library.settings.catalog_path
     settings = tiny_library.settings
     tiny_library.close()
