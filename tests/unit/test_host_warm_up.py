@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -33,74 +35,67 @@ def _index(service: LibraryService) -> None:
     service.index(None, lambda _p: None, threading.Event())
 
 
-def test_after_an_index_run_the_photos_filter_is_ready_again_and_holds_the_new_photo(
+@contextmanager
+def _served(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
-) -> None:
+) -> Iterator[tuple[Library, LibraryService, list[Path]]]:
+    """A library of shape photos, indexed, behind a host service whose model is ready."""
     settings = tiny_model_settings(tmp_path, tiny_weights)
-    photos = tmp_path / "photos"
-    write_shape_photos(photos, seeds=(101,))
+    written = sorted(write_shape_photos(tmp_path / "photos", seeds=(101,)))
     with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
-        library.index([photos])
+        library.index([tmp_path / "photos"])
         service = LibraryService(library)
         try:
             assert service.warm_model().state == MODEL_READY
-            before = _resolved(library)
-
-            new = write_shape_photos(photos / "later", seeds=(202,))
-            _index(service)  # the run writes: the kept filter is let go, then resolved again
-
-            after = _resolved(library)
-            assert len(after) == len(before) + len(new)
-            found = service.query(Query(text="photos of a red circle", limit=200, show_all=True))
-            shown = {Path(row[Col.PATH]) for row in found.rows}
-            assert set(new) <= shown  # the photos-only query shows the new photos
-            assert found.understood is not None and found.understood.kind is not None
+            yield library, service, written
         finally:
             service.close()
+
+
+def _photos_only(service: LibraryService) -> set[Path]:
+    """What a photos-only query shows."""
+    found = service.query(Query(text="photos of a red circle", limit=200, show_all=True))
+    assert found.understood is not None and found.understood.kind is not None
+    return {Path(row[Col.PATH]) for row in found.rows}
+
+
+def test_after_an_index_run_the_photos_filter_is_ready_again_and_holds_the_new_photo(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    with _served(tmp_path, tiny_weights, tiny_embedder) as (library, service, _written):
+        before = _resolved(library)
+
+        new = write_shape_photos(tmp_path / "photos" / "later", seeds=(202,))
+        _index(service)  # the run writes: the kept filter is let go, then resolved again
+
+        after = _resolved(library)
+        assert len(after) == len(before) + len(new)
+        assert set(new) <= _photos_only(service)  # the photos-only query shows the new photos
 
 
 def test_a_deleted_photo_leaves_the_photos_only_results(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
 ) -> None:
-    settings = tiny_model_settings(tmp_path, tiny_weights)
-    photos = tmp_path / "photos"
-    written = write_shape_photos(photos, seeds=(101,))
-    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
-        library.index([photos])
-        service = LibraryService(library)
-        try:
-            assert service.warm_model().state == MODEL_READY
-            before = _resolved(library)
-            gone = next(iter(written))
-            gone.unlink()
-            _index(service)
+    with _served(tmp_path, tiny_weights, tiny_embedder) as (library, service, written):
+        before = _resolved(library)
+        gone = written[0]
+        gone.unlink()
+        _index(service)
 
-            assert len(_resolved(library)) == len(before) - 1
-            found = service.query(Query(text="photos of a red circle", limit=200, show_all=True))
-            shown = {Path(row[Col.PATH]) for row in found.rows}
-            assert gone not in shown and shown
-        finally:
-            service.close()
+        assert len(_resolved(library)) == len(before) - 1
+        shown = _photos_only(service)
+        assert gone not in shown and shown
 
 
 def test_after_a_tag_is_given_the_photos_filter_is_ready_again(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
 ) -> None:
-    settings = tiny_model_settings(tmp_path, tiny_weights)
-    photos = tmp_path / "photos"
-    written = write_shape_photos(photos, seeds=(101,))
-    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
-        library.index([photos])
-        service = LibraryService(library)
-        try:
-            assert service.warm_model().state == MODEL_READY
-            before = _resolved(library)
-            generation = library.catalog.write_count
-            service.set_tag(next(iter(written)), "holiday", True)
-            assert library.catalog.write_count != generation  # the tag was written
-            assert np.array_equal(_resolved(library), before)
-        finally:
-            service.close()
+    with _served(tmp_path, tiny_weights, tiny_embedder) as (library, service, written):
+        before = _resolved(library)
+        generation = library.catalog.write_count
+        service.set_tag(written[0], "holiday", True)
+        assert library.catalog.write_count != generation  # the tag was written
+        assert np.array_equal(_resolved(library), before)
 
 
 def test_no_warm_up_before_the_model_is_ready(
