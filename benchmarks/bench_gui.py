@@ -307,10 +307,14 @@ def keystrokes(loop: Loop, data: Path, items: int, rounds: int) -> None:
         loop.app.processEvents()
     loop.measure(False)
     frames.sort()
-    print(
-        f"grid of {delivered} items: worst event-loop stall while it arrived {stall:.0f} ms; "
+    scrolled = (
         f"scrolling it page by page ({len(frames)} pages): median frame "
         f"{1000 * statistics.median(frames):.1f} ms, worst {1000 * frames[-1]:.1f} ms"
+        if frames
+        else "it fits on one screen (nothing to scroll)"
+    )
+    print(
+        f"grid of {delivered} items: worst event-loop stall while it arrived {stall:.0f} ms; {scrolled}"
     )
     window.close()
 
