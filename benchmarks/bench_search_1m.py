@@ -38,7 +38,7 @@ from benchmarks.bench_library_search import SPACE, insert_photos  # noqa: E402
 from benchmarks.bench_search import clustered  # noqa: E402
 from desktop_app.core.query.search import SearchService  # noqa: E402
 from desktop_app.core.storage.catalog import Catalog, FileFilter  # noqa: E402
-from desktop_app.core.storage.catalog_tables import encode_vector  # noqa: E402
+from desktop_app.core.storage.catalog_values import encode_vector  # noqa: E402
 from desktop_app.core.storage.vector_index import VectorIndex  # noqa: E402
 
 DIM = 512

@@ -243,7 +243,7 @@ class FolderFiles(CatalogPart):
         wanted = set(keys.values())
         stems = sorted({stem for _folder, stem in wanted})
         matched: list[tuple[tuple[str, str], int, str]] = []  # (key, file id, path)
-        with fast_reads.connection(self._db) as conn:
+        with self._db.reader() as conn:
             for chunk in chunks(stems, 200):
                 # Names "stem.*" are the folded names from "stem." up to "stem/" ("/" follows
                 # "."): one range of the name index per stem (as 200 OR'ed LIKEs, SQLite took

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from desktop_app.core.storage import fast_reads
 from desktop_app.core.storage.catalog_db import CatalogPart
 from desktop_app.core.storage.catalog_values import rowcount
 
@@ -21,7 +20,7 @@ class CatalogMeta(CatalogPart):
         """The value stored under ``key`` (None: never set)."""
         # Plain SQL: every command reads a few values at start-up, and the ORM's first load of
         # a row cost ~15 ms (then ~2 ms each) against 0.3 ms.
-        with fast_reads.connection(self._db) as conn:
+        with self._db.reader() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 

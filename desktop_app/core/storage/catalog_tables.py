@@ -24,13 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from desktop_app.core.records import FAILED, INDEXED, OFFLINE, PENDING
-from desktop_app.core.storage.catalog_values import (
-    chunks,
-    decode_vector,
-    encode_vector,
-    rowcount,
-)
-from desktop_app.core.storage.filter_sql import escape_like, filter_where, path_prefix
+from desktop_app.core.storage.filter_sql import filter_where
 from desktop_app.core.storage.pathtext import from_db, to_db
 
 if TYPE_CHECKING:
@@ -48,12 +42,6 @@ __all__ = [
     "TagRow",
     "VectorRow",
     "apply_filter",
-    "chunks",
-    "decode_vector",
-    "encode_vector",
-    "escape_like",
-    "path_prefix",
-    "rowcount",
 ]
 
 

@@ -21,7 +21,7 @@ from desktop_app.core.records import (
     NewVector,
     VectorOwner,
 )
-from desktop_app.core.storage import fast_reads, filter_ids, kept_counts, keyword_search
+from desktop_app.core.storage import filter_ids, kept_counts, keyword_search
 from desktop_app.core.storage.catalog_db import CatalogDb, CatalogPart
 from desktop_app.core.storage.catalog_values import chunks, decode_vector, encode_vector, rowcount
 from desktop_app.core.storage.filter_sql import filter_where
@@ -101,7 +101,7 @@ class VectorRows(CatalogPart):
         # Plain SQL into numpy: through the ORM, the ~40k passages of 100k files took 0.2–0.5 s
         # (a search reads them again after each index change), here ~25 ms.
         sql = "SELECT id FROM vectors WHERE space = ? AND role = ? ORDER BY id"
-        with fast_reads.connection(self._db) as conn:
+        with self._db.reader() as conn:
             rows = conn.execute(sql, (space, role))
             return np.fromiter((row[0] for row in rows), dtype=np.int64)
 

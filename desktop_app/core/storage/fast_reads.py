@@ -9,9 +9,7 @@ tuples. Only reads: these statements never pass the catalog's write counter, and
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
@@ -29,11 +27,6 @@ FILE_COLUMNS = ", ".join(_COLUMN_NAMES)
 _PATH, _TAKEN_AT = _COLUMN_NAMES.index("path"), _COLUMN_NAMES.index("taken_at")
 # Ids written into one statement at most (SQLite's statement length limit is 1 MB).
 IDS_PER_STATEMENT = 20_000
-
-
-def connection(db: CatalogDb) -> AbstractContextManager[sqlite3.Connection]:
-    """A plain read connection of the catalog, one snapshot for the block (``CatalogDb.reader``)."""
-    return db.reader()
 
 
 def id_lists(ids: Iterable[int]) -> Iterator[str]:
@@ -54,7 +47,7 @@ def rows_by_ids(
     lists = list(id_lists(ids))
     if not lists:
         return out
-    with connection(db) as conn:
+    with db.reader() as conn:
         for ids_sql in lists:
             out += conn.execute(sql.format(ids=ids_sql), params).fetchall()
     return out
@@ -88,7 +81,7 @@ def first_vectors_per_file(db: CatalogDb, space: str, role: str, per_file: int) 
     Read from two indexes alone (space and role; file id): numbering each file's rows in SQL
     read every passage row with its embedding (~0.7 s at 100k files against ~0.1 s).
     """
-    with connection(db) as conn:
+    with db.reader() as conn:
         of_role = conn.execute(
             "SELECT id FROM vectors WHERE space = ? AND role = ? ORDER BY id", (space, role)
         ).fetchall()
