@@ -317,12 +317,15 @@ class LibraryService(PeopleCalls):
     def set_watching(self, on: bool, on_change: ChangeSink) -> bool:
         """Follow changes in the watched folders as they happen (the core's FolderWatcher), or stop.
 
-        ``on_change`` hears what changed, from the watcher's thread. Stopping (the window
+        ``on_change`` hears what changed, from the watcher's thread; once its writes stop, the
+        kinds resolved ahead are resolved again in the background. Stopping (the window
         paused) also stops being the library's writer until the next index run.
         """
         with self._watch_lock:
             if on and self._watcher is None and not self._closed:
-                watcher = FolderWatcher(self.library, on_change=on_change)
+                watcher = FolderWatcher(
+                    self.library, on_change=on_change, on_settled=self._warm_up.after_writes
+                )
                 watcher.start(reconcile=False)  # the window has just run a full index itself
                 self._watcher = watcher
             elif not on and self._watcher is not None:

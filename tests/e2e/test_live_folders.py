@@ -390,6 +390,26 @@ def test_without_inotify_watches_a_folder_is_polled(
     live.wait_found(live.root / "renamed.png", PURPLE)
 
 
+def test_the_watcher_tells_once_its_writes_have_settled_not_while_changes_wait(
+    live: Live,
+) -> None:
+    live.stop()
+    settled: list[int] = []  # changes heard when on_settled was called
+    live.start(on_settled=lambda: settled.append(len(live.changes)))
+    wait_until(lambda: len(settled) == 1, what="the start's rescan to settle")
+    paths = [live.write(f"burst_{i}.png", PURPLE, seed=i) for i in range(3)]
+    for path in paths:
+        live.wait_found(path, PURPLE)
+    # told after the burst's last change (one batch, unless the writes straddled two)
+    wait_until(
+        lambda: len(settled) >= 2 and settled[-1] == len(live.changes),
+        what="the burst's writes to settle",
+    )
+    told = len(settled)
+    time.sleep(1.0)  # five folder checks of the watcher's, nothing written
+    assert len(settled) == told  # not told again
+
+
 def test_lost_events_and_a_timer_trigger_a_full_rescan(live: Live, tmp_path: Path) -> None:
     live.stop()
     rescans: list[int] = []

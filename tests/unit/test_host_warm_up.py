@@ -98,6 +98,24 @@ def test_after_a_tag_is_given_the_photos_filter_is_ready_again(
         assert np.array_equal(_resolved(library), before)
 
 
+def test_photos_the_watcher_indexed_are_in_the_photos_filter_resolved_ahead(
+    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
+) -> None:
+    with _served(tmp_path, tiny_weights, tiny_embedder) as (library, service, _written):
+        before = len(_resolved(library))
+        indexed: list[Path] = []
+        assert service.set_watching(True, lambda changes: indexed.extend(changes.added))
+        new = write_shape_photos(tmp_path / "photos" / "dropped", seeds=(303,))
+        deadline = time.monotonic() + 60
+        while len(indexed) < len(new):  # the watcher's batches wrote them
+            assert time.monotonic() < deadline, "the watcher did not index the new photos"
+            time.sleep(0.05)
+        while len(_resolved(library)) != before + len(new):  # resolved again, nobody asking
+            assert time.monotonic() < deadline, "the photos filter was not resolved again"
+            time.sleep(0.05)
+        assert set(new) <= _photos_only(service)
+
+
 def test_no_warm_up_before_the_model_is_ready(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
 ) -> None:

@@ -172,6 +172,8 @@ class FolderWatcher:
     vanish or fail, or a folder goes offline or comes back; a GUI should hop to its own thread
     and apply the changes to what it shows.
     ``on_reconciled(IndexSummary)`` is called on the same thread after each full rescan.
+    ``on_settled()`` is called on the worker thread once batches or rescans have run and no
+    change waits any more: a place for work that should follow the writes, not each of them.
     """
 
     def __init__(
@@ -184,6 +186,7 @@ class FolderWatcher:
         recheck_s: float = DEFAULT_RECHECK_S,
         on_change: ChangeCallback | None = None,
         on_reconciled: Callable[[IndexSummary], None] | None = None,
+        on_settled: Callable[[], None] | None = None,
         observer_factory: Callable[[], BaseObserver] = Observer,
     ) -> None:
         self._library = library
@@ -193,6 +196,8 @@ class FolderWatcher:
         self._recheck_s = recheck_s
         self._on_change = on_change
         self._on_reconciled = on_reconciled
+        self._on_settled = on_settled
+        self._unsettled = False  # a batch or rescan ran since on_settled was last called
         self._observer_factory = observer_factory
         self._observer: BaseObserver | None = None
         self._poller: BaseObserver | None = None
@@ -313,6 +318,7 @@ class FolderWatcher:
             next_check = time.monotonic() + self._recheck_s
             while not self._stopping.is_set():
                 self._busy = False
+                self._settle()
                 now = time.monotonic()
                 waits = [next_check - now, self._coalescer.next_due()]
                 if next_reconcile is not None:
@@ -346,6 +352,16 @@ class FolderWatcher:
         finally:
             self._busy = False
 
+    def _settle(self) -> None:
+        """Tell ``on_settled`` once the writes have stopped (nothing waits to be indexed)."""
+        if not self._unsettled or len(self._coalescer) or self._on_settled is None:
+            return
+        self._unsettled = False
+        try:
+            self._on_settled()
+        except Exception:
+            log.exception("The on_settled callback failed")
+
     def _next_reconcile(self) -> float | None:
         if self._reconcile_every_s is None:
             return None
@@ -353,10 +369,12 @@ class FolderWatcher:
 
     def _update(self, paths: list[Path]) -> None:
         log.debug("Updating %d changed paths", len(paths))
+        self._unsettled = True
         self._call(lambda: self._library.update_paths(paths, None, self._cancel, self._on_change))
 
     def _reconcile(self, folders: list[Path] | None) -> None:
         log.info("Rescanning %s", ", ".join(map(str, folders)) if folders else "all folders")
+        self._unsettled = True
         summary = self._call(
             lambda: self._library.index(folders, None, self._cancel, self._on_change)
         )
