@@ -18,10 +18,15 @@ from desktop_app.core.query.hits import (
     result_row,
     shown_results,
     vector_relevance,
-    with_words,
 )
 from desktop_app.core.query.query_text import ParsedQuery, SearchResults, fts_string
-from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, KeywordHit
+from desktop_app.core.storage.catalog import (
+    INDEXED,
+    Catalog,
+    FileFilter,
+    KeywordHit,
+    VectorOwner,
+)
 from desktop_app.core.storage.vector_index import VectorIndex
 from desktop_app.core.storage.vector_store import in_sorted
 from desktop_app.core.superseded import stop_if_superseded
@@ -84,10 +89,12 @@ class SearchService:
         exclude_file_ids: frozenset[int] = frozenset(),
         show_all: bool = False,
         roles: frozenset[str] | None = None,
+        terms: tuple[str, ...] = (),
     ) -> SearchResults:
         """The ``k`` best files for ``query`` (a normalised vector), best first.
 
         ``roles`` limits the vectors compared: ``{"image"}`` for looks, ``{"text"}`` for passages.
+        ``terms``: the query's words, looked for in each hit's name, folders and passage.
         """
         found = self._vector_candidates(query, k, file_filter, exclude_file_ids, roles)
         if found is None:
@@ -99,7 +106,7 @@ class SearchService:
         self._add_passages(c for c, _ in ranked)
         files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
-            result_row(files[c.file_id], c, relevance, (), None)
+            result_row(files[c.file_id], c, relevance, terms, None)
             for c, relevance in ranked
             if c.file_id in files
         ]
@@ -131,8 +138,9 @@ class SearchService:
         if not keyword:
             if parsed.phrases:
                 return SearchResults()
-            results = self.by_vector(query, k, file_filter, exclude, show_all=show_all)
-            return with_words(results, parsed.terms)
+            return self.by_vector(
+                query, k, file_filter, exclude, show_all=show_all, terms=parsed.terms
+            )
         stop_if_superseded()
         found = self._vector_candidates(query, k, file_filter, exclude, None)
         candidates, calibrations, cutoffs = found if found is not None else ({}, {}, None)
@@ -358,18 +366,12 @@ class SearchService:
                     return []
                 fetch = min(total, first)
             ids, scores = self._search_within(query, fetch, allowed)
-            best: dict[int, tuple[float, int]] = {}
-            owners = self._catalog.vector_files([int(i) for i in ids])
-            for vid, score in zip(ids.tolist(), scores.tolist(), strict=True):
-                owner = owners.get(vid)
-                if owner is None or owner.file_id in exclude_file_ids:
-                    continue
-                if owner.file_id not in best or score > best[owner.file_id][0]:
-                    best[owner.file_id] = (score, vid)
-            if check is None and len(ids) >= 2 * k:  # vectors per file among the best
-                self._learn_per_file(role, len(ids) / max(1, len(best)))
-            shown = self._catalog.visible_file_ids(best, check)
-            visible = {fid: v for fid, v in best.items() if fid in shown}
+            learn = check is None and len(ids) >= 2 * k  # vectors per file among the best
+            visible, seen, owners = self._visible_best(
+                ids, scores, len(ids) if learn else k, exclude_file_ids, check
+            )
+            if learn:
+                self._learn_per_file(role, len(ids) / max(1, seen))
             if len(visible) >= k or fetch >= total:
                 break
             fetch = min(total, fetch * 4)
@@ -379,6 +381,46 @@ class SearchService:
             for fid, (score, vid) in ranked
             for o in (owners[vid],)
         ]
+
+    def _visible_best(
+        self,
+        ids: np.ndarray,
+        scores: np.ndarray,
+        wanted: int,
+        exclude_file_ids: frozenset[int],
+        check: FileFilter | None,
+    ) -> tuple[dict[int, tuple[float, int]], int, dict[int, VectorOwner]]:
+        """Each visible file's best (score, vector id) among ``ids`` (best first), in the order
+        they come; how many files were seen; the owners read.
+
+        The owners of the first ``wanted`` + 16 vectors are read, then of the rest only while
+        fewer than ``wanted`` visible files are found: the best ``wanted`` files are the first
+        to come (200 photos among 611 candidates read ~220 owners, not 611).
+        """
+        best: dict[int, tuple[float, int]] = {}  # every file seen
+        visible: dict[int, tuple[float, int]] = {}
+        owners: dict[int, VectorOwner] = {}
+        id_list, score_list = ids.tolist(), scores.tolist()
+        start, end = 0, min(len(id_list), wanted + 16)
+        while start < end:
+            found = self._catalog.vector_files(id_list[start:end])
+            owners.update(found)
+            new: dict[int, tuple[float, int]] = {}
+            for vid, score in zip(id_list[start:end], score_list[start:end], strict=True):
+                owner = found.get(vid)
+                if owner is None or owner.file_id in exclude_file_ids:
+                    continue
+                fid = owner.file_id
+                if fid in best and score <= best[fid][0]:
+                    continue
+                best[fid] = (score, vid)
+                (visible if fid in visible else new)[fid] = (score, vid)
+            shown = self._catalog.visible_file_ids(new, check)
+            visible.update((fid, v) for fid, v in new.items() if fid in shown)
+            if len(visible) >= wanted:
+                break
+            start, end = end, len(id_list)
+        return visible, len(best), owners
 
     def _search_within(
         self, query: np.ndarray, fetch: int, allowed: np.ndarray | None
