@@ -120,9 +120,7 @@ def profile(data: Path, rounds: int, top: int, sort: str = "cumulative") -> None
         print(f"{kind} ({len(texts)} queries): step mean / p95 ms")
         for label, values in sorted(per_step.items(), key=lambda kv: -sum(kv[1])):
             values += [0.0] * (len(texts) - len(values))
-            print(
-                f"  {label:28s} {1000 * statistics.mean(values):7.1f} {1000 * _p95(values):7.1f}"
-            )
+            print(f"  {label:28s} {1000 * statistics.mean(values):7.1f} {1000 * _p95(values):7.1f}")
     if profiler is not None:
         pstats.Stats(profiler).sort_stats(sort).print_stats(top)
     library.close()
