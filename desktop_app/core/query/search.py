@@ -374,7 +374,10 @@ class SearchService:
                 self._learn_per_file(role, len(ids) / max(1, seen))
             if len(visible) >= k or fetch >= total:
                 break
-            fetch = min(total, fetch * 4)
+            # So few pass the filter that ``CHECKED_FETCH`` would not find ``k`` (none of 616
+            # for a passage and "photos"): resolved at once, not after a wider search (~50 ms).
+            narrow = check is not None and k * fetch > CHECKED_FETCH * len(visible)
+            fetch = CHECKED_FETCH + 1 if narrow and 4 * fetch < total else min(total, fetch * 4)
         ranked = sorted(visible.items(), key=lambda item: -item[1][0])[:k]
         return [
             Candidate(fid, vid, float(score), float(score), o.role, o.page, o.passage, o.at_ms)
