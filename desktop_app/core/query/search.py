@@ -192,8 +192,8 @@ class SearchService:
 
     def _add_passages(self, candidates: Iterable[Candidate]) -> None:
         """The passage text of the candidates shown (read only for them: a candidate's owner is
-        read without it)."""
-        wanted = {c.vector_id: c for c in candidates}
+        read without it); a picture's vectors have none (a photo's 200 were read for nothing)."""
+        wanted = {c.vector_id: c for c in candidates if c.role != "image"}
         for vid, passage in self._catalog.vector_passages(list(wanted)).items():
             wanted[vid].passage = passage
 
