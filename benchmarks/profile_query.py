@@ -142,15 +142,24 @@ def main() -> int:
         choices=sorted(_clocks),
         help="cpu: the query thread's CPU time (steadier on a busy machine)",
     )
+    parser.add_argument(
+        "--tree", type=Path, help="profile the Lumen of this source tree (e.g. main's)"
+    )
     parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"))
     args = parser.parse_args()
     global _clock
     _clock = _clocks[args.clock]
+    if args.tree is not None:  # (nothing of desktop_app is imported yet)
+        assert "desktop_app" not in sys.modules
+        sys.path.insert(0, str(args.tree.resolve()))
     model_env()
     data = args.workdir / f"library-{args.only}"
     if not (data / "catalog.sqlite3").exists():
         print(f"no library at {data}: build it with bench_big_library.py --build-only")
         return 1
+    import desktop_app
+
+    print(f"Lumen from {Path(desktop_app.__file__).resolve().parent.parent}")
     profile(data, args.rounds, args.cprofile, args.sort)
     return 0
 
