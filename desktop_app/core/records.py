@@ -148,6 +148,9 @@ class KeywordHit:
     rank: float  # bm25: lower is better
     page: int | None
     snippet: str | None
+    # Its best row in the keyword index while its page and snippet are not read yet (a search
+    # that cuts snippets only for the hits it shows: ``Catalog.keyword_snippets``); else None.
+    row: int | None = None
 
 
 @dataclass(frozen=True)

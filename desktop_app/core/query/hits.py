@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -102,17 +101,6 @@ def reason(
         role=role,
         keyword=keyword,
     )
-
-
-def with_words(results: SearchResults, terms: tuple[str, ...]) -> SearchResults:
-    """Results of a vector search with the query's words looked for in each hit."""
-    if not terms:
-        return results
-    hits = [
-        dataclasses.replace(h, why=reason(h.file, terms, h.passage, h.role, h.score, h.why.keyword))
-        for h in results.hits
-    ]
-    return SearchResults(hits, results.hidden, results.cutoff)
 
 
 def shown_results(hits: list[SearchHit], show_all: bool, cutoff: float | None) -> SearchResults:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from desktop_app.core.query.beside import QuerySteps
+from desktop_app.core.query.calibration import BackgroundSamples, Calibration
 from desktop_app.core.query.hits import (
     RELEVANCE_CUTOFF,
     Z_CUTOFF,
@@ -18,19 +18,21 @@ from desktop_app.core.query.hits import (
     result_row,
     shown_results,
     vector_relevance,
-    with_words,
 )
 from desktop_app.core.query.query_text import ParsedQuery, SearchResults, fts_string
-from desktop_app.core.storage.catalog import INDEXED, Catalog, FileFilter, KeywordHit
+from desktop_app.core.storage.catalog import (
+    INDEXED,
+    Catalog,
+    FileFilter,
+    KeywordHit,
+    VectorOwner,
+)
 from desktop_app.core.storage.vector_index import VectorIndex
 from desktop_app.core.storage.vector_store import in_sorted
 from desktop_app.core.superseded import stop_if_superseded
 
 log = logging.getLogger(__name__)
 
-BACKGROUND_SAMPLE = 2000
-MIN_BACKGROUND = 8  # fewer vectors than this say nothing about a score distribution
-SAMPLE_PASSAGES_PER_FILE = 4
 # A hit is relevant when it stands out from the library's score distribution for this query
 # (Z_CUTOFF standard deviations above its mean) and keeps at least RELATIVE_CUTOFF of the best
 # hit's margin over that mean. Both adapt to the model's score scale and to the query.
@@ -55,17 +57,6 @@ NEGATIVE_CANDIDATES = 1000
 __all__ = ["RELEVANCE_CUTOFF", "SearchService"]
 
 
-@dataclass(frozen=True)
-class _Calibration:
-    """Mean and spread of one modality's scores for one query (its background distribution)."""
-
-    mean: float
-    std: float
-
-    def z(self, score: float) -> float:
-        return (score - self.mean) / self.std
-
-
 class SearchService:
     """Turns a query vector into ranked files. Reads only; safe to call from any thread.
 
@@ -82,7 +73,7 @@ class SearchService:
         self._steps = steps  # where a query's second modality is searched (None: in turn)
         self._index = index
         self._space = space
-        self._background: dict[str, tuple[int, np.ndarray]] = {}
+        self._samples = BackgroundSamples(catalog, index, space)  # each modality's scores
         self._per_file: tuple[int, float] | None = None  # (index size, vectors per file)
         self._seen_per_file: dict[str, float] = {}  # modality -> vectors per file of its best
         # (the index's live ids, each modality's vector ids among them)
@@ -98,10 +89,12 @@ class SearchService:
         exclude_file_ids: frozenset[int] = frozenset(),
         show_all: bool = False,
         roles: frozenset[str] | None = None,
+        terms: tuple[str, ...] = (),
     ) -> SearchResults:
         """The ``k`` best files for ``query`` (a normalised vector), best first.
 
         ``roles`` limits the vectors compared: ``{"image"}`` for looks, ``{"text"}`` for passages.
+        ``terms``: the query's words, looked for in each hit's name, folders and passage.
         """
         found = self._vector_candidates(query, k, file_filter, exclude_file_ids, roles)
         if found is None:
@@ -113,7 +106,7 @@ class SearchService:
         self._add_passages(c for c, _ in ranked)
         files = self._catalog.files_by_ids(c.file_id for c, _ in ranked)
         hits = [
-            result_row(files[c.file_id], c, relevance, (), None)
+            result_row(files[c.file_id], c, relevance, terms, None)
             for c, relevance in ranked
             if c.file_id in files
         ]
@@ -145,8 +138,9 @@ class SearchService:
         if not keyword:
             if parsed.phrases:
                 return SearchResults()
-            results = self.by_vector(query, k, file_filter, exclude, show_all=show_all)
-            return with_words(results, parsed.terms)
+            return self.by_vector(
+                query, k, file_filter, exclude, show_all=show_all, terms=parsed.terms
+            )
         stop_if_superseded()
         found = self._vector_candidates(query, k, file_filter, exclude, None)
         candidates, calibrations, cutoffs = found if found is not None else ({}, {}, None)
@@ -169,6 +163,11 @@ class SearchService:
         scored = [(c, relevance(c)) for c in candidates.values()]
         scored.sort(key=lambda item: (-item[1], -item[0].z))
         ranked = scored[:k]
+        # Snippets for the keyword hits ranked alone (a common word's mostly rank below the page)
+        shown_words = [by_file[c.file_id] for c, _ in ranked if c.file_id in by_file]
+        by_file.update(
+            (h.file_id, h) for h in self._catalog.keyword_snippets(parsed.match or "", shown_words)
+        )
         self._add_passages(
             c for c, _ in ranked if c.file_id not in by_file or not by_file[c.file_id].snippet
         )
@@ -184,15 +183,17 @@ class SearchService:
         self, parsed: ParsedQuery, k: int, file_filter: FileFilter | None
     ) -> list[KeywordHit]:
         """The files whose words match the query's (the keyword half of ``hybrid``); needs no
-        query vector, so it can run while the text tower encodes the query."""
+        query vector, so it runs while the text tower encodes the query; snippets not cut yet."""
         if parsed.match is None or k <= 0:
             return []
-        return self._catalog.keyword_search(parsed.match, max(k, KEYWORD_CANDIDATES), file_filter)
+        return self._catalog.keyword_search(
+            parsed.match, max(k, KEYWORD_CANDIDATES), file_filter, snippets=False
+        )
 
     def _add_passages(self, candidates: Iterable[Candidate]) -> None:
         """The passage text of the candidates shown (read only for them: a candidate's owner is
-        read without it)."""
-        wanted = {c.vector_id: c for c in candidates}
+        read without it); a picture's vectors have none (a photo's 200 were read for nothing)."""
+        wanted = {c.vector_id: c for c in candidates if c.role != "image"}
         for vid, passage in self._catalog.vector_passages(list(wanted)).items():
             wanted[vid].passage = passage
 
@@ -202,7 +203,9 @@ class SearchService:
         """Files a negative term matches: by its words, or as a relevant hit of it alone."""
         out: set[int] = set()
         for text, vector in zip(parsed.negatives, negatives, strict=True):
-            words = self._catalog.keyword_search(fts_string(text), NEGATIVE_CANDIDATES, file_filter)
+            words = self._catalog.keyword_search(
+                fts_string(text), NEGATIVE_CANDIDATES, file_filter, snippets=False
+            )
             out.update(h.file_id for h in words)
             found = self._vector_candidates(
                 vector, NEGATIVE_CANDIDATES, file_filter, frozenset(), None
@@ -225,7 +228,7 @@ class SearchService:
         file_filter: FileFilter | None,
         exclude_file_ids: frozenset[int],
         roles: frozenset[str] | None,
-    ) -> tuple[dict[int, Candidate], dict[str, _Calibration], dict[str, float] | None] | None:
+    ) -> tuple[dict[int, Candidate], dict[str, Calibration], dict[str, float] | None] | None:
         """Each file's best vector among the top ``k`` files of every modality, calibrated;
         with the calibrations and each modality's relevance cutoff in standard deviations
         (None: too few vectors to judge). None when nothing can match.
@@ -248,11 +251,11 @@ class SearchService:
         groups = self._groups(roles)
         if not groups:
             return None
-        calibrations: dict[str, _Calibration] = {}
+        calibrations: dict[str, Calibration] = {}
         for role, ids in groups:
-            calibration = self._calibration(role, ids, query)
+            calibration = self._samples.calibration(role, ids, query)
             if calibration is None and ids is not None:  # too few of this kind to sample
-                calibration = self._calibration("all", None, query)
+                calibration = self._samples.calibration("all", None, query)
             if calibration is not None:
                 calibrations[role] = calibration
         calibrated = len(calibrations) == len(groups)
@@ -363,27 +366,64 @@ class SearchService:
                     return []
                 fetch = min(total, first)
             ids, scores = self._search_within(query, fetch, allowed)
-            best: dict[int, tuple[float, int]] = {}
-            owners = self._catalog.vector_files([int(i) for i in ids])
-            for vid, score in zip(ids.tolist(), scores.tolist(), strict=True):
-                owner = owners.get(vid)
-                if owner is None or owner.file_id in exclude_file_ids:
-                    continue
-                if owner.file_id not in best or score > best[owner.file_id][0]:
-                    best[owner.file_id] = (score, vid)
-            if check is None and len(ids) >= 2 * k:  # vectors per file among the best
-                self._learn_per_file(role, len(ids) / max(1, len(best)))
-            shown = self._catalog.visible_file_ids(best, check)
-            visible = {fid: v for fid, v in best.items() if fid in shown}
+            learn = check is None and len(ids) >= 2 * k  # vectors per file among the best
+            visible, seen, owners = self._visible_best(
+                ids, scores, len(ids) if learn else k, exclude_file_ids, check
+            )
+            if learn:
+                self._learn_per_file(role, len(ids) / max(1, seen))
             if len(visible) >= k or fetch >= total:
                 break
-            fetch = min(total, fetch * 4)
+            # So few pass the filter that ``CHECKED_FETCH`` would not find ``k`` (none of 616
+            # for a passage and "photos"): resolved at once, not after a wider search (~50 ms).
+            narrow = check is not None and k * fetch > CHECKED_FETCH * len(visible)
+            fetch = CHECKED_FETCH + 1 if narrow and 4 * fetch < total else min(total, fetch * 4)
         ranked = sorted(visible.items(), key=lambda item: -item[1][0])[:k]
         return [
             Candidate(fid, vid, float(score), float(score), o.role, o.page, o.passage, o.at_ms)
             for fid, (score, vid) in ranked
             for o in (owners[vid],)
         ]
+
+    def _visible_best(
+        self,
+        ids: np.ndarray,
+        scores: np.ndarray,
+        wanted: int,
+        exclude_file_ids: frozenset[int],
+        check: FileFilter | None,
+    ) -> tuple[dict[int, tuple[float, int]], int, dict[int, VectorOwner]]:
+        """Each visible file's best (score, vector id) among ``ids`` (best first), in the order
+        they come; how many files were seen; the owners read.
+
+        The owners of the first ``wanted`` + 16 vectors are read, then of the rest only while
+        fewer than ``wanted`` visible files are found: the best ``wanted`` files are the first
+        to come (200 photos among 611 candidates read ~220 owners, not 611).
+        """
+        best: dict[int, tuple[float, int]] = {}  # every file seen
+        visible: dict[int, tuple[float, int]] = {}
+        owners: dict[int, VectorOwner] = {}
+        id_list, score_list = ids.tolist(), scores.tolist()
+        start, end = 0, min(len(id_list), wanted + 16)
+        while start < end:
+            found = self._catalog.vector_files(id_list[start:end])
+            owners.update(found)
+            new: dict[int, tuple[float, int]] = {}
+            for vid, score in zip(id_list[start:end], score_list[start:end], strict=True):
+                owner = found.get(vid)
+                if owner is None or owner.file_id in exclude_file_ids:
+                    continue
+                fid = owner.file_id
+                if fid in best and score <= best[fid][0]:
+                    continue
+                best[fid] = (score, vid)
+                (visible if fid in visible else new)[fid] = (score, vid)
+            shown = self._catalog.visible_file_ids(new, check)
+            visible.update((fid, v) for fid, v in new.items() if fid in shown)
+            if len(visible) >= wanted:
+                break
+            start, end = end, len(id_list)
+        return visible, len(best), owners
 
     def _search_within(
         self, query: np.ndarray, fetch: int, allowed: np.ndarray | None
@@ -428,7 +468,7 @@ class SearchService:
         return math.ceil(k * min(per_file, FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16
 
     def _score_files(
-        self, file_ids: Sequence[int], query: np.ndarray, calibrations: dict[str, _Calibration]
+        self, file_ids: Sequence[int], query: np.ndarray, calibrations: dict[str, Calibration]
     ) -> dict[int, Candidate]:
         """Each file's best vector for ``query``, for keyword hits the vector search did not
         reach: one catalog read for all of them, their vectors from the index."""
@@ -455,38 +495,3 @@ class SearchService:
             page, passage, at_ms = (o.page, o.passage, o.at_ms) if o is not None else (None,) * 3
             out[fid] = Candidate(fid, vid, float(score), float(z), role, page, passage, at_ms)
         return out
-
-    def _calibration(
-        self, role: str, ids: np.ndarray | None, query: np.ndarray
-    ) -> _Calibration | None:
-        """This query's score distribution over a sample of one modality (None: too few vectors)."""
-        background = self._background_sample(role, ids)
-        if background is None:
-            return None
-        sample_scores = background @ query
-        return _Calibration(float(sample_scores.mean()), float(sample_scores.std()) or 1e-6)
-
-    def _background_sample(self, role: str, ids: np.ndarray | None) -> np.ndarray | None:
-        """A random sample of one modality's vectors, refreshed when it grows or shrinks.
-
-        Passages are sampled at most ``SAMPLE_PASSAGES_PER_FILE`` per document, so one long file
-        of near-identical passages cannot make the background look narrow and every other
-        passage look like an outlier.
-        """
-        size = len(self._index) if ids is None else len(ids)
-        cached = self._background.get(role)
-        if cached is not None:
-            sampled_at, matrix = cached
-            if 0.8 * sampled_at <= size <= 1.25 * sampled_at:
-                return matrix if len(matrix) >= MIN_BACKGROUND else None
-        pool = self._index.ids() if ids is None else ids
-        if role == "text":
-            spread = self._catalog.first_vectors_per_file(
-                self._space, "text", SAMPLE_PASSAGES_PER_FILE
-            )
-            pool = np.intersect1d(pool, spread)
-        if len(pool) > BACKGROUND_SAMPLE:
-            pool = np.random.default_rng(0).choice(pool, BACKGROUND_SAMPLE, replace=False)
-        matrix = self._index.get_vectors(pool.tolist())
-        self._background[role] = (size, matrix)
-        return matrix if len(matrix) >= MIN_BACKGROUND else None

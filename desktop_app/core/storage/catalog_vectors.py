@@ -124,22 +124,35 @@ class VectorRows(CatalogPart):
         return np.sort(np.asarray(ids, dtype=np.int64))
 
     def keyword_search(
-        self, match: str, limit: int, file_filter: FileFilter | None = None
+        self,
+        match: str,
+        limit: int,
+        file_filter: FileFilter | None = None,
+        *,
+        snippets: bool = True,
     ) -> list[KeywordHit]:
         """Indexed files whose text, name or folder names match an FTS5 ``match`` expression.
 
         Best first (bm25), one hit per file: the passage that matched best, with its page and
         a snippet around the matched words. An invalid expression matches nothing.
+        ``snippets=False``: pages and snippets are left to ``keyword_snippets``, for the hits
+        shown.
         """
         visible, params = filter_where(file_filter)
         with self._db.reader() as conn:
             try:
-                return keyword_search.search(conn, match, limit, visible, params)
+                return keyword_search.search(conn, match, limit, visible, params, snippets=snippets)
             except sqlite3.OperationalError as exc:
                 if not keyword_search.is_query_error(exc):  # disk, lock, a damaged file
                     raise
                 log.debug("keyword query %r failed: %s", match, exc)
                 return []
+
+    def keyword_snippets(self, match: str, hits: Sequence[KeywordHit]) -> list[KeywordHit]:
+        """``hits`` of ``keyword_search(match, ..., snippets=False)`` with their pages and
+        snippets (as ``keyword_search`` gives them)."""
+        with self._db.reader() as conn:
+            return keyword_search.with_snippets(conn, match, hits)
 
     def vector_ids(self, space: str) -> np.ndarray:
         """Ids of every vector of ``space``."""
