@@ -1,7 +1,7 @@
 """HNSW parameter sweep: build rate, query time, recall@10 against exact search, file per item.
 
 Run: python3 benchmarks/bench_hnsw_sweep.py [--n 100000] [--m 16 32] [--efc 100 200]
-     [--dtype i8 f16] [--build lumen one rebuild] [--hnswlib 200]
+     [--dtype i8 f16] [--build lumen one rebuild] [--hnswlib 200] [--data latent]
 
 The graph Lumen uses (usearch, ``VectorIndex``'s storage) for every (dtype, M, ef_construction)
 and way of building it (``--build``: "lumen" is Lumen's own ``add_to_graph`` in chunks of
@@ -15,8 +15,9 @@ file's bytes per item, and for each query beam ef the single-query latency p50/p
 thread, as the app asks) and recall@10, the int8 graph's candidates ranked by float16 rows as
 ``VectorIndex`` ranks them ("ranked") and as the graph returns them ("graph"). ``--hnswlib
 EFC`` adds the previous index (hnswlib, float32), if installed, as a baseline in the same run.
-Vectors are the hard, clustered ones of ``bench_search.py`` (CLIP-like: one shared direction,
-Zipf-sized clusters).
+Vectors (``--data``) are the hard, clustered ones of ``bench_search.py`` (CLIP-like: one shared
+direction, Zipf-sized clusters, near-ties decided by noise) or its ``latent`` ones (continuous, no
+clusters: where an index that partitions the space fails). Settings must hold on both.
 Issue 22's 1M row is measured by ``bench_search_1m.py``; this sweep at 100k–200k is where the
 settings are chosen.
 """
@@ -38,7 +39,7 @@ from usearch.index import Index
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_search import clustered
+from benchmarks.bench_search import clustered, latent
 from desktop_app.core.storage import vector_graph
 from desktop_app.core.storage.vector_index import ADD_CHUNK, EF_GROWS_FROM, EF_SEARCH
 
@@ -191,11 +192,20 @@ def main() -> None:
     parser.add_argument(
         "--hnswlib", type=int, nargs="*", help="add hnswlib at these ef_construction (M as --m)"
     )
+    parser.add_argument(
+        "--data",
+        choices=["clustered", "latent"],
+        default="clustered",
+        help="clustered: near-ties decided by noise (hard for a graph); latent: continuous",
+    )
     args = parser.parse_args()
     n = args.n
-    print(f"{n:,} × {args.dim} clustered vectors, {args.queries} queries, {os.cpu_count()} cores")
+    print(f"{n:,} × {args.dim} {args.data} vectors, {args.queries} queries, {os.cpu_count()} cores")
     print(f"load average at start {os.getloadavg()[0]:.1f} (other work skews all timings)")
-    data = clustered(n + args.queries, args.dim, max(40 * n // 100_000, 8), 2.0, 0)
+    if args.data == "latent":
+        data = latent(n + args.queries, args.dim)
+    else:
+        data = clustered(n + args.queries, args.dim, max(40 * n // 100_000, 8), 2.0, 0)
     base, queries = np.ascontiguousarray(data[:n]), np.ascontiguousarray(data[n:])
     del data
     truth = exact_top(base, queries)

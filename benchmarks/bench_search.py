@@ -47,6 +47,26 @@ def clustered(n: int, dim: int, clusters: int, spread: float, seed: int) -> Floa
     return out
 
 
+def latent(n: int, dim: int, rank: int = 32, seed: int = 0) -> Floats:
+    """Unit vectors with no clusters: a shared direction plus a random map of a ``rank``-d
+    Gaussian, plus a little full-dimensional noise (a continuous low-dimensional manifold).
+
+    The opposite case to ``clustered``: graphs find neighbours easily here, while an index that
+    partitions the space (k-means lists) needs to read a large share of it.
+    """
+    rng = np.random.default_rng(seed)
+    common = rng.standard_normal(dim).astype(np.float32)
+    common /= np.linalg.norm(common)
+    basis = rng.standard_normal((dim, rank)).astype(np.float32) / np.sqrt(dim)
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 20_000):  # bounded temporaries
+        size = min(20_000, n - start)
+        block = 0.8 * common + rng.standard_normal((size, rank)).astype(np.float32) @ basis.T
+        block += 0.3 * rng.standard_normal((size, dim)).astype(np.float32) / np.sqrt(dim)
+        out[start : start + size] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
 def ground_truth(
     base: Floats, ids: Ids, queries: Floats, mask: npt.NDArray[np.bool_] | None
 ) -> Ids:
