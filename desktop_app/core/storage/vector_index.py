@@ -68,6 +68,9 @@ EXACT_MAX_FLOATS: Final = 5_120_000
 # 0.959 / 0.997; M=32/100 2,785 items/s, 0.941 / 0.991; M=16/100 4,216 items/s, 0.839 / 0.955.
 # At 1M, ef_construction 100 stops at 0.939 (ef 800): kept at 200. Float16 graphs build 2.3×
 # slower than int8 (no float16 arithmetic on this CPU); int8 unranked stops at recall 0.83.
+# At 200k continuous vectors (bench_search.latent) M=32/200 holds 0.998 at beam 226; M=24/100
+# builds 1.4x (clustered) to 3.1x faster but strands 4.5k clustered vectors. k-means lists
+# (IVF) built 1M in 18-33 s but need 64 of 224 lists for 0.95 on continuous data: dropped.
 HNSW_M: Final = 32
 HNSW_EF_CONSTRUCTION: Final = 200
 # Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items, then growing with the
