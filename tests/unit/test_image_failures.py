@@ -17,18 +17,8 @@ from PIL import Image, ImageFile, features
 
 from desktop_app.core.errors import ExtractionError
 from desktop_app.core.extractors import extract, images, kind_for_path
-from desktop_app.core.extractors.images import (
-    extract_image,
-    open_for_display,
-    read_image_metadata,
-)
-from tests.support.pictures import (
-    RED,
-    close_to,
-    corner,
-    quadrants,
-    save,
-)
+from desktop_app.core.extractors.images import extract_image, open_for_display, read_image_metadata
+from tests.support.pictures import RED, close_to, corner, quadrants, save
 
 # --- failures ------------------------------------------------------------------------------
 

@@ -9,27 +9,8 @@ from typing import Any
 import pytest
 from PIL import ExifTags, Image, TiffImagePlugin
 
-from desktop_app.core.extractors.images import (
-    extract_image,
-    open_for_display,
-    read_image_metadata,
-)
-from tests.support.pictures import (
-    RED,
-    close_to,
-    corner,
-    exif_with,
-    quadrants,
-    save,
-)
-
-
-@pytest.fixture(scope="module")
-def big_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 12-megapixel photo-sized JPEG (4000×3000), made once."""
-    path = tmp_path_factory.mktemp("big") / "big photo.jpg"
-    return save(quadrants(4000, 3000), path, quality=90)
-
+from desktop_app.core.extractors.images import extract_image, open_for_display, read_image_metadata
+from tests.support.pictures import RED, close_to, corner, exif_with, quadrants, save
 
 # --- EXIF metadata -------------------------------------------------------------------------
 

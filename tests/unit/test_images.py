@@ -29,14 +29,6 @@ from tests.support.pictures import (
     save,
 )
 
-
-@pytest.fixture(scope="module")
-def big_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 12-megapixel photo-sized JPEG (4000×3000), made once."""
-    path = tmp_path_factory.mktemp("big") / "big photo.jpg"
-    return save(quadrants(4000, 3000), path, quality=90)
-
-
 # --- extension set -------------------------------------------------------------------------
 
 
