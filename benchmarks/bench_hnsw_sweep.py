@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_search import clustered, latent
 from desktop_app.core.storage import vector_graph
-from desktop_app.core.storage.vector_index import ADD_CHUNK, EF_GROWS_FROM, EF_SEARCH
+from desktop_app.core.storage.vector_tuning import ADD_CHUNK, EF_GROWS_FROM, EF_SEARCH
 
 K = 10
 

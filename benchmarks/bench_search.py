@@ -18,6 +18,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop_app.core.storage import vector_index as vi
+from desktop_app.core.storage import vector_tuning as tuning
 from desktop_app.core.storage.vector_index import VectorIndex
 
 Floats = npt.NDArray[np.float32]
@@ -134,7 +135,7 @@ def bench_size(n: int, args: argparse.Namespace, tmp: Path) -> None:
     index.add(ids, base)
     build = time.perf_counter() - t
     print(
-        f"build (HNSW M={vi.HNSW_M}, ef_construction={vi.HNSW_EF_CONSTRUCTION}): "
+        f"build (HNSW M={tuning.HNSW_M}, ef_construction={tuning.HNSW_EF_CONSTRUCTION}): "
         f"{build:.1f} s, {n / build:,.0f} items/s"
     )
     path = tmp / f"bench-{n}.hnsw"
@@ -163,14 +164,14 @@ def bench_size(n: int, args: argparse.Namespace, tmp: Path) -> None:
     found, t_exact = timed(searcher(exact, None, None), queries)
     row("exact path (single-threaded einsum)", t_exact, recall(found, truth))
     found, t_hnsw = timed(searcher(index, None, None), queries)
-    row(f"HNSW path, ef=max({vi.EF_SEARCH}, 2k)", t_hnsw, recall(found, truth))
+    row(f"HNSW path, ef=max({tuning.EF_SEARCH}, 2k)", t_hnsw, recall(found, truth))
     print("  HNSW ef sweep:")
     for ef in (16, 32, 64, 100, 128, 200):
         found, times = timed(searcher(index, None, ef), queries)
         row(f"  ef={ef}", times, recall(found, truth))
 
     print("filtered (random allowed subsets; k results always came back unless noted):")
-    balance = vi.FILTER_BALANCE
+    balance = tuning.FILTER_BALANCE
     for fraction in (0.01, 0.05, 0.1, 0.3):
         allowed = rng.choice(ids, size=max(int(n * fraction), K), replace=False)
         ftruth = ground_truth(base, ids, queries, np.isin(ids, allowed))

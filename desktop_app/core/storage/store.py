@@ -26,6 +26,10 @@ __all__ = ["Store"]
 log = logging.getLogger(__name__)
 
 RESTORE_CHUNK = 2_000  # vectors copied into the index at once (a second or so; progress between)
+# A restore of at least this many vectors stores their rows only (a million in seconds, where
+# linking them into the graph takes tens of minutes on two cores): searches are exact until the
+# writer's next save links them all at once, aside, while searches go on.
+LINK_LATER_FROM = 50_000
 
 
 class Store:
@@ -99,15 +103,19 @@ class Store:
             log.info("Dropping %d index entries the catalog does not know", len(orphans))
             self.index.remove(orphans.tolist())
         progress = RestoreProgress(len(missing))
+        link = len(missing) < LINK_LATER_FROM
         for start in range(0, len(missing), RESTORE_CHUNK):
             chunk = missing[start : start + RESTORE_CHUNK]
-            self.index.add(chunk, self.catalog.vectors(chunk.tolist(), self.index.dim))
+            vectors = self.catalog.vectors(chunk.tolist(), self.index.dim)
+            self.index.add(chunk, vectors, link=link)
             progress.update(start + len(chunk))
-        if len(missing) >= BULK:  # later chunks prune links of earlier ones: search all again
+        if link and len(missing) >= BULK:
+            # later chunks prune links of earlier ones: search all again
             log.info("Checking that each of the %d restored vectors can be found", len(missing))
             self.index.recheck(missing)
         if len(missing):
-            log.info("Restored %d vectors from the catalog into the index", len(missing))
+            later = "" if link else " (searched exactly until the next save links them)"
+            log.info("Restored %d vectors from the catalog into the index%s", len(missing), later)
         return bool(len(missing) or len(orphans))
 
     def requeue_unembedded(self) -> None:

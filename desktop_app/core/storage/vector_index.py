@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,55 +44,23 @@ from desktop_app.core.storage.vector_store import (
     sorted_positions,
     top_k,
 )
+from desktop_app.core.storage.vector_tuning import (
+    ADD_CHUNK,
+    COMPACTION_THRESHOLD,
+    EF_FILTERED,
+    EF_GROWS_FROM,
+    EF_SEARCH,
+    EXACT_MAX_FLOATS,
+    FILTER_BALANCE,
+    HNSW_EF_CONSTRUCTION,
+    HNSW_M,
+    MAX_FILTER_FETCH,
+    SCAN_CHUNK,
+)
 
 __all__ = ["GROWTH_FACTOR", "MIN_CAPACITY", "IndexFileError", "VectorIndex"]
 
 _log = logging.getLogger(__name__)
-
-# ---------------------------------------------------------------------------------------------
-# Tuning. Figures on the team's 2-core EPYC (AVX2), 512-d clustered synthetic vectors as in
-# benchmarks/bench_search.py, taken while other work kept the machine loaded (load 2–3):
-# absolute times are pessimistic, ratios hold. Re-run benchmarks/bench_hnsw_sweep.py and
-# bench_search_1m.py before changing any of these.
-# ---------------------------------------------------------------------------------------------
-
-# Exact search while the live vectors hold at most this many floats (10k items at 512-d, 6.7k
-# at 768-d). An exact query reads every vector once; up to 10k, exactness costs a few ms per
-# query, well under the ≈ 25 ms of encoding the query.
-EXACT_MAX_FLOATS: Final = 5_120_000
-
-# Graph degree and build beam. The graph holds int8 vectors (usearch): its candidates are
-# ranked again by the float16 rows, so its recall is that of float vectors. At 100k
-# (bench_hnsw_sweep.py, load ≈ 2.5, recall@10 at ef 100 / 316): hnswlib M=32/200 (float32,
-# the previous index) 1,380 items/s, 0.960 / 0.999; usearch int8 M=32/200 1,524 items/s,
-# 0.959 / 0.997; M=32/100 2,785 items/s, 0.941 / 0.991; M=16/100 4,216 items/s, 0.839 / 0.955.
-# At 1M, ef_construction 100 stops at 0.939 (ef 800): kept at 200. Float16 graphs build 2.3×
-# slower than int8 (no float16 arithmetic on this CPU); int8 unranked stops at recall 0.83.
-# At 200k continuous vectors (bench_search.latent) M=32/200 holds 0.998 at beam 226; M=24/100
-# builds 1.4x (clustered) to 3.1x faster but strands 4.5k clustered vectors. k-means lists
-# (IVF) built 1M in 18-33 s but need 64 of 224 lists for 0.95 on continuous data: dropped.
-HNSW_M: Final = 32
-HNSW_EF_CONSTRUCTION: Final = 200
-# Query beam: ef = max(EF_SEARCH, 2k) up to EF_GROWS_FROM live items, then growing with the
-# square root of the size (filtered searches' too). At 1M (bench_search_1m.py, load 2–3): recall
-# 0.938 / 0.974 / 0.981 / 0.991 at ef 200 / 316 / 400 / 600 (p50 3.9 / 4.7 / 5.7 / 7.4 ms).
-EF_SEARCH: Final = 160  # 1M: a beam of 506, for the 0.985 hnswlib had at 316
-EF_GROWS_FROM: Final = 100_000
-# Filtered graph searches fetch about beam · n / m candidates (m allowed of n) and keep the
-# allowed ones (cost ∝ n / m); an exact scan of the m allowed rows costs ∝ m. The scan is
-# chosen while m² ≤ FILTER_BALANCE · n (1M: m ≤ 22k), and always while n ≤ exact_threshold.
-EF_FILTERED: Final = 100
-FILTER_BALANCE: Final = 500
-MAX_FILTER_FETCH: Final = 50_000  # candidates a filtered graph search fetches, at most
-
-# Deleted (and replaced) entries stay in the graph as waypoints, never returned, until
-# `compact`. Past this share, a rebuild pays off (searches keep running on the old graph).
-COMPACTION_THRESHOLD: Final = 0.25
-
-# Items per exclusive graph insertion (searches from other threads run between chunks).
-ADD_CHUNK: Final = 1024
-# Rows streamed at a time while rebuilding or saving.
-SCAN_CHUNK: Final = 8192
 
 
 class VectorIndex:
@@ -145,6 +113,7 @@ class VectorIndex:
         self._viewed = False  # the graph is a read-only view of a saved file
         self._store = VectorStore(dim, max(capacity, MIN_CAPACITY))
         self._dead = 0  # graph entries removed or replaced, until `compact`
+        self._unlinked = 0  # rows added without linking (searched exactly until `compact`)
         self._lookup_cache: IdLookup | None = None
         self._allowed_cache: AllowedIds | None = None
         self._rw = RWLock()
@@ -205,6 +174,8 @@ class VectorIndex:
         Raises OSError when the files cannot be written (disk full, no permission).
         """
         path = Path(path)
+        if self._unlinked:  # the file holds a graph of every row
+            self.compact()
         started = time.perf_counter()
 
         def write_graph(tmp: str) -> dict[str, Any]:
@@ -231,9 +202,12 @@ class VectorIndex:
 
     # -- mutation (a removed entry's slot is reused by the next addition) ----------------------
 
-    def add(self, ids: npt.ArrayLike, vectors: npt.ArrayLike) -> None:
+    def add(self, ids: npt.ArrayLike, vectors: npt.ArrayLike, *, link: bool = True) -> None:
         """Add `vectors` (n, dim) under `ids` (n,), replacing the vector of an id already
         present or removed. Within one call, the last vector given for a repeated id wins.
+
+        Without `link`, only the rows are stored (seconds for a million): every search is then
+        exact until `compact` (or `save`, which compacts first) links them all at once.
         """
         id_arr, vec_arr = checked_batch(ids, vectors, self._dim)
         if len(id_arr) == 0:
@@ -248,7 +222,7 @@ class VectorIndex:
             for start in range(0, len(id_arr), ADD_CHUNK):
                 with self._rw.write():
                     self._add_locked(
-                        id_arr[start : start + ADD_CHUNK], vec_arr[start : start + ADD_CHUNK]
+                        id_arr[start : start + ADD_CHUNK], vec_arr[start : start + ADD_CHUNK], link
                     )
 
     def _make_mutable(self) -> None:
@@ -261,14 +235,17 @@ class VectorIndex:
                 self._graph, self._viewed = graph, False
             _log.debug("Vector index graph copied in %.2f s", time.perf_counter() - started)
 
-    def _add_locked(self, ids: IdArray, vectors: FloatArray) -> None:
+    def _add_locked(self, ids: IdArray, vectors: FloatArray, link: bool) -> None:
         present = [vid for vid in ids.tolist() if vid in self._store]
         if present:  # replaced: the old entry stays in the graph as a deleted waypoint
             self._graph.remove(graph_keys(np.asarray(present, dtype=np.int64)))
             self._dead += len(present)
         half = vectors.astype(STORED)
-        add_to_graph(self._graph, ids, half.astype(np.float32), self.beam(1))
-        self._dead = max(self._dead - len(ids), 0)  # usearch reuses deleted entries' slots
+        if link:
+            add_to_graph(self._graph, ids, half.astype(np.float32), self.beam(1))
+            self._dead = max(self._dead - len(ids), 0)  # usearch reuses deleted entries' slots
+        else:
+            self._unlinked += len(ids)
         self._store.upsert(ids, half)
         self._lookup_cache = None
 
@@ -297,7 +274,7 @@ class VectorIndex:
             fresh = rebuild(self._dim, self._m, self._ef_construction, ids, rows, self.beam(1))
             with self._rw.write():
                 dropped = self._dead
-                self._graph, self._viewed, self._dead = fresh, False, 0
+                self._graph, self._viewed, self._dead, self._unlinked = fresh, False, 0, 0
                 self._store.shrink()
                 self._lookup_cache = None
             _log.info(
@@ -425,14 +402,18 @@ class VectorIndex:
                 return empty_result()
             beam = max(ef or round(self._ef_filtered * self._growth()), 2 * k)
             fetch = math.ceil(beam * n / m)
-            if (
-                n <= self._exact_threshold
-                or m * m <= FILTER_BALANCE * n
-                or fetch > MAX_FILTER_FETCH
-            ):
+            if self._searches_exactly(n) or m * m <= FILTER_BALANCE * n or fetch > MAX_FILTER_FETCH:
                 return self._exact(subset.ids, subset.rows, q, k)
             found = self._graph_search(q, k, min(fetch, n), subset)
             return found if found is not None else self._exact(subset.ids, subset.rows, q, k)
+
+    def _searches_exactly(self, n: int) -> bool:
+        return n <= self._exact_threshold or self._unlinked > 0
+
+    @property
+    def graph_pending(self) -> bool:
+        """Whether rows were added without linking (searches are exact until `compact`)."""
+        return self._unlinked > 0
 
     def beam(self, k: int) -> int:
         """The graph beam an unfiltered search for ``k`` results uses at the index's size."""
@@ -446,7 +427,7 @@ class VectorIndex:
         n = len(self._store)
         if k == 0:
             return empty_result()
-        if n <= self._exact_threshold:
+        if self._searches_exactly(n):
             return top_k(self._store.ids, dot(self._store.matrix, q), k)
         found = self._graph_search(q, k, min(max(ef or self.beam(k), k), n), None)
         return found if found is not None else top_k(self._store.ids, dot(self._store.matrix, q), k)
