@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.core.storage import store
+from desktop_app.core.storage import restore_progress, store, vector_graph
 from desktop_app.core.storage.store import Store
 from desktop_app.core.storage.vector_index import VectorIndex
 from tests.support.vectors import DIM, exact_top, sparse_ids, unit_vectors
@@ -89,4 +89,24 @@ def test_a_small_restore_is_linked_at_once(tmp_path: Path) -> None:
     (tmp_path / "vectors.hnsw").unlink()
     reopened = Store.open(catalog, tmp_path / "vectors.hnsw")
     assert len(reopened) == 50 and not reopened.index.graph_pending
+    catalog.close()
+
+
+def test_linking_a_large_restore_says_how_far_it_has_got(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    catalog, _first, _files = _library(tmp_path, 400)
+    (tmp_path / "vectors.hnsw").unlink()
+    monkeypatch.setattr(store, "LINK_LATER_FROM", 100)
+    reopened = Store.open(catalog, tmp_path / "vectors.hnsw")
+    monkeypatch.setattr(vector_graph, "CHECK_CHUNK", 100)
+    monkeypatch.setattr(restore_progress, "EVERY_S", 0.0)  # a line after every chunk
+    with caplog.at_level(logging.WARNING, logger=restore_progress.__name__):
+        assert reopened.save()
+    lines = [r.getMessage() for r in caplog.records if r.name == restore_progress.__name__]
+    assert [line.split(" vectors,")[0] for line in lines] == [
+        "Linking the restored vectors: 100 of 400",
+        "Linking the restored vectors: 200 of 400",
+        "Linking the restored vectors: 300 of 400",
+    ]
     catalog.close()

@@ -26,8 +26,15 @@ EVERY_S: Final = 5.0
 class RestoreProgress:
     """Counts the vectors copied into the index and logs how far it has got, now and then."""
 
-    def __init__(self, total: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        total: int,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        doing: str = "Rebuilding the vector index",
+    ) -> None:
         self._total = total
+        self._doing = doing
         self._clock = clock
         self._meter = RateMeter(clock=clock)
         self._started = self._last = clock()
@@ -42,7 +49,8 @@ class RestoreProgress:
         eta_s = self._meter.eta_s(self._total - done)
         left = f", about {duration_words(eta_s)} left" if eta_s is not None else ""
         log.warning(
-            "Rebuilding the vector index: %s of %s vectors, %s vectors/s%s",
+            "%s: %s of %s vectors, %s vectors/s%s",
+            self._doing,
             f"{done:,}",
             f"{self._total:,}",
             f"{self._meter.rate:,.0f}",

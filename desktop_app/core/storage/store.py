@@ -145,6 +145,9 @@ class Store:
         with self.lock:
             if not self.dirty or not self.space:
                 return False
+            if self.index.graph_pending:  # restored rows first: linked now, aside, with news
+                linking = RestoreProgress(len(self.index), doing="Linking the restored vectors")
+                self.index.compact(linking.update)
             try:
                 self.index.save(self.index_path)
             except OSError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
@@ -131,14 +132,19 @@ def rebuild(
     ids: IdArray,
     rows: HalfArray,
     beam: int,
-    chunk: int = CHECK_CHUNK,
+    chunk: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Any:
-    """A new graph of ``ids`` with float16 vectors ``rows``, built ``chunk`` at a time on every
-    core; those its last search of every vector misses are linked again."""
+    """A new graph of ``ids`` with float16 vectors ``rows``, built ``chunk`` (CHECK_CHUNK) at a
+    time on every core, telling ``progress`` how many are in; those its last search of every
+    vector misses are linked again."""
+    chunk = chunk or CHECK_CHUNK
     graph = new_graph(dim, m, ef_construction)
     for start in range(0, len(ids), chunk):
         part = slice(start, start + chunk)
         add_to_graph(graph, ids[part], rows[part].astype(np.float32), beam)
+        if progress is not None:
+            progress(min(start + chunk, len(ids)))
     lost = missed(graph, ids, rows, beam, chunk)
     if len(lost):
         relinked = relink(

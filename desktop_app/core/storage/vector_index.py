@@ -9,7 +9,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -263,15 +263,18 @@ class VectorIndex:
                 self._store.remove(gone)
                 self._lookup_cache = None
 
-    def compact(self) -> None:
-        """Rebuild the graph without its deleted entries; ids and vectors stay the same.
+    def compact(self, progress: Callable[[int], None] | None = None) -> None:
+        """Rebuild the graph without its deleted entries (and with the rows added unlinked);
+        ids and vectors stay the same. ``progress`` hears how many rows are linked so far.
 
         Searches keep using the old graph during the rebuild; other mutations wait for it.
         """
         with self._writer:  # no mutation can happen, so the store is stable without the lock
             started = time.perf_counter()
             ids, rows = self._store.ids, self._store.matrix
-            fresh = rebuild(self._dim, self._m, self._ef_construction, ids, rows, self.beam(1))
+            fresh = rebuild(
+                self._dim, self._m, self._ef_construction, ids, rows, self.beam(1), None, progress
+            )
             with self._rw.write():
                 dropped = self._dead
                 self._graph, self._viewed, self._dead, self._unlinked = fresh, False, 0, 0
