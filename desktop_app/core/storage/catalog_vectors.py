@@ -23,7 +23,13 @@ from desktop_app.core.records import (
 )
 from desktop_app.core.storage import filter_ids, kept_counts, keyword_search
 from desktop_app.core.storage.catalog_db import CatalogDb, CatalogPart
-from desktop_app.core.storage.catalog_values import chunks, decode_vector, encode_vector, rowcount
+from desktop_app.core.storage.catalog_values import (
+    chunks,
+    decode_vector,
+    decode_vectors,
+    encode_vector,
+    rowcount,
+)
 from desktop_app.core.storage.filter_sql import filter_where
 
 if TYPE_CHECKING:
@@ -167,17 +173,17 @@ class VectorRows(CatalogPart):
             return kept_counts.fingerprint(conn, space)
 
     def vectors(self, vector_ids: Sequence[int], dim: int) -> np.ndarray:
-        """The stored vectors for ``vector_ids``, in that order."""
-        from desktop_app.core.storage.orm import VectorRow, select
-
+        """The stored vectors for ``vector_ids``, in that order (zeros for an id not stored)."""
         order = {vid: i for i, vid in enumerate(vector_ids)}
         out = np.zeros((len(order), dim), dtype=np.float32)
-        with self._db.session() as s:
+        with self._db.reader() as conn:
             for chunk in chunks(list(order), 900):
-                for vid, blob in s.execute(
-                    select(VectorRow.id, VectorRow.embedding).where(VectorRow.id.in_(chunk))
-                ):
-                    out[order[vid]] = decode_vector(blob)
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id, embedding FROM vectors WHERE id IN ({marks})"
+                rows = conn.execute(sql, chunk).fetchall()
+                if rows:
+                    found = [order[vid] for vid, _blob in rows]
+                    out[found] = decode_vectors([blob for _vid, blob in rows], dim)
         return out
 
     def file_vectors(self, file_id: int, space: str) -> list[tuple[VectorOwner, np.ndarray]]:
