@@ -145,11 +145,10 @@ class Store:
         with self.lock:
             if not self.dirty or not self.space:
                 return False
-            if self.index.graph_pending:  # restored rows first: linked now, aside, with news
-                linking = RestoreProgress(len(self.index), doing="Linking the restored vectors")
-                self.index.compact(linking.update)
+            # Rows a large restore stored first are linked by the save, a line every few seconds.
+            linking = RestoreProgress(len(self.index), doing="Linking the restored vectors")
             try:
-                self.index.save(self.index_path)
+                self.index.save(self.index_path, linking.update)
             except OSError as exc:
                 log.error("Could not save the vector index (rebuilt on next start): %s", exc)
                 return False

@@ -113,7 +113,7 @@ class VectorIndex:
         self._viewed = False  # the graph is a read-only view of a saved file
         self._store = VectorStore(dim, max(capacity, MIN_CAPACITY))
         self._dead = 0  # graph entries removed or replaced, until `compact`
-        self._unlinked = 0  # rows added without linking (searched exactly until `compact`)
+        self._graph_pending = False  # rows added unlinked: searched exactly until `compact`
         self._lookup_cache: IdLookup | None = None
         self._allowed_cache: AllowedIds | None = None
         self._rw = RWLock()
@@ -166,16 +166,17 @@ class VectorIndex:
         )
         return index
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, link_progress: Callable[[int], None] | None = None) -> None:
         """Write the index to `path` and `path`.meta.json, each atomically (temp file + rename).
+        Rows added unlinked are linked first (`compact`, telling `link_progress`).
 
         The metadata records the data file's length and CRC-32, so a crash between the two
         renames leaves a pair that `load` rejects (the index is then rebuilt from the catalog).
         Raises OSError when the files cannot be written (disk full, no permission).
         """
         path = Path(path)
-        if self._unlinked:  # the file holds a graph of every row
-            self.compact()
+        if self._graph_pending:  # the file holds a graph of every row
+            self.compact(link_progress)
         started = time.perf_counter()
 
         def write_graph(tmp: str) -> dict[str, Any]:
@@ -245,7 +246,7 @@ class VectorIndex:
             add_to_graph(self._graph, ids, half.astype(np.float32), self.beam(1))
             self._dead = max(self._dead - len(ids), 0)  # usearch reuses deleted entries' slots
         else:
-            self._unlinked += len(ids)
+            self._graph_pending = True
         self._store.upsert(ids, half)
         self._lookup_cache = None
 
@@ -272,12 +273,13 @@ class VectorIndex:
         with self._writer:  # no mutation can happen, so the store is stable without the lock
             started = time.perf_counter()
             ids, rows = self._store.ids, self._store.matrix
+            beam = self.beam(1)
             fresh = rebuild(
-                self._dim, self._m, self._ef_construction, ids, rows, self.beam(1), None, progress
+                self._dim, self._m, self._ef_construction, ids, rows, beam, progress=progress
             )
             with self._rw.write():
                 dropped = self._dead
-                self._graph, self._viewed, self._dead, self._unlinked = fresh, False, 0, 0
+                self._graph, self._viewed, self._dead, self._graph_pending = fresh, False, 0, False
                 self._store.shrink()
                 self._lookup_cache = None
             _log.info(
@@ -411,12 +413,12 @@ class VectorIndex:
             return found if found is not None else self._exact(subset.ids, subset.rows, q, k)
 
     def _searches_exactly(self, n: int) -> bool:
-        return n <= self._exact_threshold or self._unlinked > 0
+        return n <= self._exact_threshold or self._graph_pending
 
     @property
     def graph_pending(self) -> bool:
         """Whether rows were added without linking (searches are exact until `compact`)."""
-        return self._unlinked > 0
+        return self._graph_pending
 
     def beam(self, k: int) -> int:
         """The graph beam an unfiltered search for ``k`` results uses at the index's size."""
