@@ -157,3 +157,30 @@ def test_a_keyword_search_keeps_to_the_files_a_filter_lets_through(
     hidden = catalog.keyword_search("license", 50)[0].file_id
     catalog.update_file(hidden, status="offline")
     assert hidden not in {h.file_id for h in catalog.keyword_search("license", 300)}
+
+
+def test_a_short_page_cuts_snippets_for_its_own_rows_down_to_the_last_one(
+    libraries: dict[int, tuple[Catalog, VectorIndex]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog, index = libraries[240]
+    query = _unit(np.random.default_rng(10), 1)[0]
+    service = SearchService(catalog, index, SPACE)
+    cut: list[int] = []
+    keyword_snippets = catalog.keyword_snippets
+
+    def counted(match: str, hits: list[object]) -> object:
+        cut.append(len(hits))
+        return keyword_snippets(match, hits)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog, "keyword_snippets", counted)
+    page = service.hybrid(query, parse_query("license"), 20, show_all=True)
+    # 240 documents hold the word: only the 20 shown are read and cut, each with its passage
+    # and page, the last one on the page as well as the first.
+    assert cut == [20] and len(page.hits) == 20
+    best = {
+        h.file_id: h for h in keyword_snippets("license", catalog.keyword_search("license", 300))
+    }
+    assert all(h.why.keyword for h in page.hits)
+    assert [(h.passage, h.page) for h in page.hits] == [
+        (best[h.file.id].snippet, best[h.file.id].page) for h in page.hits
+    ]
