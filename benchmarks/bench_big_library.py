@@ -45,8 +45,9 @@ from benchmarks.big_library_build import (  # noqa: E402
 TARGET_WARM_MS = 100.0  # warm keystroke → results, p95
 TARGET_FIRST_MS = 500.0  # first query after the last key
 
-# Nine texts of each kind: three a round, so three rounds ask no text twice (the host keeps the
+# 21 texts of each kind: seven a round, so three rounds ask no text twice (the host keeps the
 # vectors of the last query texts: a text asked again skips the text tower); more rounds repeat.
+# With 21 queries, p95 is the second slowest, not the slowest of nine as before (±30 ms).
 QUERIES: dict[str, tuple[str, ...]] = {
     "common word": (
         "license",
@@ -58,6 +59,18 @@ QUERIES: dict[str, tuple[str, ...]] = {
         "license and copyright",
         "the default value",
         "the system file",
+        "the default configuration",
+        "license of the library",
+        "the source file",
+        "copyright notice",
+        "the user manual",
+        "the file system",
+        "license for the package",
+        "the system library",
+        "version of the file",
+        "the command option",
+        "the license file",
+        "default value of the option",
     ),
     "rare word": (
         "harbour",
@@ -69,6 +82,18 @@ QUERIES: dict[str, tuple[str, ...]] = {
         "the harbour",
         "harbour master",
         "qx7781 notes",
+        "zeppelin over the harbour",
+        "harbour at night",
+        "qx7781 setup",
+        "zeppelin hangar",
+        "harbour wall",
+        "qx7781 error",
+        "the zeppelin",
+        "harbour map",
+        "qx7781 parts",
+        "zeppelin crew",
+        "harbour boats",
+        "qx7781 firmware",
     ),
     "photos only": (
         "a photo of a dog",
@@ -80,6 +105,18 @@ QUERIES: dict[str, tuple[str, ...]] = {
         "photos of birds",
         "a family dinner",
         "city lights at night",
+        "a horse in a field",
+        "a bowl of fruit",
+        "a snowy forest",
+        "a child on a bicycle",
+        "a boat on a lake",
+        "flowers in a garden",
+        "a wedding party",
+        "an old bridge",
+        "a cup of coffee",
+        "a dog in the park",
+        "a plate of pasta",
+        "the night sky with stars",
     ),
     "document-heavy": (
         "how to configure the server",
@@ -91,9 +128,21 @@ QUERIES: dict[str, tuple[str, ...]] = {
         "set the default option",
         "compile the source code",
         "write the log file",
+        "open a network socket",
+        "debug the kernel driver",
+        "set the file permission",
+        "read the output buffer",
+        "login to the shell",
+        "change the display font",
+        "query the database table",
+        "encode the unicode string",
+        "test the binary package",
+        "list the directory",
+        "start the service daemon",
+        "check the security policy",
     ),
 }
-PER_ROUND = 3
+PER_ROUND = 7
 TYPED = ["licence terms", "a picture of a horse"]  # typed key by key, each key's answer timed
 
 
