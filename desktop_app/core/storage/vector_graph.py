@@ -41,10 +41,6 @@ BULK: Final = 512
 # 13,430 / 3,062 / 231 (8.4 / 5.0 / 5.2 / 3.1 s on 2 cores); without 64, the full beam would
 # search 13,430 (≈ 13 s).
 CHECK_BEAMS: Final = (4, 16, 64)
-# A whole graph's last check searches each vector with at most this beam, and links again what
-# it misses: at a million, searching those with the full beam (506) took as long as linking
-# them all (376 of 770 s), where linking a few percent again is a few seconds.
-FINAL_CHECK_BEAM: Final = 64
 # Re-linking on one thread finds a stranded node at once; a node still not found after this
 # many tries is one the graph cannot tell from its near-duplicates at that beam. A bulk is
 # linked again on every core first (a whole graph's check can leave thousands).
@@ -125,8 +121,8 @@ def missed(
 
     Building a graph chunk by chunk checks each chunk as it is added, but later insertions
     prune links, and a few vectors found then are lost by the end (at 100k-200k, 0.04-0.2 %
-    of them): a bulk build searches everything once more at its end, in the order they were
-    linked (in stored order, a million took 449 s on 2 cores, 376 s in linked order).
+    of them): a bulk build searches everything once more at its end. It searches them in the
+    order they were linked: in stored order, a million took 449 s on 2 cores, the linking 353.
     """
     keys = graph_keys(ids)
     lost = []
@@ -154,8 +150,7 @@ def rebuild(
 ) -> Any:
     """A new graph of ``ids`` with float16 vectors ``rows``, built ``chunk`` (CHECK_CHUNK) at a
     time on every core, region by region (``locality_order``), telling ``progress`` how many
-    are in; those a search of every vector at the end (beam ``FINAL_CHECK_BEAM``) misses are
-    linked again, until a search with ``beam`` finds them.
+    are in; those a search of every vector at the end misses are linked again.
 
     Chunks are not checked as they are added (``add_to_graph``): the search at the end finds
     what they would, and more (at 200k: 46 s to link, 7 s more with checks on the way).
@@ -171,7 +166,7 @@ def rebuild(
         if progress is not None:
             progress(min(start + chunk, len(ids)))
     linked = time.perf_counter()
-    lost = missed(graph, ids, rows, min(beam, FINAL_CHECK_BEAM), chunk, order)
+    lost = missed(graph, ids, rows, beam, chunk, order)
     checked = time.perf_counter()
     relinked = relink(
         graph, graph_keys(ids[lost]), rows[lost].astype(np.float32), beam, LINK_THREADS
@@ -203,7 +198,7 @@ def unfound(
     rest are searched again, at last with the full beam (each like one insertion).
     """
     left = np.arange(len(keys), dtype=np.intp)
-    for count in (*(b for b in CHECK_BEAMS if b < beam), beam):
+    for count in (*CHECK_BEAMS, beam):
         if len(left) == 0:
             break
         found = graph.search(vectors[left], count, threads=threads)
