@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from desktop_app.core.storage import vector_index_file
-from desktop_app.core.storage.link_order import ORDER_FROM, locality_order
+from desktop_app.core.storage import link_order, vector_index_file
 from desktop_app.core.storage.rwlock import RWLock
 from desktop_app.core.storage.vector_graph import (
     Gathered,
@@ -219,8 +218,8 @@ class VectorIndex:
         if len(last) != len(id_arr):
             keep = np.sort(len(id_arr) - 1 - last)
             id_arr, vec_arr = id_arr[keep], vec_arr[keep]
-        if link and len(id_arr) >= ORDER_FROM:  # a bulk links faster region by region
-            order = locality_order(vec_arr)
+        if link and len(id_arr) >= link_order.ORDER_FROM:  # a bulk links faster so
+            order = link_order.locality_order(vec_arr)
             id_arr, vec_arr = id_arr[order], vec_arr[order]
         with self._writer:
             self._make_mutable()
