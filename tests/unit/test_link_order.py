@@ -52,7 +52,12 @@ def test_the_order_is_the_same_each_time() -> None:
 
 
 @pytest.mark.usefixtures("small_bulks")
-def test_a_graph_rebuilt_region_by_region_finds_every_vector_and_the_nearest_ones() -> None:
+def test_a_graph_rebuilt_region_by_region_finds_every_vector_and_the_nearest_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Linked on one thread, the graph is the same on every run (usearch's concurrent linking
+    # is not: its recall here moved between 0.946 and 0.968).
+    monkeypatch.setattr(vector_graph, "LINK_THREADS", 1)
     vecs = clustered(N, dim=32)
     ids = sparse_ids(N)
     graph = vector_graph.rebuild(32, 16, 100, ids, vecs.astype(np.float16), beam=64)
