@@ -119,10 +119,11 @@ def missed(
     vector with ``beam`` does not return, searched ``chunk`` at a time on every core, in the
     order of the positions ``order`` if given (``rows`` then an array).
 
-    Building a graph chunk by chunk checks each chunk as it is added, but later insertions
-    prune links, and a few vectors found then are lost by the end (at 100k-200k, 0.04-0.2 %
-    of them): a bulk build searches everything once more at its end, in the order they were
-    linked (a million on 2 cores: 376 s, 449 s in stored order; the linking took 353-370 s).
+    Indexing checks each batch as it is added (``add_to_graph``), but later insertions prune
+    links, and a few vectors found then are lost by the end (at 100k-200k, 0.04-0.2 % of
+    them): a restore's recheck and a rebuild search everything once more, a rebuild in the
+    order the vectors were linked (a million on 2 cores: 376 s, 449 s in stored order; the
+    linking took 353-370 s).
     A narrower last beam costs more: at 64, 12 % of a million are missed and linked again.
     """
     keys = graph_keys(ids)
@@ -154,7 +155,7 @@ def rebuild(
     are in; those a search of every vector at the end misses are linked again.
 
     Chunks are not checked as they are added (``add_to_graph``): the search at the end finds
-    what they would, and more (at 200k: 46 s to link, 7 s more with checks on the way).
+    what they would, and more (at 200k, two runs: 46 s to link without checks, 53 s with).
     """
     chunk = chunk or CHECK_CHUNK
     graph = new_graph(dim, m, ef_construction)
