@@ -21,6 +21,7 @@ with contextlib.suppress(ImportError):
 
 from usearch.index import Index
 
+from desktop_app.core.storage.graph_reach import unreachable
 from desktop_app.core.storage.link_order import locality_order
 from desktop_app.core.storage.vector_store import HalfArray, IdArray, RowArray
 
@@ -37,9 +38,10 @@ LINK_THREADS: Final = os.cpu_count() or 1
 BULK: Final = 512
 # Self-search beams tried before the full one: at 20k clustered 512-d vectors, 4 finds all but
 # 3 % (0.12 of an insertion's cost), 16 all but 0.2 % (0.26); a full beam of 160 costs 1.2.
-# A whole graph of 200k linked region by region leaves more: 4 / 16 / 64 / 226 leave 31,652 /
-# 13,430 / 3,062 / 231 (8.4 / 5.0 / 5.2 / 3.1 s on 2 cores); without 64, the full beam would
-# search 13,430 (≈ 13 s).
+# A whole graph leaves more: of 200k linked region by region, 4 / 16 / 64 / 226 leave 31,652 /
+# 13,430 / 3,062 / 231 (8.4 / 5.0 / 5.2 / 3.1 s on 2 cores); of a million, 4 / 16 / 64 / 128 /
+# 256 / 506 leave 438k / 291k / 122k / 53k / 17k / 6.8k (39 / 55 / 98 / 75 / 61 / 46 s), which
+# is why a rebuild reads its graph's links instead (``graph_reach``).
 CHECK_BEAMS: Final = (4, 16, 64)
 # Re-linking on one thread finds a stranded node at once; a node still not found after this
 # many tries is one the graph cannot tell from its near-duplicates at that beam. A bulk is
@@ -121,9 +123,9 @@ def missed(
 
     Indexing checks each batch as it is added (``add_to_graph``), but later insertions prune
     links, and a few vectors found then are lost by the end (at 100k-200k, 0.04-0.2 % of
-    them): a restore's recheck and a rebuild search everything once more, a rebuild in the
-    order the vectors were linked (a million on 2 cores: 376 s, 449 s in stored order; the
-    linking took 353-370 s).
+    them): a restore's recheck searches everything once more; so does a rebuild whose graph's
+    links cannot be read (a million on 2 cores: 376 s in the order they were linked, 449 s in
+    stored order; the linking took 353-370 s).
     A narrower last beam costs more: at 64, 12 % of a million are missed and linked again.
     """
     keys = graph_keys(ids)
@@ -152,10 +154,13 @@ def rebuild(
 ) -> Any:
     """A new graph of ``ids`` with float16 vectors ``rows``, built ``chunk`` (CHECK_CHUNK) at a
     time on every core, region by region (``locality_order``), telling ``progress`` how many
-    are in; those a search of every vector at the end misses are linked again.
+    are in; those no search can reach then (``graph_reach``) are linked again.
 
-    Chunks are not checked as they are added (``add_to_graph``): the search at the end finds
-    what they would, and more (at 200k, two runs: 46 s to link without checks, 53 s with).
+    Nothing is checked on the way: later insertions prune links of earlier ones, so only the
+    whole graph tells which nodes it lost. Reading its links finds those in seconds, where
+    searching every vector for itself took as long as the linking (1M: 376 s); what that search
+    found besides (nodes reachable, yet beyond the beam of their own vector: 193 of 200k)
+    changed recall@10 by 0.0006 (`benchmarks/bench_restore.py`).
     """
     chunk = chunk or CHECK_CHUNK
     graph = new_graph(dim, m, ef_construction)
@@ -168,14 +173,14 @@ def rebuild(
         if progress is not None:
             progress(min(start + chunk, len(ids)))
     linked = time.perf_counter()
-    lost = missed(graph, ids, rows, beam, chunk, order)
+    lost = _lost(graph, ids, rows, beam, chunk, order)
     checked = time.perf_counter()
     relinked = relink(
         graph, graph_keys(ids[lost]), rows[lost].astype(np.float32), beam, LINK_THREADS
     )
     _log.info(
-        "Rebuilt the vector graph of %d vectors: ordered in %.1f s, linked in %.0f s, each searched"
-        " in %.0f s, %d missed and %d linked again in %.0f s",
+        "Rebuilt the vector graph of %d vectors: ordered in %.1f s, linked in %.0f s, checked"
+        " in %.1f s, %d unreachable and %d linked again in %.1f s",
         len(ids),
         ordered - started,
         linked - ordered,
@@ -185,6 +190,18 @@ def rebuild(
         time.perf_counter() - checked,
     )
     return graph
+
+
+def _lost(
+    graph: Any, ids: IdArray, rows: HalfArray, beam: int, chunk: int, order: RowArray
+) -> npt.NDArray[np.intp]:
+    """Positions of ``ids`` that no walk of the graph reaches, or (its links unreadable) that a
+    search of their own vector misses."""
+    keys = unreachable(graph)
+    if keys is None:
+        return missed(graph, ids, rows, beam, chunk, order)
+    by_id = np.argsort(ids, kind="stable")
+    return by_id[np.searchsorted(ids, keys.astype(np.int64), sorter=by_id)].astype(np.intp)
 
 
 def unfound(
