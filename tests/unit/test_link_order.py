@@ -40,16 +40,6 @@ def test_the_order_puts_each_cluster_together_and_keeps_every_vector() -> None:
     assert runs <= 2 * CLUSTERS  # in stored order: ≈ N runs
 
 
-def test_the_regions_of_one_cluster_are_linked_one_after_another(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(link_order, "ORDER_FROM", 1_000)
-    monkeypatch.setattr(link_order, "PER_REGION", 50)  # 80 regions, about 7 to a cluster
-    vecs, labels = _separated(N)
-    order = link_order.locality_order(vecs)
-    assert 1 + int(np.count_nonzero(np.diff(labels[order]))) == CLUSTERS  # each cluster once
-
-
 def test_a_small_bulk_keeps_its_stored_order() -> None:
     vecs = unit_vectors(500).astype(np.float16)
     assert link_order.locality_order(vecs).tolist() == list(range(500))

@@ -3,9 +3,8 @@
 Linking a vector searches the graph around it. In the order rows happen to be stored (catalog
 order), each search reads vectors from all over a graph far larger than the CPU's caches, and
 waits on memory for most of its time. Linked region by region (coarse clusters of a sample,
-each vector to its nearest, each region followed by one near it), one insertion's search
-reads mostly the vectors the last ones read, and the graph stores its vectors in that order,
-so later searches read fewer places too.
+each vector to its nearest), one insertion's search reads mostly the vectors the last ones
+read, and the graph stores its vectors in that order, so later searches read fewer places too.
 
 Measured on 2 cores (AMD EPYC, load 1.6-2.0), a rebuild of 200k clustered 512-d vectors
 (``benchmarks/bench_search.py``'s) took 100-127 s in stored order and 71-79 s region by region,
@@ -40,14 +39,13 @@ Rows = npt.NDArray[np.float16] | npt.NDArray[np.float32]
 def locality_order(rows: Rows, seed: int = 0) -> npt.NDArray[np.intp]:
     """A permutation of ``rows`` (unit vectors) that puts near vectors next to each other:
     grouped by the nearest of about ``len(rows) / PER_REGION`` centres, in a random order
-    within each group, each group followed by one near it. Below ``ORDER_FROM`` rows, the
-    identity."""
+    within each group. Below ``ORDER_FROM`` rows, the identity."""
     count = len(rows)
     if count < ORDER_FROM:
         return np.arange(count, dtype=np.intp)
     rng = np.random.default_rng(seed)
     centres = _centres(rows, min(MAX_REGIONS, max(count // PER_REGION, 2)), rng)
-    regions = _path(centres)[_nearest(rows, centres)]
+    regions = _nearest(rows, centres)
     shuffled = rng.permutation(count)
     return shuffled[np.argsort(regions[shuffled], kind="stable")].astype(np.intp)
 
@@ -67,20 +65,6 @@ def _centres(rows: Rows, wanted: int, rng: np.random.Generator) -> npt.NDArray[n
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         centres[regions] = sums / np.maximum(norms, 1e-12)  # an empty region keeps its centre
     return centres
-
-
-def _path(centres: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
-    """Each centre's place on a path that goes on to the nearest centre not yet visited, so
-    that the regions of one cluster are linked one after another (a million: 342 s to link,
-    against 362-378 s with the regions in the order k-means left them)."""
-    similarity = centres @ centres.T
-    place = np.full(len(centres), -1, dtype=np.int64)
-    at = 0
-    for step in range(len(centres)):
-        place[at] = step
-        similarity[:, at] = -np.inf
-        at = int(np.argmax(similarity[at]))
-    return place
 
 
 def _nearest(rows: Rows, centres: npt.NDArray[np.float32]) -> npt.NDArray[np.int32]:
