@@ -89,6 +89,14 @@ def test_a_node_and_an_island_no_link_leads_to_are_named_and_nothing_else() -> N
     assert len(graph_reach.unreachable(cut)) == 0
 
 
+def test_an_empty_graph_has_nothing_to_reach(caplog: pytest.LogCaptureFixture) -> None:
+    # All files removed, then compacted: nothing to link again, and nothing to warn about.
+    graph = vector_graph.rebuild(DIM, 16, 100, sparse_ids(0), np.empty((0, DIM), np.float16), BEAM)
+    assert len(graph) == 0
+    assert len(graph_reach.unreachable(graph)) == 0
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
 def test_a_saved_form_it_cannot_read_gives_no_answer() -> None:
     class Unreadable:
         def save(self) -> bytes:

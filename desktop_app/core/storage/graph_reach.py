@@ -50,6 +50,8 @@ def unreachable(graph: Any) -> npt.NDArray[np.uint64] | None:
 
     The graph is saved to memory to be read: briefly about a byte per dimension per node more.
     """
+    if len(graph) == 0:
+        return np.empty(0, dtype=np.uint64)
     try:
         links = base_links(graph.save())
     except LayoutError as error:
