@@ -159,8 +159,8 @@ def rebuild(
     Nothing is checked on the way: later insertions prune links of earlier ones, so only the
     whole graph tells which nodes it lost. Reading its links finds those in seconds, where
     searching every vector for itself took as long as the linking (1M: 376 s); what that search
-    found besides (nodes reachable, yet beyond the beam of their own vector: 193 of 200k)
-    changed recall@10 by 0.0006 (`benchmarks/bench_restore.py`).
+    found besides (nodes reachable, yet beyond the beam of their own vector: 193 of 200k
+    clustered vectors) changed recall@10 of 1,000 held-out queries by 0.0006 (0.9936 / 0.9942).
     """
     chunk = chunk or CHECK_CHUNK
     graph = new_graph(dim, m, ef_construction)
