@@ -215,7 +215,7 @@ def main() -> None:
         return
     file_kb = (args.workdir / f"library-{n}" / "vectors.hnsw").stat().st_size / n / 1024
     built = args.workdir / f"library-{n}" / "build.txt"
-    rate = built.read_text().strip() if built.exists() else "?"
+    rate = built.read_text().split()[0] if built.exists() else "?"  # items/s, then seconds
     truth = exact_top(vectors, queries)
     half_truth = exact_top(vectors, queries, step=2)
     started = time.perf_counter()
