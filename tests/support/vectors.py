@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -53,3 +55,12 @@ def build(
     ids, vecs = sparse_ids(n, seed + 1), unit_vectors(n, seed=seed)
     index.add(ids, vecs)
     return index, ids, vecs
+
+
+def finds_itself(graph: Any, keys: npt.ArrayLike, vecs: npt.ArrayLike, beam: int) -> list[bool]:
+    """Whether a search of each vector in ``vecs`` with ``beam`` returns its own key."""
+    rows = np.asarray(vecs, dtype=np.float32)
+    found = np.asarray(graph.search(rows, beam).keys).reshape(len(rows), -1)
+    return [
+        bool(key in row) for key, row in zip(np.asarray(keys).tolist(), found.tolist(), strict=True)
+    ]

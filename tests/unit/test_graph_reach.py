@@ -11,7 +11,7 @@ import pytest
 from desktop_app.core.storage import graph_reach, vector_graph
 from desktop_app.core.storage.graph_reach import KEY_BYTES, LEVEL_BYTES, SLOT_BYTES
 from desktop_app.core.storage.vector_graph import graph_keys, new_graph
-from tests.support.vectors import DIM, clustered, sparse_ids
+from tests.support.vectors import DIM, clustered, finds_itself, sparse_ids
 
 BEAM = 160
 N = 3_000
@@ -39,11 +39,6 @@ def _cut_off(saved: bytearray, slots: set[int]) -> bytearray:
         cut[count_at : count_at + SLOT_BYTES] = len(kept).to_bytes(SLOT_BYTES, "little")
         cut[first : first + SLOT_BYTES * len(kept)] = kept.astype("<u4").tobytes()
     return cut
-
-
-def _finds_itself(graph: Any, keys: np.ndarray, vecs: np.ndarray, beam: int = BEAM) -> list[bool]:
-    found = np.asarray(graph.search(vecs, beam).keys).reshape(len(keys), -1)
-    return [bool(key in row) for key, row in zip(keys.tolist(), found.tolist(), strict=True)]
 
 
 def test_the_links_read_back_are_the_graphs_own() -> None:
@@ -83,9 +78,9 @@ def test_a_node_and_an_island_no_link_leads_to_are_named_and_nothing_else() -> N
     rows = vecs[[row_of[int(k)] for k in named]]
     # Anything else named was reached only through the nodes cut off: a search that walks the
     # whole graph (a beam as wide as it) does not find it either.
-    assert not any(_finds_itself(cut, named, rows, beam=N))
+    assert not any(finds_itself(cut, named, rows, N))
     vector_graph.relink(cut, named, rows, BEAM, 1)
-    assert all(_finds_itself(cut, named, rows))
+    assert all(finds_itself(cut, named, rows, BEAM))
     assert len(graph_reach.unreachable(cut)) == 0
 
 
@@ -123,7 +118,7 @@ def test_a_rebuild_checks_by_search_when_the_links_cannot_be_read(
     vecs, ids = clustered(2_000, DIM), sparse_ids(2_000)
     graph = vector_graph.rebuild(DIM, 16, 100, ids, vecs.astype(np.float16), BEAM)
     assert searched == [2_000]
-    assert all(_finds_itself(graph, graph_keys(ids), vecs))
+    assert all(finds_itself(graph, graph_keys(ids), vecs, BEAM))
 
 
 def test_a_rebuild_links_again_the_nodes_its_graph_cannot_reach(
@@ -142,5 +137,5 @@ def test_a_rebuild_links_again_the_nodes_its_graph_cannot_reach(
     graph = vector_graph.rebuild(DIM, 16, 100, ids, vecs.astype(np.float16), BEAM)
     row_of = {int(vid): row for row, vid in enumerate(ids)}
     lost = named[0]
-    assert all(_finds_itself(graph, lost, vecs[[row_of[int(k)] for k in lost]]))
+    assert all(finds_itself(graph, lost, vecs[[row_of[int(k)] for k in lost]], BEAM))
     assert len(graph) == N

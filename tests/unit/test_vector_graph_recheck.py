@@ -6,7 +6,7 @@ import numpy as np
 
 from desktop_app.core.storage import vector_graph
 from desktop_app.core.storage.vector_graph import graph_keys, missed, new_graph, rebuild, relink
-from tests.support.vectors import DIM, build, clustered
+from tests.support.vectors import DIM, build, clustered, finds_itself
 
 BEAM = 160
 
@@ -17,13 +17,6 @@ def _graph_of(vecs: np.ndarray) -> tuple[object, np.ndarray, np.ndarray]:
     graph = new_graph(DIM, 32, 200)
     vector_graph.add_to_graph(graph, ids, rows.astype(np.float32), BEAM)
     return graph, ids, rows
-
-
-def _finds_itself(graph: object, ids: np.ndarray, rows: np.ndarray) -> list[bool]:
-    """Whether a search of each vector with Lumen's beam returns it."""
-    found = graph.search(rows.astype(np.float32), BEAM)  # type: ignore[attr-defined]
-    keys = np.asarray(found.keys).reshape(len(ids), -1)
-    return [bool(key in row) for key, row in zip(ids.tolist(), keys.tolist(), strict=True)]
 
 
 def test_missed_names_exactly_the_vectors_no_search_reaches() -> None:
@@ -39,9 +32,9 @@ def test_relinked_vectors_find_themselves_first() -> None:
     graph, ids, rows = _graph_of(clustered(3000, DIM))
     gone = np.array([0, 1500, 2998])
     graph.remove(graph_keys(ids[gone]))  # type: ignore[attr-defined]
-    assert not any(_finds_itself(graph, ids[gone], rows[gone]))
+    assert not any(finds_itself(graph, ids[gone], rows[gone], BEAM))
     assert relink(graph, graph_keys(ids[gone]), rows[gone].astype(np.float32), BEAM, 1) >= 3
-    assert all(_finds_itself(graph, ids, rows))
+    assert all(finds_itself(graph, ids, rows, BEAM))
 
 
 def test_a_rebuilt_graph_finds_every_vector_first() -> None:
@@ -49,7 +42,7 @@ def test_a_rebuilt_graph_finds_every_vector_first() -> None:
     ids = np.arange(5000, dtype=np.int64) * 3
     rows = vecs.astype(np.float16)
     graph = rebuild(DIM, 32, 200, ids, rows, BEAM, chunk=1024)
-    assert all(_finds_itself(graph, ids, rows))
+    assert all(finds_itself(graph, ids, rows, BEAM))
 
 
 def test_an_index_recheck_finds_a_photo_its_graph_had_lost() -> None:

@@ -72,6 +72,11 @@ class Layout:
     base_connectivity: int
     entry: int
 
+    @property
+    def base_bytes(self) -> int:
+        """A node's first bytes: its key, level, base-level neighbour count and slots."""
+        return _base_bytes(self.base_connectivity)
+
 
 def layout(saved: bytes | bytearray) -> Layout:
     """Where the nodes of a dense usearch graph saved (format v2) to ``saved`` lie."""
@@ -82,8 +87,7 @@ def layout(saved: bytes | bytearray) -> Layout:
     )
     levels_at = head + HEAD_BYTES + CORE_HEAD_BYTES
     levels = data[levels_at : levels_at + LEVEL_BYTES * size].view("<i2").astype(np.int64)
-    base_bytes = KEY_BYTES + LEVEL_BYTES + SLOT_BYTES * (1 + base_connectivity)
-    node_bytes = base_bytes + SLOT_BYTES * (1 + connectivity) * levels
+    node_bytes = _base_bytes(base_connectivity) + SLOT_BYTES * (1 + connectivity) * levels
     node_starts = levels_at + LEVEL_BYTES * size + np.cumsum(node_bytes) - node_bytes
     if size == 0 or int(node_starts[-1] + node_bytes[-1]) != len(saved) or entry >= size:
         raise LayoutError("node sizes do not add up to the saved length")
@@ -95,13 +99,12 @@ def base_links(saved: bytes | bytearray) -> BaseLinks:
     data = np.frombuffer(saved, dtype=np.uint8)
     where = layout(saved)
     size, base_connectivity = len(where.node_starts), where.base_connectivity
-    base_bytes = KEY_BYTES + LEVEL_BYTES + SLOT_BYTES * (1 + base_connectivity)
     keys = np.empty(size, dtype=np.uint64)
     counts = np.empty(size, dtype=np.int64)
     slots = []
     for first in range(0, size, READ_CHUNK):
         at = where.node_starts[first : first + READ_CHUNK]
-        block = data[at[:, None] + np.arange(base_bytes)]
+        block = data[at[:, None] + np.arange(where.base_bytes)]
         keys[first : first + len(at)] = block[:, :KEY_BYTES].copy().view("<u8").ravel()
         count = block[:, KEY_BYTES + LEVEL_BYTES : KEY_BYTES + LEVEL_BYTES + SLOT_BYTES]
         counts[first : first + len(at)] = count.copy().view("<u4").ravel()
@@ -128,9 +131,13 @@ def reached(links: BaseLinks) -> npt.NDArray[np.bool_]:
             at = np.repeat(begin - np.cumsum(lengths) + lengths, lengths)
             near = links.neighbours[at + np.arange(len(at))]
             found.append(np.unique(near[~seen[near]]))
-            seen[found[-1]] = True
-        frontier = np.unique(np.concatenate(found)).astype(np.int64)
+            seen[found[-1]] = True  # so a later chunk does not find these again
+        frontier = np.concatenate(found).astype(np.int64)
     return seen
+
+
+def _base_bytes(base_connectivity: int) -> int:
+    return KEY_BYTES + LEVEL_BYTES + SLOT_BYTES * (1 + base_connectivity)
 
 
 def _head_offset(saved: bytes | bytearray) -> int:
