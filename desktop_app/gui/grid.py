@@ -249,6 +249,17 @@ class ResultsGrid(QListView):
         self.setFrameShape(QListView.Shape.NoFrame)
         self.setAccessibleName("Results")
 
+    def cells_in_view(self) -> int:
+        """How many results fill the visible grid, with one row more."""
+        side = self.iconSize().width()
+        spacing = 2 * self.spacing()
+        width = side + 2 * PADDING + spacing
+        height = _frame_height(side) + TEXT_GAP + self.fontMetrics().height() + 2 * PADDING
+        viewport = self.viewport().size()
+        columns = max(1, viewport.width() // width)
+        rows = -(-viewport.height() // (height + spacing)) + 1
+        return columns * rows
+
     def set_thumbnail_size(self, side: int) -> int:
         side = max(MIN_ICON, min(MAX_ICON, side))
         if side != self.iconSize().width():

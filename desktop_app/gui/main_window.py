@@ -178,7 +178,9 @@ class MainWindow(QMainWindow):
         self.chips.removed.connect(q.take_back)
         wire_heat_map(self.preview.heat, self.bridge, self.search.text)  # issue 21
         wire_faces(self.preview.faces, self.bridge)  # issue 23: who is in the photo
-        q.results_changed.connect(lambda r: self.summary.show_result(r, q.similar_to))
+        q.results_changed.connect(
+            lambda r: self.summary.show_result(r, q.similar_to, self.model.more)
+        )
         q.failed.connect(self._query_failed)
         q.busy.connect(self.summary.show_busy)
         lib.status_changed.connect(self._status_changed)
@@ -255,6 +257,9 @@ class MainWindow(QMainWindow):
     def query_filters(self) -> FileFilter:
         return self.filters.filters()
 
+    def cells_in_view(self) -> int:
+        return self.grid.cells_in_view()
+
     # -- pages and library state ----------------------------------------------------------
 
     def start(self) -> None:
@@ -307,7 +312,7 @@ class MainWindow(QMainWindow):
         self.query.find_similar(path, at_s, picture)
 
     def _show_result(self, result: QueryResult) -> None:
-        self.results.show_result(result, self.query.similar_to)
+        self.results.show_result(result, self.query.similar_to, self.query.pages(result))
         self.commands.show_more.setEnabled(self.summary.can_show_more)
         text = result.query.text
         self.setWindowTitle(f"“{text}” — Lumen" if text else "Lumen")

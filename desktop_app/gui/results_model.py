@@ -138,11 +138,12 @@ class ResultsModel(QAbstractListModel):
 
     # -- contents -------------------------------------------------------------------------
 
-    def set_result(self, result: QueryResult) -> None:
-        """Show ``result``'s rows (in the current sort order)."""
+    def set_result(self, result: QueryResult, more: bool = False) -> None:
+        """Show ``result``'s rows (in the current sort order); ``more``: it is a page, and the
+        view asks for the next one (``more_wanted``) when it reaches the last row."""
         self.result = result
         self._ranked = list(result.rows)
-        self.more = False
+        self.more = more
         self._loader.forget_queue()
         self._relayout()
 

@@ -53,11 +53,12 @@ class ResultsView(QWidget):
 
     # -- showing results ------------------------------------------------------------------
 
-    def show_result(self, result: QueryResult, similar_to: Path | None) -> None:
-        """Show ``result``; the same query again keeps the selection and the scroll position."""
+    def show_result(self, result: QueryResult, similar_to: Path | None, more: bool = False) -> None:
+        """Show ``result``; the same query again keeps the selection and the scroll position.
+        ``more``: a page, the next asked for as the grid scrolls to its end."""
         same = self.model.result is not None and self.model.result.query == result.query
         keep = self._selection_state() if same else None
-        self.model.set_result(result)
+        self.model.set_result(result, more)
         if keep is not None:
             self._restore_selection(*keep)
         elif self.model.rowCount():
@@ -65,7 +66,7 @@ class ResultsView(QWidget):
             self.grid.selectionModel().setCurrentIndex(
                 self.model.index(0), self.grid.selectionModel().SelectionFlag.NoUpdate
             )
-        self.summary.show_result(result, similar_to)
+        self.summary.show_result(result, similar_to, more)
         self.current_changed()
 
     def _selection_state(self) -> tuple[Path | None, list[Path], int]:

@@ -56,7 +56,8 @@ class ResultsSummary(QWidget):
         self.notice.setText(message)
         self.more.hide()
 
-    def show_result(self, result: QueryResult, similar_to: Path | None) -> None:
+    def show_result(self, result: QueryResult, similar_to: Path | None, more: bool = False) -> None:
+        """Say what ``result`` holds; ``more``: it is a page, more come as the grid scrolls."""
         query = result.query
         count = len(result.rows)
         shown = f"{count:,} result{'s' if count != 1 else ''}"
@@ -68,12 +69,14 @@ class ResultsSummary(QWidget):
             text = f"{shown} that {look} like <b>{html.escape(readable(query.similar_to.name))}</b>"
             if query.similar_at is not None:
                 text += f" at {clock(query.similar_at)}"
-        elif query.is_recent and count and count >= query.limit:  # a page: more may follow
+        elif query.is_recent and count and more:
             text = f"Recent files · the newest {count:,}, more as you scroll"
         elif query.is_recent:
             text = f"Recent files · {count:,}" if count else "Recent files"
         else:
             text = f"{shown} for <b>“{html.escape(query.text)}”</b>"
+        if more and not query.is_recent:  # the best so far, not all there are
+            text += ", more as you scroll"
         dimmed = sum(1 for row in result.rows if not row[Col.RELEVANT])
         if result.hidden and not query.show_all:
             text += f" · {result.hidden:,} less relevant hidden"
@@ -81,7 +84,8 @@ class ResultsSummary(QWidget):
             text += f" · {dimmed:,} below the relevance cutoff (dimmed)"
         self.label.setText(text)
         self.can_show_more = bool(
-            (result.hidden and not query.show_all) or (not query.is_recent and count >= query.limit)
+            (result.hidden and not query.show_all)
+            or (not query.is_recent and not more and count >= query.limit)
         )
         self.more.setVisible(self.can_show_more)
         self.back.setVisible(similar_to is not None)

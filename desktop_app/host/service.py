@@ -119,38 +119,14 @@ class LibraryService(PeopleCalls):
             self.downloads.cancel()
 
     def query(self, query: Query) -> QueryResult:
-        """Results for ``query``: by meaning when the model is ready, else by file name."""
+        """Results for ``query``: by meaning when the model is ready, else by file name.
+
+        A search's page past the first (``offset`` rows shown) holds its best ``offset +
+        limit`` files, the rows shown among them: a wider search may rank a file first that the
+        first page missed, and the window adds the rows it lacks.
+        """
         started = time.perf_counter()
-        file_filter = None if query.filters.is_empty else query.filters
-        if query.similar_to is not None and query.text.strip():
-            found = results.search_files(  # "this photo, but at night"
-                self.library,
-                query.text,
-                query.limit,
-                file_filter,
-                query.show_all,
-                like=query.similar_to,
-            )
-        elif query.similar_to is not None:
-            found = results.similar_files(
-                self.library,
-                query.similar_to,
-                query.limit,
-                file_filter,
-                query.show_all,
-                query.similar_at,
-            )
-        elif query.is_recent:
-            found = results.recent_files(self.library, query.limit, file_filter, query.offset)
-        else:
-            found = self.library.search_understood(  # dates, places and kinds become filters
-                query.text,
-                query.limit,
-                file_filter,
-                query.show_all,
-                load_model=self.library.queries_ready,
-                literal=query.literal,
-            )
+        found = self._found(query)
         stop_if_superseded()
         places = self.library.catalog.places_of(f.file.id for f in found.files)
         return QueryResult(
@@ -162,6 +138,38 @@ class LibraryService(PeopleCalls):
             found.notice,
             elapsed_s=time.perf_counter() - started,
             understood=found.understood,
+        )
+
+    def _found(self, query: Query) -> results.QueryResults:
+        file_filter = None if query.filters.is_empty else query.filters
+        best = query.offset + query.limit  # a search's page: its best files up to its end
+        if query.similar_to is not None and query.text.strip():
+            return results.search_files(  # "this photo, but at night"
+                self.library,
+                query.text,
+                best,
+                file_filter,
+                query.show_all,
+                like=query.similar_to,
+            )
+        if query.similar_to is not None:
+            return results.similar_files(
+                self.library,
+                query.similar_to,
+                best,
+                file_filter,
+                query.show_all,
+                query.similar_at,
+            )
+        if query.is_recent:
+            return results.recent_files(self.library, query.limit, file_filter, query.offset)
+        return self.library.search_understood(  # dates, places and kinds become filters
+            query.text,
+            best,
+            file_filter,
+            query.show_all,
+            load_model=self.library.queries_ready,
+            literal=query.literal,
         )
 
     def heat_map(self, path: Path, text: str) -> HeatMap:

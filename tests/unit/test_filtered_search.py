@@ -12,7 +12,7 @@ import pytest
 
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
-from desktop_app.core.query import search
+from desktop_app.core.query import fetch_sizes, search
 from desktop_app.core.storage.catalog import FileFilter
 from tests.conftest import IndexedShapes
 from tests.support.photos import file_name, write_shape_photos
@@ -100,9 +100,9 @@ def test_a_filter_allowing_most_files_finds_what_the_index_filter_finds(
         hits = tiny_library.search(QUERY, k=40, file_filter=most, show_all=True).hits
         return [h.file.path for h in hits]
 
-    monkeypatch.setattr(search, "POST_FILTER_SHARE", 2.0)  # the index filters
+    monkeypatch.setattr(fetch_sizes, "POST_FILTER_SHARE", 2.0)  # the index filters
     by_index = found()
-    monkeypatch.setattr(search, "POST_FILTER_SHARE", 0.0)  # the search drops the rest
+    monkeypatch.setattr(fetch_sizes, "POST_FILTER_SHARE", 0.0)  # the search drops the rest
     dropped = found()
     assert dropped == by_index
     assert len(dropped) == 40 and all(p.parent.name == "b" for p in dropped)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -195,3 +196,26 @@ def test_the_model_warm_up_searches_once_and_writes_nothing(
         service.close()
         assert asked == ["warm up"]  # the ranking's caches are read before the first query
         assert (catalog.stat().st_mtime_ns, library.catalog.write_count) == before
+
+
+def test_a_search_page_past_the_first_holds_the_best_files_up_to_its_end(
+    tmp_path: Path, indexed_shapes: IndexedShapes, tiny_embedder: Embedder
+) -> None:
+    settings, shapes = indexed_shapes.copy(tmp_path / "models", seeds=(101,))
+    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
+        service = LibraryService(library)
+        try:
+            assert service.warm_model().state == MODEL_READY
+            like = sorted(shapes)[0]
+            for asked in (Query(text="red", show_all=True), Query(similar_to=like, show_all=True)):
+                whole = service.query(dataclasses.replace(asked, limit=30))
+                first = service.query(dataclasses.replace(asked, limit=10))
+                rest = service.query(dataclasses.replace(asked, limit=20, offset=10))
+                paths = [row[Col.PATH] for row in whole.rows]
+                assert len(paths) == 30  # enough files for three pages
+                assert [row[Col.PATH] for row in first.rows] == paths[:10]
+                # The rows shown come again: the window keeps those it has, adds the rest.
+                assert [row[Col.PATH] for row in rest.rows] == paths
+                assert rest.hidden == whole.hidden
+        finally:
+            service.close()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from desktop_app.core.query.beside import QuerySteps
 from desktop_app.core.query.calibration import BackgroundSamples, Calibration
+from desktop_app.core.query.fetch_sizes import FETCH_PER_FILE_MAX, FetchSizes, search_within
 from desktop_app.core.query.hits import (
     RELEVANCE_CUTOFF,
     Z_CUTOFF,
@@ -21,7 +21,6 @@ from desktop_app.core.query.hits import (
 )
 from desktop_app.core.query.query_text import ParsedQuery, SearchResults, fts_string
 from desktop_app.core.storage.catalog import (
-    INDEXED,
     Catalog,
     FileFilter,
     KeywordHit,
@@ -41,14 +40,6 @@ RELATIVE_CUTOFF = 0.5
 KEYWORD_CANDIDATES = 200
 # Candidates checked against a new filter before the filter is resolved as a whole instead.
 CHECKED_FETCH = 4096
-# Vectors asked for beyond the files wanted times the vectors they hold on average: hidden,
-# offline and excluded files, and files with more vectors than the average.
-FETCH_SLACK = 1.25
-# Vectors asked per file wanted at most on the first try (a filter checked on the candidates
-# always asks this many: only some of them pass it).
-FETCH_PER_FILE_MAX = 3
-# A search among at least this share of the index asks the whole index and drops the rest.
-POST_FILTER_SHARE = 0.5
 # Modality-and-filter intersections kept (two modalities times a few filters).
 KEPT_SUBSETS = 8
 # Files looked at per negative term (``-people``): those it matches are left out.
@@ -74,8 +65,7 @@ class SearchService:
         self._index = index
         self._space = space
         self._samples = BackgroundSamples(catalog, index, space)  # each modality's scores
-        self._per_file: tuple[int, float] | None = None  # (index size, vectors per file)
-        self._seen_per_file: dict[str, float] = {}  # modality -> vectors per file of its best
+        self._fetch = FetchSizes(catalog, index)
         # (the index's live ids, each modality's vector ids among them)
         self._roles: tuple[np.ndarray, list[tuple[str, np.ndarray | None]]] | None = None
         # (a modality's ids, a filter's allowed ids, the ids of both), the newest first
@@ -353,7 +343,7 @@ class SearchService:
         vectors (kept by the catalog for the next query) and searched within.
         """
         total = len(self._index) if allowed is None else len(allowed)
-        first = self._first_fetch(k, role)
+        first, wide_as = self._fetch.first(k, role), self._fetch.wide_as(k, role)
         fetch = min(total, first if check is None else k * FETCH_PER_FILE_MAX + 16)
         while True:
             stop_if_superseded()
@@ -365,13 +355,13 @@ class SearchService:
                 if total == 0:
                     return []
                 fetch = min(total, first)
-            ids, scores = self._search_within(query, fetch, allowed)
+            ids, scores = search_within(self._index, query, fetch, allowed, wide_as)
             learn = check is None and len(ids) >= 2 * k  # vectors per file among the best
             visible, seen, owners = self._visible_best(
                 ids, scores, len(ids) if learn else k, exclude_file_ids, check
             )
             if learn:
-                self._learn_per_file(role, len(ids) / max(1, seen))
+                self._fetch.learn(role, len(ids) / max(1, seen))
             if len(visible) >= k or fetch >= total:
                 break
             # So few pass the filter that ``CHECKED_FETCH`` would not find ``k`` (none of 616
@@ -424,48 +414,6 @@ class SearchService:
                 break
             start, end = end, len(id_list)
         return visible, len(best), owners
-
-    def _search_within(
-        self, query: np.ndarray, fetch: int, allowed: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The index's best ``fetch`` vectors among ``allowed`` (sorted ids; None: all).
-
-        Most of the index allowed (the photos of a photo library, a kind chip): the best of the
-        whole index are asked for, as many more as are not allowed, and those not allowed are
-        dropped. The index's own filter calls back into Python for each vector it visits:
-        ~20 ms a query at 100k files against ~5 ms.
-        """
-        size = len(self._index)
-        if allowed is None or len(allowed) < POST_FILTER_SHARE * size:
-            return self._index.search(query, fetch, allowed=allowed)
-        wider = min(size, math.ceil(fetch * FETCH_SLACK * size / max(1, len(allowed))))
-        ids, scores = self._index.search(query, wider)
-        pos = np.searchsorted(allowed, ids)
-        pos[pos == len(allowed)] = 0
-        keep = allowed[pos] == ids
-        return ids[keep][:fetch], scores[keep][:fetch]
-
-    def _learn_per_file(self, role: str, seen: float) -> None:
-        """Note how many vectors per file the best of a modality held (it rises at once and
-        comes down slowly, so one odd query does not make the next fetch twice)."""
-        before = self._seen_per_file.get(role)
-        self._seen_per_file[role] = seen if before is None else max(seen, 0.8 * before + 0.2 * seen)
-
-    def _first_fetch(self, k: int, role: str = "all") -> int:
-        """Vectors to ask the index for first, to find ``k`` files: as many as the files hold
-        on average (one a photo; a document's passages and a video's frames more), with room;
-        for a modality searched before, as many as its best vectors held per file then.
-
-        Fewer vectors asked is a narrower graph search and fewer catalog lookups: at 1M photos
-        the window's 200 results cost 24 ms with 3·k + 16 vectors asked.
-        """
-        size = len(self._index)
-        cached = self._per_file
-        if cached is None or not 0.8 * cached[0] <= size <= 1.25 * cached[0]:
-            files = self._catalog.count_with_status(INDEXED)
-            cached = self._per_file = (size, max(1.0, size / files) if files else 3.0)
-        per_file = self._seen_per_file.get(role, cached[1])
-        return math.ceil(k * min(per_file, FETCH_PER_FILE_MAX) * FETCH_SLACK) + 16
 
     def _score_files(
         self, file_ids: Sequence[int], query: np.ndarray, calibrations: dict[str, Calibration]

@@ -385,12 +385,15 @@ class VectorIndex:
         allowed: npt.ArrayLike | None = None,
         *,
         ef: int | None = None,
+        wide_as: int = 0,
     ) -> tuple[IdArray, FloatArray]:
         """The `k` live vectors most similar to `query` (dim,): (ids int64, scores float32),
         best first.
 
         `allowed` restricts results to those ids (ids not in the index are ignored); fewer
-        than `k` results come back only when fewer items qualify. `ef` overrides the beam.
+        than `k` results come back only when fewer items qualify. `ef` overrides the beam;
+        `wide_as`: the graph is searched as widely as for that many results (the best few are
+        then those a search for more would rank first).
         """
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
         if q.shape != (self._dim,):
@@ -400,15 +403,15 @@ class VectorIndex:
         with self._rw.read():
             n = len(self._store)
             if allowed is None:
-                return self._search_all(q, min(k, n), ef)
+                return self._search_all(q, min(k, n), ef, wide_as)
             subset = self._resolve_allowed(allowed)
             m = len(subset.ids)
             if m == n:
-                return self._search_all(q, min(k, n), ef)
+                return self._search_all(q, min(k, n), ef, wide_as)
             k = min(k, m)
             if k == 0:
                 return empty_result()
-            beam = max(ef or round(self._ef_filtered * self._growth()), 2 * k)
+            beam = max(ef or round(self._ef_filtered * self._growth()), 2 * max(k, wide_as))
             fetch = math.ceil(beam * n / m)
             if self._searches_exactly(n) or m * m <= FILTER_BALANCE * n or fetch > MAX_FILTER_FETCH:
                 return self._exact(subset.ids, subset.rows, q, k)
@@ -431,13 +434,16 @@ class VectorIndex:
         """How much wider than at EF_GROWS_FROM items a beam must be to find as much."""
         return math.sqrt(max(1.0, len(self._store) / EF_GROWS_FROM))
 
-    def _search_all(self, q: FloatArray, k: int, ef: int | None) -> tuple[IdArray, FloatArray]:
+    def _search_all(
+        self, q: FloatArray, k: int, ef: int | None, wide_as: int = 0
+    ) -> tuple[IdArray, FloatArray]:
         n = len(self._store)
         if k == 0:
             return empty_result()
         if self._searches_exactly(n):
             return top_k(self._store.ids, dot(self._store.matrix, q), k)
-        found = self._graph_search(q, k, min(max(ef or self.beam(k), k), n), None)
+        beam = ef or self.beam(max(k, wide_as))
+        found = self._graph_search(q, k, min(max(beam, k), n), None)
         return found if found is not None else top_k(self._store.ids, dot(self._store.matrix, q), k)
 
     def _graph_search(
