@@ -151,6 +151,12 @@ def windows(
     factory.close()
 
 
+def scroll_to_the_end(window: MainWindow) -> None:
+    """Scroll the results grid to its last row (where it asks for the next page)."""
+    bar = window.grid.verticalScrollBar()
+    bar.setValue(bar.maximum())
+
+
 def wait_for_result(
     qtbot: QtBot, window: MainWindow, accept: Callable[[QueryResult], bool], timeout: int = 15_000
 ) -> QueryResult:

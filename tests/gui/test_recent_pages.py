@@ -10,15 +10,10 @@ from pytestqt.qtbot import QtBot
 from desktop_app.gui import search_presenter
 from desktop_app.gui.results_model import SORT_NAME, SORT_NEWEST
 from desktop_app.host.protocol import Col
-from tests.gui.conftest import WindowFactory, wait_for_result
+from tests.gui.conftest import WindowFactory, scroll_to_the_end, wait_for_result
 from tests.support.shapes import Caption
 
 PAGE = 50
-
-
-def _scroll_to_the_end(window: object) -> None:
-    bar = window.grid.verticalScrollBar()  # type: ignore[attr-defined]
-    bar.setValue(bar.maximum())
 
 
 def test_clearing_the_field_shows_the_newest_files_then_more_as_the_grid_scrolls(
@@ -40,9 +35,9 @@ def test_clearing_the_field_shows_the_newest_files_then_more_as_the_grid_scrolls
     # The summary does not pass a page off as the whole library.
     assert f"the newest {PAGE}, more as you scroll" in window.summary.label.text()
 
-    _scroll_to_the_end(window)
+    scroll_to_the_end(window)
     qtbot.waitUntil(lambda: window.model.rowCount() == 2 * PAGE)
-    _scroll_to_the_end(window)
+    scroll_to_the_end(window)
     qtbot.waitUntil(lambda: window.model.rowCount() == len(photos))
     assert [item.path for item in window.model.items()] == newest  # pages in order, none twice
     assert not window.model.more  # the last page was short: nothing more to ask for

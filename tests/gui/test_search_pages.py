@@ -9,16 +9,11 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.gui import search_presenter
 from desktop_app.gui.results_model import SORT_NEWEST, SORT_RELEVANCE
-from tests.gui.conftest import WindowFactory, wait_for_result
+from tests.gui.conftest import WindowFactory, scroll_to_the_end, wait_for_result
 from tests.support.shapes import Caption
 
 PAGE = 8
 QUERY = "red"  # 46 of the 144 photos pass the relevance cutoff with the tiny model
-
-
-def _scroll_to_the_end(window: object) -> None:
-    bar = window.grid.verticalScrollBar()  # type: ignore[attr-defined]
-    bar.setValue(bar.maximum())
 
 
 def test_a_search_shows_a_screenful_first_then_the_rest_in_order_as_the_grid_scrolls(
@@ -40,7 +35,7 @@ def test_a_search_shows_a_screenful_first_then_the_rest_in_order_as_the_grid_scr
     assert "more as you scroll" in window.summary.label.text()
     assert not window.summary.more.isVisibleTo(window)  # no "Show more" button for a page
 
-    _scroll_to_the_end(window)  # the next pages come until the relevant files are all there
+    scroll_to_the_end(window)  # the next pages come until the relevant files are all there
     qtbot.waitUntil(lambda: window.model.rowCount() == len(best))
     assert [item.path for item in window.model.items()] == best  # in order, none twice
     qtbot.waitUntil(lambda: not window.model.more)
