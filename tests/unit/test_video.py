@@ -242,3 +242,25 @@ def test_video_reasons_are_plain_words(tmp_path: Path) -> None:
         reason = _reason(path)
         assert "Errno" not in reason and str(tmp_path) not in reason, reason
         assert "Operation not permitted" not in reason, reason
+
+
+class _Entry:
+    def __init__(self, name: str, payload: bytes) -> None:
+        self.type = type("Type", (), {"name": name})()
+        self.payload = payload
+
+
+class _Frame:
+    def __init__(self, side_data: object) -> None:
+        self.side_data = side_data
+
+
+def test_a_frames_side_data_reads_the_same_from_either_pyav_form() -> None:
+    matrix, other = _Entry("DISPLAYMATRIX", b"m"), _Entry("SEI_UNREGISTERED", b"s")
+    # Up to PyAV 18.1.0 iterating the container gives the entries; from 18.1.1 it is a mapping
+    # of type to entry, and iterating it gives the types.
+    as_entries = _Frame([other, matrix])
+    as_mapping = _Frame({other.type: other, matrix.type: matrix})
+    for frame in (as_entries, as_mapping):
+        assert video_module._side_data(frame) == [other, matrix]
+    assert video_module._side_data(_Frame(None)) == []

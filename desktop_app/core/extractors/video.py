@@ -159,12 +159,22 @@ _ROTATION_TURNS = {
 }
 
 
+def _side_data(frame: Any) -> list[Any]:
+    """A frame's side data entries: iterating ``frame.side_data`` gives the entries up to PyAV
+    18.1.0 and their types from 18.1.1 on (a mapping of type to entry; 18.1.0's ``values()``
+    fails)."""
+    side = getattr(frame, "side_data", None)
+    if side is None:
+        return []
+    return [item if hasattr(item, "type") else side[item] for item in side]
+
+
 def _display_turn(frame: Any) -> Image.Transpose | None:
     """How the frame must turn (or mirror) to show as recorded: from the display matrix phones
     write, which says both the turn and a mirror (``frame.rotation`` reads a mirror as a turn).
     """
-    for data in getattr(frame, "side_data", ()):
-        if getattr(data.type, "name", "") != "DISPLAYMATRIX":
+    for data in _side_data(frame):
+        if getattr(getattr(data, "type", None), "name", "") != "DISPLAYMATRIX":
             continue
         raw = bytes(data)
         if len(raw) < 36:
