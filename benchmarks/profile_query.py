@@ -1,6 +1,6 @@
 """Where a warm query's time goes in the host: the steps of ``LibraryService.query`` timed.
 
-    python benchmarks/profile_query.py [--only docs|mixed] [--rounds 3] [--cprofile N]
+    python benchmarks/profile_query.py [--only docs|mixed] [--rounds 3] [--rows 60] [--cprofile N]
 
 Opens a library ``bench_big_library.py`` built (``--workdir``, default /tmp/lumen-bench-big) as
 the host does (one BLAS thread, ``LibraryService``), asks its query texts (each text encoded
@@ -63,7 +63,7 @@ def _instrument() -> None:
     _timed(keyword_search, "_best_rows", "  keyword ranking")
     _timed(keyword_search, "snippet", "  keyword snippets")
     _timed(search.SearchService, "_vector_candidates", "vector candidates")
-    _timed(search.SearchService, "_search_within", "  graph search")
+    _timed(search, "search_within", "  graph search")
     _timed(search.SearchService, "_score_files", "score keyword files")
     _timed(search.SearchService, "_add_passages", "passages of vector hits")
     _timed(catalog.Catalog, "files_by_ids", "file rows")
@@ -79,8 +79,9 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def profile(data: Path, rounds: int, top: int, sort: str = "cumulative") -> None:
-    """Each query kind's steps, timed in the host's ``LibraryService.query``."""
+def profile(data: Path, rounds: int, top: int, sort: str = "cumulative", rows: int = 60) -> None:
+    """Each query kind's steps, timed in the host's ``LibraryService.query`` asked for
+    ``rows`` files."""
     from desktop_app.config import Settings
     from desktop_app.core.library import Library
     from desktop_app.core.query.query_vectors import QueryVectors
@@ -105,7 +106,7 @@ def profile(data: Path, rounds: int, top: int, sort: str = "cumulative") -> None
             started = _clock()
             if profiler is not None:
                 profiler.enable()
-            answer = service.query(Query(text=text, limit=200))
+            answer = service.query(Query(text=text, limit=rows))
             sent = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
             if profiler is not None:
                 profiler.disable()
@@ -146,6 +147,9 @@ def main() -> int:
         "--tree", type=Path, help="profile the Lumen of this source tree (e.g. main's)"
     )
     parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"))
+    parser.add_argument(
+        "--rows", type=int, default=60, help="files asked for (60: the window's first page)"
+    )
     args = parser.parse_args()
     global _clock
     _clock = _clocks[args.clock]
@@ -160,7 +164,7 @@ def main() -> int:
     import desktop_app
 
     print(f"Lumen from {Path(desktop_app.__file__).resolve().parent.parent}")
-    profile(data, args.rounds, args.cprofile, args.sort)
+    profile(data, args.rounds, args.cprofile, args.sort, args.rows)
     return 0
 
 
