@@ -48,9 +48,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self._placeholders: dict[tuple[str, int, float, str], QPixmap] = {}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        side = self._view.iconSize().width()
-        line = option.fontMetrics.height()
-        return QSize(side + 2 * PADDING, _frame_height(side) + TEXT_GAP + line + 2 * PADDING)
+        return cell_size(self._view.iconSize().width(), option.fontMetrics.height())
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         item: Item | None = index.data(ItemRole)
@@ -213,6 +211,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.drawPixmap(x, y, glyph)
 
 
+def cell_size(side: int, line: int) -> QSize:
+    """A thumbnail's cell: the picture's 4:3 frame and a line of text under it, padded."""
+    return QSize(side + 2 * PADDING, _frame_height(side) + TEXT_GAP + line + 2 * PADDING)
+
+
 def _frame_height(side: int) -> int:
     """Cells are 4:3, the shape of most photos: those fill it, others are fitted inside."""
     return side * 3 // 4
@@ -251,13 +254,11 @@ class ResultsGrid(QListView):
 
     def cells_in_view(self) -> int:
         """How many results fill the visible grid, with one row more."""
-        side = self.iconSize().width()
+        cell = cell_size(self.iconSize().width(), self.fontMetrics().height())
         spacing = 2 * self.spacing()
-        width = side + 2 * PADDING + spacing
-        height = _frame_height(side) + TEXT_GAP + self.fontMetrics().height() + 2 * PADDING
         viewport = self.viewport().size()
-        columns = max(1, viewport.width() // width)
-        rows = -(-viewport.height() // (height + spacing)) + 1
+        columns = max(1, viewport.width() // (cell.width() + spacing))
+        rows = -(-viewport.height() // (cell.height() + spacing)) + 1
         return columns * rows
 
     def set_thumbnail_size(self, side: int) -> int:

@@ -174,7 +174,7 @@ def _display_turn(frame: Any) -> Image.Transpose | None:
     write, which says both the turn and a mirror (``frame.rotation`` reads a mirror as a turn).
     """
     for data in _side_data(frame):
-        if getattr(getattr(data, "type", None), "name", "") != "DISPLAYMATRIX":
+        if getattr(data.type, "name", "") != "DISPLAYMATRIX":
             continue
         raw = bytes(data)
         if len(raw) < 36:
