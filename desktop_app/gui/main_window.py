@@ -178,9 +178,7 @@ class MainWindow(QMainWindow):
         self.chips.removed.connect(q.take_back)
         wire_heat_map(self.preview.heat, self.bridge, self.search.text)  # issue 21
         wire_faces(self.preview.faces, self.bridge)  # issue 23: who is in the photo
-        q.results_changed.connect(
-            lambda r: self.summary.show_result(r, q.similar_to, self.model.more)
-        )
+        q.results_changed.connect(self._result_changed)
         q.failed.connect(self._query_failed)
         q.busy.connect(self.summary.show_busy)
         lib.status_changed.connect(self._status_changed)
@@ -317,6 +315,11 @@ class MainWindow(QMainWindow):
         text = result.query.text
         self.setWindowTitle(f"“{text}” — Lumen" if text else "Lumen")
         self.results_shown.emit(result)
+
+    def _result_changed(self, result: QueryResult) -> None:
+        """Rows of the shown result changed in place (a page came, a file went)."""
+        self.summary.show_result(result, self.query.similar_to, self.model.more)
+        self.commands.show_more.setEnabled(self.summary.can_show_more)
 
     def _query_failed(self, query: Query, message: str) -> None:
         self.summary.show_error(message)

@@ -159,8 +159,9 @@ class SearchPresenter(QObject):
             return
         if self.current_query().limit > shown.query.limit:
             self.run_query()
-        else:
-            self.model.more = self.pages(shown)
+        elif self.model.more != self.pages(shown):  # pages again, or no longer: say so
+            self.model.more = not self.model.more
+            self.results_changed.emit(shown)
 
     def typed(self) -> None:
         """The search text changed: a new text query, asked for now (no typing pause); with a

@@ -66,5 +66,8 @@ def test_a_search_sorted_by_date_reads_its_best_files_at_once(
     best = {f.file.path for f in windows.libraries[-1].search_understood(QUERY, 40).files}
     assert {item.path for item in window.model.items()} == best
 
+    assert "more as you scroll" not in window.summary.label.text()
     window.filters.set_sort_mode(SORT_RELEVANCE)  # the rows loaded stay; more come on scrolling
     assert window.model.rowCount() == 40 and window.model.more
+    assert "more as you scroll" in window.summary.label.text()
+    assert not window.summary.more.isVisibleTo(window)
