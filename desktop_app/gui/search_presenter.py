@@ -165,13 +165,16 @@ class SearchPresenter(QObject):
 
     def typed(self) -> None:
         """The search text changed: a new text query, asked for now (no typing pause); with a
-        picture the user gave, the words are added to the picture."""
+        picture the user gave, the words are added to the picture. A space typed at either end
+        asks nothing new."""
         if self.picture_query and self.similar_to is not None:
             self.show_all = False
             self.search_rows = 0
         else:
             self._reset(similar_to=None)
         self.literal = frozenset()  # new words: read them afresh
+        if self.current_query() == self.last_query:
+            return  # only spaces at either end changed: the same search, asked already
         self.run_query()
 
     def take_back(self, part: str) -> None:

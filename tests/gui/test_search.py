@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,13 @@ def test_typing_sends_at_once_and_coalesces_keystrokes_while_a_query_runs(
     library = windows.libraries[-1]
     asked: list[str] = []
     real_search = library.query.search  # the search policy answers the window's queries
+    typed_all = threading.Event()
 
     def search(text: str, *args: Any, **kwargs: Any) -> SearchResults:
         asked.append(text)
+        # A query is answered once the last key is typed (however fast the machine): none
+        # ends while the keys arrive, so the ones typed meanwhile have to wait their turn.
+        typed_all.wait(timeout=10)
         return real_search(text, *args, **kwargs)
 
     monkeypatch.setattr(library.query, "search", search)
@@ -79,19 +84,26 @@ def test_typing_sends_at_once_and_coalesces_keystrokes_while_a_query_runs(
     # stops; the keys typed while those are in flight replace each other, and only the latest
     # text is sent next. (A query superseded may stop before the search policy sees it.)
     qtbot.keyClicks(window.search, QUERY)
+    typed_all.set()
     wait_for_result(qtbot, window, lambda r: r.query.text == QUERY)
     qtbot.waitUntil(lambda: window.query.settled)
     assert sent[0] == QUERY[0] and sent[-1] == QUERY
     assert len(sent) < len(QUERY) / 2  # the keystrokes coalesced
+    assert all(older != newer for older, newer in itertools.pairwise(sent))  # no space re-sent
     assert asked[-1] == QUERY and set(asked) <= set(sent)
     # The answer to the first key came back after newer text was typed: it was never shown.
     assert shown == [QUERY]
     assert photos[window.model.items()[0].path] == caption_for_text(QUERY)
 
+    # A space at the end is the same search: nothing is asked.
+    sent.clear()
+    qtbot.keyClicks(window.search, " ")
+    assert sent == [] and window.query.settled
+
     # Typing again when idle: asked at once, shown (no pause before sending).
     qtbot.keyClicks(window.search, "!")
-    wait_for_result(qtbot, window, lambda r: r.query.text == QUERY + "!")
-    assert asked[-1] == QUERY + "!"
+    wait_for_result(qtbot, window, lambda r: r.query.text == QUERY + " !")
+    assert asked[-1] == QUERY + " !"
 
 
 def test_enter_searches_at_once_and_history_walks_back(
