@@ -1,4 +1,4 @@
-"""Indexing throughput against its bound, fp32 and int8, measured in one run.
+"""Indexing throughput against its bound, fp32, bf16 and int8, measured in one run.
 
 Run: python3 benchmarks/bench_indexing.py [--photos 48] [--cache DIR] [--rounds 2]
 
@@ -10,7 +10,9 @@ so that a machine whose load drifts weighs on both sides alike:
 - the bound ``1 / (decode_s / cores + 1 / model_rate)``: every core busy, no overhead;
 - ``Library.index`` on camera-like 12-MP JPEGs, files/s once the model (both towers) is loaded.
 The load average is printed with every figure: on a shared machine it says how far to trust it.
-int8 also reports the cosine of its vectors to fp32 ones. ViT-B-32 has random full-size weights
+fp32 and int8 keep float32 products (``LUMEN_BF16=0``); bf16 uses bfloat16 products where the
+CPU multiplies them natively (as Lumen does by default there; elsewhere it runs as fp32). bf16 and
+int8 also report the cosine of their vectors to fp32 ones. ViT-B-32 has random full-size weights
 (speed is real, vectors meaningless); HF_HUB_OFFLINE=1.
 """
 
@@ -33,6 +35,7 @@ import numpy as np  # noqa: E402
 from benchmarks.bench_embed import write_photos  # noqa: E402
 from benchmarks.fake_model_cache import make_fake_cache  # noqa: E402
 from desktop_app.config import Settings  # noqa: E402
+from desktop_app.core.embedding import bf16  # noqa: E402
 from desktop_app.core.embedding.embedder import Embedder, load_embedder  # noqa: E402
 from desktop_app.core.indexing.prepare import prepare_file  # noqa: E402
 from desktop_app.core.library import Library  # noqa: E402
@@ -89,7 +92,7 @@ def main() -> None:
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "lumen-bench-models"
     )
-    parser.add_argument("--precisions", nargs="+", default=["fp32", "int8"])
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16", "int8"])
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repeats of each figure")
     args = parser.parse_args()
     import torch
@@ -105,6 +108,7 @@ def main() -> None:
         write_photos(work / "photos", args.photos)
         photos = sorted((work / "photos").iterdir())
         for precision in args.precisions:
+            os.environ[bf16.ENVIRONMENT] = "auto" if precision == "bf16" else "0"
             embedder = load_embedder(MODEL, None, args.cache, "cpu", int8=precision == "int8")
             decodes, models, rates = [], [], []
             for round_ in range(args.rounds):
@@ -139,10 +143,13 @@ def main() -> None:
             f"| {precision} | {decode * 1000:.0f} | {model:.1f} | {bound:.1f} | {rate:.1f} "
             f"| {rate / bound:.2f} |"
         )
-    if "fp32" in vectors and "int8" in vectors:
-        cosine = float(np.sum(vectors["fp32"][0] * vectors["int8"][0]))
-        speed = rows[1][2] / rows[0][2]
-        print(f"int8: model {speed:.2f}× fp32, cosine to fp32 vectors {cosine:.4f}")
+    models = {row[0]: row[2] for row in rows}
+    for other in ("bf16", "int8"):
+        if "fp32" in vectors and other in vectors:
+            cosine = float(np.sum(vectors["fp32"][0] * vectors[other][0]))
+            speed = models[other] / models["fp32"]
+            print(f"{other}: model {speed:.2f}× fp32, cosine to fp32 vectors {cosine:.5f}")
+    print(f"bfloat16 products here: {bf16.measured_speedup():.2f}× float32's (a tower's layer)")
 
 
 if __name__ == "__main__":

@@ -111,7 +111,11 @@ def device_finding() -> Finding:
         why = f"no NVIDIA GPU driver found (PyTorch is built for CUDA {torch.version.cuda})"
     else:
         why = f"the NVIDIA driver does not work with PyTorch's CUDA {torch.version.cuda}"
-    return Finding("device", OK, f"CPU ({os.cpu_count()} cores); not a GPU: {why}")
+    from desktop_app.core.embedding import bf16
+
+    return Finding(
+        "device", OK, f"CPU ({os.cpu_count()} cores; {bf16.describe()}); not a GPU: {why}"
+    )
 
 
 def window_finding(env: dict[str, str]) -> Finding:

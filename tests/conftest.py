@@ -14,6 +14,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download
+# float32 towers, whatever the CPU: the vectors of a test are the same on every machine (the
+# bfloat16 products some CPUs get are tested on their own, in tests/unit/test_bf16.py).
+os.environ.setdefault("LUMEN_BF16", "0")
 
 from desktop_app.config import Settings
 from desktop_app.core.embedding.embedder import Embedder, load_embedder

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from desktop_app.core.embedding import bf16
 from desktop_app.core.embedding.clip_tokenizer import ClipTokenizer, clip_tokenizer
 from desktop_app.core.embedding.text_encoder import TextTowerShape
 from desktop_app.core.errors import ModelUnavailableError
@@ -181,8 +182,11 @@ def _layers() -> tuple[Any, Any]:
                     c_proj=nn.Linear(width * 4, width),
                 )
             )
+            self.compute: torch.dtype | None = None  # bfloat16: see ``bf16.adopt``
 
         def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+            if bf16.compute_dtype(self) is not None:
+                return bf16.block_forward(self, x, attn_mask)
             h = self.ln_1(x)
             x = x + self.attn(h, h, h, need_weights=False, attn_mask=attn_mask)[0]
             out: torch.Tensor = x + self.mlp(self.ln_2(x))
@@ -287,6 +291,9 @@ class Towers:
         self._lock = threading.Lock()
         self._text_loaded = False
         self._text_users = 0
+        # The towers that may try bfloat16 products once loaded (``bf16.adopt``; each once).
+        self.bf16_candidates: set[bool] = set()  # visual: True, text: False
+        self.bf16_towers: set[bool] = set()  # those that use them
 
     def _assign(self, visual: bool) -> None:
         from safetensors import safe_open
@@ -297,6 +304,10 @@ class Towers:
                 k: f.get_tensor(k).float() for k in self._names if k.startswith("visual.") == visual
             }
         self._put(tensors)
+        if visual in self.bf16_candidates:  # (the blocks keep their choice when reloaded)
+            self.bf16_candidates.discard(visual)
+            if bf16.adopt(self._model, visual):
+                self.bf16_towers.add(visual)
 
     def _put(self, tensors: dict[str, Any]) -> None:
         # Parameter by parameter, not load_state_dict: that would visit the other tower too,

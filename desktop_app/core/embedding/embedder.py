@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from desktop_app.core.embedding import bf16
 from desktop_app.core.embedding.clip_native import (
     ClipPreprocess,
     ClipShape,
@@ -381,6 +382,8 @@ def _native_embedder(
     if built is None:
         return None
     model, towers = built
+    if bf16.wanted():  # (int8 layers keep their own products)
+        towers.bf16_candidates = {False} if int8 else {False, True}
     load_image_tower = towers.load_image
     if int8:
 

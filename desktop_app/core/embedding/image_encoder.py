@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from desktop_app.core.embedding import bf16
 from desktop_app.core.embedding.clip_native import ClipPreprocess, ClipShape
 from desktop_app.core.embedding.numpy_blocks import (
     block_weights,
@@ -130,7 +131,8 @@ def write_image_manifest(data_dir: Path, embedder: Embedder) -> bool:
         # The numpy tower first, let go (its mapped weights with it) before the model's own
         # tower loads: both resident at once were the peak of a first run (+0.3 GB).
         got = NumpyImageTower(weights, shape).encode(probes)
-        expected = embedder.encode_prepared(embedder.stack_prepared(list(probes)))
+        with bf16.exact():  # the float32 model is the reference
+            expected = embedder.encode_prepared(embedder.stack_prepared(list(probes)))
         cosine = float(np.min(np.sum(expected * got, axis=1)))
     except (OSError, KeyError, ValueError) as exc:
         log.info("No numpy image tower for %s: %s", embedder.spec.key, exc)

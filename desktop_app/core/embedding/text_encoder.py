@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from desktop_app.core.embedding import bf16
 from desktop_app.core.embedding.clip_tokenizer import clip_tokenizer
 from desktop_app.core.embedding.numpy_blocks import (
     block_weights,
@@ -293,7 +294,8 @@ def write_manifest(data_dir: Path, embedder: Embedder, weights: Path) -> bool:
 def _probed_shape(fast: NumpyTextEncoder, embedder: Embedder) -> TextTowerShape | None:
     """``fast``'s shape, with ``half_queries`` set when its float16 queries pass the probes
     too; None when its float32 vectors (a batch's or a query's) differ from the model's."""
-    expected = embedder.encode_texts(list(PROBES))
+    with bf16.exact():  # the float32 model is the reference
+        expected = embedder.encode_texts(list(PROBES))
 
     def lowest_cosine(got: np.ndarray) -> float:
         return float(np.min(np.sum(expected * got, axis=1)))
