@@ -13,9 +13,8 @@ from PIL import Image
 from desktop_app.config import Settings
 from desktop_app.core.embedding import bf16
 from desktop_app.core.embedding.embedder import Embedder, load_embedder
-from desktop_app.core.library import Library
 from tests.conftest import IndexedShapes
-from tests.support.shapes import all_captions
+from tests.support.recall import recalls_beside_float32
 
 TEXTS = ["a red circle on the left", "a blue square", "two green triangles at the top", "dog"]
 
@@ -39,14 +38,6 @@ def _towers(embedder: Embedder) -> set[bool]:
     towers = embedder._towers
     assert towers is not None
     return towers.bf16_towers
-
-
-def _recall_at_1(library: Library, shapes: dict[Path, object]) -> float:
-    hits = 0
-    for caption in all_captions():
-        results = library.search(caption.text, k=1)
-        hits += bool(results.hits) and shapes[results.hits[0].file.path] == caption
-    return hits / len(all_captions())
 
 
 def test_bfloat16_towers_give_float32s_vectors_within_a_hair(
@@ -78,16 +69,10 @@ def test_a_library_indexed_in_bfloat16_finds_the_same_photos(
     indexed_shapes: IndexedShapes,
     tmp_path: Path,
 ) -> None:
-    fp32, written = indexed_shapes.copy(tmp_path / "models", seeds=(101, 102))
-    shapes: dict[Path, object] = dict(written)
-    recall = {}
-    with Library.open(fp32, lambda _s: tiny_embedder) as library:
-        recall["float32"] = _recall_at_1(library, shapes)
-    settings = tiny_settings.replace(data_dir=tmp_path / "lib-bf16")
-    with Library.open(settings, lambda _s: bf16_embedder) as library:
-        assert library.index([fp32.data_dir.parent / "photos"]).failed == 0
-        recall["bfloat16"] = _recall_at_1(library, shapes)
-    assert recall["bfloat16"] >= recall["float32"] > 0.5, recall
+    fp32, bfloat16 = recalls_beside_float32(
+        indexed_shapes, tiny_embedder, bf16_embedder, tiny_settings, tmp_path
+    )
+    assert bfloat16 >= fp32 > 0.5, (fp32, bfloat16)
 
 
 def test_a_cpu_where_bfloat16_is_slow_keeps_float32(
