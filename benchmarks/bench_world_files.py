@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -152,6 +153,8 @@ def run_index(
         "--data-dir", str(data_dir), "--model", model, "index", str(corpus),
     ]  # fmt: skip
     env = {"PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    if "LUMEN_BF16" in os.environ:  # (LUMEN_BF16=0: the towers in float32, to compare)
+        env["LUMEN_BF16"] = os.environ["LUMEN_BF16"]
     if model == "lumen-tiny":
         command[-2:-2] = ["--weights", str(REPO / "tests" / "fixtures" / "lumen-tiny.safetensors")]
     else:  # random full-size weights where the real ones would be: real speed and memory
