@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from desktop_app.core.embedding.embedder import Embedder
 from desktop_app.core.library import Library
-from desktop_app.core.records import FileFilter
-from desktop_app.host.protocol import MODEL_READY, Col, Query
+from desktop_app.host.protocol import Col, Query
 from desktop_app.host.service import LibraryService
 from tests.support.photos import write_shape_photos
+from tests.support.served import PHOTOS, index_all, resolved_photos, served
 from tests.support.settings import tiny_model_settings
-
-PHOTOS = FileFilter(kinds=frozenset({"image"}))
-
-
-def _resolved(library: Library) -> np.ndarray:
-    """The photos filter as the catalog keeps it, once the background has resolved it."""
-    space = library.store.space
-    deadline = time.monotonic() + 60
-    while (ids := library.catalog.known_allowed_vector_ids(space, PHOTOS)) is None:
-        assert time.monotonic() < deadline, "the photos filter was not resolved ahead"
-        time.sleep(0.05)
-    return ids
-
-
-def _index(service: LibraryService) -> None:
-    service.index(None, lambda _p: None, threading.Event())
-
-
-@contextmanager
-def _served(
-    tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
-) -> Iterator[tuple[Library, LibraryService, list[Path]]]:
-    """A library of shape photos, indexed, behind a host service whose model is ready."""
-    settings = tiny_model_settings(tmp_path, tiny_weights)
-    written = sorted(write_shape_photos(tmp_path / "photos", seeds=(101,)))
-    with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
-        library.index([tmp_path / "photos"])
-        service = LibraryService(library)
-        try:
-            assert service.warm_model().state == MODEL_READY
-            yield library, service, written
-        finally:
-            service.close()
 
 
 def _photos_only(service: LibraryService) -> set[Path]:
@@ -62,13 +26,13 @@ def _photos_only(service: LibraryService) -> set[Path]:
 def test_after_an_index_run_the_photos_filter_is_ready_again_and_holds_the_new_photo(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
 ) -> None:
-    with _served(tmp_path, tiny_weights, tiny_embedder) as (library, service, _written):
-        before = _resolved(library)
+    with served(tmp_path, tiny_weights, tiny_embedder) as (library, service, _written):
+        before = resolved_photos(library)
 
         new = write_shape_photos(tmp_path / "photos" / "later", seeds=(202,))
-        _index(service)  # the run writes: the kept filter is let go, then resolved again
+        index_all(service)  # the run writes: the kept filter is let go, then resolved again
 
-        after = _resolved(library)
+        after = resolved_photos(library)
         assert len(after) == len(before) + len(new)
         assert set(new) <= _photos_only(service)  # the photos-only query shows the new photos
 
@@ -76,13 +40,13 @@ def test_after_an_index_run_the_photos_filter_is_ready_again_and_holds_the_new_p
 def test_a_deleted_photo_leaves_the_photos_only_results(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
 ) -> None:
-    with _served(tmp_path, tiny_weights, tiny_embedder) as (library, service, written):
-        before = _resolved(library)
+    with served(tmp_path, tiny_weights, tiny_embedder) as (library, service, written):
+        before = resolved_photos(library)
         gone = written[0]
         gone.unlink()
-        _index(service)
+        index_all(service)
 
-        assert len(_resolved(library)) == len(before) - 1
+        assert len(resolved_photos(library)) == len(before) - 1
         shown = _photos_only(service)
         assert gone not in shown and shown
 
@@ -90,19 +54,19 @@ def test_a_deleted_photo_leaves_the_photos_only_results(
 def test_after_a_tag_is_given_the_photos_filter_is_ready_again(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
 ) -> None:
-    with _served(tmp_path, tiny_weights, tiny_embedder) as (library, service, written):
-        before = _resolved(library)
+    with served(tmp_path, tiny_weights, tiny_embedder) as (library, service, written):
+        before = resolved_photos(library)
         generation = library.catalog.write_count
         service.set_tag(written[0], "holiday", True)
         assert library.catalog.write_count != generation  # the tag was written
-        assert np.array_equal(_resolved(library), before)
+        assert np.array_equal(resolved_photos(library), before)
 
 
 def test_photos_the_watcher_indexed_are_in_the_photos_filter_resolved_ahead(
     tmp_path: Path, tiny_weights: Path, tiny_embedder: Embedder
 ) -> None:
-    with _served(tmp_path, tiny_weights, tiny_embedder) as (library, service, _written):
-        before = len(_resolved(library))
+    with served(tmp_path, tiny_weights, tiny_embedder) as (library, service, _written):
+        before = len(resolved_photos(library))
         indexed: list[Path] = []
         assert service.set_watching(True, lambda changes: indexed.extend(changes.added))
         new = write_shape_photos(tmp_path / "photos" / "dropped", seeds=(303,))
@@ -110,7 +74,7 @@ def test_photos_the_watcher_indexed_are_in_the_photos_filter_resolved_ahead(
         while len(indexed) < len(new):  # the watcher's batches wrote them
             assert time.monotonic() < deadline, "the watcher did not index the new photos"
             time.sleep(0.05)
-        while len(_resolved(library)) != before + len(new):  # resolved again, nobody asking
+        while len(resolved_photos(library)) != before + len(new):  # resolved again, nobody asking
             assert time.monotonic() < deadline, "the photos filter was not resolved again"
             time.sleep(0.05)
         assert set(new) <= _photos_only(service)
@@ -125,7 +89,7 @@ def test_no_warm_up_before_the_model_is_ready(
     with Library.open(settings, embedder_loader=lambda _s: tiny_embedder) as library:
         service = LibraryService(library)
         try:
-            _index(service)  # the window's first run: nothing is searched by meaning yet
+            index_all(service)  # the window's first run: nothing is searched by meaning yet
             time.sleep(0.2)
             space = library.store.space
             assert library.catalog.known_allowed_vector_ids(space, PHOTOS) is None

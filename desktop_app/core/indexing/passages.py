@@ -14,8 +14,9 @@ __all__ = ["MAX_PASSAGES_PER_FILE", "MIN_PASSAGES_PER_FILE", "PassageSplitter", 
 
 # Text vectors per file. A 77-token passage costs the CLIP text tower about as much as a photo
 # costs the image tower (≈ 6 GFLOP): ViT-B-32 embeds about 20 of them a second on 2 idle cores
-# (about 40 where they multiply bfloat16, see core/embedding/bf16.py), so embedding every passage of a folder of documents takes hours (issue 22 measured 0.2-1
-# documents/s). A file gets a sample instead, about the square root of the passages its text
+# (about 40 where they multiply bfloat16, see core/embedding/bf16.py), so embedding every
+# passage of a folder of documents takes hours (issue 22 measured 0.2-1 documents/s). A file
+# gets a sample instead, about the square root of the passages its text
 # would make (a letter of 4 passages: all 4; a 3-page report of ~20: 5; a 40-page manual of
 # ~250: 16; never more than MAX_PASSAGES_PER_FILE), spread over its pages or blocks: the first
 # piece of each chosen page, then the second, … The full text (up to MAX_TEXT_CHARS) stays
