@@ -69,7 +69,7 @@ def describe() -> str:
 @functools.cache
 def measured_speedup() -> float:
     """How many times faster a bfloat16 product of a tower's shape runs than float32's here
-    (about 20 ms to measure; 0.0 where bfloat16 products fail)."""
+    (about 50 ms to measure; 0.0 where bfloat16 products fail)."""
     import torch
 
     rows, width = torch.randn(128, 768), torch.randn(3072, 768)

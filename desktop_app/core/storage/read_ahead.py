@@ -4,9 +4,10 @@ After a reboot the catalog's and the vector index's pages are on disk, and the f
 fault them in one random read at a time: keyword scoring reads its hits' vectors from the mapped
 index, a new word's rows come from all over the catalog. Asked for ahead, in large sequential
 requests, the kernel reads them once. At 100k files (a 418 MB catalog and a 225 MB index) the
-first queries after the page cache was dropped took 78–97 ms (common words) and 103–108 ms
-(document-heavy) on average, 57–61 and 73–91 ms read ahead, 52 and 69 ms warm (an AMD EPYC
-of these sessions, whose disk reads were served from the host's cache: a real disk pays more).
+first queries after the page cache was dropped took 85–103 ms (common words) and 110–114 ms
+(document-heavy) on average, 50–57 and 73–76 ms read ahead, 53 and 68 ms warm (an AMD EPYC
+of these sessions, whose disk reads were served from the host's cache: a real disk pays more;
+``benchmarks/bench_cold_queries.py``).
 
 The pages are the page cache's, not the process's memory: the kernel drops them again as it
 needs to. Only up to ``BUDGET_BYTES`` in all, and ``MEMORY_SHARE`` of the memory available, are
