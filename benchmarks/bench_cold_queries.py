@@ -88,7 +88,10 @@ def main() -> int:
         return 2
     args.workdir.mkdir(parents=True, exist_ok=True)
     data = build_library(args.workdir, args.library)
-    sizes = sum((data / name).stat().st_size for name in ("catalog.sqlite3", "vectors.hnsw"))
+    from desktop_app.config import Settings
+
+    settings = Settings.load(data)
+    sizes = sum(path.stat().st_size for path in (settings.catalog_path, settings.index_path))
     print(f"{args.library} library: catalog + index {sizes / 2**20:.0f} MB; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     modes = ["warm"] + ["cold", "ahead"] * args.rounds

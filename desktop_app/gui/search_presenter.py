@@ -119,15 +119,16 @@ class SearchPresenter(QObject):
             text=text, filters=filters, limit=limit, show_all=self.show_all, literal=self.literal
         )
 
-    def run_query(self) -> None:
-        """Ask for the current query's results (``results_ready`` follows).
+    def run_query(self, query: Query | None = None) -> None:
+        """Ask for the current query's results (``results_ready`` follows); ``query``: the
+        current query, when the caller has it already.
 
         Sent at once: while an earlier query is still being answered, the bridge keeps only the
         latest one waiting (typing coalesces, latest wins) and drops answers to older ones.
         """
         if not self.active or self._closed:
             return
-        query = self.current_query()
+        query = query if query is not None else self.current_query()
         self.last_query = query
         self.bridge.search(query)
         self._busy.start()
@@ -173,9 +174,10 @@ class SearchPresenter(QObject):
         else:
             self._reset(similar_to=None)
         self.literal = frozenset()  # new words: read them afresh
-        if self.current_query() == self.last_query:
+        query = self.current_query()
+        if query == self.last_query:
             return  # only spaces at either end changed: the same search, asked already
-        self.run_query()
+        self.run_query(query)
 
     def take_back(self, part: str) -> None:
         """A chip was removed: search again with that part ("date", "place", "kind") as words."""

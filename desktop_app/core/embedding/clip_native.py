@@ -293,7 +293,6 @@ class Towers:
         self._text_users = 0
         # The towers that may try bfloat16 products once loaded (``bf16.adopt``; each once).
         self.bf16_candidates: set[bool] = set()  # visual: True, text: False
-        self.bf16_towers: set[bool] = set()  # those that use them
 
     def _assign(self, visual: bool) -> None:
         from safetensors import safe_open
@@ -306,8 +305,14 @@ class Towers:
         self._put(tensors)
         if visual in self.bf16_candidates:  # (the blocks keep their choice when reloaded)
             self.bf16_candidates.discard(visual)
-            if bf16.adopt(self._model, visual):
-                self.bf16_towers.add(visual)
+            bf16.adopt(self._model, visual)
+
+    @property
+    def bf16_towers(self) -> set[bool]:
+        """The towers whose blocks multiply in bfloat16 (visual: True, text: False)."""
+        model = self._model
+        towers = {True: model.visual.transformer, False: model.transformer}
+        return {visual for visual, t in towers.items() if t.resblocks[0].compute is not None}
 
     def _put(self, tensors: dict[str, Any]) -> None:
         # Parameter by parameter, not load_state_dict: that would visit the other tower too,
